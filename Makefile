@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test`. Both set up what is missing and reuse what is there.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+CHROMIUM ?= /usr/bin/chromium
+export FLASK_APP := wsgi
+
+.PHONY: run test setup deps db seed serve clean lint
+
+run: deps db seed serve
+
+# Stamp files make a second run skip what is already installed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+static/vendor/.installed: package.json package-lock.json scripts/vendor.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	sh scripts/vendor.sh
+	touch $@
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
+
+deps: $(VENV)/.installed static/vendor/.installed
+
+setup: deps
+
+db: deps
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) seed-demo
+
+serve:
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: deps $(CHROMIUM)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/pip install --quiet bandit
+	$(BIN)/bandit -q -r app -ll
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

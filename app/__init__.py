@@ -1,0 +1,158 @@
+"""The corrective-action tracker: the application factory."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: type[Config] | object = Config) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    app.config.from_object(config)
+    app.config.setdefault("SESSION_IDLE_MINUTES", 30)
+    app.config.setdefault("SESSION_MAX_HOURS", 12)
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure_instance(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure_instance(app: Flask) -> None:
+    """Fill in what the environment left unset with per-instance values, never constants."""
+    if not app.config.get("SECRET_KEY"):
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "tracker.db")
+    if not app.config.get("EVIDENCE_DIR"):
+        app.config["EVIDENCE_DIR"] = str(Path(app.instance_path) / "evidence")
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
+    from app.extensions import csrf, db, login_manager, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in_page"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        import sqlalchemy as sa
+
+        from app.auth.models import User
+        return db.session.scalar(
+            sa.select(User).where(User.session_token == session_token, User.is_active_account.is_(True)))
+
+    with app.app_context():
+        _configure_sqlite(db)
+
+
+def _configure_sqlite(db) -> None:
+    from sqlalchemy import event
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while one request writes; foreign keys are off by default in SQLite.
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.health import bp as health_bp
+    from app.recommendations import bp as recommendations_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(recommendations_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from flask import abort, request, session
+    from flask_login import current_user, logout_user
+
+    from app.auth.services import session_expired
+    from app.extensions import login_manager
+    from app.timeutil import utcnow
+
+    @app.before_request
+    def require_sign_in():
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        view = app.view_functions.get(request.endpoint)
+        access = getattr(view, "access", None)
+        if access is None:
+            abort(403)  # fail closed: a view that declares no rule serves nobody
+        if access == "public":
+            return None
+        if current_user.is_authenticated:
+            now = utcnow().timestamp()
+            if session_expired(now):
+                logout_user()
+                session.clear()
+                return login_manager.unauthorized()
+            session["seen_at"] = now
+            return None
+        return login_manager.unauthorized()
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import register
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.navigation import nav_items
+    from app.permissions import TEMPLATE_HELPERS
+    app.jinja_env.globals.update(TEMPLATE_HELPERS)
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.template_filter("date")
+    def format_date(value, fmt="%b %-d, %Y"):
+        return value.strftime(fmt) if value else "—"
+
+    @app.template_filter("datetime")
+    def format_datetime(value):
+        return value.strftime("%b %-d, %Y %H:%M UTC") if value else "—"

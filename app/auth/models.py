@@ -1,0 +1,69 @@
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.dbtypes import UTCDateTime, enum
+from app.extensions import db
+from app.timeutil import utcnow
+
+ROLES = ("action_office", "oig_reviewer", "manager", "admin")
+ROLE_LABELS = {
+    "action_office": "Action office",
+    "oig_reviewer": "OIG reviewer",
+    "manager": "Manager",
+    "admin": "Administrator",
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(enum(*ROLES, name="user_role"))
+    office_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    #: Rotated at sign-out and password change: a replayed session cookie carries the old one.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    office = relationship("Office", lazy="joined")
+
+    # Flask-Login: the id in the session is the session token, not the primary key,
+    # so that ending the session server-side is a matter of rotating the token.
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        self.session_token = new_session_token()
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

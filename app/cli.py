@@ -1,0 +1,88 @@
+"""Command-line entry points: ``flask --app wsgi <command>``."""
+import os
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import audit
+from app.auth.models import ROLES, User
+from app.extensions import db
+from app.offices.models import Office
+from app.timeutil import today
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--office", "office_code", default=None, help="Office code, e.g. DHS-PLCY.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email, name, role, office_code, password_stdin):
+    """Create a user; the password is asked for (or read from stdin)."""
+    email = email.strip().lower()
+    if db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email)):
+        raise click.ClickException(f"a user with email {email} already exists")
+    office = None
+    if office_code:
+        office = db.session.scalar(sa.select(Office).where(Office.code == office_code))
+        if office is None:
+            raise click.ClickException(f"no office with code {office_code}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 15:
+        raise click.ClickException("the password must be at least 15 characters")
+    user = User(email=email, name=name, role=role, office_id=office.id if office else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user, after={"email": email, "role": role, "office": office_code})
+    db.session.commit()
+    click.echo(f"created {role} {email}")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the OIG-15-85 demo (idempotent)."""
+    from app.demo import seed_demo
+
+    password = os.environ.get("DEMO_PASSWORD") or None
+    generated = seed_demo(password, today())
+    db.session.commit()
+    if generated:
+        secret_file = Path(current_app.instance_path) / "demo-password.txt"
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(generated + "\n")
+        click.echo("Demo users: policy@example.gov, oig@example.gov, manager@example.gov, admin@example.gov")
+        click.echo(f"Demo password (shown once; also kept in {secret_file}): {generated}")
+    else:
+        click.echo("Demo data is loaded.")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Walk the hash chain; exit 1 naming the first broken event."""
+    broken = audit.verify_chain()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
+    if broken:
+        event_id, why = broken
+        click.echo(f"audit chain broken at event {event_id}: {why}", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {count} events")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_cli)

@@ -1,0 +1,26 @@
+import sqlalchemy as sa
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager
+
+from app.dashboard import bp
+from app.extensions import db
+from app.permissions import ANY_ROLE, roles, visible_recommendations
+from app.recommendations.models import STATUS_LABELS, STATUSES, Recommendation
+from app.reports.models import Report
+
+
+@bp.route("/")
+@roles(*ANY_ROLE)
+def index():
+    scope = visible_recommendations(current_user, Recommendation)
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).join(Recommendation.report).where(scope)
+        .options(contains_eager(Recommendation.report))
+        .order_by(Report.issued_on.desc(), Report.number, Recommendation.number)
+        .limit(200)).unique().all()
+    counts = dict(db.session.execute(
+        sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
+    status_counts = [(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUSES]
+    return render_template("dashboard/index.html", recommendations=recommendations,
+                           status_counts=status_counts)

@@ -1,0 +1,91 @@
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import UTCDateTime, enum
+from app.extensions import db
+from app.timeutil import today, utcnow
+
+MILESTONE_STATUSES = ("not_started", "in_progress", "completed", "cancelled")
+MILESTONE_STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+#: A milestone still open this close to its due date, and less than half done, is at risk.
+AT_RISK_WINDOW = timedelta(days=14)
+
+milestone_dependencies = sa.Table(
+    "milestone_dependencies",
+    db.metadata,
+    sa.Column("milestone_id", sa.ForeignKey("milestones.id", ondelete="RESTRICT"), primary_key=True),
+    sa.Column("depends_on_id", sa.ForeignKey("milestones.id", ondelete="RESTRICT"), primary_key=True),
+    sa.CheckConstraint("milestone_id <> depends_on_id", name="not_self"),
+)
+
+
+class Milestone(db.Model):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        sa.CheckConstraint("percent_complete BETWEEN 0 AND 100", name="percent_range"),
+        sa.Index("ix_milestones_owner_due", "owner_id", "current_due_on"),
+        sa.Index("ix_milestones_status_due", "status", "current_due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_of_effort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("lines_of_effort.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: The responsible office; may differ from the recommendation's action office.
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+    start_on: Mapped[date | None]
+    #: Frozen once OIG accepts the plan; slippage is measured against it.
+    baseline_due_on: Mapped[date]
+    current_due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(
+        enum(*MILESTONE_STATUSES, name="milestone_status"), default="not_started")
+    percent_complete: Mapped[int] = mapped_column(default=0)
+    completed_on: Mapped[date | None]
+    #: What evidence will prove this milestone done (free text until evidence is mapped).
+    expected_evidence: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Optimistic lock: an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    line_of_effort = relationship("LineOfEffort", back_populates="milestones")
+    owner = relationship("User")
+    office = relationship("Office")
+    depends_on = relationship(
+        "Milestone", secondary=milestone_dependencies,
+        primaryjoin=lambda: Milestone.id == milestone_dependencies.c.milestone_id,
+        secondaryjoin=lambda: Milestone.id == milestone_dependencies.c.depends_on_id,
+        backref="required_by")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return MILESTONE_STATUS_LABELS[self.status]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in ("completed", "cancelled")
+
+    def is_overdue(self, on: date | None = None) -> bool:
+        return not self.is_closed and self.current_due_on < (on or today())
+
+    def is_at_risk(self, on: date | None = None) -> bool:
+        on = on or today()
+        return (not self.is_closed and not self.is_overdue(on)
+                and self.current_due_on - on <= AT_RISK_WINDOW and self.percent_complete < 50)
+
+    def slip_days(self) -> int:
+        return (self.current_due_on - self.baseline_due_on).days
+
+    def __repr__(self) -> str:
+        return f"<Milestone {self.id} {self.title!r}>"

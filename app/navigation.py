@@ -1,0 +1,14 @@
+"""The primary navigation: (endpoint, label, roles that see it). Each domain adds its pages here."""
+from flask_login import current_user
+
+from app.permissions import ANY_ROLE
+
+NAV = [
+    ("dashboard.index", "Dashboard", ANY_ROLE),
+]
+
+
+def nav_items():
+    if not current_user.is_authenticated:
+        return []
+    return [(endpoint, label) for endpoint, label, allowed in NAV if current_user.role in allowed]

@@ -1,0 +1,124 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import UTCDateTime, enum
+from app.extensions import db
+from app.timeutil import utcnow
+
+#: Resolution status, as OIG decides it (shared/DOMAIN.md).
+STATUSES = ("unresolved_open", "resolved_open", "closure_pending", "resolved_closed",
+            "closed_not_implemented")
+STATUS_LABELS = {
+    "unresolved_open": "Unresolved, open",
+    "resolved_open": "Resolved, open",
+    "closure_pending": "Closure pending",
+    "resolved_closed": "Resolved, closed",
+    "closed_not_implemented": "Closed, not implemented",
+}
+OPEN_STATUSES = ("unresolved_open", "resolved_open", "closure_pending")
+
+#: Every legal move of the status machine. Each is made by an oig_reviewer, with a reason.
+TRANSITIONS = {
+    ("unresolved_open", "resolved_open"),
+    ("resolved_open", "closure_pending"),
+    ("closure_pending", "resolved_closed"),
+    ("closure_pending", "resolved_open"),
+    ("resolved_open", "unresolved_open"),
+    *((s, "closed_not_implemented") for s in OPEN_STATUSES),
+}
+
+CONCURRENCES = ("concur", "partially_concur", "non_concur")
+CONCURRENCE_LABELS = {
+    "concur": "Concur",
+    "partially_concur": "Partially concur",
+    "non_concur": "Non-concur",
+}
+
+#: The three lines of effort of OIG-15-85; other plans may name their own.
+LINE_OF_EFFORT_KINDS = ("governance", "data_collection", "data_reporting", "other")
+
+
+class Recommendation(db.Model):
+    __tablename__ = "recommendations"
+    __table_args__ = (sa.UniqueConstraint("report_id", "number", name="uq_recommendations_report_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="RESTRICT"), index=True)
+    #: The number as the report prints it ("1", "2a").
+    number: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(
+        enum(*STATUSES, name="recommendation_status"), default="unresolved_open", index=True)
+    concurrence: Mapped[str | None] = mapped_column(enum(*CONCURRENCES, name="concurrence"))
+    #: The office's management comments, as quoted in or attached to the report.
+    concurrence_response: Mapped[str] = mapped_column(sa.Text, default="")
+    priority: Mapped[bool] = mapped_column(default=False)
+    questioned_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    funds_put_to_better_use: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    #: The auditee office responsible for corrective action.
+    action_office_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+    responsible_official: Mapped[str] = mapped_column(sa.String(200), default="")
+    target_completion_on: Mapped[date | None]
+    #: Usually the report's issue date; kept here because the clocks run per recommendation.
+    issued_on: Mapped[date]
+    #: Set when OIG accepts the corrective action plan (unresolved_open -> resolved_open).
+    management_decision_on: Mapped[date | None]
+    #: Set when OIG closes the recommendation as implemented.
+    final_action_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    report = relationship("Report", back_populates="recommendations", lazy="joined")
+    action_office = relationship("Office", lazy="joined")
+    lines_of_effort = relationship(
+        "LineOfEffort", back_populates="recommendation", order_by="LineOfEffort.position",
+        passive_deletes="all")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def concurrence_label(self) -> str:
+        return CONCURRENCE_LABELS.get(self.concurrence, "Not recorded")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def label(self) -> str:
+        return f"{self.report.number} Rec. {self.number}"
+
+    def __repr__(self) -> str:
+        return f"<Recommendation {self.report_id}/{self.number} {self.status}>"
+
+
+class LineOfEffort(db.Model):
+    __tablename__ = "lines_of_effort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(enum(*LINE_OF_EFFORT_KINDS, name="line_of_effort_kind"),
+                                      default="other")
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    objective: Mapped[str] = mapped_column(sa.Text, default="")
+    lead_owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: Display order within the plan, 1-based.
+    position: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recommendation = relationship("Recommendation", back_populates="lines_of_effort")
+    lead_owner = relationship("User")
+    milestones = relationship(
+        "Milestone", back_populates="line_of_effort",
+        order_by="(Milestone.current_due_on, Milestone.id)", passive_deletes="all")
+
+    def __repr__(self) -> str:
+        return f"<LineOfEffort {self.kind} {self.title!r}>"

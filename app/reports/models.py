@@ -1,0 +1,32 @@
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.dbtypes import UTCDateTime
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class Report(db.Model):
+    """An audit, inspection or evaluation report issued by an Inspector General (or GAO)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    issued_on: Mapped[date]
+    #: The issuing Inspector General's office, e.g. "DHS Office of Inspector General".
+    oig_office: Mapped[str] = mapped_column(sa.String(200))
+    #: The audited agency or component as the report names it.
+    agency: Mapped[str] = mapped_column(sa.String(200), default="")
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recommendations = relationship(
+        "Recommendation", back_populates="report", order_by="Recommendation.number",
+        passive_deletes="all")
+
+    def __repr__(self) -> str:
+        return f"<Report {self.number}>"

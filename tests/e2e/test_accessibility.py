@@ -1,0 +1,44 @@
+"""axe-core on every page reachable from the navigation, for each role: no serious or critical violation.
+
+Each domain adds the pages it owns (beyond the navigation) to ``EXTRA_PAGES``.
+"""
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+DEMO_USERS = {
+    "action_office": "policy@example.gov",
+    "oig_reviewer": "oig@example.gov",
+    "manager": "manager@example.gov",
+    "admin": "admin@example.gov",
+}
+#: Pages not in the navigation but reached from it, per role (None: every role).
+EXTRA_PAGES = [
+    ("/recommendations/1", None),
+]
+_axe = Axe()
+
+
+def assert_accessible(page, label: str) -> None:
+    results = _axe.run(page)
+    serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    report = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at "
+                       f"{[n['target'] for n in v['nodes']][:3]}" for v in serious)
+    assert not serious, f"{label}:\n{report}"
+
+
+def test_sign_in_page_is_accessible(page):
+    page.goto("/sign-in")
+    assert_accessible(page, "/sign-in")
+
+
+@pytest.mark.parametrize("role", list(DEMO_USERS))
+def test_every_page_in_the_navigation_is_accessible(page, sign_in, demo, role):
+    sign_in(DEMO_USERS[role])
+    links = page.locator("nav.usa-nav a.usa-nav-link")
+    urls = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
+    assert urls, "the navigation is empty"
+    urls += [url for url, roles in EXTRA_PAGES if roles is None or role in roles]
+    for url in urls:
+        response = page.goto(url)
+        assert response.status < 400, f"{url} answered {response.status} for {role}"
+        assert_accessible(page, f"{url} as {role}")
