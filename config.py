@@ -37,6 +37,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
+    #: bench/run.py only: a bare route as the floor, and an X-Query-Count header on every response.
+    BENCH_MODE = _bool("TRACKER_BENCH_MODE")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(100 * 1024 * 1024)))
 
 

@@ -22,6 +22,9 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     register_errors(app)
     register_cli(app)
     register_template_helpers(app)
+    if app.config.get("BENCH_MODE"):
+        from app.benchmode import register as register_bench
+        register_bench(app)
     return app
 
 

@@ -82,7 +82,23 @@ def audit_verify():
     click.echo(f"audit chain intact: {count} events")
 
 
+bench_cli = AppGroup("bench", help="Benchmark support (see bench/README.md).")
+
+
+@bench_cli.command("seed")
+@click.option("--milestones", type=click.IntRange(10, 5_000_000), default=50_000, show_default=True)
+def bench_seed(milestones):
+    """Add a synthetic data set of about MILESTONES milestones (10 per recommendation)."""
+    import time
+
+    from app.benchdata import seed
+    started = time.perf_counter()
+    result = seed(milestones, today(), echo=click.echo)
+    click.echo(f"seeded {result} in {time.perf_counter() - started:.1f} s")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(bench_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)

@@ -1,0 +1,185 @@
+"""A realistic synthetic data set at the scale of all Inspectors General, for bench/.
+
+Bulk inserts (``insert(table)`` with lists of rows), one transaction per table chunk.
+Ten milestones per recommendation, three lines of effort each, recommendations in
+every status, two audit events per milestone with a valid hash chain.
+"""
+import hashlib
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from app.audit import GENESIS_HASH, AuditEvent, canonical_json
+from app.auth.models import User
+from app.extensions import db
+from app.milestones.models import Milestone
+from app.offices.models import Office
+from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
+from app.reports.models import Report
+
+BENCH_PASSWORD = "bench password for load tests"
+BENCH_USERS = {
+    "action_office": "bench-policy@example.gov",
+    "oig_reviewer": "bench-oig@example.gov",
+    "manager": "bench-manager@example.gov",
+    "admin": "bench-admin@example.gov",
+}
+CHUNK = 5000
+LOE = [("governance", "Governance and standardization"), ("data_collection", "Data collection"),
+       ("data_reporting", "Data reporting")]
+VERBS = ["Issue", "Publish", "Define", "Implement", "Validate", "Train staff on", "Review", "Automate"]
+OBJECTS = ["data standard", "quality controls", "monthly data submissions", "reporting template",
+           "records retention policy", "access controls", "sampling plan", "field dictionary",
+           "dashboard", "interagency agreement"]
+
+
+def _insert(table, rows):
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(sa.insert(table), rows[start:start + CHUNK])
+
+
+def _max_id(model) -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
+
+
+def seed(milestones: int, today: date, echo=print) -> dict:
+    rng = random.Random(1515)
+    now = datetime.now(timezone.utc)
+    n_recs = max(1, milestones // 10)
+    n_reports = max(1, n_recs // 5)
+
+    office_base = _max_id(Office)
+    offices = [{"id": office_base + i + 1, "code": f"BENCH-{office_base + i + 1}",
+                "name": f"Bench agency office {i + 1}", "kind": "agency", "created_at": now}
+               for i in range(20)]
+    oig = {"id": office_base + 21, "code": f"BENCH-OIG-{office_base + 21}", "name": "Bench Inspector General",
+           "kind": "oig", "created_at": now}
+    _insert(Office.__table__, offices + [oig])
+
+    pw_hash = generate_password_hash(BENCH_PASSWORD, method="pbkdf2:sha256:600000")
+    user_base = _max_id(User)
+    users, action_users = [], {}
+    uid = user_base
+    for office in offices:
+        for k in range(12):
+            uid += 1
+            role = "manager" if k >= 10 else "action_office"
+            users.append({"id": uid, "email": f"u{uid}@bench.example.gov", "name": f"Bench User {uid}",
+                          "role": role, "office_id": office["id"], "password_hash": pw_hash,
+                          "is_active_account": True, "session_token": f"bench-{uid}-{rng.random()}",
+                          "created_at": now})
+            if role == "action_office":
+                action_users.setdefault(office["id"], []).append(uid)
+    for role, email in BENCH_USERS.items():
+        if db.session.scalar(sa.select(User.id).where(User.email == email)):
+            continue
+        uid += 1
+        office_id = {"oig_reviewer": oig["id"], "admin": None}.get(role, offices[0]["id"])
+        users.append({"id": uid, "email": email, "name": f"Bench {role}", "role": role, "office_id": office_id,
+                      "password_hash": pw_hash, "is_active_account": True,
+                      "session_token": f"bench-{uid}-{rng.random()}", "created_at": now})
+        if role == "action_office":
+            action_users[offices[0]["id"]].append(uid)
+    _insert(User.__table__, users)
+    echo(f"offices {len(offices) + 1}, users {len(users)}")
+
+    report_base, rec_base = _max_id(Report), _max_id(Recommendation)
+    reports = []
+    for i in range(n_reports):
+        rid = report_base + i + 1
+        issued = today - timedelta(days=rng.randint(10, 6 * 365))
+        reports.append({"id": rid, "number": f"BENCH-{rid:06d}", "title": f"Audit of program {rid}",
+                        "issued_on": issued, "oig_office": "Bench Inspector General", "agency": "Bench",
+                        "summary": "", "created_at": now})
+    _insert(Report.__table__, reports)
+
+    recs, loes, ms = [], [], []
+    loe_id, ms_id = _max_id(LineOfEffort), _max_id(Milestone)
+    for i in range(n_recs):
+        rid = rec_base + i + 1
+        report = reports[i % n_reports]
+        office = offices[i % len(offices)]
+        status = STATUSES[rng.randrange(len(STATUSES))]
+        issued = report["issued_on"]
+        decided = issued + timedelta(days=rng.randint(60, 200)) if status != "unresolved_open" else None
+        if decided and decided > today:
+            decided = today
+        final = decided + timedelta(days=rng.randint(100, 400)) if status == "resolved_closed" else None
+        if final and final > today:
+            final = today
+        recs.append({"id": rid, "report_id": report["id"], "number": str(i // n_reports + 1),
+                     "text": f"Develop and implement a plan to improve the data of program {rid}.",
+                     "status": status, "concurrence": "concur", "concurrence_response": "",
+                     "priority": rng.random() < 0.1, "action_office_id": office["id"],
+                     "responsible_official": "Assistant Secretary", "issued_on": issued,
+                     "management_decision_on": decided, "final_action_on": final,
+                     "target_completion_on": issued + timedelta(days=540), "created_at": now, "updated_at": now})
+        line_ids = []
+        for position, (kind, title) in enumerate(LOE, start=1):
+            loe_id += 1
+            line_ids.append(loe_id)
+            loes.append({"id": loe_id, "recommendation_id": rid, "kind": kind, "title": title,
+                         "description": "", "objective": "", "position": position, "created_at": now})
+        for k in range(10):
+            ms_id += 1
+            start = issued + timedelta(days=rng.randint(0, 300))
+            due = start + timedelta(days=rng.randint(30, 240))
+            slip = rng.choice([0, 0, 0, 14, 30, 60])
+            done = status == "resolved_closed" or (due + timedelta(days=slip) < today and rng.random() < 0.8)
+            ms.append({"id": ms_id, "line_of_effort_id": line_ids[k % 3],
+                       "title": f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} ({ms_id})", "description": "",
+                       "owner_id": rng.choice(action_users[office["id"]]), "office_id": office["id"],
+                       "start_on": start, "baseline_due_on": due, "current_due_on": due + timedelta(days=slip),
+                       "status": "completed" if done else rng.choice(["not_started", "in_progress"]),
+                       "percent_complete": 100 if done else rng.randint(0, 90),
+                       "completed_on": due if done else None, "expected_evidence": "", "version": 1,
+                       "created_at": now, "updated_at": now})
+    _insert(Recommendation.__table__, recs)
+    _insert(LineOfEffort.__table__, loes)
+    db.session.commit()
+    echo(f"reports {len(reports)}, recommendations {len(recs)}, lines of effort {len(loes)}")
+    for start in range(0, len(ms), 50_000):
+        _insert(Milestone.__table__, ms[start:start + 50_000])
+        db.session.commit()
+    echo(f"milestones {len(ms)}")
+
+    seed_audit_events(ms, rng, now)
+    return {"recommendations": len(recs), "milestones": len(ms)}
+
+
+def seed_audit_events(milestones: list[dict], rng, now, per_milestone: int = 2) -> int:
+    """Two events per milestone (create, then an update), chained onto the existing trail."""
+    last = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash)
+                              .order_by(AuditEvent.id.desc()).limit(1)).first()
+    prev_hash = last.hash if last else GENESIS_HASH
+    next_id = (last.id if last else 0) + 1
+    rec_of_line = dict(db.session.execute(sa.select(LineOfEffort.id, LineOfEffort.recommendation_id)).all())
+    rows = []
+    for m in milestones:
+        for k in range(per_milestone):
+            event = AuditEvent(
+                id=next_id, occurred_at=now, actor_id=m["owner_id"],
+                action="milestone.create" if k == 0 else "milestone.update", object_type="milestone",
+                object_id=m["id"], recommendation_id=rec_of_line[m["line_of_effort_id"]],
+                before="" if k == 0 else canonical_json({"percent_complete": 0}),
+                after=canonical_json({"percent_complete": m["percent_complete"]}), ip="127.0.0.1",
+                prev_hash=prev_hash)
+            event.hash = event.compute_hash()
+            prev_hash = event.hash
+            rows.append({c.name: getattr(event, c.key) for c in AuditEvent.__table__.columns})
+            next_id += 1
+        if len(rows) >= 100_000:
+            _insert(AuditEvent.__table__, rows)
+            db.session.commit()
+            rows = []
+    _insert(AuditEvent.__table__, rows)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("offices", "users", "reports", "recommendations", "lines_of_effort", "milestones",
+                      "audit_events"):
+            db.session.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
+        db.session.commit()
+    return next_id

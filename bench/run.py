@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Load-test the main pages against a bare Flask route on the same gunicorn server.
+
+    .venv/bin/python bench/run.py --milestones 5000 50000            # SQLite
+    .venv/bin/python bench/run.py --milestones 1000000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench   # PostgreSQL
+
+For each data size: builds the data set once (flask db upgrade + flask bench seed, kept in
+bench/results/ for SQLite), serves the app with gunicorn on loopback in bench mode (a bare
+route, and an X-Query-Count header), signs in as the bench users, and drives each page with
+wrk. Prints requests/s, p50/p95 latency, queries per request and the ratio to the bare route;
+writes the same as JSON into bench/results/. See bench/README.md.
+"""
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+VENV = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+from app.benchdata import BENCH_PASSWORD, BENCH_USERS  # noqa: E402
+
+#: (name, path template, role). Pages that answer 404 (not built yet) are reported and skipped.
+PAGES = [
+    ("bare route", "/bench/bare", None),
+    ("dashboard", "/", "oig_reviewer"),
+    ("dashboard (office)", "/", "action_office"),
+    ("recommendation", "/recommendations/{rec}", "action_office"),
+    ("my work", "/milestones/mine", "action_office"),
+    ("milestones filtered, page 2", "/milestones/mine?status=in_progress&page=2", "action_office"),
+    ("loop", "/recommendations/{rec}/loop", "action_office"),
+    ("search", "/search?q=data+standard", "oig_reviewer"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask(env, *args):
+    subprocess.run([str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def prepare(url: str, milestones: int, env: dict, reseed: bool) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            seeded = conn.execute(sa.text("SELECT count(*) FROM milestones")).scalar() >= milestones
+    except sa.exc.SQLAlchemyError:
+        seeded = False
+    finally:
+        engine.dispose()
+    if seeded and not reseed:
+        return
+    print(f"building the data set: {milestones} milestones ...", flush=True)
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
+    flask(env, "db", "upgrade")
+    started = time.perf_counter()
+    flask(env, "bench", "seed", "--milestones", str(milestones))
+    print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def sign_in(base: str, email: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/sign-in").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"email": email, "password": BENCH_PASSWORD, "csrf_token": token}).encode()
+    opener.open(base + "/sign-in", data)
+    cookie = next(c for c in jar if c.name == "session")
+    return f"session={cookie.value}"
+
+
+def probe(url: str, cookie: str | None):
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, int(response.headers.get("X-Query-Count", -1))
+    except urllib.error.HTTPError as error:
+        return error.code, int(error.headers.get("X-Query-Count", -1))
+
+
+def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(ROOT / "bench" / "report.lua")]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_size(url: str, milestones: int, args) -> list[dict]:
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1",
+               FLASK_APP="wsgi")
+    prepare(url, milestones, env, args.reseed)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        office = conn.execute(sa.text("SELECT office_id FROM users WHERE email = :e"),
+                              {"e": BENCH_USERS["action_office"]}).scalar()
+        rec = conn.execute(sa.text("SELECT min(id) FROM recommendations WHERE action_office_id = :o"),
+                           {"o": office}).scalar()
+    engine.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(VENV / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+                               "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookies = {role: sign_in(base, email) for role, email in BENCH_USERS.items()}
+        results = []
+        for name, template, role in PAGES:
+            path = template.format(rec=rec)
+            cookie = cookies.get(role)
+            status, queries = probe(base + path, cookie)
+            if status != 200:
+                print(f"  {name:30} {path}: HTTP {status}, skipped", flush=True)
+                continue
+            stats = wrk(base + path, cookie, args.duration, args.connections)
+            results.append({"page": name, "path": path, "queries": queries, **stats})
+            print(f"  {name:30} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  "
+                  f"p95 {stats['p95_ms']:7.1f} ms  {queries:3d} queries", flush=True)
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--milestones", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--database-url", help="default: a SQLite file per size in bench/results/")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--reseed", action="store_true", help="rebuild the data set even if present")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {"machine": f"{os.cpu_count()} cores, {platform_summary()}", "sizes": {}}
+    for n in args.milestones:
+        url = args.database_url or f"sqlite:///{RESULTS / f'bench-{n}.db'}"
+        print(f"== {n} milestones on {sa.make_url(url).get_backend_name()} ==", flush=True)
+        results = run_size(url, n, args)
+        bare = next((r["rps"] for r in results if r["page"] == "bare route"), None)
+        for r in results:
+            r["ratio_to_bare"] = round(bare / r["rps"], 2) if bare and r["rps"] else None
+        print(f"  {'page':30} {'ratio to bare':>14}")
+        for r in results:
+            print(f"  {r['page']:30} {r['ratio_to_bare']:>13}x")
+        report["sizes"][n] = results
+    if len(args.milestones) == 2:
+        small, large = (report["sizes"][n] for n in args.milestones)
+        print("== growth: median latency at the larger size / at the smaller ==")
+        for r in large:
+            s = next((x for x in small if x["page"] == r["page"]), None)
+            if s and s["p50_ms"]:
+                print(f"  {r['page']:30} {r['p50_ms'] / s['p50_ms']:.2f}x")
+    out = RESULTS / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written {out.relative_to(ROOT)}")
+
+
+def platform_summary() -> str:
+    import platform
+    mem = ""
+    try:
+        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB, "
+    except (OSError, StopIteration):
+        pass
+    return f"{mem}{platform.processor() or platform.machine()}, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    main()
