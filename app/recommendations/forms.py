@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
@@ -14,7 +15,7 @@ class StatusChangeForm(FlaskForm):
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.to_status.choices = [(s, STATUS_LABELS[s]) for s in targets]
+        self.to_status.choices = [SelectChoice(s, STATUS_LABELS[s]) for s in targets]
 
     def validate_to_status(self, field):
         if field.data not in STATUSES:
@@ -22,5 +23,5 @@ class StatusChangeForm(FlaskForm):
 
 
 class ConcurrenceForm(FlaskForm):
-    concurrence = SelectField("Concurrence", choices=[("", "Not recorded")] + list(CONCURRENCE_LABELS.items()))
+    concurrence = SelectField("Concurrence", choices=[SelectChoice("", "Not recorded")] + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()])
     concurrence_response = TextAreaField("Management response", validators=[Length(max=50_000)])

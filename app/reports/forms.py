@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.extensions import db
@@ -41,7 +42,7 @@ class RecommendationForm(FlaskForm):
         self.report = report
         offices = db.session.scalars(
             sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
-        self.action_office_id.choices = [(o.id, o.name) for o in offices]
+        self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
 
     def validate_number(self, field):
         field.data = field.data.strip()

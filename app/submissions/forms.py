@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.submissions.models import DECISIONS
@@ -14,7 +15,7 @@ class SubmissionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField("Decision", choices=[(d, {"accepted": "Accept", "rejected": "Reject"}[d])
+    decision = RadioField("Decision", choices=[SelectChoice(d, {"accepted": "Accept", "rejected": "Reject"}[d])
                                                for d in DECISIONS],
                           validators=[InputRequired("Choose accept or reject.")])
     analysis = TextAreaField("OIG analysis", validators=[
