@@ -23,7 +23,7 @@ def list_reports() -> list[tuple[Report, int]]:
     count = (sa.select(sa.func.count(Recommendation.id)).where(Recommendation.report_id == Report.id)
              .correlate(Report).scalar_subquery())
     return list(db.session.execute(
-        sa.select(Report, count).order_by(Report.issued_on.desc(), Report.number)).tuples())
+        sa.select(Report, count).order_by(Report.issued_on.desc(), Report.number)).all())
 
 
 def create_report(actor, **fields) -> Report:
