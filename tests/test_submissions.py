@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit import AuditEvent
-from app.recommendations.models import Recommendation, StatusChange
+from app.recommendations.models import StatusChange
 from app.submissions import snapshot as snapshots
 from app.submissions.models import Submission
 from app.submissions.services import submission_dates
@@ -164,7 +164,6 @@ def test_only_oig_decides(client, switch, make, db, plan, role):
 
 
 def test_nobody_decides_their_own_submission(app, make, db, plan):
-    from app.errors import refuse  # noqa: F401  (the refusal is an HTTP answer)
     from werkzeug.exceptions import Forbidden
 
     from app.submissions.services import decide

@@ -7,8 +7,8 @@ from app.extensions import db
 from app.permissions import ANY_ROLE, can_change_status, require_edit_concurrence, roles
 from app.recommendations import bp
 from app.recommendations.clocks import clocks_for
-from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
+from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.services import (
     change_status, get_recommendation_or_404, history, legal_targets, update_concurrence)
 from app.submissions import services as submissions
