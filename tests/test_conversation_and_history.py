@@ -49,17 +49,23 @@ def test_comments_refused_to_outsiders_and_empty_messages(client, login_as, make
 def test_the_office_records_its_concurrence_and_the_history_shows_before_and_after(client, login_as, make, db, rec):
     staff = login_as("action_office", office=rec.action_office, name="Dana Whitfield")
     response = client.post_form(f"/recommendations/{rec.id}/concurrence",
-                                {"concurrence": "partially_concur", "concurrence_response": "We agree in part."})
+                                {"concurrence": "partially_concur", "concurrence_response": "We agree in part.",
+                                 "responsible_official": "Assistant Secretary for Policy",
+                                 "target_completion_on": days(200).isoformat()})
     assert response.status_code == 302
     db.session.expire_all()
     assert rec.concurrence == "partially_concur" and rec.concurrence_response == "We agree in part."
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.concurrence")).one()
+    assert rec.responsible_official == "Assistant Secretary for Policy" and rec.target_completion_on == days(200)
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.response")).one()
     assert event.actor_id == staff.id and event.before_data["concurrence"] is None
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Concurrence edited" in history and "Dana Whitfield" in history
+    assert "Office response edited" in history and "Dana Whitfield" in history
     assert "Partially concur" in history and "We agree in part." in history
     bad = client.post_form(f"/recommendations/{rec.id}/concurrence", {"concurrence": "shrug"})
     assert bad.status_code == 400
+    early = client.post_form(f"/recommendations/{rec.id}/concurrence",
+                             {"concurrence": "concur", "target_completion_on": days(-101).isoformat()})
+    assert early.status_code == 400 and "cannot be before the report was issued" in early.get_data(as_text=True)
     db.session.expire_all()
     assert rec.concurrence == "partially_concur"
 

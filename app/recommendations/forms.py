@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
 
@@ -25,3 +25,13 @@ class StatusChangeForm(FlaskForm):
 class ConcurrenceForm(FlaskForm):
     concurrence = SelectField("Concurrence", choices=[SelectChoice("", "Not recorded")] + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()])
     concurrence_response = TextAreaField("Management response", validators=[Length(max=50_000)])
+    responsible_official = StringField("Responsible official", validators=[Optional(), Length(max=200)])
+    target_completion_on = DateField("Target completion date", validators=[Optional()])
+
+    def __init__(self, *args, issued_on=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.issued_on = issued_on
+
+    def validate_target_completion_on(self, field):
+        if field.data and self.issued_on and field.data < self.issued_on:
+            raise ValidationError("The target completion date cannot be before the report was issued.")

@@ -10,7 +10,7 @@ from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.services import (
-    change_status, get_recommendation_or_404, history, legal_targets, update_concurrence)
+    change_status, get_recommendation_or_404, history, legal_targets, update_response)
 from app.submissions import services as submissions
 from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
@@ -18,7 +18,7 @@ from app.timeutil import today
 #: How the history names an audit event; others show their dotted action name.
 EVENT_LABELS = {
     "recommendation.status": "Status changed",
-    "recommendation.concurrence": "Concurrence edited",
+    "recommendation.response": "Office response edited",
     "recommendation.create": "Recommendation added",
     "submission.create": "Submitted to OIG",
     "submission.decide": "OIG decision",
@@ -87,12 +87,14 @@ def status(recommendation_id: int):
 def concurrence(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
     require_edit_concurrence(recommendation)
-    form = ConcurrenceForm(obj=recommendation)
+    form = ConcurrenceForm(obj=recommendation, issued_on=recommendation.issued_on)
     if form.validate_on_submit():
-        if update_concurrence(recommendation, form.concurrence.data, form.concurrence_response.data,
-                              current_user):
+        if update_response(recommendation, current_user, concurrence=form.concurrence.data,
+                           concurrence_response=form.concurrence_response.data,
+                           responsible_official=form.responsible_official.data,
+                           target_completion_on=form.target_completion_on.data):
             db.session.commit()
-            flash("Concurrence and response saved.", "success")
+            flash("The office's response was saved.", "success")
         return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     return render_template("recommendations/concurrence.html", recommendation=recommendation,
                            form=form), 400 if form.errors else 200

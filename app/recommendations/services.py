@@ -87,16 +87,21 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
     return change
 
 
-def update_concurrence(recommendation: Recommendation, concurrence: str | None, response: str, actor) -> bool:
-    """Record the office's concurrence and response; returns whether anything changed."""
-    fields = ("concurrence", "concurrence_response")
-    before = audit.snapshot(recommendation, fields)
+RESPONSE_FIELDS = ("concurrence", "concurrence_response", "responsible_official", "target_completion_on")
+
+
+def update_response(recommendation: Recommendation, actor, *, concurrence: str | None, concurrence_response: str,
+                    responsible_official: str, target_completion_on: date | None) -> bool:
+    """Record the office's concurrence, response, responsible official and target date; True if any changed."""
+    before = audit.snapshot(recommendation, RESPONSE_FIELDS)
     recommendation.concurrence = concurrence or None
-    recommendation.concurrence_response = response.strip()
-    after = audit.snapshot(recommendation, fields)
+    recommendation.concurrence_response = (concurrence_response or "").strip()
+    recommendation.responsible_official = (responsible_official or "").strip()
+    recommendation.target_completion_on = target_completion_on
+    after = audit.snapshot(recommendation, RESPONSE_FIELDS)
     if before == after:
         return False
-    audit.record("recommendation.concurrence", recommendation, before=before, after=after,
+    audit.record("recommendation.response", recommendation, before=before, after=after,
                  recommendation_id=recommendation.id, actor=actor)
     return True
 
