@@ -274,3 +274,27 @@ def test_dashboard_lists_the_clocks_without_a_query_per_row(app, client, switch,
     with count_queries(app) as large:
         client.get("/")
     assert large.count == small.count
+
+
+def test_other_offices_cannot_read_a_submission(client, switch, make, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    _submit(client, rec)
+    sent = _latest(db)
+    switch("action_office", office=make.office("ICE-TEST"))
+    assert client.get(f"/submissions/{sent.id}").status_code == 403
+    switch("manager", office=rec.action_office)
+    assert client.get(f"/submissions/{sent.id}").status_code == 200
+
+
+def test_a_revised_plan_accepted_after_resolution_keeps_the_decision_date(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    rec.status, rec.management_decision_on = "resolved_open", days(-40)
+    db.session.commit()
+    switch(user=staff)
+    _submit(client, rec, narrative="Revised plan: one more milestone.")
+    switch(user=reviewer)
+    assert _decide(client, _latest(db).id, "accepted", "Revision accepted.").status_code == 302
+    db.session.expire_all()
+    assert rec.status == "resolved_open" and rec.management_decision_on == days(-40)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatusChange)) == 0
