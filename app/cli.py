@@ -78,8 +78,8 @@ def audit_verify():
     if broken:
         event_id, why = broken
         row = db.session.get(audit.AuditEvent, event_id)
-        where = f" ({row.action}, recorded {row.occurred_at.isoformat(timespec='seconds')})" if row else ""
-        click.echo(f"audit chain broken at event {event_id}: audit_events row id={event_id}{where} {why}",
+        where = f", {row.action}, recorded {row.occurred_at.isoformat(timespec='seconds')}" if row else ""
+        click.echo(f"audit chain broken at event {event_id} (audit_events row id={event_id}{where}): {why}",
                    err=True)
         sys.exit(1)
     click.echo(f"audit chain intact: {count} events")
