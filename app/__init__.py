@@ -91,11 +91,17 @@ def register_blueprints(app: Flask) -> None:
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
     from app.recommendations import bp as recommendations_bp
+    from app.submissions import bp as submissions_bp
+    from app.comments import bp as comments_bp
+    from app.reports import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(recommendations_bp)
+    app.register_blueprint(submissions_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -77,7 +77,10 @@ def audit_verify():
     count = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
     if broken:
         event_id, why = broken
-        click.echo(f"audit chain broken at event {event_id}: {why}", err=True)
+        row = db.session.get(audit.AuditEvent, event_id)
+        where = f", {row.action}, recorded {row.occurred_at.isoformat(timespec='seconds')}" if row else ""
+        click.echo(f"audit chain broken at event {event_id} (audit_events row id={event_id}{where}): {why}",
+                   err=True)
         sys.exit(1)
     click.echo(f"audit chain intact: {count} events")
 

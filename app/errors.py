@@ -2,7 +2,7 @@
 import logging
 import uuid
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -36,17 +36,26 @@ def render_error(code: int, message: str | None = None, incident: str | None = N
     return render_template("error.html", code=code, title=title, message=message, incident=incident), code
 
 
-def _record_refusal(description: str | None) -> None:
+def refuse(code: int, message: str | None = None, *, recommendation_id: int | None = None,
+           **attempt) -> None:
+    """Abort with 403 or 409; the refusal is recorded with what was attempted, on the recommendation."""
+    g.refusal = {"recommendation_id": recommendation_id, "attempt": attempt}
+    abort(code, description=message)
+
+
+def _record_refusal(description: str | None, action: str = "access.denied") -> None:
     from flask_login import current_user
 
     from app import audit
     from app.extensions import db
 
+    refusal = g.pop("refusal", None) or {}
     try:
         db.session.rollback()  # nothing the refused request staged may land
         if current_user.is_authenticated:
-            audit.record("access.denied", after={"path": request.path, "method": request.method,
-                                                 "reason": description or ""})
+            audit.record(action, after={"path": request.path, "method": request.method,
+                                        "reason": description or "", **refusal.get("attempt", {})},
+                         recommendation_id=refusal.get("recommendation_id"))
             db.session.commit()
     except Exception:  # the refusal itself must still be answered
         db.session.rollback()
@@ -63,6 +72,11 @@ def register(app: Flask) -> None:
     def forbidden(error):
         _record_refusal(getattr(error, "description", None))
         return render_error(403)
+
+    @app.errorhandler(409)
+    def conflict(error):
+        _record_refusal(getattr(error, "description", None), "access.conflict")
+        return http_error(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -5,6 +5,8 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("submissions.awaiting", "Submissions awaiting decision", ("oig_reviewer",)),
+    ("reports.index", "Reports", ("oig_reviewer", "admin")),
 ]
 
 

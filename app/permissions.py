@@ -64,6 +64,44 @@ def can_change_status(user) -> bool:
     return user.is_authenticated and user.role == "oig_reviewer"
 
 
+def can_make_transition(user, recommendation, to_status: str, via=None) -> bool:
+    """Only OIG moves the status, except the move the office's own closure request makes."""
+    if can_change_status(user):
+        return True
+    return (via is not None and via.kind == "closure_request" and to_status == "closure_pending"
+            and via.submitted_by_id == user.id and user.role == "action_office"
+            and user.office_id == recommendation.action_office_id)
+
+
+def can_submit(user, recommendation) -> bool:
+    """Staff of the responsible office send plans, updates and closure requests; nobody else."""
+    return (user.is_authenticated and user.role == "action_office"
+            and user.office_id == recommendation.action_office_id and recommendation.is_open)
+
+
+def can_decide(user, submission) -> bool:
+    """OIG decides; nobody decides a submission they sent (admins and the office never decide)."""
+    return (user.is_authenticated and user.role == "oig_reviewer"
+            and submission.submitted_by_id != user.id)
+
+
+def can_edit_concurrence(user, recommendation) -> bool:
+    """The office states whether it concurs; OIG reads it."""
+    return (user.is_authenticated and user.role == "action_office"
+            and user.office_id == recommendation.action_office_id)
+
+
+def can_comment(user, recommendation) -> bool:
+    """The conversation is between OIG and the office (its staff and managers)."""
+    if not can_view_recommendation(user, recommendation):
+        return False
+    return user.role in ("oig_reviewer", "action_office", "manager")
+
+
+def can_create_reports(user) -> bool:
+    return user.is_authenticated and user.role in ("oig_reviewer", "admin")
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -81,8 +119,33 @@ def require_edit_plan(recommendation) -> None:
         abort(403)
 
 
+def require_submit(recommendation) -> None:
+    if not can_submit(current_user, recommendation):
+        abort(403)
+
+
+def require_decide(submission) -> None:
+    if not can_decide(current_user, submission):
+        abort(403)
+
+
+def require_edit_concurrence(recommendation) -> None:
+    if not can_edit_concurrence(current_user, recommendation):
+        abort(403)
+
+
+def require_comment(recommendation) -> None:
+    if not can_comment(current_user, recommendation):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
     "can_change_status": can_change_status,
+    "can_submit": can_submit,
+    "can_decide": can_decide,
+    "can_edit_concurrence": can_edit_concurrence,
+    "can_comment": can_comment,
+    "can_create_reports": can_create_reports,
 }

@@ -6,8 +6,11 @@ from sqlalchemy.orm import contains_eager
 from app.dashboard import bp
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles, visible_recommendations
+from app.recommendations.clocks import clocks_for
 from app.recommendations.models import STATUS_LABELS, STATUSES, Recommendation
 from app.reports.models import Report
+from app.submissions.services import submission_dates
+from app.timeutil import today
 
 
 @bp.route("/")
@@ -22,5 +25,7 @@ def index():
     counts = dict(db.session.execute(
         sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
     status_counts = [(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUSES]
+    dates = submission_dates(r.id for r in recommendations)
+    clocks = {r.id: clocks_for(r, today(), **dates.get(r.id, {})) for r in recommendations if r.is_open}
     return render_template("dashboard/index.html", recommendations=recommendations,
-                           status_counts=status_counts)
+                           status_counts=status_counts, clocks=clocks)

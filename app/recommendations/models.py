@@ -122,3 +122,30 @@ class LineOfEffort(db.Model):
 
     def __repr__(self) -> str:
         return f"<LineOfEffort {self.kind} {self.title!r}>"
+
+
+class StatusChange(db.Model):
+    """One move of the status machine: who, when, from, to, why (and the submission behind it)."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    from_status: Mapped[str] = mapped_column(enum(*STATUSES, name="from_status"))
+    to_status: Mapped[str] = mapped_column(enum(*STATUSES, name="to_status"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: The OIG decision or closure request that made the move, if any.
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="RESTRICT"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User")
+
+    @property
+    def from_label(self) -> str:
+        return STATUS_LABELS[self.from_status]
+
+    @property
+    def to_label(self) -> str:
+        return STATUS_LABELS[self.to_status]

@@ -1,13 +1,100 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from app.permissions import ANY_ROLE, roles
+from app.comments import services as comments
+from app.comments.forms import CommentForm
+from app.extensions import db
+from app.permissions import ANY_ROLE, can_change_status, require_edit_concurrence, roles
 from app.recommendations import bp
-from app.recommendations.services import get_recommendation_or_404
+from app.recommendations.clocks import clocks_for
+from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
+from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
+from app.recommendations.services import (
+    change_status, get_recommendation_or_404, history, legal_targets, update_response)
+from app.submissions import services as submissions
+from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
+
+#: How the history names an audit event; others show their dotted action name.
+EVENT_LABELS = {
+    "recommendation.status": "Status changed",
+    "recommendation.response": "Office response edited",
+    "recommendation.create": "Recommendation added",
+    "submission.create": "Submitted to OIG",
+    "submission.decide": "OIG decision",
+    "comment.create": "Message",
+    "access.denied": "Refused: not allowed",
+    "access.conflict": "Refused: conflicts with the current state",
+    "demo.seed": "Demo data loaded",
+}
+VALUE_LABELS = {**STATUS_LABELS, **CONCURRENCE_LABELS, **KIND_LABELS, **DECISION_LABELS}
+
+
+@bp.app_template_global()
+def event_label(action: str) -> str:
+    return EVENT_LABELS.get(action, action)
+
+
+@bp.app_template_filter()
+def history_value(value):
+    """A stored machine value (status, concurrence, kind, decision) in words."""
+    return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+
+
+#: How many events the recommendation page shows before "full history".
+RECENT_EVENTS = 8
 
 
 @bp.route("/<int:recommendation_id>")
 @roles(*ANY_ROLE)
 def show(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
-    return render_template("recommendations/show.html", recommendation=recommendation, today=today())
+    sent = submissions.for_recommendation(recommendation.id)
+    return render_template(
+        "recommendations/show.html", recommendation=recommendation, today=today(),
+        clocks=clocks_for(recommendation, today(), **submissions.dates_from(sent)),
+        submissions=sent, comments=comments.for_recommendation(recommendation.id),
+        comment_form=CommentForm(), events=history(recommendation.id, limit=RECENT_EVENTS))
+
+
+@bp.route("/<int:recommendation_id>/history")
+@roles(*ANY_ROLE)
+def history_page(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id)
+    return render_template("recommendations/history.html", recommendation=recommendation,
+                           events=history(recommendation.id))
+
+
+@bp.route("/<int:recommendation_id>/status", methods=["GET", "POST"])
+@roles(*ANY_ROLE)
+def status(recommendation_id: int):
+    """The status form; the machine itself (change_status) decides who may move it where."""
+    recommendation = get_recommendation_or_404(recommendation_id)
+    if request.method == "GET" and not can_change_status(current_user):
+        abort(403)
+    form = StatusChangeForm(targets=legal_targets(recommendation.status))
+    if form.validate_on_submit():
+        change = change_status(recommendation, form.to_status.data, form.reason.data, current_user)
+        db.session.commit()
+        flash(f"Status changed from “{change.from_label}” to “{change.to_label}”.", "success")
+        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return render_template("recommendations/status.html", recommendation=recommendation,
+                           form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:recommendation_id>/concurrence", methods=["GET", "POST"])
+@roles("action_office")
+def concurrence(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id)
+    require_edit_concurrence(recommendation)
+    form = ConcurrenceForm(obj=recommendation, issued_on=recommendation.issued_on)
+    if form.validate_on_submit():
+        if update_response(recommendation, current_user, concurrence=form.concurrence.data,
+                           concurrence_response=form.concurrence_response.data,
+                           responsible_official=form.responsible_official.data,
+                           target_completion_on=form.target_completion_on.data):
+            db.session.commit()
+            flash("The office's response was saved.", "success")
+        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return render_template("recommendations/concurrence.html", recommendation=recommendation,
+                           form=form), 400 if form.errors else 200

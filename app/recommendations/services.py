@@ -1,11 +1,17 @@
+from datetime import date
+
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from app import audit
+from app.audit import AuditEvent
+from app.errors import refuse
 from app.extensions import db
 from app.milestones.models import Milestone
-from app.permissions import require_edit_plan, require_view_recommendation
-from app.recommendations.models import LineOfEffort, Recommendation
+from app.permissions import can_make_transition, require_edit_plan, require_view_recommendation
+from app.recommendations.models import STATUS_LABELS, TRANSITIONS, LineOfEffort, Recommendation, StatusChange
+from app.timeutil import today
 
 
 def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False,
@@ -23,3 +29,87 @@ def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False,
     if for_edit:
         require_edit_plan(recommendation)
     return recommendation
+
+
+def legal_targets(status: str) -> list[str]:
+    """The statuses the machine may move to from ``status``, in the machine's own order."""
+    return [to for to in STATUS_LABELS if (status, to) in TRANSITIONS]
+
+
+def change_status(recommendation: Recommendation, to_status: str, reason: str, actor, *,
+                  submission=None, on: date | None = None) -> StatusChange:
+    """Move the status machine one step, or refuse: 403 for the wrong role, 409 for an illegal move.
+
+    ``submission`` is the OIG decision or closure request that makes the move. The dates the
+    move decides (management decision, final action) are set here and nowhere else.
+    """
+    on = on or today()
+    from_status = recommendation.status
+    attempt = {"from_status": from_status, "to_status": to_status}
+    if not can_make_transition(actor, recommendation, to_status, submission):
+        refuse(403, "Only an OIG reviewer changes a recommendation's status.",
+               recommendation_id=recommendation.id, **attempt)
+    if (from_status, to_status) not in TRANSITIONS:
+        refuse(409, f"A recommendation cannot move from “{STATUS_LABELS[from_status]}” to "
+                    f"“{STATUS_LABELS.get(to_status, to_status)}”. Nothing was changed.",
+               recommendation_id=recommendation.id, **attempt)
+    if not reason or not reason.strip():
+        abort(400, description="A status change needs a written reason.")
+
+    dated = ("management_decision_on", "final_action_on")
+    before = {"status": from_status, **{f: getattr(recommendation, f) for f in dated}}
+    values = {"status": to_status}
+    if (from_status, to_status) == ("unresolved_open", "resolved_open"):
+        values["management_decision_on"] = on
+    elif (from_status, to_status) == ("resolved_open", "unresolved_open"):
+        values["management_decision_on"] = None  # the plan no longer stands; a new acceptance dates anew
+    elif to_status == "resolved_closed":
+        values["final_action_on"] = on
+    # Conditional on the status we read: of two concurrent moves, the second finds nothing to update.
+    result = db.session.execute(
+        sa.update(Recommendation)
+        .where(Recommendation.id == recommendation.id, Recommendation.status == from_status)
+        .values(**values), execution_options={"synchronize_session": "evaluate"})
+    if result.rowcount != 1:
+        refuse(409, "The recommendation's status changed meanwhile. Reload the page; nothing was changed.",
+               recommendation_id=recommendation.id, **attempt)
+
+    change = StatusChange(recommendation_id=recommendation.id, from_status=from_status, to_status=to_status,
+                          reason=reason.strip(), actor_id=actor.id,
+                          submission_id=submission.id if submission is not None else None)
+    db.session.add(change)
+    db.session.flush()
+    after = {"status": to_status, **{f: getattr(recommendation, f) for f in dated}, "reason": reason.strip()}
+    if submission is not None:
+        after["submission"] = submission.number
+    audit.record("recommendation.status", recommendation, before=before, after=after,
+                 recommendation_id=recommendation.id, actor=actor)
+    return change
+
+
+RESPONSE_FIELDS = ("concurrence", "concurrence_response", "responsible_official", "target_completion_on")
+
+
+def update_response(recommendation: Recommendation, actor, *, concurrence: str | None, concurrence_response: str,
+                    responsible_official: str, target_completion_on: date | None) -> bool:
+    """Record the office's concurrence, response, responsible official and target date; True if any changed."""
+    before = audit.snapshot(recommendation, RESPONSE_FIELDS)
+    recommendation.concurrence = concurrence or None
+    recommendation.concurrence_response = (concurrence_response or "").strip()
+    recommendation.responsible_official = (responsible_official or "").strip()
+    recommendation.target_completion_on = target_completion_on
+    after = audit.snapshot(recommendation, RESPONSE_FIELDS)
+    if before == after:
+        return False
+    audit.record("recommendation.response", recommendation, before=before, after=after,
+                 recommendation_id=recommendation.id, actor=actor)
+    return True
+
+
+def history(recommendation_id: int, limit: int | None = None) -> list[AuditEvent]:
+    """The recommendation's audit trail, newest first, authors loaded in the same query."""
+    query = (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
+             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))

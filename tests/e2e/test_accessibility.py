@@ -14,6 +14,13 @@ DEMO_USERS = {
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
+    ("/recommendations/1/history", None),
+    ("/recommendations/1/submissions/new/plan", ("action_office",)),
+    ("/recommendations/1/concurrence", ("action_office",)),
+    ("/recommendations/1/status", ("oig_reviewer",)),
+    ("/reports/new", ("oig_reviewer", "admin")),
+    ("/reports/1", ("oig_reviewer", "admin")),
+    ("/reports/1/recommendations/new", ("oig_reviewer", "admin")),
 ]
 _axe = Axe()
 

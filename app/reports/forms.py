@@ -1,0 +1,51 @@
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.extensions import db
+from app.offices.models import Office
+from app.recommendations.models import Recommendation
+from app.reports.models import Report
+
+MONEY_MAX = 10**14 - 1
+
+
+class ReportForm(FlaskForm):
+    number = StringField("Report number", validators=[DataRequired(), Length(max=60)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    issued_on = DateField("Issue date", validators=[DataRequired("Enter the issue date as YYYY-MM-DD.")])
+    oig_office = StringField("Issuing OIG office", default="DHS Office of Inspector General",
+                             validators=[DataRequired(), Length(max=200)])
+    agency = StringField("Audited agency or component", validators=[Optional(), Length(max=200)])
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=20_000)])
+
+    def validate_number(self, field):
+        field.data = field.data.strip()
+        if db.session.scalar(sa.select(Report.id).where(sa.func.lower(Report.number) == field.data.lower())):
+            raise ValidationError("A report with this number already exists.")
+
+
+class RecommendationForm(FlaskForm):
+    number = StringField("Recommendation number", validators=[DataRequired(), Length(max=20)])
+    text = TextAreaField("Recommendation text", validators=[DataRequired(), Length(max=20_000)])
+    action_office_id = SelectField("Action office", coerce=int)
+    priority = BooleanField("Priority recommendation")
+    questioned_costs = DecimalField("Questioned costs (USD)", places=2, validators=[
+        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
+    funds_put_to_better_use = DecimalField("Funds put to better use (USD)", places=2, validators=[
+        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
+
+    def __init__(self, report: Report, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+        offices = db.session.scalars(
+            sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
+        self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
+
+    def validate_number(self, field):
+        field.data = field.data.strip()
+        if db.session.scalar(sa.select(Recommendation.id).where(
+                Recommendation.report_id == self.report.id, Recommendation.number == field.data)):
+            raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")

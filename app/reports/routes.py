@@ -1,0 +1,61 @@
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.permissions import roles
+from app.recommendations.models import Recommendation
+from app.reports import bp, services
+from app.reports.forms import RecommendationForm, ReportForm
+
+REPORT_EDITORS = ("oig_reviewer", "admin")
+
+
+@bp.route("/")
+@roles(*REPORT_EDITORS)
+def index():
+    return render_template("reports/index.html", reports=services.list_reports())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*REPORT_EDITORS)
+def new():
+    form = ReportForm()
+    if form.validate_on_submit():
+        report = services.create_report(
+            current_user, number=form.number.data, title=form.title.data.strip(),
+            issued_on=form.issued_on.data, oig_office=form.oig_office.data.strip(),
+            agency=(form.agency.data or "").strip(), summary=(form.summary.data or "").strip())
+        db.session.commit()
+        flash(f"Report {report.number} added. Now add its recommendations.", "success")
+        return redirect(url_for("reports.new_recommendation", report_id=report.id))
+    return render_template("reports/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:report_id>")
+@roles(*REPORT_EDITORS)
+def show(report_id: int):
+    report = services.get_report_or_404(report_id)
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).where(Recommendation.report_id == report.id)
+        .options(joinedload(Recommendation.action_office)).order_by(Recommendation.id)).all()
+    return render_template("reports/show.html", report=report, recommendations=recommendations)
+
+
+@bp.route("/<int:report_id>/recommendations/new", methods=["GET", "POST"])
+@roles(*REPORT_EDITORS)
+def new_recommendation(report_id: int):
+    report = services.get_report_or_404(report_id)
+    form = RecommendationForm(report)
+    if form.validate_on_submit():
+        recommendation = services.add_recommendation(
+            report, current_user, number=form.number.data, text=form.text.data.strip(),
+            action_office_id=form.action_office_id.data, priority=form.priority.data,
+            questioned_costs=form.questioned_costs.data,
+            funds_put_to_better_use=form.funds_put_to_better_use.data)
+        db.session.commit()
+        flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
+        return redirect(url_for("reports.show", report_id=report.id))
+    return render_template("reports/new_recommendation.html", report=report, form=form), \
+        400 if form.errors else 200

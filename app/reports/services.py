@@ -1,0 +1,44 @@
+import sqlalchemy as sa
+from flask import abort
+
+from app import audit
+from app.extensions import db
+from app.recommendations.models import Recommendation
+from app.reports.models import Report
+
+REPORT_FIELDS = ("number", "title", "issued_on", "oig_office", "agency", "summary")
+RECOMMENDATION_FIELDS = ("number", "text", "action_office_id", "priority", "questioned_costs",
+                         "funds_put_to_better_use", "issued_on")
+
+
+def get_report_or_404(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+def list_reports() -> list[tuple[Report, int]]:
+    """Every report with its number of recommendations, newest first, in one query."""
+    count = (sa.select(sa.func.count(Recommendation.id)).where(Recommendation.report_id == Report.id)
+             .correlate(Report).scalar_subquery())
+    return list(db.session.execute(
+        sa.select(Report, count).order_by(Report.issued_on.desc(), Report.number)).all())
+
+
+def create_report(actor, **fields) -> Report:
+    report = Report(**fields)
+    db.session.add(report)
+    db.session.flush()
+    audit.record("report.create", report, after=audit.snapshot(report, REPORT_FIELDS), actor=actor)
+    return report
+
+
+def add_recommendation(report: Report, actor, **fields) -> Recommendation:
+    recommendation = Recommendation(report=report, issued_on=report.issued_on, **fields)
+    db.session.add(recommendation)
+    db.session.flush()
+    audit.record("recommendation.create", recommendation,
+                 after={"report": report.number, **audit.snapshot(recommendation, RECOMMENDATION_FIELDS)},
+                 recommendation_id=recommendation.id, actor=actor)
+    return recommendation

@@ -1,0 +1,156 @@
+import hashlib
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import joinedload
+
+from app import audit
+from app.errors import refuse
+from app.extensions import db
+from app.permissions import can_decide, can_submit, require_view_recommendation
+from app.recommendations.models import STATUS_LABELS, Recommendation
+from app.recommendations.services import change_status
+from app.submissions.models import KIND_LABELS, Submission
+from app.submissions.snapshot import build_snapshot
+from app.timeutil import today, utcnow
+
+#: The statuses in which the office may send each kind of submission.
+SUBMITTABLE_IN = {
+    "plan": ("unresolved_open", "resolved_open"),
+    "status_update": ("unresolved_open", "resolved_open", "closure_pending"),
+    "closure_request": ("resolved_open",),
+}
+
+
+def get_submission_or_404(submission_id: int) -> Submission:
+    submission = db.session.scalar(
+        sa.select(Submission).where(Submission.id == submission_id)
+        .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by),
+                 joinedload(Submission.decided_by)))
+    if submission is None:
+        abort(404)
+    require_view_recommendation(submission.recommendation)
+    return submission
+
+
+def for_recommendation(recommendation_id: int) -> list[Submission]:
+    return list(db.session.scalars(
+        sa.select(Submission).where(Submission.recommendation_id == recommendation_id)
+        .options(joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
+        .order_by(Submission.number.desc())))
+
+
+def awaiting_decision() -> list[Submission]:
+    return list(db.session.scalars(
+        sa.select(Submission).where(Submission.decision.is_(None))
+        .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by))
+        .order_by(Submission.submitted_at, Submission.id)))
+
+
+def submission_dates(recommendation_ids) -> dict[int, dict[str, date | None]]:
+    """``clocks_for`` keywords per recommendation, for any number of them, in one query."""
+    ids = list(recommendation_ids)
+    if not ids:
+        return {}
+    first_plan = sa.func.min(sa.case((Submission.kind == "plan", Submission.submitted_on)))
+    latest = sa.func.max(Submission.submitted_on)
+    rows = db.session.execute(
+        sa.select(Submission.recommendation_id, sa.type_coerce(first_plan, sa.Date),
+                  sa.type_coerce(latest, sa.Date))
+        .where(Submission.recommendation_id.in_(ids)).group_by(Submission.recommendation_id))
+    return {rid: {"plan_submitted_on": plan, "last_update_on": last} for rid, plan, last in rows}
+
+
+def dates_from(submissions: list[Submission]) -> dict[str, date | None]:
+    """The same keywords, from submissions already loaded."""
+    plans = [s.submitted_on for s in submissions if s.kind == "plan"]
+    return {"plan_submitted_on": min(plans, default=None),
+            "last_update_on": max((s.submitted_on for s in submissions), default=None)}
+
+
+def snapshot_digest(snapshot: dict) -> str:
+    return hashlib.sha256(audit.canonical_json(snapshot).encode()).hexdigest()
+
+
+def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
+           on: date | None = None) -> Submission:
+    """Freeze the plan as it stands and send it to OIG (a closure request also moves the status)."""
+    on = on or today()
+    if not can_submit(actor, recommendation):
+        refuse(403, "Only the action office sends submissions to OIG.",
+               recommendation_id=recommendation.id, kind=kind)
+    if recommendation.status not in SUBMITTABLE_IN[kind]:
+        refuse(409, f"A {KIND_LABELS[kind].lower()} cannot be sent while the recommendation is "
+                    f"“{STATUS_LABELS[recommendation.status]}”.",
+               recommendation_id=recommendation.id, kind=kind, status=recommendation.status)
+    pending = db.session.scalar(
+        sa.select(Submission.number).where(Submission.recommendation_id == recommendation.id,
+                                           Submission.kind == kind, Submission.decision.is_(None)))
+    if pending is not None:
+        refuse(409, f"Submission {pending} ({KIND_LABELS[kind].lower()}) is still awaiting OIG's decision.",
+               recommendation_id=recommendation.id, kind=kind, pending=pending)
+
+    snapshot = build_snapshot(recommendation, kind, narrative=narrative.strip())
+    number = (db.session.scalar(sa.select(sa.func.max(Submission.number))
+                                .where(Submission.recommendation_id == recommendation.id)) or 0) + 1
+    submission = Submission(recommendation_id=recommendation.id, number=number, kind=kind,
+                            narrative=narrative.strip(), snapshot=snapshot,
+                            snapshot_sha256=snapshot_digest(snapshot), submitted_by_id=actor.id,
+                            submitted_on=on)
+    db.session.add(submission)
+    db.session.flush()
+    audit.record("submission.create", submission,
+                 after={"number": number, "kind": kind, "narrative": submission.narrative,
+                        "snapshot_sha256": submission.snapshot_sha256},
+                 recommendation_id=recommendation.id, actor=actor)
+    if kind == "closure_request":
+        change_status(recommendation, "closure_pending", submission.narrative, actor,
+                      submission=submission, on=on)
+    return submission
+
+
+def _status_after(submission: Submission, decision: str) -> str | None:
+    """The move a decision makes, or None; refuses a decision the status no longer allows."""
+    status = submission.recommendation.status
+    if submission.kind == "plan":
+        if status not in SUBMITTABLE_IN["plan"]:
+            refuse(409, f"A plan cannot be decided while the recommendation is “{STATUS_LABELS[status]}”.",
+                   recommendation_id=submission.recommendation_id, submission=submission.number,
+                   decision=decision)
+        return "resolved_open" if decision == "accepted" and status == "unresolved_open" else None
+    if submission.kind == "closure_request":
+        if status != "closure_pending":
+            refuse(409, f"A closure request cannot be decided while the recommendation is "
+                        f"“{STATUS_LABELS[status]}”.",
+                   recommendation_id=submission.recommendation_id, submission=submission.number,
+                   decision=decision)
+        return "resolved_closed" if decision == "accepted" else "resolved_open"
+    return None
+
+
+def decide(submission: Submission, decision: str, analysis: str, actor, *, on: date | None = None) -> None:
+    """OIG accepts or rejects a submission with its written analysis; the status follows."""
+    attempt = {"submission": submission.number, "decision": decision}
+    if not can_decide(actor, submission):
+        refuse(403, "Only an OIG reviewer decides, and never on a submission of their own.",
+               recommendation_id=submission.recommendation_id, **attempt)
+    if not submission.is_pending:
+        refuse(409, f"Submission {submission.number} was already {submission.decision}.",
+               recommendation_id=submission.recommendation_id, **attempt)
+    target = _status_after(submission, decision)
+    decided_at = utcnow()
+    # Of two reviewers deciding at once, the second finds the submission decided.
+    result = db.session.execute(
+        sa.update(Submission).where(Submission.id == submission.id, Submission.decision.is_(None))
+        .values(decision=decision, analysis=analysis.strip(), decided_by_id=actor.id, decided_at=decided_at),
+        execution_options={"synchronize_session": "evaluate"})
+    if result.rowcount != 1:
+        refuse(409, f"Submission {submission.number} was decided meanwhile.",
+               recommendation_id=submission.recommendation_id, **attempt)
+    audit.record("submission.decide", submission, before={"decision": None},
+                 after={"number": submission.number, "kind": submission.kind, "decision": decision,
+                        "analysis": analysis.strip()},
+                 recommendation_id=submission.recommendation_id, actor=actor)
+    if target is not None:
+        change_status(submission.recommendation, target, analysis, actor, submission=submission, on=on)

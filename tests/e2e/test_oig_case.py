@@ -1,0 +1,89 @@
+"""The OIG-15-85 case, from the office's first plan to closure, in a real browser."""
+import re
+
+from playwright.sync_api import expect
+
+from app.timeutil import today
+from tests.e2e.test_accessibility import assert_accessible
+
+POLICY, OIG = "policy@example.gov", "oig@example.gov"
+
+
+def _switch(page, sign_in, email):
+    if page.get_by_role("button", name="Sign out").count():
+        page.get_by_role("button", name="Sign out").click()
+    sign_in(email)
+
+
+def _submit(page, link, narrative, check_a11y=False):
+    page.goto("/recommendations/1")
+    page.get_by_role("link", name=link).click()
+    page.get_by_label("Cover narrative for OIG").fill(narrative)
+    if check_a11y:
+        assert_accessible(page, "new submission form")
+    page.get_by_role("button", name="Send to OIG").click()
+    expect(page.get_by_role("status")).to_contain_text("was sent to OIG")
+
+
+def _decide(page, title, decision, analysis, check_a11y=False):
+    page.get_by_role("link", name="Submissions awaiting decision").click()
+    if check_a11y:
+        assert_accessible(page, "/submissions/awaiting")
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    if check_a11y:
+        assert_accessible(page, "submission with the decision form")
+    page.locator("label.usa-radio__label", has_text=decision).click()
+    page.get_by_label("OIG analysis").fill(analysis)
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text(title)
+
+
+def _status(page):
+    page.goto("/recommendations/1")
+    return page.locator(".app-facts .app-status").text_content().strip()
+
+
+def test_the_oig_15_85_case_from_plan_to_closure(page, sign_in, demo):
+    sign_in(POLICY)
+    _submit(page, "Submit a corrective action plan", "Three lines of effort with milestones.", check_a11y=True)
+
+    _switch(page, sign_in, OIG)
+    _decide(page, "Submission 1: Corrective action plan", "Reject",
+            "The plan has no step to ensure the accuracy of the data.", check_a11y=True)
+    assert _status(page) == "Unresolved, open"
+
+    _switch(page, sign_in, POLICY)
+    _submit(page, "Submit a corrective action plan", "Revised: a sample-based accuracy review is added.")
+
+    _switch(page, sign_in, OIG)
+    _decide(page, "Submission 2: Corrective action plan", "Accept", "The revised plan answers the recommendation.")
+    assert _status(page) == "Resolved, open"
+    decision = page.locator(".app-facts dt", has_text="Management decision").locator("xpath=following-sibling::dd[1]")
+    expect(decision).to_have_text(today().strftime("%b %-d, %Y"))
+
+    _switch(page, sign_in, POLICY)
+    _submit(page, "Request closure", "Data collected and reported; results attached.")
+    assert _status(page) == "Closure pending"
+
+    _switch(page, sign_in, OIG)
+    _decide(page, "Submission 3: Closure request", "Accept", "Verified: the data is complete and reported.")
+    assert _status(page) == "Resolved, closed"
+
+    page.get_by_role("link", name="History", exact=True).click()
+    assert_accessible(page, "/recommendations/1/history")
+    events = page.locator("li.app-event")
+
+    def steps(label, author):
+        return events.filter(has=page.locator(".app-event__meta", has_text=re.compile(
+            rf"^{re.escape(label)} · {re.escape(author)} ·")))
+
+    expect(steps("Submitted to OIG", "Dana Whitfield")).to_have_count(3)
+    expect(steps("OIG decision", "Marcus Ortega")).to_have_count(3)
+    expect(steps("OIG decision", "Marcus Ortega").filter(has_text="The plan has no step to ensure")).to_have_count(1)
+    for before, after, author in [("Unresolved, open", "Resolved, open", "Marcus Ortega"),
+                                  ("Resolved, open", "Closure pending", "Dana Whitfield"),
+                                  ("Closure pending", "Resolved, closed", "Marcus Ortega")]:
+        row = steps("Status changed", author).locator("tr", has=page.get_by_role("rowheader", name="status"))
+        expect(row.filter(has_text=re.compile(rf"{before}\s*{after}"))).to_have_count(1)
+    assert page.console_errors == []

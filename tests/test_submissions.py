@@ -1,0 +1,300 @@
+"""Submissions to OIG and OIG's decisions, through the server."""
+import pytest
+import sqlalchemy as sa
+
+from app.audit import AuditEvent
+from app.recommendations.models import StatusChange
+from app.submissions import snapshot as snapshots
+from app.submissions.models import Submission
+from app.submissions.services import submission_dates
+from tests.factories import days
+
+
+@pytest.fixture
+def plan(make, db):
+    """A recommendation with one line of effort and two milestones, and its office's staff."""
+    office = make.office("DHS-PLCY")
+    rec = make.recommendation(office=office, responsible_official="Assistant Secretary for Policy",
+                              target_completion_on=days(300))
+    staff = make.user("action_office", office=office, name="Dana Whitfield")
+    line = make.line(rec, title="Data collection", objective="Collect complete data")
+    make.milestone(line, title="Define required fields", owner=staff, due=days(20))
+    make.milestone(line, title="Monthly submissions", owner=staff, due=days(90))
+    reviewer = make.user("oig_reviewer", name="Marcus Ortega")
+    db.session.commit()
+    return rec, staff, reviewer
+
+
+@pytest.fixture
+def switch(client, login_as):
+    """Sign out whoever is signed in, then sign in ``user``."""
+    def switch(role=None, *, user=None, **kw):
+        client.delete_cookie("session")
+        return login_as(role, user=user, **kw) if role else login_as(user=user)
+    return switch
+
+
+def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
+    return client.post_form(f"/recommendations/{rec.id}/submissions/new/{kind}", {"narrative": narrative})
+
+
+def _decide(client, submission_id, decision, analysis="OIG analysis."):
+    return client.post_form(f"/submissions/{submission_id}/decision",
+                            {"decision": decision, "analysis": analysis})
+
+
+def _latest(db) -> Submission:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Submission).order_by(Submission.id.desc()).limit(1)).one()
+
+
+def test_a_submitted_snapshot_stays_identical_after_the_plan_is_edited(client, switch, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    assert _submit(client, rec).status_code == 302
+    sent = _latest(db)
+    frozen, digest = sent.snapshot, sent.snapshot_sha256
+    page_before = client.get(f"/submissions/{sent.id}").get_data(as_text=True)
+    assert "Define required fields" in page_before and days(20).strftime("%b %-d, %Y") in page_before
+
+    milestone = rec.lines_of_effort[0].milestones[0]
+    milestone.title = "Define required fields, renamed later"
+    milestone.current_due_on = days(60)
+    rec.responsible_official = "Someone else"
+    db.session.commit()
+
+    again = _latest(db)
+    assert again.snapshot == frozen and again.snapshot_sha256 == digest
+    page_after = client.get(f"/submissions/{sent.id}").get_data(as_text=True)
+    assert "renamed later" not in page_after and "Someone else" not in page_after
+    assert "Define required fields" in page_after and "Assistant Secretary for Policy" in page_after
+    with pytest.raises(ValueError):
+        again.snapshot = {"tampered": True}
+
+
+def test_snapshot_holds_plan_officials_dates_and_narrative(client, switch, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    _submit(client, rec, narrative="Cover note for OIG")
+    snap = _latest(db).snapshot
+    assert snap["narrative"] == "Cover note for OIG" and snap["kind"] == "plan"
+    sections = {s["key"]: s["data"] for s in snap["sections"]}
+    assert sections["recommendation"]["responsible_official"] == "Assistant Secretary for Policy"
+    assert sections["recommendation"]["target_completion_on"] == days(300).isoformat()
+    milestone = sections["plan"][0]["milestones"][0]
+    assert milestone["title"] == "Define required fields" and milestone["owner"] == "Dana Whitfield"
+    assert milestone["baseline_due_on"] == milestone["current_due_on"] == days(20).isoformat()
+    assert milestone["status"] == "not_started"
+
+
+def test_a_section_is_added_with_one_line(monkeypatch, make, db):
+    rec = make.recommendation()
+    monkeypatch.setattr(snapshots, "SECTIONS", snapshots.SECTIONS + [
+        snapshots.Section("evidence", "Evidence", lambda r, kind: [{"file": "charter.pdf"}],
+                          kinds=("closure_request",))])
+    closure = snapshots.build_snapshot(rec, "closure_request")
+    assert [s["key"] for s in closure["sections"]] == ["recommendation", "plan", "evidence"]
+    assert [s["key"] for s in snapshots.build_snapshot(rec, "plan")["sections"]] == ["recommendation", "plan"]
+
+
+def test_the_whole_decision_cycle(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    switch(user=staff)
+    _submit(client, rec)
+    first = _latest(db)
+    assert first.number == 1 and first.is_pending
+
+    switch(user=reviewer)
+    assert _decide(client, first.id, "rejected", "Milestones lack dates for data quality.").status_code == 302
+    db.session.expire_all()
+    assert rec.status == "unresolved_open" and rec.management_decision_on is None
+    assert _latest(db).analysis == "Milestones lack dates for data quality."
+
+    switch(user=staff)
+    _submit(client, rec, narrative="Revised: accuracy review added.")
+    second = _latest(db)
+    assert second.number == 2
+    switch(user=reviewer)
+    _decide(client, second.id, "accepted", "The plan answers the recommendation.")
+    db.session.expire_all()
+    assert rec.status == "resolved_open" and rec.management_decision_on == days(0)
+
+    switch(user=staff)
+    _submit(client, rec, kind="closure_request", narrative="All done; evidence attached.")
+    db.session.expire_all()
+    assert rec.status == "closure_pending"
+    closure = _latest(db)
+    switch(user=reviewer)
+    _decide(client, closure.id, "rejected", "Results not yet shown.")
+    db.session.expire_all()
+    assert rec.status == "resolved_open"
+
+    switch(user=staff)
+    _submit(client, rec, kind="closure_request", narrative="Now with results.")
+    switch(user=reviewer)
+    _decide(client, _latest(db).id, "accepted", "Verified.")
+    db.session.expire_all()
+    assert rec.status == "resolved_closed" and rec.final_action_on == days(0)
+
+    moves = db.session.execute(sa.select(StatusChange.from_status, StatusChange.to_status, StatusChange.actor_id)
+                               .order_by(StatusChange.id)).all()
+    assert moves == [("unresolved_open", "resolved_open", reviewer.id),
+                     ("resolved_open", "closure_pending", staff.id),
+                     ("closure_pending", "resolved_open", reviewer.id),
+                     ("resolved_open", "closure_pending", staff.id),
+                     ("closure_pending", "resolved_closed", reviewer.id)]
+    history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
+    for text in ("Submitted to OIG", "OIG decision", "Status changed", "Dana Whitfield", "Marcus Ortega",
+                 "Milestones lack dates for data quality.", "Resolved, closed"):
+        assert text in history
+
+
+@pytest.mark.parametrize("role", ["action_office", "admin", "manager"])
+def test_only_oig_decides(client, switch, make, db, plan, role):
+    rec, staff, _ = plan
+    switch(user=staff)
+    _submit(client, rec)
+    sent = _latest(db)
+    switch(role, office=None if role == "admin" else rec.action_office)
+    assert _decide(client, sent.id, "accepted").status_code == 403
+    db.session.expire_all()
+    assert _latest(db).is_pending and rec.status == "unresolved_open"
+    event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert event.action == "access.denied"
+
+
+def test_nobody_decides_their_own_submission(app, make, db, plan):
+    from werkzeug.exceptions import Forbidden
+
+    from app.submissions.services import decide
+    rec, _, reviewer = plan
+    own = Submission(recommendation_id=rec.id, number=1, kind="status_update", narrative="x", snapshot={},
+                     snapshot_sha256="0" * 64, submitted_by_id=reviewer.id, submitted_on=days(0))
+    db.session.add(own)
+    db.session.flush()
+    with app.test_request_context():
+        with pytest.raises(Forbidden):
+            decide(own, "accepted", "Fine by me.", reviewer)
+
+
+def test_oig_and_other_offices_cannot_submit(client, switch, make, db, plan):
+    rec, _, reviewer = plan
+    switch(user=reviewer)
+    assert _submit(client, rec).status_code == 403
+    switch("action_office", office=make.office("ICE-TEST"))
+    assert _submit(client, rec).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
+
+
+def test_conflicting_submissions_and_decisions_are_refused_with_409(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    switch(user=staff)
+    assert _submit(client, rec, kind="closure_request").status_code == 409  # not resolved yet
+    _submit(client, rec)
+    assert _submit(client, rec).status_code == 409  # one plan awaiting a decision at a time
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 1
+    sent = _latest(db)
+    switch(user=reviewer)
+    _decide(client, sent.id, "accepted")
+    assert _decide(client, sent.id, "rejected").status_code == 409
+    db.session.expire_all()
+    assert _latest(db).decision == "accepted" and rec.status == "resolved_open"
+    conflicts = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "access.conflict")).all()
+    assert len(conflicts) == 3 and all(e.recommendation_id == rec.id for e in conflicts)
+
+
+@pytest.mark.parametrize("data", [
+    {"decision": "accepted", "analysis": ""},
+    {"decision": "maybe", "analysis": "Hmm"},
+    {"analysis": "No decision"},
+])
+def test_bad_decisions_change_nothing(client, switch, db, plan, data):
+    rec, staff, reviewer = plan
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    response = client.post_form(f"/submissions/{_latest(db).id}/decision", data)
+    assert response.status_code == 400 and "usa-error-message" in response.get_data(as_text=True)
+    assert _latest(db).is_pending
+
+
+def test_an_empty_narrative_is_refused_next_to_the_field(client, switch, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    response = _submit(client, rec, narrative="   ")
+    assert response.status_code == 400 and "Write a cover narrative" in response.get_data(as_text=True)
+    assert client.get(f"/recommendations/{rec.id}/submissions/new/nonsense").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
+
+
+def test_awaiting_page_lists_pending_submissions_for_oig(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    switch(user=staff)
+    _submit(client, rec)
+    assert client.get("/submissions/awaiting").status_code == 403
+    switch(user=reviewer)
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/submissions/awaiting"' in page and "Submissions awaiting decision" in page
+    page = client.get("/submissions/awaiting").get_data(as_text=True)
+    assert "Submission 1: Corrective action plan" in page
+    _decide(client, _latest(db).id, "accepted")
+    assert "No submission is awaiting a decision." in client.get("/submissions/awaiting").get_data(as_text=True)
+
+
+def test_submission_dates_come_from_one_aggregate(make, db):
+    rec, other = make.recommendation(), make.recommendation()
+    user = make.user("action_office")
+    for n, (kind, day) in enumerate([("status_update", -30), ("plan", -20), ("plan", -5), ("status_update", -2)], 1):
+        db.session.add(Submission(recommendation_id=rec.id, number=n, kind=kind, narrative="n", snapshot={},
+                                  snapshot_sha256="0" * 64, submitted_by_id=user.id, submitted_on=days(day)))
+    db.session.commit()
+    assert submission_dates([rec.id, other.id]) == {
+        rec.id: {"plan_submitted_on": days(-20), "last_update_on": days(-2)}}
+
+
+def test_dashboard_lists_the_clocks_without_a_query_per_row(app, client, switch, make, db):
+    from tests.querycount import count_queries
+
+    switch("oig_reviewer")
+    user = make.user("action_office")
+
+    def add(n):
+        for _ in range(n):
+            rec = make.recommendation(issued_on=days(-200))
+            db.session.add(Submission(recommendation_id=rec.id, number=1, kind="plan", narrative="n",
+                                      snapshot={}, snapshot_sha256="0" * 64, submitted_by_id=user.id,
+                                      submitted_on=days(-100)))
+        db.session.commit()
+
+    add(2)
+    with count_queries(app) as small:
+        page = client.get("/").get_data(as_text=True)
+    assert "Past due" in page  # the resolution limit (6 months) has passed
+    add(20)
+    with count_queries(app) as large:
+        client.get("/")
+    assert large.count == small.count
+
+
+def test_other_offices_cannot_read_a_submission(client, switch, make, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    _submit(client, rec)
+    sent = _latest(db)
+    switch("action_office", office=make.office("ICE-TEST"))
+    assert client.get(f"/submissions/{sent.id}").status_code == 403
+    switch("manager", office=rec.action_office)
+    assert client.get(f"/submissions/{sent.id}").status_code == 200
+
+
+def test_a_revised_plan_accepted_after_resolution_keeps_the_decision_date(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    rec.status, rec.management_decision_on = "resolved_open", days(-40)
+    db.session.commit()
+    switch(user=staff)
+    _submit(client, rec, narrative="Revised plan: one more milestone.")
+    switch(user=reviewer)
+    assert _decide(client, _latest(db).id, "accepted", "Revision accepted.").status_code == 302
+    db.session.expire_all()
+    assert rec.status == "resolved_open" and rec.management_decision_on == days(-40)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatusChange)) == 0
