@@ -5,6 +5,7 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
 ]
 
 
