@@ -50,7 +50,7 @@ class MilestoneForm(VersionedForm):
     owner_id = SelectField("Owner", coerce=int)
     office_id = SelectField("Responsible office", coerce=int)
     start_on = DateField("Start date", validators=[Optional()])
-    due_on = DateField("Due date", validators=[DataRequired(message="Enter the due date.")])
+    due_on = DateField("Due date", validators=[InputRequired(message="Enter the due date.")])
     expected_evidence = TextAreaField("Evidence it expects", validators=[Optional(), Length(max=LONG_TEXT)])
     depends_on = SelectMultipleField("Depends on", coerce=int, validators=[Optional()])
     submit = SubmitField("Save milestone")
@@ -85,7 +85,7 @@ class MilestoneForm(VersionedForm):
 
 
 class UpdateForm(VersionedForm):
-    noted_on = DateField("Date of the update", validators=[DataRequired(message="Enter the date.")],
+    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")],
                          default=today)
     status = SelectField("Status", choices=choices(
         (s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress")))
@@ -101,7 +101,7 @@ class UpdateForm(VersionedForm):
 
 
 class CompleteForm(VersionedForm):
-    completed_on = DateField("Completion date", validators=[DataRequired(message="Enter the completion date.")],
+    completed_on = DateField("Completion date", validators=[InputRequired(message="Enter the completion date.")],
                              default=today)
     note = TextAreaField("Completion note", validators=[
         DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)])
@@ -119,7 +119,7 @@ class CancelForm(VersionedForm):
 
 
 class DueDateForm(VersionedForm):
-    new_due_on = DateField("New due date", validators=[DataRequired(message="Enter the new due date.")])
+    new_due_on = DateField("New due date", validators=[InputRequired(message="Enter the new due date.")])
     justification = TextAreaField("Justification", validators=[
         DataRequired(message="Explain why the due date changes."), Length(max=LONG_TEXT)])
     submit = SubmitField("Change due date")

@@ -285,8 +285,8 @@ def create_milestone(line: LineOfEffort, *, title: str, description: str, owner_
         line_of_effort=line, title=title, description=description, owner_id=owner_id,
         office_id=office_id, start_on=start_on, baseline_due_on=due_on, current_due_on=due_on,
         status="not_started", percent_complete=0, expected_evidence=expected_evidence)
-    milestone.depends_on = _dependencies(depends_on_ids)
     db.session.add(milestone)
+    milestone.depends_on = _dependencies(depends_on_ids)
     _record("milestone.create", milestone, None)
     return milestone
 
