@@ -277,12 +277,12 @@ def test_updates_are_listed_newest_first(client, login_as, db, plan):
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"percent_complete": 130}, "percent_complete"),
-    ({"percent_complete": -1}, "percent_complete"),
-    ({"percent_complete": "lots"}, "percent_complete"),
-    ({"note": ""}, "note"),
-    ({"noted_on": days(3).isoformat()}, "noted_on"),
-    ({"status": "completed"}, "status"),
+    ({"percent_complete": 130}, "update-percent_complete"),
+    ({"percent_complete": -1}, "update-percent_complete"),
+    ({"percent_complete": "lots"}, "update-percent_complete"),
+    ({"note": ""}, "update-note"),
+    ({"noted_on": days(3).isoformat()}, "update-noted_on"),
+    ({"status": "completed"}, "update-status"),
 ])
 def test_a_bad_update_changes_nothing(client, login_as, db, plan, changes, field):
     _, _, m = plan
@@ -327,7 +327,7 @@ def test_completion_needs_a_date_and_a_note(client, login_as, db, plan):
     response = client.post_form(f"/milestones/{m.id}/complete", {"completed_on": "", "note": "", "version": m.version})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'id="completed_on-error"' in page and 'id="note-error"' in page
+    assert 'id="complete-completed_on-error"' in page and 'id="complete-note-error"' in page
     assert reload(db, m).status == "not_started"
 
 
@@ -360,9 +360,9 @@ def test_before_acceptance_the_dates_move_at_once_with_a_reason(client, login_as
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"justification": ""}, "justification"),
-    ({"new_due_on": days(-20).isoformat()}, "new_due_on"),
-    ({"new_due_on": ""}, "new_due_on"),
+    ({"justification": ""}, "due-justification"),
+    ({"new_due_on": days(-20).isoformat()}, "due-new_due_on"),
+    ({"new_due_on": ""}, "due-new_due_on"),
 ])
 def test_a_due_date_change_without_justification_or_before_the_start_is_refused(
         client, login_as, db, plan, changes, field):
@@ -401,7 +401,7 @@ def test_after_acceptance_a_manager_approves_and_the_baseline_stays(client, logi
     client.post_form("/sign-out")
     manager = login_as("manager")
     missing = client.post_form(f"/date-changes/{change.id}/decide", {"reason": "", "approve": "Approve"})
-    assert missing.status_code == 400 and 'id="reason-error"' in missing.get_data(as_text=True)
+    assert missing.status_code == 400 and 'id="decision-reason-error"' in missing.get_data(as_text=True)
     assert reload(db, change).status == "pending"
 
     approved = client.post_form(f"/date-changes/{change.id}/decide",

@@ -23,7 +23,23 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class VersionedForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form sharing its page with others: element ids get ``id_prefix`` so none repeats.
+
+    Field names stay plain, so what is posted does not depend on the page it came from.
+    """
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        if self.id_prefix:
+            for f in self:
+                f.id = f"{self.id_prefix}-{f.name}"
+                f.label.field_id = f.id
+
+
+class VersionedForm(PageForm):
     #: The milestone version the form was built from; a save from another version is refused.
     version = HiddenField(filters=[_int_or_none])
 
@@ -85,6 +101,7 @@ class MilestoneForm(VersionedForm):
 
 
 class UpdateForm(VersionedForm):
+    id_prefix = "update"
     noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")],
                          default=today)
     status = SelectField("Status", choices=choices(
@@ -101,6 +118,7 @@ class UpdateForm(VersionedForm):
 
 
 class CompleteForm(VersionedForm):
+    id_prefix = "complete"
     completed_on = DateField("Completion date", validators=[InputRequired(message="Enter the completion date.")],
                              default=today)
     note = TextAreaField("Completion note", validators=[
@@ -113,12 +131,14 @@ class CompleteForm(VersionedForm):
 
 
 class CancelForm(VersionedForm):
+    id_prefix = "cancel"
     note = TextAreaField("Reason for cancelling", validators=[
         DataRequired(message="Give the reason for cancelling."), Length(max=LONG_TEXT)])
     submit = SubmitField("Cancel milestone")
 
 
 class DueDateForm(VersionedForm):
+    id_prefix = "due"
     new_due_on = DateField("New due date", validators=[InputRequired(message="Enter the new due date.")])
     justification = TextAreaField("Justification", validators=[
         DataRequired(message="Explain why the due date changes."), Length(max=LONG_TEXT)])
@@ -138,7 +158,8 @@ class DueDateForm(VersionedForm):
             raise ValidationError("This is already the due date.")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PageForm):
+    id_prefix = "decision"
     reason = TextAreaField("Reason for the decision", validators=[
         DataRequired(message="Give the reason for your decision."), Length(max=LONG_TEXT)])
     approve = SubmitField("Approve")

@@ -14,6 +14,12 @@ DEMO_USERS = {
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
+    ("/milestones/6", None),
+    ("/recommendations/1/timeline", None),
+    ("/milestones/6/edit", ("action_office", "admin")),
+    ("/lines/2/milestones/new", ("action_office", "admin")),
+    ("/lines/2/edit", ("action_office", "admin")),
+    ("/recommendations/1/lines/new", ("action_office", "admin")),
 ]
 _axe = Axe()
 
