@@ -88,8 +88,9 @@ def can_decide_date_change(user, change) -> bool:
     if not user.is_authenticated or user.role != "manager" or change.status != "pending":
         return False
     milestone = change.milestone
-    offices = (milestone.office_id, milestone.line_of_effort.recommendation.action_office_id)
-    return user.office_id in offices and change.requested_by_id != user.id
+    recommendation = milestone.line_of_effort.recommendation
+    return (recommendation.is_open and change.requested_by_id != user.id
+            and user.office_id in (milestone.office_id, recommendation.action_office_id))
 
 
 def visible_recommendations(user, recommendation_cls):

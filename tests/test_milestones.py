@@ -247,6 +247,18 @@ def test_readers_and_other_offices_cannot_edit_a_milestone(client, login_as, mak
         assert "Post an update" not in page.get_data(as_text=True)
 
 
+def test_a_closed_recommendation_plan_is_read_only(client, login_as, db, plan):
+    rec, line, m = plan
+    rec.status = "resolved_closed"
+    db.session.commit()
+    login_as("action_office")
+    for url, data in _attempts(m, line):
+        assert client.post_form(url, data).status_code == 403, url
+    assert reload(db, m).title == "Define required fields"
+    page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
+    assert "Post an update" not in page and "Edit milestone" not in page
+
+
 def test_plan_controls_show_only_to_those_who_may_edit(client, login_as, plan):
     rec, _, _ = plan
     login_as("oig_reviewer")

@@ -82,10 +82,8 @@ class MilestoneForm(VersionedForm):
             del self.due_on
 
     def validate_start_on(self, field):
-        if field.data is None:
-            return
-        due = self.current_due_on if self.current_due_on is not None else None
-        if due is not None and field.data > due:
+        due = self.current_due_on
+        if field.data and due and field.data > due:
             raise ValidationError(f"The start date must be on or before the due date ({due:%b %-d, %Y}).")
 
     def validate_due_on(self, field):

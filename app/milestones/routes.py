@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -310,7 +311,7 @@ def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
 @roles(*ANY_ROLE)
 def timeline(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
-    from sqlalchemy.orm import selectinload  # the plan loader does not fetch dependencies
+    # The plan loader does not fetch dependencies: load them for every milestone in one query.
     db.session.scalars(sa.select(Milestone).join(Milestone.line_of_effort)
                        .where(LineOfEffort.recommendation_id == recommendation_id)
                        .options(selectinload(Milestone.depends_on))).all()
