@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.milestones import bp as milestones_bp
     from app.recommendations import bp as recommendations_bp
     from app.submissions import bp as submissions_bp
     from app.comments import bp as comments_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(milestones_bp)
     app.register_blueprint(recommendations_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(comments_bp)

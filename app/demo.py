@@ -13,6 +13,7 @@ from app import audit
 from app.auth.models import User
 from app.comments.demo import seed_comments
 from app.extensions import db
+from app.milestones.demo import seed_milestone_history
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -163,6 +164,7 @@ def seed_demo(password: str | None, on: date) -> str | None:
             completed_on=on + timedelta(days=m.completed) if m.completed is not None else None,
             expected_evidence=m.evidence))
     db.session.flush()
+    seed_milestone_history(recommendation.id, users["action_office"], on)
     audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
                  recommendation_id=recommendation.id)
     seed_comments(recommendation, users)

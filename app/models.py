@@ -2,7 +2,7 @@
 from app.audit import AuditEvent  # noqa: F401
 from app.auth.models import User  # noqa: F401
 from app.comments.models import Comment  # noqa: F401
-from app.milestones.models import Milestone, milestone_dependencies  # noqa: F401
+from app.milestones.models import DueDateChange, Milestone, MilestoneUpdate, milestone_dependencies  # noqa: F401
 from app.offices.models import Office  # noqa: F401
 from app.recommendations.models import LineOfEffort, Recommendation, StatusChange  # noqa: F401
 from app.reports.models import Report  # noqa: F401

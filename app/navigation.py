@@ -7,6 +7,7 @@ NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
     ("submissions.awaiting", "Submissions awaiting decision", ("oig_reviewer",)),
     ("reports.index", "Reports", ("oig_reviewer", "admin")),
+    ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
 ]
 
 

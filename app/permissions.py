@@ -102,6 +102,35 @@ def can_create_reports(user) -> bool:
     return user.is_authenticated and user.role in ("oig_reviewer", "admin")
 
 
+def can_view_milestone(user, milestone) -> bool:
+    """Readers of the recommendation, and the milestone's responsible office."""
+    if not user.is_authenticated:
+        return False
+    return (can_view_recommendation(user, milestone.line_of_effort.recommendation)
+            or (user.office_id is not None and user.office_id == milestone.office_id))
+
+
+def can_edit_milestone(user, milestone) -> bool:
+    """Action office staff of the milestone's office or of the plan's office, or an admin; never OIG."""
+    recommendation = milestone.line_of_effort.recommendation
+    if not user.is_authenticated or not recommendation.is_open:
+        return False
+    if user.role == "admin":
+        return True
+    return (user.role == "action_office"
+            and user.office_id in (milestone.office_id, recommendation.action_office_id))
+
+
+def can_decide_date_change(user, change) -> bool:
+    """A manager of the milestone's office (or of the plan's office), never on their own request."""
+    if not user.is_authenticated or user.role != "manager" or change.status != "pending":
+        return False
+    milestone = change.milestone
+    recommendation = milestone.line_of_effort.recommendation
+    return (recommendation.is_open and change.requested_by_id != user.id
+            and user.office_id in (milestone.office_id, recommendation.action_office_id))
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -139,6 +168,21 @@ def require_comment(recommendation) -> None:
         abort(403)
 
 
+def require_view_milestone(milestone) -> None:
+    if not can_view_milestone(current_user, milestone):
+        abort(403)
+
+
+def require_edit_milestone(milestone) -> None:
+    if not can_edit_milestone(current_user, milestone):
+        abort(403)
+
+
+def require_decide_date_change(change) -> None:
+    if not can_decide_date_change(current_user, change):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
@@ -148,4 +192,7 @@ TEMPLATE_HELPERS = {
     "can_edit_concurrence": can_edit_concurrence,
     "can_comment": can_comment,
     "can_create_reports": can_create_reports,
+    "can_view_milestone": can_view_milestone,
+    "can_edit_milestone": can_edit_milestone,
+    "can_decide_date_change": can_decide_date_change,
 }

@@ -65,6 +65,12 @@ class Milestone(db.Model):
         primaryjoin=lambda: Milestone.id == milestone_dependencies.c.milestone_id,
         secondaryjoin=lambda: Milestone.id == milestone_dependencies.c.depends_on_id,
         backref="required_by")
+    updates = relationship(
+        "MilestoneUpdate", back_populates="milestone",
+        order_by="(MilestoneUpdate.noted_on.desc(), MilestoneUpdate.id.desc())", passive_deletes="all")
+    date_changes = relationship(
+        "DueDateChange", back_populates="milestone",
+        order_by="DueDateChange.id.desc()", passive_deletes="all")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -89,3 +95,78 @@ class Milestone(db.Model):
 
     def __repr__(self) -> str:
         return f"<Milestone {self.id} {self.title!r}>"
+
+
+#: A due-date change is ``applied`` at once before the plan is accepted; after, it is ``pending``
+#: until a manager ``approved`` or ``declined`` it.
+DATE_CHANGE_STATUSES = ("applied", "pending", "approved", "declined")
+DATE_CHANGE_STATUS_LABELS = {
+    "applied": "Applied (plan not yet accepted)",
+    "pending": "Awaiting a manager's decision",
+    "approved": "Approved",
+    "declined": "Declined",
+}
+
+
+class MilestoneUpdate(db.Model):
+    """A dated note on a milestone, with the status and percent it reported."""
+
+    __tablename__ = "milestone_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: The day the update speaks for (may be earlier than the day it was typed in).
+    noted_on: Mapped[date]
+    note: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(enum(*MILESTONE_STATUSES, name="milestone_update_status"))
+    percent_complete: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    milestone = relationship("Milestone", back_populates="updates")
+    author = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return MILESTONE_STATUS_LABELS[self.status]
+
+
+class DueDateChange(db.Model):
+    """One change of a milestone's current due date: requested, and applied or decided."""
+
+    __tablename__ = "due_date_changes"
+    __table_args__ = (
+        sa.Index("ix_due_date_changes_status", "status", "milestone_id"),
+        #: At most one request awaits a decision per milestone.
+        sa.Index("uq_due_date_changes_one_pending", "milestone_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"),
+                 postgresql_where=sa.text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    old_due_on: Mapped[date]
+    new_due_on: Mapped[date]
+    #: Before acceptance the baseline moves with the current date; after, it never does.
+    baseline_moved: Mapped[bool] = mapped_column(default=False)
+    justification: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(enum(*DATE_CHANGE_STATUSES, name="date_change_status"))
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    milestone = relationship("Milestone", back_populates="date_changes")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self) -> str:
+        return DATE_CHANGE_STATUS_LABELS[self.status]
+
+    @property
+    def days_moved(self) -> int:
+        return (self.new_due_on - self.old_due_on).days

@@ -21,6 +21,12 @@ EXTRA_PAGES = [
     ("/reports/new", ("oig_reviewer", "admin")),
     ("/reports/1", ("oig_reviewer", "admin")),
     ("/reports/1/recommendations/new", ("oig_reviewer", "admin")),
+    ("/milestones/6", None),
+    ("/recommendations/1/timeline", None),
+    ("/milestones/6/edit", ("action_office", "admin")),
+    ("/lines/2/milestones/new", ("action_office", "admin")),
+    ("/lines/2/edit", ("action_office", "admin")),
+    ("/recommendations/1/lines/new", ("action_office", "admin")),
 ]
 _axe = Axe()
 

@@ -1,0 +1,176 @@
+from flask_wtf import FlaskForm
+from wtforms import (DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField, ValidationError)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
+from app.timeutil import today
+
+LONG_TEXT = 20_000
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class PageForm(FlaskForm):
+    """A form sharing its page with others: element ids get ``id_prefix`` so none repeats.
+
+    Field names stay plain, so what is posted does not depend on the page it came from.
+    """
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        if self.id_prefix:
+            for f in self:
+                f.id = f"{self.id_prefix}-{f.name}"
+                f.label.field_id = f.id
+
+
+class VersionedForm(PageForm):
+    #: The milestone version the form was built from; a save from another version is refused.
+    version = HiddenField(filters=[_int_or_none])
+
+    def set_version(self, version: int) -> None:
+        self.version.data = version
+        self.version.raw_data = [str(version)]
+
+
+class LineOfEffortForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
+    objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])
+    lead_owner_id = SelectField("Lead owner", coerce=int)
+    submit = SubmitField("Save line of effort")
+
+
+class MoveForm(FlaskForm):
+    pass
+
+
+class MilestoneForm(VersionedForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
+    owner_id = SelectField("Owner", coerce=int)
+    office_id = SelectField("Responsible office", coerce=int)
+    start_on = DateField("Start date", validators=[Optional()])
+    due_on = DateField("Due date", validators=[InputRequired(message="Enter the due date.")])
+    expected_evidence = TextAreaField("Evidence it expects", validators=[Optional(), Length(max=LONG_TEXT)])
+    depends_on = SelectMultipleField("Depends on", coerce=int, validators=[Optional()])
+    submit = SubmitField("Save milestone")
+
+    def __init__(self, *args, milestone_id=None, current_due_on=None, edges=None, titles=None, **kw):
+        super().__init__(*args, **kw)
+        self.milestone_id = milestone_id
+        #: On edit, the due date is changed through a due-date change, so it is not a field.
+        self.current_due_on = current_due_on
+        self.edges = edges or {}
+        self.titles = titles or {}
+        if current_due_on is not None:
+            del self.due_on
+
+    def validate_start_on(self, field):
+        due = self.current_due_on
+        if field.data and due and field.data > due:
+            raise ValidationError(f"The start date must be on or before the due date ({due:%b %-d, %Y}).")
+
+    def validate_due_on(self, field):
+        if field.data and self.start_on.data and field.data < self.start_on.data:
+            raise ValidationError("The due date cannot be before the start date.")
+
+    def validate_depends_on(self, field):
+        from app.milestones.services import find_cycle
+        cycle = find_cycle(self.milestone_id, set(field.data or ()), self.edges)
+        if cycle:
+            names = " → ".join(self.titles.get(i, f"#{i}") for i in cycle)
+            raise ValidationError(f"These dependencies would make a cycle: {names}.")
+
+
+class UpdateForm(VersionedForm):
+    id_prefix = "update"
+    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")],
+                         default=today)
+    status = SelectField("Status", choices=choices(
+        (s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress")))
+    percent_complete = IntegerField("Percent complete", validators=[
+        InputRequired(message="Enter a percentage from 0 to 100."),
+        NumberRange(min=0, max=100, message="Enter a percentage from 0 to 100.")])
+    note = TextAreaField("Note", validators=[DataRequired(message="Write what happened."), Length(max=LONG_TEXT)])
+    submit = SubmitField("Post update")
+
+    def validate_noted_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError("An update cannot be dated in the future.")
+
+
+class CompleteForm(VersionedForm):
+    id_prefix = "complete"
+    completed_on = DateField("Completion date", validators=[InputRequired(message="Enter the completion date.")],
+                             default=today)
+    note = TextAreaField("Completion note", validators=[
+        DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)])
+    submit = SubmitField("Mark completed")
+
+    def validate_completed_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError("The completion date cannot be in the future.")
+
+
+class CancelForm(VersionedForm):
+    id_prefix = "cancel"
+    note = TextAreaField("Reason for cancelling", validators=[
+        DataRequired(message="Give the reason for cancelling."), Length(max=LONG_TEXT)])
+    submit = SubmitField("Cancel milestone")
+
+
+class DueDateForm(VersionedForm):
+    id_prefix = "due"
+    new_due_on = DateField("New due date", validators=[InputRequired(message="Enter the new due date.")])
+    justification = TextAreaField("Justification", validators=[
+        DataRequired(message="Explain why the due date changes."), Length(max=LONG_TEXT)])
+    submit = SubmitField("Change due date")
+
+    def __init__(self, *args, start_on=None, current_due_on=None, **kw):
+        super().__init__(*args, **kw)
+        self.start_on = start_on
+        self.current_due_on = current_due_on
+
+    def validate_new_due_on(self, field):
+        if field.data is None:
+            return
+        if self.start_on and field.data < self.start_on:
+            raise ValidationError(f"The due date cannot be before the start date ({self.start_on:%b %-d, %Y}).")
+        if field.data == self.current_due_on:
+            raise ValidationError("This is already the due date.")
+
+
+class DecisionForm(PageForm):
+    id_prefix = "decision"
+    reason = TextAreaField("Reason for the decision", validators=[
+        DataRequired(message="Give the reason for your decision."), Length(max=LONG_TEXT)])
+    approve = SubmitField("Approve")
+    decline = SubmitField("Decline")
+
+
+class MyWorkFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    line = SelectField("Line of effort", coerce=_int_or_none, validate_choice=False)
+    status = SelectField("Status", choices=choices(
+        [("", "Any status"), ("open", "Open (not started or in progress)")]
+        + [(s, MILESTONE_STATUS_LABELS[s]) for s in MILESTONE_STATUSES]), validate_choice=False)
+    office = SelectField("Office", coerce=_int_or_none, validate_choice=False)
+    submit = SubmitField("Filter")

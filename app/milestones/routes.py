@@ -1,0 +1,319 @@
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.milestones import bp, services
+from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
+                                  MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
+from app.milestones.models import Milestone
+from app.offices.models import Office
+from app.permissions import ANY_ROLE, can_edit_milestone, roles
+from app.recommendations.models import LineOfEffort, Recommendation
+from app.recommendations.services import get_recommendation_or_404
+from app.timeutil import today
+
+EDITORS = ("action_office", "admin")
+
+
+def _recommendation_url(recommendation_id: int, anchor: str | None = None) -> str:
+    return url_for("recommendations.show", recommendation_id=recommendation_id, _anchor=anchor)
+
+
+# --- lines of effort --------------------------------------------------------------
+
+@bp.route("/recommendations/<int:recommendation_id>/lines/new", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new_line(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id, for_edit=True)
+    form = LineOfEffortForm()
+    form.lead_owner_id.choices = choices(services.owner_choices())
+    if form.validate_on_submit():
+        line = services.create_line(recommendation, title=form.title.data, description=form.description.data or "",
+                                    objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
+        db.session.commit()
+        flash(f"Line of effort “{line.title}” added.", "success")
+        return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
+    return render_template("milestones/line_form.html", form=form, recommendation=recommendation,
+                           line=None), 400 if form.errors else 200
+
+
+@bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
+@roles(*EDITORS)
+def edit_line(line_id: int):
+    line = services.get_line_or_404(line_id, for_edit=True)
+    form = LineOfEffortForm(obj=line)
+    form.lead_owner_id.choices = choices(services.owner_choices())
+    if request.method == "GET":
+        form.lead_owner_id.data = line.lead_owner_id or 0
+    if form.validate_on_submit():
+        services.update_line(line, title=form.title.data, description=form.description.data or "",
+                             objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
+        db.session.commit()
+        flash(f"Line of effort “{line.title}” saved.", "success")
+        return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
+    return render_template("milestones/line_form.html", form=form, recommendation=line.recommendation,
+                           line=line), 400 if form.errors else 200
+
+
+@bp.route("/lines/<int:line_id>/move/<any(up, down):direction>", methods=["POST"])
+@roles(*EDITORS)
+def move_line(line_id: int, direction: str):
+    line = services.get_line_or_404(line_id, for_edit=True)
+    if not MoveForm().validate_on_submit():
+        abort(400)
+    if services.move_line(line, direction):
+        db.session.commit()
+        flash(f"“{line.title}” moved {direction}.", "success")
+    return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
+
+
+# --- milestones -----------------------------------------------------------------
+
+def _milestone_form(recommendation_id: int, milestone: Milestone | None = None, **kw) -> MilestoneForm:
+    others = services.plan_milestones(recommendation_id)
+    form = MilestoneForm(
+        milestone_id=milestone.id if milestone else None,
+        current_due_on=milestone.current_due_on if milestone else None,
+        edges=services.dependency_edges(recommendation_id),
+        titles={m.id: m.title for m in others}, **kw)
+    form.owner_id.choices = choices(services.owner_choices())
+    form.office_id.choices = choices(services.office_choices())
+    form.depends_on.choices = choices((m.id, f"{m.line_of_effort.title}: {m.title}") for m in others
+                                      if milestone is None or m.id != milestone.id)
+    return form
+
+
+@bp.route("/lines/<int:line_id>/milestones/new", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new_milestone(line_id: int):
+    line = services.get_line_or_404(line_id, for_edit=True)
+    form = _milestone_form(line.recommendation_id)
+    if request.method == "GET":
+        form.office_id.data = line.recommendation.action_office_id
+        form.owner_id.data = current_user.id if current_user.role == "action_office" else 0
+    if form.validate_on_submit():
+        milestone = services.create_milestone(
+            line, title=form.title.data, description=form.description.data or "",
+            owner_id=form.owner_id.data or None, office_id=form.office_id.data, start_on=form.start_on.data,
+            due_on=form.due_on.data, expected_evidence=form.expected_evidence.data or "",
+            depends_on_ids=form.depends_on.data)
+        db.session.commit()
+        flash(f"Milestone “{milestone.title}” added to {line.title}.", "success")
+        return redirect(url_for("milestones.show", milestone_id=milestone.id))
+    return render_template("milestones/form.html", form=form, line=line, milestone=None,
+                           conflict=None), 400 if form.errors else 200
+
+
+@bp.route("/milestones/<int:milestone_id>")
+@roles(*ANY_ROLE)
+def show(milestone_id: int):
+    milestone = services.get_milestone_or_404(milestone_id, with_history=True)
+    forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
+    return _render_show(milestone, forms)
+
+
+def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_form=None, conflict=None):
+    recommendation = milestone.line_of_effort.recommendation
+    pending = services.pending_change(milestone)
+    if decision_form is None and pending is not None:
+        decision_form = DecisionForm(formdata=None)
+    return render_template(
+        "milestones/show.html", milestone=milestone, recommendation=recommendation, forms=forms,
+        decision_form=decision_form, pending=pending, today=today(), conflict=conflict,
+        accepted=services.plan_accepted(recommendation), blocking=services.open_dependencies(milestone),
+        history=services.history(milestone), field_labels=services.FIELD_LABELS), status
+
+
+@bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
+@roles(*EDITORS)
+def edit(milestone_id: int):
+    milestone = services.get_milestone_or_404(milestone_id, for_edit=True)
+    recommendation_id = milestone.line_of_effort.recommendation_id
+    form = _milestone_form(recommendation_id, milestone, obj=milestone)
+    if request.method == "GET":
+        form.owner_id.data = milestone.owner_id or 0
+        form.depends_on.data = [d.id for d in milestone.depends_on]
+        form.set_version(milestone.version)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.check_version(milestone, form.version.data)
+            services.update_milestone(
+                milestone, title=form.title.data, description=form.description.data or "",
+                owner_id=form.owner_id.data or None, office_id=form.office_id.data,
+                start_on=form.start_on.data, expected_evidence=form.expected_evidence.data or "",
+                depends_on_ids=form.depends_on.data)
+            db.session.commit()
+        except (services.EditConflict, StaleDataError) as error:
+            db.session.rollback()
+            milestone = services.get_milestone_or_404(milestone_id, for_edit=True)
+            conflict = getattr(error, "changes", None) or services.changes_since(milestone, form.version.data or 0)
+            # The user's entries stay in the form; the version moves on, so a second,
+            # informed save may go through.
+            form.set_version(milestone.version)
+        else:
+            flash("Milestone saved.", "success")
+            return redirect(url_for("milestones.show", milestone_id=milestone.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
+    return render_template("milestones/form.html", form=form, line=milestone.line_of_effort,
+                           milestone=milestone, conflict=conflict), status
+
+
+def _editor_forms(milestone: Milestone, submitted=None) -> dict:
+    """The milestone page's forms, blank at the current version; ``submitted`` keeps what was typed."""
+    dates = {"start_on": milestone.start_on, "current_due_on": milestone.current_due_on}
+    forms = {"update": UpdateForm(formdata=None), "complete": CompleteForm(formdata=None),
+             "cancel": CancelForm(formdata=None), "due_date": DueDateForm(formdata=None, **dates)}
+    for form in forms.values():
+        form.set_version(milestone.version)
+    forms["update"].status.data = "in_progress"
+    forms["update"].percent_complete.data = milestone.percent_complete
+    for name, form in forms.items():
+        if submitted is not None and type(form) is type(submitted):
+            forms[name] = submitted
+    return forms
+
+
+def _act(milestone_id: int, form_cls, action, form_kw=None):
+    """The small POST forms of the milestone page: validate, check the version, act, commit.
+
+    ``action(milestone, form)`` returns the message to flash.
+    """
+    milestone = services.get_milestone_or_404(milestone_id, for_edit=True, with_history=True)
+    form = form_cls(**(form_kw(milestone) if form_kw else {}))
+    if not form.validate_on_submit():
+        return _render_show(milestone, _editor_forms(milestone, form), 400)
+    try:
+        services.check_version(milestone, form.version.data)
+        message = action(milestone, form)
+        db.session.commit()
+    except (services.EditConflict, StaleDataError):
+        db.session.rollback()
+        milestone = services.get_milestone_or_404(milestone_id, for_edit=True, with_history=True)
+        changes = services.changes_since(milestone, form.version.data or 0)
+        form.set_version(milestone.version)
+        return render_template_conflict(milestone, form, changes)
+    flash(message, "success")
+    return redirect(url_for("milestones.show", milestone_id=milestone_id))
+
+
+def render_template_conflict(milestone: Milestone, form, changes):
+    """409: what changed since the page was opened, and the user's entries kept in their form."""
+    return _render_show(milestone, _editor_forms(milestone, form), 409, conflict=changes)
+
+
+@bp.route("/milestones/<int:milestone_id>/updates", methods=["POST"])
+@roles(*EDITORS)
+def post_update(milestone_id: int):
+    def act(m, f):
+        services.post_update(m, noted_on=f.noted_on.data, note=f.note.data, status=f.status.data,
+                             percent=f.percent_complete.data)
+        return "Update posted."
+    return _act(milestone_id, UpdateForm, act)
+
+
+@bp.route("/milestones/<int:milestone_id>/complete", methods=["POST"])
+@roles(*EDITORS)
+def complete(milestone_id: int):
+    def act(m, f):
+        services.complete(m, completed_on=f.completed_on.data, note=f.note.data)
+        return "Milestone marked completed."
+    return _act(milestone_id, CompleteForm, act)
+
+
+@bp.route("/milestones/<int:milestone_id>/cancel", methods=["POST"])
+@roles(*EDITORS)
+def cancel(milestone_id: int):
+    def act(m, f):
+        services.cancel(m, note=f.note.data)
+        return "Milestone cancelled."
+    return _act(milestone_id, CancelForm, act)
+
+
+@bp.route("/milestones/<int:milestone_id>/due-date", methods=["POST"])
+@roles(*EDITORS)
+def change_due_date(milestone_id: int):
+    def act(m, f):
+        change = services.change_due_date(m, new_due_on=f.new_due_on.data, justification=f.justification.data)
+        if change.status == "pending":
+            return "Due-date change requested; a manager of the office will approve or decline it."
+        return "Due date changed."
+    return _act(milestone_id, DueDateForm, act,
+                form_kw=lambda m: {"start_on": m.start_on, "current_due_on": m.current_due_on})
+
+
+@bp.route("/date-changes/<int:change_id>/decide", methods=["POST"])
+@roles("manager")
+def decide(change_id: int):
+    change = services.get_date_change_or_404(change_id, for_decision=True)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        approve = bool(form.approve.data)
+        services.decide_date_change(change, approve=approve, reason=form.reason.data)
+        db.session.commit()
+        flash("Due-date change approved." if approve else "Due-date change declined.", "success")
+        return redirect(url_for("milestones.show", milestone_id=change.milestone_id))
+    milestone = services.get_milestone_or_404(change.milestone_id, with_history=True)
+    return _render_show(milestone, {}, 400, decision_form=form)
+
+
+# --- my work and the timeline ----------------------------------------------------
+
+@bp.route("/my-work")
+@roles("action_office", "manager", "admin")
+def my_work():
+    form = MyWorkFilterForm(request.args)
+    on = today()
+    mine = sa.select(Milestone.id).where(Milestone.owner_id == current_user.id)
+    lines = db.session.execute(
+        sa.select(LineOfEffort.id, LineOfEffort.title).where(
+            LineOfEffort.id.in_(sa.select(Milestone.line_of_effort_id).where(Milestone.id.in_(mine))))
+        .order_by(LineOfEffort.title)).all()
+    offices = db.session.execute(
+        sa.select(Office.id, Office.code).where(
+            Office.id.in_(sa.select(Milestone.office_id).where(Milestone.id.in_(mine))))
+        .order_by(Office.code)).all()
+    form.line.choices = choices([("", "Any line of effort")] + [(i, t) for i, t in lines])
+    form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
+    status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
+    milestones = db.session.scalars(services.my_work_query(
+        current_user, on=on, line_id=form.line.data, status=status or None, office_id=form.office.data)).all()
+    return render_template("milestones/my_work.html", form=form, milestones=milestones, today=on,
+                           decisions=services.decisions_awaiting(current_user))
+
+
+def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
+    tasks = []
+    for line in recommendation.lines_of_effort:
+        for m in line.milestones:
+            start = m.start_on or min(m.baseline_due_on, m.current_due_on)
+            tasks.append({
+                "id": f"m{m.id}", "name": f"{line.title}: {m.title}",
+                "start": start.isoformat(), "end": max(start, m.current_due_on).isoformat(),
+                "progress": m.percent_complete,
+                "dependencies": ",".join(f"m{d.id}" for d in m.depends_on),
+                "custom_class": "app-gantt-" + ("overdue" if m.is_overdue() else m.status),
+            })
+            if m.baseline_due_on != m.current_due_on:
+                tasks.append({
+                    "id": f"b{m.id}", "name": f"{m.title} (baseline)",
+                    "start": start.isoformat(), "end": max(start, m.baseline_due_on).isoformat(),
+                    "progress": 0, "custom_class": "app-gantt-baseline",
+                })
+    return tasks
+
+
+@bp.route("/recommendations/<int:recommendation_id>/timeline")
+@roles(*ANY_ROLE)
+def timeline(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
+    # The plan loader does not fetch dependencies: load them for every milestone in one query.
+    db.session.scalars(sa.select(Milestone).join(Milestone.line_of_effort)
+                       .where(LineOfEffort.recommendation_id == recommendation_id)
+                       .options(selectinload(Milestone.depends_on))).all()
+    return render_template("milestones/timeline.html", recommendation=recommendation, today=today(),
+                           tasks=_gantt_tasks(recommendation))

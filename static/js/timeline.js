@@ -1,0 +1,25 @@
+// The timeline's Gantt chart (frappe-gantt), drawn from the JSON block the page carries.
+// The chart is hidden from assistive technology; the table below it holds the same dates.
+(function () {
+  "use strict";
+  var data = document.getElementById("timeline-data");
+  var target = document.getElementById("gantt");
+  if (!data || !target || typeof window.Gantt !== "function") {
+    return;
+  }
+  var tasks = JSON.parse(data.textContent);
+  if (!tasks.length) {
+    target.hidden = true;
+    return;
+  }
+  new window.Gantt(target, tasks, {
+    view_mode: "Week",
+    readonly: true,
+    today_button: false,
+    view_mode_select: false,
+    popup_on: "hover",
+    infinite_padding: false,
+    scroll_to: "today",
+    container_height: "auto"
+  });
+})();
