@@ -83,6 +83,9 @@ def audit_verify():
 
 
 def register(app: Flask) -> None:
+    from app.evidence.cli import evidence_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(evidence_cli)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app import audit
 from app.auth.models import User
+from app.evidence.demo import seed_evidence
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.offices.models import Office
@@ -164,4 +165,5 @@ def seed_demo(password: str | None, on: date) -> str | None:
     db.session.flush()
     audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
                  recommendation_id=recommendation.id)
+    seed_evidence(on)
     return generated

@@ -5,6 +5,8 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("evidence.attention", "Needs attention", ("action_office", "manager")),
+    ("evidence.integrity", "Evidence integrity", ("admin",)),
 ]
 
 

@@ -64,6 +64,11 @@ def can_change_status(user) -> bool:
     return user.is_authenticated and user.role == "oig_reviewer"
 
 
+def can_review_evidence(user, recommendation) -> bool:
+    """OIG reviewers judge evidence; the office that offered it never does."""
+    return user.is_authenticated and user.role == "oig_reviewer" and can_view_recommendation(user, recommendation)
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -81,8 +86,14 @@ def require_edit_plan(recommendation) -> None:
         abort(403)
 
 
+def require_review_evidence(recommendation) -> None:
+    if not can_review_evidence(current_user, recommendation):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
     "can_change_status": can_change_status,
+    "can_review_evidence": can_review_evidence,
 }

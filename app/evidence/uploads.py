@@ -1,0 +1,30 @@
+"""Streams evidence uploads to disk as the request body arrives.
+
+Werkzeug asks the request for a stream for each uploaded file part; for evidence
+views that stream is an ``IncomingFile`` under ``EVIDENCE_DIR`` that hashes as it is
+written, so neither the body nor a file is ever held in memory. Every temporary file
+is removed when the request ends unless it was saved.
+"""
+from flask import Flask, Request, g
+
+from app.evidence.storage import get_storage
+
+
+class EvidenceRequest(Request):
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if self.blueprint != "evidence":
+            return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        incoming = get_storage().incoming()
+        g.setdefault("evidence_incoming", []).append(incoming)
+        return incoming
+
+
+def discard_incoming(_exc=None) -> None:
+    for incoming in g.pop("evidence_incoming", []):
+        incoming.discard()
+
+
+def install(app: Flask) -> None:
+    if not issubclass(EvidenceRequest, app.request_class):
+        raise RuntimeError(f"{app.request_class} is already customised; merge it with EvidenceRequest")
+    app.request_class = EvidenceRequest
