@@ -2,6 +2,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.evidence.filetypes import ALLOWED, Refused, clean_filename, detect, scan
@@ -54,7 +55,7 @@ class NewVersionForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField("Decision", choices=[(d, REVIEW_STATUS_LABELS[d]) for d in DECISIONS],
+    decision = RadioField("Decision", choices=[SelectChoice(d, REVIEW_STATUS_LABELS[d]) for d in DECISIONS],
                           validators=[DataRequired("Choose accepted or insufficient.")])
     comment = TextAreaField("Comment", validators=[DataRequired("Explain the decision."), Length(max=5000)])
 
