@@ -14,6 +14,12 @@ DEMO_USERS = {
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
+    ("/recommendations/1/evidence", None),
+    ("/milestones/1/evidence", None),
+    ("/milestones/4/evidence", None),
+    ("/evidence/1", None),
+    ("/evidence/3", None),
+    ("/evidence/attention", None),
 ]
 _axe = Axe()
 
