@@ -6,13 +6,16 @@ written, so neither the body nor a file is ever held in memory. Every temporary 
 is removed when the request ends unless it was saved.
 """
 from flask import Flask, Request, g
+from flask_login import current_user
 
 from app.evidence.storage import get_storage
 
 
 class EvidenceRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        if self.blueprint != "evidence":
+        # Anonymous requests are refused after parsing (CSRF and sign-in checks need the form);
+        # until then their bytes go to the system's temporary files, never into EVIDENCE_DIR.
+        if self.blueprint != "evidence" or not current_user.is_authenticated:
             return super()._get_file_stream(total_content_length, content_type, filename, content_length)
         incoming = get_storage().incoming()
         g.setdefault("evidence_incoming", []).append(incoming)
