@@ -272,3 +272,26 @@ def test_the_database_refuses_to_delete_or_change_evidence(app, db, client, logi
             db.session.commit()
         db.session.rollback()
     assert count(db, EvidenceVersion) == 1
+
+
+def test_the_recommendation_page_summarises_its_evidence(client, demo):
+    client.post_form("/sign-in", {"email": "policy@example.gov", "password": PASSWORD}, token_from="/sign-in")
+    page = " ".join(client.get("/recommendations/1").get_data(as_text=True).split())
+    assert "3 evidence items: 1 accepted, 1 insufficient, 1 awaiting review." in page
+    assert 'href="/recommendations/1/evidence"' in page
+
+
+def test_the_milestone_partial_lists_the_milestones_evidence(app, demo, db):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from app.auth.models import User
+    from app.milestones.models import Milestone
+
+    milestone = db.session.get(Milestone, 1)
+    with app.test_request_context("/milestones/1"):
+        login_user(db.session.scalar(sa.select(User).where(User.email == "policy@example.gov")))
+        html = render_template_string('{% include "evidence/_milestone_evidence.html" %}', milestone=milestone)
+    assert "Signed working group charter" in html and "Accepted" in html
+    assert "PD-working-group-charter.pdf" in html
+    assert 'href="/milestones/1/evidence">Upload or manage evidence' in html

@@ -12,9 +12,10 @@ from app.permissions import ANY_ROLE, can_edit_plan, roles
 bp.teardown_request(discard_incoming)
 
 
-def _upload_form(rows_from_query: bool = True) -> UploadForm:
+def _upload_form() -> UploadForm:
+    """The upload form, with as many file rows as ``?rows=`` asks for (no JavaScript needed)."""
     form = UploadForm()
-    if request.method == "GET" and rows_from_query:
+    if request.method == "GET":
         rows = min(max(request.args.get("rows", 1, type=int), 1), MAX_FILES)
         while len(form.files) < rows:
             form.files.append_entry()

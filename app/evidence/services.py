@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion
-from app.evidence.storage import LocalStorage, _Batch
+from app.evidence.storage import Batch, LocalStorage
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import (require_edit_plan, require_review_evidence, require_view_recommendation,
@@ -165,7 +165,7 @@ def _version_after(version: EvidenceVersion) -> dict:
 
 
 def add_item(recommendation: Recommendation, milestone: Milestone | None, *, title: str, description: str,
-             inspected, batch: _Batch) -> EvidenceItem:
+             inspected, batch: Batch) -> EvidenceItem:
     """Save the file, then stage its item and first version (the caller commits)."""
     incoming, filename, detected = inspected
     stored = batch.save(incoming)
@@ -182,7 +182,7 @@ def add_item(recommendation: Recommendation, milestone: Milestone | None, *, tit
     return item
 
 
-def add_version(item: EvidenceItem, *, note: str, inspected, batch: _Batch) -> EvidenceVersion:
+def add_version(item: EvidenceItem, *, note: str, inspected, batch: Batch) -> EvidenceVersion:
     if item.is_withdrawn:
         abort(409, "This evidence was withdrawn; it takes no new versions.")
     incoming, filename, detected = inspected

@@ -155,13 +155,13 @@ class LocalStorage:
                     yield path.name
 
     @contextmanager
-    def saving(self) -> Iterator["_Batch"]:
+    def saving(self) -> Iterator["Batch"]:
         """Files saved through the batch are unlinked again if the block raises.
 
         The block ends with the database commit: a file whose row was never committed
         is not evidence, and leaving it would be a stray file.
         """
-        batch = _Batch(self)
+        batch = Batch(self)
         try:
             yield batch
         except BaseException:
@@ -170,7 +170,7 @@ class LocalStorage:
             raise
 
 
-class _Batch:
+class Batch:
     def __init__(self, storage: LocalStorage):
         self.storage = storage
         self.saved: list[StoredFile] = []
