@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.evidence.models import EvidenceItem, EvidenceReview, EvidenceVersion
+from app.evidence.services import closure_package
 from tests import evidence_files as files
 from tests.factories import PASSWORD
 
@@ -260,7 +261,20 @@ def test_withdrawal_keeps_the_record_and_the_file(app, client, login_as, milesto
                              content_type="multipart/form-data")
     assert again.status_code == 409
     assert "Withdrawn" in client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
+    assert closure_package(item.recommendation_id) == []
     assert db.session.scalar(sa.select(AuditEvent.after).where(AuditEvent.action == "evidence.withdraw"))
+
+
+def test_evidence_dir_under_static_is_refused_at_startup(app):
+    from app import create_app
+
+    from config import TestConfig
+
+    class UnderStatic(TestConfig):
+        EVIDENCE_DIR = str(Path(app.static_folder) / "evidence")
+
+    with pytest.raises(RuntimeError, match="EVIDENCE_DIR must not be under static"):
+        create_app(UnderStatic)
 
 
 def test_the_database_refuses_to_delete_or_change_evidence(app, db, client, login_as, milestone):

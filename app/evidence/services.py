@@ -106,6 +106,11 @@ def plan_outline(recommendation_id: int) -> list[LineOfEffort]:
         .options(selectinload(LineOfEffort.milestones)).order_by(LineOfEffort.position)).all()
 
 
+def closure_package(recommendation_id: int) -> list[EvidenceItem]:
+    """The evidence offered for closure: every item not withdrawn, with its versions (current first)."""
+    return [item for item in items_for(recommendation_id) if not item.is_withdrawn]
+
+
 def counts_by_milestone(recommendation_id: int) -> dict[int | None, dict[str, int]]:
     """{milestone_id or None: {review_status: count}} of items not withdrawn, in one query."""
     rows = db.session.execute(

@@ -5,6 +5,8 @@ views that stream is an ``IncomingFile`` under ``EVIDENCE_DIR`` that hashes as i
 written, so neither the body nor a file is ever held in memory. Every temporary file
 is removed when the request ends unless it was saved.
 """
+from pathlib import Path
+
 from flask import Flask, Request, g
 from flask_login import current_user
 
@@ -28,6 +30,9 @@ def discard_incoming(_exc=None) -> None:
 
 
 def install(app: Flask) -> None:
+    evidence_dir = Path(app.config["EVIDENCE_DIR"]).resolve()
+    if evidence_dir.is_relative_to(Path(app.static_folder).resolve()):
+        raise RuntimeError("EVIDENCE_DIR must not be under static/: evidence is served only through access checks")
     if not issubclass(EvidenceRequest, app.request_class):
         raise RuntimeError(f"{app.request_class} is already customised; merge it with EvidenceRequest")
     app.request_class = EvidenceRequest
