@@ -309,3 +309,14 @@ def test_the_milestone_partial_lists_the_milestones_evidence(app, demo, db):
     assert "Signed working group charter" in html and "Accepted" in html
     assert "PD-working-group-charter.pdf" in html
     assert 'href="/milestones/1/evidence">Upload or manage evidence' in html
+
+
+def test_a_semicolon_in_a_name_stays_inside_the_header_value(app, client, login_as, milestone, db):
+    from werkzeug.http import parse_options_header
+
+    name = "memo; filename=evil.exe.pdf"
+    item, _ = _item(client, login_as, milestone, db, files.PDF, name)
+    assert item.versions[0].original_filename == name
+    disposition = client.get(f"/evidence/versions/{item.versions[0].id}/download").headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="{name}"'
+    assert parse_options_header(disposition) == ("attachment", {"filename": name})

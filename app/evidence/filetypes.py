@@ -93,6 +93,7 @@ def _is_utf8_text(incoming: IncomingFile) -> bool:
 
 
 def _ooxml_type(incoming: IncomingFile) -> str | None:
+    incoming.flush()
     try:
         with zipfile.ZipFile(incoming.path) as archive:
             info = archive.getinfo("[Content_Types].xml")

@@ -95,11 +95,12 @@ def milestone_evidence(milestone) -> list[EvidenceItem]:
 @bp.route("/evidence/<int:item_id>/versions", methods=["POST"])
 @roles(*ANY_ROLE)
 def new_version(item_id: int):
-    item = services.get_item_or_404(item_id, for_edit=True, lock=True)
+    item = services.get_item_or_404(item_id, for_edit=True)
     form = NewVersionForm()
     if not form.validate_on_submit():
-        db.session.rollback()
         return _item_page(item, version_form=form, status=400)
+    # Locked only now, so that a slow virus scan does not hold the row.
+    item = services.get_item_or_404(item_id, for_edit=True, lock=True)
     with get_storage().saving() as batch:
         version = services.add_version(item, note=form.note.data, inspected=form.file.inspected, batch=batch)
         db.session.commit()

@@ -45,7 +45,7 @@ def get_item_or_404(item_id: int, *, for_edit: bool = False, for_review: bool = 
     query = (sa.select(EvidenceItem).where(EvidenceItem.id == item_id)
              .options(joinedload(EvidenceItem.recommendation), joinedload(EvidenceItem.milestone)))
     if lock:
-        query = query.with_for_update(of=EvidenceItem)
+        query = query.with_for_update(of=EvidenceItem).execution_options(populate_existing=True)
     item = db.session.scalar(query)
     if item is None:
         abort(404)
