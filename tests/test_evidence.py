@@ -135,7 +135,8 @@ def test_over_size_upload_is_a_clear_413_and_leaves_nothing(app, client, login_a
     response = upload(client, f"/milestones/{milestone.id}/evidence", (big, "big.pdf", "Too big"))
     assert response.status_code == 413
     page = response.get_data(as_text=True)
-    assert "File too large" in page and "Nothing was saved" in page
+    assert "File too large" in page and "larger than the 64 KB this site accepts" in page
+    assert "Nothing was saved" in page
     assert count(db, EvidenceItem) == 0 and stored_files(app) == before
 
 

@@ -12,6 +12,15 @@ from app.permissions import ANY_ROLE, can_edit_plan, roles
 bp.teardown_request(discard_incoming)
 
 
+@bp.errorhandler(413)
+def too_large(_error):
+    from app.errors import render_error
+
+    limit = filesize(current_app.config["MAX_CONTENT_LENGTH"])
+    return render_error(413, f"The upload is larger than the {limit} this site accepts in one go. Nothing was "
+                             "saved. Upload fewer files at a time, or a smaller version of the file.")
+
+
 def _upload_form() -> UploadForm:
     """The upload form, with as many file rows as ``?rows=`` asks for (no JavaScript needed)."""
     form = UploadForm()
