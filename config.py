@@ -20,6 +20,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")
+    #: Virus scanner run on every upload before it is accepted, e.g. "clamdscan --no-summary {path}".
+    EVIDENCE_SCAN_COMMAND = os.environ.get("EVIDENCE_SCAN_COMMAND")
+    EVIDENCE_SCAN_TIMEOUT = int(os.environ.get("EVIDENCE_SCAN_TIMEOUT", "120"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -89,6 +89,7 @@ def _configure_sqlite(db) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
+    from app.evidence import bp as evidence_bp
     from app.health import bp as health_bp
     from app.milestones import bp as milestones_bp
     from app.recommendations import bp as recommendations_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(recommendations_bp)

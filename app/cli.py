@@ -102,6 +102,9 @@ def bench_seed(milestones):
 
 def register(app: Flask) -> None:
     app.cli.add_command(bench_cli)
+    from app.evidence.cli import evidence_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(evidence_cli)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app import audit
 from app.auth.models import User
 from app.comments.demo import seed_comments
+from app.evidence.demo import seed_evidence
 from app.extensions import db
 from app.milestones.demo import seed_milestone_history
 from app.milestones.models import Milestone
@@ -168,4 +169,5 @@ def seed_demo(password: str | None, on: date) -> str | None:
     audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
                  recommendation_id=recommendation.id)
     seed_comments(recommendation, users)
+    seed_evidence(on)
     return generated

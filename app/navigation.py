@@ -8,6 +8,8 @@ NAV = [
     ("submissions.awaiting", "Submissions awaiting decision", ("oig_reviewer",)),
     ("reports.index", "Reports", ("oig_reviewer", "admin")),
     ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
+    ("evidence.attention", "Needs attention", ("action_office", "manager")),
+    ("evidence.integrity", "Evidence integrity", ("admin",)),
 ]
 
 

@@ -131,6 +131,11 @@ def can_decide_date_change(user, change) -> bool:
             and user.office_id in (milestone.office_id, recommendation.action_office_id))
 
 
+def can_review_evidence(user, recommendation) -> bool:
+    """OIG reviewers judge evidence; the office that offered it never does."""
+    return user.is_authenticated and user.role == "oig_reviewer" and can_view_recommendation(user, recommendation)
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -183,6 +188,11 @@ def require_decide_date_change(change) -> None:
         abort(403)
 
 
+def require_review_evidence(recommendation) -> None:
+    if not can_review_evidence(current_user, recommendation):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
@@ -195,4 +205,5 @@ TEMPLATE_HELPERS = {
     "can_view_milestone": can_view_milestone,
     "can_edit_milestone": can_edit_milestone,
     "can_decide_date_change": can_decide_date_change,
+    "can_review_evidence": can_review_evidence,
 }

@@ -8,7 +8,6 @@ from app import audit
 from app.audit import AuditEvent
 from app.errors import refuse
 from app.extensions import db
-from app.milestones.models import Milestone
 from app.permissions import can_make_transition, require_edit_plan, require_view_recommendation
 from app.recommendations.models import STATUS_LABELS, TRANSITIONS, LineOfEffort, Recommendation, StatusChange
 from app.timeutil import today
@@ -17,6 +16,9 @@ from app.timeutil import today
 def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False,
                               with_plan: bool = False) -> Recommendation:
     """Load, then authorise: the recommendation, or 404 / 403."""
+    # Imported here: app.milestones' routes import this module (a package-level cycle otherwise).
+    from app.milestones.models import Milestone
+
     query = sa.select(Recommendation).where(Recommendation.id == recommendation_id)
     if with_plan:
         query = query.options(

@@ -27,6 +27,12 @@ EXTRA_PAGES = [
     ("/lines/2/milestones/new", ("action_office", "admin")),
     ("/lines/2/edit", ("action_office", "admin")),
     ("/recommendations/1/lines/new", ("action_office", "admin")),
+    ("/recommendations/1/evidence", None),
+    ("/milestones/1/evidence", None),
+    ("/milestones/4/evidence", None),
+    ("/evidence/1", None),
+    ("/evidence/3", None),
+    ("/evidence/attention", None),
 ]
 _axe = Axe()
 

@@ -1,0 +1,205 @@
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from app.evidence import bp, services
+from app.evidence.forms import MAX_FILES, NewVersionForm, ReviewForm, RunCheckForm, UploadForm, WithdrawForm
+from app.evidence.models import EvidenceItem
+from app.evidence.storage import get_storage
+from app.evidence.uploads import discard_incoming
+from app.extensions import db
+from app.permissions import ANY_ROLE, can_edit_plan, roles
+
+bp.teardown_request(discard_incoming)
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    from app.errors import render_error
+
+    limit = filesize(current_app.config["MAX_CONTENT_LENGTH"])
+    return render_error(413, f"The upload is larger than the {limit} this site accepts in one go. Nothing was "
+                             "saved. Upload fewer files at a time, or a smaller version of the file.")
+
+
+def _upload_form() -> UploadForm:
+    """The upload form, with as many file rows as ``?rows=`` asks for (no JavaScript needed)."""
+    form = UploadForm()
+    if request.method == "GET":
+        rows = min(max(request.args.get("rows", 1, type=int), 1), MAX_FILES)
+        while len(form.files) < rows:
+            form.files.append_entry()
+    return form
+
+
+def _store_uploads(form: UploadForm, recommendation, milestone):
+    storage = get_storage()
+    with storage.saving() as batch:
+        items = [services.add_item(recommendation, milestone, title=entry.form.title.data,
+                                   description=entry.form.description.data,
+                                   inspected=entry.form.file.inspected, batch=batch)
+                 for entry in form.files]
+        db.session.commit()
+    flash(f"{len(items)} {'file' if len(items) == 1 else 'files'} uploaded.", "success")
+
+
+@bp.route("/recommendations/<int:recommendation_id>/evidence", methods=["GET", "POST"])
+@roles(*ANY_ROLE)
+def recommendation_evidence(recommendation_id: int):
+    recommendation = services.get_recommendation_or_404(
+        recommendation_id, for_edit=request.method == "POST")
+    form = _upload_form()
+    if form.validate_on_submit():
+        _store_uploads(form, recommendation, None)
+        return redirect(url_for(".recommendation_evidence", recommendation_id=recommendation.id))
+    items = services.items_for(recommendation.id, general=True)
+    counts = services.counts_by_milestone(recommendation.id)
+    lines = services.plan_outline(recommendation.id)
+    return render_template("evidence/recommendation.html", recommendation=recommendation, items=items,
+                           counts=counts, lines=lines, form=form,
+                           can_upload=can_edit_plan(current_user, recommendation)), 400 if form.errors else 200
+
+
+@bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
+@roles(*ANY_ROLE)
+def milestone_evidence(milestone_id: int):
+    milestone = services.get_milestone_or_404(milestone_id, for_edit=request.method == "POST")
+    recommendation = milestone.line_of_effort.recommendation
+    form = _upload_form()
+    if form.validate_on_submit():
+        _store_uploads(form, recommendation, milestone)
+        return redirect(url_for(".milestone_evidence", milestone_id=milestone.id))
+    items = services.items_for(recommendation.id, milestone.id)
+    return render_template("evidence/milestone.html", milestone=milestone, recommendation=recommendation,
+                           items=items, form=form,
+                           can_upload=can_edit_plan(current_user, recommendation)), 400 if form.errors else 200
+
+
+def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withdraw_form=None, status=200):
+    item = services.load_item_page(item.id)
+    return render_template(
+        "evidence/item.html", item=item, recommendation=item.recommendation,
+        version_form=version_form or NewVersionForm(formdata=None),
+        review_form=review_form or ReviewForm(formdata=None),
+        withdraw_form=withdraw_form or WithdrawForm(formdata=None)), status
+
+
+@bp.route("/evidence/<int:item_id>")
+@roles(*ANY_ROLE)
+def item(item_id: int):
+    return _item_page(services.get_item_or_404(item_id))
+
+
+@bp.app_template_global()
+def evidence_summary(recommendation) -> dict[str, int]:
+    """Counts for the recommendation page's evidence section (one query)."""
+    return services.summary(recommendation.id)
+
+
+@bp.app_template_global()
+def milestone_evidence(milestone) -> list[EvidenceItem]:
+    """The milestone page's evidence section: its items with versions and reviews."""
+    return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
+
+
+@bp.route("/evidence/<int:item_id>/versions", methods=["POST"])
+@roles(*ANY_ROLE)
+def new_version(item_id: int):
+    item = services.get_item_or_404(item_id, for_edit=True)
+    form = NewVersionForm()
+    if not form.validate_on_submit():
+        return _item_page(item, version_form=form, status=400)
+    # Locked only now, so that a slow virus scan does not hold the row.
+    item = services.get_item_or_404(item_id, for_edit=True, lock=True)
+    with get_storage().saving() as batch:
+        version = services.add_version(item, note=form.note.data, inspected=form.file.inspected, batch=batch)
+        db.session.commit()
+    flash(f"Version {version.number} uploaded. Earlier versions stay available below.", "success")
+    return redirect(url_for(".item", item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/review", methods=["POST"])
+@roles("oig_reviewer")
+def review(item_id: int):
+    item = services.get_item_or_404(item_id, for_review=True, lock=True)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _item_page(item, review_form=form, status=400)
+    entry = services.review(item, decision=form.decision.data, comment=form.comment.data)
+    db.session.commit()
+    flash(f"Marked {entry.decision_label.lower()}.", "success")
+    return redirect(url_for(".item", item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/withdraw", methods=["POST"])
+@roles(*ANY_ROLE)
+def withdraw(item_id: int):
+    item = services.get_item_or_404(item_id, for_edit=True, lock=True)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        return _item_page(item, withdraw_form=form, status=400)
+    services.withdraw(item, reason=form.reason.data)
+    db.session.commit()
+    flash("The evidence was withdrawn. Its record and files are kept.", "success")
+    return redirect(url_for(".item", item_id=item_id))
+
+
+def _send(version, *, inline: bool):
+    response = send_file(get_storage().open(version.storage_key), mimetype=version.content_type,
+                         as_attachment=not inline, download_name=version.original_filename,
+                         etag=version.sha256, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    # The file is the client's document, never part of our pages: no script, no plugins.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@bp.route("/evidence/versions/<int:version_id>/download")
+@roles(*ANY_ROLE)
+def download(version_id: int):
+    return _send(services.get_version_or_404(version_id), inline=False)
+
+
+@bp.route("/evidence/versions/<int:version_id>/preview")
+@roles(*ANY_ROLE)
+def preview(version_id: int):
+    version = services.get_version_or_404(version_id)
+    if not version.is_image:
+        return redirect(url_for(".download", version_id=version.id))
+    return _send(version, inline=True)
+
+
+@bp.route("/evidence/attention")
+@roles(*ANY_ROLE)
+def attention():
+    insufficient, unproven, awaiting = services.needs_attention(current_user)
+    return render_template("evidence/attention.html", insufficient=insufficient, unproven=unproven,
+                           awaiting=awaiting)
+
+
+@bp.route("/evidence/integrity", methods=["GET", "POST"])
+@roles("admin")
+def integrity():
+    form = RunCheckForm()
+    if form.validate_on_submit():
+        check = services.verify_all(get_storage())
+        db.session.commit()
+        flash("Every stored file matches its record." if check.ok else
+              f"{len(check.problem_list)} stored files are missing or altered.",
+              "success" if check.ok else "error")
+        return redirect(url_for(".integrity"))
+    return render_template("evidence/integrity.html", check=services.last_check(), form=form,
+                           evidence_dir=current_app.config["EVIDENCE_DIR"])
+
+
+@bp.app_template_filter()
+def filesize(n: int | None) -> str:
+    if n is None:
+        return "—"
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
+        n /= 1024
+    return f"{n} GB"
