@@ -87,11 +87,13 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.metrics import bp as metrics_bp
     from app.recommendations import bp as recommendations_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(recommendations_bp)
 
 

@@ -83,6 +83,8 @@ def audit_verify():
 
 
 def register(app: Flask) -> None:
+    from app.metrics.cli import metrics_cli
+    app.cli.add_command(metrics_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)

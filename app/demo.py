@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app import audit
 from app.auth.models import User
 from app.extensions import db
+from app.metrics.demo import seed_metrics
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -162,6 +163,7 @@ def seed_demo(password: str | None, on: date) -> str | None:
             completed_on=on + timedelta(days=m.completed) if m.completed is not None else None,
             expected_evidence=m.evidence))
     db.session.flush()
+    seed_metrics(lines, users, on)
     audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
                  recommendation_id=recommendation.id)
     return generated

@@ -64,6 +64,11 @@ def can_change_status(user) -> bool:
     return user.is_authenticated and user.role == "oig_reviewer"
 
 
+def can_edit_metrics(user, recommendation) -> bool:
+    """Defining metrics, entering readings and answering flags: the same people who edit the plan."""
+    return can_edit_plan(user, recommendation)
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -81,8 +86,14 @@ def require_edit_plan(recommendation) -> None:
         abort(403)
 
 
+def require_edit_metrics(recommendation) -> None:
+    if not can_edit_metrics(current_user, recommendation):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
     "can_change_status": can_change_status,
+    "can_edit_metrics": can_edit_metrics,
 }
