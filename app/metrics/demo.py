@@ -37,7 +37,7 @@ METRICS = [
                "3189", "FY2014, quarterly average of 12,757 releases recorded after interview",
                "3400", "quarterly", "ICE", "ICE EARM release records",
                "Releases after a prosecutorial-discretion decision recorded with the decision and its basis.",
-               {"ICE": ["3020", "3350", "3460"]}),
+               {"ICE": ["3020", "3280", "3460"]}),
     DemoMetric("data_collection", "DACA referrals with a recorded USCIS decision", "outcome", "% of referrals", "higher",
                "0", "2012-06-15 to 2014-09-30: 650 DACA-eligible releases by CBP, no USCIS decision recorded",
                "90", "quarterly", "ICE, CBP", "Referral log matched to USCIS CLAIMS decisions",
@@ -106,7 +106,6 @@ def seed_metrics(lines: dict, users: dict, on: date) -> None:
     # A correction, so that a reading shows its history.
     releases = created["ICE prosecutorial-discretion releases recorded"]
     period = previous_periods("quarterly", on, 2)[0]
-    save_reading(releases, period, "ICE", ParsedValue(Decimal("3280")), "", staff)
     save_reading(releases, period, "ICE", ParsedValue(Decimal("3350")),
                  "Corrected: late release records from two field offices added.", staff)
     for metric in created.values():

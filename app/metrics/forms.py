@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISION_LABELS, DECISIONS,
@@ -9,6 +10,10 @@ from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISIO
 from app.metrics.services import (PERIOD_HINTS, data_quality_value, parse_components, parse_number,
                                   parse_period)
 from app.timeutil import today
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _number(field, required: bool):
@@ -27,15 +32,15 @@ class MetricForm(FlaskForm):
     line_of_effort_id = SelectField("Line of effort", coerce=int, validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    kind = SelectField("Kind", choices=[(k, METRIC_KIND_LABELS[k]) for k in METRIC_KINDS], default="outcome")
-    unit = StringField("Unit", validators=[Optional(), Length(max=60)])
-    direction = SelectField("Direction", choices=[(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
+    kind = SelectField("Kind", choices=_choices((k, METRIC_KIND_LABELS[k]) for k in METRIC_KINDS), default="outcome")
+    unit = StringField("Unit", validators=[Length(max=60)])
+    direction = SelectField("Direction", choices=_choices((d, DIRECTION_LABELS[d]) for d in DIRECTIONS),
                             default="higher")
     baseline_value = StringField("Baseline value", validators=[Optional(), Length(max=40)])
     baseline_period = StringField("Baseline period", validators=[Optional(), Length(max=60)])
     target_value = StringField("Target value", validators=[Length(max=40)])
     target_on = DateField("Target date", validators=[Optional()])
-    frequency = SelectField("Collection frequency", choices=[(f, FREQUENCY_LABELS[f]) for f in FREQUENCIES],
+    frequency = SelectField("Collection frequency", choices=_choices((f, FREQUENCY_LABELS[f]) for f in FREQUENCIES),
                             default="quarterly")
     components = StringField("Components", default="ICE, CBP, USCIS", validators=[Length(max=400)])
     data_source = StringField("Data source", validators=[Optional(), Length(max=300)])
@@ -88,7 +93,7 @@ class ReadingForm(FlaskForm):
     def __init__(self, metric, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.metric = metric
-        self.component.choices = [(c, c) for c in metric.component_list]
+        self.component.choices = _choices((c, c) for c in metric.component_list)
         self.period_hint = PERIOD_HINTS[metric.frequency]
         if metric.kind in DATA_QUALITY_KINDS:
             self.numerator.label.text, self.denominator.label.text = DATA_QUALITY_INPUTS[metric.kind]
@@ -139,7 +144,7 @@ class ImportForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    decision = SelectField("Decision", choices=[(d, DECISION_LABELS[d]) for d in DECISIONS])
+    decision = SelectField("Decision", choices=_choices((d, DECISION_LABELS[d]) for d in DECISIONS))
     owner_id = SelectField("Owner", coerce=int, validators=[DataRequired("Choose an owner.")])
     reason = TextAreaField("Reason", validators=[DataRequired("Give the reason for this decision."),
                                                  Length(max=5000)])
@@ -150,8 +155,8 @@ class ActionForm(FlaskForm):
 
     def __init__(self, owners, milestones, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.owner_id.choices = [(0, "Choose an owner")] + [(u.id, u.name) for u in owners]
-        self.milestone_id.choices = [(0, "None")] + [(m.id, m.title) for m in milestones]
+        self.owner_id.choices = _choices([(0, "Choose an owner")] + [(u.id, u.name) for u in owners])
+        self.milestone_id.choices = _choices([(0, "None")] + [(m.id, m.title) for m in milestones])
 
     def validate_new_target(self, field):
         if self.decision.data == "adjust_target":

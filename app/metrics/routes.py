@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.models import User
 from app.extensions import db
@@ -102,7 +103,7 @@ def data_quality_csv(recommendation_id: int):
 
 
 def _line_choices(recommendation):
-    return [(line.id, f"{line.position}. {line.title}") for line in recommendation.lines_of_effort]
+    return [SelectChoice(line.id, f"{line.position}. {line.title}") for line in recommendation.lines_of_effort]
 
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics/new", methods=["GET", "POST"])

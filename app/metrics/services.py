@@ -498,6 +498,7 @@ def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, a
     rec_id = line.recommendation_id
     action = ImprovementAction(flag=flag, decision=decision, owner_id=owner.id, reason=reason,
                                created_by_id=actor.id if actor else None, status="open")
+    db.session.add(action)
     if decision == "adjust_target":
         before = audit.snapshot(metric, DEFINITION_FIELDS)
         action.old_target_value, action.new_target_value = metric.target_value, new_target
@@ -521,7 +522,6 @@ def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, a
         action.milestone_id = milestone.id
     if decision in ("adjust_target", "accept"):
         action.status, action.done_at = "done", utcnow()
-    db.session.add(action)
     db.session.flush()
     audit.record("metric.action.create", action, after=audit.snapshot(action, ACTION_FIELDS),
                  recommendation_id=rec_id, actor=actor)
