@@ -309,7 +309,7 @@ def test_adding_a_milestone_answers_the_flag_and_links_back(client, login_as, ma
     # The next reading shows whether it worked.
     _enter(client, metric, "2025-Q3", "ICE", "93")
     listing = client.get(f"/recommendations/{rec.id}/flags?show=all").get_data(as_text=True)
-    assert "Next reading 2025-Q3: 93" in listing
+    assert "Next reading 2025-Q3: 93, on target: the action worked" in listing
 
     # Done once; twice is a conflict.
     assert client.post_form(f"/improvement-actions/{action.id}/done").status_code == 302

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
@@ -14,7 +14,7 @@ from app.metrics.services import (CSV_COLUMNS, ParsedValue, apply_import, chart_
                                   complete_action, create_metric, data_quality_chart,
                                   data_quality_value, get_action_or_404, get_flag_or_404,
                                   get_loop_recommendation_or_404, get_metric_or_404, metric_chart,
-                                  metrics_in_scope, next_reading_after, parse_number, save_reading,
+                                  metrics_in_scope, outcomes_of, parse_number, save_reading,
                                   sync_flags, take_action, update_metric)
 from app.milestones.models import Milestone
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
@@ -139,7 +139,7 @@ def show(metric_id: int):
         .options(selectinload(Flag.actions).options(joinedload(ImprovementAction.owner),
                                                      joinedload(ImprovementAction.milestone)))
         .order_by(Flag.period_end.desc(), Flag.component, Flag.id)).all()
-    outcomes = {f.id: next_reading_after(f, readings) for f in flags if f.status == "answered"}
+    outcomes = outcomes_of(flags, readings, {metric.id: metric})
     recommendation = metric.line_of_effort.recommendation
     return render_template("metrics/show.html", metric=metric, recommendation=recommendation,
                            readings=readings, flags=flags, outcomes=outcomes,
@@ -253,7 +253,7 @@ def flags(recommendation_id: int):
     if answered:
         later = db.session.scalars(sa.select(Reading).where(
             Reading.metric_id.in_({f.metric_id for f in answered}))).all()
-        outcomes = {f.id: next_reading_after(f, later) for f in answered}
+        outcomes = outcomes_of(answered, later, {f.metric_id: f.metric for f in answered})
     return render_template("metrics/flags.html", recommendation=recommendation, flags=flag_list,
                            show_all=show_all, outcomes=outcomes,
                            can_edit=can_edit_metrics(current_user, recommendation))
@@ -266,8 +266,7 @@ def new_action(flag_id: int):
     metric = flag.metric
     recommendation = metric.line_of_effort.recommendation
     if flag.status != "open":
-        return render_template("error.html", code=409, title="Conflict",
-                               message="This flag is no longer open: it was answered or cleared."), 409
+        abort(409, "This flag is no longer open: it was answered or cleared. Nothing was changed.")
     owners = db.session.scalars(
         sa.select(User).where(User.office_id == recommendation.action_office_id,
                               User.role.in_(("action_office", "manager")), User.is_active_account.is_(True))

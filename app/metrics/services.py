@@ -544,11 +544,30 @@ def complete_action(action: ImprovementAction, actor) -> None:
 
 
 def next_reading_after(flag: Flag, readings) -> Reading | None:
-    """The first reading of the flag's metric and component after the flagged period: it shows
-    whether the answer worked."""
+    """The first reading of the flag's metric and component after the flagged period."""
     later = [r for r in readings if r.metric_id == flag.metric_id and r.component == flag.component
              and r.period_end > flag.period_end]
     return min(later, key=lambda r: r.period_end) if later else None
+
+
+@dataclass
+class Outcome:
+    """What the next reading says about an answered flag: did the action work?"""
+    reading: Reading | None
+    worked: bool | None = None
+
+
+def outcomes_of(flags, readings, metrics_by_id: dict) -> dict[int, Outcome]:
+    result = {}
+    for flag in flags:
+        if flag.status != "answered":
+            continue
+        reading = next_reading_after(flag, readings)
+        metric = metrics_by_id[flag.metric_id]
+        worked = None if reading is None else not is_off_target(reading.value, metric.target_value,
+                                                                  metric.direction)
+        result[flag.id] = Outcome(reading, worked)
+    return result
 
 
 # --- charts ---------------------------------------------------------------------------
