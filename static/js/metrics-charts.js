@@ -14,7 +14,7 @@
     for (var i = 0; i < count; i++) {
       data.push(value);
     }
-    return {label: label, data: data, borderColor: colour, backgroundColor: colour,
+    return {label: label, data: data, borderColor: colour, backgroundColor: "rgba(0, 0, 0, 0)",
             borderDash: dash, pointRadius: 0, fill: false};
   }
 
