@@ -492,3 +492,11 @@ def test_demo_has_metrics_readings_and_data_quality_per_component(client, login_
     assert csv_text.splitlines()[0] == ("period,Required fields received,Monthly submissions on time,"
                                         "Sampled records verified without discrepancy,"
                                         "Records counting a person already counted")
+
+
+def test_chart_csv_has_the_table_numbers_and_no_formulas():
+    from app.metrics.services import chart_csv
+    chart = {"labels": ["2026-Q1", "2026-Q2"], "series": [{"label": "=HYPERLINK(1)", "data": [1.5, None]},
+                                                          {"label": "ICE", "data": [-2, 3]}],
+             "target": 2, "baseline": None}
+    assert chart_csv(chart).splitlines() == ["period,'=HYPERLINK(1),ICE,target", "2026-Q1,1.5,-2,2", "2026-Q2,,3,2"]

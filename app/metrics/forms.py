@@ -37,7 +37,7 @@ class MetricForm(FlaskForm):
     direction = SelectField("Direction", choices=_choices((d, DIRECTION_LABELS[d]) for d in DIRECTIONS),
                             default="higher")
     baseline_value = StringField("Baseline value", validators=[Optional(), Length(max=40)])
-    baseline_period = StringField("Baseline period", validators=[Optional(), Length(max=60)])
+    baseline_period = StringField("Baseline period", validators=[Optional(), Length(max=200)])
     target_value = StringField("Target value", validators=[Length(max=40)])
     target_on = DateField("Target date", validators=[Optional()])
     frequency = SelectField("Collection frequency", choices=_choices((f, FREQUENCY_LABELS[f]) for f in FREQUENCIES),

@@ -72,7 +72,7 @@ class Metric(db.Model):
     direction: Mapped[str] = mapped_column(enum(*DIRECTIONS, name="metric_direction"), default="higher")
     baseline_value: Mapped[Decimal | None] = mapped_column(NUMBER)
     #: As the source states it ("FY2014", "2012-08-15 to 2014-09-30").
-    baseline_period: Mapped[str] = mapped_column(sa.String(60), default="")
+    baseline_period: Mapped[str] = mapped_column(sa.String(200), default="")
     target_value: Mapped[Decimal] = mapped_column(NUMBER)
     target_on: Mapped[date | None]
     frequency: Mapped[str] = mapped_column(enum(*FREQUENCIES, name="metric_frequency"), default="quarterly")

@@ -180,6 +180,8 @@ def parse_components(text: str) -> list[str]:
             raise ValueError(f"unknown component {code!r}: use {', '.join(COMPONENTS)}, "
                              "or a field office written like ICE/Houston")
         code = f"{agency}/{field_office.strip()}" if field_office.strip() else agency
+        if len(code) > 60:
+            raise ValueError(f"component {code[:20]!r}… is longer than 60 characters")
         if code not in result:
             result.append(code)
     if not result:
@@ -611,11 +613,16 @@ def data_quality_chart(component: str, metrics, readings) -> dict:
     }
 
 
+def _text_cell(text: str) -> str:
+    # A name typed by a user must not run as a spreadsheet formula when the file is opened.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def chart_csv(chart: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     extra = [name for name in ("target", "baseline") if chart.get(name) is not None]
-    writer.writerow(["period"] + [s["label"] for s in chart["series"]] + extra)
+    writer.writerow(["period"] + [_text_cell(s["label"]) for s in chart["series"]] + extra)
     for i, label in enumerate(chart["labels"]):
         writer.writerow([label] + ["" if s["data"][i] is None else s["data"][i] for s in chart["series"]]
                         + [chart[name] for name in extra])

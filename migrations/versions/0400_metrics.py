@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('unit', sa.String(length=60), nullable=False),
     sa.Column('direction', sa.Enum('higher', 'lower', name='metric_direction', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('baseline_value', sa.Numeric(precision=18, scale=4), nullable=True),
-    sa.Column('baseline_period', sa.String(length=60), nullable=False),
+    sa.Column('baseline_period', sa.String(length=200), nullable=False),
     sa.Column('target_value', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('target_on', sa.Date(), nullable=True),
     sa.Column('frequency', sa.Enum('monthly', 'quarterly', 'annually', name='metric_frequency', native_enum=False, create_constraint=True), nullable=False),
