@@ -337,6 +337,8 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
     ({"decision": "change_milestone", "reason": "r"}, "Choose the milestone to change"),
     ({"decision": "accept", "reason": ""}, "Give the reason"),
     ({"decision": "accept", "reason": "r", "owner_id": 0}, "Choose an owner"),
+    ({"decision": "", "reason": "r"}, "Choose a decision"),
+    ({"decision": "delete_everything", "reason": "r"}, "Not a valid choice"),
 ])
 def test_an_invalid_action_changes_nothing(client, login_as, make, db, data, message):
     user, rec, line = _plan(make, db, login_as)

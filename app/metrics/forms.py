@@ -144,7 +144,9 @@ class ImportForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    decision = SelectField("Decision", choices=_choices((d, DECISION_LABELS[d]) for d in DECISIONS))
+    decision = SelectField("Decision", choices=_choices([("", "Choose a decision")]
+                                                        + [(d, DECISION_LABELS[d]) for d in DECISIONS]),
+                           validators=[DataRequired("Choose a decision.")])
     owner_id = SelectField("Owner", coerce=int, validators=[DataRequired("Choose an owner.")])
     reason = TextAreaField("Reason", validators=[DataRequired("Give the reason for this decision."),
                                                  Length(max=5000)])
