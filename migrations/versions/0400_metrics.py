@@ -1,8 +1,7 @@
-"""Metrics, readings, flags and improvement actions
+"""Metrics (plan), readings and their corrections (monitor), flags and improvement actions (improve).
 
 Revision ID: 0400
 Revises: 0001
-Create Date: 2026-11-27 06:03:49.010645
 
 """
 from alembic import op
