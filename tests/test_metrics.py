@@ -156,20 +156,18 @@ def test_editing_a_definition_records_before_and_after(client, login_as, make, d
     assert response.status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.update"))
     changes = {name: (before, after) for name, before, after in event.changes()}
-    assert changes["target_value"] == ("90.0000", "95.0000") or changes["target_value"][1].startswith("95")
+    assert [Decimal(v) for v in changes["target_value"]] == [90, 95]
     assert changes["components"] == ("ICE,CBP", "ICE,CBP,USCIS")
 
 
 @pytest.mark.parametrize("role", ["oig_reviewer", "manager"])
 def test_oig_and_managers_read_but_do_not_define_or_enter(client, login_as, make, db, role):
-    owner = make.user("action_office")
     rec = make.recommendation(status="resolved_open")
     line = make.line(rec)
     metric = Metric(line_of_effort=line, name="M", unit="u", target_value=1, collect_from=today(),
                     components="ICE")
     db.session.add(metric)
     db.session.commit()
-    assert owner
     login_as(role)
     for url in (f"/recommendations/{rec.id}/loop", f"/recommendations/{rec.id}/metrics",
                 f"/recommendations/{rec.id}/flags", f"/metrics/{metric.id}"):
