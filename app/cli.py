@@ -104,6 +104,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(bench_cli)
     from app.evidence.cli import evidence_cli
 
+    from app.metrics.cli import metrics_cli
+    app.cli.add_command(metrics_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)

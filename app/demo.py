@@ -15,6 +15,7 @@ from app.comments.demo import seed_comments
 from app.evidence.demo import seed_evidence
 from app.extensions import db
 from app.milestones.demo import seed_milestone_history
+from app.metrics.demo import seed_metrics
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -166,6 +167,7 @@ def seed_demo(password: str | None, on: date) -> str | None:
             expected_evidence=m.evidence))
     db.session.flush()
     seed_milestone_history(recommendation.id, users["action_office"], on)
+    seed_metrics(lines, users, on)
     audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
                  recommendation_id=recommendation.id)
     seed_comments(recommendation, users)

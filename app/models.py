@@ -5,6 +5,7 @@ from app.offices.models import Office  # noqa: F401
 from app.reports.models import Report  # noqa: F401
 from app.recommendations.models import LineOfEffort, Recommendation, StatusChange  # noqa: F401
 from app.milestones.models import DueDateChange, Milestone, MilestoneUpdate, milestone_dependencies  # noqa: F401
+from app.metrics.models import Flag, ImprovementAction, Metric, Reading, ReadingRevision  # noqa: F401
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion  # noqa: F401
 from app.submissions.models import Submission  # noqa: F401
 from app.comments.models import Comment  # noqa: F401

@@ -136,6 +136,11 @@ def can_review_evidence(user, recommendation) -> bool:
     return user.is_authenticated and user.role == "oig_reviewer" and can_view_recommendation(user, recommendation)
 
 
+def can_edit_metrics(user, recommendation) -> bool:
+    """Defining metrics, entering readings and answering flags: the same people who edit the plan."""
+    return can_edit_plan(user, recommendation)
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
     if user.role in READ_ALL_ROLES:
@@ -193,6 +198,11 @@ def require_review_evidence(recommendation) -> None:
         abort(403)
 
 
+def require_edit_metrics(recommendation) -> None:
+    if not can_edit_metrics(current_user, recommendation):
+        abort(403)
+
+
 TEMPLATE_HELPERS = {
     "can_view_recommendation": can_view_recommendation,
     "can_edit_plan": can_edit_plan,
@@ -206,4 +216,5 @@ TEMPLATE_HELPERS = {
     "can_edit_milestone": can_edit_milestone,
     "can_decide_date_change": can_decide_date_change,
     "can_review_evidence": can_review_evidence,
+    "can_edit_metrics": can_edit_metrics,
 }

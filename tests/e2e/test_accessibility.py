@@ -33,6 +33,16 @@ EXTRA_PAGES = [
     ("/evidence/1", None),
     ("/evidence/3", None),
     ("/evidence/attention", None),
+    # The feedback loop (issue 6): read-only pages as the office and as OIG, forms once each.
+    ("/recommendations/1/loop", ("action_office", "oig_reviewer")),
+    ("/recommendations/1/metrics", ("action_office", "oig_reviewer")),
+    ("/recommendations/1/flags", ("action_office", "manager")),
+    ("/metrics/1", ("oig_reviewer",)),
+    ("/metrics/5", ("action_office",)),
+    ("/recommendations/1/metrics/new", ("action_office",)),
+    ("/recommendations/1/metrics/import", ("admin",)),
+    ("/metrics/5/readings/new", ("action_office",)),
+    ("/flags/1/action", ("admin",)),
 ]
 _axe = Axe()
 

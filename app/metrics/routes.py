@@ -1,0 +1,310 @@
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.models import User
+from app.extensions import db
+from app.metrics import bp
+from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
+from app.metrics.models import (COMPONENTS, DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, Flag,
+                                ImprovementAction, Metric, Reading, ReadingRevision)
+from app.metrics.services import (CSV_COLUMNS, ParsedValue, apply_import, chart_csv, check_csv,
+                                  complete_action, create_metric, data_quality_chart,
+                                  data_quality_value, get_action_or_404, get_flag_or_404,
+                                  get_loop_recommendation_or_404, get_metric_or_404, metric_chart,
+                                  metrics_in_scope, outcomes_of, parse_number, save_reading,
+                                  sync_flags, take_action, update_metric)
+from app.milestones.models import Milestone
+from app.permissions import ANY_ROLE, can_edit_metrics, roles
+from app.recommendations.models import LineOfEffort
+from app.recommendations.services import get_recommendation_or_404
+from app.timeutil import today
+
+EDITORS = ("action_office", "admin")
+
+
+def _metrics_of(recommendation_id: int, *options):
+    return db.session.scalars(
+        sa.select(Metric).join(Metric.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation_id)
+        .options(*options).order_by(LineOfEffort.position, Metric.kind != "outcome", Metric.id)).all()
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- the loop ------------------------------------------------------------------------
+
+@bp.route("/recommendations/<int:recommendation_id>/loop")
+@roles(*ANY_ROLE)
+def loop(recommendation_id: int):
+    recommendation = get_loop_recommendation_or_404(recommendation_id)
+    metrics = _metrics_of(recommendation.id)
+    line_of = {m.id: m.line_of_effort_id for m in metrics}
+    readings = dict(db.session.execute(
+        sa.select(Reading.metric_id, sa.func.count()).join(Reading.metric).join(Metric.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation.id).group_by(Reading.metric_id)).all())
+    flags = db.session.scalars(
+        sa.select(Flag).join(Flag.metric).join(Metric.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation.id, Flag.status == "open")
+        .order_by(Flag.period_end, Flag.id)).all()
+    actions = db.session.scalars(
+        sa.select(ImprovementAction).join(ImprovementAction.flag).join(Flag.metric).join(Metric.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation.id, ImprovementAction.status == "open")
+        .options(contains_eager(ImprovementAction.flag), joinedload(ImprovementAction.owner),
+                 joinedload(ImprovementAction.milestone))
+        .order_by(ImprovementAction.id)).all()
+    metric_by_id = {m.id: m for m in metrics}
+    stages = {line.id: {"metrics": [], "flags": [], "actions": []} for line in recommendation.lines_of_effort}
+    for m in metrics:
+        stages[m.line_of_effort_id]["metrics"].append(m)
+    for f in flags:
+        stages[line_of[f.metric_id]]["flags"].append(f)
+    for a in actions:
+        stages[line_of[a.flag.metric_id]]["actions"].append(a)
+    return render_template("metrics/loop.html", recommendation=recommendation, stages=stages,
+                           reading_counts=readings, metric_by_id=metric_by_id, today=today())
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+@bp.route("/recommendations/<int:recommendation_id>/metrics")
+@roles(*ANY_ROLE)
+def index(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id)
+    metrics = _metrics_of(recommendation.id, selectinload(Metric.readings))
+    quality = [m for m in metrics if m.kind in DATA_QUALITY_KINDS]
+    quality_readings = [r for m in quality for r in m.readings]
+    components = [c for c in COMPONENTS if any(r.component == c for r in quality_readings)
+                  or any(c in m.component_list for m in quality)]
+    latest = {}
+    for r in quality_readings:
+        latest[(r.metric_id, r.component)] = r  # readings come ordered by period end
+    charts = {c: data_quality_chart(c, quality, quality_readings) for c in components}
+    return render_template("metrics/index.html", recommendation=recommendation, metrics=metrics,
+                           quality=quality, components=components, latest=latest, charts=charts,
+                           can_edit=can_edit_metrics(current_user, recommendation))
+
+
+@bp.route("/recommendations/<int:recommendation_id>/metrics/data-quality.csv")
+@roles(*ANY_ROLE)
+def data_quality_csv(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id)
+    quality = [m for m in _metrics_of(recommendation.id, selectinload(Metric.readings))
+               if m.kind in DATA_QUALITY_KINDS]
+    component = request.args.get("component", "")
+    chart = data_quality_chart(component, quality, [r for m in quality for r in m.readings])
+    safe = "".join(ch if ch.isalnum() else "-" for ch in component) or "none"
+    return _csv_response(chart_csv(chart), f"data-quality-{safe}.csv")
+
+
+def _line_choices(recommendation):
+    return [SelectChoice(line.id, f"{line.position}. {line.title}") for line in recommendation.lines_of_effort]
+
+
+@bp.route("/recommendations/<int:recommendation_id>/metrics/new", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id, for_edit=True)
+    form = MetricForm()
+    form.line_of_effort_id.choices = _line_choices(recommendation)
+    if request.method == "GET" and request.args.get("line", type=int):
+        form.line_of_effort_id.data = request.args.get("line", type=int)
+    if form.validate_on_submit():
+        line = next(line for line in recommendation.lines_of_effort if line.id == form.line_of_effort_id.data)
+        data = form.definition()
+        data.pop("line_of_effort_id")
+        metric = create_metric(line, data, today())
+        db.session.commit()
+        flash(f"Metric “{metric.name}” defined.", "success")
+        return redirect(url_for("metrics.show", metric_id=metric.id))
+    return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=None,
+                           quality_inputs=DATA_QUALITY_INPUTS), 400 if form.errors else 200
+
+
+@bp.route("/metrics/<int:metric_id>")
+@roles(*ANY_ROLE)
+def show(metric_id: int):
+    metric = get_metric_or_404(metric_id)
+    readings = db.session.scalars(
+        sa.select(Reading).where(Reading.metric_id == metric.id)
+        .options(selectinload(Reading.history).joinedload(ReadingRevision.entered_by), joinedload(Reading.entered_by))
+        .order_by(Reading.period_end, Reading.component)).all()
+    flags = db.session.scalars(
+        sa.select(Flag).where(Flag.metric_id == metric.id)
+        .options(selectinload(Flag.actions).options(joinedload(ImprovementAction.owner),
+                                                     joinedload(ImprovementAction.milestone)))
+        .order_by(Flag.period_end.desc(), Flag.component, Flag.id)).all()
+    outcomes = outcomes_of(flags, readings, {metric.id: metric})
+    recommendation = metric.line_of_effort.recommendation
+    return render_template("metrics/show.html", metric=metric, recommendation=recommendation,
+                           readings=readings, flags=flags, outcomes=outcomes,
+                           chart=metric_chart(metric, readings),
+                           can_edit=can_edit_metrics(current_user, recommendation))
+
+
+@bp.route("/metrics/<int:metric_id>/readings.csv")
+@roles(*ANY_ROLE)
+def readings_csv(metric_id: int):
+    metric = get_metric_or_404(metric_id)
+    readings = db.session.scalars(sa.select(Reading).where(Reading.metric_id == metric.id)).all()
+    return _csv_response(chart_csv(metric_chart(metric, readings)), f"metric-{metric.id}.csv")
+
+
+@bp.route("/metrics/<int:metric_id>/edit", methods=["GET", "POST"])
+@roles(*EDITORS)
+def edit(metric_id: int):
+    metric = get_metric_or_404(metric_id, for_edit=True)
+    recommendation = get_recommendation_or_404(metric.line_of_effort.recommendation_id, for_edit=True)
+    form = MetricForm(obj=metric)
+    form.line_of_effort_id.choices = _line_choices(recommendation)
+    if request.method == "GET":
+        form.components.data = ", ".join(metric.component_list)
+        form.baseline_value.data = _plain(metric.baseline_value)
+        form.target_value.data = _plain(metric.target_value)
+    if form.validate_on_submit():
+        update_metric(metric, form.definition(), today())
+        db.session.commit()
+        flash("Metric updated.", "success")
+        return redirect(url_for("metrics.show", metric_id=metric.id))
+    return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=metric,
+                           quality_inputs=DATA_QUALITY_INPUTS), 400 if form.errors else 200
+
+
+def _plain(value) -> str:
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@bp.route("/metrics/<int:metric_id>/readings/new", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new_reading(metric_id: int):
+    metric = get_metric_or_404(metric_id, for_edit=True)
+    form = ReadingForm(metric)
+    if request.method == "GET":
+        form.period.data = request.args.get("period", "")
+        if request.args.get("component") in metric.component_list:
+            form.component.data = request.args["component"]
+    if form.validate_on_submit():
+        if form.is_data_quality:
+            numerator, denominator = parse_number(form.numerator.data), parse_number(form.denominator.data)
+            parsed = ParsedValue(data_quality_value(metric.kind, numerator, denominator), numerator, denominator)
+        else:
+            parsed = ParsedValue(parse_number(form.value.data))
+        _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
+                                  (form.note.data or "").strip(), current_user)
+        raised = sync_flags(metric, today())
+        db.session.commit()
+        message = {"created": "Reading saved.", "corrected": "Reading corrected; the earlier value is kept in its history.",
+                   "unchanged": "The reading already had this value; nothing changed."}[outcome]
+        if raised:
+            message += f" {len(raised)} flag{'s' if len(raised) > 1 else ''} raised."
+        flash(message, "warning" if raised else "success")
+        return redirect(url_for("metrics.show", metric_id=metric.id))
+    return render_template("metrics/reading_form.html", form=form, metric=metric,
+                           recommendation=metric.line_of_effort.recommendation), 400 if form.errors else 200
+
+
+@bp.route("/recommendations/<int:recommendation_id>/metrics/import", methods=["GET", "POST"])
+@roles(*EDITORS)
+def import_readings(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id, for_edit=True)
+    form = ImportForm()
+    check = None
+    status = 200
+    if form.validate_on_submit():
+        check = check_csv(form.file.data.read(), metrics_in_scope(recommendation.id))
+        if check.ok:
+            counts = apply_import(check, today(), actor=current_user)
+            db.session.commit()
+            flash(f"Imported {len(check.rows)} rows: {counts['created']} new readings, "
+                  f"{counts['corrected']} corrected, {counts['unchanged']} unchanged.", "success")
+            return redirect(url_for("metrics.index", recommendation_id=recommendation.id))
+        status = 400
+    elif form.errors:
+        status = 400
+    return render_template("metrics/import.html", form=form, recommendation=recommendation, check=check,
+                           columns=CSV_COLUMNS, metrics=metrics_in_scope(recommendation.id)), status
+
+
+# --- monitor and improve ------------------------------------------------------------------
+
+@bp.route("/recommendations/<int:recommendation_id>/flags")
+@roles(*ANY_ROLE)
+def flags(recommendation_id: int):
+    recommendation = get_recommendation_or_404(recommendation_id)
+    show_all = request.args.get("show") == "all"
+    query = (sa.select(Flag).join(Flag.metric).join(Metric.line_of_effort)
+             .where(LineOfEffort.recommendation_id == recommendation.id)
+             .options(selectinload(Flag.actions).joinedload(ImprovementAction.milestone),
+                      joinedload(Flag.metric))
+             .order_by(Flag.period_end.desc(), Metric.name, Flag.component))
+    if not show_all:
+        query = query.where(Flag.status == "open")
+    flag_list = db.session.scalars(query).unique().all()
+    answered = [f for f in flag_list if f.status == "answered"]
+    outcomes = {}
+    if answered:
+        later = db.session.scalars(sa.select(Reading).where(
+            Reading.metric_id.in_({f.metric_id for f in answered}))).all()
+        outcomes = outcomes_of(answered, later, {f.metric_id: f.metric for f in answered})
+    return render_template("metrics/flags.html", recommendation=recommendation, flags=flag_list,
+                           show_all=show_all, outcomes=outcomes,
+                           can_edit=can_edit_metrics(current_user, recommendation))
+
+
+@bp.route("/flags/<int:flag_id>/action", methods=["GET", "POST"])
+@roles(*EDITORS)
+def new_action(flag_id: int):
+    flag = get_flag_or_404(flag_id, for_edit=True)
+    metric = flag.metric
+    recommendation = metric.line_of_effort.recommendation
+    if flag.status != "open":
+        abort(409, "This flag is no longer open: it was answered or cleared. Nothing was changed.")
+    owners = db.session.scalars(
+        sa.select(User).where(User.office_id == recommendation.action_office_id,
+                              User.role.in_(("action_office", "manager")), User.is_active_account.is_(True))
+        .order_by(User.name)).all()
+    milestones = db.session.scalars(
+        sa.select(Milestone).where(Milestone.line_of_effort_id == metric.line_of_effort_id)
+        .order_by(Milestone.current_due_on, Milestone.id)).all()
+    form = ActionForm(owners, milestones)
+    if request.method == "GET" and current_user in owners:
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        owner = next(u for u in owners if u.id == form.owner_id.data)
+        milestone = next((m for m in milestones if m.id == form.milestone_id.data), None)
+        action = take_action(flag, form.decision.data, owner, form.reason.data.strip(), today(),
+                             actor=current_user, new_target=form.new_target_value(),
+                             milestone_title=(form.milestone_title.data or "").strip(),
+                             milestone_due=form.milestone_due.data, milestone=milestone)
+        db.session.commit()
+        flash(f"Improvement action recorded: {action.decision_label.lower()}.", "success")
+        return redirect(url_for("metrics.flags", recommendation_id=recommendation.id))
+    return render_template("metrics/action_form.html", form=form, flag=flag, metric=metric,
+                           recommendation=recommendation), 400 if form.errors else 200
+
+
+@bp.route("/improvement-actions/<int:action_id>/done", methods=["POST"])
+@roles(*EDITORS)
+def finish_action(action_id: int):
+    action = get_action_or_404(action_id, for_edit=True)
+    complete_action(action, current_user)
+    db.session.commit()
+    flash("Improvement action marked done.", "success")
+    return redirect(url_for("metrics.loop", recommendation_id=action.flag.metric.line_of_effort.recommendation_id))
+
+
+@bp.app_template_filter("num")
+def format_number(value) -> str:
+    """12757.0000 -> "12,757"; 94.5000 -> "94.5"."""
+    if value is None:
+        return "—"
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
