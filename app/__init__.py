@@ -88,11 +88,13 @@ def register_blueprints(app: Flask) -> None:
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
     from app.recommendations import bp as recommendations_bp
+    from app.reminders import bp as reminders_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(recommendations_bp)
+    app.register_blueprint(reminders_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
