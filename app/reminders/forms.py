@@ -12,8 +12,14 @@ class PreferencesForm(FlaskForm):
     due_today = BooleanField("A milestone I own is due today")
     overdue_weekly = BooleanField("A milestone I own is overdue (weekly until it is done)")
     weekly_digest = BooleanField("Send me the weekly digest of my office")
-    digest_weekday = SelectField("Digest day", choices=[("", "The office default")] + WEEKDAY_CHOICES)
+    # Not validated as a choice: the field is shown to managers only, and absent from other users' posts.
+    digest_weekday = SelectField("Digest day", choices=[("", "The office default")] + WEEKDAY_CHOICES,
+                                 validate_choice=False)
     digest_when_empty = BooleanField("Send the digest even when there is nothing to report")
+
+    def validate_digest_weekday(self, field):
+        if field.data not in (None, "", *(value for value, _ in WEEKDAY_CHOICES)):
+            raise ValidationError("Choose a day of the week.")
 
 
 class SettingsForm(FlaskForm):

@@ -14,6 +14,8 @@ DEMO_USERS = {
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
+    ("/reminders/outbox", ("admin",)),
+    ("/reminders/settings", ("admin",)),
 ]
 _axe = Axe()
 
