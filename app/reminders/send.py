@@ -52,7 +52,13 @@ def release_stale_claims() -> None:
     db.session.commit()
 
 
-def claim(limit: int) -> list[OutboxMessage]:
+#: What sending reads of a claimed row: plain rows, so that a commit per message reloads nothing.
+_SEND_COLUMNS = (OutboxMessage.id, OutboxMessage.kind, OutboxMessage.item_type, OutboxMessage.item_id,
+                 OutboxMessage.period, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text,
+                 OutboxMessage.body_html, OutboxMessage.attempts)
+
+
+def claim(limit: int) -> list:
     token = uuid.uuid4().hex
     now = utcnow()
     ids = db.session.scalars(
@@ -65,9 +71,9 @@ def claim(limit: int) -> list[OutboxMessage]:
         sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.state == "pending")
         .values(state="sending", claimed_by=token, claimed_at=now))
     db.session.commit()
-    return list(db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.claimed_by == token, OutboxMessage.state == "sending")
-        .order_by(OutboxMessage.id)))
+    return db.session.execute(
+        sa.select(*_SEND_COLUMNS).where(OutboxMessage.claimed_by == token, OutboxMessage.state == "sending")
+        .order_by(OutboxMessage.id)).all()
 
 
 def _next_retry_in() -> float | None:
@@ -79,9 +85,15 @@ def _next_retry_in() -> float | None:
     return max(0.0, (when - utcnow()).total_seconds())
 
 
-def _message(row: OutboxMessage) -> Message:
+def _message(row) -> Message:
     return Message(subject=row.subject, recipients=[row.to_address], body=row.body_text, html=row.body_html,
                    extra_headers={"X-Tracker-Key": f"{row.kind}/{row.item_type}/{row.item_id}/{row.period}"})
+
+
+def _mark(row_id: int, **values) -> None:
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+    # One commit per message: a crash after this line never sends it again.
+    db.session.commit()
 
 
 def _close(conn) -> None:
@@ -92,11 +104,11 @@ def _close(conn) -> None:
             conn.host.close()
 
 
-def _send_batch(batch: list[OutboxMessage], results: list) -> None:
+def _send_batch(batch: list, results: list) -> None:
     conn = None
     try:
         for row in batch:
-            row.attempts += 1
+            attempts = row.attempts + 1
             try:
                 if conn is None:
                     conn = mail.connect()
@@ -105,21 +117,17 @@ def _send_batch(batch: list[OutboxMessage], results: list) -> None:
             except (smtplib.SMTPException, OSError) as exc:
                 _close(conn)
                 conn = None
-                row.last_error = f"attempt {row.attempts}: {type(exc).__name__}: {exc}"[:2000]
-                row.claimed_by = ""
-                if is_permanent(exc) or row.attempts >= _cfg("REMINDERS_MAX_ATTEMPTS"):
-                    row.state = "failed"
+                error = f"attempt {attempts}: {type(exc).__name__}: {exc}"[:2000]
+                if is_permanent(exc) or attempts >= _cfg("REMINDERS_MAX_ATTEMPTS"):
+                    _mark(row.id, state="failed", attempts=attempts, last_error=error, claimed_by="")
+                    results.append(("failed", row.to_address, row.subject))
                 else:
-                    delay = _cfg("REMINDERS_RETRY_BASE_SECONDS") * 2 ** (row.attempts - 1)
-                    row.state = "pending"
-                    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                    delay = _cfg("REMINDERS_RETRY_BASE_SECONDS") * 2 ** (attempts - 1)
+                    _mark(row.id, state="pending", attempts=attempts, last_error=error, claimed_by="",
+                          next_attempt_at=utcnow() + timedelta(seconds=delay))
             else:
-                row.state = "sent"
-                row.sent_at = utcnow()
-            # One commit per message: a crash after this line never sends it again.
-            db.session.commit()
-            if row.state in ("sent", "failed"):
-                results.append((row.state, row.to_address, row.subject))
+                _mark(row.id, state="sent", attempts=attempts, sent_at=utcnow(), claimed_by="")
+                results.append(("sent", row.to_address, row.subject))
     finally:
         _close(conn)
 
@@ -141,10 +149,10 @@ def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:
             time.sleep(delay + 0.01)
             continue
         if not current_app.config.get("MAIL_SERVER"):
-            for row in batch:
-                row.state, row.claimed_by = "stored", ""
-                results.append(("stored", row.to_address, row.subject))
+            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in batch]))
+                               .values(state="stored", claimed_by=""))
             db.session.commit()
+            results.extend(("stored", row.to_address, row.subject) for row in batch)
             continue
         _send_batch(batch, results)
     return results
