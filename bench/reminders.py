@@ -172,7 +172,8 @@ def main() -> None:
 | emails the SMTP server received | {received:,} (each once) |
 
 Each message is committed to the outbox before it is sent and marked sent in its own commit
-(the exactly-once guarantee), over one SMTP connection per batch of 100.
+(the exactly-once guarantee), over one SMTP connection per batch of 100. The send phase is bound
+by one SMTP exchange and one SQLite commit per message; claims let several senders share the outbox.
 """
     print(summary)
     write_readme(summary)

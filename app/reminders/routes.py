@@ -9,7 +9,7 @@ from app.extensions import db
 from app.permissions import ANY_ROLE, roles
 from app.reminders import bp
 from app.reminders.forms import PreferencesForm, SettingsForm
-from app.reminders.models import MESSAGE_STATES, WEEKDAYS, OutboxMessage, parse_offsets
+from app.reminders.models import MESSAGE_STATES, WEEKDAYS, OutboxMessage, ReminderSettings, parse_offsets
 from app.reminders.services import get_preferences, get_settings
 from app.timeutil import utcnow
 
@@ -38,8 +38,9 @@ def preferences():
         return redirect(url_for("reminders.preferences"))
     status = 400 if form.errors else 200
     db.session.rollback()
+    settings_row = db.session.get(ReminderSettings, 1)
     return render_template("reminders/preferences.html", form=form,
-                           default_day=WEEKDAYS[get_settings().digest_weekday]), status
+                           default_day=WEEKDAYS[settings_row.digest_weekday if settings_row else 0]), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -24,7 +24,7 @@ DEFAULTS = {
     #: Backoff: base * 2^(attempt - 1) seconds: 30 s, 1 min, 2 min, 4 min.
     "REMINDERS_RETRY_BASE_SECONDS": 30.0,
     #: A run waits in-process for retries due within this many seconds; later ones are the scheduler's.
-    "REMINDERS_MAX_WAIT_SECONDS": 300.0,
+    "REMINDERS_MAX_WAIT_SECONDS": 60.0,
     "REMINDERS_CLAIM_LEASE_SECONDS": 600,
     "REMINDERS_BATCH_SIZE": 100,
 }
