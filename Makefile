@@ -37,7 +37,7 @@ seed: db
 	$(FLASK) seed-demo
 
 serve:
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	FLASK="$(FLASK)" PORT=$(PORT) sh scripts/serve.sh
 
 test: deps $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

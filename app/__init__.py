@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from app.submissions import bp as submissions_bp
     from app.comments import bp as comments_bp
     from app.reports import bp as reports_bp
+    from app.reminders import bp as reminders_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(submissions_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(reminders_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -12,6 +12,7 @@ from app import audit
 from app.auth.models import ROLES, User
 from app.extensions import db
 from app.offices.models import Office
+from app.reminders.cli import reminders_cli, scheduler_command
 from app.timeutil import today
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -110,3 +111,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(scheduler_command)

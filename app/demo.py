@@ -19,6 +19,7 @@ from app.metrics.demo import seed_metrics
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation
+from app.reminders.demo import seed_reminders
 from app.reports.models import Report
 
 REPORT_NUMBER = "OIG-15-85"
@@ -133,6 +134,7 @@ def seed_demo(password: str | None, on: date) -> str | None:
             audit.record("user.create", user, after={"email": email, "role": role, "office": office_code},
                          actor=user if role == "admin" else None)
         users[role] = user
+    seed_reminders()
 
     if db.session.scalar(sa.select(Report).where(Report.number == REPORT_NUMBER)) is not None:
         return generated

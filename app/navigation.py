@@ -10,6 +10,7 @@ NAV = [
     ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
     ("evidence.attention", "Needs attention", ("action_office", "manager")),
     ("evidence.integrity", "Evidence integrity", ("admin",)),
+    ("reminders.preferences", "Email reminders", ANY_ROLE),
 ]
 
 

@@ -43,6 +43,8 @@ EXTRA_PAGES = [
     ("/recommendations/1/metrics/import", ("admin",)),
     ("/metrics/5/readings/new", ("action_office",)),
     ("/flags/1/action", ("admin",)),
+    ("/reminders/outbox", ("admin",)),
+    ("/reminders/settings", ("admin",)),
 ]
 _axe = Axe()
 

@@ -1,0 +1,87 @@
+"""``flask --app wsgi reminders run`` and ``flask --app wsgi scheduler``."""
+import logging
+from datetime import date, datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.timeutil import today
+
+log = logging.getLogger(__name__)
+reminders_cli = AppGroup("reminders", help="Reminders and digests.")
+
+#: A run delayed by less than this still happens (once, with coalesce); a scheduler down for a
+#: whole day catches up at its next start instead, which runs the daily job immediately.
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+def _parse_day(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD") from None
+
+
+@reminders_cli.command("run")
+@click.option("--today", "on", callback=_parse_day, help="Run as if today were YYYY-MM-DD.")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
+def run_command(on, dry_run):
+    """Run the daily job once: decide what is due, record it, send it; prints each message."""
+    from app.reminders.services import run_daily
+
+    on = on or today()
+    results = run_daily(on, dry_run=dry_run)
+    for state, to_address, subject in results:
+        click.echo(f"{state:<10} {to_address:<40} {subject}")
+    verb = "would send" if dry_run else "finished"
+    click.echo(f"{on.isoformat()}: {len(results)} message{'s' if len(results) != 1 else ''} {verb}")
+
+
+def daily_job(app: Flask) -> None:
+    from app.reminders.services import run_daily
+
+    with app.app_context():
+        try:
+            results = run_daily(today(), wait=False)
+            log.info("reminders: %d messages finished", len(results))
+        finally:
+            db.session.remove()
+
+
+def deliver_job(app: Flask) -> None:
+    from app.reminders.send import deliver_pending
+
+    with app.app_context():
+        try:
+            deliver_pending(wait=False)
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask):
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler()
+    common = {"args": [app], "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+              "max_instances": 1, "replace_existing": True}
+    # First run at start-up: a scheduler that was down catches up once; the keys make it harmless.
+    scheduler.add_job(daily_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
+                      id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
+    scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
+    return scheduler
+
+
+@click.command("scheduler")
+def scheduler_command():
+    """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler = build_scheduler(current_app._get_current_object())
+    click.echo("scheduler started: daily reminders, and pending mail every 5 minutes")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

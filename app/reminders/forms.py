@@ -1,0 +1,45 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+from app.reminders.models import WEEKDAYS, parse_offsets
+
+WEEKDAY_CHOICES = [(str(i), day) for i, day in enumerate(WEEKDAYS)]
+
+
+class PreferencesForm(FlaskForm):
+    due_soon = BooleanField("Milestones I own are due soon (on each reminder day before the due date)")
+    due_today = BooleanField("A milestone I own is due today")
+    overdue_weekly = BooleanField("A milestone I own is overdue (weekly until it is done)")
+    weekly_digest = BooleanField("Send me the weekly digest of my office")
+    # Not validated as a choice: the field is shown to managers only, and absent from other users' posts.
+    digest_weekday = SelectField("Digest day", choices=[("", "The office default")] + WEEKDAY_CHOICES,
+                                 validate_choice=False)
+    digest_when_empty = BooleanField("Send the digest even when there is nothing to report")
+
+    def validate_digest_weekday(self, field):
+        if field.data not in (None, "", *(value for value, _ in WEEKDAY_CHOICES)):
+            raise ValidationError("Choose a day of the week.")
+
+
+class SettingsForm(FlaskForm):
+    offsets = StringField("Reminder days before a due date", validators=[InputRequired()])
+    escalate_manager_after_days = IntegerField(
+        "Escalate to the office's manager after this many days overdue",
+        validators=[InputRequired(), NumberRange(min=1, max=365)])
+    escalate_official_after_days = IntegerField(
+        "Escalate to the audit follow-up official after this many days overdue",
+        validators=[InputRequired(), NumberRange(min=1, max=365)])
+    follow_up_official_id = SelectField("Audit follow-up official", choices=[], validate_choice=True)
+    digest_weekday = SelectField("Default digest day", choices=WEEKDAY_CHOICES)
+
+    def validate_offsets(self, field):
+        try:
+            parse_offsets(field.data or "")
+        except ValueError:
+            raise ValidationError("Enter whole days between 1 and 365, separated by commas, e.g. 30, 14, 7, 1.") from None
+
+    def validate_escalate_official_after_days(self, field):
+        manager_days = self.escalate_manager_after_days.data
+        if field.data is not None and manager_days is not None and field.data < manager_days:
+            raise ValidationError("The official is reached after the manager, not before.")

@@ -1,0 +1,109 @@
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import audit
+from app.auth.models import User
+from app.extensions import db
+from app.permissions import ANY_ROLE, roles
+from app.reminders import bp
+from app.reminders.forms import PreferencesForm, SettingsForm
+from app.reminders.models import MESSAGE_STATES, WEEKDAYS, OutboxMessage, ReminderSettings, parse_offsets
+from app.reminders.services import get_preferences, get_settings
+from app.timeutil import utcnow
+
+PREFERENCE_FIELDS = ("due_soon", "due_today", "overdue_weekly", "weekly_digest", "digest_weekday",
+                     "digest_when_empty")
+SETTINGS_FIELDS = ("offsets", "escalate_manager_after_days", "escalate_official_after_days",
+                   "follow_up_official_id", "digest_weekday")
+OUTBOX_PAGE_SIZE = 100
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@roles(*ANY_ROLE)
+def preferences():
+    prefs = get_preferences(current_user)
+    form = PreferencesForm(obj=prefs)
+    if request.method == "GET":
+        form.digest_weekday.data = "" if prefs.digest_weekday is None else str(prefs.digest_weekday)
+    if form.validate_on_submit():
+        before = audit.snapshot(prefs, PREFERENCE_FIELDS) if prefs.id else None
+        form.populate_obj(prefs)
+        prefs.digest_weekday = int(form.digest_weekday.data) if form.digest_weekday.data else None
+        db.session.flush()
+        audit.record("reminder.preferences", prefs, before=before, after=audit.snapshot(prefs, PREFERENCE_FIELDS))
+        db.session.commit()
+        flash("Your email preferences are saved.", "success")
+        return redirect(url_for("reminders.preferences"))
+    status = 400 if form.errors else 200
+    db.session.rollback()
+    settings_row = db.session.get(ReminderSettings, 1)
+    return render_template("reminders/preferences.html", form=form,
+                           default_day=WEEKDAYS[settings_row.digest_weekday if settings_row else 0]), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles("admin")
+def settings():
+    current = get_settings()
+    form = SettingsForm(obj=current)
+    officials = db.session.execute(
+        sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name)).all()
+    form.follow_up_official_id.choices = [("", "Nobody")] + [(str(i), f"{n} ({e})") for i, n, e in officials]
+    if request.method == "GET":
+        form.follow_up_official_id.data = str(current.follow_up_official_id or "")
+        form.digest_weekday.data = str(current.digest_weekday)
+    if form.validate_on_submit():
+        before = audit.snapshot(current, SETTINGS_FIELDS)
+        current.offsets = ",".join(str(o) for o in parse_offsets(form.offsets.data))
+        current.escalate_manager_after_days = form.escalate_manager_after_days.data
+        current.escalate_official_after_days = form.escalate_official_after_days.data
+        current.follow_up_official_id = int(form.follow_up_official_id.data) if form.follow_up_official_id.data else None
+        current.digest_weekday = int(form.digest_weekday.data)
+        db.session.flush()
+        audit.record("reminder.settings", current, before=before, after=audit.snapshot(current, SETTINGS_FIELDS))
+        db.session.commit()
+        flash("Reminder settings are saved.", "success")
+        return redirect(url_for("reminders.settings"))
+    status = 400 if form.errors else 200
+    db.session.rollback()
+    return render_template("reminders/settings.html", form=form), status
+
+
+@bp.route("/outbox")
+@roles("admin")
+def outbox():
+    state = request.args.get("state", "")
+    if state not in MESSAGE_STATES:
+        state = ""
+    counts = dict(db.session.execute(
+        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
+    query = (sa.select(OutboxMessage).options(joinedload(OutboxMessage.recipient))
+             .order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE_SIZE))
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    messages = db.session.scalars(query).unique().all()
+    return render_template("reminders/outbox.html", messages=messages, counts=counts, state=state,
+                           states=MESSAGE_STATES, page_size=OUTBOX_PAGE_SIZE)
+
+
+@bp.route("/outbox/<int:message_id>")
+@roles("admin")
+def message(message_id: int):
+    row = db.session.get(OutboxMessage, message_id) or abort(404)
+    return render_template("reminders/message.html", message=row)
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@roles("admin")
+def retry(message_id: int):
+    row = db.session.get(OutboxMessage, message_id) or abort(404)
+    if row.state != "failed":
+        abort(409)
+    before = audit.snapshot(row, ("state", "attempts", "last_error"))
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+    audit.record("reminder.retry", row, before=before, after=audit.snapshot(row, ("state", "attempts", "last_error")))
+    db.session.commit()
+    flash("The message is queued again; the scheduler sends it within five minutes.", "success")
+    return redirect(url_for("reminders.message", message_id=row.id))

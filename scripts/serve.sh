@@ -1,0 +1,13 @@
+#!/bin/sh
+# The development server with the one scheduler beside it; when either stops, or on Ctrl-C, both stop.
+set -u
+FLASK="${FLASK:-.venv/bin/flask --app wsgi}"
+PORT="${PORT:-5000}"
+$FLASK scheduler &
+scheduler_pid=$!
+$FLASK run --host 127.0.0.1 --port "$PORT" &
+server_pid=$!
+cleanup() { kill "$server_pid" "$scheduler_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+wait "$server_pid"
