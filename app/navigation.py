@@ -5,6 +5,7 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("accounts.index", "Accounts", ("admin",)),
 ]
 
 
