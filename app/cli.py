@@ -100,6 +100,9 @@ def deactivate_idle_command():
 
 
 def register(app: Flask) -> None:
+    from app.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo_command)

@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.auth.models import ROLE_LABELS, ROLES, User
@@ -10,12 +11,13 @@ from app.offices.models import Office
 
 def _office_choices():
     offices = db.session.execute(sa.select(Office.id, Office.name, Office.code).order_by(Office.name)).all()
-    return [("", "No office (administrators only)")] + [(str(o.id), f"{o.name} ({o.code})") for o in offices]
+    return [SelectChoice("", "No office (administrators only)")] + [
+        SelectChoice(str(o.id), f"{o.name} ({o.code})") for o in offices]
 
 
 class AccountForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES], validators=[DataRequired()])
+    role = SelectField("Role", choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES], validators=[DataRequired()])
     office_id = SelectField("Office", choices=[], validate_choice=True)
 
     def __init__(self, *args, **kwargs):
