@@ -241,8 +241,11 @@ def _restore_sqlite(backup_file: Path) -> None:
 
 
 def _from_json(column: sa.Column):
+    type_ = column.type
+    if isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.impl_instance
     try:
-        kind = column.type.python_type
+        kind = type_.python_type
     except NotImplementedError:
         return None
     if kind is datetime:
