@@ -14,6 +14,9 @@ DEMO_USERS = {
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
+    ("/account/password", None),
+    ("/accounts/new", ("admin",)),
+    ("/accounts/1", ("admin",)),
 ]
 _axe = Axe()
 
