@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db as _db
 from tests.conftest import PG_URL, _config_for
+from tests.factories import PASSWORD
 
 SQLITE = not PG_URL
 
@@ -71,9 +73,7 @@ def test_backup_then_restore_brings_every_row_and_file_back(app, db, demo, make,
         assert verify.exit_code == 0 and "intact" in verify.output, verify.output
         # The restored instance works: new rows get new ids, sign-in works.
         client = fresh_instance.test_client()
-        from tests.factories import PASSWORD
         token_page = client.get("/sign-in").get_data(as_text=True)
-        import re
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', token_page).group(1)
         response = client.post("/sign-in", data={"email": "policy@example.gov", "password": PASSWORD,
                                                  "csrf_token": token})
@@ -95,7 +95,9 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_instance(app, db, dem
     assert tampered.exit_code != 0 and "SHA-256" in tampered.output
 
 
-def test_backup_files_are_private(app, db, demo, tmp_path):
+def test_backup_files_are_private(app, db, demo, make, tmp_path):
+    _with_evidence(app, make, db)
     backup = tmp_path / "backup"
     assert app.test_cli_runner().invoke(args=["backup", "create", str(backup)]).exit_code == 0
-    assert backup.stat().st_mode & 0o077 == 0
+    for path in [backup, *backup.rglob("*")]:
+        assert path.stat().st_mode & 0o077 == 0, path

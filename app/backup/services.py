@@ -74,23 +74,28 @@ def create_backup(target: Path, fmt: str = "auto") -> dict:
         fmt = "sqlite" if dialect == "sqlite" else "json"
     if fmt == "sqlite" and dialect != "sqlite":
         raise BackupError("the sqlite format needs a SQLite database; use --format json")
-    _new_backup_dir(target)
-    db.session.remove()
-    if fmt == "sqlite":
-        counts, revision = _dump_sqlite(target / SQLITE_FILE)
-    else:
-        counts, revision = _dump_json(target / JSON_DIR)
-    files = {}
-    for path in sorted(p for p in target.rglob("*") if p.is_file()):
-        files[path.relative_to(target).as_posix()] = sha256_file(path)
-    files.update(_copy_evidence(_evidence_dir(), target / EVIDENCE))
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "created_at": utcnow().isoformat(),
-        "database": {"format": fmt, "dialect": dialect, "alembic_revision": revision, "row_counts": counts},
-        "files": files,
-    }
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    previous_umask = os.umask(0o077)  # every record is in there: readable by its owner only
+    try:
+        _new_backup_dir(target)
+        db.session.remove()
+        if fmt == "sqlite":
+            counts, revision = _dump_sqlite(target / SQLITE_FILE)
+        else:
+            counts, revision = _dump_json(target / JSON_DIR)
+        files = {}
+        for path in sorted(p for p in target.rglob("*") if p.is_file()):
+            files[path.relative_to(target).as_posix()] = sha256_file(path)
+        files.update(_copy_evidence(_evidence_dir(), target / EVIDENCE))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created_at": utcnow().isoformat(),
+            "database": {"format": fmt, "dialect": dialect, "alembic_revision": revision,
+                         "row_counts": counts},
+            "files": files,
+        }
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    finally:
+        os.umask(previous_umask)
     return manifest
 
 
@@ -161,7 +166,8 @@ def _copy_evidence(source: Path, destination: Path) -> dict[str, str]:
             for chunk in iter(lambda: f.read(_CHUNK), b""):
                 digest.update(chunk)
                 g.write(chunk)
-        shutil.copystat(path, out)
+        stat = path.stat()
+        os.utime(out, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         files[f"{EVIDENCE}/{relative.as_posix()}"] = digest.hexdigest()
     return files
 
