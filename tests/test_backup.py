@@ -57,6 +57,9 @@ def test_backup_then_restore_brings_every_row_and_file_back(app, db, demo, make,
     result = app.test_cli_runner().invoke(args=["backup", "create", str(backup), "--format", fmt])
     assert result.exit_code == 0, result.output
     manifest = json.loads((backup / "manifest.json").read_text())
+    assert set(manifest["files"]) == {p.relative_to(backup).as_posix() for p in backup.rglob("*")
+                                      if p.is_file() and p.name != "manifest.json"}
+    assert not list(backup.glob("*-wal")) and not list(backup.glob("*-shm"))
     assert manifest["database"]["row_counts"] == counts
     assert manifest["database"]["format"] == ("sqlite" if SQLITE and fmt == "auto" else "json")
     assert {name[len("evidence/"):]: h for name, h in manifest["files"].items()

@@ -127,6 +127,16 @@ def test_sign_in_starts_a_new_session(app, client, make, db):
         assert session["sid"] != first_sid
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example.com", "https://evil.example.com", "//evil.example.com"])
+def test_sign_in_never_redirects_off_site(client, make, db, target):
+    user = make.user()
+    db.session.commit()
+    token = client.csrf_token("/sign-in")
+    response = client.post("/sign-in", query_string={"next": target},
+                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
 def test_absolute_session_limit(client, login_as):
     login_as("manager")
     with client.session_transaction() as session:
@@ -162,6 +172,8 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, make, d
     locked = sign_in(client, user.email)  # the right password no longer works
     assert locked.status_code == 400 and "not correct" in locked.get_data(as_text=True)
     assert audit_count(db, "auth.lock") == 1
+    lock = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.lock")).one()
+    assert lock.ip == "127.0.0.1" and lock.object_id == user.id  # AU-3: who, and from where
     user.locked_until = utcnow() - timedelta(seconds=1)  # fifteen minutes later
     db.session.commit()
     assert sign_in(client, user.email).status_code == 302

@@ -107,10 +107,11 @@ def _dump_sqlite(destination: Path) -> tuple[dict, str | None]:
         copy = sqlite3.connect(destination)
         try:
             source.backup(copy)
+            # A self-contained file: no -wal or -shm beside it whose bytes change when it is opened.
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
-    os.chmod(destination, 0o600)
-    engine = sa.create_engine(f"sqlite:///{destination}", poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(f"sqlite:///file:{destination}?mode=ro&uri=true", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
             return row_counts(connection), _alembic_revision(connection)
@@ -238,7 +239,7 @@ def _restore_sqlite(backup_file: Path) -> None:
     db.engine.dispose()
     with db.engine.connect() as connection:
         target = connection.connection.driver_connection
-        source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
         try:
             source.backup(target)
         finally:
