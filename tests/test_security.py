@@ -6,7 +6,6 @@ The browser half (no script runs from stored payloads, no CSP error) is tests/e2
 """
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -256,8 +255,9 @@ def test_unknown_email_takes_as_long_as_a_wrong_password(app, client, make, db):
         return time.perf_counter() - start
 
     timed("warm@example.gov")
-    unknown = statistics.median(timed("nobody@example.gov") for _ in range(3))
-    wrong = statistics.median(timed(user.email) for _ in range(3))
+    # The fastest of several runs: load on the machine only ever adds time.
+    unknown = min(timed("nobody@example.gov") for _ in range(5))
+    wrong = min(timed(user.email) for _ in range(5))
     assert 0.5 < unknown / wrong < 2, (unknown, wrong)
 
 
