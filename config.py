@@ -43,7 +43,7 @@ class Config:
     IDLE_DEACTIVATION_DAYS = 90
     #: Behind a TLS-terminating proxy, trust its X-Forwarded-Proto/For (HSTS, Secure cookies, client address).
     TRUST_PROXY = _bool("TRUST_PROXY")
-    #: Never on in production, whatever FLASK_DEBUG says (see create_app).
+    #: Never on in production: set here, it wins over FLASK_DEBUG in the environment.
     DEBUG = False
 
     SESSION_COOKIE_HTTPONLY = True

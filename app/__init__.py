@@ -12,8 +12,6 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     app.config.from_object(config)
-    if not app.config.get("TESTING"):
-        app.debug = False  # never the interactive debugger outside tests, whatever FLASK_DEBUG says
     app.config.setdefault("SESSION_IDLE_MINUTES", 30)
     app.config.setdefault("SESSION_MAX_HOURS", 12)
     os.makedirs(app.instance_path, exist_ok=True)
