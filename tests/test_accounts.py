@@ -1,5 +1,6 @@
 """Account administration (AC-2), the password rule (IA-5) and one-time reset links."""
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -255,3 +256,52 @@ def test_the_scheduled_job_entry_point_commits(app, make, db):
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
         User.is_active_account.is_(False))) == 1
+
+
+def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(database_template, tmp_path, caplog):
+    """A real SMTP server (aiosmtpd) on a free port receives the link; the admin page shows it too."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import TrackerClient, _config_for
+    from tests.factories import Factory
+
+    received = []
+
+    class Inbox(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    clone, drop = database_template
+    url = clone()
+    try:
+        class MailConfig(_config_for(url, tmp_path)):
+            MAIL_SERVER = "127.0.0.1"
+            MAIL_PORT = port
+
+        app = create_app(MailConfig)
+        app.test_client_class = TrackerClient
+        with app.app_context():
+            admin = Factory().user("admin")
+            db.session.commit()
+            client = app.test_client()
+            client.post_form("/sign-in", {"email": admin.email, "password": PASSWORD}, token_from="/sign-in")
+            page = client.post_form("/accounts/new", {"email": "mailed@example.gov", "name": "Mailed Person",
+                                                      "role": "admin", "office_id": ""}, token_from="/accounts/new")
+            assert "It was also emailed to mailed@example.gov" in page.get_data(as_text=True)
+            link = _LINK_RE.search(page.get_data(as_text=True)).group(1)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        smtp.stop()
+        drop(url)
+    assert len(received) == 1 and received[0]["To"] == "mailed@example.gov"
+    assert link in received[0].get_payload(decode=True).decode()
+    assert link.rsplit("/", 1)[1] not in caplog.text  # the secret reaches the mailbox, not the log
