@@ -36,6 +36,19 @@ class Config:
     #: OWASP's 2023 floor for PBKDF2-HMAC-SHA256.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
 
+    #: AC-7: this many failed sign-ins within the window lock the account for LOCKOUT_MINUTES.
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_WINDOW_MINUTES = 15
+    LOCKOUT_MINUTES = 15
+    #: How long a one-time password reset link works.
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", str(24 * 60)))
+    #: AC-2(3): accounts unused this long are deactivated by the scheduled job.
+    IDLE_DEACTIVATION_DAYS = 90
+    #: Behind a TLS-terminating proxy, trust its X-Forwarded-Proto/For (HSTS, Secure cookies, client address).
+    TRUST_PROXY = _bool("TRUST_PROXY")
+    #: Never on in production: set here, it wins over FLASK_DEBUG in the environment.
+    DEBUG = False
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")

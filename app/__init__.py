@@ -16,6 +16,7 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     app.config.setdefault("SESSION_MAX_HOURS", 12)
     os.makedirs(app.instance_path, exist_ok=True)
     configure_instance(app)
+    configure_transport(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -41,6 +42,15 @@ def configure_instance(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "tracker.db")
     if not app.config.get("EVIDENCE_DIR"):
         app.config["EVIDENCE_DIR"] = str(Path(app.instance_path) / "evidence")
+
+
+def configure_transport(app: Flask) -> None:
+    from app.security import TrackerSessionInterface
+
+    app.session_interface = TrackerSessionInterface()
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
 
 def register_extensions(app: Flask) -> None:
@@ -87,6 +97,7 @@ def _configure_sqlite(db) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.accounts import bp as accounts_bp
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.evidence import bp as evidence_bp
@@ -99,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from app.reports import bp as reports_bp
     from app.reminders import bp as reminders_bp
 
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(evidence_bp)
@@ -140,12 +152,18 @@ def register_request_hooks(app: Flask) -> None:
             return None
         return login_manager.unauthorized()
 
+    @app.before_request
+    def refuse_nul_characters():
+        # SI-10: no text column accepts NUL (PostgreSQL refuses it outright); answer 400, not 500.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+        from app.security import apply_security_headers
+        return apply_security_headers(response)
 
 
 def register_errors(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app import audit
 from app.auth.models import ROLES, User
+from app.auth.passwords import password_problem
 from app.extensions import db
 from app.offices.models import Office
 from app.reminders.cli import reminders_cli, scheduler_command
@@ -38,8 +39,9 @@ def create_user(email, name, role, office_code, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 15:
-        raise click.ClickException("the password must be at least 15 characters")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise click.ClickException(problem)
     user = User(email=email, name=name, role=role, office_id=office.id if office else None)
     user.set_password(password)
     db.session.add(user)
@@ -101,13 +103,31 @@ def bench_seed(milestones):
     click.echo(f"seeded {result} in {time.perf_counter() - started:.1f} s")
 
 
-def register(app: Flask) -> None:
-    app.cli.add_command(bench_cli)
-    from app.evidence.cli import evidence_cli
+accounts_cli = AppGroup("accounts", help="Account housekeeping.")
 
+
+@accounts_cli.command("deactivate-idle")
+def deactivate_idle_command():
+    """Deactivate accounts with no sign-in for IDLE_DEACTIVATION_DAYS (90) days."""
+    from app.accounts.services import deactivate_idle_accounts
+
+    users = deactivate_idle_accounts()
+    db.session.commit()
+    for user in users:
+        click.echo(f"deactivated {user.email}")
+    click.echo(f"{len(users)} idle account(s) deactivated")
+
+
+def register(app: Flask) -> None:
+    from app.backup.cli import backup_cli
+    from app.evidence.cli import evidence_cli
     from app.metrics.cli import metrics_cli
+
+    app.cli.add_command(bench_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)

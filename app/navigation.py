@@ -11,6 +11,7 @@ NAV = [
     ("evidence.attention", "Needs attention", ("action_office", "manager")),
     ("evidence.integrity", "Evidence integrity", ("admin",)),
     ("reminders.preferences", "Email reminders", ANY_ROLE),
+    ("accounts.index", "Accounts", ("admin",)),
 ]
 
 

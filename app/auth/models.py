@@ -1,4 +1,6 @@
+import hashlib
 import secrets
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -39,6 +41,13 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Failed sign-ins since ``first_failed_at``; kept in the database so every worker sees them.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the account was last deactivated or reactivated: a reactivated account is not idle.
+    active_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     office = relationship("Office", lazy="joined")
 
@@ -57,13 +66,50 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
-            password, method=current_app.config["PASSWORD_HASH_METHOD"])
+            normalise_password(password), method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.password_changed_at = utcnow()
+
+    def set_unusable_password(self) -> None:
+        """No password works until the user sets one through a reset link."""
+        self.password_hash = "!" + secrets.token_hex(32)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        if self.password_hash.startswith("!"):
+            return False
+        return check_password_hash(self.password_hash, normalise_password(password))
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
 
     def end_sessions(self) -> None:
         self.session_token = new_session_token()
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def normalise_password(password: str) -> str:
+    # NIST SP 800-63B 5.1.1.2: the same passphrase typed on two keyboards must hash the same.
+    return unicodedata.normalize("NFKC", password)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PasswordResetToken(db.Model):
+    """A one-time link to set a password. Only the token's SHA-256 is stored."""
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.expires_at > now

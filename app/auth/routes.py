@@ -1,21 +1,26 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import audit
 from app.auth import bp
-from app.auth.forms import SignInForm
-from app.auth.services import authenticate, sign_in, sign_out
+from app.auth.forms import PASSWORD_HINT, ChangePasswordForm, NewPasswordForm, SignInForm
+from app.auth.services import (authenticate, change_password, find_reset_token, sign_in, sign_out,
+                               use_reset_token)
 from app.extensions import db
 from app.permissions import ANY_ROLE, public, roles
 
-GENERIC_FAILURE = "The email address or password is not correct."
+#: One message for an unknown email, a wrong password, a locked or a deactivated account (AC-7):
+#: an attacker learns nothing about which it was.
+GENERIC_FAILURE = ("The email address or password is not correct. After 5 failed attempts an "
+                   "account is locked for 15 minutes.")
 
 
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: an absolute URL would make sign-in an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc \
+            and "\\" not in target:
         return target
     return url_for("dashboard.index")
 
@@ -47,3 +52,37 @@ def sign_out_page():
     db.session.commit()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.sign_in_page"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles(*ANY_ROLE)
+def change_password_page():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user=user)
+    if form.validate_on_submit():
+        change_password(user, form.password.data, via="own account")
+        sign_in(user)  # every other session of this user ends; this one continues with the new token
+        db.session.commit()
+        flash("Your password is changed. Your other sessions are signed out.", "success")
+        return redirect(url_for("dashboard.index"))
+    status = 400 if form.errors else 200
+    return render_template("auth/change_password.html", form=form, hint=PASSWORD_HINT), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password_page(token: str):
+    reset = find_reset_token(token)
+    if reset is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = NewPasswordForm(user=reset.user)
+    if form.validate_on_submit():
+        if not use_reset_token(reset, form.password.data):
+            db.session.rollback()
+            abort(409)
+        db.session.commit()
+        flash("Your password is set. Sign in with it now.", "success")
+        return redirect(url_for("auth.sign_in_page"))
+    status = 400 if form.errors else 200
+    return render_template("auth/reset_password.html", form=form, hint=PASSWORD_HINT,
+                           user=reset.user), status

@@ -45,6 +45,9 @@ EXTRA_PAGES = [
     ("/flags/1/action", ("admin",)),
     ("/reminders/outbox", ("admin",)),
     ("/reminders/settings", ("admin",)),
+    ("/account/password", None),
+    ("/accounts/new", ("admin",)),
+    ("/accounts/1", ("admin",)),
 ]
 _axe = Axe()
 

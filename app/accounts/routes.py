@@ -1,0 +1,98 @@
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.accounts import bp
+from app.accounts.forms import AccountForm, ConfirmForm, NewAccountForm
+from app.accounts.services import (create_account, deactivate, get_account_or_404, mail_reset_link,
+                                   reactivate, reset_link, update_account)
+from app.auth.models import User
+from app.auth.services import issue_reset_token, unlock
+from app.extensions import db
+from app.permissions import roles
+from app.timeutil import utcnow
+
+
+@bp.route("")
+@roles("admin")
+def index():
+    users = db.session.scalars(sa.select(User).order_by(User.is_active_account.desc(), User.name)).all()
+    return render_template("accounts/index.html", users=users, now=utcnow())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles("admin")
+def new():
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        user, token = create_account(email=form.email.data, name=form.name.data, role=form.role.data,
+                                     office_id=form.office_value, by=current_user._get_current_object())
+        db.session.commit()
+        link = reset_link(token)
+        mailed = mail_reset_link(user, link)
+        return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=True)
+    return render_template("accounts/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@roles("admin")
+def edit(user_id: int):
+    user = get_account_or_404(user_id)
+    form = AccountForm(obj=user)
+    if not form.is_submitted():
+        form.office_id.data = str(user.office_id or "")
+    if form.validate_on_submit():
+        changed = update_account(user, name=form.name.data, role=form.role.data, office_id=form.office_value,
+                                 by=current_user._get_current_object())
+        db.session.commit()
+        flash("The account is saved." if changed else "Nothing changed.", "success" if changed else "info")
+        return redirect(url_for("accounts.edit", user_id=user.id))
+    return render_template("accounts/edit.html", user=user, form=form, action=ConfirmForm(),
+                           now=utcnow()), 400 if form.errors else 200
+
+
+@bp.route("/<int:user_id>/deactivate", methods=["POST"])
+@roles("admin")
+def deactivate_account(user_id: int):
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        deactivate(user, by=current_user._get_current_object(), reason="by an administrator")
+        db.session.commit()
+        flash(f"{user.name} is deactivated and signed out everywhere.", "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/reactivate", methods=["POST"])
+@roles("admin")
+def reactivate_account(user_id: int):
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        reactivate(user, by=current_user._get_current_object())
+        db.session.commit()
+        flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@roles("admin")
+def unlock_account(user_id: int):
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        unlock(user, by=current_user._get_current_object())
+        db.session.commit()
+        flash(f"{user.name} can try to sign in again.", "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/reset-link", methods=["POST"])
+@roles("admin")
+def reset_link_for(user_id: int):
+    user = get_account_or_404(user_id)
+    if not user.is_active_account:
+        flash("Reactivate the account before sending a password link.", "error")
+        return redirect(url_for("accounts.edit", user_id=user.id))
+    token = issue_reset_token(user, current_user._get_current_object())
+    db.session.commit()
+    link = reset_link(token)
+    mailed = mail_reset_link(user, link)
+    return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=False)

@@ -1,0 +1,68 @@
+"""Transport and browser-side defences: response headers and the session cookie's flags.
+
+The Content-Security-Policy allows scripts and styles from this site only: no inline script,
+no inline ``<style>``, no ``style=`` attribute except the three fixed ones frappe-gantt writes
+(allowed by hash, below), nothing from other origins, no plugins, no framing.
+"""
+import base64
+import hashlib
+
+from flask import has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+
+#: The exact ``style`` attribute values frappe-gantt 1.2 sets on SVG it draws (the hatch pattern
+#: of ignored dates and the weekend highlight of its default ``holidays`` option). CSP level 3
+#: allows such attributes by hash with 'unsafe-hashes'; any other inline style stays refused.
+GANTT_STYLE_ATTRIBUTES = (
+    "stroke:grey; stroke-width:0.3",
+    "fill: url(#diagonalHatch);",
+    "fill: var(--g-weekend-highlight-color);",
+)
+
+
+def _csp_hash(value: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(value.encode()).digest()).decode() + "'"
+
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "style-src-attr 'unsafe-hashes' " + " ".join(_csp_hash(v) for v in GANTT_STYLE_ATTRIBUTES),
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def apply_security_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        # Pages and downloads carry records (and one-time links): never kept in a shared or disk cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class TrackerSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the request came over HTTPS, not only when configured."""
+
+    def get_cookie_secure(self, app) -> bool:
+        configured = super().get_cookie_secure(app)
+        return bool(configured or (has_request_context() and request.is_secure))

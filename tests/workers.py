@@ -1,0 +1,61 @@
+"""Separate processes for the security tests: a second app instance on the same database.
+
+``python -m tests.workers sign-in-failures URL EMAIL N`` fails N sign-ins from its own process.
+``tests.workers:slow_commit_app()`` is the app gunicorn serves in the kill test: every flush
+pauses while the file named by ``PAUSE_FILE`` exists, after writing its pid there.
+"""
+import os
+import sys
+import time
+
+from sqlalchemy import event
+
+from app import create_app
+from config import TestConfig
+
+
+def _config(url: str, evidence: str = "") -> type:
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        EVIDENCE_DIR = evidence or os.environ.get("EVIDENCE_DIR", "/tmp/tracker-test-evidence")
+        WTF_CSRF_ENABLED = False  # these processes test lockout and crashes, not forms
+
+    return Config
+
+
+def sign_in_failures(url: str, email: str, n: int) -> None:
+    app = create_app(_config(url))
+    client = app.test_client()
+    for _ in range(n):
+        response = client.post("/sign-in", data={"email": email, "password": "a wrong password, again"})
+        assert response.status_code == 400, response.status_code
+
+
+def slow_commit_app():
+    """The app under gunicorn in the kill test (configured from the environment)."""
+    from app.extensions import db
+
+    app = create_app(_config(os.environ["DATABASE_URL"]))
+    pause_file = os.environ["PAUSE_FILE"]
+
+    with app.app_context():
+        @event.listens_for(db.session, "after_flush")
+        def pause_mid_transaction(session, _context):
+            # Paused at the flush that writes the audit event, the last row of a change: the
+            # request's other rows are written too, none committed. A crash now must leave none.
+            if os.path.exists(pause_file) and any(type(o).__name__ == "AuditEvent" for o in session.new):
+                with open(pause_file, "w") as f:
+                    f.write(str(os.getpid()))
+                for _ in range(600):
+                    time.sleep(0.05)
+                    if not os.path.exists(pause_file):
+                        break
+    return app
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    if command == "sign-in-failures":
+        sign_in_failures(args[0], args[1], int(args[2]))
+    else:
+        raise SystemExit(f"unknown command {command}")
