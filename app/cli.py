@@ -86,3 +86,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
+    from app.api.cli import tokens_cli
+    app.cli.add_command(tokens_cli)

@@ -5,6 +5,9 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("exports.index", "Reports and exports", ANY_ROLE),
+    ("imports.index", "Import", ("oig_reviewer", "admin")),
+    ("calendar.settings", "Calendar and API", ANY_ROLE),
 ]
 
 
