@@ -22,9 +22,10 @@ def index():
     if form.check.data:
         return render_template("imports/index.html", form=form, report=report, columns=COLUMNS, checked=True)
     added = import_rows(report, filename=upload.filename or "")
-    audit.record("import.recommendations", after={"file": upload.filename or "", "rows": len(report.rows),
-                                                  "added": added})
-    db.session.commit()
+    if added:  # a file already imported changes nothing, not even the trail
+        audit.record("import.recommendations", after={"file": upload.filename or "", "rows": len(report.rows),
+                                                      "added": added})
+        db.session.commit()
     flash(f"Imported {added} new recommendation{'s' if added != 1 else ''}; "
           f"{report.count('present')} already present, left unchanged.", "success")
     return redirect(url_for("imports.index"))

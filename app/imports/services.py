@@ -208,9 +208,9 @@ def check(data: bytes) -> ImportReport:
         return ImportReport([], file_errors)
     results = validate_rows(rows)
     numbers = {r.values["report_number"] for r in results if r.values.get("report_number")}
-    present = set(db.session.execute(
+    present = {tuple(row) for row in db.session.execute(
         sa.select(Report.number, Recommendation.number).join(Recommendation.report)
-        .where(Report.number.in_(numbers))).tuples()) if numbers else set()
+        .where(Report.number.in_(numbers)))} if numbers else set()
     for r in results:
         if not r.errors:
             r.outcome = "present" if (r.values["report_number"], r.values["number"]) in present else "new"
