@@ -1,5 +1,7 @@
 """The OpenAPI 3 description of /api/v1 (tests check it against the routes and fuzz the API with it)."""
 from app.milestones.models import MILESTONE_STATUSES
+
+MAX_ID = 2**31 - 1
 from app.recommendations.models import CONCURRENCES, STATUSES
 
 
@@ -69,7 +71,7 @@ def _error(description: str) -> dict:
 ERRORS = {"400": _error("Bad parameters"), "401": _error("No valid token"), "403": _error("Not allowed"),
           "404": _error("Not found or not visible to you")}
 PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
 ]
 
@@ -79,7 +81,8 @@ def _q(name: str, schema: dict, description: str) -> dict:
 
 
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def _ok(schema: str) -> dict:
@@ -118,14 +121,14 @@ def openapi_document() -> dict:
                                                          "Recommendation", [_id("recommendation_id")]),
             "/milestones": _get("listMilestones", "Milestones you may read", "MilestonePage", [
                 *PAGING, _q("status", {"type": "string", "enum": list(MILESTONE_STATUSES)}, "Milestone status"),
-                _q("recommendation", {"type": "integer"}, "Recommendation id"),
+                _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id"),
                 _q("overdue", {"type": "string", "enum": ["1"]}, "Only overdue milestones"),
                 _q("due_from", {"type": "string", "format": "date"}, "Due on or after"),
                 _q("due_to", {"type": "string", "format": "date"}, "Due on or before")]),
             "/milestones/{milestone_id}": milestone_item,
             "/audit-events": _get("listAuditEvents", "Audit events you may read", "AuditEventPage", [
                 *PAGING, _q("action", {"type": "string"}, "Action prefix, e.g. milestone."),
-                _q("recommendation", {"type": "integer"}, "Recommendation id"),
+                _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id"),
                 _q("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
                 _q("until", {"type": "string", "format": "date"}, "To this day (UTC)")]),
             "/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document",

@@ -24,17 +24,24 @@ from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
 from app.timeutil import today
 
+#: Ids are 32-bit integers on both databases; a larger one is simply not found.
+MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 
 
-@bp.errorhandler(HTTPException)
-def api_error(error):
+def api_error(error: HTTPException):
+    """Errors as JSON with the view's own message (the site-wide pages' handlers say less)."""
     response, code = render_error(error.code or 500, error.description)
     for name, value in error.get_headers():
         if name.lower() == "www-authenticate":
             response.headers[name] = value
     return response, code
+
+
+# Registered per code: Flask prefers an app handler for a code over a blueprint's for a class.
+for _code in (400, 401, 403, 404, 405, 409, 413):
+    bp.register_error_handler(_code, api_error)
 
 
 @bp.after_request
@@ -52,8 +59,9 @@ def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
         value = int(raw)
     except ValueError:
         abort(400, f"`{name}` must be a whole number.")
-    if value < 1 or (maximum and value > maximum):
-        abort(400, f"`{name}` must be between 1 and {maximum}." if maximum else f"`{name}` must be at least 1.")
+    maximum = maximum or MAX_ID
+    if value < 1 or value > maximum:
+        abort(400, f"`{name}` must be between 1 and {maximum}.")
     return value
 
 
@@ -80,7 +88,7 @@ def list_reports():
     return paginate(query, report_json)
 
 
-@bp.route("/reports/<int:report_id>")
+@bp.route(f"/reports/<int(max={MAX_ID}):report_id>")
 @token_scope("read")
 def get_report(report_id: int):
     report = db.session.scalar(sa.select(Report).where(Report.id == report_id,
@@ -110,7 +118,7 @@ def _recommendation_or_404(recommendation_id: int) -> Recommendation:
     return rec
 
 
-@bp.route("/recommendations/<int:recommendation_id>")
+@bp.route(f"/recommendations/<int(max={MAX_ID}):recommendation_id>")
 @token_scope("read")
 def get_recommendation(recommendation_id: int):
     return jsonify(recommendation_json(_recommendation_or_404(recommendation_id)))
@@ -140,7 +148,7 @@ def _milestone_or_404(milestone_id: int) -> Milestone:
     return milestone
 
 
-@bp.route("/milestones/<int:milestone_id>")
+@bp.route(f"/milestones/<int(max={MAX_ID}):milestone_id>")
 @token_scope("read")
 def get_milestone(milestone_id: int):
     return jsonify(milestone_json(_milestone_or_404(milestone_id), today()))
@@ -160,14 +168,14 @@ def _validated_update(data) -> dict:
     if "status" in data and data["status"] not in MILESTONE_STATUSES:
         abort(400, f"`status` must be one of {', '.join(MILESTONE_STATUSES)}.")
     for key in ("percent_complete", "version"):
-        if key in data and (type(data[key]) is not int):
+        if key in data and (type(data[key]) is not int or abs(data[key]) > MAX_ID):
             abort(400, f"`{key}` must be a whole number.")
     if "percent_complete" in data and not 0 <= data["percent_complete"] <= 100:
         abort(400, "`percent_complete` must be between 0 and 100.")
     return data
 
 
-@bp.route("/milestones/<int:milestone_id>", methods=["PATCH"])
+@bp.route(f"/milestones/<int(max={MAX_ID}):milestone_id>", methods=["PATCH"])
 @token_scope("write")
 def update_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)

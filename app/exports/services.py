@@ -27,11 +27,16 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
+#: The largest id either database stores; a larger number in a filter matches nothing.
+MAX_ID = 2**31 - 1
+
+
 def parse_int(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is None or abs(number) <= MAX_ID else -1
 
 
 def recommendation_filters(args) -> list:
