@@ -203,5 +203,7 @@ def test_schemathesis_finds_no_server_errors(app, db, make, token_for, demo):
                                  content_type))
 
         check()
-    assert len(set(calls)) == len(openapi_document()["paths"]) + 1  # every operation was exercised
+    documented = {f"{method.upper()} {path}" for path, ops in openapi_document()["paths"].items() for method in ops}
+    # Every operation was exercised (schemathesis leaves out the document it was loaded from).
+    assert set(calls) == documented - {"GET /openapi.json"}
     assert failures == []
