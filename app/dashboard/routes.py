@@ -4,10 +4,12 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
 from app.dashboard import bp
+from app.dashboard.insights import dashboard_insights
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles, visible_recommendations
 from app.recommendations.models import STATUS_LABELS, STATUSES, Recommendation
 from app.reports.models import Report
+from app.timeutil import today
 
 
 @bp.route("/")
@@ -23,4 +25,5 @@ def index():
         sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
     status_counts = [(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUSES]
     return render_template("dashboard/index.html", recommendations=recommendations,
-                           status_counts=status_counts)
+                           status_counts=status_counts, insights=dashboard_insights(current_user, today()),
+                           today=today())
