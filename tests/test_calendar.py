@@ -67,3 +67,22 @@ def test_feed_page_never_shows_the_token_again(client, login_as):
     login_as("action_office")
     _new_feed(client)
     assert not FEED_RE.search(client.get("/calendar/").get_data(as_text=True))
+
+
+def test_feed_query_count_does_not_grow_with_milestones(app, client, db, make, login_as):
+    from tests.factories import days
+    from tests.querycount import count_queries
+
+    line = make.line(make.recommendation())
+    make.milestone(line, due=days(5))
+    login_as("manager")
+    url = _new_feed(client)
+    anonymous = app.test_client()
+    with count_queries(app) as few:
+        anonymous.get(url)
+    for n in range(6):
+        make.milestone(make.line(make.recommendation()), due=days(n + 1))
+    db.session.commit()
+    with count_queries(app) as many:
+        anonymous.get(url)
+    assert many.count == few.count

@@ -170,3 +170,26 @@ def test_exports_page_is_served(client, login_as):
     login_as("manager")
     page = client.get("/exports/").get_data(as_text=True)
     assert "Semiannual report to Congress" in page
+
+
+@pytest.mark.parametrize("url", ["/exports/milestones.csv", "/exports/recommendations.xlsx",
+                                 "/exports/audit-trail.csv", "/exports/semiannual.csv?period_end=2026-09-30"])
+def test_export_query_count_does_not_grow_with_rows(app, client, db, make, login_as, url):
+    from app.audit import record
+    from tests.querycount import count_queries
+
+    def add_rows():
+        rec = make.recommendation(issued_on=days(-400))
+        make.milestone(make.line(rec), owner=make.user("action_office"))
+        record("test.row", rec, recommendation_id=rec.id)
+        db.session.commit()
+
+    add_rows()
+    login_as("oig_reviewer")
+    with count_queries(app) as few:
+        client.get(url)
+    for _ in range(5):
+        add_rows()
+    with count_queries(app) as many:
+        client.get(url)
+    assert many.count == few.count, many.statements[few.count - 2:few.count + 3]

@@ -72,16 +72,18 @@ def semiannual_download(fmt: str):
         abort(404)
     period_end = _period_end_from_args()
     tables = semiannual_tables(current_user, period_end)
-    audit.record("export.semiannual", after={"format": fmt, "period_end": period_end,
-                                             **{key: len(getattr(tables, key)) for key, _ in TABLES}})
-    db.session.commit()
-    filename = f"semiannual-{period_end.isoformat()}.{fmt}"
     if fmt == "csv":
         # One file, the table named in the first column, so that a spreadsheet can filter by it.
         rows = [(label, *row) for key, label in TABLES for row in table_rows(getattr(tables, key))]
-        return _attachment(to_csv(("Table", *COLUMNS), rows), CSV_MIMETYPE, filename)
-    sheets = [(label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES]
-    return _attachment(to_xlsx(sheets), XLSX_MIMETYPE, filename)
+        body, mimetype = to_csv(("Table", *COLUMNS), rows), CSV_MIMETYPE
+    else:
+        sheets = [(label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES]
+        body, mimetype = to_xlsx(sheets), XLSX_MIMETYPE
+    # Written before the commit, which expires the rows the file is made of.
+    audit.record("export.semiannual", after={"format": fmt, "period_end": period_end,
+                                             **{key: len(getattr(tables, key)) for key, _ in TABLES}})
+    db.session.commit()
+    return _attachment(body, mimetype, f"semiannual-{period_end.isoformat()}.{fmt}")
 
 
 @bp.route("/recommendations/<int:recommendation_id>/plan.<fmt>")
