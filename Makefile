@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps db seed serve clean lint
+.PHONY: run test setup deps sysdeps db seed serve clean lint
 
 run: deps db seed serve
 
@@ -26,7 +26,13 @@ static/vendor/.installed: package.json package-lock.json scripts/vendor.sh
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
 
-deps: $(VENV)/.installed static/vendor/.installed
+# WeasyPrint (the plan as PDF) draws text with Pango; install Debian's libraries only when missing.
+PANGO_LIB := /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0
+sysdeps:
+	@ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || test -e $(PANGO_LIB) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation)
+
+deps: sysdeps $(VENV)/.installed static/vendor/.installed
 
 setup: deps
 

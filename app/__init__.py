@@ -98,6 +98,7 @@ def _configure_sqlite(db) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
+    from app.extensions import csrf
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.evidence import bp as evidence_bp
@@ -109,6 +110,12 @@ def register_blueprints(app: Flask) -> None:
     from app.comments import bp as comments_bp
     from app.reports import bp as reports_bp
     from app.reminders import bp as reminders_bp
+    from app.api import bp as api_bp
+    from app.api.pages import tokens_bp
+    from app.calendar import bp as calendar_bp
+    from app.exports import bp as exports_bp
+    from app.imports import bp as imports_bp
+    from app.search import bp as search_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(auth_bp)
@@ -122,6 +129,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the bearer token, not a cookie, authenticates API calls
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -130,6 +144,7 @@ def register_request_hooks(app: Flask) -> None:
 
     from app.auth.services import session_expired
     from app.extensions import login_manager
+    from app.permissions import TOKEN_ACCESS
     from app.timeutil import utcnow
 
     @app.before_request
@@ -140,8 +155,8 @@ def register_request_hooks(app: Flask) -> None:
         access = getattr(view, "access", None)
         if access is None:
             abort(403)  # fail closed: a view that declares no rule serves nobody
-        if access == "public":
-            return None
+        if access == "public" or access in TOKEN_ACCESS:
+            return None  # API views check their bearer token themselves
         if current_user.is_authenticated:
             now = utcnow().timestamp()
             if session_expired(now):

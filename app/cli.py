@@ -119,6 +119,7 @@ def deactivate_idle_command():
 
 
 def register(app: Flask) -> None:
+    from app.api.cli import tokens_cli
     from app.backup.cli import backup_cli
     from app.evidence.cli import evidence_cli
     from app.metrics.cli import metrics_cli
@@ -133,3 +134,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(evidence_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(tokens_cli)

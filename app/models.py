@@ -10,3 +10,5 @@ from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, Evi
 from app.submissions.models import Submission  # noqa: F401
 from app.comments.models import Comment  # noqa: F401
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings  # noqa: F401
+from app.api.models import ApiToken  # noqa: F401
+from app.calendar.models import CalendarToken  # noqa: F401

@@ -12,6 +12,9 @@ NAV = [
     ("evidence.integrity", "Evidence integrity", ("admin",)),
     ("reminders.preferences", "Email reminders", ANY_ROLE),
     ("accounts.index", "Accounts", ("admin",)),
+    ("exports.index", "Reports and exports", ANY_ROLE),
+    ("imports.index", "Import", ("oig_reviewer", "admin")),
+    ("calendar.settings", "Calendar and API", ANY_ROLE),
 ]
 
 

@@ -43,6 +43,28 @@ def roles(*allowed: str):
     return decorator
 
 
+#: Access rules of API views: the bearer token authorises, not the session.
+TOKEN_ACCESS = ("token:read", "token:write")
+
+
+def token_scope(scope: str):
+    """API views: a valid personal access token with ``scope`` ("read" or "write"), else 401/403 JSON."""
+    if f"token:{scope}" not in TOKEN_ACCESS:
+        raise ValueError(f"unknown token scope {scope}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from app.api.auth import require_token
+            require_token(scope)
+            return view(*args, **kwargs)
+
+        wrapped.access = f"token:{scope}"
+        return wrapped
+
+    return decorator
+
+
 # --- object rules -------------------------------------------------------------
 
 def can_view_recommendation(user, recommendation) -> bool:
@@ -148,6 +170,23 @@ def visible_recommendations(user, recommendation_cls):
     return recommendation_cls.action_office_id == user.office_id
 
 
+def can_import_recommendations(user) -> bool:
+    """OIG staff record their reports; an administrator may load them for an office."""
+    return user.is_authenticated and user.role in ("oig_reviewer", "admin")
+
+
+def visible_audit_events(user, event_cls, recommendation_cls):
+    """A WHERE clause limiting audit events to those ``user`` may read.
+
+    OIG and administrators read the whole trail; others read the events of the
+    recommendations they may see.
+    """
+    if user.role in READ_ALL_ROLES:
+        return sa.true()
+    return event_cls.recommendation_id.in_(
+        sa.select(recommendation_cls.id).where(recommendation_cls.action_office_id == user.office_id))
+
+
 def require_view_recommendation(recommendation) -> None:
     if not can_view_recommendation(current_user, recommendation):
         abort(403)
@@ -217,4 +256,5 @@ TEMPLATE_HELPERS = {
     "can_decide_date_change": can_decide_date_change,
     "can_review_evidence": can_review_evidence,
     "can_edit_metrics": can_edit_metrics,
+    "can_import_recommendations": can_import_recommendations,
 }

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
 from app.dashboard import bp
+from app.dashboard.insights import dashboard_insights
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles, visible_recommendations
 from app.recommendations.clocks import clocks_for
@@ -28,4 +29,5 @@ def index():
     dates = submission_dates(r.id for r in recommendations)
     clocks = {r.id: clocks_for(r, today(), **dates.get(r.id, {})) for r in recommendations if r.is_open}
     return render_template("dashboard/index.html", recommendations=recommendations,
-                           status_counts=status_counts, clocks=clocks)
+                           status_counts=status_counts, clocks=clocks,
+                           insights=dashboard_insights(current_user, today()), today=today())

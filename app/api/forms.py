@@ -1,0 +1,11 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name (what it is for)", validators=[DataRequired("Name the token."), Length(max=100)])
+    # A SelectField refuses any value outside its choices ("Not a valid choice").
+    scope = SelectField("Scope", choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
+                        validators=[DataRequired()])

@@ -1,0 +1,144 @@
+"""The OpenAPI 3 description of /api/v1 (tests check it against the routes and fuzz the API with it)."""
+from app.milestones.models import MILESTONE_STATUSES
+
+MAX_ID = 2**31 - 1
+from app.recommendations.models import CONCURRENCES, STATUSES
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _date(nullable: bool = False) -> dict:
+    return {"type": "string", "format": "date", "nullable": nullable}
+
+
+def _string(nullable: bool = False) -> dict:
+    return {"type": "string", "nullable": nullable}
+
+
+def _page_of(item: str) -> dict:
+    return {"type": "object", "required": ["items", "page", "per_page", "total", "pages"],
+            "properties": {"items": {"type": "array", "items": _ref(item)},
+                           "page": {"type": "integer", "minimum": 1},
+                           "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+                           "total": {"type": "integer", "minimum": 0},
+                           "pages": {"type": "integer", "minimum": 0}}}
+
+
+def _obj(required_all: dict) -> dict:
+    return {"type": "object", "required": sorted(required_all), "properties": required_all}
+
+
+SCHEMAS = {
+    "Error": _obj({"error": _string(), "message": _string(), "status": {"type": "integer"}}),
+    "Report": _obj({"id": {"type": "integer"}, "number": _string(), "title": _string(), "issued_on": _date(),
+                    "oig_office": _string(), "agency": _string(), "summary": _string()}),
+    "Recommendation": _obj({
+        "id": {"type": "integer"}, "report_id": {"type": "integer"}, "report_number": _string(),
+        "number": _string(), "text": _string(), "status": {"type": "string", "enum": list(STATUSES)},
+        "concurrence": {"type": "string", "enum": [*CONCURRENCES, None], "nullable": True},
+        "action_office": _string(), "responsible_official": _string(), "priority": {"type": "boolean"},
+        "issued_on": _date(), "target_completion_on": _date(True), "management_decision_on": _date(True),
+        "final_action_on": _date(True), "questioned_costs": _string(True),
+        "funds_put_to_better_use": _string(True)}),
+    "Milestone": _obj({
+        "id": {"type": "integer"}, "recommendation_id": {"type": "integer"}, "line_of_effort": _string(),
+        "title": _string(), "description": _string(), "office": _string(), "owner": _string(True),
+        "start_on": _date(True), "baseline_due_on": _date(), "current_due_on": _date(),
+        "status": {"type": "string", "enum": list(MILESTONE_STATUSES)},
+        "percent_complete": {"type": "integer", "minimum": 0, "maximum": 100}, "completed_on": _date(True),
+        "overdue": {"type": "boolean"}, "at_risk": {"type": "boolean"}, "version": {"type": "integer"}}),
+    "MilestoneUpdate": {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "properties": {"status": {"type": "string", "enum": list(MILESTONE_STATUSES)},
+                       "percent_complete": {"type": "integer", "minimum": 0, "maximum": 100},
+                       "version": {"type": "integer", "description": "The version read; a mismatch answers 409."}}},
+    "AuditEvent": _obj({
+        "id": {"type": "integer"}, "occurred_at": {"type": "string", "format": "date-time"},
+        "actor": _string(True), "action": _string(), "object_type": _string(),
+        "object_id": {"type": "integer", "nullable": True}, "recommendation_id": {"type": "integer", "nullable": True},
+        "before": {"type": "object"}, "after": {"type": "object"}}),
+}
+for _name in ("Report", "Recommendation", "Milestone", "AuditEvent"):
+    SCHEMAS[f"{_name}Page"] = _page_of(_name)
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+ERRORS = {"400": _error("Bad parameters"), "401": _error("No valid token"), "403": _error("Not allowed"),
+          "404": _error("Not found or not visible to you")}
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+]
+
+
+def _q(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+
+
+def _ok(schema: str) -> dict:
+    return {"200": {"description": "OK", "content": {"application/json": {"schema": _ref(schema)}}}, **ERRORS}
+
+
+def _get(op_id: str, summary: str, schema: str, parameters: list) -> dict:
+    return {"get": {"operationId": op_id, "summary": summary, "parameters": parameters, "responses": _ok(schema)}}
+
+
+def openapi_document() -> dict:
+    milestone_item = _get("getMilestone", "One milestone", "Milestone", [_id("milestone_id")])
+    milestone_item["patch"] = {
+        "operationId": "updateMilestone", "summary": "Update a milestone's status or percent complete",
+        "description": "Needs a token with the write scope, held by the responsible action office.",
+        "parameters": [_id("milestone_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("MilestoneUpdate")}}},
+        "responses": {**_ok("Milestone"), "409": _error("The milestone changed since it was read")},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Corrective Action Tracker API", "version": "1",
+                 "description": "Reports, recommendations, milestones and the audit trail, "
+                                "with the same permission rules as the web pages."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/reports": _get("listReports", "Reports you may read", "ReportPage", PAGING),
+            "/reports/{report_id}": _get("getReport", "One report", "Report", [_id("report_id")]),
+            "/recommendations": _get("listRecommendations", "Recommendations you may read", "RecommendationPage", [
+                *PAGING, _q("status", {"type": "string", "enum": list(STATUSES)}, "Resolution status"),
+                _q("office", {"type": "string"}, "Action office code"),
+                _q("report", {"type": "string"}, "Report number"),
+                _q("q", {"type": "string"}, "Words or a number")]),
+            "/recommendations/{recommendation_id}": _get("getRecommendation", "One recommendation",
+                                                         "Recommendation", [_id("recommendation_id")]),
+            "/milestones": _get("listMilestones", "Milestones you may read", "MilestonePage", [
+                *PAGING, _q("status", {"type": "string", "enum": list(MILESTONE_STATUSES)}, "Milestone status"),
+                _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id"),
+                _q("overdue", {"type": "string", "enum": ["1"]}, "Only overdue milestones"),
+                _q("due_from", {"type": "string", "format": "date"}, "Due on or after"),
+                _q("due_to", {"type": "string", "format": "date"}, "Due on or before")]),
+            "/milestones/{milestone_id}": milestone_item,
+            "/audit-events": _get("listAuditEvents", "Audit events you may read", "AuditEventPage", [
+                *PAGING, _q("action", {"type": "string"}, "Action prefix, e.g. milestone."),
+                _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id"),
+                _q("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
+                _q("until", {"type": "string", "format": "date"}, "To this day (UTC)")]),
+            "/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document",
+                                      "responses": {"200": {"description": "The OpenAPI document",
+                                                            "content": {"application/json": {"schema": {
+                                                                "type": "object"}}}}, **ERRORS}}},
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "A personal access token"}},
+            "schemas": SCHEMAS,
+        },
+    }

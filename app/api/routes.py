@@ -1,0 +1,225 @@
+"""/api/v1: JSON over the same records and the same permission rules as the pages.
+
+Reads need a token with the read scope, writes one with the write scope; the object
+rules are app.permissions', applied to the token's user.
+"""
+import sqlalchemy as sa
+from flask import abort, jsonify, request
+from sqlalchemy.orm import contains_eager, joinedload
+from werkzeug.exceptions import HTTPException
+
+from app import audit
+from app.api import bp
+from app.api.auth import api_user
+from app.api.openapi import openapi_document
+from app.api.serializers import audit_event_json, milestone_json, recommendation_json, report_json
+from app.audit import AuditEvent
+from app.errors import render_error
+from app.exports.services import audit_filters, milestone_filters, recommendation_filters
+from app.extensions import db
+from app.milestones.models import MILESTONE_STATUSES, Milestone
+from app.permissions import can_edit_plan, can_view_recommendation, token_scope, visible_audit_events, \
+    visible_recommendations
+from app.recommendations.models import LineOfEffort, Recommendation
+from app.reports.models import Report
+from app.timeutil import today
+
+#: Ids are 32-bit integers on both databases; a larger one is simply not found.
+MAX_ID = 2**31 - 1
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+
+
+def api_error(error: HTTPException):
+    """Errors as JSON with the view's own message (the site-wide pages' handlers say less)."""
+    response, code = render_error(error.code or 500, error.description)
+    for name, value in error.get_headers():
+        if name.lower() == "www-authenticate":
+            response.headers[name] = value
+    return response, code
+
+
+# Registered per code: Flask prefers an app handler for a code over a blueprint's for a class.
+for _code in (400, 401, 403, 404, 405, 409, 413):
+    bp.register_error_handler(_code, api_error)
+
+
+@bp.after_request
+def commit_token_use(response):
+    if response.status_code < 400:
+        db.session.commit()  # the token's last_used_at
+    return response
+
+
+def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, f"`{name}` must be a whole number.")
+    maximum = maximum or MAX_ID
+    if value < 1 or value > maximum:
+        abort(400, f"`{name}` must be between 1 and {maximum}.")
+    return value
+
+
+def paginate(query, to_json):
+    page = _positive_int("page", 1)
+    per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return jsonify({"items": [to_json(r) for r in rows], "page": page, "per_page": per_page, "total": total,
+                    "pages": -(-total // per_page)})
+
+
+# --- reports -------------------------------------------------------------------------
+
+def _visible_report_ids(user):
+    return sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
+
+
+@bp.route("/reports")
+@token_scope("read")
+def list_reports():
+    query = (sa.select(Report).where(Report.id.in_(_visible_report_ids(api_user())))
+             .order_by(Report.issued_on.desc(), Report.id))
+    return paginate(query, report_json)
+
+
+@bp.route(f"/reports/<int(max={MAX_ID}):report_id>")
+@token_scope("read")
+def get_report(report_id: int):
+    report = db.session.scalar(sa.select(Report).where(Report.id == report_id,
+                                                       Report.id.in_(_visible_report_ids(api_user()))))
+    if report is None:
+        abort(404, "No such report, or not one you may read.")
+    return jsonify(report_json(report))
+
+
+# --- recommendations -------------------------------------------------------------------
+
+@bp.route("/recommendations")
+@token_scope("read")
+def list_recommendations():
+    query = (sa.select(Recommendation).join(Recommendation.report)
+             .where(visible_recommendations(api_user(), Recommendation), *recommendation_filters(request.args))
+             .options(contains_eager(Recommendation.report))
+             .order_by(Recommendation.id))
+    return paginate(query, recommendation_json)
+
+
+def _recommendation_or_404(recommendation_id: int) -> Recommendation:
+    rec = db.session.get(Recommendation, recommendation_id)
+    if rec is None or not can_view_recommendation(api_user(), rec):
+        # Another office's record is as absent as a missing one: its existence is not disclosed.
+        abort(404, "No such recommendation, or not one you may read.")
+    return rec
+
+
+@bp.route(f"/recommendations/<int(max={MAX_ID}):recommendation_id>")
+@token_scope("read")
+def get_recommendation(recommendation_id: int):
+    return jsonify(recommendation_json(_recommendation_or_404(recommendation_id)))
+
+
+# --- milestones ------------------------------------------------------------------------
+
+def _milestone_query():
+    return (sa.select(Milestone).join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
+            .where(visible_recommendations(api_user(), Recommendation))
+            .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation),
+                     joinedload(Milestone.owner), joinedload(Milestone.office)))
+
+
+@bp.route("/milestones")
+@token_scope("read")
+def list_milestones():
+    on = today()
+    query = _milestone_query().where(*milestone_filters(request.args, on)).order_by(Milestone.id)
+    return paginate(query, lambda m: milestone_json(m, on))
+
+
+def _milestone_or_404(milestone_id: int) -> Milestone:
+    milestone = db.session.scalar(_milestone_query().where(Milestone.id == milestone_id))
+    if milestone is None:
+        abort(404, "No such milestone, or not one you may read.")
+    return milestone
+
+
+@bp.route(f"/milestones/<int(max={MAX_ID}):milestone_id>")
+@token_scope("read")
+def get_milestone(milestone_id: int):
+    return jsonify(milestone_json(_milestone_or_404(milestone_id), today()))
+
+
+UPDATABLE = {"status", "percent_complete", "version"}
+
+
+def _validated_update(data) -> dict:
+    if not isinstance(data, dict):
+        abort(400, "The body must be a JSON object.")
+    unknown = set(data) - UPDATABLE
+    if unknown:
+        abort(400, f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: status, percent_complete, version.")
+    if not set(data) & {"status", "percent_complete"}:
+        abort(400, "Give `status`, `percent_complete` or both.")
+    if "status" in data and data["status"] not in MILESTONE_STATUSES:
+        abort(400, f"`status` must be one of {', '.join(MILESTONE_STATUSES)}.")
+    for key in ("percent_complete", "version"):
+        if key in data and (type(data[key]) is not int or abs(data[key]) > MAX_ID):
+            abort(400, f"`{key}` must be a whole number.")
+    if "percent_complete" in data and not 0 <= data["percent_complete"] <= 100:
+        abort(400, "`percent_complete` must be between 0 and 100.")
+    return data
+
+
+@bp.route(f"/milestones/<int(max={MAX_ID}):milestone_id>", methods=["PATCH"])
+@token_scope("write")
+def update_milestone(milestone_id: int):
+    milestone = _milestone_or_404(milestone_id)
+    rec = milestone.line_of_effort.recommendation
+    if not can_edit_plan(api_user(), rec):
+        abort(403, "Only the action office responsible for this recommendation may update its milestones, "
+                   "and only while it is open.")
+    data = _validated_update(request.get_json(silent=True))
+    if "version" in data and data["version"] != milestone.version:
+        abort(409, "The milestone changed since you read it (version differs). Read it again, then retry.")
+    fields = ("status", "percent_complete", "completed_on")
+    before = audit.snapshot(milestone, fields)
+    status = data.get("status", milestone.status)
+    percent = data.get("percent_complete", milestone.percent_complete)
+    if status == "completed":
+        percent = 100
+    elif status == "not_started" and "percent_complete" not in data:
+        percent = 0
+    milestone.status, milestone.percent_complete = status, percent
+    if status == "completed" and milestone.completed_on is None:
+        milestone.completed_on = today()
+    elif status != "completed":
+        milestone.completed_on = None
+    after = audit.snapshot(milestone, fields)
+    if after != before:
+        db.session.flush()
+        audit.record("milestone.update", milestone, before=before, after={**after, "via": "api"},
+                     recommendation_id=rec.id, actor=api_user())
+    db.session.commit()
+    return jsonify(milestone_json(milestone, today()))
+
+
+# --- audit trail ------------------------------------------------------------------------
+
+@bp.route("/audit-events")
+@token_scope("read")
+def list_audit_events():
+    query = (sa.select(AuditEvent)
+             .where(visible_audit_events(api_user(), AuditEvent, Recommendation), *audit_filters(request.args))
+             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id))
+    return paginate(query, audit_event_json)
+
+
+@bp.route("/openapi.json")
+@token_scope("read")
+def openapi():
+    return jsonify(openapi_document())

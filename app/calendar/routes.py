@@ -1,0 +1,61 @@
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app import audit
+from app.calendar import bp
+from app.calendar.models import CalendarToken
+from app.calendar.services import active_token, feed_ics, revoke_tokens, user_feed_events, user_for_feed_token_or_404
+from app.extensions import db
+from app.permissions import ANY_ROLE, public, roles
+from app.timeutil import today
+
+
+def _settings(new_feed_url: str | None = None, status: int = 200):
+    from app.api.pages import token_page_context
+    return render_template("calendar/settings.html", token=active_token(current_user), new_feed_url=new_feed_url,
+                           form=FlaskForm(), **token_page_context()), status
+
+
+@bp.route("/")
+@roles(*ANY_ROLE)
+def settings():
+    return _settings()
+
+
+@bp.route("/feed", methods=["POST"])
+@roles(*ANY_ROLE)
+def create_feed():
+    if not FlaskForm().validate_on_submit():
+        return _settings(status=400)
+    revoked = revoke_tokens(current_user)
+    token, secret = CalendarToken.issue(current_user)
+    db.session.flush()
+    audit.record("calendar.token_create", token, after={"replaced": revoked})
+    db.session.commit()
+    return _settings(new_feed_url=url_for("calendar.feed", secret=secret, _external=True))
+
+
+@bp.route("/feed/revoke", methods=["POST"])
+@roles(*ANY_ROLE)
+def revoke_feed():
+    if not FlaskForm().validate_on_submit():
+        return _settings(status=400)
+    revoked = revoke_tokens(current_user)
+    if revoked:
+        audit.record("calendar.token_revoke", after={"revoked": revoked})
+        db.session.commit()
+        flash("Your calendar feed address no longer works.", "success")
+    return redirect(url_for("calendar.settings"))
+
+
+@bp.route("/feed/<secret>.ics")
+@public  # the secret in the address is the credential: calendar programs cannot sign in
+def feed(secret: str):
+    user = user_for_feed_token_or_404(secret)
+    body = feed_ics(user_feed_events(user, today()), request.host_url, request.host.split(":")[0])
+    db.session.commit()
+    response = Response(body, mimetype="text/calendar; charset=utf-8")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    return response

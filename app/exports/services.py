@@ -1,0 +1,167 @@
+"""Record lists for export, filtered as the pages filter them and limited to what the user may read.
+
+Each ``*_export`` returns (columns, rows); the routes turn them into CSV or XLSX.
+Filters arrive as the page's query string; an unknown value is ignored, never a 500.
+"""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
+
+from app.audit import AuditEvent
+from app.extensions import db
+from app.milestones.models import MILESTONE_STATUSES, Milestone
+from app.offices.models import Office
+from app.permissions import visible_audit_events, visible_recommendations
+from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
+from app.reports.models import Report
+
+#: Exports are meant to be complete, but a runaway query must not take the server down.
+MAX_ROWS = 50_000
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+#: The largest id either database stores; a larger number in a filter matches nothing.
+MAX_ID = 2**31 - 1
+
+
+def parse_int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is None or abs(number) <= MAX_ID else -1
+
+
+def recommendation_filters(args) -> list:
+    """WHERE clauses from the query string: status, office (code), report (number), q (words)."""
+    clauses = []
+    if args.get("status") in STATUSES:
+        clauses.append(Recommendation.status == args["status"])
+    if args.get("office"):
+        clauses.append(Recommendation.action_office_id.in_(
+            sa.select(Office.id).where(Office.code == args["office"])))
+    if args.get("report"):
+        clauses.append(Report.number == args["report"])
+    if args.get("q"):
+        from app.search.services import recommendation_text_match
+        clauses.append(recommendation_text_match(args["q"]))
+    return clauses
+
+
+def recommendations_query(user, args):
+    return (sa.select(Recommendation).join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation), *recommendation_filters(args))
+            .options(contains_eager(Recommendation.report))
+            .order_by(Report.issued_on, Report.number, Recommendation.number))
+
+
+RECOMMENDATION_COLUMNS = ("Report", "Report title", "Issued", "Recommendation", "Text", "Status", "Concurrence",
+                          "Action office", "Responsible official", "Target completion", "Management decision",
+                          "Final action", "Priority", "Questioned costs", "Funds put to better use")
+
+
+def recommendations_export(user, args):
+    recs = db.session.scalars(recommendations_query(user, args).limit(MAX_ROWS)).unique().all()
+    rows = [(r.report.number, r.report.title, r.issued_on, r.number, r.text, r.status, r.concurrence or "",
+             r.action_office.code, r.responsible_official, r.target_completion_on, r.management_decision_on,
+             r.final_action_on, "yes" if r.priority else "no", r.questioned_costs, r.funds_put_to_better_use)
+            for r in recs]
+    return RECOMMENDATION_COLUMNS, rows
+
+
+def milestone_filters(args, on: date) -> list:
+    """status, recommendation (id), office (code), overdue=1, due_from, due_to."""
+    clauses = []
+    if args.get("status") in MILESTONE_STATUSES:
+        clauses.append(Milestone.status == args["status"])
+    if (rec_id := parse_int(args.get("recommendation"))) is not None:
+        clauses.append(LineOfEffort.recommendation_id == rec_id)
+    if args.get("office"):
+        clauses.append(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == args["office"])))
+    if args.get("overdue") == "1":
+        clauses.append(sa.and_(Milestone.status.in_(("not_started", "in_progress")),
+                               Milestone.current_due_on < on))
+    if due_from := parse_date(args.get("due_from")):
+        clauses.append(Milestone.current_due_on >= due_from)
+    if due_to := parse_date(args.get("due_to")):
+        clauses.append(Milestone.current_due_on <= due_to)
+    return clauses
+
+
+def milestones_query(user, args, on: date):
+    return (sa.select(Milestone)
+            .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation), *milestone_filters(args, on))
+            .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation)
+                     .contains_eager(Recommendation.report),
+                     joinedload(Milestone.owner), joinedload(Milestone.office))
+            .order_by(Milestone.current_due_on, Milestone.id))
+
+
+MILESTONE_COLUMNS = ("Report", "Recommendation", "Line of effort", "Milestone", "Owner", "Responsible office",
+                     "Start", "Baseline due", "Current due", "Slip (days)", "Status", "% complete", "Completed",
+                     "Overdue")
+
+
+def milestones_export(user, args, on: date):
+    milestones = db.session.scalars(milestones_query(user, args, on).limit(MAX_ROWS)).unique().all()
+    rows = []
+    for m in milestones:
+        rec = m.line_of_effort.recommendation
+        rows.append((rec.report.number, rec.number, m.line_of_effort.title, m.title,
+                     m.owner.name if m.owner else "", m.office.code, m.start_on, m.baseline_due_on,
+                     m.current_due_on, m.slip_days(), m.status, m.percent_complete, m.completed_on,
+                     "yes" if m.is_overdue(on) else "no"))
+    return MILESTONE_COLUMNS, rows
+
+
+def audit_filters(args) -> list:
+    """action (prefix, e.g. "milestone."), recommendation (id), since, until (dates, inclusive)."""
+    clauses = []
+    if args.get("action"):
+        clauses.append(AuditEvent.action.startswith(args["action"], autoescape=True))
+    if (rec_id := parse_int(args.get("recommendation"))) is not None:
+        clauses.append(AuditEvent.recommendation_id == rec_id)
+    if since := parse_date(args.get("since")):
+        clauses.append(sa.func.date(AuditEvent.occurred_at) >= since)
+    if until := parse_date(args.get("until")):
+        clauses.append(sa.func.date(AuditEvent.occurred_at) <= until)
+    return clauses
+
+
+def audit_query(user, args):
+    return (sa.select(AuditEvent)
+            .where(visible_audit_events(user, AuditEvent, Recommendation), *audit_filters(args))
+            .options(joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.id))
+
+
+AUDIT_COLUMNS = ("Event", "When (UTC)", "Actor", "Action", "Object", "Object id", "Recommendation id",
+                 "Before", "After", "IP", "Hash")
+
+
+def audit_export(user, args):
+    events = db.session.scalars(audit_query(user, args).limit(MAX_ROWS)).all()
+    rows = [(e.id, e.occurred_at, e.actor.email if e.actor else "system", e.action, e.object_type, e.object_id,
+             e.recommendation_id, e.before, e.after, e.ip, e.hash) for e in events]
+    return AUDIT_COLUMNS, rows
+
+
+def metric_readings_export(user, args):
+    """Metric readings with their metric and target. The metrics domain (issue 6) supplies the rows."""
+    return ("Recommendation", "Metric", "Component", "Period", "Value", "Target", "Unit"), []
+
+
+EXPORTS = {
+    "recommendations": ("Recommendations", lambda user, args, on: recommendations_export(user, args)),
+    "milestones": ("Milestones", milestones_export),
+    "metric-readings": ("Metric readings", lambda user, args, on: metric_readings_export(user, args)),
+    "audit-trail": ("Audit trail", lambda user, args, on: audit_export(user, args)),
+}

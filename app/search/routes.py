@@ -1,0 +1,18 @@
+from flask import render_template, request
+from flask_login import current_user
+
+from app.exports.services import parse_int
+from app.permissions import ANY_ROLE, roles
+from app.recommendations.models import STATUS_LABELS
+from app.search import bp
+from app.search.services import KINDS, search
+
+
+@bp.route("/")
+@roles(*ANY_ROLE)
+def index():
+    filters = {"status": request.args.get("status", ""), "office": request.args.get("office", "")}
+    result = search(current_user, request.args.get("q", ""), request.args.get("kind"), filters,
+                    parse_int(request.args.get("page")) or 1)
+    return render_template("search/index.html", result=result, kinds=KINDS, filters=filters,
+                           status_labels=STATUS_LABELS)

@@ -1,0 +1,168 @@
+"""One search box over reports, recommendations and milestones.
+
+Words are matched with the database's full-text search on PostgreSQL
+(``to_tsvector``/``plainto_tsquery``, English stemming) and with LIKE on every word
+on SQLite; numbers ("OIG-15-85", "Rec. 1") also match record numbers directly.
+Each kind is one ``SearchKind``: adding evidence after the merge is one more entry
+in ``KINDS``.
+"""
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from app.extensions import db
+from app.milestones.models import Milestone
+from app.offices.models import Office
+from app.permissions import visible_recommendations
+from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
+from app.reports.models import Report
+
+PER_PAGE = 20
+_WORD_RE = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def text_match(query: str, *columns) -> sa.ColumnElement:
+    """``columns`` contain every word of ``query``."""
+    if _is_postgresql():
+        document = sa.func.concat_ws(" ", *[sa.func.coalesce(c, "") for c in columns])
+        return sa.func.to_tsvector("english", document).bool_op("@@")(sa.func.plainto_tsquery("english", query))
+    words = _WORD_RE.findall(query.lower())[:10]
+    if not words:
+        return sa.false()
+    return sa.and_(*[sa.or_(*[sa.func.lower(c).contains(w, autoescape=True) for c in columns]) for w in words])
+
+
+def number_match(query: str, column) -> sa.ColumnElement:
+    return sa.func.lower(column).contains(query.strip().lower(), autoescape=True)
+
+
+def report_match(q: str):
+    return sa.or_(number_match(q, Report.number), text_match(q, Report.title, Report.summary, Report.agency))
+
+
+def recommendation_text_match(q: str):
+    number = re.fullmatch(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", q, re.IGNORECASE)
+    clauses = [text_match(q, Recommendation.text, Recommendation.concurrence_response,
+                          Recommendation.responsible_official),
+               Recommendation.report_id.in_(sa.select(Report.id).where(report_match(q)))]
+    if number:
+        clauses.append(Recommendation.number == number.group(1))
+    return sa.or_(*clauses)
+
+
+def milestone_match(q: str):
+    return text_match(q, Milestone.title, Milestone.description, Milestone.expected_evidence, LineOfEffort.title)
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: str
+    subtitle: str
+    excerpt: str
+    url_endpoint: str
+    url_args: dict
+
+
+@dataclass
+class SearchKind:
+    key: str
+    label: str
+    #: (user, q, filters) -> a SELECT of the matching rows, already limited to what the user may read.
+    query: Callable
+    to_hit: Callable
+
+
+def _reports(user, q, filters):
+    visible = sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
+    stmt = sa.select(Report).where(report_match(q), Report.id.in_(visible)).order_by(Report.issued_on.desc())
+    return stmt
+
+
+def _report_hit(report: Report) -> Hit:
+    return Hit("report", f"{report.number}: {report.title}", f"{report.oig_office} · issued {report.issued_on}",
+               report.summary, "search.index", {"q": report.number, "kind": "recommendations"})
+
+
+def _recommendations(user, q, filters):
+    stmt = (sa.select(Recommendation).join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation), recommendation_text_match(q))
+            .options(contains_eager(Recommendation.report))
+            .order_by(Report.issued_on.desc(), Report.number, Recommendation.number))
+    if filters.get("status") in STATUSES:
+        stmt = stmt.where(Recommendation.status == filters["status"])
+    if filters.get("office"):
+        stmt = stmt.where(Recommendation.action_office_id.in_(
+            sa.select(Office.id).where(Office.code == filters["office"])))
+    return stmt
+
+
+def _recommendation_hit(rec: Recommendation) -> Hit:
+    return Hit("recommendation", f"{rec.report.number} Recommendation {rec.number}",
+               f"{rec.status_label} · {rec.action_office.name}", rec.text,
+               "recommendations.show", {"recommendation_id": rec.id})
+
+
+def _milestones(user, q, filters):
+    stmt = (sa.select(Milestone)
+            .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation), milestone_match(q))
+            .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation)
+                     .contains_eager(Recommendation.report))
+            .order_by(Milestone.current_due_on, Milestone.id))
+    if filters.get("status") in STATUSES:
+        stmt = stmt.where(Recommendation.status == filters["status"])
+    if filters.get("office"):
+        stmt = stmt.where(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == filters["office"])))
+    return stmt
+
+
+def _milestone_hit(m: Milestone) -> Hit:
+    rec = m.line_of_effort.recommendation
+    return Hit("milestone", m.title,
+               f"{rec.report.number} Rec. {rec.number} · {m.line_of_effort.title} · due {m.current_due_on}"
+               f" · {m.status_label}", m.description or m.expected_evidence,
+               "recommendations.show", {"recommendation_id": rec.id})
+
+
+KINDS = [
+    SearchKind("recommendations", "Recommendations", _recommendations, _recommendation_hit),
+    SearchKind("reports", "Reports", _reports, _report_hit),
+    SearchKind("milestones", "Milestones", _milestones, _milestone_hit),
+]
+KINDS_BY_KEY = {k.key: k for k in KINDS}
+
+
+@dataclass
+class SearchResult:
+    q: str
+    kind: SearchKind | None
+    counts: dict[str, int]
+    hits: list[Hit]
+    page: int
+    pages: int
+    total: int
+
+
+def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> SearchResult:
+    q = q.strip()[:200]
+    if not q:
+        return SearchResult(q, None, {}, [], 1, 0, 0)
+    counts = {}
+    for kind in KINDS:
+        stmt = kind.query(user, q, filters)
+        counts[kind.key] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    kind = KINDS_BY_KEY.get(kind_key) or next((k for k in KINDS if counts[k.key]), KINDS[0])
+    total = counts[kind.key]
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(kind.query(user, q, filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+    return SearchResult(q, kind, counts, [kind.to_hit(r) for r in rows], page, pages, total)

@@ -1,0 +1,72 @@
+"""The search box: by number or words, full-text on PostgreSQL, LIKE on SQLite; scoped, filtered, paged."""
+from tests.factories import PASSWORD
+from tests.querycount import count_queries
+
+
+def test_header_box_is_on_every_page(client, login_as):
+    login_as("manager")
+    page = client.get("/").get_data(as_text=True)
+    assert 'role="search"' in page and 'action="/search/"' in page
+
+
+def test_finds_a_report_by_number_and_its_recommendation(client, demo, login_as):
+    login_as("oig_reviewer")
+    page = client.get("/search/?q=OIG-15-85").get_data(as_text=True)
+    assert "OIG-15-85 Recommendation 1" in page
+    page = client.get("/search/?q=OIG-15-85&kind=reports").get_data(as_text=True)
+    assert "DHS Missing Data Needed to Strengthen Its Immigration Enforcement Efforts" in page
+
+
+def test_finds_milestones_by_words_with_stemming_or_substrings(client, demo):
+    client.post_form("/sign-in", {"email": "policy@example.gov", "password": PASSWORD}, token_from="/sign-in")
+    page = client.get("/search/?q=accuracy+review&kind=milestones").get_data(as_text=True)
+    assert "Run a sample-based accuracy review" in page
+    assert "Publish the annual immigration" not in page
+    page = client.get("/search/?q=prosecutorial+discretion&kind=recommendations").get_data(as_text=True)
+    assert "1 recommendations for" in page
+
+
+def test_other_offices_records_are_not_found(client, make, login_as):
+    make.recommendation(office=make.office("ICE"), text="Detention inspections must be thorough.")
+    login_as("action_office")
+    page = client.get("/search/?q=detention+inspections").get_data(as_text=True)
+    assert "Detention inspections" not in page
+    assert "0 recommendations for" in page
+
+
+def test_status_filter_and_paging(client, make, login_as):
+    report = make.report(number="PAGE-1")
+    for n in range(25):
+        make.recommendation(report, number=str(n + 1), text=f"Improve the data quality, part {n + 1}.")
+    make.recommendation(report, number="99", text="Improve the data quality, closed.", status="resolved_closed")
+    login_as("oig_reviewer")
+    first = client.get("/search/?q=data+quality&status=unresolved_open").get_data(as_text=True)
+    assert "25 recommendations for" in first and 'aria-label="Page 2"' in first
+    second = client.get("/search/?q=data+quality&status=unresolved_open&page=2").get_data(as_text=True)
+    assert second.count("Improve the data quality") == 5
+    assert "closed." not in first + second
+    assert client.get("/search/?q=data&page=abc").status_code == 200
+
+
+def test_query_count_does_not_grow_with_hits(app, client, db, make, login_as):
+    report = make.report(number="QC-1")
+    line = make.line(make.recommendation(report, text="Budget review"))
+    for _ in range(3):
+        make.milestone(line, title="Budget milestone")
+    login_as("oig_reviewer")
+    with count_queries(app) as few:
+        client.get("/search/?q=budget&kind=milestones")
+    for _ in range(15):
+        make.milestone(line, title="Budget milestone")
+    make.recommendation(report, text="Budget again")
+    db.session.commit()
+    with count_queries(app) as many:
+        client.get("/search/?q=budget&kind=milestones")
+    assert many.count == few.count
+
+
+def test_empty_and_odd_queries_are_fine(client, login_as):
+    login_as("manager")
+    assert client.get("/search/").status_code == 200
+    for q in ("%", "_", "'; drop table reports; --", "a" * 500, "&|!"):
+        assert client.get("/search/", query_string={"q": q}).status_code == 200
