@@ -42,7 +42,7 @@ def kinds(dues, recipient=None):
 def test_owner_reminders_on_each_offset(due_in, kind, subject):
     [due] = [x for x in d.milestone_reminders(TODAY, snap(milestone(due_in)))]
     assert (due.kind, due.subject, due.recipient_id) == (kind, subject, OWNER)
-    assert due.link == d.Link("recommendations.show", (("recommendation_id", 7),))
+    assert due.link == d.Link("milestones.show", (("milestone_id", 1),))
 
 
 def test_a_day_between_offsets_falls_in_one_window_so_a_missed_day_is_caught_up():
@@ -92,10 +92,10 @@ def test_recommendation_clocks_come_from_the_clock_function():
 def test_digest_lists_the_office_items_only():
     s = snap(milestone(5, id=1), milestone(20, id=2), milestone(-3, id=3), milestone(2, id=4, office=OTHER))
     [digest] = [x for x in d.weekly_digests(TODAY, s) if x.recipient_id == MANAGER]
-    due_soon, overdue, nearing = digest.sections
+    due_soon, overdue, pending, nearing = digest.sections
     assert [i.title for i in due_soon.items] == ["Milestone 1"]
     assert [i.title for i in overdue.items] == ["Milestone 3"]
-    assert nearing.items == ()
+    assert pending.items == () and nearing.items == ()
     assert digest.period == "2026-W48"
     other = [x for x in d.weekly_digests(TODAY, s) if x.recipient_id == OTHER_MANAGER]
     assert [i.title for sec in other[0].sections for i in sec.items] == ["Milestone 4"]
@@ -114,3 +114,16 @@ def test_digest_waits_for_its_weekday_and_skips_when_empty_unless_asked():
 def test_decide_gives_each_key_once():
     dues = d.decide(TODAY, snap(milestone(7), milestone(-8, id=2)))
     assert len({x.key for x in dues}) == len(dues)
+
+
+def test_digest_lists_due_date_changes_waiting_for_the_manager():
+    s = snap(milestone(5, id=1))
+    s.pending_date_changes.append(d.DateChangeFact(9, milestone(5, id=1), TODAY + timedelta(days=5),
+                                                   TODAY + timedelta(days=40), OWNER))
+    s.pending_date_changes.append(d.DateChangeFact(10, milestone(5, id=2, office=OTHER), TODAY,
+                                                   TODAY + timedelta(days=9), OWNER))
+    [digest] = [x for x in d.weekly_digests(TODAY, s) if x.recipient_id == MANAGER]
+    pending = digest.sections[2]
+    assert pending.title == "Due-date changes waiting for your approval"
+    assert [i.title for i in pending.items] == ["Milestone 1"]
+    assert "Jan 4, 2027" in pending.items[0].detail

@@ -110,9 +110,30 @@ def test_admin_sends_a_failed_message_again(client, login_as, db, make):
 def test_the_scheduler_coalesces_missed_runs_and_runs_the_daily_job_at_start(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.daily", "reminders.deliver"}
+    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "reminders.deliver"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
         assert job.max_instances == 1
     assert jobs["reminders.daily"].next_run_time is not None
+
+
+def test_the_daily_housekeeping_raises_missing_readings_and_ends_idle_accounts(app, db, make):
+    from datetime import datetime, timedelta, timezone
+
+    from app.auth.models import User
+    from app.metrics.models import Flag, Metric
+    from app.reminders.cli import housekeeping_job
+    from app.timeutil import today
+
+    idle = make.user("action_office", last_login_at=datetime.now(timezone.utc) - timedelta(days=120))
+    line = make.line()
+    metric = Metric(line_of_effort_id=line.id, name="Monthly submissions", target_value=100,
+                    frequency="monthly", components="ICE", collect_from=today() - timedelta(days=70))
+    db.session.add(metric)
+    db.session.commit()
+    housekeeping_job(app)
+    db.session.expire_all()
+    assert db.session.get(User, idle.id).is_active_account is False
+    flags = db.session.scalars(db.select(Flag).where(Flag.metric_id == metric.id)).all()
+    assert flags and {f.kind for f in flags} == {"missing"} and {f.status for f in flags} == {"open"}

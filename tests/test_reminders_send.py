@@ -74,7 +74,7 @@ def test_a_milestone_due_in_7_days_mails_its_owner_once(app, db, make, smtp):
     run_daily(today())
     [message] = smtp.to("owner@example.gov")
     assert message["Subject"] == "Due in 7 days: Publish the data standard"
-    link = f"{BASE_URL}/recommendations/{rec.id}"
+    link = f"{BASE_URL}/milestones/{m.id}"
     assert link in _body(message, "plain")
     assert f'href="{link}"' in _body(message, "html")
     assert "You own this milestone" in _body(message, "plain")
@@ -207,7 +207,7 @@ def test_the_weekly_digest_of_the_demo_manager_lists_exactly_the_office_items(ap
     overdue = [m.title for m in open_ms if m.current_due_on < today()]
     assert len(upcoming) == 2 and len(overdue) == 1
     due_part, rest = text.split("Overdue milestones", 1)
-    overdue_part = rest.split("Recommendations nearing", 1)[0]
+    overdue_part = rest.split("Due-date changes waiting", 1)[0]
     for part, titles in ((due_part, upcoming), (overdue_part, overdue)):
         items = [line for line in part.splitlines() if line.startswith("- ")]
         assert len(items) == len(titles)

@@ -52,13 +52,18 @@ class Insights:
 
 
 def open_flag_count(user) -> int | None:
-    """Open monitor flags the user may see; supplied by the metrics domain (issue 6)."""
-    return None
+    """Open monitor flags on the recommendations the user may see."""
+    from app.metrics.models import Flag, Metric
+    return db.session.scalar(
+        sa.select(sa.func.count(Flag.id)).join(Flag.metric).join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(Flag.status == "open", visible_recommendations(user, Recommendation)))
 
 
 def submissions_waiting(user) -> list | None:
-    """Submissions waiting for an OIG decision; supplied by the submissions domain (issue 3)."""
-    return None
+    """Submissions waiting for an OIG decision, oldest first."""
+    from app.submissions.services import awaiting_decision
+    return awaiting_decision()[:LIST_LIMIT]
 
 
 def dashboard_insights(user, today: date) -> Insights:

@@ -264,3 +264,21 @@ def verify_all(storage: LocalStorage, actor=None) -> EvidenceCheck:
                  after={"checked": checked, "problems": len(problems), "unrecorded_files": len(unrecorded)})
     check.unrecorded = unrecorded
     return check
+
+
+def evidence_list(recommendation_id: int) -> list[dict]:
+    """The closure package as plain rows, for submissions and plan documents."""
+    rows = []
+    for item in closure_package(recommendation_id):
+        current = max(item.versions, key=lambda v: v.number) if item.versions else None
+        rows.append({
+            "id": item.id,
+            "title": item.title,
+            "milestone_id": item.milestone_id,
+            "review_status": item.review_status,
+            "version": current.number if current else None,
+            "filename": current.original_filename if current else "",
+            "sha256": current.sha256 if current else "",
+            "uploaded_on": current.uploaded_at.date().isoformat() if current else None,
+        })
+    return rows

@@ -60,13 +60,20 @@ class PlanDocument:
 
 
 def metric_rows(recommendation) -> list[dict]:
-    """Metrics against targets of the plan. The metrics domain (issue 6) supplies them after the merge."""
-    return []
+    """Metrics against targets of the plan: the latest reading per component."""
+    from app.metrics.services import metric_results
+    return [{"name": f"{r['metric']} ({r['component']})", "unit": r["unit"], "baseline": r["baseline"],
+             "target": r["target"], "latest": "" if r["value"] is None else r["value"],
+             "period": r["period"] or "no reading yet"} for r in metric_results(recommendation.id)]
 
 
 def evidence_rows(recommendation) -> list[dict]:
-    """The evidence list of the plan. The evidence domain (issue 5) supplies it after the merge."""
-    return []
+    """The evidence list of the plan (items not withdrawn, current version)."""
+    from app.evidence.services import evidence_list
+    titles = {m.id: m.title for line in recommendation.lines_of_effort for m in line.milestones}
+    return [{"title": r["title"], "milestone": titles.get(r["milestone_id"], "General document"),
+             "version": r["version"], "uploaded_on": r["uploaded_on"], "review": r["review_status"]}
+            for r in evidence_list(recommendation.id)]
 
 
 def plan_document(recommendation, today: date) -> PlanDocument:

@@ -74,10 +74,21 @@ def qualifies_over_one_year(rec, period_end: date) -> bool:
 def explanations(recommendation_ids: list[int]) -> dict[int, str]:
     """The office's latest explanation per recommendation.
 
-    The submissions domain (issue 3) supplies the latest status update's narrative after
-    the merge; until then the table shows the management response.
+    That is the narrative of the latest status update (or plan) sent to OIG; where none was
+    sent, the table shows the management response.
     """
-    return {}
+    from app.submissions.models import Submission
+    if not recommendation_ids:
+        return {}
+    latest: dict[int, str] = {}
+    for rec_id, narrative in db.session.execute(
+            sa.select(Submission.recommendation_id, Submission.narrative)
+            .where(Submission.recommendation_id.in_(recommendation_ids),
+                   Submission.kind.in_(("plan", "status_update")))
+            .order_by(Submission.submitted_at, Submission.id)):
+        if narrative.strip():
+            latest[rec_id] = narrative
+    return latest
 
 
 @dataclass

@@ -154,9 +154,33 @@ def audit_export(user, args):
     return AUDIT_COLUMNS, rows
 
 
+READING_COLUMNS = ("Recommendation", "Metric", "Component", "Period", "Value", "Target", "Unit", "Direction",
+                   "Off target", "Note", "Entered (UTC)")
+
+
 def metric_readings_export(user, args):
-    """Metric readings with their metric and target. The metrics domain (issue 6) supplies the rows."""
-    return ("Recommendation", "Metric", "Component", "Period", "Value", "Target", "Unit"), []
+    """Metric readings the user may read; filters: recommendation (id), component, metric (id)."""
+    from app.metrics.models import Metric, Reading
+    from app.metrics.services import is_off_target
+
+    query = (sa.select(Reading, Metric, Recommendation)
+             .join(Metric, Reading.metric_id == Metric.id)
+             .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
+             .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
+             .where(visible_recommendations(user, Recommendation))
+             .order_by(Recommendation.id, Metric.id, Reading.period_end, Reading.component))
+    if (rec_id := parse_int(args.get("recommendation"))) is not None:
+        query = query.where(Recommendation.id == rec_id)
+    if (metric_id := parse_int(args.get("metric"))) is not None:
+        query = query.where(Metric.id == metric_id)
+    if args.get("component"):
+        query = query.where(Reading.component == args["component"])
+    rows = [(rec.label, metric.name, reading.component, reading.period, reading.value, metric.target_value,
+             metric.unit, metric.direction, "yes" if is_off_target(reading.value, metric.target_value,
+                                                                   metric.direction) else "no",
+             reading.note, reading.entered_at)
+            for reading, metric, rec in db.session.execute(query.limit(MAX_ROWS))]
+    return READING_COLUMNS, rows
 
 
 EXPORTS = {

@@ -678,3 +678,34 @@ def get_loop_recommendation_or_404(recommendation_id: int) -> Recommendation:
         abort(404)
     require_view_recommendation(recommendation)
     return recommendation
+
+
+def metric_results(recommendation_id: int) -> list[dict]:
+    """Each metric of the plan with its latest reading per component, against its target."""
+    metrics = metrics_in_scope(recommendation_id)
+    if not metrics:
+        return []
+    latest: dict[tuple[int, str], Reading] = {}
+    for reading in db.session.scalars(
+            sa.select(Reading).where(Reading.metric_id.in_([m.id for m in metrics]))
+            .order_by(Reading.period_end)):
+        latest[(reading.metric_id, reading.component)] = reading
+    rows = []
+    for m in metrics:
+        for component in m.component_list:
+            reading = latest.get((m.id, component))
+            rows.append({
+                "metric": m.name,
+                "line_of_effort": m.line_of_effort.title,
+                "component": component,
+                "unit": m.unit,
+                "direction": m.direction,
+                "baseline": _num(m.baseline_value),
+                "target": _num(m.target_value),
+                "target_on": m.target_on.isoformat() if m.target_on else None,
+                "period": reading.period if reading else None,
+                "value": _num(reading.value) if reading else None,
+                "on_target": (None if reading is None
+                              else not is_off_target(reading.value, m.target_value, m.direction)),
+            })
+    return rows

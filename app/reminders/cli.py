@@ -52,6 +52,24 @@ def daily_job(app: Flask) -> None:
             db.session.remove()
 
 
+def housekeeping_job(app: Flask) -> None:
+    """Daily checks of other domains: missing metric readings raise flags; idle accounts end."""
+    from app.accounts.services import run_idle_deactivation
+    from app.metrics.services import check_all
+
+    with app.app_context():
+        try:
+            flags = check_all(today())
+            db.session.commit()
+            deactivated = run_idle_deactivation()
+            log.info("housekeeping: %s metric flags checked, %s idle accounts deactivated", flags, deactivated)
+        except Exception:
+            db.session.rollback()
+            log.exception("housekeeping failed")
+        finally:
+            db.session.remove()
+
+
 def deliver_job(app: Flask) -> None:
     from app.reminders.send import deliver_pending
 
@@ -71,6 +89,8 @@ def build_scheduler(app: Flask):
     # First run at start-up: a scheduler that was down catches up once; the keys make it harmless.
     scheduler.add_job(daily_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
+    scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
+                      id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
     return scheduler
 

@@ -74,6 +74,18 @@ class RecommendationFact:
     issued_on: date
     management_decision_on: date | None = None
     final_action_on: date | None = None
+    plan_submitted_on: date | None = None
+    last_update_on: date | None = None
+
+
+@dataclass(frozen=True)
+class DateChangeFact:
+    """A due-date change waiting for a manager's approval."""
+    id: int
+    milestone: MilestoneFact
+    old_due_on: date
+    new_due_on: date
+    requested_by_id: int | None
 
 
 @dataclass
@@ -84,6 +96,8 @@ class Snapshot:
     milestones: list[MilestoneFact] = field(default_factory=list)
     #: Open recommendations.
     recommendations: list[RecommendationFact] = field(default_factory=list)
+    #: Due-date change requests waiting for a manager.
+    pending_date_changes: list[DateChangeFact] = field(default_factory=list)
 
     def managers_of(self, office_id: int) -> list[Person]:
         return [p for p in self.people.values() if p.role == "manager" and p.office_id == office_id]
@@ -134,8 +148,7 @@ class Due:
 
 
 def milestone_link(m: MilestoneFact) -> Link:
-    # The milestone's own page arrives with the milestones issue; until then, its recommendation.
-    return Link("recommendations.show", (("recommendation_id", m.recommendation_id),))
+    return Link("milestones.show", (("milestone_id", m.id),))
 
 
 def recommendation_link(r: RecommendationFact) -> Link:
@@ -233,8 +246,8 @@ def recommendation_clock_notices(today: date, snap: Snapshot):
 
 
 def recommendation_clocks(r: RecommendationFact, today: date):
-    # The one call to the clocks: submissions (plan_submitted_on, last_update_on) join here.
-    return clocks_for(r, today)
+    # The one call to the clocks, with the submission dates that meet them.
+    return clocks_for(r, today, plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_update_on)
 
 
 #: Each source yields the messages due today. Add one function per new kind of reminder.
@@ -271,8 +284,16 @@ def digest_nearing_resolution_limit(today: date, snap: Snapshot, office_id: int)
     return DigestSection("Recommendations nearing 6 months unresolved", tuple(items))
 
 
+def digest_pending_date_changes(today: date, snap: Snapshot, office_id: int) -> DigestSection:
+    items = [DigestItem(c.milestone.title, f"{c.milestone.recommendation_label}, due date "
+                                           f"{_fmt(c.old_due_on)} -> {_fmt(c.new_due_on)}, waiting for approval",
+                        milestone_link(c.milestone))
+             for c in sorted(snap.pending_date_changes, key=lambda c: c.id) if c.milestone.office_id == office_id]
+    return DigestSection("Due-date changes waiting for your approval", tuple(items))
+
+
 #: Each source gives one section of the digest. Add one function per new section.
-DIGEST_SOURCES = [digest_due_soon, digest_overdue, digest_nearing_resolution_limit]
+DIGEST_SOURCES = [digest_due_soon, digest_overdue, digest_pending_date_changes, digest_nearing_resolution_limit]
 
 
 def digest_sections(today: date, snap: Snapshot, office_id: int) -> tuple[DigestSection, ...]:

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import User
 from app.extensions import db
-from app.milestones.models import Milestone
+from app.milestones.models import DueDateChange, Milestone
 from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation
 from app.reminders import decide as d
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings
@@ -59,13 +59,17 @@ def load_snapshot(today: date) -> d.Snapshot:
                                                      p.digest_weekday, p.digest_when_empty)
         people[uid] = d.Person(uid, email, name, role, office_id, prefs)
 
+    from app.submissions.services import submission_dates
+
+    open_recs = db.session.execute(
+        sa.select(Recommendation, Report.number).join(Report, Recommendation.report_id == Report.id)
+        .where(Recommendation.status.in_(OPEN_STATUSES))
+        .execution_options(populate_existing=False)).all()
+    dates = submission_dates(r.id for r, _ in open_recs)
     recommendations = [
         d.RecommendationFact(r.id, f"{number} Rec. {r.number}", r.action_office_id, r.status, r.issued_on,
-                             r.management_decision_on, r.final_action_on)
-        for r, number in db.session.execute(
-            sa.select(Recommendation, Report.number).join(Report, Recommendation.report_id == Report.id)
-            .where(Recommendation.status.in_(OPEN_STATUSES))
-            .execution_options(populate_existing=False))]
+                             r.management_decision_on, r.final_action_on, **dates.get(r.id, {}))
+        for r, number in open_recs]
     labels = {r.id: r.label for r in recommendations}
 
     horizon = today + timedelta(days=max(max(rules.offsets), d.DIGEST_HORIZON_DAYS))
@@ -78,7 +82,18 @@ def load_snapshot(today: date) -> d.Snapshot:
             .where(Milestone.status.in_(("not_started", "in_progress")),
                    Milestone.current_due_on <= horizon))
         if rec_id in labels]
-    return d.Snapshot(rules, people, milestones, recommendations)
+    pending = [
+        d.DateChangeFact(cid, d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id]),
+                         old, new, requested_by)
+        for cid, old, new, requested_by, mid, title, due, owner_id, office_id, rec_id in db.session.execute(
+            sa.select(DueDateChange.id, DueDateChange.old_due_on, DueDateChange.new_due_on,
+                      DueDateChange.requested_by_id, Milestone.id, Milestone.title, Milestone.current_due_on,
+                      Milestone.owner_id, Milestone.office_id, LineOfEffort.recommendation_id)
+            .join(Milestone, DueDateChange.milestone_id == Milestone.id)
+            .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
+            .where(DueDateChange.status == "pending"))
+        if rec_id in labels]
+    return d.Snapshot(rules, people, milestones, recommendations, pending)
 
 
 def external_url(link: d.Link) -> str:

@@ -129,13 +129,36 @@ def _milestone_hit(m: Milestone) -> Hit:
     return Hit("milestone", m.title,
                f"{rec.report.number} Rec. {rec.number} · {m.line_of_effort.title} · due {m.current_due_on}"
                f" · {m.status_label}", m.description or m.expected_evidence,
-               "recommendations.show", {"recommendation_id": rec.id})
+               "milestones.show", {"milestone_id": m.id})
+
+
+def _evidence(user, q, filters):
+    from app.evidence.models import EvidenceItem
+    stmt = (sa.select(EvidenceItem).join(EvidenceItem.recommendation).join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation),
+                   text_match(q, EvidenceItem.title, EvidenceItem.description))
+            .options(contains_eager(EvidenceItem.recommendation).contains_eager(Recommendation.report))
+            .order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc()))
+    if filters.get("status") in STATUSES:
+        stmt = stmt.where(Recommendation.status == filters["status"])
+    if filters.get("office"):
+        stmt = stmt.where(Recommendation.action_office_id.in_(
+            sa.select(Office.id).where(Office.code == filters["office"])))
+    return stmt
+
+
+def _evidence_hit(item) -> Hit:
+    rec = item.recommendation
+    state = "withdrawn" if item.withdrawn_at else item.review_status
+    return Hit("evidence", item.title, f"{rec.report.number} Rec. {rec.number} · evidence · {state}",
+               item.description, "evidence.item", {"item_id": item.id})
 
 
 KINDS = [
     SearchKind("recommendations", "Recommendations", _recommendations, _recommendation_hit),
     SearchKind("reports", "Reports", _reports, _report_hit),
     SearchKind("milestones", "Milestones", _milestones, _milestone_hit),
+    SearchKind("evidence", "Evidence", _evidence, _evidence_hit),
 ]
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 

@@ -82,9 +82,21 @@ class Section:
     kinds: tuple[str, ...] = SUBMISSION_KINDS
 
 
+def evidence_section(recommendation, kind: str) -> list[dict]:
+    from app.evidence.services import evidence_list
+    return evidence_list(recommendation.id)
+
+
+def metrics_section(recommendation, kind: str) -> list[dict]:
+    from app.metrics.services import metric_results
+    return metric_results(recommendation.id)
+
+
 SECTIONS: list[Section] = [
     Section("recommendation", "Recommendation and responsible official", recommendation_section),
     Section("plan", "Lines of effort and milestones", plan_section),
+    Section("evidence", "Evidence offered for closure", evidence_section, kinds=("closure_request",)),
+    Section("metrics", "Metric results against targets", metrics_section, kinds=("closure_request",)),
 ]
 
 
