@@ -38,10 +38,10 @@ PAGES = [
     ("dashboard", "/", "oig_reviewer"),
     ("dashboard (office)", "/", "action_office"),
     ("recommendation", "/recommendations/{rec}", "action_office"),
-    ("my work", "/milestones/mine", "action_office"),
-    ("milestones filtered, page 2", "/milestones/mine?status=in_progress&page=2", "action_office"),
+    ("my work", "/my-work", "action_office"),
+    ("milestones filtered, page 2", "/my-work?status=in_progress&page=2", "action_office"),
     ("loop", "/recommendations/{rec}/loop", "action_office"),
-    ("search", "/search?q=data+standard", "oig_reviewer"),
+    ("search", "/search/?q=data+standard", "oig_reviewer"),
 ]
 
 

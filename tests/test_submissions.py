@@ -90,10 +90,11 @@ def test_snapshot_holds_plan_officials_dates_and_narrative(client, switch, db, p
 def test_a_section_is_added_with_one_line(monkeypatch, make, db):
     rec = make.recommendation()
     monkeypatch.setattr(snapshots, "SECTIONS", snapshots.SECTIONS + [
-        snapshots.Section("evidence", "Evidence", lambda r, kind: [{"file": "charter.pdf"}],
+        snapshots.Section("extra", "Extra", lambda r, kind: [{"file": "charter.pdf"}],
                           kinds=("closure_request",))])
     closure = snapshots.build_snapshot(rec, "closure_request")
-    assert [s["key"] for s in closure["sections"]] == ["recommendation", "plan", "evidence"]
+    assert [s["key"] for s in closure["sections"]] == ["recommendation", "plan", "evidence", "metrics", "extra"]
+    assert closure["sections"][-1]["data"] == [{"file": "charter.pdf"}]
     assert [s["key"] for s in snapshots.build_snapshot(rec, "plan")["sections"]] == ["recommendation", "plan"]
 
 

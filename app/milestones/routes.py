@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.pagination import paginate
 from app.milestones import bp, services
 from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
                                   MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
@@ -263,6 +264,9 @@ def decide(change_id: int):
 
 # --- my work and the timeline ----------------------------------------------------
 
+MY_WORK_PER_PAGE = 50
+
+
 @bp.route("/my-work")
 @roles("action_office", "manager", "admin")
 def my_work():
@@ -280,9 +284,10 @@ def my_work():
     form.line.choices = choices([("", "Any line of effort")] + [(i, t) for i, t in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
-    milestones = db.session.scalars(services.my_work_query(
-        current_user, on=on, line_id=form.line.data, status=status or None, office_id=form.office.data)).all()
-    return render_template("milestones/my_work.html", form=form, milestones=milestones, today=on,
+    page = paginate(services.my_work_query(
+        current_user, on=on, line_id=form.line.data, status=status or None, office_id=form.office.data),
+        MY_WORK_PER_PAGE)
+    return render_template("milestones/my_work.html", form=form, page=page, today=on,
                            decisions=services.decisions_awaiting(current_user))
 
 

@@ -1,0 +1,44 @@
+"""Paging for every list that can grow: one COUNT and one page of rows."""
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import request
+
+from app.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number(name: str = "page") -> int:
+    """The requested page; anything that is not a positive whole number is page 1."""
+    value = request.args.get(name, "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
+def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique: bool = False) -> Page:
+    page = page or page_number()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    last = max(1, math.ceil(total / per_page))
+    page = min(page, last)
+    result = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    items = result.unique().all() if unique else result.all()
+    return Page(items, page, per_page, total)

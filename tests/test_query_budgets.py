@@ -1,0 +1,76 @@
+"""Issue 10: every main page sends a fixed number of queries, whatever the data, and at most 12."""
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.benchdata import BENCH_PASSWORD, BENCH_USERS, seed
+from app.recommendations.models import LineOfEffort, Recommendation
+from app.timeutil import today
+from tests.querycount import count_queries
+
+BUDGET = 12
+PAGES = [
+    ("dashboard", "/", "oig_reviewer"),
+    ("dashboard (office)", "/", "action_office"),
+    ("recommendation", "/recommendations/{rec}", "action_office"),
+    ("timeline", "/recommendations/{rec}/timeline", "action_office"),
+    ("loop", "/recommendations/{rec}/loop", "action_office"),
+    ("my work", "/my-work", "action_office"),
+    ("my work, filtered, page 2", "/my-work?status=in_progress&page=2", "action_office"),
+    ("search", "/search/?q=data+standard", "oig_reviewer"),
+]
+
+
+def _measure(app, rec_id):
+    counts = {}
+    for role, email in BENCH_USERS.items():
+        if role not in {r for _, _, r in PAGES}:
+            continue
+        client = app.test_client()
+        response = client.post_form("/sign-in", {"email": email, "password": BENCH_PASSWORD},
+                                    token_from="/sign-in")
+        assert response.status_code == 302
+        for name, template, page_role in PAGES:
+            if page_role != role:
+                continue
+            with count_queries(app) as counter:
+                response = client.get(template.format(rec=rec_id))
+            assert response.status_code == 200, (name, response.status_code)
+            counts[name] = counter.count
+    return counts
+
+
+def test_main_pages_have_a_fixed_query_budget(app, db, make):
+    seed(100, today(), echo=lambda *_: None)
+    policy = db.session.scalar(sa.select(User).where(User.email == BENCH_USERS["action_office"]))
+    rec = db.session.scalar(sa.select(Recommendation).where(Recommendation.action_office_id == policy.office_id)
+                            .order_by(Recommendation.id))
+    small = _measure(app, rec.id)
+
+    seed(1000, today(), echo=lambda *_: None)
+    line = db.session.scalar(sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == rec.id))
+    for i in range(150):
+        make.milestone(line, owner=policy, status="in_progress" if i % 2 else "not_started")
+    db.session.commit()
+    large = _measure(app, rec.id)
+
+    assert large == small
+    over = {name: n for name, n in small.items() if n > BUDGET}
+    assert over == {}, f"pages over {BUDGET} queries: {over}"
+
+
+def test_dashboard_and_my_work_are_paged(client, login_as, make, db):
+    user = login_as("action_office")
+    line = make.line(make.recommendation())
+    for i in range(60):
+        make.milestone(line, owner=user, title=f"Paged milestone {i:03d}")
+    for i in range(30):
+        make.recommendation(text=f"Paged recommendation {i}")
+    db.session.commit()
+    first = client.get("/my-work").get_data(as_text=True)
+    assert first.count("Paged milestone") == 50 and "Page 1 of 2" in first
+    second = client.get("/my-work?page=2").get_data(as_text=True)
+    assert second.count("Paged milestone") == 10 and "Page 2 of 2" in second
+    assert client.get("/my-work?page=abc").status_code == 200
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "31 recommendations, 25 a page." in dashboard and "Page 1 of 2" in dashboard
+    assert "Page 2 of 2" in client.get("/?page=9").get_data(as_text=True)
