@@ -152,7 +152,9 @@ def _send(version, *, inline: bool):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     # The file is the client's document, never part of our pages: no script, no plugins.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; script-src 'none'; object-src 'none'; "
+        "frame-ancestors 'self'; sandbox")
     return response
 
 
