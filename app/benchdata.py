@@ -146,7 +146,8 @@ def seed(milestones: int, today: date, echo=print) -> dict:
     echo(f"milestones {len(ms)}")
 
     seed_audit_events(ms, rng, now)
-    return {"recommendations": len(recs), "milestones": len(ms)}
+    readings = seed_readings(today, echo=echo)
+    return {"recommendations": len(recs), "milestones": len(ms), "readings": readings}
 
 
 def seed_audit_events(milestones: list[dict], rng, now, per_milestone: int = 2) -> int:
@@ -183,3 +184,67 @@ def seed_audit_events(milestones: list[dict], rng, now, per_milestone: int = 2) 
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
         db.session.commit()
     return next_id
+
+
+def _quarters_before(day: date, count: int) -> list[tuple[str, date]]:
+    """The last ``count`` whole quarters before ``day``: (label "2026-Q3", last day)."""
+    quarter = (day.month - 1) // 3  # the current quarter, 0-based; it has not ended
+    year = day.year
+    out = []
+    for _ in range(count):
+        quarter -= 1
+        if quarter < 0:
+            quarter, year = 3, year - 1
+        end_month = quarter * 3 + 3
+        end = (date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1))
+        out.append((f"{year}-Q{quarter + 1}", end))
+    return out[::-1]
+
+
+def seed_readings(today: date, per_recommendation: int = 51, echo=print) -> int:
+    """One quarterly metric per recommendation without one, with readings for ICE, CBP and USCIS.
+
+    51 readings per recommendation (17 quarters x 3 components) makes 5,000,000 readings for
+    the 100,000 recommendations of the PostgreSQL scale.
+    """
+    from app.metrics.models import Metric, Reading
+
+    rng = random.Random(85)
+    now = datetime.now(timezone.utc)
+    components = ("ICE", "CBP", "USCIS")
+    quarters = _quarters_before(today, max(1, per_recommendation // len(components)))
+    has_metric = sa.select(LineOfEffort.recommendation_id).join(Metric, Metric.line_of_effort_id == LineOfEffort.id)
+    first_lines = db.session.execute(
+        sa.select(sa.func.min(LineOfEffort.id)).where(LineOfEffort.recommendation_id.not_in(has_metric))
+        .group_by(LineOfEffort.recommendation_id)).scalars().all()
+    metric_id, reading_id = _max_id(Metric), _max_id(Reading)
+    total = 0
+    for start in range(0, len(first_lines), 10_000):
+        metrics, readings = [], []
+        for line_id in first_lines[start:start + 10_000]:
+            metric_id += 1
+            target = rng.choice([90, 95, 98])
+            metrics.append({"id": metric_id, "line_of_effort_id": line_id, "name": "Records complete",
+                            "description": "", "kind": "outcome", "unit": "%", "direction": "higher",
+                            "baseline_value": 60, "baseline_period": "FY2014", "target_value": target,
+                            "target_on": today + timedelta(days=365), "frequency": "quarterly",
+                            "components": ",".join(components), "data_source": "component systems",
+                            "collect_from": quarters[0][1] - timedelta(days=80), "created_at": now,
+                            "updated_at": now})
+            for label, end in quarters:
+                for component in components:
+                    reading_id += 1
+                    readings.append({"id": reading_id, "metric_id": metric_id, "period": label, "period_end": end,
+                                     "component": component, "value": rng.randint(55, 100), "note": "",
+                                     "entered_at": now})
+        _insert(Metric.__table__, metrics)
+        _insert(Reading.__table__, readings)
+        db.session.commit()
+        total += len(readings)
+    if db.engine.dialect.name == "postgresql":
+        for table in ("metrics", "metric_readings"):
+            db.session.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
+        db.session.commit()
+    echo(f"metric readings {total}")
+    return total

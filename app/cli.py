@@ -118,6 +118,13 @@ def deactivate_idle_command():
     click.echo(f"{len(users)} idle account(s) deactivated")
 
 
+@bench_cli.command("readings")
+def bench_readings():
+    """Add a quarterly metric with readings to every recommendation that has none."""
+    from app.benchdata import seed_readings
+    seed_readings(today(), echo=click.echo)
+
+
 def register(app: Flask) -> None:
     from app.api.cli import tokens_cli
     from app.backup.cli import backup_cli
