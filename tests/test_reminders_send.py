@@ -221,3 +221,25 @@ def test_without_a_mail_server_messages_stay_in_the_outbox(app, db, make):
     db.session.commit()
     assert [state for state, _, _ in run_daily(today())] == ["stored"]
     assert db.session.scalar(sa.select(OutboxMessage.state)) == "stored"
+
+
+def test_a_missing_metric_reading_reaches_the_action_office_once(app, db, make, smtp):
+    from app.metrics.models import Metric
+    from app.metrics.services import check_all
+
+    staff = make.user("action_office", email="staff@example.gov")
+    rec = make.recommendation(office=staff.office)
+    metric = Metric(line_of_effort_id=make.line(rec).id, name="Releases recorded with a basis",
+                    target_value=95, frequency="monthly", components="ICE",
+                    collect_from=today().replace(day=1) - timedelta(days=20))
+    db.session.add(metric)
+    db.session.commit()
+    assert check_all(today()) == 1
+    db.session.commit()
+
+    run_daily(today())
+    [message] = [m for m in smtp.to("staff@example.gov") if m["Subject"].startswith("Reading missing")]
+    assert message["Subject"].startswith("Reading missing: Releases recorded with a basis, ICE, ")
+    assert f"{BASE_URL}/metrics/{metric.id}" in _body(message, "plain")
+    run_daily(today())
+    assert len([m for m in smtp.to("staff@example.gov") if m["Subject"].startswith("Reading missing")]) == 1

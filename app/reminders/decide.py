@@ -79,6 +79,19 @@ class RecommendationFact:
 
 
 @dataclass(frozen=True)
+class MissingReadingFact:
+    """An open "missing" flag: a metric reading that was due and has not arrived."""
+    flag_id: int
+    metric_id: int
+    metric_name: str
+    component: str
+    period: str
+    period_end: date
+    office_id: int
+    recommendation_label: str
+
+
+@dataclass(frozen=True)
 class DateChangeFact:
     """A due-date change waiting for a manager's approval."""
     id: int
@@ -98,6 +111,8 @@ class Snapshot:
     recommendations: list[RecommendationFact] = field(default_factory=list)
     #: Due-date change requests waiting for a manager.
     pending_date_changes: list[DateChangeFact] = field(default_factory=list)
+    #: Metric readings due and not received (open "missing" flags).
+    missing_readings: list[MissingReadingFact] = field(default_factory=list)
 
     def managers_of(self, office_id: int) -> list[Person]:
         return [p for p in self.people.values() if p.role == "manager" and p.office_id == office_id]
@@ -250,8 +265,22 @@ def recommendation_clocks(r: RecommendationFact, today: date):
     return clocks_for(r, today, plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_update_on)
 
 
+def missing_reading_notices(today: date, snap: Snapshot):
+    """A metric reading that was due and has not arrived: once per reading, to the action office."""
+    for f in snap.missing_readings:
+        subject = f"Reading missing: {f.metric_name}, {f.component}, {f.period}"
+        for person in snap.action_office_people(f.office_id):
+            if person.role != "action_office":
+                continue
+            yield Due("metric.reading_missing", "metric_flag", f.flag_id, person.id, f.period, subject,
+                      "Your office enters the readings of this metric; a reading missing when due is "
+                      "flagged until it arrives.", Link("metrics.show", (("metric_id", f.metric_id),)),
+                      (("Recommendation", f.recommendation_label), ("Metric", f.metric_name),
+                       ("Component", f.component), ("Period", f"{f.period} (ended {_fmt(f.period_end)})")))
+
+
 #: Each source yields the messages due today. Add one function per new kind of reminder.
-SOURCES = [milestone_reminders, milestone_escalations, recommendation_clock_notices]
+SOURCES = [milestone_reminders, milestone_escalations, recommendation_clock_notices, missing_reading_notices]
 
 
 # --- the manager's weekly digest --------------------------------------------------

@@ -71,6 +71,7 @@ def load_snapshot(today: date) -> d.Snapshot:
                              r.management_decision_on, r.final_action_on, **dates.get(r.id, {}))
         for r, number in open_recs]
     labels = {r.id: r.label for r in recommendations}
+    offices = {r.id: r.office_id for r in recommendations}
 
     horizon = today + timedelta(days=max(max(rules.offsets), d.DIGEST_HORIZON_DAYS))
     milestones = [
@@ -93,7 +94,17 @@ def load_snapshot(today: date) -> d.Snapshot:
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
             .where(DueDateChange.status == "pending"))
         if rec_id in labels]
-    return d.Snapshot(rules, people, milestones, recommendations, pending)
+    from app.metrics.models import Flag, Metric
+    missing = [
+        d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id])
+        for fid, mid, name, component, period, period_end, rec_id in db.session.execute(
+            sa.select(Flag.id, Metric.id, Metric.name, Flag.component, Flag.period, Flag.period_end,
+                      LineOfEffort.recommendation_id)
+            .join(Metric, Flag.metric_id == Metric.id)
+            .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
+            .where(Flag.status == "open", Flag.kind == "missing"))
+        if rec_id in labels]
+    return d.Snapshot(rules, people, milestones, recommendations, pending, missing)
 
 
 def external_url(link: d.Link) -> str:
