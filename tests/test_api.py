@@ -69,11 +69,28 @@ def test_write_token_updates_a_milestone_with_an_audit_event(client, db, make, p
                             headers=headers)
     assert response.status_code == 200, response.json
     assert response.json["status"] == "completed" and response.json["percent_complete"] == 100
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.update"))
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.complete"))
     assert event.actor_id == user.id and event.recommendation_id == rec.id
     stale = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5, "version": 1},
                          headers=headers)
     assert stale.status_code == 409
+    # The milestone service's own rules hold: a closed milestone takes no further update.
+    closed = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5}, headers=headers)
+    assert closed.status_code == 409 and "closed" in closed.json["message"]
+
+
+def test_api_milestone_update_goes_through_the_milestone_service(client, db, make, plan, token_for):
+    from app.milestones.models import MilestoneUpdate
+
+    _, milestone = plan
+    user = make.user("action_office")
+    response = client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "in_progress", "percent_complete": 40},
+                            headers=token_for(user, "write"))
+    assert response.status_code == 200 and response.json["percent_complete"] == 40
+    update = db.session.scalar(sa.select(MilestoneUpdate).where(MilestoneUpdate.milestone_id == milestone.id))
+    assert update.author_id == user.id and update.status == "in_progress"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.status_update"))
+    assert event.actor_id == user.id
 
 
 def test_oig_write_token_still_cannot_edit_the_plan(client, make, plan, token_for):

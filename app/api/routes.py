@@ -8,7 +8,6 @@ from flask import abort, jsonify, request
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
-from app import audit
 from app.api import bp
 from app.api.auth import api_user
 from app.api.openapi import openapi_document
@@ -21,6 +20,7 @@ from app.exports.services import audit_filters, milestone_filters, recommendatio
 from app.extensions import db
 from app.metrics.models import Metric, Reading
 from app.metrics.services import parse_period, parse_value, save_reading, sync_flags
+from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
 from app.permissions import can_edit_metrics, can_edit_plan, can_view_recommendation, token_scope, visible_audit_events, \
     visible_recommendations
@@ -190,24 +190,19 @@ def update_milestone(milestone_id: int):
     data = _validated_update(request.get_json(silent=True))
     if "version" in data and data["version"] != milestone.version:
         abort(409, "The milestone changed since you read it (version differs). Read it again, then retry.")
-    fields = ("status", "percent_complete", "completed_on")
-    before = audit.snapshot(milestone, fields)
+    # The same services as the milestone page's forms: their rules (a closed milestone takes no
+    # update, open dependencies block completion: 409) and their audit events hold here too.
+    user, note = api_user(), "Updated through the API."
     status = data.get("status", milestone.status)
-    percent = data.get("percent_complete", milestone.percent_complete)
     if status == "completed":
-        percent = 100
-    elif status == "not_started" and "percent_complete" not in data:
-        percent = 0
-    milestone.status, milestone.percent_complete = status, percent
-    if status == "completed" and milestone.completed_on is None:
-        milestone.completed_on = today()
-    elif status != "completed":
-        milestone.completed_on = None
-    after = audit.snapshot(milestone, fields)
-    if after != before:
-        db.session.flush()
-        audit.record("milestone.update", milestone, before=before, after={**after, "via": "api"},
-                     recommendation_id=rec.id, actor=api_user())
+        milestone_services.complete(milestone, completed_on=today(), note=note, actor=user)
+    elif status == "cancelled":
+        milestone_services.cancel(milestone, note=note, actor=user)
+    else:
+        percent = data.get("percent_complete",
+                           0 if status == "not_started" and "status" in data else milestone.percent_complete)
+        milestone_services.post_update(milestone, noted_on=today(), note=note, status=status, percent=percent,
+                                       actor=user)
     db.session.commit()
     return jsonify(milestone_json(milestone, today()))
 
