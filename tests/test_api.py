@@ -69,11 +69,28 @@ def test_write_token_updates_a_milestone_with_an_audit_event(client, db, make, p
                             headers=headers)
     assert response.status_code == 200, response.json
     assert response.json["status"] == "completed" and response.json["percent_complete"] == 100
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.update"))
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.complete"))
     assert event.actor_id == user.id and event.recommendation_id == rec.id
     stale = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5, "version": 1},
                          headers=headers)
     assert stale.status_code == 409
+    # The milestone service's own rules hold: a closed milestone takes no further update.
+    closed = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5}, headers=headers)
+    assert closed.status_code == 409 and "closed" in closed.json["message"]
+
+
+def test_api_milestone_update_goes_through_the_milestone_service(client, db, make, plan, token_for):
+    from app.milestones.models import MilestoneUpdate
+
+    _, milestone = plan
+    user = make.user("action_office")
+    response = client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "in_progress", "percent_complete": 40},
+                            headers=token_for(user, "write"))
+    assert response.status_code == 200 and response.json["percent_complete"] == 40
+    update = db.session.scalar(sa.select(MilestoneUpdate).where(MilestoneUpdate.milestone_id == milestone.id))
+    assert update.author_id == user.id and update.status == "in_progress"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.status_update"))
+    assert event.actor_id == user.id
 
 
 def test_oig_write_token_still_cannot_edit_the_plan(client, make, plan, token_for):
@@ -156,6 +173,130 @@ def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
 
 
 # --- the OpenAPI document -------------------------------------------------------------
+
+# --- evidence, metrics and readings ---------------------------------------------------------
+
+def _evidence(db, rec, milestone=None, title="Signed policy"):
+    from app.evidence.models import EvidenceItem, EvidenceVersion
+
+    item = EvidenceItem(recommendation=rec, milestone=milestone, title=title, description="Proof")
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(EvidenceVersion(item=item, number=1, storage_key=f"key-{item.id}", original_filename="p.pdf",
+                                   content_type="application/pdf", size_bytes=1234, sha256="ab" * 32))
+    db.session.commit()
+    return item
+
+
+def _metric(db, line, **kw):
+    from app.metrics.models import Metric
+    from app.timeutil import today
+
+    kw = {"name": "Share of releases with a recorded basis", "unit": "%", "target_value": 90,
+          "frequency": "quarterly", "components": "ICE,CBP", "collect_from": today(), **kw}
+    metric = Metric(line_of_effort=line, **kw)
+    db.session.add(metric)
+    db.session.commit()
+    return metric
+
+
+def test_evidence_metadata_follows_the_office_scope(client, db, make, plan, token_for):
+    rec, milestone = plan
+    mine = _evidence(db, rec, milestone)
+    theirs = _evidence(db, make.recommendation(office=make.office("ICE")), title="ICE only")
+    headers = token_for(make.user("action_office"))
+    body = client.get("/api/v1/evidence", headers=headers).json
+    assert [e["id"] for e in body["items"]] == [mine.id] and body["total"] == 1
+    item = client.get(f"/api/v1/evidence/{mine.id}", headers=headers).json
+    assert item["milestone_id"] == milestone.id and item["review_status"] == "pending" and not item["withdrawn"]
+    assert item["versions"] == [{"number": 1, "original_filename": "p.pdf", "content_type": "application/pdf",
+                                 "size_bytes": 1234, "sha256": "ab" * 32,
+                                 "uploaded_at": item["versions"][0]["uploaded_at"]}]
+    assert client.get(f"/api/v1/evidence/{theirs.id}", headers=headers).status_code == 404
+    oig = token_for(make.user("oig_reviewer"))
+    assert client.get(f"/api/v1/evidence?recommendation={theirs.recommendation_id}", headers=oig).json["total"] == 1
+    assert client.get("/api/v1/evidence?recommendation=x", headers=oig).status_code == 400
+
+
+def test_metrics_and_readings_follow_the_office_scope(client, db, make, plan, token_for):
+    rec, milestone = plan
+    mine = _metric(db, milestone.line_of_effort)
+    theirs = _metric(db, make.line(make.recommendation(office=make.office("ICE"))), name="ICE only")
+    headers = token_for(make.user("action_office"))
+    assert [m["id"] for m in client.get("/api/v1/metrics", headers=headers).json["items"]] == [mine.id]
+    metric = client.get(f"/api/v1/metrics/{mine.id}", headers=headers).json
+    assert metric["recommendation_id"] == rec.id and metric["components"] == ["ICE", "CBP"]
+    assert metric["target_value"] == "90.0000" or float(metric["target_value"]) == 90
+    for url in (f"/api/v1/metrics/{theirs.id}", f"/api/v1/metrics/{theirs.id}/readings"):
+        assert client.get(url, headers=headers).status_code == 404, url
+    write = token_for(make.user("action_office"), "write")
+    response = client.post(f"/api/v1/metrics/{theirs.id}/readings", json={"period": "2026-Q1", "component": "ICE",
+                                                                           "value": "95"}, headers=write)
+    assert response.status_code == 404
+
+
+def test_read_only_token_cannot_write_readings(client, db, make, plan, token_for):
+    from app.metrics.models import Reading
+
+    metric = _metric(db, plan[1].line_of_effort)
+    headers = token_for(make.user("action_office"), "read")
+    response = client.post(f"/api/v1/metrics/{metric.id}/readings",
+                           json={"period": "2026-Q1", "component": "ICE", "value": "95"}, headers=headers)
+    assert response.status_code == 403 and response.json["message"]
+    oig = token_for(make.user("oig_reviewer"), "write")
+    response = client.post(f"/api/v1/metrics/{metric.id}/readings",
+                           json={"period": "2026-Q1", "component": "ICE", "value": "95"}, headers=oig)
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
+
+
+def test_a_reading_is_stored_with_an_audit_event_and_a_correction_keeps_history(client, db, make, plan, token_for):
+    from app.metrics.models import Reading
+
+    rec, milestone = plan
+    metric = _metric(db, milestone.line_of_effort)
+    user = make.user("action_office")
+    headers = token_for(user, "write")
+    url = f"/api/v1/metrics/{metric.id}/readings"
+    response = client.post(url, json={"period": "2026-q1", "component": "ICE", "value": "1,234.5"}, headers=headers)
+    assert response.status_code == 201, response.json
+    assert response.json["period"] == "2026-Q1" and float(response.json["value"]) == 1234.5
+    assert response.json["outcome"] == "created" and response.json["history"] == []
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.reading.create"))
+    assert event.actor_id == user.id and event.recommendation_id == rec.id
+
+    response = client.post(url, json={"period": "2026-Q1", "component": "ICE", "value": 80, "note": "Recount"},
+                           headers=headers)
+    assert response.status_code == 200 and response.json["outcome"] == "corrected"
+    assert float(response.json["value"]) == 80 and float(response.json["history"][0]["value"]) == 1234.5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 1
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.reading.correct"))
+    # 80 is below the target of 90: the flags were synced like the form does.
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.like("metric.flag%")))
+    listed = client.get(url, headers=token_for(make.user("oig_reviewer"))).json
+    assert listed["total"] == 1 and len(listed["items"][0]["history"]) == 1
+
+
+def test_bad_readings_are_400_json(client, db, make, plan, token_for):
+    from app.metrics.models import Reading
+
+    metric = _metric(db, plan[1].line_of_effort)
+    dq = _metric(db, plan[1].line_of_effort, name="Completeness", kind="completeness", target_value=95)
+    headers = token_for(make.user("action_office"), "write")
+    good = {"period": "2026-Q1", "component": "ICE", "value": "5"}
+    for body in ([1], {}, {**good, "period": "2026-13"}, {**good, "period": "March"}, {**good, "component": "FEMA"},
+                 {**good, "value": "lots"}, {**good, "value": "NaN"}, {**good, "value": "1e30"}, {**good, "value": True},
+                 {**good, "note": 5}, {**good, "extra": 1}, {**good, "note": "a\x00b"}):
+        response = client.post(f"/api/v1/metrics/{metric.id}/readings", json=body, headers=headers)
+        assert response.status_code == 400, body
+        assert response.json["message"], body
+    for value in ("120", "5/0", "7/5"):
+        response = client.post(f"/api/v1/metrics/{dq.id}/readings", json={**good, "value": value}, headers=headers)
+        assert response.status_code == 400, value
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
+    ok = client.post(f"/api/v1/metrics/{dq.id}/readings", json={**good, "value": "940/1000"}, headers=headers)
+    assert ok.status_code == 201 and float(ok.json["value"]) == 94 and float(ok.json["numerator"]) == 940
+
 
 def _api_routes(app):
     routes = set()

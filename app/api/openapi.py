@@ -1,4 +1,6 @@
 """The OpenAPI 3 description of /api/v1 (tests check it against the routes and fuzz the API with it)."""
+from app.evidence.models import REVIEW_STATUSES
+from app.metrics.models import DIRECTIONS, FREQUENCIES, METRIC_KINDS
 from app.milestones.models import MILESTONE_STATUSES
 
 MAX_ID = 2**31 - 1
@@ -59,8 +61,40 @@ SCHEMAS = {
         "actor": _string(True), "action": _string(), "object_type": _string(),
         "object_id": {"type": "integer", "nullable": True}, "recommendation_id": {"type": "integer", "nullable": True},
         "before": {"type": "object"}, "after": {"type": "object"}}),
+    "Evidence": _obj({
+        "id": {"type": "integer"}, "title": _string(), "description": _string(),
+        "milestone_id": {"type": "integer", "nullable": True}, "recommendation_id": {"type": "integer"},
+        "review_status": {"type": "string", "enum": list(REVIEW_STATUSES)}, "withdrawn": {"type": "boolean"},
+        "versions": {"type": "array", "items": _obj({
+            "number": {"type": "integer"}, "original_filename": _string(), "content_type": _string(),
+            "size_bytes": {"type": "integer"}, "sha256": _string(),
+            "uploaded_at": {"type": "string", "format": "date-time"}})}}),
+    "Metric": _obj({
+        "id": {"type": "integer"}, "recommendation_id": {"type": "integer"}, "line_of_effort": _string(),
+        "name": _string(), "description": _string(), "kind": {"type": "string", "enum": list(METRIC_KINDS)},
+        "unit": _string(), "direction": {"type": "string", "enum": list(DIRECTIONS)},
+        "baseline_value": _string(True), "baseline_period": _string(), "target_value": _string(),
+        "target_on": _date(True), "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "components": {"type": "array", "items": _string()}, "data_source": _string(),
+        "collect_from": _date()}),
+    "Reading": _obj({
+        "id": {"type": "integer"}, "metric_id": {"type": "integer"}, "period": _string(), "period_end": _date(),
+        "component": _string(), "value": _string(), "numerator": _string(True), "denominator": _string(True),
+        "note": _string(), "entered_at": {"type": "string", "format": "date-time"},
+        "history": {"type": "array", "description": "Earlier values, newest first", "items": _obj({
+            "value": _string(), "numerator": _string(True), "denominator": _string(True), "note": _string(),
+            "entered_at": {"type": "string", "format": "date-time"},
+            "replaced_at": {"type": "string", "format": "date-time"}})}}),
+    "ReadingInput": {
+        "type": "object", "additionalProperties": False, "required": ["period", "component", "value"],
+        "properties": {
+            "period": {"type": "string", "maxLength": 20, "description": "2026-03, 2026-Q1 or 2026 (the metric's frequency)"},
+            "component": {"type": "string", "maxLength": 60, "description": "One of the metric's components"},
+            "value": {"oneOf": [{"type": "string", "maxLength": 80}, {"type": "number"}],
+                      "description": "A number; a data-quality metric also takes \"numerator/denominator\""},
+            "note": {"type": "string", "maxLength": 2000}}},
 }
-for _name in ("Report", "Recommendation", "Milestone", "AuditEvent"):
+for _name in ("Report", "Recommendation", "Milestone", "AuditEvent", "Evidence", "Metric", "Reading"):
     SCHEMAS[f"{_name}Page"] = _page_of(_name)
 
 
@@ -102,6 +136,19 @@ def openapi_document() -> dict:
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("MilestoneUpdate")}}},
         "responses": {**_ok("Milestone"), "409": _error("The milestone changed since it was read")},
     }
+    readings = _get("listReadings", "A metric's readings, each with its correction history", "ReadingPage",
+                    [*PAGING, _id("metric_id")])
+    readings["post"] = {
+        "operationId": "saveReading", "summary": "Record a reading, or correct the one for the same period",
+        "description": "Needs a token with the write scope, held by the responsible action office. "
+                       "A correction keeps the earlier value in the reading's history.",
+        "parameters": [_id("metric_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReadingInput")}}},
+        "responses": {"201": {"description": "Recorded",
+                              "content": {"application/json": {"schema": _ref("Reading")}}}, **_ok("Reading")},
+    }
+    by_recommendation = _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                           "Recommendation id")
     return {
         "openapi": "3.0.3",
         "info": {"title": "Corrective Action Tracker API", "version": "1",
@@ -131,6 +178,12 @@ def openapi_document() -> dict:
                 _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id"),
                 _q("since", {"type": "string", "format": "date"}, "From this day (UTC)"),
                 _q("until", {"type": "string", "format": "date"}, "To this day (UTC)")]),
+            "/evidence": _get("listEvidence", "Evidence you may read (metadata, never the files)",
+                              "EvidencePage", [*PAGING, by_recommendation]),
+            "/evidence/{evidence_id}": _get("getEvidence", "One evidence item", "Evidence", [_id("evidence_id")]),
+            "/metrics": _get("listMetrics", "Metrics you may read", "MetricPage", [*PAGING, by_recommendation]),
+            "/metrics/{metric_id}": _get("getMetric", "One metric", "Metric", [_id("metric_id")]),
+            "/metrics/{metric_id}/readings": readings,
             "/openapi.json": {"get": {"operationId": "getOpenApi", "summary": "This document",
                                       "responses": {"200": {"description": "The OpenAPI document",
                                                             "content": {"application/json": {"schema": {

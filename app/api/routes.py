@@ -5,20 +5,24 @@ rules are app.permissions', applied to the token's user.
 """
 import sqlalchemy as sa
 from flask import abort, jsonify, request
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
-from app import audit
 from app.api import bp
 from app.api.auth import api_user
 from app.api.openapi import openapi_document
-from app.api.serializers import audit_event_json, milestone_json, recommendation_json, report_json
+from app.api.serializers import audit_event_json, evidence_json, metric_json, milestone_json, reading_json, \
+    recommendation_json, report_json
 from app.audit import AuditEvent
 from app.errors import render_error
+from app.evidence.models import EvidenceItem
 from app.exports.services import audit_filters, milestone_filters, recommendation_filters
 from app.extensions import db
+from app.metrics.models import Metric, Reading
+from app.metrics.services import parse_period, parse_value, save_reading, sync_flags
+from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
-from app.permissions import can_edit_plan, can_view_recommendation, token_scope, visible_audit_events, \
+from app.permissions import can_edit_metrics, can_edit_plan, can_view_recommendation, token_scope, visible_audit_events, \
     visible_recommendations
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
@@ -186,26 +190,140 @@ def update_milestone(milestone_id: int):
     data = _validated_update(request.get_json(silent=True))
     if "version" in data and data["version"] != milestone.version:
         abort(409, "The milestone changed since you read it (version differs). Read it again, then retry.")
-    fields = ("status", "percent_complete", "completed_on")
-    before = audit.snapshot(milestone, fields)
+    # The same services as the milestone page's forms: their rules (a closed milestone takes no
+    # update, open dependencies block completion: 409) and their audit events hold here too.
+    user, note = api_user(), "Updated through the API."
     status = data.get("status", milestone.status)
-    percent = data.get("percent_complete", milestone.percent_complete)
     if status == "completed":
-        percent = 100
-    elif status == "not_started" and "percent_complete" not in data:
-        percent = 0
-    milestone.status, milestone.percent_complete = status, percent
-    if status == "completed" and milestone.completed_on is None:
-        milestone.completed_on = today()
-    elif status != "completed":
-        milestone.completed_on = None
-    after = audit.snapshot(milestone, fields)
-    if after != before:
-        db.session.flush()
-        audit.record("milestone.update", milestone, before=before, after={**after, "via": "api"},
-                     recommendation_id=rec.id, actor=api_user())
+        milestone_services.complete(milestone, completed_on=today(), note=note, actor=user)
+    elif status == "cancelled":
+        milestone_services.cancel(milestone, note=note, actor=user)
+    else:
+        percent = data.get("percent_complete",
+                           0 if status == "not_started" and "status" in data else milestone.percent_complete)
+        milestone_services.post_update(milestone, noted_on=today(), note=note, status=status, percent=percent,
+                                       actor=user)
     db.session.commit()
     return jsonify(milestone_json(milestone, today()))
+
+
+# --- evidence (metadata only) --------------------------------------------------------------
+
+def _recommendation_filter(column):
+    rec_id = request.args.get("recommendation")
+    if rec_id is None:
+        return sa.true()
+    if not rec_id.isdigit() or not 1 <= int(rec_id) <= MAX_ID:
+        abort(400, "`recommendation` must be a recommendation id.")
+    return column == int(rec_id)
+
+
+def _evidence_query():
+    return (sa.select(EvidenceItem).join(EvidenceItem.recommendation)
+            .where(visible_recommendations(api_user(), Recommendation))
+            .options(selectinload(EvidenceItem.versions)))
+
+
+@bp.route("/evidence")
+@token_scope("read")
+def list_evidence():
+    query = (_evidence_query().where(_recommendation_filter(EvidenceItem.recommendation_id))
+             .order_by(EvidenceItem.id))
+    return paginate(query, evidence_json)
+
+
+@bp.route(f"/evidence/<int(max={MAX_ID}):evidence_id>")
+@token_scope("read")
+def get_evidence(evidence_id: int):
+    item = db.session.scalar(_evidence_query().where(EvidenceItem.id == evidence_id))
+    if item is None:
+        abort(404, "No such evidence, or not one you may read.")
+    return jsonify(evidence_json(item))
+
+
+# --- metrics and readings -----------------------------------------------------------------
+
+def _metric_query():
+    return (sa.select(Metric).join(Metric.line_of_effort).join(LineOfEffort.recommendation)
+            .where(visible_recommendations(api_user(), Recommendation))
+            .options(contains_eager(Metric.line_of_effort).contains_eager(LineOfEffort.recommendation)))
+
+
+def _metric_or_404(metric_id: int) -> Metric:
+    metric = db.session.scalar(_metric_query().where(Metric.id == metric_id))
+    if metric is None:
+        abort(404, "No such metric, or not one you may read.")
+    return metric
+
+
+@bp.route("/metrics")
+@token_scope("read")
+def list_metrics():
+    query = _metric_query().where(_recommendation_filter(LineOfEffort.recommendation_id)).order_by(Metric.id)
+    return paginate(query, metric_json)
+
+
+@bp.route(f"/metrics/<int(max={MAX_ID}):metric_id>")
+@token_scope("read")
+def get_metric(metric_id: int):
+    return jsonify(metric_json(_metric_or_404(metric_id)))
+
+
+@bp.route(f"/metrics/<int(max={MAX_ID}):metric_id>/readings")
+@token_scope("read")
+def list_readings(metric_id: int):
+    metric = _metric_or_404(metric_id)
+    query = (sa.select(Reading).where(Reading.metric_id == metric.id).options(selectinload(Reading.history))
+             .order_by(Reading.period_end, Reading.component, Reading.id))
+    return paginate(query, reading_json)
+
+
+READING_FIELDS = {"period", "component", "value", "note"}
+
+
+def _text(data: dict, key: str, max_length: int, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if key == "value" and type(value) in (int, float):
+        value = str(value)
+    if not isinstance(value, str) or (required and not value.strip()):
+        abort(400, f"`{key}` must be a non-empty string.")
+    if len(value) > max_length or "\x00" in value:
+        abort(400, f"`{key}` must be at most {max_length} characters, without NUL.")
+    return value
+
+
+@bp.route(f"/metrics/<int(max={MAX_ID}):metric_id>/readings", methods=["POST"])
+@token_scope("write")
+def save_metric_reading(metric_id: int):
+    """Record a reading, or correct the one for the same period and component (its history is kept)."""
+    metric = _metric_or_404(metric_id)
+    user = api_user()
+    if not can_edit_metrics(user, metric.line_of_effort.recommendation):
+        abort(403, "Only the action office responsible for this recommendation may enter readings, "
+                   "and only while it is open.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "The body must be a JSON object.")
+    unknown = set(data) - READING_FIELDS
+    if unknown:
+        abort(400, f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: period, component, value, note.")
+    period_text, component = _text(data, "period", 20), _text(data, "component", 60)
+    value_text, note = _text(data, "value", 80), _text(data, "note", 2000, required=False).strip()
+    if component not in metric.component_list:
+        abort(400, f"`component` must be one of {', '.join(metric.component_list)}.")
+    try:
+        period = parse_period(metric.frequency, period_text)
+        parsed = parse_value(metric.kind, value_text)
+    except ValueError as error:
+        message = str(error)
+        abort(400, message[:1].upper() + message[1:] + ".")
+    reading, outcome = save_reading(metric, period, component, parsed, note, user)
+    sync_flags(metric, today(), actor=user)
+    db.session.commit()
+    db.session.refresh(reading, ["history"])
+    return jsonify({**reading_json(reading), "outcome": outcome}), 201 if outcome == "created" else 200
 
 
 # --- audit trail ------------------------------------------------------------------------

@@ -39,3 +39,31 @@ def audit_event_json(e) -> dict:
     return {"id": e.id, "occurred_at": _d(e.occurred_at), "actor": e.actor.email if e.actor else None,
             "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
             "recommendation_id": e.recommendation_id, "before": e.before_data, "after": e.after_data}
+
+
+def evidence_json(item) -> dict:
+    """Metadata only: the file's bytes are never part of the API."""
+    return {"id": item.id, "title": item.title, "description": item.description, "milestone_id": item.milestone_id,
+            "recommendation_id": item.recommendation_id, "review_status": item.review_status,
+            "withdrawn": item.is_withdrawn,
+            "versions": [{"number": v.number, "original_filename": v.original_filename,
+                          "content_type": v.content_type, "size_bytes": v.size_bytes, "sha256": v.sha256,
+                          "uploaded_at": _d(v.uploaded_at)} for v in item.versions]}
+
+
+def metric_json(m) -> dict:
+    return {"id": m.id, "recommendation_id": m.line_of_effort.recommendation_id,
+            "line_of_effort": m.line_of_effort.title, "name": m.name, "description": m.description,
+            "kind": m.kind, "unit": m.unit, "direction": m.direction, "baseline_value": _money(m.baseline_value),
+            "baseline_period": m.baseline_period, "target_value": _money(m.target_value),
+            "target_on": _d(m.target_on), "frequency": m.frequency, "components": m.component_list,
+            "data_source": m.data_source, "collect_from": _d(m.collect_from)}
+
+
+def reading_json(r) -> dict:
+    return {"id": r.id, "metric_id": r.metric_id, "period": r.period, "period_end": _d(r.period_end),
+            "component": r.component, "value": _money(r.value), "numerator": _money(r.numerator),
+            "denominator": _money(r.denominator), "note": r.note, "entered_at": _d(r.entered_at),
+            "history": [{"value": _money(h.value), "numerator": _money(h.numerator),
+                         "denominator": _money(h.denominator), "note": h.note, "entered_at": _d(h.entered_at),
+                         "replaced_at": _d(h.replaced_at)} for h in r.history]}

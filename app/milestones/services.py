@@ -182,7 +182,8 @@ def snapshot(milestone: Milestone) -> dict:
     }
 
 
-def _record(action: str, milestone: Milestone, before: dict | None, extra: dict | None = None) -> None:
+def _record(action: str, milestone: Milestone, before: dict | None, extra: dict | None = None,
+            actor=None) -> None:
     """Flush first so that the ``after`` snapshot carries the version the change produced."""
     db.session.flush()
     db.session.refresh(milestone, ["owner", "office"])
@@ -190,7 +191,7 @@ def _record(action: str, milestone: Milestone, before: dict | None, extra: dict 
     if extra:
         after.update(extra)
     audit.record(action, milestone, before=before, after=after,
-                 recommendation_id=milestone.line_of_effort.recommendation_id)
+                 recommendation_id=milestone.line_of_effort.recommendation_id, actor=actor)
 
 
 def _touch(milestone: Milestone) -> None:
@@ -300,17 +301,20 @@ def update_milestone(milestone: Milestone, *, depends_on_ids=(), **values) -> No
     _record("milestone.update", milestone, before)
 
 
-def post_update(milestone: Milestone, *, noted_on: date, note: str, status: str, percent: int) -> MilestoneUpdate:
+def post_update(milestone: Milestone, *, noted_on: date, note: str, status: str, percent: int,
+                actor=None) -> MilestoneUpdate:
+    """``actor`` defaults to the signed-in user (the API passes its token's user)."""
+    actor = actor or current_user
     if milestone.is_closed:
         abort(409, "This milestone is closed; reopen it before posting updates.")
     before = snapshot(milestone)
-    update = MilestoneUpdate(milestone=milestone, author_id=current_user.id, noted_on=noted_on, note=note,
+    update = MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=noted_on, note=note,
                              status=status, percent_complete=percent)
     db.session.add(update)
     milestone.status = status
     milestone.percent_complete = percent
     _touch(milestone)
-    _record("milestone.status_update", milestone, before, {"note": note, "noted_on": noted_on})
+    _record("milestone.status_update", milestone, before, {"note": note, "noted_on": noted_on}, actor)
     return update
 
 
@@ -319,7 +323,8 @@ def open_dependencies(milestone: Milestone) -> list[Milestone]:
     return [d for d in milestone.depends_on if d.status not in ("completed", "cancelled")]
 
 
-def complete(milestone: Milestone, *, completed_on: date, note: str) -> None:
+def complete(milestone: Milestone, *, completed_on: date, note: str, actor=None) -> None:
+    actor = actor or current_user
     if milestone.is_closed:
         abort(409, "This milestone is already closed.")
     blocking = open_dependencies(milestone)
@@ -327,24 +332,25 @@ def complete(milestone: Milestone, *, completed_on: date, note: str) -> None:
         abort(409, "This milestone depends on milestones not yet completed: "
               + "; ".join(d.title for d in blocking) + ".")
     before = snapshot(milestone)
-    db.session.add(MilestoneUpdate(milestone=milestone, author_id=current_user.id, noted_on=completed_on,
+    db.session.add(MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=completed_on,
                                    note=note, status="completed", percent_complete=100))
     milestone.status = "completed"
     milestone.percent_complete = 100
     milestone.completed_on = completed_on
     _touch(milestone)
-    _record("milestone.complete", milestone, before, {"note": note})
+    _record("milestone.complete", milestone, before, {"note": note}, actor)
 
 
-def cancel(milestone: Milestone, *, note: str) -> None:
+def cancel(milestone: Milestone, *, note: str, actor=None) -> None:
+    actor = actor or current_user
     if milestone.is_closed:
         abort(409, "This milestone is already closed.")
     before = snapshot(milestone)
-    db.session.add(MilestoneUpdate(milestone=milestone, author_id=current_user.id, noted_on=today(),
+    db.session.add(MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=today(),
                                    note=note, status="cancelled", percent_complete=milestone.percent_complete))
     milestone.status = "cancelled"
     _touch(milestone)
-    _record("milestone.cancel", milestone, before, {"note": note})
+    _record("milestone.cancel", milestone, before, {"note": note}, actor)
 
 
 def pending_change(milestone: Milestone) -> DueDateChange | None:
