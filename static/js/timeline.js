@@ -7,7 +7,12 @@
   if (!data || !target || typeof window.Gantt !== "function") {
     return;
   }
-  var tasks = JSON.parse(data.textContent);
+  // frappe-gantt writes task names with innerHTML: escape them, or a title would become markup.
+  var entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"};
+  var tasks = JSON.parse(data.textContent).map(function (task) {
+    task.name = String(task.name).replace(/[&<>"']/g, function (c) { return entities[c]; });
+    return task;
+  });
   if (!tasks.length) {
     target.hidden = true;
     return;
