@@ -1,9 +1,15 @@
 """Dashboard figures: age buckets at their boundaries, overdue milestones, clocks, per office, bounded queries."""
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 
-from app.dashboard.insights import age_bucket, dashboard_insights
+from app.dashboard.insights import LIST_LIMIT, age_bucket, clock_alerts, dashboard_insights, latest_base_on
+from app.permissions import visible_recommendations
+from app.recommendations.clocks import add_months, clocks_for
+from app.recommendations.models import Recommendation
+from app.submissions.models import SUBMISSION_KINDS, Submission
+from app.submissions.services import submission_dates
 from app.timeutil import today
 from tests.factories import days
 from tests.querycount import count_queries
@@ -54,3 +60,66 @@ def test_dashboard_query_count_does_not_grow(app, client, db, make, login_as):
     with count_queries(app) as many:
         client.get("/")
     assert many.count == few.count
+
+
+@pytest.mark.parametrize("months", [6, 12, 24])
+def test_latest_base_on_is_the_exact_boundary_of_add_months(months):
+    day = date(2023, 1, 1)
+    while day < date(2025, 3, 1):
+        boundary = latest_base_on(months, day)
+        assert add_months(boundary, months) <= day < add_months(boundary + timedelta(days=1), months)
+        day += timedelta(days=1)
+
+
+def _brute_force_alerts(recommendations, on, limit):
+    dates = submission_dates(r.id for r in recommendations)
+    alerts = [(clock.due_on, rec.id, clock.label, clock.state)
+              for rec in recommendations if rec.is_open
+              for clock in clocks_for(rec, on, **dates.get(rec.id, {})).values()
+              if clock.state in ("due_soon", "past_due")]
+    return sorted(alerts)[:limit]
+
+
+@pytest.mark.parametrize("limit", [LIST_LIMIT, 1000])
+@pytest.mark.parametrize("seed", range(3))
+def test_clock_alerts_found_in_sql_equal_every_clock_computed_one_by_one(db, make, monkeypatch, seed, limit):
+    """Recommendations on both sides of each clock's boundary, with and without plans and updates:
+    the dashboard's SQL candidates give exactly the alerts that clocks_for gives for all of them
+    (with a list long enough to hold every alert, and with the dashboard's ten)."""
+    monkeypatch.setattr("app.dashboard.insights.LIST_LIMIT", limit)
+    rng = random.Random(seed)
+    sender = make.user("action_office")
+    recs = []
+    for n in range(40):
+        issued = TODAY - timedelta(days=rng.choice([30, 59, 60, 61, 100, 150, 152, 153, 181, 200, 330, 400, 800]))
+        decided = (issued + timedelta(days=rng.randint(20, 400))) if rng.random() < 0.5 else None
+        if decided and decided > TODAY:
+            decided = None
+        status = rng.choice(["unresolved_open", "resolved_open", "closure_pending", "resolved_closed"]
+                            if decided else ["unresolved_open", "closed_not_implemented"])
+        rec = make.recommendation(issued_on=issued, management_decision_on=decided, status=status)
+        for number in range(1, rng.choice([1, 1, 2, 3])):
+            sent = issued + timedelta(days=rng.randint(1, (TODAY - issued).days))
+            db.session.add(Submission(recommendation_id=rec.id, number=number, kind=rng.choice(SUBMISSION_KINDS),
+                                      narrative="n", snapshot={}, snapshot_sha256="0" * 64,
+                                      submitted_by_id=sender.id, submitted_on=sent))
+        recs.append(rec)
+    db.session.commit()
+    expected = _brute_force_alerts(recs, TODAY, limit)
+    found = [(a.due_on, a.recommendation.id, a.label, a.state)
+             for a in clock_alerts(visible_recommendations(make.user("oig_reviewer"), Recommendation), TODAY)]
+    assert len(expected) == min(limit, len(expected)) and len(expected) >= LIST_LIMIT
+    assert found == expected
+
+
+def test_dashboard_counts_submissions_waiting_beyond_the_list(client, db, make, login_as):
+    sender = make.user("action_office")
+    for _ in range(LIST_LIMIT + 2):
+        db.session.add(Submission(recommendation_id=make.recommendation().id, number=1, kind="plan",
+                                  narrative="n", snapshot={}, snapshot_sha256="0" * 64,
+                                  submitted_by_id=sender.id, submitted_on=TODAY))
+    db.session.commit()
+    login_as("oig_reviewer")
+    page = client.get("/").get_data(as_text=True)
+    assert f"Submissions waiting for your decision ({LIST_LIMIT + 2})" in page
+    assert f"All {LIST_LIMIT + 2} submissions waiting" in page

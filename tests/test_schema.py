@@ -5,11 +5,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app.audit import AuditEvent, record
+from app.search.fulltext import include_name
 
 
 def test_migrations_match_the_models(app, db):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -1,4 +1,4 @@
-"""The search box: by number or words, full-text on PostgreSQL, LIKE on SQLite; scoped, filtered, paged."""
+"""The search box: by number or words through the full-text index of each database; scoped, filtered, paged."""
 from tests.factories import PASSWORD
 from tests.querycount import count_queries
 
@@ -70,3 +70,38 @@ def test_empty_and_odd_queries_are_fine(client, login_as):
     assert client.get("/search/").status_code == 200
     for q in ("%", "_", "'; drop table reports; --", "a" * 500, "&|!"):
         assert client.get("/search/", query_string={"q": q}).status_code == 200
+
+
+def test_the_full_text_index_follows_edits(client, db, make, login_as):
+    milestone = make.milestone(title="Draft the governance charter")
+    db.session.commit()
+    login_as("oig_reviewer")
+    assert "Draft the governance charter" in client.get("/search/?q=charter&kind=milestones").get_data(as_text=True)
+    milestone.title = "Publish the quarterly dashboard"
+    db.session.commit()
+    assert "1 milestones for" not in client.get("/search/?q=charter&kind=milestones").get_data(as_text=True)
+    page = client.get("/search/?q=quarterly+dashboards&kind=milestones").get_data(as_text=True)
+    assert "Publish the quarterly dashboard" in page
+
+
+def test_words_are_found_through_the_index(app, db, make):
+    """The query's expression is the index's: PostgreSQL can answer it from the GIN index, and
+    SQLite reads the FTS5 table (no LIKE scan)."""
+    import sqlalchemy as sa
+
+    from app.milestones.models import Milestone
+    from app.search.services import milestone_match
+
+    make.milestone(title="Collect monthly data")
+    db.session.commit()
+    statement = sa.select(Milestone.id).where(milestone_match("monthly data"))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
+            assert "fts_milestones" in plan and "fts_lines_of_effort" in plan
+        else:
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "fts_milestones VIRTUAL TABLE INDEX" in plan and "LIKE" not in sql
+        assert conn.execute(statement).all()

@@ -4,8 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
 from app.dashboard import bp
-from app.dashboard.insights import dashboard_insights
-from app.extensions import db
+from app.dashboard.insights import dashboard_insights, status_and_age_counts
 from app.pagination import paginate
 from app.permissions import ANY_ROLE, roles, visible_recommendations
 from app.recommendations.clocks import clocks_for
@@ -28,11 +27,10 @@ def index():
         .order_by(Report.issued_on.desc(), Report.number, Recommendation.number, Recommendation.id),
         DASHBOARD_PER_PAGE, unique=True)
     recommendations = page.items
-    counts = dict(db.session.execute(
-        sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
-    status_counts = [(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUSES]
+    counts, ages = status_and_age_counts(scope, today())
+    status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     dates = submission_dates(r.id for r in recommendations)
     clocks = {r.id: clocks_for(r, today(), **dates.get(r.id, {})) for r in recommendations if r.is_open}
     return render_template("dashboard/index.html", recommendations=recommendations, page=page,
                            status_counts=status_counts, clocks=clocks,
-                           insights=dashboard_insights(current_user, today()), today=today())
+                           insights=dashboard_insights(current_user, today(), ages), today=today())

@@ -32,6 +32,10 @@ class Milestone(db.Model):
         sa.CheckConstraint("percent_complete BETWEEN 0 AND 100", name="percent_range"),
         sa.Index("ix_milestones_owner_due", "owner_id", "current_due_on"),
         sa.Index("ix_milestones_status_due", "status", "current_due_on"),
+        #: The open milestones by due date: the dashboard's overdue list and count.
+        sa.Index("ix_milestones_open_due", "current_due_on", "id",
+                 sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
+                 postgresql_where=sa.text("status IN ('not_started', 'in_progress')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

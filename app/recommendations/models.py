@@ -43,7 +43,11 @@ LINE_OF_EFFORT_KINDS = ("governance", "data_collection", "data_reporting", "othe
 
 class Recommendation(db.Model):
     __tablename__ = "recommendations"
-    __table_args__ = (sa.UniqueConstraint("report_id", "number", name="uq_recommendations_report_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "number", name="uq_recommendations_report_number"),
+        sa.Index("ix_recommendations_status_issued", "status", "issued_on"),
+        sa.Index("ix_recommendations_decision_on", "management_decision_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="RESTRICT"), index=True)

@@ -1,8 +1,8 @@
 """One search box over reports, recommendations and milestones.
 
-Words are matched with the database's full-text search on PostgreSQL
-(``to_tsvector``/``plainto_tsquery``, English stemming) and with LIKE on every word
-on SQLite; numbers ("OIG-15-85", "Rec. 1") also match record numbers directly.
+Words are matched with the database's full-text index (app/search/fulltext.py: GIN on
+``to_tsvector`` on PostgreSQL, FTS5 on SQLite, English stemming on both); numbers
+("OIG-15-85", "Rec. 1") also match record numbers directly.
 Each kind is one ``SearchKind``: adding evidence after the merge is one more entry
 in ``KINDS``.
 """
@@ -19,46 +19,47 @@ from app.offices.models import Office
 from app.permissions import visible_recommendations
 from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
+from app.search import fulltext
 
 PER_PAGE = 20
-_WORD_RE = re.compile(r"[\w-]+", re.UNICODE)
 
 
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def text_match(query: str, *columns) -> sa.ColumnElement:
-    """``columns`` contain every word of ``query``."""
-    if _is_postgresql():
-        document = sa.func.concat_ws(" ", *[sa.func.coalesce(c, "") for c in columns])
-        return sa.func.to_tsvector("english", document).bool_op("@@")(sa.func.plainto_tsquery("english", query))
-    words = _WORD_RE.findall(query.lower())[:10]
-    if not words:
-        return sa.false()
-    return sa.and_(*[sa.or_(*[sa.func.lower(c).contains(w, autoescape=True) for c in columns]) for w in words])
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def number_match(query: str, column) -> sa.ColumnElement:
     return sa.func.lower(column).contains(query.strip().lower(), autoescape=True)
 
 
+def _any_of(id_column, *selects: sa.Select) -> sa.ColumnElement:
+    """``id_column`` is in one of ``selects``: a UNION, so each branch uses its own index
+    (an OR of a full-text match and an IN would make PostgreSQL scan the table)."""
+    return id_column.in_(sa.union(*selects))
+
+
 def report_match(q: str):
-    return sa.or_(number_match(q, Report.number), text_match(q, Report.title, Report.summary, Report.agency))
+    return _any_of(Report.id, sa.select(Report.id).where(number_match(q, Report.number)),
+                   sa.select(Report.id).where(fulltext.matches("reports", Report.id, q, _dialect())))
 
 
 def recommendation_text_match(q: str):
     number = re.fullmatch(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", q, re.IGNORECASE)
-    clauses = [text_match(q, Recommendation.text, Recommendation.concurrence_response,
-                          Recommendation.responsible_official),
-               Recommendation.report_id.in_(sa.select(Report.id).where(report_match(q)))]
+    branches = [
+        sa.select(Recommendation.id).where(fulltext.matches("recommendations", Recommendation.id, q, _dialect())),
+        sa.select(Recommendation.id).where(Recommendation.report_id.in_(sa.select(Report.id).where(report_match(q)))),
+    ]
     if number:
-        clauses.append(Recommendation.number == number.group(1))
-    return sa.or_(*clauses)
+        branches.append(sa.select(Recommendation.id).where(Recommendation.number == number.group(1)))
+    return _any_of(Recommendation.id, *branches)
 
 
 def milestone_match(q: str):
-    return text_match(q, Milestone.title, Milestone.description, Milestone.expected_evidence, LineOfEffort.title)
+    """The milestone's own words, or its line of effort's title."""
+    lines = sa.select(LineOfEffort.id).where(fulltext.matches("lines_of_effort", LineOfEffort.id, q, _dialect()))
+    return _any_of(Milestone.id,
+                   sa.select(Milestone.id).where(fulltext.matches("milestones", Milestone.id, q, _dialect())),
+                   sa.select(Milestone.id).where(Milestone.line_of_effort_id.in_(lines)))
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _evidence(user, q, filters):
     from app.evidence.models import EvidenceItem
     stmt = (sa.select(EvidenceItem).join(EvidenceItem.recommendation).join(Recommendation.report)
             .where(visible_recommendations(user, Recommendation),
-                   text_match(q, EvidenceItem.title, EvidenceItem.description))
+                   fulltext.matches("evidence_items", EvidenceItem.id, q, _dialect()))
             .options(contains_eager(EvidenceItem.recommendation).contains_eager(Recommendation.report))
             .order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc()))
     if filters.get("status") in STATUSES:

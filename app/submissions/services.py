@@ -41,11 +41,16 @@ def for_recommendation(recommendation_id: int) -> list[Submission]:
         .order_by(Submission.number.desc())))
 
 
-def awaiting_decision() -> list[Submission]:
+def awaiting_decision(limit: int | None = None) -> list[Submission]:
+    """Submissions waiting for an OIG decision, oldest first (index ix_submissions_pending)."""
     return list(db.session.scalars(
         sa.select(Submission).where(Submission.decision.is_(None))
         .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by))
-        .order_by(Submission.submitted_at, Submission.id)))
+        .order_by(Submission.submitted_at, Submission.id).limit(limit)))
+
+
+def awaiting_decision_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None)))
 
 
 def submission_dates(recommendation_ids) -> dict[int, dict[str, date | None]]:

@@ -1,0 +1,69 @@
+"""Time each SQL statement of one page request, in-process (a diagnostic beside bench/run.py).
+
+    .venv/bin/python bench/profile_page.py --database-url sqlite:///bench/results/bench-50000.db \
+        --role oig_reviewer /
+Prints every statement with its time (slowest first) and the whole request's time.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--role", default="oig_reviewer")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--explain", action="store_true", help="print each statement's query plan too")
+    args = parser.parse_args()
+    os.environ.update(DATABASE_URL=args.database_url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1")
+
+    import sqlalchemy as sa
+    from app import create_app
+    from app.benchdata import BENCH_PASSWORD, BENCH_USERS
+    from app.extensions import db
+
+    app = create_app()
+    app.config.update(SESSION_COOKIE_SECURE=False)  # the test client speaks plain HTTP
+    timings: list[tuple[float, str, object]] = []
+    with app.app_context():
+        engine = db.engine
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info["started"] = time.perf_counter()
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany):
+            timings.append((time.perf_counter() - conn.info.pop("started"), statement, parameters))
+
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    import re
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    client.post("/sign-in", data={"email": BENCH_USERS[args.role], "password": BENCH_PASSWORD, "csrf_token": token})
+    for attempt in range(args.repeat):
+        timings.clear()
+        started = time.perf_counter()
+        response = client.get(args.path)
+        total = time.perf_counter() - started
+    print(f"{args.path} as {args.role}: HTTP {response.status_code}, {total * 1000:.1f} ms, "
+          f"{len(timings)} statements, {sum(t for t, _, _ in timings) * 1000:.1f} ms in SQL")
+    for seconds, statement, parameters in sorted(timings, key=lambda t: -t[0]):
+        print(f"\n--- {seconds * 1000:.1f} ms\n{statement}\n{parameters}")
+        if args.explain:
+            with app.app_context():
+                prefix = "EXPLAIN QUERY PLAN " if args.database_url.startswith("sqlite") else "EXPLAIN ANALYZE "
+                with db.engine.connect() as conn:
+                    plan = conn.exec_driver_sql(prefix + statement, parameters).all()
+                print("\n".join("    " + " | ".join(str(c) for c in row) for row in plan))
+
+
+if __name__ == "__main__":
+    main()
