@@ -147,7 +147,77 @@ def seed(milestones: int, today: date, echo=print) -> dict:
 
     seed_audit_events(ms, rng, now)
     readings = seed_readings(today, echo=echo)
-    return {"recommendations": len(recs), "milestones": len(ms), "readings": readings}
+    submissions = seed_submissions(today, echo=echo)
+    return {"recommendations": len(recs), "milestones": len(ms), "readings": readings,
+            "submissions": submissions}
+
+
+def analyze() -> None:
+    """Fresh planner statistics after a bulk load (SQLite has none until ANALYZE runs)."""
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+
+
+def seed_submissions(today: date, echo=print) -> int:
+    """What each recommendation sent OIG, for recommendations that have sent nothing yet.
+
+    A plan (accepted on the management decision day when there is one; otherwise, for half of
+    the unresolved ones, waiting or rejected), then a 90-day status update every 80-100 days
+    until the final action or today; one in fifty recommendations has its latest one waiting.
+    """
+    from app.submissions.models import Submission
+
+    rng = random.Random(2015)
+    now = datetime.now(timezone.utc)
+    sender = dict(db.session.execute(
+        sa.select(User.office_id, sa.func.min(User.id)).where(User.role == "action_office")
+        .group_by(User.office_id)).all())
+    sent = sa.select(Submission.recommendation_id)
+    recs = db.session.execute(
+        sa.select(Recommendation.id, Recommendation.action_office_id, Recommendation.issued_on,
+                  Recommendation.management_decision_on, Recommendation.final_action_on)
+        .where(Recommendation.id.not_in(sent), Recommendation.action_office_id.in_(list(sender)))).all()
+    rows, next_id, total = [], _max_id(Submission) + 1, 0
+
+    def add(rec, number, kind, on, decision):
+        nonlocal next_id
+        rows.append({"id": next_id, "recommendation_id": rec.id, "number": number, "kind": kind,
+                     "narrative": "Status as of this date.", "snapshot": {}, "snapshot_sha256": "0" * 64,
+                     "submitted_by_id": sender[rec.action_office_id], "submitted_at": now, "submitted_on": on,
+                     "decision": decision, "analysis": "", "decided_by_id": None,
+                     "decided_at": now if decision else None})
+        next_id += 1
+
+    for rec in recs:
+        number = 0
+        if rec.management_decision_on:
+            number += 1
+            add(rec, number, "plan", rec.management_decision_on - timedelta(days=rng.randint(5, 30)), "accepted")
+            day, end = rec.management_decision_on, rec.final_action_on or today
+            while (day := day + timedelta(days=rng.randint(80, 100))) <= end:
+                number += 1
+                add(rec, number, "status_update", day, "accepted")
+        elif rng.random() < 0.5:
+            number += 1
+            add(rec, number, "plan", min(today, rec.issued_on + timedelta(days=rng.randint(30, 120))),
+                rng.choice(["rejected", None]))
+        if number and rng.random() < 0.02 and rows[-1]["decision"] == "accepted":
+            rows[-1].update(decision=None, decided_at=None)
+        if len(rows) >= 50_000:
+            _insert(Submission.__table__, rows)
+            db.session.commit()
+            total += len(rows)
+            rows = []
+    _insert(Submission.__table__, rows)
+    total += len(rows)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(
+            "SELECT setval(pg_get_serial_sequence('submissions', 'id'), (SELECT MAX(id) FROM submissions))"))
+    db.session.commit()
+    analyze()
+    echo(f"submissions {total}")
+    return total
 
 
 def seed_audit_events(milestones: list[dict], rng, now, per_milestone: int = 2) -> int:

@@ -121,8 +121,16 @@ def deactivate_idle_command():
 @bench_cli.command("readings")
 def bench_readings():
     """Add a quarterly metric with readings to every recommendation that has none."""
-    from app.benchdata import seed_readings
+    from app.benchdata import analyze, seed_readings
     seed_readings(today(), echo=click.echo)
+    analyze()
+
+
+@bench_cli.command("submissions")
+def bench_submissions():
+    """Add plans and 90-day status updates to every recommendation that has sent none."""
+    from app.benchdata import seed_submissions
+    seed_submissions(today(), echo=click.echo)
 
 
 def register(app: Flask) -> None:

@@ -66,6 +66,7 @@ def prepare(url: str, milestones: int, env: dict, reseed: bool) -> None:
     finally:
         engine.dispose()
     if seeded and not reseed:
+        flask(env, "db", "upgrade")  # a data set seeded before a new migration gets its indexes
         return
     print(f"building the data set: {milestones} milestones ...", flush=True)
     if url.startswith("sqlite:///"):

@@ -3,6 +3,7 @@ import logging
 from datetime import date, datetime
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -53,7 +54,8 @@ def daily_job(app: Flask) -> None:
 
 
 def housekeeping_job(app: Flask) -> None:
-    """Daily checks of other domains: missing metric readings raise flags; idle accounts end."""
+    """Daily checks of other domains: missing metric readings raise flags; idle accounts end; SQLite
+    refreshes its planner statistics."""
     from app.accounts.services import run_idle_deactivation
     from app.metrics.services import check_all
 
@@ -63,6 +65,9 @@ def housekeeping_job(app: Flask) -> None:
             db.session.commit()
             deactivated = run_idle_deactivation()
             log.info("housekeeping: %s metric flags checked, %s idle accounts deactivated", flags, deactivated)
+            if db.engine.dialect.name == "sqlite":  # PostgreSQL's autovacuum keeps its own statistics
+                db.session.execute(sa.text("PRAGMA optimize"))
+                db.session.commit()
         except Exception:
             db.session.rollback()
             log.exception("housekeeping failed")

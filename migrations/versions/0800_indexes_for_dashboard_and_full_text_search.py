@@ -60,6 +60,9 @@ def upgrade():
             for statement in _sqlite_triggers(table, columns):
                 op.execute(statement)
             op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        # SQLite plans without statistics until ANALYZE runs; with them it takes the partial
+        # index for the overdue list (the scheduler's housekeeping runs PRAGMA optimize daily).
+        op.execute("ANALYZE")
     else:
         for table, columns in DOCUMENTS.items():
             document = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
