@@ -319,6 +319,112 @@ def test_openapi_document_validates_and_matches_the_routes(app, client, make, to
             assert op["operationId"] and "200" in op["responses"], (path, method)
 
 
+def _resolve(doc: dict, schema: dict) -> dict:
+    """Follow ``$ref`` and merge ``allOf``: the object a schema promises."""
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in schema:
+        merged = {"type": "object", "properties": {}, "required": []}
+        for part in map(lambda p: _resolve(doc, p), schema["allOf"]):
+            merged["properties"].update(part.get("properties", {}))
+            merged["required"] += part.get("required", [])
+        return merged
+    return schema
+
+
+def _schema_mismatches(doc: dict, schema: dict, value, where: str = "$") -> list[str]:
+    """Keys a response carries that its schema does not describe, and required keys it lacks, at any depth."""
+    schema = _resolve(doc, schema)
+    problems = []
+    if isinstance(value, dict) and "properties" in schema:
+        described = schema["properties"]
+        problems += [f"{where}.{key}: not in the schema" for key in sorted(set(value) - set(described))]
+        problems += [f"{where}.{key}: missing" for key in sorted(set(schema.get("required", [])) - set(value))]
+        for key in sorted(set(value) & set(described)):
+            problems += _schema_mismatches(doc, described[key], value[key], f"{where}.{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            problems += _schema_mismatches(doc, schema["items"], item, f"{where}[{i}]")
+    return problems
+
+
+def _check_response(doc: dict, path: str, method: str, response) -> None:
+    """The body matches the schema documented for this path, method and status: keys and types."""
+    from openapi_schema_validator import OAS30Validator
+
+    operation = doc["paths"][path][method]
+    assert str(response.status_code) in operation["responses"], (path, method, response.status_code)
+    schema = operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"]
+    assert _schema_mismatches(doc, schema, response.json) == [], (path, method)
+    errors = [e.message for e in OAS30Validator({**schema, "components": doc["components"]})
+              .iter_errors(response.json)]
+    assert errors == [], (path, method, errors)
+
+
+def test_reading_responses_carry_exactly_the_documented_fields(client, db, make, plan, token_for):
+    metric = _metric(db, plan[1].line_of_effort, name="Completeness", kind="completeness", target_value=95)
+    headers = token_for(make.user("action_office"), "write")
+    doc = client.get("/api/v1/openapi.json", headers=headers).json
+    path, url = "/metrics/{metric_id}/readings", f"/api/v1/metrics/{metric.id}/readings"
+    outcomes = []
+    for body, status in (({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 201),
+                         ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 200),
+                         ({"period": "2026-Q1", "component": "ICE", "value": "950/1000", "note": "Recount"}, 200)):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == status, response.json
+        _check_response(doc, path, "post", response)
+        outcomes.append(response.json["outcome"])
+    assert outcomes == ["created", "unchanged", "corrected"]
+    documented = _resolve(doc, doc["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]
+                          ["schema"])["properties"]["outcome"]["enum"]
+    assert sorted(documented) == sorted(outcomes)
+    listed = client.get(url, headers=headers)
+    assert listed.json["items"][0]["history"] and "outcome" not in listed.json["items"][0]
+    _check_response(doc, path, "get", listed)
+
+
+def test_milestone_responses_carry_exactly_the_documented_fields(client, db, make, plan, token_for):
+    rec, milestone = plan
+    make.milestone(milestone.line_of_effort, title="Unowned, not started", start_on=None)
+    headers = token_for(make.user("action_office", name="Owner"), "write")
+    doc = client.get("/api/v1/openapi.json", headers=headers).json
+    listed = client.get(f"/api/v1/milestones?recommendation={rec.id}", headers=headers)
+    assert listed.json["total"] == 2
+    _check_response(doc, "/milestones", "get", listed)
+    one = client.get(f"/api/v1/milestones/{milestone.id}", headers=headers)
+    _check_response(doc, "/milestones/{milestone_id}", "get", one)
+    patched = client.patch(f"/api/v1/milestones/{milestone.id}", headers=headers,
+                           json={"status": "completed", "version": one.json["version"]})
+    assert patched.status_code == 200 and patched.json["completed_on"]
+    _check_response(doc, "/milestones/{milestone_id}", "patch", patched)
+    stale = client.patch(f"/api/v1/milestones/{milestone.id}", headers=headers,
+                         json={"percent_complete": 10, "version": one.json["version"]})
+    assert stale.status_code == 409
+    _check_response(doc, "/milestones/{milestone_id}", "patch", stale)
+
+
+def test_every_read_endpoint_answers_with_its_documented_fields(client, db, demo, token_for):
+    from app.auth.models import User
+
+    policy = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
+    headers = token_for(policy)
+    doc = client.get("/api/v1/openapi.json", headers=headers).json
+    first_ids = {}
+    for path in sorted(doc["paths"], key=lambda p: p.count("{")):
+        if "get" not in doc["paths"][path] or path == "/openapi.json":
+            continue
+        url = path
+        for name in re.findall(r"{(\w+)}", path):
+            collection = path.split("/{" + name + "}")[0]
+            url = url.replace("{" + name + "}", str(first_ids[collection]))
+        response = client.get(f"/api/v1{url}", headers=headers)
+        assert response.status_code == 200, (url, response.json)
+        _check_response(doc, path, "get", response)
+        if "items" in response.json:
+            assert response.json["items"], f"{url} lists nothing: the check would prove nothing"
+            first_ids[path] = response.json["items"][0]["id"]
+
+
 def test_schemathesis_finds_no_server_errors(app, db, make, token_for, demo):
     import schemathesis
     from hypothesis import HealthCheck, given, settings

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from app.audit import AuditEvent
 from app.milestones.models import Milestone
 from app.recommendations.models import Recommendation
+from app.exports.routes import DOCX_MIMETYPE
 from tests.factories import PASSWORD, days
 
 
@@ -98,6 +99,201 @@ def test_another_office_cannot_download_the_plan(client, db, make, login_as):
     login_as("action_office")
     assert client.get(f"/exports/recommendations/{rec.id}/plan.pdf").status_code == 403
     assert client.get(f"/exports/recommendations/{rec.id}/plan.rtf").status_code == 404
+
+
+# --- the plan as a submission sent it ------------------------------------------------
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    return _squash(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def _docx_milestone_rows(data: bytes) -> list[list[str]]:
+    from docx import Document
+    rows = []
+    for table in Document(io.BytesIO(data)).tables:
+        if [c.text for c in table.rows[0].cells][:1] == ["Milestone"]:
+            rows += [[c.text for c in row.cells] for row in table.rows[1:]]
+    return rows
+
+
+@pytest.fixture
+def sent_plan(make, db):
+    """A plan of two lines and three milestones, sent to OIG as submission 1; returns (rec, submission, staff)."""
+    from app.submissions.services import submit
+
+    office = make.office("DHS-PLCY")
+    rec = make.recommendation(office=office, responsible_official="Assistant Secretary for Policy",
+                              target_completion_on=days(300), concurrence="concur")
+    staff = make.user("action_office", office=office, name="Dana Whitfield")
+    governance = make.line(rec, title="Governance and standardization", objective="One data standard")
+    collection = make.line(rec, title="Data collection")
+    make.milestone(governance, title="Charter the data governance board", owner=staff, due=days(20),
+                   start_on=days(-15))
+    make.milestone(governance, title="Publish the data dictionary", owner=staff, due=days(75))
+    make.milestone(collection, title="Monthly submissions from ICE, CBP and USCIS", due=days(120),
+                   start_on=days(5))
+    submission = submit(rec, "plan", "Our corrective action plan,\nwith three milestones.", staff)
+    db.session.commit()
+    return rec, submission, staff
+
+
+def test_a_submission_pdf_holds_every_milestone_title_and_dates_as_sent(client, db, login_as, sent_plan):
+    rec, submission, staff = sent_plan
+    login_as(user=staff)
+    response = client.get(f"/exports/submissions/{submission.id}/plan.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert (f"{rec.report.number}-rec-{rec.number}-submission-1-plan-as-sent.pdf"
+            in response.headers["Content-Disposition"])
+    text = _pdf_text(response.data)
+    assert f"submission 1, corrective action plan, as sent to OIG on {submission.submitted_on.isoformat()}" in text
+    assert "by Dana Whitfield" in text and "Our corrective action plan, with three milestones." in text
+    assert "Assistant Secretary for Policy" in text and "Office DHS-PLCY" in text
+    assert "Status when sent Unresolved, open" in text
+    for m in _milestones(db):
+        assert _squash(m.title) in text, m.title
+        for day in (m.start_on, m.baseline_due_on, m.current_due_on):
+            assert day.isoformat() in text
+    # A plan carries no evidence or metric results: the document says so rather than failing.
+    assert "No metrics recorded in this submission." in text
+    assert "No evidence recorded in this submission." in text
+
+
+def test_a_milestone_changed_after_sending_changes_the_live_plan_not_the_submission(client, db, login_as,
+                                                                                    sent_plan):
+    from docx import Document
+
+    rec, submission, staff = sent_plan
+    milestone = _milestones(db)[0]
+    sent_title, sent_due = milestone.title, milestone.current_due_on
+    milestone.title = "Charter the board, renamed after sending"
+    milestone.current_due_on = days(200)
+    milestone.status = "in_progress"
+    rec.responsible_official = "Someone appointed later"
+    db.session.commit()
+
+    login_as(user=staff)
+    sent = _pdf_text(client.get(f"/exports/submissions/{submission.id}/plan.pdf").data)
+    assert sent_title in sent and sent_due.isoformat() in sent
+    assert "renamed after sending" not in sent and days(200).isoformat() not in sent
+    assert "Assistant Secretary for Policy" in sent and "Someone appointed later" not in sent
+
+    live = _pdf_text(client.get(f"/exports/recommendations/{rec.id}/plan.pdf").data)
+    assert "renamed after sending" in live and days(200).isoformat() in live
+    assert "Someone appointed later" in live
+
+    sent_rows = _docx_milestone_rows(client.get(f"/exports/submissions/{submission.id}/plan.docx").data)
+    changed = [r for r in sent_rows if r[0] == sent_title]
+    assert changed and changed[0][5] == sent_due.isoformat() and changed[0][6] == "Not started"
+    body = "\n".join(p.text for p in Document(io.BytesIO(
+        client.get(f"/exports/submissions/{submission.id}/plan.docx").data)).paragraphs)
+    assert "renamed after sending" not in body
+
+
+def test_a_submission_docx_opens_and_holds_the_rows_of_its_snapshot(client, db, login_as, sent_plan):
+    from docx import Document
+
+    rec, submission, _ = sent_plan
+    login_as("oig_reviewer")
+    response = client.get(f"/exports/submissions/{submission.id}/plan.docx")
+    assert response.status_code == 200 and response.mimetype == DOCX_MIMETYPE
+    rows = _docx_milestone_rows(response.data)
+    plan = next(s["data"] for s in submission.snapshot["sections"] if s["key"] == "plan")
+    expected = [[m["title"], m["start_on"] or "", m["baseline_due_on"], m["current_due_on"]]
+                for line in plan for m in line["milestones"]]
+    assert len(expected) == 3
+    assert sorted([r[0], r[3], r[4], r[5]] for r in rows) == sorted(expected)
+    document = Document(io.BytesIO(response.data))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert rec.text in body and "No metrics recorded in this submission." in body
+    assert document.paragraphs[0].text.startswith("Corrective Action Plan (submission 1, corrective action plan")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export.submission_plan"))
+    assert event.recommendation_id == rec.id and event.object_id == submission.id
+    assert event.after_data["format"] == "docx" and event.after_data["snapshot_sha256"] == submission.snapshot_sha256
+
+
+def test_a_closure_request_document_shows_its_evidence_and_metric_results_as_sent(client, db, demo, login_as):
+    from app.auth.models import User
+    from app.submissions.services import submit
+
+    rec = _demo_rec(db)
+    rec.status = "resolved_open"
+    policy = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
+    closure = submit(rec, "closure_request", "Done; here is the proof.", policy)
+    db.session.commit()
+    sections = {s["key"]: s["data"] for s in closure.snapshot["sections"]}
+    assert sections["evidence"] and sections["metrics"]
+
+    login_as(user=policy)
+    from docx import Document
+    document = Document(io.BytesIO(client.get(f"/exports/submissions/{closure.id}/plan.docx").data))
+    tables = {t.rows[0].cells[0].text: t for t in document.tables}
+    evidence = [[c.text for c in row.cells] for row in tables["Evidence"].rows[1:]]
+    assert sorted(r[0] for r in evidence) == sorted(e["title"] for e in sections["evidence"])
+    metrics = [[c.text for c in row.cells] for row in tables["Metric"].rows[1:]]
+    assert len(metrics) == len(sections["metrics"])
+    read = next(m for m in sections["metrics"] if m["value"] is not None)
+    assert [f"{read['metric']} ({read['component']})", str(read["value"]), read["period"]] in \
+        [[r[0], r[4], r[5]] for r in metrics]
+
+
+def test_an_old_snapshot_without_sections_renders_them_as_none_recorded(client, db, make, login_as):
+    from app.submissions.models import Submission
+    from app.submissions.services import snapshot_digest
+
+    rec = make.recommendation(text="Collect data on prosecutorial discretion.")
+    staff = make.user("action_office", office=rec.action_office, name="Early Adopter")
+    # As an early version wrote it: the recommendation without the office or issue date, no plan section.
+    snapshot = {"schema": 1, "kind": "status_update", "taken_at": "2024-01-05T10:00:00", "narrative": "",
+                "sections": [{"key": "recommendation", "title": "Recommendation",
+                              "data": {"report": rec.report.number, "number": rec.number,
+                                       "text": "Collect data on prosecutorial discretion.",
+                                       "status": "unresolved_open", "concurrence": None}}]}
+    old = Submission(recommendation_id=rec.id, number=1, kind="status_update", narrative="", snapshot=snapshot,
+                     snapshot_sha256=snapshot_digest(snapshot), submitted_by_id=staff.id, submitted_on=days(-40))
+    db.session.add(old)
+    db.session.commit()
+
+    login_as(user=staff)
+    pdf = client.get(f"/exports/submissions/{old.id}/plan.pdf")
+    assert pdf.status_code == 200
+    text = _pdf_text(pdf.data)
+    assert "Collect data on prosecutorial discretion." in text
+    assert "No lines of effort recorded in this submission." in text
+    assert "No metrics recorded in this submission." in text and "No evidence recorded in this submission." in text
+    assert "Action office Not recorded in this submission" in text
+    assert f"Deadlines as of {days(-40).isoformat()}" in text
+    docx = client.get(f"/exports/submissions/{old.id}/plan.docx")
+    assert docx.status_code == 200 and _docx_milestone_rows(docx.data) == []
+
+
+def test_the_submission_page_links_to_the_plan_as_sent(client, login_as, sent_plan):
+    _, submission, staff = sent_plan
+    login_as(user=staff)
+    page = client.get(f"/submissions/{submission.id}").get_data(as_text=True)
+    assert f'href="/exports/submissions/{submission.id}/plan.pdf">plan as sent, PDF</a>' in page
+    assert f'href="/exports/submissions/{submission.id}/plan.docx">plan as sent, Word (DOCX)</a>' in page
+
+
+def test_who_may_not_see_a_submission_may_not_download_its_plan(client, db, make, login_as, sent_plan):
+    _, submission, _ = sent_plan
+    login_as("action_office", office=make.office("ICE"))
+    assert client.get(f"/submissions/{submission.id}").status_code == 403
+    for fmt in ("pdf", "docx"):
+        assert client.get(f"/exports/submissions/{submission.id}/plan.{fmt}").status_code == 403
+    assert client.get(f"/exports/submissions/{submission.id}/plan.rtf").status_code == 404
+    assert client.get(f"/submissions/{submission.id + 1000}").status_code == 404
+    assert client.get(f"/exports/submissions/{submission.id + 1000}/plan.pdf").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
+                             .where(AuditEvent.action == "export.submission_plan")) == 0
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in(client, sent_plan):
+    _, submission, _ = sent_plan
+    for url in (f"/submissions/{submission.id}", f"/exports/submissions/{submission.id}/plan.pdf"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
 def _csv_rows(response):

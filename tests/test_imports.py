@@ -26,7 +26,7 @@ def test_the_sample_of_real_recommendations_imports_and_a_second_import_changes_
     data = SAMPLE.read_bytes()
     response = _upload(client, data)
     assert response.status_code == 302
-    assert _count(db, Recommendation) == 14
+    assert _count(db, Recommendation) == 20
     rec = db.session.scalar(sa.select(Recommendation).join(Recommendation.report)
                             .where(Report.number == "OIG-15-85"))
     assert rec.status == "unresolved_open" and rec.action_office.name == "DHS Office of Policy"
@@ -34,12 +34,15 @@ def test_the_sample_of_real_recommendations_imports_and_a_second_import_changes_
     closed = db.session.scalar(sa.select(Recommendation).join(Recommendation.report)
                                .where(Report.number == "OIG-19-18"))
     assert closed.status == "resolved_closed"
+    hiring = db.session.scalars(sa.select(Recommendation).join(Recommendation.report)
+                                .where(Report.number == "GAO-24-106153")).all()
+    assert len(hiring) == 4 and {r.issued_on.isoformat() for r in hiring} == {"2024-06-11"}
     events = _count(db, AuditEvent)
 
     response = _upload(client, data)
     assert response.status_code == 302
-    assert "Imported 0 new recommendations; 14 already present" in client.get("/imports/").get_data(as_text=True)
-    assert _count(db, Recommendation) == 14
+    assert "Imported 0 new recommendations; 20 already present" in client.get("/imports/").get_data(as_text=True)
+    assert _count(db, Recommendation) == 20
     assert _count(db, AuditEvent) == events
 
 
@@ -50,7 +53,7 @@ def test_a_bad_date_reports_that_line_and_imports_nothing(client, db, login_as):
     response = _upload(client, ("\n".join(lines) + "\n").encode())
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Nothing was imported: 1 of 14 rows have errors" in page
+    assert "Nothing was imported: 1 of 20 rows have errors" in page
     assert "“09/31/2021” is not a date" in page
     assert '<th scope="row">6</th>' in page
     assert _count(db, Recommendation) == 0 and _count(db, Report) == 0
@@ -60,7 +63,7 @@ def test_check_only_reports_without_importing(client, db, login_as):
     login_as("oig_reviewer")
     response = _upload(client, SAMPLE.read_bytes(), button="check")
     assert response.status_code == 200
-    assert "14 new recommendations would be imported" in response.get_data(as_text=True)
+    assert "20 new recommendations would be imported" in response.get_data(as_text=True)
     assert _count(db, Recommendation) == 0
 
 

@@ -1,10 +1,11 @@
 """The OpenAPI 3 description of /api/v1 (tests check it against the routes and fuzz the API with it)."""
 from app.evidence.models import REVIEW_STATUSES
 from app.metrics.models import DIRECTIONS, FREQUENCIES, METRIC_KINDS
+from app.metrics.services import READING_OUTCOMES
 from app.milestones.models import MILESTONE_STATUSES
+from app.recommendations.models import CONCURRENCES, STATUSES
 
 MAX_ID = 2**31 - 1
-from app.recommendations.models import CONCURRENCES, STATUSES
 
 
 def _ref(name: str) -> dict:
@@ -85,6 +86,13 @@ SCHEMAS = {
             "value": _string(), "numerator": _string(True), "denominator": _string(True), "note": _string(),
             "entered_at": {"type": "string", "format": "date-time"},
             "replaced_at": {"type": "string", "format": "date-time"}})}}),
+    "SavedReading": {"allOf": [_ref("Reading"), {
+        "type": "object", "required": ["outcome"],
+        "properties": {"outcome": {
+            "type": "string", "enum": list(READING_OUTCOMES),
+            "description": "created (201): a new reading; corrected (200): the reading for this period and "
+                           "component had another value, now in its history; unchanged (200): it already had "
+                           "this value and note, nothing was written"}}}]},
     "ReadingInput": {
         "type": "object", "additionalProperties": False, "required": ["period", "component", "value"],
         "properties": {
@@ -145,7 +153,8 @@ def openapi_document() -> dict:
         "parameters": [_id("metric_id")],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReadingInput")}}},
         "responses": {"201": {"description": "Recorded",
-                              "content": {"application/json": {"schema": _ref("Reading")}}}, **_ok("Reading")},
+                              "content": {"application/json": {"schema": _ref("SavedReading")}}},
+                      **_ok("SavedReading")},
     }
     by_recommendation = _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "Recommendation id")

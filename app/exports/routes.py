@@ -3,7 +3,8 @@ from flask_login import current_user
 
 from app import audit
 from app.exports import bp
-from app.exports.plan import plan_docx, plan_document, plan_filename, plan_pdf
+from app.exports.plan import (plan_docx, plan_document, plan_filename, plan_pdf, submission_plan_document,
+                              submission_plan_filename)
 from app.exports.semiannual import (COLUMNS, TABLES, is_period_end, latest_period_end, recent_period_ends,
                                     semiannual_tables, table_rows)
 from app.exports.services import EXPORTS, parse_date
@@ -11,6 +12,7 @@ from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles
 from app.recommendations.services import get_recommendation_or_404
+from app.submissions.services import get_submission_or_404
 from app.timeutil import today
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -98,3 +100,21 @@ def plan(recommendation_id: int, fmt: str):
                  recommendation_id=recommendation.id)
     db.session.commit()
     return _attachment(body, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE, plan_filename(doc, fmt))
+
+
+@bp.route("/submissions/<int:submission_id>/plan.<fmt>")
+@roles(*ANY_ROLE)
+def submission_plan(submission_id: int, fmt: str):
+    """The plan as a submission sent it: whoever may see the submission's page may download it."""
+    if fmt not in ("pdf", "docx"):
+        abort(404)
+    submission = get_submission_or_404(submission_id)
+    doc = submission_plan_document(submission, today())
+    body = plan_pdf(doc) if fmt == "pdf" else plan_docx(doc)
+    filename = submission_plan_filename(doc, submission, fmt)
+    audit.record("export.submission_plan", submission,
+                 after={"format": fmt, "submission": submission.number, "kind": submission.kind,
+                        "snapshot_sha256": submission.snapshot_sha256, "milestones": doc.milestone_count},
+                 recommendation_id=submission.recommendation_id)
+    db.session.commit()
+    return _attachment(body, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE, filename)

@@ -314,6 +314,8 @@ def update_metric(metric: Metric, data: dict, today: date) -> None:
 # --- readings ------------------------------------------------------------------------
 
 READING_FIELDS = ("period", "component", "value", "numerator", "denominator", "note")
+#: What ``save_reading()`` did; the API answers with it (and documents these values).
+READING_OUTCOMES = ("created", "corrected", "unchanged")
 
 
 def save_reading(metric: Metric, period: str, component: str, parsed: ParsedValue, note: str,

@@ -41,6 +41,14 @@ def for_recommendation(recommendation_id: int) -> list[Submission]:
         .order_by(Submission.number.desc())))
 
 
+def sent_up_to(submission: Submission) -> list[Submission]:
+    """The submissions of its recommendation sent before ``submission``, and itself."""
+    return list(db.session.scalars(
+        sa.select(Submission).where(Submission.recommendation_id == submission.recommendation_id,
+                                    Submission.number <= submission.number)
+        .order_by(Submission.number)))
+
+
 def awaiting_decision(limit: int | None = None) -> list[Submission]:
     """Submissions waiting for an OIG decision, oldest first (index ix_submissions_pending)."""
     return list(db.session.scalars(
