@@ -184,7 +184,8 @@ def seed_submissions(today: date, echo=print) -> int:
         nonlocal next_id
         rows.append({"id": next_id, "recommendation_id": rec.id, "number": number, "kind": kind,
                      "narrative": "Status as of this date.", "snapshot": {}, "snapshot_sha256": "0" * 64,
-                     "submitted_by_id": sender[rec.action_office_id], "submitted_at": now, "submitted_on": on,
+                     "submitted_by_id": sender[rec.action_office_id],
+                     "submitted_at": datetime.combine(on, datetime.min.time(), timezone.utc), "submitted_on": on,
                      "decision": decision, "analysis": "", "decided_by_id": None,
                      "decided_at": now if decision else None})
         next_id += 1
@@ -211,6 +212,13 @@ def seed_submissions(today: date, echo=print) -> int:
             rows = []
     _insert(Submission.__table__, rows)
     total += len(rows)
+    db.session.execute(sa.text("""
+        UPDATE recommendations SET
+          plan_submitted_on = (SELECT min(s.submitted_on) FROM submissions s
+                               WHERE s.recommendation_id = recommendations.id AND s.kind = 'plan'),
+          last_submitted_on = (SELECT max(s.submitted_on) FROM submissions s
+                               WHERE s.recommendation_id = recommendations.id)
+        WHERE id IN (SELECT recommendation_id FROM submissions)"""))
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text(
             "SELECT setval(pg_get_serial_sequence('submissions', 'id'), (SELECT MAX(id) FROM submissions))"))

@@ -34,9 +34,12 @@ def page_number(name: str = "page") -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
-def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique: bool = False) -> Page:
+def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique: bool = False,
+             total: int | None = None) -> Page:
+    """``total``: the number of rows, when the caller has counted them already."""
     page = page or page_number()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     last = max(1, math.ceil(total / per_page))
     page = min(page, last)
     result = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))

@@ -1,6 +1,6 @@
 import logging
 
-from app.search.fulltext import include_name
+from app.dbtypes import include_name
 from logging.config import fileConfig
 
 from flask import current_app
@@ -88,7 +88,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
-    conf_args.setdefault("include_name", include_name)  # full-text tables: migration 0800
+    conf_args.setdefault("include_name", include_name)  # objects made by hand: app/dbtypes.py
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -3,10 +3,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit import AuditEvent
+from app.recommendations.clocks import clocks_for
 from app.recommendations.models import StatusChange
+from app.submissions import services
 from app.submissions import snapshot as snapshots
 from app.submissions.models import Submission
-from app.submissions.services import submission_dates
+from app.submissions.services import dates_from
 from tests.factories import days
 
 
@@ -242,15 +244,21 @@ def test_awaiting_page_lists_pending_submissions_for_oig(client, switch, db, pla
     assert "No submission is awaiting a decision." in client.get("/submissions/awaiting").get_data(as_text=True)
 
 
-def test_submission_dates_come_from_one_aggregate(make, db):
-    rec, other = make.recommendation(), make.recommendation()
-    user = make.user("action_office")
-    for n, (kind, day) in enumerate([("status_update", -30), ("plan", -20), ("plan", -5), ("status_update", -2)], 1):
-        db.session.add(Submission(recommendation_id=rec.id, number=n, kind=kind, narrative="n", snapshot={},
-                                  snapshot_sha256="0" * 64, submitted_by_id=user.id, submitted_on=days(day)))
+def test_the_recommendation_keeps_its_first_plan_and_latest_submission_dates(db, plan):
+    """The clocks' inputs are kept on the recommendation as submissions are sent, and equal
+    what the submissions themselves say."""
+    rec, staff, reviewer = plan
+    first = services.submit(rec, "plan", "First plan.", staff, on=days(-20))
+    services.decide(first, "rejected", "Add dates.", reviewer, on=days(-18))
+    second = services.submit(rec, "plan", "Revised plan.", staff, on=days(-5))
+    services.decide(second, "accepted", "Good.", reviewer, on=days(-4))
+    services.submit(rec, "status_update", "90 days on.", staff, on=days(-2))
     db.session.commit()
-    assert submission_dates([rec.id, other.id]) == {
-        rec.id: {"plan_submitted_on": days(-20), "last_update_on": days(-2)}}
+    db.session.expire_all()
+    assert (rec.plan_submitted_on, rec.last_submitted_on) == (days(-20), days(-2))
+    assert dates_from(services.for_recommendation(rec.id)) == {
+        "plan_submitted_on": days(-20), "last_update_on": days(-2)}
+    assert clocks_for(rec, days(0))["plan_response"].state == "met"
 
 
 def test_dashboard_lists_the_clocks_without_a_query_per_row(app, client, switch, make, db):

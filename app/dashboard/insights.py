@@ -7,9 +7,10 @@ of rows (tests/test_query_budgets.py, bench/README.md):
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of
   one stored date (issue date, management decision, latest submission), so "due within 30
   days or passed" is a range condition on that date, with its boundary worked out here from
-  ``app.recommendations.clocks`` itself (``latest_base_on``). The earliest few candidates of
-  each clock are read with their submission dates and their clocks recomputed by
-  ``clocks_for``: what the list shows is exactly what the recommendation page shows.
+  ``app.recommendations.clocks`` itself (``latest_base_on``). The submission dates are the
+  recommendation's own columns (set when a submission is sent), so no aggregate over the
+  submissions runs. The earliest few candidates of each clock are read and their clocks
+  recomputed by ``clocks_for``: what the list shows is exactly what the recommendation page shows.
 - overdue milestones are one indexed COUNT and one LIMITed list.
 """
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
+from app.dbtypes import literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import READ_ALL_ROLES, visible_recommendations
@@ -25,7 +27,6 @@ from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PL
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
 from app.recommendations.models import OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
-from app.submissions.models import Submission
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
 AGE_MONTHS = (6, 12, 24)
@@ -91,55 +92,45 @@ def status_and_age_counts(scope, today: date) -> tuple[dict[str, int], list[tupl
     return by_status, list(zip(AGE_BUCKETS, ages))
 
 
-def _submission_dates():
-    first_plan = sa.func.min(sa.case((Submission.kind == "plan", Submission.submitted_on)))
-    return (sa.select(Submission.recommendation_id.label("recommendation_id"),
-                      sa.type_coerce(first_plan, sa.Date).label("plan_on"),
-                      sa.type_coerce(sa.func.max(Submission.submitted_on), sa.Date).label("last_on"))
-            .group_by(Submission.recommendation_id).subquery("submitted"))
+def last_activity_on():
+    """The day the 90-day status update clock counts from (``clocks``: the latest of the last
+    submission and the management decision, else the issue date), as SQL: the expression of
+    the index ix_recommendations_open_activity (migration 0900), word for word."""
+    decided, sent = Recommendation.management_decision_on, Recommendation.last_submitted_on
+    return sa.case((sent.is_(None), sa.func.coalesce(decided, Recommendation.issued_on)),
+                   (decided.is_(None), sent),
+                   (sent > decided, sent),
+                   else_=decided)
 
 
-def _earliest(statement: sa.Select, order_by) -> sa.Select:
-    """The first candidates of one clock, as a subquery of ids (SQLite wants LIMIT inside one)."""
-    limited = statement.order_by(order_by, Recommendation.id).limit(LIST_LIMIT + CANDIDATE_MARGIN).subquery()
+def _earliest(condition, order_by, scope) -> sa.Select:
+    """The first candidates of one clock, as a subquery of ids (SQLite wants LIMIT inside one),
+    read in order from a partial index of the open recommendations (migration 0900)."""
+    limited = (sa.select(Recommendation.id).where(scope, literal_in(Recommendation.status, OPEN_STATUSES), condition)
+               .order_by(order_by, Recommendation.id).limit(LIST_LIMIT + CANDIDATE_MARGIN).subquery())
     return sa.select(limited.c.id)
 
 
 def clock_alerts(scope, today: date) -> list[ClockAlert]:
     """The open recommendations' deadlines due within 30 days or passed, earliest first."""
     horizon = today + timedelta(days=DUE_SOON_DAYS)
-    submitted = _submission_dates()
-    base = (sa.select(Recommendation.id)
-            .outerjoin(submitted, submitted.c.recommendation_id == Recommendation.id)
-            .where(scope, Recommendation.status.in_(OPEN_STATUSES)))
-    no_plan_yet = sa.and_(Recommendation.management_decision_on.is_(None), submitted.c.plan_on.is_(None))
-    last_activity = sa.case(
-        (submitted.c.last_on.is_(None), sa.func.coalesce(Recommendation.management_decision_on,
-                                                         Recommendation.issued_on)),
-        (Recommendation.management_decision_on.is_(None), submitted.c.last_on),
-        (submitted.c.last_on > Recommendation.management_decision_on, submitted.c.last_on),
-        else_=Recommendation.management_decision_on)
+    undecided = Recommendation.management_decision_on.is_(None)
     candidates = sa.union_all(
-        _earliest(base.where(no_plan_yet,
-                             Recommendation.issued_on <= horizon - timedelta(days=PLAN_RESPONSE_DAYS)),
-                  Recommendation.issued_on),
-        _earliest(base.where(Recommendation.management_decision_on.is_(None),
-                             Recommendation.issued_on <= latest_base_on(RESOLUTION_MONTHS, horizon)),
-                  Recommendation.issued_on),
-        _earliest(base.where(Recommendation.management_decision_on
-                             <= latest_base_on(IMPLEMENTATION_MONTHS, horizon)),
-                  Recommendation.management_decision_on),
-        _earliest(base.where(last_activity <= horizon - timedelta(days=STATUS_UPDATE_DAYS)), last_activity),
+        _earliest(sa.and_(undecided, Recommendation.plan_submitted_on.is_(None),
+                          Recommendation.issued_on <= horizon - timedelta(days=PLAN_RESPONSE_DAYS)),
+                  Recommendation.issued_on, scope),
+        _earliest(sa.and_(undecided, Recommendation.issued_on <= latest_base_on(RESOLUTION_MONTHS, horizon)),
+                  Recommendation.issued_on, scope),
+        _earliest(Recommendation.management_decision_on <= latest_base_on(IMPLEMENTATION_MONTHS, horizon),
+                  Recommendation.management_decision_on, scope),
+        _earliest(last_activity_on() <= horizon - timedelta(days=STATUS_UPDATE_DAYS), last_activity_on(), scope),
     ).subquery()
-    rows = db.session.execute(
-        sa.select(Recommendation, submitted.c.plan_on, submitted.c.last_on)
-        .join(Recommendation.report)
-        .outerjoin(submitted, submitted.c.recommendation_id == Recommendation.id)
+    recommendations = db.session.scalars(
+        sa.select(Recommendation).join(Recommendation.report)
         .where(Recommendation.id.in_(sa.select(candidates.c.id)))
         .options(contains_eager(Recommendation.report))).unique().all()
     alerts = [ClockAlert(rec, clock.label, clock.due_on, clock.state)
-              for rec, plan_on, last_on in rows
-              for clock in clocks_for(rec, today, plan_submitted_on=plan_on, last_update_on=last_on).values()
+              for rec in recommendations for clock in clocks_for(rec, today).values()
               if clock.state in ALERT_STATES]
     alerts.sort(key=lambda a: (a.due_on, a.recommendation.id, a.label))
     return alerts[:LIST_LIMIT]
@@ -147,9 +138,7 @@ def clock_alerts(scope, today: date) -> list[ClockAlert]:
 
 def overdue_milestones(user, scope, today: date) -> tuple[int, list[Milestone]]:
     """How many milestones are late, and the longest-late few (index ix_milestones_status_due)."""
-    # Literal values: the planner proves the partial index's WHERE from them, not from parameters.
-    late = (Milestone.status.in_([sa.literal(s, literal_execute=True) for s in ("not_started", "in_progress")]),
-            Milestone.current_due_on < today)
+    late = (literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < today)
     counted = sa.select(sa.func.count(Milestone.id)).where(*late)
     if user.role not in READ_ALL_ROLES:  # every milestone belongs to a recommendation: no join needed
         counted = counted.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)

@@ -97,8 +97,17 @@ def clocks(*, issued_on: date, status: str, today: date, management_decision_on:
     return result
 
 
-def clocks_for(recommendation, today: date, *, plan_submitted_on: date | None = None,
-               last_update_on: date | None = None) -> dict[str, Clock]:
+_FROM_RECORD = object()
+
+
+def clocks_for(recommendation, today: date, *, plan_submitted_on=_FROM_RECORD,
+               last_update_on=_FROM_RECORD) -> dict[str, Clock]:
+    """The clocks of a recommendation; the submission dates are the record's own unless given
+    (a document "as sent" counts only the submissions up to it)."""
+    if plan_submitted_on is _FROM_RECORD:
+        plan_submitted_on = recommendation.plan_submitted_on
+    if last_update_on is _FROM_RECORD:
+        last_update_on = recommendation.last_submitted_on
     return clocks(issued_on=recommendation.issued_on, status=recommendation.status, today=today,
                   management_decision_on=recommendation.management_decision_on,
                   final_action_on=recommendation.final_action_on,

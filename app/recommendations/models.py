@@ -19,6 +19,8 @@ STATUS_LABELS = {
     "closed_not_implemented": "Closed, not implemented",
 }
 OPEN_STATUSES = ("unresolved_open", "resolved_open", "closure_pending")
+#: The same, as the WHERE of partial indexes (queries use ``dbtypes.literal_in``).
+OPEN_WHERE = "status IN ('unresolved_open', 'resolved_open', 'closure_pending')"
 
 #: Every legal move of the status machine. Each is made by an oig_reviewer, with a reason.
 TRANSITIONS = {
@@ -47,6 +49,12 @@ class Recommendation(db.Model):
         sa.UniqueConstraint("report_id", "number", name="uq_recommendations_report_number"),
         sa.Index("ix_recommendations_status_issued", "status", "issued_on"),
         sa.Index("ix_recommendations_decision_on", "management_decision_on"),
+        # Made in migration 0900, as Alembic cannot compare them (app/dbtypes.py):
+        # ix_recommendations_(office_)list_order: the dashboard's list order (issued_on DESC, ...).
+        #: Open recommendations by issue date: the plan-response and resolution clocks.
+        sa.Index("ix_recommendations_open_issued", "issued_on", "id",
+                 sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
+        # ix_recommendations_open_activity: the open ones by the status-update clock's base day.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +81,11 @@ class Recommendation(db.Model):
     management_decision_on: Mapped[date | None]
     #: Set when OIG closes the recommendation as implemented.
     final_action_on: Mapped[date | None]
+    #: The day the first corrective action plan went to OIG, and the day of the latest
+    #: submission of any kind: set by ``submissions.services.submit`` in the sending
+    #: transaction (submissions are never changed or deleted). The clocks count from them.
+    plan_submitted_on: Mapped[date | None]
+    last_submitted_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -52,7 +52,7 @@ def show(recommendation_id: int):
     sent = submissions.for_recommendation(recommendation.id)
     return render_template(
         "recommendations/show.html", recommendation=recommendation, today=today(),
-        clocks=clocks_for(recommendation, today(), **submissions.dates_from(sent)),
+        clocks=clocks_for(recommendation, today()),
         submissions=sent, comments=comments.for_recommendation(recommendation.id),
         comment_form=CommentForm(), events=history(recommendation.id, limit=RECENT_EVENTS))
 

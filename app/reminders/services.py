@@ -59,16 +59,14 @@ def load_snapshot(today: date) -> d.Snapshot:
                                                      p.digest_weekday, p.digest_when_empty)
         people[uid] = d.Person(uid, email, name, role, office_id, prefs)
 
-    from app.submissions.services import submission_dates
-
     open_recs = db.session.execute(
         sa.select(Recommendation, Report.number).join(Report, Recommendation.report_id == Report.id)
         .where(Recommendation.status.in_(OPEN_STATUSES))
         .execution_options(populate_existing=False)).all()
-    dates = submission_dates(r.id for r, _ in open_recs)
     recommendations = [
         d.RecommendationFact(r.id, f"{number} Rec. {r.number}", r.action_office_id, r.status, r.issued_on,
-                             r.management_decision_on, r.final_action_on, **dates.get(r.id, {}))
+                             r.management_decision_on, r.final_action_on,
+                             plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_submitted_on)
         for r, number in open_recs]
     labels = {r.id: r.label for r in recommendations}
     offices = {r.id: r.office_id for r in recommendations}

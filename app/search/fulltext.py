@@ -24,15 +24,6 @@ MAX_WORDS = 10
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def is_fulltext_object(name: str | None, type_: str, parent_names: dict) -> bool:
-    return bool(name) and name.startswith("fts_") and type_ in ("table", "index")
-
-
-def include_name(name, type_, parent_names) -> bool:
-    """Alembic's filter: the full-text tables and indexes are managed by hand (migration 0800)."""
-    return not is_fulltext_object(name, type_, parent_names)
-
-
 def words(query: str) -> list[str]:
     return _WORD_RE.findall(query.lower())[:MAX_WORDS]
 

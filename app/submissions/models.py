@@ -23,7 +23,9 @@ class Submission(db.Model):
     __tablename__ = "submissions"
     __table_args__ = (
         sa.UniqueConstraint("recommendation_id", "number", name="uq_submissions_recommendation_number"),
-        sa.Index("ix_submissions_pending", "decision", "submitted_at"),
+        #: The submissions waiting for a decision, oldest first, read in order (no sort).
+        sa.Index("ix_submissions_pending", "submitted_at", "id",
+                 sqlite_where=sa.text("decision IS NULL"), postgresql_where=sa.text("decision IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

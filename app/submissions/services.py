@@ -61,22 +61,16 @@ def awaiting_decision_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None)))
 
 
-def submission_dates(recommendation_ids) -> dict[int, dict[str, date | None]]:
-    """``clocks_for`` keywords per recommendation, for any number of them, in one query."""
-    ids = list(recommendation_ids)
-    if not ids:
-        return {}
-    first_plan = sa.func.min(sa.case((Submission.kind == "plan", Submission.submitted_on)))
-    latest = sa.func.max(Submission.submitted_on)
-    rows = db.session.execute(
-        sa.select(Submission.recommendation_id, sa.type_coerce(first_plan, sa.Date),
-                  sa.type_coerce(latest, sa.Date))
-        .where(Submission.recommendation_id.in_(ids)).group_by(Submission.recommendation_id))
-    return {rid: {"plan_submitted_on": plan, "last_update_on": last} for rid, plan, last in rows}
+def note_sent(recommendation: Recommendation, kind: str, on: date) -> None:
+    """Keep the recommendation's first-plan and latest-submission dates (the clocks' inputs)."""
+    if kind == "plan" and (recommendation.plan_submitted_on is None or on < recommendation.plan_submitted_on):
+        recommendation.plan_submitted_on = on
+    if recommendation.last_submitted_on is None or on > recommendation.last_submitted_on:
+        recommendation.last_submitted_on = on
 
 
 def dates_from(submissions: list[Submission]) -> dict[str, date | None]:
-    """The same keywords, from submissions already loaded."""
+    """``clocks_for`` keywords from submissions already loaded (e.g. those up to one sent)."""
     plans = [s.submitted_on for s in submissions if s.kind == "plan"]
     return {"plan_submitted_on": min(plans, default=None),
             "last_update_on": max((s.submitted_on for s in submissions), default=None)}
@@ -112,6 +106,7 @@ def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
                             snapshot_sha256=snapshot_digest(snapshot), submitted_by_id=actor.id,
                             submitted_on=on)
     db.session.add(submission)
+    note_sent(recommendation, kind, on)
     db.session.flush()
     audit.record("submission.create", submission,
                  after={"number": number, "kind": kind, "narrative": submission.narrative,
