@@ -41,8 +41,9 @@ def test_status_filter_and_paging(client, make, login_as):
     make.recommendation(report, number="99", text="Improve the data quality, closed.", status="resolved_closed")
     login_as("oig_reviewer")
     first = client.get("/search/?q=data+quality&status=unresolved_open").get_data(as_text=True)
-    assert "25 recommendations for" in first and 'aria-label="Page 2"' in first
+    assert "25 recommendations for" in first and "Page 1 of 2" in first and "page=2" in first
     second = client.get("/search/?q=data+quality&status=unresolved_open&page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second
     assert second.count("Improve the data quality") == 5
     assert "closed." not in first + second
     assert client.get("/search/?q=data&page=abc").status_code == 200
@@ -105,3 +106,17 @@ def test_words_are_found_through_the_index(app, db, make):
             plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
             assert "fts_milestones VIRTUAL TABLE INDEX" in plan and "LIKE" not in sql
         assert conn.execute(statement).all()
+
+
+def test_counts_stop_at_the_cap_and_say_so(client, make, login_as, monkeypatch):
+    monkeypatch.setattr("app.search.services.COUNT_CAP", 3)
+    monkeypatch.setattr("app.search.services.PER_PAGE", 2)
+    report = make.report(number="CAP-1")
+    for n in range(5):
+        make.recommendation(report, number=str(n + 1), text=f"Strengthen budget controls, part {n + 1}.")
+    login_as("oig_reviewer")
+    page = client.get("/search/?q=budget+controls").get_data(as_text=True)
+    assert "more than 3 recommendations for" in page and "Recommendations (more than 3)" in page
+    assert "Add words or a filter to narrow the search." in page and "Page 1 of 2" in page
+    last = client.get("/search/?q=budget+controls&page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in last and last.count("Strengthen budget controls") == 1

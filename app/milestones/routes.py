@@ -272,14 +272,16 @@ MY_WORK_PER_PAGE = 50
 def my_work():
     form = MyWorkFilterForm(request.args)
     on = today()
-    mine = sa.select(Milestone.id).where(Milestone.owner_id == current_user.id)
+    # The filters' choices: what the user's own milestones (index ix_milestones_owner_due) point
+    # at, as DISTINCT subqueries so that the planner starts from those milestones.
+    mine = Milestone.owner_id == current_user.id
+    my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
+    my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
     lines = db.session.execute(
-        sa.select(LineOfEffort.id, LineOfEffort.title).where(
-            LineOfEffort.id.in_(sa.select(Milestone.line_of_effort_id).where(Milestone.id.in_(mine))))
+        sa.select(LineOfEffort.id, LineOfEffort.title).join(my_lines, my_lines.c.id == LineOfEffort.id)
         .order_by(LineOfEffort.title)).all()
     offices = db.session.execute(
-        sa.select(Office.id, Office.code).where(
-            Office.id.in_(sa.select(Milestone.office_id).where(Milestone.id.in_(mine))))
+        sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
         .order_by(Office.code)).all()
     form.line.choices = choices([("", "Any line of effort")] + [(i, t) for i, t in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])

@@ -5,7 +5,7 @@ from app.exports.services import parse_int
 from app.permissions import ANY_ROLE, roles
 from app.recommendations.models import STATUS_LABELS
 from app.search import bp
-from app.search.services import KINDS, search
+from app.search.services import COUNT_CAP, KINDS, count_label, search
 
 
 @bp.route("/")
@@ -15,4 +15,5 @@ def index():
     result = search(current_user, request.args.get("q", ""), request.args.get("kind"), filters,
                     parse_int(request.args.get("page")) or 1)
     return render_template("search/index.html", result=result, kinds=KINDS, filters=filters,
+                           count_label=count_label, cap=COUNT_CAP,
                            status_labels=STATUS_LABELS)

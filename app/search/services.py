@@ -22,6 +22,9 @@ from app.reports.models import Report
 from app.search import fulltext
 
 PER_PAGE = 20
+#: Counts stop here: a search that matches more is shown as "more than 1,000", its first 1,000
+#: paged; counting every match of a common word over millions of rows would cost a scan.
+COUNT_CAP = 1000
 
 
 def _dialect() -> str:
@@ -164,15 +167,32 @@ KINDS = [
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 
 
+def count_label(count: int) -> str:
+    return f"more than {COUNT_CAP:,}" if count > COUNT_CAP else f"{count:,}"
+
+
 @dataclass
 class SearchResult:
     q: str
     kind: SearchKind | None
+    #: Matches per kind, up to COUNT_CAP + 1.
     counts: dict[str, int]
     hits: list[Hit]
     page: int
     pages: int
     total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> SearchResult:
@@ -183,10 +203,12 @@ def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> 
     for kind in KINDS:
         stmt = kind.query(user, q, filters)
         counts[kind.key] = db.session.scalar(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery()))
     kind = KINDS_BY_KEY.get(kind_key) or next((k for k in KINDS if counts[k.key]), KINDS[0])
     total = counts[kind.key]
-    pages = max(1, -(-total // PER_PAGE))
+    pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
-    rows = db.session.scalars(kind.query(user, q, filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+    offset = (page - 1) * PER_PAGE
+    rows = db.session.scalars(kind.query(user, q, filters).limit(min(PER_PAGE, COUNT_CAP - offset))
+                              .offset(offset)).unique().all()
     return SearchResult(q, kind, counts, [kind.to_hit(r) for r in rows], page, pages, total)
