@@ -20,6 +20,7 @@ from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
 
 BENCH_PASSWORD = "bench password for load tests"
+MILESTONES_PER_OWNER = 200
 BENCH_USERS = {
     "action_office": "bench-policy@example.gov",
     "oig_reviewer": "bench-oig@example.gov",
@@ -62,10 +63,13 @@ def seed(milestones: int, today: date, echo=print) -> dict:
     user_base = _max_id(User)
     users, action_users = [], {}
     uid = user_base
+    # About MILESTONES_PER_OWNER milestones a person, as in an office that tracks its work: the
+    # staff grows with the data set, so My work shows one person's load at every size.
+    staff = max(2, -(-milestones // (len(offices) * MILESTONES_PER_OWNER)))
     for office in offices:
-        for k in range(12):
+        for k in range(staff + 2):
             uid += 1
-            role = "manager" if k >= 10 else "action_office"
+            role = "manager" if k >= staff else "action_office"
             users.append({"id": uid, "email": f"u{uid}@bench.example.gov", "name": f"Bench User {uid}",
                           "role": role, "office_id": office["id"], "password_hash": pw_hash,
                           "is_active_account": True, "session_token": f"bench-{uid}-{rng.random()}",

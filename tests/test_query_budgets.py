@@ -17,6 +17,7 @@ PAGES = [
     ("my work", "/my-work", "action_office"),
     ("my work, filtered, page 2", "/my-work?status=in_progress&page=2", "action_office"),
     ("search", "/search/?q=data+standard", "oig_reviewer"),
+    ("submissions awaiting decision", "/submissions/awaiting", "oig_reviewer"),
 ]
 
 

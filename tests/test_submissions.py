@@ -1,4 +1,6 @@
 """Submissions to OIG and OIG's decisions, through the server."""
+from datetime import datetime, time, timezone
+
 import pytest
 import sqlalchemy as sa
 
@@ -242,6 +244,23 @@ def test_awaiting_page_lists_pending_submissions_for_oig(client, switch, db, pla
     assert "Submission 1: Corrective action plan" in page
     _decide(client, _latest(db).id, "accepted")
     assert "No submission is awaiting a decision." in client.get("/submissions/awaiting").get_data(as_text=True)
+
+
+def test_awaiting_page_is_paged_oldest_first(client, switch, make, db, monkeypatch):
+    monkeypatch.setattr("app.submissions.routes.AWAITING_PER_PAGE", 2)
+    sender = make.user("action_office")
+    for n in range(5):
+        rec = make.recommendation(number=f"P{n}")
+        db.session.add(Submission(recommendation_id=rec.id, number=1, kind="plan", narrative="n", snapshot={},
+                                  snapshot_sha256="0" * 64, submitted_by_id=sender.id, submitted_on=days(n - 9),
+                                  submitted_at=datetime.combine(days(n - 9), time(12), timezone.utc)))
+    db.session.commit()
+    switch("oig_reviewer")
+    first = client.get("/submissions/awaiting").get_data(as_text=True)
+    assert "5 submissions awaiting a decision, 2 a page." in first and "Page 1 of 3" in first
+    assert first.index("Rec. P0") < first.index("Rec. P1") and "Rec. P2" not in first
+    last = client.get("/submissions/awaiting?page=3").get_data(as_text=True)
+    assert "Rec. P4" in last and "Rec. P3" not in last and "Page 3 of 3" in last
 
 
 def test_the_recommendation_keeps_its_first_plan_and_latest_submission_dates(db, plan):

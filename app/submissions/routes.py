@@ -2,11 +2,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.extensions import db
+from app.pagination import paginate
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
 from app.submissions import bp, services
 from app.submissions.forms import DecisionForm, SubmissionForm
 from app.submissions.models import KIND_LABELS
+
+AWAITING_PER_PAGE = 50
 
 
 @bp.app_template_filter("isodate")
@@ -59,4 +62,6 @@ def decide(submission_id: int):
 @bp.route("/submissions/awaiting")
 @roles("oig_reviewer")
 def awaiting():
-    return render_template("submissions/awaiting.html", submissions=services.awaiting_decision())
+    page = paginate(services.awaiting_decision_query(), AWAITING_PER_PAGE,
+                    total=services.awaiting_decision_count())
+    return render_template("submissions/awaiting.html", submissions=page.items, page=page)

@@ -49,12 +49,15 @@ def sent_up_to(submission: Submission) -> list[Submission]:
         .order_by(Submission.number)))
 
 
-def awaiting_decision(limit: int | None = None) -> list[Submission]:
+def awaiting_decision_query() -> sa.Select:
     """Submissions waiting for an OIG decision, oldest first (index ix_submissions_pending)."""
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.decision.is_(None))
-        .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by))
-        .order_by(Submission.submitted_at, Submission.id).limit(limit)))
+    return (sa.select(Submission).where(Submission.decision.is_(None))
+            .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by))
+            .order_by(Submission.submitted_at, Submission.id))
+
+
+def awaiting_decision(limit: int) -> list[Submission]:
+    return list(db.session.scalars(awaiting_decision_query().limit(limit)))
 
 
 def awaiting_decision_count() -> int:
