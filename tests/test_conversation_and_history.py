@@ -99,6 +99,21 @@ def test_history_tab_lists_status_changes_with_author_and_refusals(client, login
     assert "Refused: conflicts with the current state" in page
 
 
+def test_history_tab_is_paged_newest_first(client, login_as, make, db, rec, monkeypatch):
+    from app import audit
+
+    monkeypatch.setattr("app.recommendations.routes.HISTORY_PER_PAGE", 3)
+    for n in range(7):
+        audit.record("comment.create", rec, after={"body": f"note {n}"}, recommendation_id=rec.id)
+    db.session.commit()
+    login_as("oig_reviewer")
+    first = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
+    assert "7 events, 3 a page." in first and "Page 1 of 3" in first
+    assert "note 6" in first and "note 3" not in first
+    last = client.get(f"/recommendations/{rec.id}/history?page=3").get_data(as_text=True)
+    assert "note 0" in last and "note 1" not in last
+
+
 def test_recommendation_page_query_count_does_not_grow_with_comments_and_history(app, client, login_as, make, db, rec):
     from app.comments.services import add_comment
     from tests.querycount import count_queries

@@ -4,13 +4,14 @@ from flask_login import current_user
 from app.comments import services as comments
 from app.comments.forms import CommentForm
 from app.extensions import db
+from app.pagination import paginate
 from app.permissions import ANY_ROLE, can_change_status, require_edit_concurrence, roles
 from app.recommendations import bp
 from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.services import (
-    change_status, get_recommendation_or_404, history, legal_targets, update_response)
+    change_status, get_recommendation_or_404, history, history_query, legal_targets, update_response)
 from app.submissions import services as submissions
 from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
@@ -43,6 +44,7 @@ def history_value(value):
 
 #: How many events the recommendation page shows before "full history".
 RECENT_EVENTS = 8
+HISTORY_PER_PAGE = 50
 
 
 @bp.route("/<int:recommendation_id>")
@@ -61,8 +63,9 @@ def show(recommendation_id: int):
 @roles(*ANY_ROLE)
 def history_page(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
+    page = paginate(history_query(recommendation.id), HISTORY_PER_PAGE)
     return render_template("recommendations/history.html", recommendation=recommendation,
-                           events=history(recommendation.id))
+                           events=page.items, page=page)
 
 
 @bp.route("/<int:recommendation_id>/status", methods=["GET", "POST"])

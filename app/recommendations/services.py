@@ -108,10 +108,11 @@ def update_response(recommendation: Recommendation, actor, *, concurrence: str |
     return True
 
 
-def history(recommendation_id: int, limit: int | None = None) -> list[AuditEvent]:
+def history_query(recommendation_id: int) -> sa.Select:
     """The recommendation's audit trail, newest first, authors loaded in the same query."""
-    query = (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
-             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
-    if limit:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
+    return (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
+            .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
+
+
+def history(recommendation_id: int, limit: int) -> list[AuditEvent]:
+    return list(db.session.scalars(history_query(recommendation_id).limit(limit)))
