@@ -33,16 +33,22 @@ def pg_document(table: str, qualified: bool = True) -> str:
     return " || ' ' || ".join(f"coalesce({prefix}{column}, '')" for column in DOCUMENTS[table])
 
 
-def matches(table: str, id_column, query: str, dialect: str) -> sa.ColumnElement:
-    """``id_column`` is the id of a row of ``table`` whose document holds every word of ``query``."""
+def matching_ids(table: str, id_column, query: str, dialect: str) -> sa.Select:
+    """The ids of the rows of ``table`` whose document holds every word of ``query``
+    (straight from the FTS5 table on SQLite; through the GIN index on PostgreSQL)."""
     found = words(query)
     if not found:
-        return sa.false()
+        return sa.select(id_column).where(sa.false())
     if dialect == "postgresql":
         vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
-        return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(found)))
+        return sa.select(id_column).where(
+            vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(found))))
     fts = f"fts_{table}"
     expression = " ".join(f'"{word}"*' for word in found)
-    return id_column.in_(
-        sa.select(sa.literal_column("rowid")).select_from(sa.table(fts))
-        .where(sa.literal_column(fts).op("MATCH")(sa.bindparam(None, expression, unique=True))))
+    return (sa.select(sa.literal_column("rowid")).select_from(sa.table(fts))
+            .where(sa.literal_column(fts).op("MATCH")(sa.bindparam(None, expression, unique=True))))
+
+
+def matches(table: str, id_column, query: str, dialect: str) -> sa.ColumnElement:
+    """``id_column`` is the id of a row of ``table`` whose document holds every word of ``query``."""
+    return id_column.in_(matching_ids(table, id_column, query, dialect))

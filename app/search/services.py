@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.offices.models import Office
-from app.permissions import visible_recommendations
+from app.permissions import READ_ALL_ROLES, visible_recommendations
 from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
 from app.search import fulltext
@@ -36,20 +36,20 @@ def number_match(query: str, column) -> sa.ColumnElement:
 
 
 def _any_of(id_column, *selects: sa.Select) -> sa.ColumnElement:
-    """``id_column`` is in one of ``selects``: a UNION, so each branch uses its own index
+    """``id_column`` is in one of ``selects``: a UNION ALL, so each branch uses its own index
     (an OR of a full-text match and an IN would make PostgreSQL scan the table)."""
-    return id_column.in_(sa.union(*selects))
+    return id_column.in_(sa.union_all(*selects))
 
 
 def report_match(q: str):
     return _any_of(Report.id, sa.select(Report.id).where(number_match(q, Report.number)),
-                   sa.select(Report.id).where(fulltext.matches("reports", Report.id, q, _dialect())))
+                   fulltext.matching_ids("reports", Report.id, q, _dialect()))
 
 
 def recommendation_text_match(q: str):
     number = re.fullmatch(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", q, re.IGNORECASE)
     branches = [
-        sa.select(Recommendation.id).where(fulltext.matches("recommendations", Recommendation.id, q, _dialect())),
+        fulltext.matching_ids("recommendations", Recommendation.id, q, _dialect()),
         sa.select(Recommendation.id).where(Recommendation.report_id.in_(sa.select(Report.id).where(report_match(q)))),
     ]
     if number:
@@ -59,9 +59,8 @@ def recommendation_text_match(q: str):
 
 def milestone_match(q: str):
     """The milestone's own words, or its line of effort's title."""
-    lines = sa.select(LineOfEffort.id).where(fulltext.matches("lines_of_effort", LineOfEffort.id, q, _dialect()))
-    return _any_of(Milestone.id,
-                   sa.select(Milestone.id).where(fulltext.matches("milestones", Milestone.id, q, _dialect())),
+    lines = fulltext.matching_ids("lines_of_effort", LineOfEffort.id, q, _dialect())
+    return _any_of(Milestone.id, fulltext.matching_ids("milestones", Milestone.id, q, _dialect()),
                    sa.select(Milestone.id).where(Milestone.line_of_effort_id.in_(lines)))
 
 
@@ -115,14 +114,18 @@ def _recommendation_hit(rec: Recommendation) -> Hit:
 
 
 def _milestones(user, q, filters):
-    stmt = (sa.select(Milestone)
-            .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
-            .where(visible_recommendations(user, Recommendation), milestone_match(q))
-            .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation)
-                     .contains_eager(Recommendation.report))
-            .order_by(Milestone.current_due_on, Milestone.id))
+    """Matching milestones by due date. Only the milestones table is sorted and limited; the
+    recommendation scope is a semi-join and the rows shown load their line and recommendation
+    afterwards (a join first would build every match's row, 100,000 of them for a common word)."""
+    recommendations = sa.select(Recommendation.id).where(visible_recommendations(user, Recommendation))
     if filters.get("status") in STATUSES:
-        stmt = stmt.where(Recommendation.status == filters["status"])
+        recommendations = recommendations.where(Recommendation.status == filters["status"])
+    stmt = (sa.select(Milestone).where(milestone_match(q))
+            .options(selectinload(Milestone.line_of_effort).selectinload(LineOfEffort.recommendation))
+            .order_by(Milestone.current_due_on, Milestone.id))
+    if user.role not in READ_ALL_ROLES or filters.get("status") in STATUSES:
+        stmt = stmt.where(Milestone.line_of_effort_id.in_(
+            sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
     if filters.get("office"):
         stmt = stmt.where(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == filters["office"])))
     return stmt
