@@ -168,3 +168,20 @@ def test_the_dashboard_queries_can_be_answered_from_their_indexes(db, index, bui
     at scale are in bench/README.md."""
     plan = _plan(db, build(), index)
     assert index in plan and "TEMP B-TREE" not in plan and "Sort" not in plan.replace("Sort Key", "")
+
+
+def test_age_counts_in_sql_equal_age_bucket_on_both_sides_of_each_boundary(db, make):
+    from app.dashboard.insights import status_and_age_counts
+
+    issued = [add_months(TODAY, -months) + timedelta(days=shift)
+              for months in (6, 12, 24) for shift in (-1, 0, 1)] + [TODAY, date(2019, 2, 28)]
+    for day in issued:
+        make.recommendation(issued_on=day)
+        make.recommendation(issued_on=day, status="resolved_closed")  # closed ones have no age bucket
+    db.session.commit()
+    scope = visible_recommendations(make.user("oig_reviewer"), Recommendation)
+    by_status, ages = status_and_age_counts(scope, TODAY)
+    expected = [0] * 4
+    for day in issued:
+        expected[age_bucket(day, TODAY)] += 1
+    assert [n for _, n in ages] == expected and by_status["resolved_closed"] == len(issued)

@@ -90,18 +90,20 @@ class Insights:
 
 
 def status_and_age_counts(scope, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Recommendations by status, and open ones by age since issue, in one GROUP BY."""
-    bucket = sa.case(*((Recommendation.issued_on > latest_base_on(months, today), index)
-                       for index, months in enumerate(AGE_MONTHS)), else_=len(AGE_MONTHS))
-    rows = db.session.execute(
-        sa.select(Recommendation.status, bucket, sa.func.count()).where(scope)
-        .group_by(Recommendation.status, bucket)).all()
+    """Recommendations by status (one GROUP BY over the status index), and open ones by age
+    since issue: the open ones issued after each boundary, counted over that range of the
+    partial index ix_recommendations_open_issued only; the oldest bucket is the rest."""
     by_status = dict.fromkeys(STATUSES, 0)
-    ages = [0] * len(AGE_BUCKETS)
-    for status, index, count in rows:
-        by_status[status] += count
-        if status in OPEN_STATUSES:
-            ages[index] += count
+    by_status.update(db.session.execute(
+        sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
+    boundaries = [latest_base_on(months, today) for months in AGE_MONTHS]  # newest first
+    newer = db.session.execute(
+        sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries))
+        .where(scope, literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on > boundaries[-1])
+    ).one()
+    total_open = sum(by_status[s] for s in OPEN_STATUSES)
+    cumulative = [*newer, total_open]  # issued after each boundary, then all of them
+    ages = [cumulative[0]] + [cumulative[i] - cumulative[i - 1] for i in range(1, len(cumulative))]
     return by_status, list(zip(AGE_BUCKETS, ages))
 
 
