@@ -33,6 +33,11 @@ def pg_document(table: str, qualified: bool = True) -> str:
     return " || ' ' || ".join(f"coalesce({prefix}{column}, '')" for column in DOCUMENTS[table])
 
 
+def _pg_match(table: str, found: list[str]) -> sa.ColumnElement:
+    vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
+    return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(found)))
+
+
 def matching_ids(table: str, id_column, query: str, dialect: str) -> sa.Select:
     """The ids of the rows of ``table`` whose document holds every word of ``query``
     (straight from the FTS5 table on SQLite; through the GIN index on PostgreSQL)."""
@@ -40,9 +45,7 @@ def matching_ids(table: str, id_column, query: str, dialect: str) -> sa.Select:
     if not found:
         return sa.select(id_column).where(sa.false())
     if dialect == "postgresql":
-        vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
-        return sa.select(id_column).where(
-            vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(found))))
+        return sa.select(id_column).where(_pg_match(table, found))
     fts = f"fts_{table}"
     expression = " ".join(f'"{word}"*' for word in found)
     return (sa.select(sa.literal_column("rowid")).select_from(sa.table(fts))
@@ -50,5 +53,9 @@ def matching_ids(table: str, id_column, query: str, dialect: str) -> sa.Select:
 
 
 def matches(table: str, id_column, query: str, dialect: str) -> sa.ColumnElement:
-    """``id_column`` is the id of a row of ``table`` whose document holds every word of ``query``."""
+    """``id_column`` is the id of a row of ``table`` whose document holds every word of ``query``
+    (on PostgreSQL the match itself, on a query of that table)."""
+    found = words(query)
+    if dialect == "postgresql" and found:
+        return _pg_match(table, found)
     return id_column.in_(matching_ids(table, id_column, query, dialect))

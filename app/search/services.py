@@ -58,9 +58,17 @@ def recommendation_text_match(q: str):
 
 
 def milestone_match(q: str):
-    """The milestone's own words, or its line of effort's title."""
-    lines = fulltext.matching_ids("lines_of_effort", LineOfEffort.id, q, _dialect())
-    return _any_of(Milestone.id, fulltext.matching_ids("milestones", Milestone.id, q, _dialect()),
+    """The milestone's own words, or its line of effort's title.
+
+    On PostgreSQL an OR of the GIN match and ``line_of_effort_id = ANY(ARRAY(…))`` (the lines
+    found first): a BitmapOr of two indexes that yields the milestones' rows directly (a UNION
+    of ids would look each of 100,000 matches up again by id)."""
+    dialect = _dialect()
+    lines = fulltext.matching_ids("lines_of_effort", LineOfEffort.id, q, dialect)
+    if dialect == "postgresql":
+        return sa.or_(fulltext.matches("milestones", Milestone.id, q, dialect),
+                      Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())))
+    return _any_of(Milestone.id, fulltext.matching_ids("milestones", Milestone.id, q, dialect),
                    sa.select(Milestone.id).where(Milestone.line_of_effort_id.in_(lines)))
 
 
