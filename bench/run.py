@@ -35,6 +35,8 @@ from app.benchdata import BENCH_PASSWORD, BENCH_USERS  # noqa: E402
 #: (name, path template, role). Pages that answer 404 (not built yet) are reported and skipped.
 PAGES = [
     ("bare route", "/bench/bare", None),
+    # The floor of a signed-in page: session, user, layout and a small form, no data.
+    ("simple page (password form)", "/account/password", "action_office"),
     ("dashboard", "/", "oig_reviewer"),
     ("dashboard (office)", "/", "action_office"),
     ("recommendation", "/recommendations/{rec}", "action_office"),
@@ -42,6 +44,7 @@ PAGES = [
     ("milestones filtered, page 2", "/my-work?status=in_progress&page=2", "action_office"),
     ("loop", "/recommendations/{rec}/loop", "action_office"),
     ("search", "/search/?q=data+standard", "oig_reviewer"),
+    ("submissions awaiting decision", "/submissions/awaiting", "oig_reviewer"),
 ]
 
 

@@ -38,7 +38,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)
     #: Rotated at sign-out and password change: a replayed session cookie carries the old one.
-    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    #: Every request finds its user by this token (index: migration 0900).
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Failed sign-ins since ``first_failed_at``; kept in the database so every worker sees them.

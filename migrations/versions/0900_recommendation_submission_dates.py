@@ -2,7 +2,8 @@
 submission (the clocks' inputs), so that pages and the dashboard need no aggregate over
 all submissions; filled here from the submissions already sent. With indexes for the
 dashboard's list order and for its deadline candidates (open recommendations by issue day
-and by the status-update clock's base day, an expression index).
+and by the status-update clock's base day, an expression index), pending submissions in
+order, and users by session token (every signed-in request).
 
 Revision ID: 0900
 Revises: 0800
@@ -43,6 +44,8 @@ def upgrade():
                     sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
     # The day the 90-day status update clock counts from (app/dashboard/insights.py,
     # last_activity_on: the same expression, or the planner will not use the index).
+    # Every signed-in request loads its user by the session token.
+    op.create_index("ix_users_session_token", "users", ["session_token"])
     op.drop_index("ix_submissions_pending", table_name="submissions")
     op.create_index("ix_submissions_pending", "submissions", ["submitted_at", "id"],
                     sqlite_where=sa.text("decision IS NULL"), postgresql_where=sa.text("decision IS NULL"))
@@ -52,6 +55,7 @@ def upgrade():
 
 def downgrade():
     op.execute("DROP INDEX ix_recommendations_open_activity")
+    op.drop_index("ix_users_session_token", table_name="users")
     op.drop_index("ix_submissions_pending", table_name="submissions")
     op.create_index("ix_submissions_pending", "submissions", ["decision", "submitted_at"])
     op.drop_index("ix_recommendations_open_issued", table_name="recommendations")
