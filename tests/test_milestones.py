@@ -471,6 +471,7 @@ def test_my_work_lists_my_milestones_overdue_first_with_filters(client, login_as
     assert "Not mine" not in page
     order = [page.index(t) for t in ("Late one", "Done one", "Soon one", "Later one")]
     assert order == sorted(order)
+    assert f">{rec.report.number} Rec. {rec.number}: Governance</option>" in page  # lines named with their plan
     page = client.get(f"/my-work?line={data.id}").get_data(as_text=True)
     assert "Soon one" in page and "Done one" in page and "Later one" not in page
     page = client.get("/my-work?status=open").get_data(as_text=True)

@@ -15,6 +15,7 @@ from app.offices.models import Office
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.recommendations.services import get_recommendation_or_404
+from app.reports.models import Report
 from app.timeutil import today
 
 EDITORS = ("action_office", "admin")
@@ -277,13 +278,17 @@ def my_work():
     mine = Milestone.owner_id == current_user.id
     my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
     my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
+    # Named with their recommendation: two plans may both have a "Governance" line.
     lines = db.session.execute(
-        sa.select(LineOfEffort.id, LineOfEffort.title).join(my_lines, my_lines.c.id == LineOfEffort.id)
-        .order_by(LineOfEffort.title)).all()
+        sa.select(LineOfEffort.id, LineOfEffort.title, Recommendation.number, Report.number)
+        .join(my_lines, my_lines.c.id == LineOfEffort.id).join(LineOfEffort.recommendation)
+        .join(Recommendation.report)
+        .order_by(Report.number, Recommendation.number, LineOfEffort.position, LineOfEffort.id)).all()
     offices = db.session.execute(
         sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
         .order_by(Office.code)).all()
-    form.line.choices = choices([("", "Any line of effort")] + [(i, t) for i, t in lines])
+    form.line.choices = choices([("", "Any line of effort")]
+                                + [(i, f"{report} Rec. {rec}: {title}") for i, title, rec, report in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
     page = paginate(services.my_work_query(
