@@ -41,6 +41,18 @@ def _insert(table, rows):
         db.session.execute(sa.insert(table), rows[start:start + CHUNK])
 
 
+def _reset_sequences(*models) -> None:
+    """After inserts with explicit ids, PostgreSQL's id sequences continue after the largest."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__table__
+        db.session.execute(sa.select(sa.func.setval(
+            sa.func.pg_get_serial_sequence(table.name, "id"),
+            sa.select(sa.func.max(table.c.id)).scalar_subquery())))
+    db.session.commit()
+
+
 def _max_id(model) -> int:
     return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
 
@@ -223,10 +235,8 @@ def seed_submissions(today: date, echo=print) -> int:
           last_submitted_on = (SELECT max(s.submitted_on) FROM submissions s
                                WHERE s.recommendation_id = recommendations.id)
         WHERE id IN (SELECT recommendation_id FROM submissions)"""))
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('submissions', 'id'), (SELECT MAX(id) FROM submissions))"))
     db.session.commit()
+    _reset_sequences(Submission)
     analyze()
     echo(f"submissions {total}")
     return total
@@ -259,12 +269,7 @@ def seed_audit_events(milestones: list[dict], rng, now, per_milestone: int = 2) 
             rows = []
     _insert(AuditEvent.__table__, rows)
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        for table in ("offices", "users", "reports", "recommendations", "lines_of_effort", "milestones",
-                      "audit_events"):
-            db.session.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
-        db.session.commit()
+    _reset_sequences(Office, User, Report, Recommendation, LineOfEffort, Milestone, AuditEvent)
     return next_id
 
 
@@ -323,10 +328,6 @@ def seed_readings(today: date, per_recommendation: int = 51, echo=print) -> int:
         _insert(Reading.__table__, readings)
         db.session.commit()
         total += len(readings)
-    if db.engine.dialect.name == "postgresql":
-        for table in ("metrics", "metric_readings"):
-            db.session.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
-        db.session.commit()
+    _reset_sequences(Metric, Reading)
     echo(f"metric readings {total}")
     return total
