@@ -8,16 +8,11 @@ from flask import request
 from app.extensions import db
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
+class Paged:
+    """What the ``pager`` macro reads: ``page`` and ``pages``."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+    page: int
+    pages: int
 
     @property
     def has_prev(self) -> bool:
@@ -26,6 +21,18 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass
+class Page(Paged):
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
 
 
 def page_number(name: str = "page") -> int:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
+from app.pagination import Paged
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.permissions import READ_ALL_ROLES, visible_recommendations
@@ -183,7 +184,7 @@ def count_label(count: int) -> str:
 
 
 @dataclass
-class SearchResult:
+class SearchResult(Paged):
     q: str
     kind: SearchKind | None
     #: Matches per kind, up to COUNT_CAP + 1.
@@ -192,14 +193,6 @@ class SearchResult:
     page: int
     pages: int
     total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
     @property
     def capped(self) -> bool:
