@@ -253,7 +253,7 @@ def _from_json(column: sa.Column):
         type_ = type_.impl_instance
     try:
         kind = type_.python_type
-    except NotImplementedError:
+    except NotImplementedError:  # a SQLAlchemy type with no Python equivalent: restored as stored
         return None
     if kind is datetime:
         return datetime.fromisoformat

@@ -78,7 +78,7 @@ def feed_events(milestones, recommendations, today: date) -> list[FeedEvent]:
         events.append(FeedEvent(
             uid=f"milestone-{m.id}", on=m.current_due_on,
             summary=f"Due: {m.title}",
-            description=(f"{rec.report.number} Rec. {rec.number} · {m.line_of_effort.title}\n"
+            description=(f"{rec.label} · {m.line_of_effort.title}\n"
                          f"Status: {m.status_label}, {m.percent_complete}% complete\n"
                          f"Baseline due {m.baseline_due_on.isoformat()}"),
             url_path=f"/recommendations/{rec.id}"))
@@ -88,7 +88,7 @@ def feed_events(milestones, recommendations, today: date) -> list[FeedEvent]:
                 continue
             events.append(FeedEvent(
                 uid=f"clock-{rec.id}-{clock.key}", on=clock.due_on,
-                summary=f"{rec.report.number} Rec. {rec.number}: {clock.label}",
+                summary=f"{rec.label}: {clock.label}",
                 description=f"{rec.report.title}\nState: {clock.state.replace('_', ' ')}",
                 url_path=f"/recommendations/{rec.id}"))
     return sorted(events, key=lambda e: (e.on, e.uid))

@@ -25,7 +25,8 @@ from app.milestones.models import Milestone
 from app.permissions import READ_ALL_ROLES, visible_recommendations
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
-from app.recommendations.models import OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation
+from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
+                                        recommendation_label)
 from app.reports.models import Report
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
@@ -38,6 +39,8 @@ ALERT_STATES = ("due_soon", "past_due")
 
 
 def age_bucket(issued_on: date, today: date) -> int:
+    """The age bucket of one recommendation: the definition ``status_and_age_counts`` computes in
+    SQL, and the reference its tests compare it with."""
     for index, months in enumerate(AGE_MONTHS):
         if add_months(issued_on, months) > today:
             return index
@@ -142,7 +145,7 @@ def clock_alerts(scope, today: date) -> list[ClockAlert]:
     ).subquery()
     # Plain rows, not ORM objects: up to 80 candidates are read for ten lines.
     recommendations = [
-        RecommendationDates(row.id, f"{row.report_number} Rec. {row.number}", row.status, row.issued_on,
+        RecommendationDates(row.id, recommendation_label(row.report_number, row.number), row.status, row.issued_on,
                             row.management_decision_on, row.final_action_on, row.plan_submitted_on,
                             row.last_submitted_on)
         for row in db.session.execute(

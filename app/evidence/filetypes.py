@@ -100,6 +100,7 @@ def _ooxml_type(incoming: IncomingFile) -> str | None:
             if info.file_size > _MAX_CONTENT_TYPES_XML:
                 return None
             xml = archive.read(info)
+    # Not a readable OOXML package (NotImplementedError: a compression zipfile cannot read): not Office.
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, EOFError):
         return None
     found = {_OOXML_MAIN_PARTS.get(m.decode("ascii", "replace")) for m in _CONTENT_TYPE_ATTR.findall(xml)}

@@ -13,7 +13,7 @@ from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDat
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
-from app.recommendations.models import LineOfEffort, Recommendation
+from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
 from app.reports.models import Report
 from app.timeutil import today
@@ -288,7 +288,7 @@ def my_work():
         sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
         .order_by(Office.code)).all()
     form.line.choices = choices([("", "Any line of effort")]
-                                + [(i, f"{report} Rec. {rec}: {title}") for i, title, rec, report in lines])
+                                + [(i, f"{recommendation_label(report, rec)}: {title}") for i, title, rec, report in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
     page = paginate(services.my_work_query(

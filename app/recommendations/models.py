@@ -43,6 +43,11 @@ CONCURRENCE_LABELS = {
 LINE_OF_EFFORT_KINDS = ("governance", "data_collection", "data_reporting", "other")
 
 
+def recommendation_label(report_number: str, number: str) -> str:
+    """How a recommendation is named everywhere: "OIG-15-85 Rec. 1"."""
+    return f"{report_number} Rec. {number}"
+
+
 class Recommendation(db.Model):
     __tablename__ = "recommendations"
     __table_args__ = (
@@ -109,7 +114,7 @@ class Recommendation(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.report.number} Rec. {self.number}"
+        return recommendation_label(self.report.number, self.number)
 
     def __repr__(self) -> str:
         return f"<Recommendation {self.report_id}/{self.number} {self.status}>"

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.auth.models import User
 from app.extensions import db
 from app.milestones.models import DueDateChange, Milestone
-from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation
+from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation, recommendation_label
 from app.reminders import decide as d
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings
 from app.reports.models import Report
@@ -64,7 +64,7 @@ def load_snapshot(today: date) -> d.Snapshot:
         .where(Recommendation.status.in_(OPEN_STATUSES))
         .execution_options(populate_existing=False)).all()
     recommendations = [
-        d.RecommendationFact(r.id, f"{number} Rec. {r.number}", r.action_office_id, r.status, r.issued_on,
+        d.RecommendationFact(r.id, recommendation_label(number, r.number), r.action_office_id, r.status, r.issued_on,
                              r.management_decision_on, r.final_action_on,
                              plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_submitted_on)
         for r, number in open_recs]

@@ -143,7 +143,7 @@ def _milestones(user, q, filters):
 def _milestone_hit(m: Milestone) -> Hit:
     rec = m.line_of_effort.recommendation
     return Hit("milestone", m.title,
-               f"{rec.report.number} Rec. {rec.number} · {m.line_of_effort.title} · due {m.current_due_on}"
+               f"{rec.label} · {m.line_of_effort.title} · due {m.current_due_on}"
                f" · {m.status_label}", m.description or m.expected_evidence,
                "milestones.show", {"milestone_id": m.id})
 
@@ -166,7 +166,7 @@ def _evidence(user, q, filters):
 def _evidence_hit(item) -> Hit:
     rec = item.recommendation
     state = "withdrawn" if item.withdrawn_at else item.review_status
-    return Hit("evidence", item.title, f"{rec.report.number} Rec. {rec.number} · evidence · {state}",
+    return Hit("evidence", item.title, f"{rec.label} · evidence · {state}",
                item.description, "evidence.item", {"item_id": item.id})
 
 
