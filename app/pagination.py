@@ -1,6 +1,7 @@
 """Paging for every list that can grow: one COUNT and one page of rows."""
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import sqlalchemy as sa
 from flask import request
@@ -42,13 +43,17 @@ def page_number(name: str = "page") -> int:
 
 
 def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique: bool = False,
-             total: int | None = None) -> Page:
-    """``total``: the number of rows, when the caller has counted them already."""
+             total: int | None = None, rows: Callable | None = None) -> Page:
+    """``total``: the number of rows, when the caller has counted them already. ``rows``: the
+    query selects columns, not a model, and each result row becomes ``rows(row)``."""
     page = page or page_number()
     if total is None:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     last = max(1, math.ceil(total / per_page))
     page = min(page, last)
-    result = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    limited = query.limit(per_page).offset((page - 1) * per_page)
+    if rows is not None:
+        return Page([rows(row) for row in db.session.execute(limited)], page, per_page, total)
+    result = db.session.scalars(limited)
     items = result.unique().all() if unique else result.all()
     return Page(items, page, per_page, total)

@@ -21,6 +21,9 @@ def main() -> None:
     parser.add_argument("--role", default="oig_reviewer")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="print each statement's query plan too")
+    parser.add_argument("--cprofile", type=int, metavar="N",
+                        help="instead: run the request N times under cProfile, print the top functions")
+    parser.add_argument("--callees", metavar="FUNCTION", help="with --cprofile: what this function calls")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1")
 
@@ -48,6 +51,27 @@ def main() -> None:
     import re
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     client.post("/sign-in", data={"email": BENCH_USERS[args.role], "password": BENCH_PASSWORD, "csrf_token": token})
+    if args.cprofile:
+        import cProfile
+        import pstats
+        client.get(args.path)  # warm caches (templates, compiled statements)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for attempt in range(args.cprofile):
+            client.get(args.path)
+        profiler.disable()
+        print(f"{args.path} as {args.role}: {(time.perf_counter() - started) * 1000 / args.cprofile:.1f} ms "
+              "a request under the profiler")
+        stats = pstats.Stats(profiler)
+        print("== our own code (app/ and templates/), by cumulative time ==")
+        stats.sort_stats("cumulative").print_stats(str(ROOT) + r"/(app|templates)/", 40)
+        stats.strip_dirs()
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
+        if args.callees:
+            stats.sort_stats("cumulative").print_callees(args.callees)
+        return
     for attempt in range(args.repeat):
         timings.clear()
         started = time.perf_counter()

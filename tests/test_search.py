@@ -120,3 +120,19 @@ def test_counts_stop_at_the_cap_and_say_so(client, make, login_as, monkeypatch):
     assert "Add words or a filter to narrow the search." in page and "Page 1 of 2" in page
     last = client.get("/search/?q=budget+controls&page=9").get_data(as_text=True)
     assert "Page 2 of 2" in last and last.count("Strengthen budget controls") == 1
+
+
+def test_milestones_newest_first_across_pages_with_their_line_matches(client, make, login_as, monkeypatch):
+    """Milestones are listed most recently added first; one found through its line of effort's
+    title is listed once, even when its own words match too."""
+    monkeypatch.setattr("app.search.services.PER_PAGE", 2)
+    line = make.line(make.recommendation(make.report(number="NEW-1")), title="Ledger reconciliation")
+    made = [make.milestone(line, title=f"Ledger check {n}") for n in range(3)]
+    made.append(make.milestone(line, title="Close the books"))  # found through the line's title only
+    login_as("oig_reviewer")
+    first = client.get("/search/?q=ledger&kind=milestones").get_data(as_text=True)
+    second = client.get("/search/?q=ledger&kind=milestones&page=2").get_data(as_text=True)
+    assert "4 milestones for" in first and "Page 1 of 2" in first
+    order = [m.title for m in reversed(made)]
+    assert first.index(order[0]) < first.index(order[1]) and order[2] not in first
+    assert second.index(order[2]) < second.index(order[3]) and order[0] not in second

@@ -1,11 +1,12 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.auth.models import ROLE_LABELS, ROLES, User
 from app.extensions import db
+from app.fields import SelectField
 from app.offices.models import Office
 
 

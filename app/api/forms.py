@@ -1,7 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
+
+from app.fields import SelectField
 
 
 class TokenForm(FlaskForm):

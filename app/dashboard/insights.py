@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 
 from app.dbtypes import literal_in
 from app.extensions import db
@@ -80,11 +79,20 @@ class ClockAlert:
     state: str
 
 
+@dataclass(frozen=True)
+class OverdueMilestone:
+    """A line of the overdue list: plain columns, no ORM objects."""
+    title: str
+    current_due_on: date
+    recommendation_id: int
+    recommendation_label: str
+
+
 @dataclass
 class Insights:
     ages: list[tuple[str, int]]
     overdue_count: int
-    overdue: list[Milestone]
+    overdue: list[OverdueMilestone]
     clock_alerts: list[ClockAlert]
     open_flags: int | None = None
     submissions_waiting: list | None = None
@@ -161,18 +169,18 @@ def clock_alerts(scope, today: date) -> list[ClockAlert]:
     return alerts[:LIST_LIMIT]
 
 
-def overdue_milestones(user, scope, today: date) -> tuple[int, list[Milestone]]:
-    """How many milestones are late, and the longest-late few (index ix_milestones_status_due)."""
+def overdue_milestones(user, scope, today: date) -> tuple[int, list[OverdueMilestone]]:
+    """How many milestones are late, and the longest-late few (index ix_milestones_open_due)."""
     late = (literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < today)
     counted = sa.select(sa.func.count(Milestone.id)).where(*late)
     if user.role not in READ_ALL_ROLES:  # every milestone belongs to a recommendation: no join needed
         counted = counted.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
-    listed = db.session.scalars(
-        sa.select(Milestone).join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
-        .join(Recommendation.report).where(scope, *late)
-        .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation)
-                 .contains_eager(Recommendation.report))
-        .order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT)).unique().all()
+    listed = [OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
+              for title, due, rec_id, rec_number, report_number in db.session.execute(
+                  sa.select(Milestone.title, Milestone.current_due_on, Recommendation.id, Recommendation.number,
+                            Report.number)
+                  .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+                  .where(scope, *late).order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT))]
     return db.session.scalar(counted), listed
 
 

@@ -293,7 +293,7 @@ def my_work():
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
     page = paginate(services.my_work_query(
         current_user, on=on, line_id=form.line.data, status=status or None, office_id=form.office.data),
-        MY_WORK_PER_PAGE)
+        MY_WORK_PER_PAGE, rows=services.my_work_row)
     return render_template("milestones/my_work.html", form=form, page=page, today=on,
                            decisions=services.decisions_awaiting(current_user))
 

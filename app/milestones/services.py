@@ -13,11 +13,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import audit
 from app.auth.models import User
 from app.extensions import db
-from app.milestones.models import DueDateChange, Milestone, MilestoneUpdate, milestone_dependencies
+from app.milestones.models import DueDateChange, Milestone, MilestoneRow, MilestoneUpdate, milestone_dependencies
 from app.offices.models import Office
 from app.permissions import (require_decide_date_change, require_edit_milestone, require_edit_plan,
                              require_view_milestone, require_view_recommendation)
-from app.recommendations.models import LineOfEffort, Recommendation
+from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
+from app.reports.models import Report
 from app.timeutil import today, utcnow
 
 #: Labels of the fields a milestone's audit snapshot carries, in display order.
@@ -411,13 +412,15 @@ def history(milestone: Milestone) -> list[audit.AuditEvent]:
 # --- my work ----------------------------------------------------------------------
 
 def my_work_query(user, *, on: date, line_id: int | None = None, status: str | None = None,
-                  office_id: int | None = None):
-    """The user's milestones: overdue first, then by due date."""
+                  office_id: int | None = None) -> sa.Select:
+    """The user's milestones, overdue first, then by due date: the columns of ``MilestoneRow``."""
     overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on)
-    query = (sa.select(Milestone).where(Milestone.owner_id == user.id)
-             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
-             .options(joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation),
-                      joinedload(Milestone.office))
+    query = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
+                       Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
+                       Report.number, Recommendation.number, Office.code)
+             .select_from(Milestone).where(Milestone.owner_id == user.id)
+             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+             .join(Milestone.office)
              .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id))
     if line_id:
         query = query.where(Milestone.line_of_effort_id == line_id)
@@ -428,6 +431,12 @@ def my_work_query(user, *, on: date, line_id: int | None = None, status: str | N
     if office_id:
         query = query.where(Milestone.office_id == office_id)
     return query
+
+
+def my_work_row(row) -> MilestoneRow:
+    id_, title, status, percent, due, baseline, line_title, report_number, rec_number, office_code = row
+    return MilestoneRow(id_, title, status, percent, due, baseline, line_title,
+                        recommendation_label(report_number, rec_number), office_code)
 
 
 def decisions_awaiting(user) -> list[DueDateChange]:

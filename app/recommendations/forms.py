@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.fields import SelectField
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
 
 

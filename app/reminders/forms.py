@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from app.fields import SelectField
 from app.reminders.models import WEEKDAYS, parse_offsets
 
 WEEKDAY_CHOICES = [(str(i), day) for i, day in enumerate(WEEKDAYS)]

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import joinedload
 
+from app.evidence.models import EvidenceItem
 from app.extensions import db
 from app.pagination import Paged
 from app.milestones.models import Milestone
@@ -87,14 +88,33 @@ class Hit:
 class SearchKind:
     key: str
     label: str
-    #: (user, q, filters) -> a SELECT of the matching rows, already limited to what the user may read.
+    model: type
+    #: (user, q, filters) -> a SELECT of the matching rows in the order shown, already limited to
+    #: what the user may read.
     query: Callable
     to_hit: Callable
+    #: Loader options for the rows of a page: what ``to_hit`` reads.
+    load: tuple = ()
+
+    def ids(self, user, q: str, filters: dict) -> list[int]:
+        """The ids of the first COUNT_CAP + 1 matches, in order: the count and every page."""
+        stmt = self.query(user, q, filters)
+        return list(db.session.scalars(stmt.with_only_columns(self.model.id).limit(COUNT_CAP + 1)))
+
+    def count(self, user, q: str, filters: dict) -> int:
+        stmt = self.query(user, q, filters).with_only_columns(self.model.id).order_by(None)
+        return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
+
+    def rows(self, ids: list[int]) -> list:
+        """The rows of ``ids``, in that order: read by primary key, not by matching again."""
+        found = {row.id: row for row in db.session.scalars(
+            sa.select(self.model).where(self.model.id.in_(ids)).options(*self.load)).unique()}
+        return [found[i] for i in ids if i in found]
 
 
 def _reports(user, q, filters):
     visible = sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
-    stmt = sa.select(Report).where(report_match(q), Report.id.in_(visible)).order_by(Report.issued_on.desc())
+    stmt = sa.select(Report).where(report_match(q), Report.id.in_(visible)).order_by(Report.issued_on.desc(), Report.id)
     return stmt
 
 
@@ -106,7 +126,6 @@ def _report_hit(report: Report) -> Hit:
 def _recommendations(user, q, filters):
     stmt = (sa.select(Recommendation).join(Recommendation.report)
             .where(visible_recommendations(user, Recommendation), recommendation_text_match(q))
-            .options(contains_eager(Recommendation.report))
             .order_by(Report.issued_on.desc(), Report.number, Recommendation.number))
     if filters.get("status") in STATUSES:
         stmt = stmt.where(Recommendation.status == filters["status"])
@@ -123,15 +142,14 @@ def _recommendation_hit(rec: Recommendation) -> Hit:
 
 
 def _milestones(user, q, filters):
-    """Matching milestones by due date. Only the milestones table is sorted and limited; the
-    recommendation scope is a semi-join and the rows shown load their line and recommendation
-    afterwards (a join first would build every match's row, 100,000 of them for a common word)."""
+    """Matching milestones, the most recently added first (as reports, recommendations and
+    evidence are: newest first), so that SQLite walks the matches' ids in order and stops at
+    the page; sorting by a column would look every match up first, 100,000 of them for a
+    common word. The recommendation scope is a semi-join."""
     recommendations = sa.select(Recommendation.id).where(visible_recommendations(user, Recommendation))
     if filters.get("status") in STATUSES:
         recommendations = recommendations.where(Recommendation.status == filters["status"])
-    stmt = (sa.select(Milestone).where(milestone_match(q))
-            .options(selectinload(Milestone.line_of_effort).selectinload(LineOfEffort.recommendation))
-            .order_by(Milestone.current_due_on, Milestone.id))
+    stmt = sa.select(Milestone).where(milestone_match(q)).order_by(Milestone.id.desc())
     if user.role not in READ_ALL_ROLES or filters.get("status") in STATUSES:
         stmt = stmt.where(Milestone.line_of_effort_id.in_(
             sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
@@ -149,11 +167,9 @@ def _milestone_hit(m: Milestone) -> Hit:
 
 
 def _evidence(user, q, filters):
-    from app.evidence.models import EvidenceItem
     stmt = (sa.select(EvidenceItem).join(EvidenceItem.recommendation).join(Recommendation.report)
             .where(visible_recommendations(user, Recommendation),
                    fulltext.matches("evidence_items", EvidenceItem.id, q, _dialect()))
-            .options(contains_eager(EvidenceItem.recommendation).contains_eager(Recommendation.report))
             .order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc()))
     if filters.get("status") in STATUSES:
         stmt = stmt.where(Recommendation.status == filters["status"])
@@ -171,10 +187,14 @@ def _evidence_hit(item) -> Hit:
 
 
 KINDS = [
-    SearchKind("recommendations", "Recommendations", _recommendations, _recommendation_hit),
-    SearchKind("reports", "Reports", _reports, _report_hit),
-    SearchKind("milestones", "Milestones", _milestones, _milestone_hit),
-    SearchKind("evidence", "Evidence", _evidence, _evidence_hit),
+    SearchKind("recommendations", "Recommendations", Recommendation, _recommendations, _recommendation_hit,
+               (joinedload(Recommendation.report), joinedload(Recommendation.action_office))),
+    SearchKind("reports", "Reports", Report, _reports, _report_hit),
+    SearchKind("milestones", "Milestones", Milestone, _milestones, _milestone_hit,
+               (joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation)
+                .joinedload(Recommendation.report),)),
+    SearchKind("evidence", "Evidence", EvidenceItem, _evidence, _evidence_hit,
+               (joinedload(EvidenceItem.recommendation).joinedload(Recommendation.report),)),
 ]
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 
@@ -200,19 +220,26 @@ class SearchResult(Paged):
 
 
 def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> SearchResult:
+    """Counts every kind and lists one page of one kind: the asked-for kind, else the first with
+    matches. The listed kind's matches are read once, as ids in order (its count and page);
+    each other kind only counted."""
     q = q.strip()[:200]
     if not q:
         return SearchResult(q, None, {}, [], 1, 0, 0)
-    counts = {}
+    requested = KINDS_BY_KEY.get(kind_key)
+    counts, listed, ids = {}, None, []
     for kind in KINDS:
-        stmt = kind.query(user, q, filters)
-        counts[kind.key] = db.session.scalar(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP + 1).subquery()))
-    kind = KINDS_BY_KEY.get(kind_key) or next((k for k in KINDS if counts[k.key]), KINDS[0])
-    total = counts[kind.key]
+        if kind is requested or (requested is None and listed is None):
+            found = kind.ids(user, q, filters)
+            counts[kind.key] = len(found)
+            if found or kind is requested:
+                listed, ids = kind, found
+        else:
+            counts[kind.key] = kind.count(user, q, filters)
+    listed = listed or KINDS[0]
+    total = counts[listed.key]
     pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
     offset = (page - 1) * PER_PAGE
-    rows = db.session.scalars(kind.query(user, q, filters).limit(min(PER_PAGE, COUNT_CAP - offset))
-                              .offset(offset)).unique().all()
-    return SearchResult(q, kind, counts, [kind.to_hit(r) for r in rows], page, pages, total)
+    rows = listed.rows(ids[offset:min(offset + PER_PAGE, COUNT_CAP)])
+    return SearchResult(q, listed, counts, [listed.to_hit(r) for r in rows], page, pages, total)

@@ -1,15 +1,17 @@
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from app import audit
 from app.errors import refuse
 from app.extensions import db
 from app.permissions import can_decide, can_submit, require_view_recommendation
-from app.recommendations.models import STATUS_LABELS, Recommendation
+from app.recommendations.models import STATUS_LABELS, Recommendation, recommendation_label
+from app.reports.models import Report
 from app.recommendations.services import change_status
 from app.submissions.models import KIND_LABELS, Submission
 from app.submissions.snapshot import build_snapshot
@@ -49,15 +51,40 @@ def sent_up_to(submission: Submission) -> list[Submission]:
         .order_by(Submission.number)))
 
 
-def awaiting_decision_query() -> sa.Select:
+def _waiting(query: sa.Select) -> sa.Select:
     """Submissions waiting for an OIG decision, oldest first (index ix_submissions_pending)."""
-    return (sa.select(Submission).where(Submission.decision.is_(None))
-            .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by))
-            .order_by(Submission.submitted_at, Submission.id))
+    return query.where(Submission.decision.is_(None)).order_by(Submission.submitted_at, Submission.id)
 
 
-def awaiting_decision(limit: int) -> list[Submission]:
-    return list(db.session.scalars(awaiting_decision_query().limit(limit)))
+def awaiting_decision_query() -> sa.Select:
+    """The waiting submissions for the awaiting page, which shows what was sent and when, not
+    the frozen plan: their snapshot and narrative (the largest columns) are not read."""
+    return _waiting(sa.select(Submission).options(
+        defer(Submission.snapshot, raiseload=True), defer(Submission.narrative, raiseload=True),
+        joinedload(Submission.recommendation), joinedload(Submission.submitted_by)))
+
+
+@dataclass(frozen=True)
+class WaitingSubmission:
+    """A line of the dashboard's list of submissions waiting for a decision: plain columns."""
+    id: int
+    number: int
+    kind: str
+    submitted_on: date
+    recommendation_label: str
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+def awaiting_decision(limit: int) -> list[WaitingSubmission]:
+    """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_query."""
+    return [WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
+            for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(_waiting(
+                sa.select(Submission.id, Submission.number, Submission.kind, Submission.submitted_on,
+                          Recommendation.number, Report.number)
+                .join(Submission.recommendation).join(Recommendation.report)).limit(limit))]
 
 
 def awaiting_decision_count() -> int:

