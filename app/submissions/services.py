@@ -36,10 +36,17 @@ def get_submission_or_404(submission_id: int) -> Submission:
     return submission
 
 
+#: Lists of submissions leave out the frozen snapshot and the narrative, the largest columns;
+#: touching either on a listed submission raises instead of loading it row by row.
+_WITHOUT_PLAN = (defer(Submission.snapshot, raiseload=True), defer(Submission.narrative, raiseload=True))
+
+
 def for_recommendation(recommendation_id: int) -> list[Submission]:
+    """What the recommendation page lists of each submission: not its frozen plan (read only
+    when one submission is opened)."""
     return list(db.session.scalars(
         sa.select(Submission).where(Submission.recommendation_id == recommendation_id)
-        .options(joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
+        .options(*_WITHOUT_PLAN, joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
         .order_by(Submission.number.desc())))
 
 
@@ -57,11 +64,9 @@ def _waiting(query: sa.Select) -> sa.Select:
 
 
 def awaiting_decision_query() -> sa.Select:
-    """The waiting submissions for the awaiting page, which shows what was sent and when, not
-    the frozen plan: their snapshot and narrative (the largest columns) are not read."""
+    """The waiting submissions, for the awaiting page (what was sent, by whom and when)."""
     return _waiting(sa.select(Submission).options(
-        defer(Submission.snapshot, raiseload=True), defer(Submission.narrative, raiseload=True),
-        joinedload(Submission.recommendation), joinedload(Submission.submitted_by)))
+        *_WITHOUT_PLAN, joinedload(Submission.recommendation), joinedload(Submission.submitted_by)))
 
 
 @dataclass(frozen=True)
