@@ -62,6 +62,10 @@ class Milestone(MilestoneSchedule, db.Model):
         sa.Index("ix_milestones_open_due", "current_due_on", "id",
                  sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
                  postgresql_where=sa.text("status IN ('not_started', 'in_progress')")),
+        #: The same by line of effort: an office's overdue count, through its lines (migration 1000).
+        sa.Index("ix_milestones_open_line_due", "line_of_effort_id", "current_due_on",
+                 sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
+                 postgresql_where=sa.text("status IN ('not_started', 'in_progress')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
