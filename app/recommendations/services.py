@@ -2,7 +2,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.audit import AuditEvent
@@ -21,10 +21,12 @@ def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False,
 
     query = sa.select(Recommendation).where(Recommendation.id == recommendation_id)
     if with_plan:
+        # One query: a plan has a few lines of a few milestones each, and each extra round
+        # trip through the ORM costs more than the rows repeated by the joins.
         query = query.options(
-            selectinload(Recommendation.lines_of_effort).selectinload(LineOfEffort.milestones)
-            .options(selectinload(Milestone.owner), selectinload(Milestone.office)))
-    recommendation = db.session.scalar(query)
+            joinedload(Recommendation.lines_of_effort).joinedload(LineOfEffort.milestones)
+            .options(joinedload(Milestone.owner), joinedload(Milestone.office)))
+    recommendation = db.session.scalars(query).unique().one_or_none()
     if recommendation is None:
         abort(404)
     require_view_recommendation(recommendation)
