@@ -163,9 +163,14 @@ def can_edit_metrics(user, recommendation) -> bool:
     return can_edit_plan(user, recommendation)
 
 
+def reads_every_office(user) -> bool:
+    """Whether ``user`` reads every office's recommendations; else only their own office's."""
+    return user.role in READ_ALL_ROLES
+
+
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
-    if user.role in READ_ALL_ROLES:
+    if reads_every_office(user):
         return sa.true()
     return recommendation_cls.action_office_id == user.office_id
 

@@ -13,6 +13,7 @@ of rows (tests/test_query_budgets.py, bench/README.md):
   recomputed by ``clocks_for``: what the list shows is exactly what the recommendation page shows.
 - overdue milestones are one indexed COUNT and one LIMITed list.
 """
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
-from app.permissions import READ_ALL_ROLES, visible_recommendations
+from app.permissions import READ_ALL_ROLES, reads_every_office, visible_recommendations
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
 from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
@@ -62,13 +63,18 @@ def latest_base_on(months: int, on: date) -> date:
 class RecommendationDates:
     """What a deadline alert needs of a recommendation: its clocks' inputs and its label."""
     id: int
-    label: str
+    report_number: str
+    number: str
     status: str
     issued_on: date
     management_decision_on: date | None
     final_action_on: date | None
     plan_submitted_on: date | None
     last_submitted_on: date | None
+
+    @property
+    def label(self) -> str:
+        return recommendation_label(self.report_number, self.number)
 
 
 @dataclass
@@ -133,38 +139,52 @@ def _earliest(condition, order_by, scope) -> sa.Select:
     """The first candidates of one clock, as a subquery of ids (SQLite wants LIMIT inside one),
     read in order from a partial index of the open recommendations (migration 0900)."""
     limited = (sa.select(Recommendation.id).where(scope, literal_in(Recommendation.status, OPEN_STATUSES), condition)
-               .order_by(order_by, Recommendation.id).limit(LIST_LIMIT + CANDIDATE_MARGIN).subquery())
+               .order_by(order_by, Recommendation.id).limit(sa.bindparam("candidates")).subquery())
     return sa.select(limited.c.id)
 
 
-def clock_alerts(scope, today: date) -> list[ClockAlert]:
-    """The open recommendations' deadlines due within 30 days or passed, earliest first."""
-    horizon = today + timedelta(days=DUE_SOON_DAYS)
+@functools.cache
+def _candidates_statement(by_office: bool) -> sa.Select:
+    """The deadline candidates and their clocks' inputs, built once for each kind of scope
+    (building this union costs more than running it): the office, the boundary days and the
+    number of candidates are bound parameters."""
+    scope = Recommendation.action_office_id == sa.bindparam("office_id") if by_office else sa.true()
     undecided = Recommendation.management_decision_on.is_(None)
     candidates = sa.union_all(
         _earliest(sa.and_(undecided, Recommendation.plan_submitted_on.is_(None),
-                          Recommendation.issued_on <= horizon - timedelta(days=PLAN_RESPONSE_DAYS)),
+                          Recommendation.issued_on <= sa.bindparam("plan_base")), Recommendation.issued_on, scope),
+        _earliest(sa.and_(undecided, Recommendation.issued_on <= sa.bindparam("resolution_base")),
                   Recommendation.issued_on, scope),
-        _earliest(sa.and_(undecided, Recommendation.issued_on <= latest_base_on(RESOLUTION_MONTHS, horizon)),
-                  Recommendation.issued_on, scope),
-        _earliest(Recommendation.management_decision_on <= latest_base_on(IMPLEMENTATION_MONTHS, horizon),
+        _earliest(Recommendation.management_decision_on <= sa.bindparam("implementation_base"),
                   Recommendation.management_decision_on, scope),
-        _earliest(last_activity_on() <= horizon - timedelta(days=STATUS_UPDATE_DAYS), last_activity_on(), scope),
+        _earliest(last_activity_on() <= sa.bindparam("update_base"), last_activity_on(), scope),
     ).subquery()
-    # Plain rows, not ORM objects: up to 80 candidates are read for ten lines.
-    recommendations = [
-        RecommendationDates(row.id, recommendation_label(row.report_number, row.number), row.status, row.issued_on,
-                            row.management_decision_on, row.final_action_on, row.plan_submitted_on,
-                            row.last_submitted_on)
-        for row in db.session.execute(
-            sa.select(Recommendation.id, Recommendation.number, Report.number.label("report_number"),
-                      Recommendation.status, Recommendation.issued_on, Recommendation.management_decision_on,
+    return (sa.select(Recommendation.id, Recommendation.number, Report.number, Recommendation.status,
+                      Recommendation.issued_on, Recommendation.management_decision_on,
                       Recommendation.final_action_on, Recommendation.plan_submitted_on,
                       Recommendation.last_submitted_on)
-            .join(Recommendation.report).where(Recommendation.id.in_(sa.select(candidates.c.id))))]
-    alerts = [ClockAlert(rec, clock.label, clock.due_on, clock.state)
-              for rec in recommendations for clock in clocks_for(rec, today).values()
-              if clock.state in ALERT_STATES]
+            .join(Recommendation.report).where(Recommendation.id.in_(sa.select(candidates.c.id))))
+
+
+def clock_alerts(user, today: date) -> list[ClockAlert]:
+    """The open recommendations ``user`` may read whose deadlines are due within 30 days or
+    passed, earliest first."""
+    horizon = today + timedelta(days=DUE_SOON_DAYS)
+    by_office = not reads_every_office(user)
+    rows = db.session.execute(_candidates_statement(by_office), {
+        "office_id": user.office_id if by_office else None,
+        "candidates": LIST_LIMIT + CANDIDATE_MARGIN,
+        "plan_base": horizon - timedelta(days=PLAN_RESPONSE_DAYS),
+        "resolution_base": latest_base_on(RESOLUTION_MONTHS, horizon),
+        "implementation_base": latest_base_on(IMPLEMENTATION_MONTHS, horizon),
+        "update_base": horizon - timedelta(days=STATUS_UPDATE_DAYS),
+    })
+    # Plain rows, not ORM objects: up to 80 candidates are read for ten lines.
+    alerts = []
+    for id_, number, report_number, *dates in rows:
+        rec = RecommendationDates(id_, report_number, number, *dates)
+        alerts += [ClockAlert(rec, clock.label, clock.due_on, clock.state)
+                   for clock in clocks_for(rec, today).values() if clock.state in ALERT_STATES]
     alerts.sort(key=lambda a: (a.due_on, a.recommendation.id, a.label))
     return alerts[:LIST_LIMIT]
 
@@ -199,7 +219,7 @@ def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = N
         ages = status_and_age_counts(scope, today)[1]
     overdue_count, overdue = overdue_milestones(user, scope, today)
     insights = Insights(ages=ages, overdue_count=overdue_count, overdue=overdue,
-                        clock_alerts=clock_alerts(scope, today), open_flags=open_flag_count(user))
+                        clock_alerts=clock_alerts(user, today), open_flags=open_flag_count(user))
     if user.role == "oig_reviewer":
         from app.submissions.services import awaiting_decision, awaiting_decision_count
         insights.submissions_waiting = awaiting_decision(limit=LIST_LIMIT)
