@@ -291,9 +291,10 @@ def my_work():
                                 + [(i, f"{recommendation_label(report, rec)}: {title}") for i, title, rec, report in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
-    page = paginate(services.my_work_query(
-        current_user, on=on, line_id=form.line.data, status=status or None, office_id=form.office.data),
-        MY_WORK_PER_PAGE, rows=services.my_work_row)
+    mine_filtered = services.my_work_filters(current_user, line_id=form.line.data, status=status or None,
+                                             office_id=form.office.data)
+    page = paginate(services.my_work_query(mine_filtered, on=on), MY_WORK_PER_PAGE,
+                    total=services.my_work_count(mine_filtered), rows=services.my_work_row)
     return render_template("milestones/my_work.html", form=form, page=page, today=on,
                            decisions=services.decisions_awaiting(current_user))
 

@@ -411,26 +411,37 @@ def history(milestone: Milestone) -> list[audit.AuditEvent]:
 
 # --- my work ----------------------------------------------------------------------
 
-def my_work_query(user, *, on: date, line_id: int | None = None, status: str | None = None,
-                  office_id: int | None = None) -> sa.Select:
-    """The user's milestones, overdue first, then by due date: the columns of ``MilestoneRow``."""
-    overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on)
-    query = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
-                       Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
-                       Report.number, Recommendation.number, Office.code)
-             .select_from(Milestone).where(Milestone.owner_id == user.id)
-             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
-             .join(Milestone.office)
-             .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id))
+def my_work_filters(user, *, line_id: int | None = None, status: str | None = None,
+                    office_id: int | None = None) -> list[sa.ColumnElement]:
+    """Which of the milestones are the user's, filtered (milestone columns only)."""
+    conditions = [Milestone.owner_id == user.id]
     if line_id:
-        query = query.where(Milestone.line_of_effort_id == line_id)
+        conditions.append(Milestone.line_of_effort_id == line_id)
     if status == "open":
-        query = query.where(Milestone.status.in_(("not_started", "in_progress")))
+        conditions.append(Milestone.status.in_(("not_started", "in_progress")))
     elif status:
-        query = query.where(Milestone.status == status)
+        conditions.append(Milestone.status == status)
     if office_id:
-        query = query.where(Milestone.office_id == office_id)
-    return query
+        conditions.append(Milestone.office_id == office_id)
+    return conditions
+
+
+def my_work_count(conditions: list[sa.ColumnElement]) -> int:
+    """Counted on the milestones alone (index ix_milestones_owner_due): every milestone has its
+    line, recommendation, report and office, so the list's joins drop none."""
+    return db.session.scalar(sa.select(sa.func.count(Milestone.id)).where(*conditions))
+
+
+def my_work_query(conditions: list[sa.ColumnElement], *, on: date) -> sa.Select:
+    """The milestones, overdue first, then by due date: the columns of ``MilestoneRow``."""
+    overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on)
+    return (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
+                      Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
+                      Report.number, Recommendation.number, Office.code)
+            .select_from(Milestone).where(*conditions)
+            .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+            .join(Milestone.office)
+            .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id))
 
 
 def my_work_row(row) -> MilestoneRow:
