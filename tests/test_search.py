@@ -136,3 +136,22 @@ def test_milestones_newest_first_across_pages_with_their_line_matches(client, ma
     order = [m.title for m in reversed(made)]
     assert first.index(order[0]) < first.index(order[1]) and order[2] not in first
     assert second.index(order[2]) < second.index(order[3]) and order[0] not in second
+
+
+def test_every_kind_lists_only_what_an_office_may_read(client, db, make, login_as):
+    """Each kind's matches are read as ids, then its rows by id: an office user sees its own
+    reports, recommendations, milestones and evidence, never another office's."""
+    from app.evidence.models import EvidenceItem
+
+    mine, theirs = make.office("PLCY"), make.office("ICE")
+    for office, word in ((mine, "Ours"), (theirs, "Theirs")):
+        rec = make.recommendation(make.report(number=f"WIDGET-{word}", title=f"Widget audit {word}"), office=office,
+                                  text=f"Widget controls {word}")
+        make.milestone(make.line(rec), title=f"Widget inventory {word}")
+        db.session.add(EvidenceItem(recommendation=rec, title=f"Widget ledger {word}", description="Proof"))
+    db.session.commit()
+    login_as("action_office", office=mine)
+    for kind, listed in (("recommendations", "Widget controls"), ("reports", "Widget audit"),
+                         ("milestones", "Widget inventory"), ("evidence", "Widget ledger")):
+        page = client.get(f"/search/?q=widget&kind={kind}").get_data(as_text=True)
+        assert f"1 {kind} for" in page and f"{listed} Ours" in page and "Theirs" not in page, kind
