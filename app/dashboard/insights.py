@@ -25,7 +25,8 @@ from app.milestones.models import Milestone
 from app.permissions import READ_ALL_ROLES, reads_every_office, visible_recommendations
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
-from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
+from app.offices.models import Office
+from app.recommendations.models import (OPEN_STATUSES, STATUS_LABELS, STATUSES, LineOfEffort, Recommendation,
                                         recommendation_label)
 from app.reports.models import Report
 
@@ -75,6 +76,36 @@ class RecommendationDates:
     @property
     def label(self) -> str:
         return recommendation_label(self.report_number, self.number)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def columns() -> tuple:
+        """What to select for one, in the order of the fields."""
+        return (Recommendation.id, Report.number, Recommendation.number, Recommendation.status,
+                Recommendation.issued_on, Recommendation.management_decision_on, Recommendation.final_action_on,
+                Recommendation.plan_submitted_on, Recommendation.last_submitted_on)
+
+
+@dataclass(frozen=True)
+class RecommendationLine(RecommendationDates):
+    """A line of the dashboard's list of recommendations: plain columns, no ORM objects."""
+    text: str
+    priority: bool
+    report_title: str
+    report_issued_on: date
+    office_name: str
+
+    @staticmethod
+    def columns() -> tuple:
+        return (*RecommendationDates.columns(), Recommendation.text, Recommendation.priority, Report.title,
+                Report.issued_on, Office.name)
 
 
 @dataclass
@@ -159,10 +190,7 @@ def _candidates_statement(by_office: bool) -> sa.Select:
                   Recommendation.management_decision_on, scope),
         _earliest(last_activity_on() <= sa.bindparam("update_base"), last_activity_on(), scope),
     ).subquery()
-    return (sa.select(Recommendation.id, Recommendation.number, Report.number, Recommendation.status,
-                      Recommendation.issued_on, Recommendation.management_decision_on,
-                      Recommendation.final_action_on, Recommendation.plan_submitted_on,
-                      Recommendation.last_submitted_on)
+    return (sa.select(*RecommendationDates.columns())
             .join(Recommendation.report).where(Recommendation.id.in_(sa.select(candidates.c.id))))
 
 
@@ -181,8 +209,8 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     })
     # Plain rows, not ORM objects: up to 80 candidates are read for ten lines.
     alerts = []
-    for id_, number, report_number, *dates in rows:
-        rec = RecommendationDates(id_, report_number, number, *dates)
+    for row in rows:
+        rec = RecommendationDates(*row)
         alerts += [ClockAlert(rec, clock.label, clock.due_on, clock.state)
                    for clock in clocks_for(rec, today).values() if clock.state in ALERT_STATES]
     alerts.sort(key=lambda a: (a.due_on, a.recommendation.id, a.label))
