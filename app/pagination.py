@@ -42,7 +42,7 @@ def page_number(name: str = "page") -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
-def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique: bool = False,
+def paginate(query: sa.Select, per_page: int, page: int | None = None, *,
              total: int | None = None, rows: Callable | None = None) -> Page:
     """``total``: the number of rows, when the caller has counted them already. ``rows``: the
     query selects columns, not a model, and each result row becomes ``rows(row)``."""
@@ -54,6 +54,4 @@ def paginate(query: sa.Select, per_page: int, page: int | None = None, *, unique
     limited = query.limit(per_page).offset((page - 1) * per_page)
     if rows is not None:
         return Page([rows(row) for row in db.session.execute(limited)], page, per_page, total)
-    result = db.session.scalars(limited)
-    items = result.unique().all() if unique else result.all()
-    return Page(items, page, per_page, total)
+    return Page(db.session.scalars(limited).all(), page, per_page, total)
