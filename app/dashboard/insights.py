@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
-from app.permissions import READ_ALL_ROLES, reads_every_office, visible_recommendations
+from app.permissions import reads_every_office, visible_recommendations
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
 from app.offices.models import Office
-from app.recommendations.models import (OPEN_STATUSES, STATUS_LABELS, STATUSES, LineOfEffort, Recommendation,
-                                        recommendation_label)
+from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
+                                        RecommendationStatus, recommendation_label)
 from app.reports.models import Report
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
@@ -61,7 +61,7 @@ def latest_base_on(months: int, on: date) -> date:
 
 
 @dataclass(frozen=True)
-class RecommendationDates:
+class RecommendationDates(RecommendationStatus):
     """What a deadline alert needs of a recommendation: its clocks' inputs and its label."""
     id: int
     report_number: str
@@ -76,14 +76,6 @@ class RecommendationDates:
     @property
     def label(self) -> str:
         return recommendation_label(self.report_number, self.number)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
     @staticmethod
     def columns() -> tuple:
@@ -221,7 +213,7 @@ def overdue_milestones(user, scope, today: date) -> tuple[int, list[OverdueMiles
     """How many milestones are late, and the longest-late few (index ix_milestones_open_due)."""
     late = (literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < today)
     counted = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*): index-only on PostgreSQL
-    if user.role not in READ_ALL_ROLES:  # every milestone belongs to a recommendation: no join needed
+    if not reads_every_office(user):  # every milestone belongs to a recommendation: no join needed
         counted = counted.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
     listed = [OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
               for title, due, rec_id, rec_number, report_number in db.session.execute(

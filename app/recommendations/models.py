@@ -48,7 +48,20 @@ def recommendation_label(report_number: str, number: str) -> str:
     return f"{report_number} Rec. {number}"
 
 
-class Recommendation(db.Model):
+class RecommendationStatus:
+    """What a recommendation's ``status`` says: shared by the model and by the rows of lists read
+    without the ORM (app/dashboard/insights.py)."""
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Recommendation(RecommendationStatus, db.Model):
     __tablename__ = "recommendations"
     __table_args__ = (
         sa.UniqueConstraint("report_id", "number", name="uq_recommendations_report_number"),
@@ -101,16 +114,8 @@ class Recommendation(db.Model):
         passive_deletes="all")
 
     @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
     def concurrence_label(self) -> str:
         return CONCURRENCE_LABELS.get(self.concurrence, "Not recorded")
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
     @property
     def label(self) -> str:
