@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
+from app.offices.models import Office
 from app.permissions import reads_every_office, visible_recommendations
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
-from app.offices.models import Office
 from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
                                         RecommendationStatus, recommendation_label)
 from app.reports.models import Report
