@@ -175,6 +175,15 @@ def visible_recommendations(user, recommendation_cls):
     return recommendation_cls.action_office_id == user.office_id
 
 
+def visible_recommendations_bound(every_office: bool, recommendation_cls):
+    """``visible_recommendations`` for a statement built once and run for many users (search):
+    ``every_office`` is ``reads_every_office(user)``, else the user's office is bound as
+    ``office_id`` when it runs."""
+    if every_office:
+        return sa.true()
+    return recommendation_cls.action_office_id == sa.bindparam("office_id", type_=sa.Integer)
+
+
 def can_import_recommendations(user) -> bool:
     """OIG staff record their reports; an administrator may load them for an office."""
     return user.is_authenticated and user.role in ("oig_reviewer", "admin")

@@ -33,29 +33,25 @@ def pg_document(table: str, qualified: bool = True) -> str:
     return " || ' ' || ".join(f"coalesce({prefix}{column}, '')" for column in DOCUMENTS[table])
 
 
-def _pg_match(table: str, found: list[str]) -> sa.ColumnElement:
-    vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
-    return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), " ".join(found)))
-
-
-def matching_ids(table: str, id_column, query: str, dialect: str) -> sa.Select:
-    """The ids of the rows of ``table`` whose document holds every word of ``query``
-    (straight from the FTS5 table on SQLite; through the GIN index on PostgreSQL)."""
-    found = words(query)
-    if not found:
-        return sa.select(id_column).where(sa.false())
+def query_text(found: list[str], dialect: str) -> str:
+    """What the statements below bind as ``text`` for the words ``found``: every word as a
+    prefix on SQLite (``"data"* "stand"*``), the words for ``plainto_tsquery`` on PostgreSQL."""
     if dialect == "postgresql":
-        return sa.select(id_column).where(_pg_match(table, found))
-    fts = f"fts_{table}"
-    expression = " ".join(f'"{word}"*' for word in found)
-    return (sa.select(sa.literal_column("rowid")).select_from(sa.table(fts))
-            .where(sa.literal_column(fts).op("MATCH")(sa.bindparam(None, expression, unique=True))))
+        return " ".join(found)
+    return " ".join(f'"{word}"*' for word in found)
 
 
-def matches(table: str, id_column, query: str, dialect: str) -> sa.ColumnElement:
-    """``id_column`` is the id of a row of ``table`` whose document holds every word of ``query``
-    (on PostgreSQL the match itself, on a query of that table)."""
-    found = words(query)
-    if dialect == "postgresql" and found:
-        return _pg_match(table, found)
-    return id_column.in_(matching_ids(table, id_column, query, dialect))
+def matches(table: str) -> sa.ColumnElement:
+    """PostgreSQL: the row of ``table`` holds every word bound as ``text`` (a condition on a
+    query of that table, answered from its GIN index)."""
+    vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
+    return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), sa.bindparam("text", type_=sa.String)))
+
+
+def matching_ids(table: str, id_column, dialect: str) -> sa.Select:
+    """The ids of the rows of ``table`` whose document holds every word bound as ``text``
+    (straight from the FTS5 table on SQLite, its ``rowid``; through the GIN index on PostgreSQL)."""
+    if dialect == "postgresql":
+        return sa.select(id_column).where(matches(table))
+    fts = sa.table(f"fts_{table}", sa.column("rowid"))
+    return sa.select(fts.c.rowid).where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam("text", type_=sa.String)))

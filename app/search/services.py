@@ -1,25 +1,29 @@
-"""One search box over reports, recommendations and milestones.
+"""One search box over reports, recommendations, milestones and evidence.
 
 Words are matched with the database's full-text index (app/search/fulltext.py: GIN on
 ``to_tsvector`` on PostgreSQL, FTS5 on SQLite, English stemming on both); numbers
 ("OIG-15-85", "Rec. 1") also match record numbers directly.
-Each kind is one ``SearchKind``: adding evidence after the merge is one more entry
-in ``KINDS``.
+
+Each kind is one ``SearchKind``: the SELECT of its matching ids in the order shown, and the
+columns of a page of hits read by id. A search's SQL depends on its ``Shape`` (the database,
+whether the user reads every office, which filters are set), not on its words: each statement
+is built once per shape and run with the values bound, as building and compiling a search's
+statements cost more than running them.
 """
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from app.evidence.models import EvidenceItem
 from app.extensions import db
 from app.pagination import Paged
-from app.milestones.models import Milestone
+from app.milestones.models import MILESTONE_STATUS_LABELS, Milestone
 from app.offices.models import Office
-from app.permissions import READ_ALL_ROLES, visible_recommendations
-from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
+from app.permissions import reads_every_office, visible_recommendations_bound
+from app.recommendations.models import STATUS_LABELS, STATUSES, LineOfEffort, Recommendation, recommendation_label
 from app.reports.models import Report
 from app.search import fulltext
 
@@ -27,14 +31,39 @@ PER_PAGE = 20
 #: Counts stop here: a search that matches more is shown as "more than 1,000", its first 1,000
 #: paged; counting every match of a common word over millions of rows would cost a scan.
 COUNT_CAP = 1000
+_REC_NUMBER = re.compile(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", re.IGNORECASE)
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+@dataclass(frozen=True)
+class Shape:
+    """What a search's statements depend on besides the values bound into them."""
+    dialect: str
+    every_office: bool  # else bound: office_id
+    words: bool  # the query has words for the full-text index (bound: text)
+    rec_number: bool  # "Rec. 2" names a recommendation's number too (bound: rec_number)
+    status: bool  # filtered by recommendation status (bound: status)
+    office: bool  # filtered by office code (bound: office_code)
 
 
-def number_match(query: str, column) -> sa.ColumnElement:
-    return sa.func.lower(column).contains(query.strip().lower(), autoescape=True)
+def prepare(q: str, filters: dict, *, every_office: bool, office_id: int | None = None) -> tuple[Shape, dict]:
+    """The shape of a search and the values its statements are run with."""
+    found = fulltext.words(q)
+    number = _REC_NUMBER.fullmatch(q)
+    status = filters.get("status") if filters.get("status") in STATUSES else None
+    office = filters.get("office") or None
+    dialect = db.session.get_bind().dialect.name
+    shape = Shape(dialect, every_office, bool(found), bool(number), bool(status), bool(office))
+    escaped = q.strip().lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    values = {"number": escaped, "text": fulltext.query_text(found, dialect), "office_id": office_id,
+              "rec_number": number.group(1) if number else None, "status": status, "office_code": office,
+              "cap": COUNT_CAP + 1}
+    return shape, values
+
+
+def _text_ids(shape: Shape, table: str, id_column) -> sa.Select:
+    if not shape.words:
+        return sa.select(id_column).where(sa.false())
+    return fulltext.matching_ids(table, id_column, shape.dialect)
 
 
 def _any_of(id_column, *selects: sa.Select) -> sa.ColumnElement:
@@ -43,35 +72,124 @@ def _any_of(id_column, *selects: sa.Select) -> sa.ColumnElement:
     return id_column.in_(sa.union_all(*selects))
 
 
-def report_match(q: str):
-    return _any_of(Report.id, sa.select(Report.id).where(number_match(q, Report.number)),
-                   fulltext.matching_ids("reports", Report.id, q, _dialect()))
+def _number_match(column) -> sa.ColumnElement:
+    return sa.func.lower(column).contains(sa.bindparam("number", type_=sa.String), escape="/")
 
 
-def recommendation_text_match(q: str):
-    number = re.fullmatch(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", q, re.IGNORECASE)
+def _report_match(shape: Shape) -> sa.ColumnElement:
+    return _any_of(Report.id, sa.select(Report.id).where(_number_match(Report.number)),
+                   _text_ids(shape, "reports", Report.id))
+
+
+def _recommendation_matches(shape: Shape) -> sa.CompoundSelect:
+    """The ids of the recommendations found: by their words, their report, or their number."""
     branches = [
-        fulltext.matching_ids("recommendations", Recommendation.id, q, _dialect()),
-        sa.select(Recommendation.id).where(Recommendation.report_id.in_(sa.select(Report.id).where(report_match(q)))),
+        _text_ids(shape, "recommendations", Recommendation.id),
+        sa.select(Recommendation.id).where(Recommendation.report_id.in_(
+            sa.select(Report.id).where(_report_match(shape)))),
     ]
-    if number:
-        branches.append(sa.select(Recommendation.id).where(Recommendation.number == number.group(1)))
-    return _any_of(Recommendation.id, *branches)
+    if shape.rec_number:
+        branches.append(sa.select(Recommendation.id).where(
+            Recommendation.number == sa.bindparam("rec_number", type_=sa.String)))
+    return sa.union_all(*branches)
 
 
-def milestone_match(q: str):
-    """The milestone's own words, or its line of effort's title.
+def recommendation_text_match(q: str) -> sa.ColumnElement:
+    """Recommendations the words or numbers of ``q`` find, with its values bound (the exports'
+    filter)."""
+    shape, values = prepare(q, {}, every_office=True)
+    return Recommendation.id.in_(_recommendation_matches(shape).params(values))
+
+
+def _office_code(column) -> sa.ColumnElement:
+    return column.in_(sa.select(Office.id).where(Office.code == sa.bindparam("office_code", type_=sa.String)))
+
+
+def _recommendation_scope(shape: Shape) -> list[sa.ColumnElement]:
+    """Who may read it, and the status filter, on ``Recommendation``."""
+    conditions = [visible_recommendations_bound(shape.every_office, Recommendation)]
+    if shape.status:
+        conditions.append(Recommendation.status == sa.bindparam("status", type_=sa.String))
+    return conditions
+
+
+def _recommendation_filters(shape: Shape) -> list[sa.ColumnElement]:
+    """``_recommendation_scope`` and the action office filter."""
+    conditions = _recommendation_scope(shape)
+    if shape.office:
+        conditions.append(_office_code(Recommendation.action_office_id))
+    return conditions
+
+
+def _recommendation_ids(shape: Shape, ordered: bool) -> sa.Select:
+    stmt = (sa.select(Recommendation.id).where(Recommendation.id.in_(_recommendation_matches(shape)), *_recommendation_filters(shape)))
+    if ordered:
+        stmt = stmt.join(Recommendation.report).order_by(Report.issued_on.desc(), Report.number,
+                                                         Recommendation.number)
+    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
+
+
+def _report_ids(shape: Shape, ordered: bool) -> sa.Select:
+    visible = sa.select(Recommendation.report_id).where(visible_recommendations_bound(shape.every_office,
+                                                                                      Recommendation))
+    stmt = sa.select(Report.id).where(_report_match(shape), Report.id.in_(visible))
+    if ordered:
+        stmt = stmt.order_by(Report.issued_on.desc(), Report.id)
+    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
+
+
+def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
+    """Milestones whose own words match, or their line of effort's title; the most recently
+    added first (as reports, recommendations and evidence are: newest first), so that the
+    full-text index is read in id order and stops at the cap.
 
     On PostgreSQL an OR of the GIN match and ``line_of_effort_id = ANY(ARRAY(…))`` (the lines
-    found first): a BitmapOr of two indexes that yields the milestones' rows directly (a UNION
-    of ids would look each of 100,000 matches up again by id)."""
-    dialect = _dialect()
-    lines = fulltext.matching_ids("lines_of_effort", LineOfEffort.id, q, dialect)
-    if dialect == "postgresql":
-        return sa.or_(fulltext.matches("milestones", Milestone.id, q, dialect),
-                      Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())))
-    return _any_of(Milestone.id, fulltext.matching_ids("milestones", Milestone.id, q, dialect),
-                   sa.select(Milestone.id).where(Milestone.line_of_effort_id.in_(lines)))
+    found first): a BitmapOr of two indexes. On SQLite a UNION of two branches that each stop
+    at the cap, in id order: FTS5 walks its matches by rowid, newest first, and the lines'
+    milestones come from their index (an IN over a UNION of every match would read all of
+    them first: 5,000 for a common word at 50,000 milestones)."""
+    if not shape.words:
+        return sa.select(Milestone.id).where(sa.false())
+    conditions = []
+    if not shape.every_office or shape.status:
+        recommendations = sa.select(Recommendation.id).where(*_recommendation_scope(shape))
+        conditions.append(Milestone.line_of_effort_id.in_(
+            sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
+    if shape.office:  # the milestone's own office
+        conditions.append(_office_code(Milestone.office_id))
+    cap = sa.bindparam("cap", type_=sa.Integer)
+    lines = _text_ids(shape, "lines_of_effort", LineOfEffort.id)
+    if shape.dialect == "postgresql":
+        stmt = sa.select(Milestone.id).where(
+            sa.or_(fulltext.matches("milestones"),
+                   Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery()))),
+            *conditions)
+        return (stmt.order_by(Milestone.id.desc()) if ordered else stmt).limit(cap)
+    own = fulltext.matching_ids("milestones", Milestone.id, shape.dialect)
+    rowid = own.selected_columns[0]
+    if conditions:
+        own = own.join(Milestone, Milestone.id == rowid).where(*conditions)
+    by_line = sa.select(Milestone.id).where(Milestone.line_of_effort_id.in_(lines), *conditions)
+    if ordered:
+        own, by_line = own.order_by(rowid.desc()), by_line.order_by(Milestone.id.desc())
+    either = sa.union(sa.select(own.limit(cap).subquery()), sa.select(by_line.limit(cap).subquery())).subquery()
+    stmt = sa.select(either.c[0])
+    return (stmt.order_by(either.c[0].desc()) if ordered else stmt).limit(cap)
+
+
+def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:
+    stmt = (sa.select(EvidenceItem.id).join(EvidenceItem.recommendation)
+            .where(*_recommendation_filters(shape)))
+    if not shape.words:
+        stmt = stmt.where(sa.false())
+    elif shape.dialect == "postgresql":
+        stmt = stmt.where(fulltext.matches("evidence_items"))
+    else:
+        stmt = stmt.where(EvidenceItem.id.in_(fulltext.matching_ids("evidence_items", EvidenceItem.id,
+                                                                    shape.dialect)))
+    if ordered:
+        stmt = stmt.order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc())
+    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
 
 
 @dataclass
@@ -84,117 +202,89 @@ class Hit:
     url_args: dict
 
 
-@dataclass
+def _report_hit(row) -> Hit:
+    id_, number, title, oig_office, issued_on, summary = row
+    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {issued_on}", summary,
+               "search.index", {"q": number, "kind": "recommendations"})
+
+
+def _recommendation_hit(row) -> Hit:
+    id_, report_number, number, status, office_name, text = row
+    return Hit("recommendation", f"{report_number} Recommendation {number}", f"{STATUS_LABELS[status]} · {office_name}",
+               text, "recommendations.show", {"recommendation_id": id_})
+
+
+def _milestone_hit(row) -> Hit:
+    id_, title, description, expected, due, status, line_title, report_number, rec_number = row
+    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {due}"
+               f" · {MILESTONE_STATUS_LABELS[status]}", description or expected, "milestones.show",
+               {"milestone_id": id_})
+
+
+def _evidence_hit(row) -> Hit:
+    id_, title, description, withdrawn_at, review_status, report_number, rec_number = row
+    state = "withdrawn" if withdrawn_at else review_status
+    return Hit("evidence", title, f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
+               description, "evidence.item", {"item_id": id_})
+
+
+@dataclass(frozen=True)
 class SearchKind:
     key: str
     label: str
-    model: type
-    #: (user, q, filters) -> a SELECT of the matching rows in the order shown, already limited to
-    #: what the user may read.
-    query: Callable
-    to_hit: Callable
-    #: Loader options for the rows of a page: what ``to_hit`` reads.
-    load: tuple = ()
+    #: (shape, ordered) -> the SELECT of the matching ids, limited to what the user may read and
+    #: to COUNT_CAP + 1, in the order shown when ``ordered``.
+    ids_statement: Callable[[Shape, bool], sa.Select]
+    #: () -> the columns of the hits, the id first (the page's ids are bound as ``ids``).
+    columns: Callable[[], sa.Select]
+    to_hit: Callable[[sa.Row], Hit]
 
-    def ids(self, user, q: str, filters: dict) -> list[int]:
+    def ids(self, shape: Shape, values: dict) -> list[int]:
         """The ids of the first COUNT_CAP + 1 matches, in order: the count and every page."""
-        stmt = self.query(user, q, filters)
-        return list(db.session.scalars(stmt.with_only_columns(self.model.id).limit(COUNT_CAP + 1)))
+        return list(db.session.scalars(_statement(self, shape, "ids"), values))
 
-    def count(self, user, q: str, filters: dict) -> int:
-        stmt = self.query(user, q, filters).with_only_columns(self.model.id).order_by(None)
-        return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
+    def count(self, shape: Shape, values: dict) -> int:
+        return db.session.scalar(_statement(self, shape, "count"), values)
 
-    def rows(self, ids: list[int]) -> list:
-        """The rows of ``ids``, in that order: read by primary key, not by matching again."""
-        found = {row.id: row for row in db.session.scalars(
-            sa.select(self.model).where(self.model.id.in_(ids)).options(*self.load)).unique()}
-        return [found[i] for i in ids if i in found]
+    def hits(self, ids: list[int]) -> list[Hit]:
+        """The hits of ``ids``, in that order: read by primary key, not by matching again."""
+        found = {row[0]: row for row in db.session.execute(_statement(self, None, "hits"), {"ids": ids})}
+        return [self.to_hit(found[i]) for i in ids if i in found]
 
 
-def _reports(user, q, filters):
-    visible = sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
-    stmt = sa.select(Report).where(report_match(q), Report.id.in_(visible)).order_by(Report.issued_on.desc(), Report.id)
-    return stmt
-
-
-def _report_hit(report: Report) -> Hit:
-    return Hit("report", f"{report.number}: {report.title}", f"{report.oig_office} · issued {report.issued_on}",
-               report.summary, "search.index", {"q": report.number, "kind": "recommendations"})
-
-
-def _recommendations(user, q, filters):
-    stmt = (sa.select(Recommendation).join(Recommendation.report)
-            .where(visible_recommendations(user, Recommendation), recommendation_text_match(q))
-            .order_by(Report.issued_on.desc(), Report.number, Recommendation.number))
-    if filters.get("status") in STATUSES:
-        stmt = stmt.where(Recommendation.status == filters["status"])
-    if filters.get("office"):
-        stmt = stmt.where(Recommendation.action_office_id.in_(
-            sa.select(Office.id).where(Office.code == filters["office"])))
-    return stmt
-
-
-def _recommendation_hit(rec: Recommendation) -> Hit:
-    return Hit("recommendation", f"{rec.report.number} Recommendation {rec.number}",
-               f"{rec.status_label} · {rec.action_office.name}", rec.text,
-               "recommendations.show", {"recommendation_id": rec.id})
-
-
-def _milestones(user, q, filters):
-    """Matching milestones, the most recently added first (as reports, recommendations and
-    evidence are: newest first), so that SQLite walks the matches' ids in order and stops at
-    the page; sorting by a column would look every match up first, 100,000 of them for a
-    common word. The recommendation scope is a semi-join."""
-    recommendations = sa.select(Recommendation.id).where(visible_recommendations(user, Recommendation))
-    if filters.get("status") in STATUSES:
-        recommendations = recommendations.where(Recommendation.status == filters["status"])
-    stmt = sa.select(Milestone).where(milestone_match(q)).order_by(Milestone.id.desc())
-    if user.role not in READ_ALL_ROLES or filters.get("status") in STATUSES:
-        stmt = stmt.where(Milestone.line_of_effort_id.in_(
-            sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
-    if filters.get("office"):
-        stmt = stmt.where(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == filters["office"])))
-    return stmt
-
-
-def _milestone_hit(m: Milestone) -> Hit:
-    rec = m.line_of_effort.recommendation
-    return Hit("milestone", m.title,
-               f"{rec.label} · {m.line_of_effort.title} · due {m.current_due_on}"
-               f" · {m.status_label}", m.description or m.expected_evidence,
-               "milestones.show", {"milestone_id": m.id})
-
-
-def _evidence(user, q, filters):
-    stmt = (sa.select(EvidenceItem).join(EvidenceItem.recommendation).join(Recommendation.report)
-            .where(visible_recommendations(user, Recommendation),
-                   fulltext.matches("evidence_items", EvidenceItem.id, q, _dialect()))
-            .order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc()))
-    if filters.get("status") in STATUSES:
-        stmt = stmt.where(Recommendation.status == filters["status"])
-    if filters.get("office"):
-        stmt = stmt.where(Recommendation.action_office_id.in_(
-            sa.select(Office.id).where(Office.code == filters["office"])))
-    return stmt
-
-
-def _evidence_hit(item) -> Hit:
-    rec = item.recommendation
-    state = "withdrawn" if item.withdrawn_at else item.review_status
-    return Hit("evidence", item.title, f"{rec.label} · evidence · {state}",
-               item.description, "evidence.item", {"item_id": item.id})
+@functools.cache
+def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
+    """A kind's statement, built once per shape (the values are bound when it runs)."""
+    if what == "hits":
+        columns = kind.columns()
+        return columns.where(columns.selected_columns[0].in_(sa.bindparam("ids", expanding=True)))
+    if what == "count":
+        return sa.select(sa.func.count()).select_from(kind.ids_statement(shape, False).subquery())
+    return kind.ids_statement(shape, True)
 
 
 KINDS = [
-    SearchKind("recommendations", "Recommendations", Recommendation, _recommendations, _recommendation_hit,
-               (joinedload(Recommendation.report), joinedload(Recommendation.action_office))),
-    SearchKind("reports", "Reports", Report, _reports, _report_hit),
-    SearchKind("milestones", "Milestones", Milestone, _milestones, _milestone_hit,
-               (joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation)
-                .joinedload(Recommendation.report),)),
-    SearchKind("evidence", "Evidence", EvidenceItem, _evidence, _evidence_hit,
-               (joinedload(EvidenceItem.recommendation).joinedload(Recommendation.report),)),
+    SearchKind("recommendations", "Recommendations", _recommendation_ids,
+               lambda: sa.select(Recommendation.id, Report.number, Recommendation.number, Recommendation.status,
+                                 Office.name, Recommendation.text)
+               .join(Recommendation.report).join(Recommendation.action_office),
+               _recommendation_hit),
+    SearchKind("reports", "Reports", _report_ids,
+               lambda: sa.select(Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on,
+                                 Report.summary),
+               _report_hit),
+    SearchKind("milestones", "Milestones", _milestone_ids,
+               lambda: sa.select(Milestone.id, Milestone.title, Milestone.description, Milestone.expected_evidence,
+                                 Milestone.current_due_on, Milestone.status, LineOfEffort.title, Report.number,
+                                 Recommendation.number)
+               .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report),
+               _milestone_hit),
+    SearchKind("evidence", "Evidence", _evidence_ids,
+               lambda: sa.select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.description,
+                                 EvidenceItem.withdrawn_at, EvidenceItem.review_status, Report.number,
+                                 Recommendation.number)
+               .join(EvidenceItem.recommendation).join(Recommendation.report),
+               _evidence_hit),
 ]
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 
@@ -226,20 +316,21 @@ def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> 
     q = q.strip()[:200]
     if not q:
         return SearchResult(q, None, {}, [], 1, 0, 0)
+    shape, values = prepare(q, filters, every_office=reads_every_office(user), office_id=user.office_id)
     requested = KINDS_BY_KEY.get(kind_key)
     counts, listed, ids = {}, None, []
     for kind in KINDS:
         if kind is requested or (requested is None and listed is None):
-            found = kind.ids(user, q, filters)
+            found = kind.ids(shape, values)
             counts[kind.key] = len(found)
             if found or kind is requested:
                 listed, ids = kind, found
         else:
-            counts[kind.key] = kind.count(user, q, filters)
+            counts[kind.key] = kind.count(shape, values)
     listed = listed or KINDS[0]
     total = counts[listed.key]
     pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
     offset = (page - 1) * PER_PAGE
-    rows = listed.rows(ids[offset:min(offset + PER_PAGE, COUNT_CAP)])
-    return SearchResult(q, listed, counts, [listed.to_hit(r) for r in rows], page, pages, total)
+    hits = listed.hits(ids[offset:min(offset + PER_PAGE, COUNT_CAP)])
+    return SearchResult(q, listed, counts, hits, page, pages, total)
