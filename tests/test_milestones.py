@@ -478,6 +478,10 @@ def test_my_work_lists_my_milestones_overdue_first_with_filters(client, login_as
     assert "Done one" not in page and "Late one" in page
     page = client.get(f"/my-work?office={ice.id}").get_data(as_text=True)
     assert "Soon one" in page and "Late one" not in page
+    page = client.get("/my-work?status=completed").get_data(as_text=True)
+    assert "Done one" in page and "Late one" not in page and "Soon one" not in page
+    page = client.get(f"/my-work?line={gov.id}&status=open&office={rec.action_office_id}").get_data(as_text=True)
+    assert "Late one" in page and "Later one" in page and "Done one" not in page and "Soon one" not in page
     assert client.get("/my-work?line=abc&status=bogus&office=").status_code == 200
 
 

@@ -6,16 +6,14 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.pagination import paginate
+from app.pagination import paginate_bound
 from app.milestones import bp, services
 from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
                                   MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
 from app.milestones.models import Milestone
-from app.offices.models import Office
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
-from app.reports.models import Report
 from app.timeutil import today
 
 EDITORS = ("action_office", "admin")
@@ -272,30 +270,19 @@ MY_WORK_PER_PAGE = 50
 @roles("action_office", "manager", "admin")
 def my_work():
     form = MyWorkFilterForm(request.args)
-    on = today()
-    # The filters' choices: what the user's own milestones (index ix_milestones_owner_due) point
-    # at, as DISTINCT subqueries so that the planner starts from those milestones.
-    mine = Milestone.owner_id == current_user.id
-    my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
-    my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
-    # Named with their recommendation: two plans may both have a "Governance" line.
-    lines = db.session.execute(
-        sa.select(LineOfEffort.id, LineOfEffort.title, Recommendation.number, Report.number)
-        .join(my_lines, my_lines.c.id == LineOfEffort.id).join(LineOfEffort.recommendation)
-        .join(Recommendation.report)
-        .order_by(Report.number, Recommendation.number, LineOfEffort.position, LineOfEffort.id)).all()
-    offices = db.session.execute(
-        sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
-        .order_by(Office.code)).all()
+    status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
+    statements = services.my_work_statements(line=bool(form.line.data), office=bool(form.office.data),
+                                             status="open" if status == "open" else (status and "one"))
+    values = services.my_work_values(current_user, line_id=form.line.data, status=status or None,
+                                     office_id=form.office.data)
+    lines = db.session.execute(statements.lines, values).all()
+    offices = db.session.execute(statements.offices, values).all()
     form.line.choices = choices([("", "Any line of effort")]
                                 + [(i, f"{recommendation_label(report, rec)}: {title}") for i, title, rec, report in lines])
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
-    status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
-    mine_filtered = services.my_work_filters(current_user, line_id=form.line.data, status=status or None,
-                                             office_id=form.office.data)
-    page = paginate(services.my_work_query(mine_filtered, on=on), MY_WORK_PER_PAGE,
-                    total=services.my_work_count(mine_filtered), rows=services.my_work_row)
-    return render_template("milestones/my_work.html", form=form, page=page, today=on,
+    page = paginate_bound(statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values),
+                          services.my_work_row)
+    return render_template("milestones/my_work.html", form=form, page=page, today=values["on"],
                            decisions=services.decisions_awaiting(current_user))
 
 

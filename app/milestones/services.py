@@ -2,6 +2,7 @@
 
 Services change state and write the audit trail; the view commits once at the end.
 """
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -411,37 +412,68 @@ def history(milestone: Milestone) -> list[audit.AuditEvent]:
 
 # --- my work ----------------------------------------------------------------------
 
-def my_work_filters(user, *, line_id: int | None = None, status: str | None = None,
-                    office_id: int | None = None) -> list[sa.ColumnElement]:
-    """Which of the milestones are the user's, filtered (milestone columns only)."""
-    conditions = [Milestone.owner_id == user.id]
-    if line_id:
-        conditions.append(Milestone.line_of_effort_id == line_id)
+@dataclass(frozen=True)
+class MyWorkStatements:
+    """My work's statements for one combination of filters, built once (``my_work_statements``):
+    building them cost more than running them (0.4 ms of a 4.5 ms page at 50,000 milestones).
+    They run with ``my_work_values``; ``page`` with ``limit`` and ``offset`` too."""
+    #: The user's milestones, counted on the milestones table alone (index ix_milestones_owner_due):
+    #: every milestone has its line, recommendation, report and office, so the page's joins drop none.
+    count: sa.Select
+    #: The milestones, overdue first, then by due date: the columns of ``MilestoneRow``.
+    page: sa.Select
+    #: The filters' choices: the lines of effort and the offices the user's milestones point at,
+    #: as DISTINCT subqueries so that the planner starts from those milestones. A line is named
+    #: with its recommendation: two plans may both have a "Governance" line.
+    lines: sa.Select
+    offices: sa.Select
+
+
+def _bound(name: str, column) -> sa.BindParameter:
+    return sa.bindparam(name, type_=column.type)
+
+
+@functools.cache
+def my_work_statements(line: bool = False, status: str | None = None, office: bool = False) -> MyWorkStatements:
+    """``line``, ``office``: filtered by one; ``status``: None, "open" (not started or in
+    progress) or "one" (the status bound)."""
+    mine = Milestone.owner_id == _bound("owner_id", Milestone.owner_id)
+    conditions = [mine]
+    if line:
+        conditions.append(Milestone.line_of_effort_id == _bound("line_id", Milestone.line_of_effort_id))
     if status == "open":
         conditions.append(Milestone.status.in_(("not_started", "in_progress")))
     elif status:
-        conditions.append(Milestone.status == status)
-    if office_id:
-        conditions.append(Milestone.office_id == office_id)
-    return conditions
-
-
-def my_work_count(conditions: list[sa.ColumnElement]) -> int:
-    """Counted on the milestones alone (index ix_milestones_owner_due): every milestone has its
-    line, recommendation, report and office, so the list's joins drop none."""
-    return db.session.scalar(sa.select(sa.func.count(Milestone.id)).where(*conditions))
-
-
-def my_work_query(conditions: list[sa.ColumnElement], *, on: date) -> sa.Select:
-    """The milestones, overdue first, then by due date: the columns of ``MilestoneRow``."""
-    overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on)
-    return (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
+        conditions.append(Milestone.status == _bound("status", Milestone.status))
+    if office:
+        conditions.append(Milestone.office_id == _bound("office_id", Milestone.office_id))
+    overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")),
+                      Milestone.current_due_on < _bound("on", Milestone.current_due_on))
+    page = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
                       Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
                       Report.number, Recommendation.number, Office.code)
             .select_from(Milestone).where(*conditions)
             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
             .join(Milestone.office)
-            .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id))
+            .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
+    my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
+    my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
+    return MyWorkStatements(
+        count=sa.select(sa.func.count(Milestone.id)).where(*conditions),
+        page=page,
+        lines=(sa.select(LineOfEffort.id, LineOfEffort.title, Recommendation.number, Report.number)
+               .join(my_lines, my_lines.c.id == LineOfEffort.id).join(LineOfEffort.recommendation)
+               .join(Recommendation.report)
+               .order_by(Report.number, Recommendation.number, LineOfEffort.position, LineOfEffort.id)),
+        offices=(sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
+                 .order_by(Office.code)),
+    )
+
+
+def my_work_values(user, *, line_id: int | None = None, status: str | None = None,
+                   office_id: int | None = None, on: date | None = None) -> dict:
+    return {"owner_id": user.id, "line_id": line_id, "status": status, "office_id": office_id, "on": on or today()}
 
 
 def my_work_row(row) -> MilestoneRow:
