@@ -7,15 +7,17 @@ from wtforms.fields.choices import SelectChoice
 
 from app.fields import SelectField, SelectMultipleField
 
-CHOICES = [("", "Any line"), ("1", 'OIG-15-85 Rec. 1: Governance & "data" <standards>'), ("2", ""),
-           ("3", "Données"), (True, "yes")]
+CHOICES = [SelectChoice(value, label) for value, label in (
+    ("", "Any line"), ("1", 'OIG-15-85 Rec. 1: Governance & "data" <standards>'), ("2", ""), ("3", "Données"),
+    (True, "yes"))]
+MANY = [SelectChoice(1, "a"), SelectChoice(2, "b & c")]
 
 
 class Pair(Form):
     ours = SelectField(choices=CHOICES, default="1")
     theirs = wtforms.SelectField(choices=CHOICES, default="1")
-    many = SelectMultipleField(choices=[(1, "a"), (2, "b & c")], coerce=int, default=[2])
-    many_theirs = wtforms.SelectMultipleField(choices=[(1, "a"), (2, "b & c")], coerce=int, default=[2])
+    many = SelectMultipleField(choices=MANY, coerce=int, default=[2])
+    many_theirs = wtforms.SelectMultipleField(choices=MANY, coerce=int, default=[2])
     extra = SelectField(choices=[SelectChoice("x", "X", render_kw={"disabled": True})])
 
 

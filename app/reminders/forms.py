@@ -1,11 +1,12 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from app.fields import SelectField
 from app.reminders.models import WEEKDAYS, parse_offsets
 
-WEEKDAY_CHOICES = [(str(i), day) for i, day in enumerate(WEEKDAYS)]
+WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]
 
 
 class PreferencesForm(FlaskForm):
@@ -14,12 +15,12 @@ class PreferencesForm(FlaskForm):
     overdue_weekly = BooleanField("A milestone I own is overdue (weekly until it is done)")
     weekly_digest = BooleanField("Send me the weekly digest of my office")
     # Not validated as a choice: the field is shown to managers only, and absent from other users' posts.
-    digest_weekday = SelectField("Digest day", choices=[("", "The office default")] + WEEKDAY_CHOICES,
+    digest_weekday = SelectField("Digest day", choices=[SelectChoice("", "The office default")] + WEEKDAY_CHOICES,
                                  validate_choice=False)
     digest_when_empty = BooleanField("Send the digest even when there is nothing to report")
 
     def validate_digest_weekday(self, field):
-        if field.data not in (None, "", *(value for value, _ in WEEKDAY_CHOICES)):
+        if field.data not in (None, "", *(choice.value for choice in WEEKDAY_CHOICES)):
             raise ValidationError("Choose a day of the week.")
 
 

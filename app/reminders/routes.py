@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app import audit
 from app.auth.models import User
@@ -50,7 +51,8 @@ def settings():
     form = SettingsForm(obj=current)
     officials = db.session.execute(
         sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name)).all()
-    form.follow_up_official_id.choices = [("", "Nobody")] + [(str(i), f"{n} ({e})") for i, n, e in officials]
+    form.follow_up_official_id.choices = [SelectChoice("", "Nobody")] + [SelectChoice(str(i), f"{n} ({e})")
+                                                                           for i, n, e in officials]
     if request.method == "GET":
         form.follow_up_official_id.data = str(current.follow_up_official_id or "")
         form.digest_weekday.data = str(current.digest_weekday)
