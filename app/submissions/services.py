@@ -41,13 +41,17 @@ def get_submission_or_404(submission_id: int) -> Submission:
 _WITHOUT_PLAN = (defer(Submission.snapshot, raiseload=True), defer(Submission.narrative, raiseload=True))
 
 
+#: Built once, the recommendation's id bound when it runs (``for_recommendation``).
+_FOR_RECOMMENDATION = (
+    sa.select(Submission).where(Submission.recommendation_id == sa.bindparam("id", type_=sa.Integer))
+    .options(*_WITHOUT_PLAN, joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
+    .order_by(Submission.number.desc()))
+
+
 def for_recommendation(recommendation_id: int) -> list[Submission]:
     """What the recommendation page lists of each submission: not its frozen plan (read only
     when one submission is opened)."""
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.recommendation_id == recommendation_id)
-        .options(*_WITHOUT_PLAN, joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
-        .order_by(Submission.number.desc())))
+    return list(db.session.scalars(_FOR_RECOMMENDATION, {"id": recommendation_id}))
 
 
 def sent_up_to(submission: Submission) -> list[Submission]:
