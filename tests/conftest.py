@@ -220,8 +220,10 @@ def sign_in(page):
         page.goto("/sign-in")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        # Wait for the navigation the click starts (a failed sign-in shows the form again);
+        # wait_for_load_state() could return before it began, on the sign-in page still.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
         assert "/sign-in" not in page.url, "sign-in failed"
 
     return sign_in

@@ -1,4 +1,6 @@
 """The outbox with messages in it, and the preferences form, in a real browser."""
+from playwright.sync_api import expect
+
 from app.reminders.services import run_daily
 from app.timeutil import today
 from tests.e2e.test_accessibility import assert_accessible
@@ -11,7 +13,8 @@ def test_admin_reads_stored_messages_in_the_outbox(page, sign_in, demo, db):
     assert page.get_by_role("table").count() == 1
     assert_accessible(page, "/reminders/outbox with messages")
     page.get_by_role("link", name="Weekly digest").first.click()
-    assert page.get_by_role("heading", level=2, name="Plain text").is_visible()
+    # expect() waits for the message's page; is_visible() would read whatever is there now.
+    expect(page.get_by_role("heading", level=2, name="Plain text")).to_be_visible()
     assert_accessible(page, "an outbox message")
 
 
@@ -24,7 +27,6 @@ def test_manager_chooses_a_digest_day_with_the_keyboard(page, sign_in, demo):
     page.keyboard.press("Space")
     assert box.is_checked()
     page.get_by_role("button", name="Save preferences").press("Enter")
-    page.wait_for_load_state()
-    assert page.get_by_role("status").filter(has_text="Your email preferences are saved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Your email preferences are saved.")).to_be_visible()
     assert page.get_by_label("Digest day").input_value() == "3"
     assert page.get_by_label("Send the digest even when there is nothing to report").is_checked()
