@@ -232,6 +232,8 @@ def _evidence_hit(row) -> Hit:
 class SearchKind:
     key: str
     label: str
+    #: The label of one hit ("1 milestone").
+    one: str
     #: (shape, ordered) -> the SELECT of the matching ids, limited to what the user may read and
     #: to COUNT_CAP + 1, in the order shown when ``ordered``.
     ids_statement: Callable[[Shape, bool], sa.Select]
@@ -264,22 +266,22 @@ def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
 
 
 KINDS = [
-    SearchKind("recommendations", "Recommendations", _recommendation_ids,
+    SearchKind("recommendations", "Recommendations", "Recommendation", _recommendation_ids,
                lambda: sa.select(Recommendation.id, Report.number, Recommendation.number, Recommendation.status,
                                  Office.name, Recommendation.text)
                .join(Recommendation.report).join(Recommendation.action_office),
                _recommendation_hit),
-    SearchKind("reports", "Reports", _report_ids,
+    SearchKind("reports", "Reports", "Report", _report_ids,
                lambda: sa.select(Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on,
                                  Report.summary),
                _report_hit),
-    SearchKind("milestones", "Milestones", _milestone_ids,
+    SearchKind("milestones", "Milestones", "Milestone", _milestone_ids,
                lambda: sa.select(Milestone.id, Milestone.title, Milestone.description, Milestone.expected_evidence,
                                  Milestone.current_due_on, Milestone.status, LineOfEffort.title, Report.number,
                                  Recommendation.number)
                .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report),
                _milestone_hit),
-    SearchKind("evidence", "Evidence", _evidence_ids,
+    SearchKind("evidence", "Evidence", "Evidence", _evidence_ids,
                lambda: sa.select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.description,
                                  EvidenceItem.withdrawn_at, EvidenceItem.review_status, Report.number,
                                  Recommendation.number)
