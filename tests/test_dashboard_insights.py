@@ -181,6 +181,50 @@ def test_the_dashboard_queries_can_be_answered_from_their_indexes(db, index, bui
     assert index in plan and "TEMP B-TREE" not in plan and "Sort" not in plan.replace("Sort Key", "")
 
 
+#: SQLite's statistics of the bench's 5,000 recommendations (sqlite_stat1 after ANALYZE): a few
+#: rows per management-decision day, NULL included, though a fifth of them have none.
+BENCH_STATISTICS = {
+    "ix_recommendations_open_activity": "2992 4 1", "ix_recommendations_open_issued": "2992 4 1",
+    "ix_recommendations_office_list_order": "5000 250 6 5 1", "ix_recommendations_list_order": "5000 7 5 1",
+    "ix_recommendations_decision_on": "5000 3", "ix_recommendations_status_issued": "5000 1000 2",
+    "ix_recommendations_status": "5000 1000", "ix_recommendations_report_id": "5000 5",
+    "ix_recommendations_action_office_id": "5000 250", "sqlite_autoindex_recommendations_1": "5000 5 1",
+}
+
+
+@pytest.mark.parametrize("by_office", [False, True])
+def test_the_undecided_clocks_candidates_are_read_in_issue_order(db, make, by_office):
+    """The candidates of the plan-response and resolution clocks are read from an index in issue
+    order, stopping at the limit (the open ones', or on SQLite for an office its list order's).
+    On SQLite with statistics
+    like the bench's, it read every undecided recommendation through the decision-day index and
+    sorted them, until the statement gave it a hint (likely()); PostgreSQL is asked to plan
+    without sorts and sequential scans, as an empty table has no statistics to choose by."""
+    from app.dashboard.insights import _candidates_statement, candidate_values
+
+    office = make.office("PLCY")
+    user = make.user("action_office" if by_office else "oig_reviewer", office=office)
+    db.session.commit()
+    dialect = db.engine.dialect.name
+    statement = _candidates_statement(by_office, dialect).params(candidate_values(user, TODAY))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.begin() as conn:
+        if dialect == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_sort = off")
+            plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql)]
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'recommendations'")
+            for index, stat in BENCH_STATISTICS.items():
+                conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES ('recommendations', ?, ?)", (index, stat))
+            conn.exec_driver_sql("ANALYZE sqlite_schema")  # load the statistics written above
+            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    in_issue_order = ("ix_recommendations_open_issued", "(action_office_id=? AND issued_on<?)")
+    assert sum(any(index in line for index in in_issue_order) for line in plan) >= 2, plan
+    assert not any("ix_recommendations_decision_on (management_decision_on=?)" in line for line in plan), plan
+
+
 def test_age_counts_in_sql_equal_age_bucket_on_both_sides_of_each_boundary(db, make):
     from app.dashboard.insights import status_and_age_counts
 
