@@ -23,7 +23,7 @@ from app.dbtypes import literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.offices.models import Office
-from app.permissions import reads_every_office, visible_recommendations
+from app.permissions import reads_every_office, visible_recommendations, visible_recommendations_bound
 from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
                                         RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
 from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
@@ -129,18 +129,63 @@ class Insights:
     extra: dict = field(default_factory=dict)
 
 
-def status_and_age_counts(scope, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Recommendations by status (one GROUP BY over the status index), and open ones by age
-    since issue: the open ones issued after each boundary, counted over that range of the
-    partial index ix_recommendations_open_issued only; the oldest bucket is the rest."""
+@dataclass(frozen=True)
+class DashboardStatements:
+    """The dashboard's statements for one kind of scope, built once (``dashboard_statements``):
+    building them cost more than running several of them. They run with ``dashboard_values``."""
+    #: Recommendations by status: one GROUP BY over the status index.
+    by_status: sa.Select
+    #: The open ones issued after each age boundary, counted over that range of the partial
+    #: index ix_recommendations_open_issued only.
+    by_age: sa.Select
+    #: Late milestones, counted (index-only on PostgreSQL), and the longest-late few
+    #: (index ix_milestones_open_due).
+    overdue_count: sa.Select
+    overdue: sa.Select
+    #: A page of the list of recommendations (``limit`` and ``offset`` bound): newest first, each
+    #: report's recommendations in the order recorded, the order of the indexes
+    #: ix_recommendations_(office_)list_order, so a page is read, not sorted.
+    page: sa.Select
+
+
+@functools.cache
+def dashboard_statements(every_office: bool) -> DashboardStatements:
+    scope = visible_recommendations_bound(every_office, Recommendation)
+    boundaries = [_bound(f"age_{months}", sa.Date) for months in AGE_MONTHS]  # newest first
+    late = (literal_in(Milestone.status, ("not_started", "in_progress")),
+            Milestone.current_due_on < _bound("today", sa.Date))
+    overdue_count = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*)
+    if not every_office:  # every milestone belongs to a recommendation: no join needed for all
+        overdue_count = overdue_count.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
+    return DashboardStatements(
+        by_status=sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status),
+        by_age=(sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries))
+                .where(scope, literal_in(Recommendation.status, OPEN_STATUSES),
+                       Recommendation.issued_on > boundaries[-1])),
+        overdue_count=overdue_count,
+        overdue=(sa.select(Milestone.title, Milestone.current_due_on, Recommendation.id, Recommendation.number,
+                           Report.number)
+                 .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
+                 .where(scope, *late).order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT)),
+        page=(sa.select(*RecommendationLine.columns()).join(Recommendation.report).join(Recommendation.action_office)
+              .where(scope).order_by(Recommendation.issued_on.desc(), Recommendation.report_id, Recommendation.id)
+              .limit(_bound("limit", sa.Integer)).offset(_bound("offset", sa.Integer))),
+    )
+
+
+def dashboard_values(user, today: date) -> dict:
+    """What ``dashboard_statements`` run with, for ``user`` on ``today``."""
+    return {"office_id": user.office_id, "today": today,
+            **{f"age_{months}": latest_base_on(months, today) for months in AGE_MONTHS}}
+
+
+def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """Recommendations ``user`` may read by status, and the open ones by age since issue; the
+    oldest bucket is the open ones not counted in a newer one."""
+    statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
     by_status = dict.fromkeys(STATUSES, 0)
-    by_status.update(db.session.execute(
-        sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status)).all())
-    boundaries = [latest_base_on(months, today) for months in AGE_MONTHS]  # newest first
-    newer = db.session.execute(
-        sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries))
-        .where(scope, literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on > boundaries[-1])
-    ).one()
+    by_status.update(db.session.execute(statements.by_status, values).all())
+    newer = db.session.execute(statements.by_age, values).one()
     total_open = sum(by_status[s] for s in OPEN_STATUSES)
     cumulative = [*newer, total_open]  # issued after each boundary, then all of them
     ages = [cumulative[0]] + [cumulative[i] - cumulative[i - 1] for i in range(1, len(cumulative))]
@@ -225,19 +270,12 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     return alerts[:LIST_LIMIT]
 
 
-def overdue_milestones(user, scope, today: date) -> tuple[int, list[OverdueMilestone]]:
-    """How many milestones are late, and the longest-late few (index ix_milestones_open_due)."""
-    late = (literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < today)
-    counted = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*): index-only on PostgreSQL
-    if not reads_every_office(user):  # every milestone belongs to a recommendation: no join needed
-        counted = counted.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
+def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
+    """How many milestones are late, and the longest-late few."""
+    statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
     listed = [OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
-              for title, due, rec_id, rec_number, report_number in db.session.execute(
-                  sa.select(Milestone.title, Milestone.current_due_on, Recommendation.id, Recommendation.number,
-                            Report.number)
-                  .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
-                  .where(scope, *late).order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT))]
-    return db.session.scalar(counted), listed
+              for title, due, rec_id, rec_number, report_number in db.session.execute(statements.overdue, values)]
+    return db.session.scalar(statements.overdue_count, values), listed
 
 
 def open_flag_count(user) -> int | None:
@@ -250,10 +288,9 @@ def open_flag_count(user) -> int | None:
 
 
 def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = None) -> Insights:
-    scope = visible_recommendations(user, Recommendation)
     if ages is None:
-        ages = status_and_age_counts(scope, today)[1]
-    overdue_count, overdue = overdue_milestones(user, scope, today)
+        ages = status_and_age_counts(user, today)[1]
+    overdue_count, overdue = overdue_milestones(user, today)
     insights = Insights(ages=ages, overdue_count=overdue_count, overdue=overdue,
                         clock_alerts=clock_alerts(user, today), open_flags=open_flag_count(user))
     if user.role == "oig_reviewer":
