@@ -56,3 +56,10 @@ def literal_in(column, values) -> sa.ColumnElement:
     """``column IN ('a', 'b')`` with the values written into the SQL, so that the planner can
     prove a partial index's WHERE from them (it cannot from bound parameters)."""
     return column.in_([sa.literal(v, literal_execute=True) for v in values])
+
+
+def bound(name: str, type_) -> sa.BindParameter:
+    """A named parameter of a statement built once and run with its value
+    (``execute(statement, {name: value})``); typed, so that the statement can also be compiled
+    with its values written in (tests and EXPLAIN)."""
+    return sa.bindparam(name, type_=type_)

@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.auth.models import ROLES
+from app.dbtypes import bound
 
 ANY_ROLE = ROLES
 #: Roles that read every office's work.
@@ -170,18 +171,18 @@ def reads_every_office(user) -> bool:
 
 def visible_recommendations(user, recommendation_cls):
     """A WHERE clause limiting a recommendation query to what ``user`` may read."""
-    if reads_every_office(user):
-        return sa.true()
-    return recommendation_cls.action_office_id == user.office_id
+    return _office_scope(reads_every_office(user), recommendation_cls, user.office_id)
 
 
 def visible_recommendations_bound(every_office: bool, recommendation_cls):
-    """``visible_recommendations`` for a statement built once and run for many users (search):
+    """``visible_recommendations`` for a statement built once and run for many users:
     ``every_office`` is ``reads_every_office(user)``, else the user's office is bound as
     ``office_id`` when it runs."""
-    if every_office:
-        return sa.true()
-    return recommendation_cls.action_office_id == sa.bindparam("office_id", type_=sa.Integer)
+    return _office_scope(every_office, recommendation_cls, bound("office_id", sa.Integer))
+
+
+def _office_scope(every_office: bool, recommendation_cls, office_id):
+    return sa.true() if every_office else recommendation_cls.action_office_id == office_id
 
 
 def can_import_recommendations(user) -> bool:

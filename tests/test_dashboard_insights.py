@@ -205,7 +205,7 @@ def test_the_undecided_clocks_candidates_are_read_in_issue_order(db, make, by_of
     user = make.user("action_office" if by_office else "oig_reviewer", office=office)
     db.session.commit()
     dialect = db.engine.dialect.name
-    statement = _candidates_statement(by_office, dialect).params(candidate_values(user, TODAY))
+    statement = _candidates_statement(not by_office, dialect).params(candidate_values(user, TODAY))
     sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
     with db.engine.begin() as conn:
         if dialect == "postgresql":

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.dbtypes import literal_in
+from app.dbtypes import bound, literal_in
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.offices.models import Office
@@ -151,9 +151,9 @@ class DashboardStatements:
 @functools.cache
 def dashboard_statements(every_office: bool) -> DashboardStatements:
     scope = visible_recommendations_bound(every_office, Recommendation)
-    boundaries = [_bound(f"age_{months}", sa.Date) for months in AGE_MONTHS]  # newest first
+    boundaries = [bound(f"age_{months}", sa.Date) for months in AGE_MONTHS]  # newest first
     late = (literal_in(Milestone.status, ("not_started", "in_progress")),
-            Milestone.current_due_on < _bound("today", sa.Date))
+            Milestone.current_due_on < bound("today", sa.Date))
     overdue_count = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*)
     if not every_office:  # every milestone belongs to a recommendation: no join needed for all
         overdue_count = overdue_count.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
@@ -169,7 +169,7 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
                  .where(scope, *late).order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT)),
         page=(sa.select(*RecommendationLine.columns()).join(Recommendation.report).join(Recommendation.action_office)
               .where(scope).order_by(Recommendation.issued_on.desc(), Recommendation.report_id, Recommendation.id)
-              .limit(_bound("limit", sa.Integer)).offset(_bound("offset", sa.Integer))),
+              .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer))),
     )
 
 
@@ -207,16 +207,16 @@ def _earliest(condition, order_by, scope) -> sa.Select:
     """The first candidates of one clock, as a subquery of ids (SQLite wants LIMIT inside one),
     read in order from a partial index of the open recommendations (migration 0900)."""
     limited = (sa.select(Recommendation.id).where(scope, literal_in(Recommendation.status, OPEN_STATUSES), condition)
-               .order_by(order_by, Recommendation.id).limit(_bound("candidates", sa.Integer)).subquery())
+               .order_by(order_by, Recommendation.id).limit(bound("candidates", sa.Integer)).subquery())
     return sa.select(limited.c.id)
 
 
 @functools.cache
-def _candidates_statement(by_office: bool, dialect: str) -> sa.Select:
+def _candidates_statement(every_office: bool, dialect: str) -> sa.Select:
     """The deadline candidates and their clocks' inputs, built once for each kind of scope
     (building this union costs more than running it): the office, the boundary days and the
     number of candidates are bound parameters."""
-    scope = Recommendation.action_office_id == _bound("office_id", sa.Integer) if by_office else sa.true()
+    scope = visible_recommendations_bound(every_office, Recommendation)
     undecided = Recommendation.management_decision_on.is_(None)
     if dialect == "sqlite":
         # SQLite's statistics give ix_recommendations_decision_on a few rows a value, NULL
@@ -227,19 +227,15 @@ def _candidates_statement(by_office: bool, dialect: str) -> sa.Select:
         undecided = sa.func.likely(undecided)
     candidates = sa.union_all(
         _earliest(sa.and_(undecided, Recommendation.plan_submitted_on.is_(None),
-                          Recommendation.issued_on <= _bound("plan_base", sa.Date)), Recommendation.issued_on, scope),
-        _earliest(sa.and_(undecided, Recommendation.issued_on <= _bound("resolution_base", sa.Date)),
+                          Recommendation.issued_on <= bound("plan_base", sa.Date)), Recommendation.issued_on, scope),
+        _earliest(sa.and_(undecided, Recommendation.issued_on <= bound("resolution_base", sa.Date)),
                   Recommendation.issued_on, scope),
-        _earliest(Recommendation.management_decision_on <= _bound("implementation_base", sa.Date),
+        _earliest(Recommendation.management_decision_on <= bound("implementation_base", sa.Date),
                   Recommendation.management_decision_on, scope),
-        _earliest(last_activity_on() <= _bound("update_base", sa.Date), last_activity_on(), scope),
+        _earliest(last_activity_on() <= bound("update_base", sa.Date), last_activity_on(), scope),
     ).subquery()
     return (sa.select(*RecommendationDates.columns())
             .join(Recommendation.report).where(Recommendation.id.in_(sa.select(candidates.c.id))))
-
-
-def _bound(name: str, type_) -> sa.BindParameter:
-    return sa.bindparam(name, type_=type_)
 
 
 def candidate_values(user, today: date) -> dict:
@@ -258,7 +254,7 @@ def candidate_values(user, today: date) -> dict:
 def clock_alerts(user, today: date) -> list[ClockAlert]:
     """The open recommendations ``user`` may read whose deadlines are due within 30 days or
     passed, earliest first."""
-    statement = _candidates_statement(not reads_every_office(user), db.session.get_bind().dialect.name)
+    statement = _candidates_statement(reads_every_office(user), db.session.get_bind().dialect.name)
     rows = db.session.execute(statement, candidate_values(user, today))
     # Plain rows, not ORM objects: up to 80 candidates are read for ten lines.
     alerts = []

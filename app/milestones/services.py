@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.auth.models import User
+from app.dbtypes import bound
 from app.extensions import db
 from app.milestones.models import DueDateChange, Milestone, MilestoneRow, MilestoneUpdate, milestone_dependencies
 from app.offices.models import Office
@@ -429,26 +430,22 @@ class MyWorkStatements:
     offices: sa.Select
 
 
-def _bound(name: str, column) -> sa.BindParameter:
-    return sa.bindparam(name, type_=column.type)
-
-
 @functools.cache
 def my_work_statements(line: bool = False, status: str | None = None, office: bool = False) -> MyWorkStatements:
     """``line``, ``office``: filtered by one; ``status``: None, "open" (not started or in
     progress) or "one" (the status bound)."""
-    mine = Milestone.owner_id == _bound("owner_id", Milestone.owner_id)
+    mine = Milestone.owner_id == bound("owner_id", Milestone.owner_id.type)
     conditions = [mine]
     if line:
-        conditions.append(Milestone.line_of_effort_id == _bound("line_id", Milestone.line_of_effort_id))
+        conditions.append(Milestone.line_of_effort_id == bound("line_id", Milestone.line_of_effort_id.type))
     if status == "open":
         conditions.append(Milestone.status.in_(("not_started", "in_progress")))
     elif status:
-        conditions.append(Milestone.status == _bound("status", Milestone.status))
+        conditions.append(Milestone.status == bound("status", Milestone.status.type))
     if office:
-        conditions.append(Milestone.office_id == _bound("office_id", Milestone.office_id))
+        conditions.append(Milestone.office_id == bound("office_id", Milestone.office_id.type))
     overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")),
-                      Milestone.current_due_on < _bound("on", Milestone.current_due_on))
+                      Milestone.current_due_on < bound("on", Milestone.current_due_on.type))
     page = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
                       Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
                       Report.number, Recommendation.number, Office.code)
@@ -456,7 +453,7 @@ def my_work_statements(line: bool = False, status: str | None = None, office: bo
             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
             .join(Milestone.office)
             .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id)
-            .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
+            .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer)))
     my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
     my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
     return MyWorkStatements(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.audit import AuditEvent
+from app.dbtypes import bound
 from app.errors import refuse
 from app.extensions import db
 from app.permissions import can_make_transition, require_edit_plan, require_view_recommendation
@@ -34,7 +35,7 @@ def _recommendation_statement(with_plan: bool) -> sa.Select:
     # Imported here: app.milestones' routes import this module (a package-level cycle otherwise).
     from app.milestones.models import Milestone
 
-    query = sa.select(Recommendation).where(Recommendation.id == sa.bindparam("id", type_=sa.Integer))
+    query = sa.select(Recommendation).where(Recommendation.id == bound("id", sa.Integer))
     if with_plan:
         # One query: a plan has a few lines of a few milestones each, and each extra round
         # trip through the ORM costs more than the rows repeated by the joins.
@@ -133,4 +134,4 @@ def history(recommendation_id: int, limit: int) -> list[AuditEvent]:
 @functools.cache
 def _recent_history() -> sa.Select:
     """``history_query`` built once, the id and the limit bound when it runs."""
-    return history_query(sa.bindparam("id", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
+    return history_query(bound("id", sa.Integer)).limit(bound("limit", sa.Integer))

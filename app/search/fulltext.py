@@ -13,6 +13,8 @@ import re
 
 import sqlalchemy as sa
 
+from app.dbtypes import bound
+
 DOCUMENTS = {
     "reports": ("title", "summary", "agency"),
     "recommendations": ("text", "concurrence_response", "responsible_official"),
@@ -45,7 +47,7 @@ def matches(table: str) -> sa.ColumnElement:
     """PostgreSQL: the row of ``table`` holds every word bound as ``text`` (a condition on a
     query of that table, answered from its GIN index)."""
     vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
-    return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), sa.bindparam("text", type_=sa.String)))
+    return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), bound("text", sa.String)))
 
 
 def matching_ids(table: str, id_column, dialect: str) -> sa.Select:
@@ -54,4 +56,4 @@ def matching_ids(table: str, id_column, dialect: str) -> sa.Select:
     if dialect == "postgresql":
         return sa.select(id_column).where(matches(table))
     fts = sa.table(f"fts_{table}", sa.column("rowid"))
-    return sa.select(fts.c.rowid).where(sa.literal_column(fts.name).op("MATCH")(sa.bindparam("text", type_=sa.String)))
+    return sa.select(fts.c.rowid).where(sa.literal_column(fts.name).op("MATCH")(bound("text", sa.String)))

@@ -17,6 +17,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from app.dbtypes import bound
 from app.evidence.models import EvidenceItem
 from app.extensions import db
 from app.pagination import Paged
@@ -73,7 +74,7 @@ def _any_of(id_column, *selects: sa.Select) -> sa.ColumnElement:
 
 
 def _number_match(column) -> sa.ColumnElement:
-    return sa.func.lower(column).contains(sa.bindparam("number", type_=sa.String), escape="/")
+    return sa.func.lower(column).contains(bound("number", sa.String), escape="/")
 
 
 def _report_match(shape: Shape) -> sa.ColumnElement:
@@ -90,7 +91,7 @@ def _recommendation_matches(shape: Shape) -> sa.CompoundSelect:
     ]
     if shape.rec_number:
         branches.append(sa.select(Recommendation.id).where(
-            Recommendation.number == sa.bindparam("rec_number", type_=sa.String)))
+            Recommendation.number == bound("rec_number", sa.String)))
     return sa.union_all(*branches)
 
 
@@ -102,14 +103,14 @@ def recommendation_text_match(q: str) -> sa.ColumnElement:
 
 
 def _office_code(column) -> sa.ColumnElement:
-    return column.in_(sa.select(Office.id).where(Office.code == sa.bindparam("office_code", type_=sa.String)))
+    return column.in_(sa.select(Office.id).where(Office.code == bound("office_code", sa.String)))
 
 
 def _recommendation_scope(shape: Shape) -> list[sa.ColumnElement]:
     """Who may read it, and the status filter, on ``Recommendation``."""
     conditions = [visible_recommendations_bound(shape.every_office, Recommendation)]
     if shape.status:
-        conditions.append(Recommendation.status == sa.bindparam("status", type_=sa.String))
+        conditions.append(Recommendation.status == bound("status", sa.String))
     return conditions
 
 
@@ -126,7 +127,7 @@ def _recommendation_ids(shape: Shape, ordered: bool) -> sa.Select:
     if ordered:
         stmt = stmt.join(Recommendation.report).order_by(Report.issued_on.desc(), Report.number,
                                                          Recommendation.number)
-    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
+    return stmt.limit(bound("cap", sa.Integer))
 
 
 def _report_ids(shape: Shape, ordered: bool) -> sa.Select:
@@ -135,7 +136,7 @@ def _report_ids(shape: Shape, ordered: bool) -> sa.Select:
     stmt = sa.select(Report.id).where(_report_match(shape), Report.id.in_(visible))
     if ordered:
         stmt = stmt.order_by(Report.issued_on.desc(), Report.id)
-    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
+    return stmt.limit(bound("cap", sa.Integer))
 
 
 def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
@@ -157,7 +158,7 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
             sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
     if shape.office:  # the milestone's own office
         conditions.append(_office_code(Milestone.office_id))
-    cap = sa.bindparam("cap", type_=sa.Integer)
+    cap = bound("cap", sa.Integer)
     lines = _text_ids(shape, "lines_of_effort", LineOfEffort.id)
     if shape.dialect == "postgresql":
         stmt = sa.select(Milestone.id).where(
@@ -189,7 +190,7 @@ def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:
                                                                     shape.dialect)))
     if ordered:
         stmt = stmt.order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc())
-    return stmt.limit(sa.bindparam("cap", type_=sa.Integer))
+    return stmt.limit(bound("cap", sa.Integer))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from flask import abort
 from sqlalchemy.orm import defer, joinedload
 
 from app import audit
+from app.dbtypes import bound
 from app.errors import refuse
 from app.extensions import db
 from app.permissions import can_decide, can_submit, require_view_recommendation
@@ -43,7 +44,7 @@ _WITHOUT_PLAN = (defer(Submission.snapshot, raiseload=True), defer(Submission.na
 
 #: Built once, the recommendation's id bound when it runs (``for_recommendation``).
 _FOR_RECOMMENDATION = (
-    sa.select(Submission).where(Submission.recommendation_id == sa.bindparam("id", type_=sa.Integer))
+    sa.select(Submission).where(Submission.recommendation_id == bound("id", sa.Integer))
     .options(*_WITHOUT_PLAN, joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
     .order_by(Submission.number.desc()))
 
