@@ -4,10 +4,16 @@ Each test gets its own database, cloned from one migrated template: a file copy 
 SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL (set ``TEST_DATABASE_URL`` to
 a server URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test). The schema
 always comes from the Alembic migrations, so the suite tests them too.
+
+Under pytest-xdist every worker is its own process with its own templates (named after
+the worker), its own live servers and its own browser. A test that asks for ``demo``
+gets a clone of a second template, migrated and seeded once per worker, and a copy of
+its evidence files: seeding the demo takes over a second, copying it a few milliseconds.
 """
 import contextvars
 import itertools
 import os
+import queue
 import re
 import shutil
 import threading
@@ -16,6 +22,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -24,8 +31,10 @@ from config import TestConfig
 from tests.factories import PASSWORD, Factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
 
 class TrackerClient(FlaskClient):
@@ -50,6 +59,29 @@ class TrackerClient(FlaskClient):
         return self.post(url, data=data, **kw)
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept for the whole worker.
+
+    Every test builds its own app and so its own Jinja environment; without this each
+    one compiles every template it renders again. The key holds the template's source
+    checksum, so an edited template is compiled afresh.
+    """
+
+    def __init__(self):
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled_templates = _CompiledTemplates()
+
+
 def _config_for(url: str, tmp_path) -> type:
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
@@ -58,12 +90,19 @@ def _config_for(url: str, tmp_path) -> type:
     return Config
 
 
+def _test_app(url: str, tmp_path, config: type | None = None):
+    app = create_app(config or _config_for(url, tmp_path))
+    app.test_client_class = TrackerClient
+    app.jinja_env.bytecode_cache = _compiled_templates
+    return app
+
+
 def _migrate(url: str, tmp_path) -> None:
     from flask_migrate import upgrade
 
     app = create_app(_config_for(url, tmp_path))
     with app.app_context():
-        upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+        upgrade(directory=MIGRATIONS)
         _db.engine.dispose()
 
 
@@ -71,64 +110,142 @@ def _admin_engine():
     return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
+class _Databases:
+    """Makes and drops this worker's databases: templates and the clones tests run on."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.prefix = f"tracker_{WORKER}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.engine = _admin_engine() if PG_URL else None
+        self.made: set[str] = set()
+        self._to_drop: queue.SimpleQueue = queue.SimpleQueue()
+        self._dropper: threading.Thread | None = None
+
+    def url(self, name: str) -> str:
+        if PG_URL:
+            return sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        return f"sqlite:///{self.tmp / (name + '.db')}"
+
+    def name(self, url: str) -> str:
+        database = sa.make_url(url).database
+        return database if PG_URL else os.path.basename(database)[:-len(".db")]
+
+    def create(self, name: str, template: str | None = None) -> str:
+        """A new database, empty or copied from ``template`` (a name this object made)."""
+        if PG_URL:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            with self.engine.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
+            self.made.add(name)
+        elif template:
+            shutil.copyfile(self.tmp / f"{template}.db", self.tmp / f"{name}.db")
+        return self.url(name)
+
+    def clone(self, template: str) -> str:
+        return self.create(f"{self.prefix}_{next(_counter)}", template)
+
+    def drop(self, url: str) -> None:
+        name = sa.make_url(url).database
+        if PG_URL:
+            # DROP DATABASE waits for a checkpoint (a second or more on a busy server): a
+            # thread of this worker drops while the next tests run.
+            if self._dropper is None:
+                self._dropper = threading.Thread(target=self._drop_queued, daemon=True)
+                self._dropper.start()
+            self._to_drop.put(name)
+            return
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(name + suffix):
+                os.remove(name + suffix)
+
+    def _drop_now(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.made.discard(name)
+
+    def _drop_queued(self) -> None:
+        while (name := self._to_drop.get()) is not None:
+            self._drop_now(name)
+
+    def close(self) -> None:
+        if PG_URL:
+            if self._dropper is not None:
+                self._to_drop.put(None)
+                self._dropper.join()
+            for name in sorted(self.made):
+                self._drop_now(name)
+            self.engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory):
-    """A migrated, empty database to clone for each test; yields a function making a clone's URL."""
-    tmp = tmp_path_factory.mktemp("db")
-    if PG_URL:
-        base = sa.make_url(PG_URL)
-        template = f"tracker_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        engine = _admin_engine()
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
-        _migrate(base.set(database=template).render_as_string(hide_password=False), tmp)
-        created = []
+def _databases(tmp_path_factory):
+    databases = _Databases(tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.close()
 
-        def clone() -> str:
-            name = f"{template}_{next(_counter)}"
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-            created.append(name)
-            return base.set(database=name).render_as_string(hide_password=False)
 
-        def drop(url: str) -> None:
-            name = sa.make_url(url).database
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+@pytest.fixture(scope="session")
+def database_template(_databases, tmp_path_factory):
+    """A migrated, empty database to clone for each test: yields ``(clone, drop)``.
 
-        yield clone, drop
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
-        engine.dispose()
-    else:
-        template = tmp / "template.db"
-        _migrate(f"sqlite:///{template}", tmp)
+    ``clone()`` makes a new database from the template and returns its URL; ``drop(url)``
+    removes it.
+    """
+    template = f"{_databases.prefix}_template"
+    _migrate(_databases.create(template), tmp_path_factory.mktemp("migrate"))
+    yield (lambda: _databases.clone(template)), _databases.drop
 
-        def clone() -> str:
-            target = tmp / f"test-{next(_counter)}.db"
-            shutil.copyfile(template, target)
-            return f"sqlite:///{target}"
 
-        def drop(url: str) -> None:
-            path = sa.make_url(url).database
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(path + suffix):
-                    os.remove(path + suffix)
+@pytest.fixture(scope="session")
+def demo_template(_databases, database_template, tmp_path_factory):
+    """The demo seeded once into a template of its own: yields ``clone(tmp_path) -> url``.
 
-        yield clone, drop
+    Seeded again if the day changes while the suite runs, since the demo's dates count from
+    today. ``clone`` also copies the demo's evidence files into ``tmp_path / "evidence"``.
+    """
+    from app.demo import seed_demo
+    from app.timeutil import today
+
+    seeded: dict = {}
+
+    def seed(day):
+        work = tmp_path_factory.mktemp("demo")
+        url = database_template[0]()
+        app = _test_app(url, work)
+        with app.app_context():
+            seed_demo(PASSWORD, day)
+            _db.session.commit()
+            _db.session.remove()
+            if not PG_URL:
+                with _db.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _db.engine.dispose()
+        return _databases.name(url), work / "evidence"
+
+    def clone(tmp_path) -> str:
+        day = today()
+        if day not in seeded:
+            seeded[day] = seed(day)
+        name, evidence = seeded[day]
+        if evidence.exists():
+            shutil.copytree(evidence, tmp_path / "evidence", dirs_exist_ok=True)
+        return _databases.clone(name)
+
+    yield clone
 
 
 @pytest.fixture
-def app(database_template, tmp_path):
-    clone, drop = database_template
-    url = clone()
-    app = create_app(_config_for(url, tmp_path))
-    app.test_client_class = TrackerClient
+def app(request, database_template, tmp_path):
+    if "demo" in request.fixturenames:
+        url = request.getfixturevalue("demo_template")(tmp_path)
+    else:
+        url = database_template[0]()
+    app = _test_app(url, tmp_path)
     with app.app_context():
         yield app
         _db.session.remove()
         _db.engine.dispose()
-    drop(url)
+    database_template[1](url)
 
 
 @pytest.fixture
@@ -163,12 +280,11 @@ def login_as(app, client, make, db):
 
 @pytest.fixture
 def demo(app, db):
-    """The OIG-15-85 demo, with every demo user's password set to ``PASSWORD``."""
-    from app.demo import seed_demo
-    from app.timeutil import today
+    """The OIG-15-85 demo, with every demo user's password set to ``PASSWORD``.
 
-    seed_demo(PASSWORD, today())
-    db.session.commit()
+    The ``app`` fixture already runs on a clone of the seeded demo template (it looks for this
+    fixture among the test's), so there is nothing left to do here.
+    """
 
 
 # --- the browser -----------------------------------------------------------------

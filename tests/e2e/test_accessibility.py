@@ -1,9 +1,18 @@
 """axe-core on every page reachable from the navigation, for each role: no serious or critical violation.
 
-Each domain adds the pages it owns (beyond the navigation) to ``EXTRA_PAGES``.
+One test per role and page, so pytest-xdist spreads the walk over its workers. The navigation's
+pages come from ``app.navigation.NAV``; a test per role checks that the navigation the browser
+shows is exactly the one walked. Each domain adds the pages it owns (beyond the navigation) to
+``EXTRA_PAGES``.
 """
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import url_for
+
+from app import create_app
+from app.navigation import NAV
+from config import TestConfig
+from tests.factories import PASSWORD
 
 DEMO_USERS = {
     "action_office": "policy@example.gov",
@@ -63,19 +72,50 @@ def assert_accessible(page, label: str) -> None:
     assert not serious, f"{label}:\n{report}"
 
 
+def _navigation() -> dict[str, list[str]]:
+    """Each role's navigation as URLs, from ``NAV`` (an app without a database builds them)."""
+    app = create_app(TestConfig)
+    with app.test_request_context():
+        return {role: sorted({url_for(endpoint) for endpoint, _label, roles in NAV if role in roles})
+                for role in DEMO_USERS}
+
+
+NAVIGATION = _navigation()
+PAGES = [(role, url) for role in DEMO_USERS
+         for url in NAVIGATION[role] + [url for url, roles in EXTRA_PAGES if roles is None or role in roles]]
+
+
+def _signed_in(app, page, live_server, email: str) -> None:
+    """Signs the browser in with the session cookie of a sign-in made by the test client.
+
+    The sign-in form itself is tested in test_sign_in.py and on /sign-in below; here a browser
+    round trip per page would only add time.
+    """
+    client = app.test_client()
+    response = client.post_form("/sign-in", {"email": email, "password": PASSWORD}, token_from="/sign-in")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
+
+
 def test_sign_in_page_is_accessible(page):
     page.goto("/sign-in")
     assert_accessible(page, "/sign-in")
 
 
 @pytest.mark.parametrize("role", list(DEMO_USERS))
-def test_every_page_in_the_navigation_is_accessible(page, sign_in, demo, role):
-    sign_in(DEMO_USERS[role])
+def test_the_navigation_walked_is_the_one_shown(app, page, live_server, demo, role):
+    _signed_in(app, page, live_server, DEMO_USERS[role])
+    page.goto("/")
     links = page.locator("nav.usa-nav a.usa-nav-link")
-    urls = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
-    assert urls, "the navigation is empty"
-    urls += [url for url, roles in EXTRA_PAGES if roles is None or role in roles]
-    for url in urls:
-        response = page.goto(url)
-        assert response.status < 400, f"{url} answered {response.status} for {role}"
-        assert_accessible(page, f"{url} as {role}")
+    shown = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
+    assert shown, "the navigation is empty"
+    assert shown == NAVIGATION[role]
+
+
+@pytest.mark.parametrize("role, url", PAGES)
+def test_every_page_in_the_navigation_is_accessible(app, page, live_server, demo, role, url):
+    _signed_in(app, page, live_server, DEMO_USERS[role])
+    response = page.goto(url)
+    assert response.status < 400, f"{url} answered {response.status} for {role}"
+    assert_accessible(page, f"{url} as {role}")
