@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := wsgi
 
-.PHONY: run test setup deps sysdeps db seed serve clean lint
+.PHONY: run test test-fast setup deps sysdeps db seed serve clean lint
 
 run: deps db seed serve
 
@@ -45,8 +45,19 @@ seed: db
 serve:
 	FLASK="$(FLASK)" PORT=$(PORT) sh scripts/serve.sh
 
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist; `auto` is one per core, 0 runs in this
+# process). PYTEST_ARGS picks tests or adds options, e.g. PYTEST_ARGS="tests/web/test_auth.py -x".
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# Every tier: tests/unit, tests/web and the browser tests in tests/e2e.
 test: deps $(CHROMIUM)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# Without the browser: tests/unit and tests/web.
+test-fast: deps
+	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
 # Security lint: bandit (pinned in requirements-dev.txt) must report nothing of medium or high severity.
 lint: deps

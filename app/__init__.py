@@ -24,7 +24,7 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     register_cli(app)
     register_template_helpers(app)
     if app.config.get("BENCH_MODE"):
-        from app.benchmode import register as register_bench
+        from bench.mode import register as register_bench  # bench/, outside the app: only in bench mode
         register_bench(app)
     return app
 

@@ -88,21 +88,6 @@ def audit_verify():
     click.echo(f"audit chain intact: {count} events")
 
 
-bench_cli = AppGroup("bench", help="Benchmark support (see bench/README.md).")
-
-
-@bench_cli.command("seed")
-@click.option("--milestones", type=click.IntRange(10, 5_000_000), default=50_000, show_default=True)
-def bench_seed(milestones):
-    """Add a synthetic data set of about MILESTONES milestones (10 per recommendation)."""
-    import time
-
-    from app.benchdata import seed
-    started = time.perf_counter()
-    result = seed(milestones, today(), echo=click.echo)
-    click.echo(f"seeded {result} in {time.perf_counter() - started:.1f} s")
-
-
 accounts_cli = AppGroup("accounts", help="Account housekeeping.")
 
 
@@ -118,28 +103,12 @@ def deactivate_idle_command():
     click.echo(f"{len(users)} idle account(s) deactivated")
 
 
-@bench_cli.command("readings")
-def bench_readings():
-    """Add a quarterly metric with readings to every recommendation that has none."""
-    from app.benchdata import analyze, seed_readings
-    seed_readings(today(), echo=click.echo)
-    analyze()
-
-
-@bench_cli.command("submissions")
-def bench_submissions():
-    """Add plans and 90-day status updates to every recommendation that has sent none."""
-    from app.benchdata import seed_submissions
-    seed_submissions(today(), echo=click.echo)
-
-
 def register(app: Flask) -> None:
     from app.api.cli import tokens_cli
     from app.backup.cli import backup_cli
     from app.evidence.cli import evidence_cli
     from app.metrics.cli import metrics_cli
 
-    app.cli.add_command(bench_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)

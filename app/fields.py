@@ -1,9 +1,10 @@
 """WTForms' select fields with a faster option writer; every form imports its selects from here.
 
 WTForms writes each <option> through ``html_params()`` (sorting, escaping and formatting every
-attribute): about 14 µs an option, 2.4 ms for the 170 lines of effort in one staff member's
-My work filter. An option with no extra attributes is written here directly, with the same
-escaping; options with ``render_kw`` or keyword arguments still go through WTForms.
+attribute), which made a long select (My work's filter of lines of effort) a visible share of its
+page (bench/README.md, "Figures behind the code"). An option with no extra attributes is written
+here directly, with the same escaping; options with ``render_kw`` or keyword arguments still go
+through WTForms.
 """
 from markupsafe import Markup, escape
 from wtforms import fields, widgets
@@ -21,7 +22,7 @@ class Select(widgets.Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = " selected" if choice.selected else ""
-        # Both values are escaped here (tests/test_fields.py); Markup's own % formatting does
+        # Both values are escaped here (tests/unit/test_fields.py); Markup's own % formatting does
         # the same at two and a half times the cost.
         return Markup(f'<option value="{escape(value)}"{selected}>{escape(choice.label or choice.value)}</option>')  # nosec B704
 

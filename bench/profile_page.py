@@ -29,7 +29,7 @@ def main() -> None:
 
     import sqlalchemy as sa
     from app import create_app
-    from app.benchdata import BENCH_PASSWORD, BENCH_USERS
+    from bench.data import BENCH_PASSWORD, BENCH_USERS
     from app.extensions import db
 
     app = create_app()

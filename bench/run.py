@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VENV = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
-from app.benchdata import BENCH_PASSWORD, BENCH_USERS  # noqa: E402
+from bench.data import BENCH_PASSWORD, BENCH_USERS  # noqa: E402
 
 #: (name, path template, role). Pages that answer 404 (not built yet) are reported and skipped.
 PAGES = [

@@ -18,6 +18,7 @@ import re
 import shutil
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -80,6 +81,24 @@ class _CompiledTemplates(BytecodeCache):
 
 
 _compiled_templates = _CompiledTemplates()
+
+
+TESTS = Path(__file__).parent
+TIERS = ("unit", "web", "e2e")
+
+
+def pytest_collection_modifyitems(items):
+    """Marks each test with its tier, the folder it is in (``-m "not e2e"`` is ``make test-fast``).
+
+    A file outside the three folders counts as ``web``. A unit test may not use the app.
+    """
+    for item in items:
+        folder = Path(item.fspath).relative_to(TESTS).parts[0]
+        tier = folder if folder in TIERS else "web"
+        if tier == "unit" and "app" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(f"{item.nodeid} uses the app: tests/unit is for pure rules, "
+                                    "move it to tests/web")
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 def _config_for(url: str, tmp_path) -> type:

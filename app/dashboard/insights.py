@@ -1,7 +1,7 @@
 """What each role's dashboard shows beyond the recommendation list: ages, slipping work, clocks.
 
 Every figure is computed in the database, in a fixed number of queries whatever the number
-of rows (tests/test_query_budgets.py, bench/README.md):
+of rows (tests/web/test_query_budgets.py, bench/README.md):
 
 - counts by status and by age are one ``GROUP BY``;
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of

@@ -416,7 +416,7 @@ def history(milestone: Milestone) -> list[audit.AuditEvent]:
 @dataclass(frozen=True)
 class MyWorkStatements:
     """My work's statements for one combination of filters, built once (``my_work_statements``):
-    building them cost more than running them (0.4 ms of a 4.5 ms page at 50,000 milestones).
+    building them cost more than running them (bench/README.md, "Figures behind the code").
     They run with ``my_work_values``; ``page`` with ``limit`` and ``offset`` too."""
     #: The user's milestones, counted on the milestones table alone (index ix_milestones_owner_due):
     #: every milestone has its line, recommendation, report and office, so the page's joins drop none.

@@ -27,9 +27,9 @@ CSRF_EXEMPT: set[str] = set()
 #: Endpoints whose ids are not office-scoped (administration of accounts is admin-only anyway).
 NOT_OFFICE_SCOPED: set[str] = set()
 #: The API takes a bearer token, never the session cookie, so CSRF cannot apply; its office
-#: scoping is tested with tokens in tests/test_api.py.
+#: scoping is tested with tokens in tests/web/test_api.py.
 TOKEN_AUTHENTICATED = ("api.",)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
                     "X-Frame-Options")
 

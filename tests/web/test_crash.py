@@ -26,7 +26,7 @@ from app.audit import verify_chain
 from app.auth.models import User
 from tests.factories import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "velvet harbour compass 1987"
 
 #: (what, path, form): requests that write several rows in one transaction. Each domain adds

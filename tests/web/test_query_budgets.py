@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.benchdata import BENCH_PASSWORD, BENCH_USERS, seed
+from bench.data import BENCH_PASSWORD, BENCH_USERS, seed
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import today
 from tests.querycount import count_queries

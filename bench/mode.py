@@ -1,16 +1,20 @@
 """Instrumentation for bench/run.py, switched on by TRACKER_BENCH_MODE=1 only.
 
-A bare route (the floor every page is compared with) and an ``X-Query-Count``
-response header with the number of SQL statements the request sent.
+A bare route (the floor every page is compared with), an ``X-Query-Count``
+response header with the number of SQL statements the request sent, and the
+``flask bench`` commands that build the data sets.
 """
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from sqlalchemy import event
 
 from app.extensions import db
 from app.permissions import public
+from bench.cli import bench_cli
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(bench_cli)
+
     @app.route("/bench/bare")
     @public
     def bench_bare():
@@ -21,7 +25,6 @@ def register(app: Flask) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(conn, cursor, statement, parameters, context, executemany):
-        from flask import has_app_context
         if has_app_context() and not statement.lstrip().upper().startswith("PRAGMA"):
             g.query_count = g.get("query_count", 0) + 1
 

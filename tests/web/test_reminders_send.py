@@ -19,7 +19,7 @@ from app.reminders.send import deliver_pending
 from app.reminders.services import enqueue, plan, run_daily
 from app.timeutil import today, utcnow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://tracker.example.gov"
 
 

@@ -5,8 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.dashboard.insights import (LIST_LIMIT, age_bucket, clock_alerts, dashboard_insights, last_activity_on,
-                                    latest_base_on)
+from app.dashboard.insights import LIST_LIMIT, age_bucket, clock_alerts, dashboard_insights, last_activity_on
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.recommendations.clocks import add_months, clocks_for
@@ -19,15 +18,6 @@ from tests.factories import days
 from tests.querycount import count_queries
 
 TODAY = date(2026, 11, 27)
-
-
-@pytest.mark.parametrize("issued, bucket", [
-    (date(2026, 5, 28), 0), (date(2026, 5, 27), 1),   # 6 months to the day: 6-12
-    (date(2025, 11, 28), 1), (date(2025, 11, 27), 2),
-    (date(2024, 11, 28), 2), (date(2024, 11, 27), 3),
-])
-def test_age_buckets(issued, bucket):
-    assert age_bucket(issued, TODAY) == bucket
 
 
 def test_figures_for_an_office(app, db, make):
@@ -68,15 +58,6 @@ def test_dashboard_query_count_does_not_grow(app, client, db, make, login_as):
     with count_queries(app) as many:
         client.get("/")
     assert many.count == few.count
-
-
-@pytest.mark.parametrize("months", [6, 12, 24])
-def test_latest_base_on_is_the_exact_boundary_of_add_months(months):
-    day = date(2023, 1, 1)
-    while day < date(2025, 3, 1):
-        boundary = latest_base_on(months, day)
-        assert add_months(boundary, months) <= day < add_months(boundary + timedelta(days=1), months)
-        day += timedelta(days=1)
 
 
 def _brute_force_alerts(recommendations, on, limit):

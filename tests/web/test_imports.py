@@ -9,7 +9,7 @@ from app.imports.services import check, import_rows
 from app.recommendations.models import Recommendation
 from app.reports.models import Report
 
-SAMPLE = Path(__file__).parent / "data" / "oversight_sample.csv"
+SAMPLE = Path(__file__).parents[1] / "data" / "oversight_sample.csv"
 
 
 def _count(db, model):
