@@ -11,6 +11,7 @@ gets a clone of a second template, migrated and seeded once per worker, and a co
 its evidence files: seeding the demo takes over a second, copying it a few milliseconds.
 """
 import contextvars
+import hashlib
 import itertools
 import os
 import queue
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
 from werkzeug.serving import make_server
 
@@ -54,10 +56,23 @@ class TrackerClient(FlaskClient):
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def post_form(self, url: str, data: dict | None = None, *, token_from: str = "/", **kw):
+    def post_form(self, url: str, data: dict | None = None, *, token_from: str | None = None, **kw):
+        """Posts ``data`` with a CSRF token: read from the page ``token_from`` when it is named
+        (which also checks that the page offers a form), else made from this client's session,
+        as the page the form sits on would make it (a signed-in client only)."""
         data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token(token_from))
+        if "csrf_token" not in data:
+            data["csrf_token"] = self.csrf_token(token_from) if token_from else self.session_csrf_token()
         return self.post(url, data=data, **kw)
+
+    def session_csrf_token(self) -> str:
+        """The token Flask-WTF's ``generate_csrf()`` puts in a form, for this client's session."""
+        app = self.application
+        with self.session_transaction() as session:
+            assert "_user_id" in session, "post_form without token_from is for a signed-in client"
+            raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
 
 class _CompiledTemplates(BytecodeCache):
