@@ -104,6 +104,24 @@ def _actor_id(actor) -> int | None:
     return None
 
 
+def hold_chain_lock(session) -> None:
+    """Hold the database's write lock for the rest of the transaction before the head is read.
+
+    Without it two transactions read the same head and both chain onto it (a fork that
+    ``verify_chain`` reports for ever). PostgreSQL: a transaction-scoped advisory lock, and
+    READ COMMITTED lets the next statement see the head the previous holder committed.
+    SQLite: pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so when the
+    audit row is the request's first write the head would be read outside any transaction; a
+    write that matches no row begins the transaction and takes SQLite's single write lock
+    (waiting up to ``busy_timeout``), and the head is then read under it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+    elif dialect == "sqlite":
+        session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
+
+
 def record(action: str, obj=None, *, before: dict | None = None, after: dict | None = None,
            recommendation_id: int | None = None, actor=None) -> AuditEvent:
     """Append an audit event to the current transaction (the caller commits).
@@ -112,9 +130,8 @@ def record(action: str, obj=None, *, before: dict | None = None, after: dict | N
     dicts of the fields that matter (``snapshot()`` builds them).
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
     session.flush()
+    hold_chain_lock(session)
     prev = session.execute(
         sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     event = AuditEvent(
