@@ -44,6 +44,12 @@ class Config:
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", str(24 * 60)))
     #: AC-2(3): accounts unused this long are deactivated by the scheduled job.
     IDLE_DEACTIVATION_DAYS = 90
+    #: HMAC key signing the audit chain's checkpoints; unset: a key generated into instance/audit_checkpoint_key.
+    #: Keep it where the database's administrators cannot write.
+    AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY")
+    #: Append-only file of signed checkpoints; unset: instance/audit-checkpoints.jsonl.
+    AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE")
+    AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
     #: Behind a TLS-terminating proxy, trust its X-Forwarded-Proto/For (HSTS, Secure cookies, client address).
     TRUST_PROXY = _bool("TRUST_PROXY")
     #: Never on in production: set here, it wins over FLASK_DEBUG in the environment.

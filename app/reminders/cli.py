@@ -85,6 +85,19 @@ def deliver_job(app: Flask) -> None:
             db.session.remove()
 
 
+def checkpoint_job(app: Flask) -> None:
+    """The audit chain's head, signed, to the checkpoint file and the log (app/checkpoints.py)."""
+    from app.checkpoints import write_checkpoint
+
+    with app.app_context():
+        try:
+            write_checkpoint()
+        except Exception:
+            log.exception("audit checkpoint failed")
+        finally:
+            db.session.remove()
+
+
 def build_scheduler(app: Flask):
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -97,6 +110,8 @@ def build_scheduler(app: Flask):
     scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
+    scheduler.add_job(checkpoint_job, "interval", minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
+                      id="audit.checkpoint", next_run_time=datetime.now().astimezone(), **common)
     return scheduler
 
 
@@ -105,7 +120,8 @@ def scheduler_command():
     """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler = build_scheduler(current_app._get_current_object())
-    click.echo("scheduler started: daily reminders, and pending mail every 5 minutes")
+    click.echo("scheduler started: daily reminders and housekeeping, pending mail every 5 minutes, "
+               f"audit checkpoints every {current_app.config.get('AUDIT_CHECKPOINT_MINUTES', 60)} minutes")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
