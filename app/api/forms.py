@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from app.inputs import TrackerForm
 from wtforms import StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length
 from app.fields import SelectField
 
 
-class TokenForm(FlaskForm):
+class TokenForm(TrackerForm):
     name = StringField("Token name (what it is for)", validators=[DataRequired("Name the token."), Length(max=100)])
     # A SelectField refuses any value outside its choices ("Not a valid choice").
     scope = SelectField("Scope", choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],

@@ -1,4 +1,4 @@
-from flask_wtf import FlaskForm
+from app.inputs import TrackerForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
@@ -8,12 +8,12 @@ PASSWORD_HINT = ("At least 15 characters; spaces and any characters are allowed.
                  "A few unrelated words make a strong passphrase.")
 
 
-class SignInForm(FlaskForm):
+class SignInForm(TrackerForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(TrackerForm):
     """A new password, typed twice; ``user`` gives the context words it must not equal."""
     password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     confirm = PasswordField("Type the new password again", validators=[

@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
+from app.inputs import TrackerForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TrackerForm):
     file = FileField("CSV file of recommendations",
                      validators=[FileRequired("Choose a CSV file."), FileAllowed(["csv"], "Only .csv files.")])
     check = SubmitField("Check the file")
