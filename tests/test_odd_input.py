@@ -227,3 +227,46 @@ def test_deeply_nested_json_is_a_400_not_a_500(client, db, make):
         assert response.status_code == 400 and response.json["message"] == "The body is not valid JSON."
     response = client.post("/api/v1/metrics/1/readings", data="[" * 100_000, headers=headers)
     assert response.status_code in (400, 404)
+
+
+# --- names in headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ['Q"; filename=evil.html; x="', "报告-2026", "OIG-15-85"])
+def test_download_names_follow_rfc_6266_through_the_real_server(app, db, make, live_server, number):
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from werkzeug.http import parse_options_header
+
+    report = make.report(number=number)
+    rec = make.recommendation(report=report, number="1")
+    user = make.user("manager", email="names@example.gov")
+    db.session.commit()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(live_server + "/sign-in", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    opener.open(live_server + "/sign-in", data=urllib.parse.urlencode(
+        {"email": user.email, "password": PASSWORD, "csrf_token": token}).encode(), timeout=10)
+    with opener.open(f"{live_server}/exports/recommendations/{rec.id}/plan.docx", timeout=10) as response:
+        assert response.status == 200
+        header = response.headers["Content-Disposition"]
+        response.read()
+    header.encode("ascii")  # nothing but ASCII in a header
+    kind, params = parse_options_header(header)
+    assert kind == "attachment" and set(params) == {"filename"}  # werkzeug folds filename* into filename
+    assert params["filename"] == f"{number}-rec-1-corrective-action-plan.docx"
+    fallback = re.search(r'filename="([^"]*)"', header).group(1)
+    assert fallback.endswith("-rec-1-corrective-action-plan.docx") and not set('";\\') & set(fallback)
+    assert header.count("filename=") == 1 and header.count("filename*=UTF-8''") == 1
+
+
+def test_every_header_name_goes_through_one_helper():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "app"
+    offenders = [str(p) for p in root.rglob("*.py") if "filename=\"{" in p.read_text() or "download_name=" in
+                 p.read_text().replace("download_name=version.original_filename", "")]
+    assert offenders == []

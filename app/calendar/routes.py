@@ -8,6 +8,7 @@ from app.calendar.models import CalendarToken
 from app.calendar.services import active_token, feed_ics, revoke_tokens, user_feed_events, user_for_feed_token_or_404
 from app.extensions import db
 from app.permissions import ANY_ROLE, public, roles
+from app.security import content_disposition
 from app.timeutil import today
 
 
@@ -57,5 +58,5 @@ def feed(secret: str):
     db.session.commit()
     response = Response(body, mimetype="text/calendar; charset=utf-8")
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response.headers["Content-Disposition"] = content_disposition("deadlines.ics", "inline")
     return response
