@@ -7,6 +7,7 @@ invisible on the page. The refusal names the field; nothing is stored.
 """
 import json
 import re
+from datetime import date
 
 from flask import abort, request
 from flask_wtf import FlaskForm
@@ -16,6 +17,16 @@ from wtforms import widgets
 #: textarea's line breaks as CR LF).
 _ALWAYS_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SINGLE_LINE_REFUSED = re.compile(r"[\x00-\x08\x0a-\x1f]")
+
+
+#: Every date the app takes in lies within these years: a typo such as 9999 would otherwise be kept
+#: and break what counts days from it (the calendar feed, the clocks).
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def date_in_range(value: date) -> bool:
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
 
 def control_character(value: str, *, multiline: bool = False) -> str | None:
@@ -36,11 +47,16 @@ def control_character_message(name: str, value: str, *, multiline: bool = False)
 
 
 class TrackerForm(FlaskForm):
-    """Every form of the site: WTForms' validation, then no control characters in any text field."""
+    """Every form of the site: WTForms' validation, then no control characters in any text field
+    and no date outside 1990-2100."""
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in _text_fields(self):
+            if isinstance(field.data, date) and not date_in_range(field.data):
+                field.errors = [*field.errors, DATE_RANGE_MESSAGE]
+                valid = False
+                continue
             values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
             multiline = isinstance(field.widget, widgets.TextArea)
             for value in values:

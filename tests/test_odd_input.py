@@ -270,3 +270,50 @@ def test_every_header_name_goes_through_one_helper():
     offenders = [str(p) for p in root.rglob("*.py") if "filename=\"{" in p.read_text() or "download_name=" in
                  p.read_text().replace("download_name=version.original_filename", "")]
     assert offenders == []
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, value", [("due_on", "9999-12-31"), ("due_on", "0001-01-01"),
+                                          ("start_on", "1989-12-31"), ("due_on", "2101-01-01")])
+def test_a_form_date_outside_1990_to_2100_is_refused_next_to_the_field(client, login_as, db, plan, field, value):
+    from app.milestones.models import Milestone
+
+    rec, line = plan
+    login_as("action_office", office=rec.action_office)
+    url = f"/lines/{line.id}/milestones/new"
+    response = client.post_form(url, _milestone_form(rec, **{field: value}), token_from=url)
+    assert response.status_code == 400
+    error = response.get_data(as_text=True).split(f'id="{field}-error"')[1].split("</span>")[0]
+    assert "Enter a date between 1990 and 2100." in error
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Milestone)) == 0
+
+
+def test_an_imported_date_outside_1990_to_2100_is_refused(app, db):
+    from app.imports.services import check
+
+    report = check(b"Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status\n"
+                   b"R-1,Title,12/31/9999,DHS,1,Do it.,Open\nR-2,Title,1850-01-01,DHS,1,Do it.,Open\n"
+                   b"R-3,Title,2024-01-05,DHS,1,Do it.,Open\n")
+    assert [r.line for r in report.error_rows] == [2, 3]
+    assert report.rows[0].errors == ["issue date: “12/31/9999” is not between 1990 and 2100"]
+
+
+def test_an_api_reading_period_outside_1990_to_2100_is_refused(app, db):
+    from app.metrics.services import parse_period
+
+    with pytest.raises(ValueError, match="not between 1990 and 2100"):
+        parse_period("quarterly", "9999-Q1")
+    assert parse_period("quarterly", "2026-Q1") == "2026-Q1"
+
+
+def test_the_calendar_feed_survives_a_date_stored_out_of_range(app, db, client, stored):
+    from icalendar import Calendar
+
+    db.session.execute(sa.text("UPDATE milestones SET current_due_on = :d WHERE id = :m"),
+                       {"d": "9999-12-31", "m": stored["milestone"]})
+    db.session.commit()
+    response = client.get(stored["feed"])
+    assert response.status_code == 200
+    Calendar.from_ical(response.data)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from app import audit
 from app.extensions import db
-from app.inputs import control_character_message
+from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message, date_in_range
 from app.offices.models import Office
 from app.recommendations.models import STATUSES, Recommendation
 from app.reports.models import Report
@@ -66,9 +66,12 @@ def _fold(text: str) -> str:
 def parse_date(value: str) -> date:
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            day = datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
+        if not date_in_range(day):
+            raise ValueError(f"“{value}” is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return day
     raise ValueError(f"“{value}” is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.extensions import db
-from app.inputs import control_character_message
+from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message
 from app.metrics.models import (COMPONENTS, DATA_QUALITY_DIRECTION, DATA_QUALITY_KINDS, Flag,
                                 ImprovementAction, Metric, Reading, ReadingRevision)
 from app.milestones.models import Milestone
@@ -49,8 +49,8 @@ def parse_period(frequency: str, text: str) -> str:
     if not match:
         raise ValueError(f"period {text!r} is not a {frequency} period ({PERIOD_HINTS[frequency]})")
     year = int(match.group(1))
-    if not 1900 <= year <= 2999:
-        raise ValueError(f"period {text!r} has an implausible year")
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValueError(f"period {text!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     if frequency == "monthly":
         month = int(match.group(2))
         if not 1 <= month <= 12:
