@@ -53,14 +53,27 @@ def daily_job(app: Flask) -> None:
             db.session.remove()
 
 
+def clean_uploads(app: Flask) -> None:
+    """Partial upload files older than an hour: left by a server killed mid-upload."""
+    from app.evidence.services import clean_partial_uploads
+    from app.evidence.storage import get_storage
+
+    with app.app_context():
+        try:
+            clean_partial_uploads(get_storage())
+        except OSError:
+            log.exception("cleaning partial uploads failed")
+
+
 def housekeeping_job(app: Flask) -> None:
-    """Daily checks of other domains: missing metric readings raise flags; idle accounts end; SQLite
-    refreshes its planner statistics."""
+    """Daily checks of other domains: partial uploads older than an hour go; missing metric readings
+    raise flags; idle accounts end; SQLite refreshes its planner statistics."""
     from app.accounts.services import run_idle_deactivation
     from app.metrics.services import check_all
 
     with app.app_context():
         try:
+            clean_uploads(app)
             flags = check_all(today())
             db.session.commit()
             deactivated = run_idle_deactivation()
@@ -119,7 +132,9 @@ def build_scheduler(app: Flask):
 def scheduler_command():
     """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    scheduler = build_scheduler(current_app._get_current_object())
+    app = current_app._get_current_object()
+    clean_uploads(app)  # once at start, here rather than in every web worker's create_app
+    scheduler = build_scheduler(app)
     click.echo("scheduler started: daily reminders and housekeeping, pending mail every 5 minutes, "
                f"audit checkpoints every {current_app.config.get('AUDIT_CHECKPOINT_MINUTES', 60)} minutes")
     try:
