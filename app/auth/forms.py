@@ -33,6 +33,11 @@ class NewPasswordForm(TrackerForm):
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
+    def validate_password(self, field):
+        super().validate_password(field)
+        if self.user is not None and self.user.check_password(field.data or ""):
+            raise ValidationError("The new password must differ from your current one.")
+
     def validate_current(self, field):
         if self.user is None or not self.user.check_password(field.data or ""):
             raise ValidationError("The current password is not correct.")
