@@ -40,6 +40,10 @@ class Config:
     LOCKOUT_THRESHOLD = 5
     LOCKOUT_WINDOW_MINUTES = 15
     LOCKOUT_MINUTES = 15
+    #: AC-7 against password spraying: this many failed sign-ins from one client address within the
+    #: window refuse every sign-in from it (429) until the window ends. Shared by all workers (database).
+    SIGN_IN_ADDRESS_LIMIT = int(os.environ.get("SIGN_IN_ADDRESS_LIMIT", "30"))
+    SIGN_IN_ADDRESS_WINDOW_MINUTES = int(os.environ.get("SIGN_IN_ADDRESS_WINDOW_MINUTES", "15"))
     #: How long a one-time password reset link works.
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", str(24 * 60)))
     #: AC-2(3): accounts unused this long are deactivated by the scheduled job.

@@ -4,6 +4,7 @@
 threaded development server and to gunicorn with two workers on the test's database; every event
 must then follow the one before it (``verify_chain``) and no two events share a ``prev_hash``.
 """
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -104,24 +105,33 @@ def test_parallel_requests_on_the_threaded_server_keep_one_chain(app, db, make, 
     _assert_one_chain(db, before)
 
 
-@pytest.fixture
-def gunicorn(app, tmp_path):
+@contextlib.contextmanager
+def serving(app, tmp_path, workers: int = 2, **env):
+    """gunicorn with ``workers`` processes serving ``tests.workers:plain_app()`` on the test's database."""
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               EVIDENCE_DIR=str(tmp_path / "evidence"), SIGN_IN_ADDRESS_LIMIT="10000")
+               EVIDENCE_DIR=str(tmp_path / "evidence"), **env)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
          "--timeout", "60", "--graceful-timeout", "2", "tests.workers:plain_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    _wait_healthy(base, process)
-    yield base
-    process.send_signal(signal.SIGQUIT)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        _wait_healthy(base, process, timeout=90)  # a loaded machine starts two workers slowly
+        yield base
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def gunicorn(app, tmp_path):
+    with serving(app, tmp_path, SIGN_IN_ADDRESS_LIMIT="10000") as base:
+        yield base
 
 
 def test_parallel_requests_on_two_gunicorn_workers_keep_one_chain(app, db, make, gunicorn):
