@@ -1,5 +1,4 @@
 import sqlalchemy as sa
-from app.inputs import TrackerForm
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -7,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from app.auth.models import ROLE_LABELS, ROLES, User
 from app.extensions import db
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.offices.models import Office
 
 

@@ -1,9 +1,9 @@
-from app.inputs import TrackerForm
 from wtforms import StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 
 
 class TokenForm(TrackerForm):

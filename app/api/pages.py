@@ -2,12 +2,12 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from app.inputs import TrackerForm
 
 from app import audit
 from app.api.forms import TokenForm
 from app.api.models import ApiToken
 from app.extensions import db
+from app.inputs import TrackerForm
 from app.permissions import ANY_ROLE, roles
 from app.timeutil import utcnow
 

@@ -1,8 +1,8 @@
-from app.inputs import TrackerForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.auth.passwords import MAX_LENGTH, password_problem
+from app.inputs import TrackerForm
 
 PASSWORD_HINT = ("At least 15 characters; spaces and any characters are allowed. "
                  "A few unrelated words make a strong passphrase.")

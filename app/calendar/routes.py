@@ -1,12 +1,12 @@
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from app.inputs import TrackerForm
 
 from app import audit
 from app.calendar import bp
 from app.calendar.models import CalendarToken
 from app.calendar.services import active_token, feed_ics, revoke_tokens, user_feed_events, user_for_feed_token_or_404
 from app.extensions import db
+from app.inputs import TrackerForm
 from app.permissions import ANY_ROLE, public, roles
 from app.security import content_disposition
 from app.timeutil import today

@@ -1,6 +1,7 @@
-from app.inputs import TrackerForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from app.inputs import TrackerForm
 
 
 class CommentForm(TrackerForm):

@@ -1,5 +1,4 @@
 from flask import current_app
-from app.inputs import TrackerForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.evidence.filetypes import ALLOWED, Refused, clean_filename, detect, scan
 from app.evidence.models import DECISIONS, REVIEW_STATUS_LABELS
 from app.evidence.storage import IncomingFile
+from app.inputs import TrackerForm
 
 MAX_FILES = 10
 #: A hint for the browser's file picker only; the server decides by content.

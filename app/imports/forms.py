@@ -1,6 +1,7 @@
-from app.inputs import TrackerForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
+
+from app.inputs import TrackerForm
 
 
 class ImportForm(TrackerForm):

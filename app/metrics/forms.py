@@ -1,10 +1,10 @@
-from app.inputs import TrackerForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISION_LABELS, DECISIONS,
                                 DIRECTION_LABELS, DIRECTIONS, FREQUENCIES, FREQUENCY_LABELS,
                                 METRIC_KIND_LABELS, METRIC_KINDS)

@@ -1,10 +1,10 @@
-from app.inputs import TrackerForm
 from wtforms import (DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField,
                      ValidationError)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import SelectField, SelectMultipleField
+from app.inputs import TrackerForm
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
 from app.timeutil import today
 

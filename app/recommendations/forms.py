@@ -1,9 +1,9 @@
-from app.inputs import TrackerForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
 
 

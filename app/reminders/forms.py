@@ -1,9 +1,9 @@
-from app.inputs import TrackerForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.reminders.models import WEEKDAYS, parse_offsets
 
 WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]

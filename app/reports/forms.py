@@ -1,11 +1,11 @@
 import sqlalchemy as sa
-from app.inputs import TrackerForm
 from wtforms import BooleanField, DateField, DecimalField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.extensions import db
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.offices.models import Office
 from app.recommendations.models import Recommendation
 from app.reports.models import Report

@@ -1,8 +1,8 @@
-from app.inputs import TrackerForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from app.inputs import TrackerForm
 from app.submissions.models import DECISIONS
 
 NARRATIVE_MAX = 20_000
