@@ -40,10 +40,20 @@ class Config:
     LOCKOUT_THRESHOLD = 5
     LOCKOUT_WINDOW_MINUTES = 15
     LOCKOUT_MINUTES = 15
+    #: AC-7 against password spraying: this many failed sign-ins from one client address within the
+    #: window refuse every sign-in from it (429) until the window ends. Shared by all workers (database).
+    SIGN_IN_ADDRESS_LIMIT = int(os.environ.get("SIGN_IN_ADDRESS_LIMIT", "30"))
+    SIGN_IN_ADDRESS_WINDOW_MINUTES = int(os.environ.get("SIGN_IN_ADDRESS_WINDOW_MINUTES", "15"))
     #: How long a one-time password reset link works.
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", str(24 * 60)))
     #: AC-2(3): accounts unused this long are deactivated by the scheduled job.
     IDLE_DEACTIVATION_DAYS = 90
+    #: HMAC key signing the audit chain's checkpoints; unset: a key generated into instance/audit_checkpoint_key.
+    #: Keep it where the database's administrators cannot write.
+    AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY")
+    #: Append-only file of signed checkpoints; unset: instance/audit-checkpoints.jsonl.
+    AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE")
+    AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
     #: Behind a TLS-terminating proxy, trust its X-Forwarded-Proto/For (HSTS, Secure cookies, client address).
     TRUST_PROXY = _bool("TRUST_PROXY")
     #: Never on in production: set here, it wins over FLASK_DEBUG in the environment.

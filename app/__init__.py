@@ -168,12 +168,11 @@ def register_request_hooks(app: Flask) -> None:
         return login_manager.unauthorized()
 
     @app.before_request
-    def refuse_nul_characters():
-        # SI-10: no text column accepts NUL (PostgreSQL refuses it outright); answer 400, not 500.
-        for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
-                    abort(400)
+    def refuse_control_characters():
+        # SI-10: C0 control characters in query strings and form keys are a 400 naming the
+        # parameter; form values are checked by every form (app/inputs.py), next to the field.
+        from app.inputs import refuse_control_characters_in_request
+        refuse_control_characters_in_request()
 
     @app.after_request
     def security_headers(response):

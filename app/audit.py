@@ -7,7 +7,7 @@ altered outside the app breaks the chain at that row (``flask audit verify``).
 """
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -48,12 +48,7 @@ class AuditEvent(db.Model):
     actor = relationship("User")
 
     def compute_hash(self) -> str:
-        parts = [
-            self.prev_hash, self.occurred_at.isoformat(timespec="microseconds"),
-            str(self.actor_id or ""), self.action, self.object_type, str(self.object_id or ""),
-            str(self.recommendation_id or ""), self.before, self.after, self.ip,
-        ]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        return chain_hash(self.prev_hash, self.occurred_at, **{c: getattr(self, c) for c in _HASHED})
 
     @property
     def before_data(self) -> dict:
@@ -67,6 +62,19 @@ class AuditEvent(db.Model):
         """(field, before, after) for every field that differs."""
         b, a = self.before_data, self.after_data
         return [(k, b.get(k), a.get(k)) for k in sorted(set(b) | set(a)) if b.get(k) != a.get(k)]
+
+
+_HASHED = ("actor_id", "action", "object_type", "object_id", "recommendation_id", "before", "after", "ip")
+
+
+def chain_hash(prev_hash: str, occurred_at: datetime, *, actor_id, action, object_type, object_id,
+               recommendation_id, before, after, ip) -> str:
+    parts = [
+        prev_hash, occurred_at.isoformat(timespec="microseconds"),
+        str(actor_id or ""), action, object_type, str(object_id or ""),
+        str(recommendation_id or ""), before, after, ip,
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _default(value):
@@ -104,6 +112,24 @@ def _actor_id(actor) -> int | None:
     return None
 
 
+def hold_chain_lock(session) -> None:
+    """Hold the database's write lock for the rest of the transaction before the head is read.
+
+    Without it two transactions read the same head and both chain onto it (a fork that
+    ``verify_chain`` reports for ever). PostgreSQL: a transaction-scoped advisory lock, and
+    READ COMMITTED lets the next statement see the head the previous holder committed.
+    SQLite: pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so when the
+    audit row is the request's first write the head would be read outside any transaction; a
+    write that matches no row begins the transaction and takes SQLite's single write lock
+    (waiting up to ``busy_timeout``), and the head is then read under it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+    elif dialect == "sqlite":
+        session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
+
+
 def record(action: str, obj=None, *, before: dict | None = None, after: dict | None = None,
            recommendation_id: int | None = None, actor=None) -> AuditEvent:
     """Append an audit event to the current transaction (the caller commits).
@@ -112,9 +138,8 @@ def record(action: str, obj=None, *, before: dict | None = None, after: dict | N
     dicts of the fields that matter (``snapshot()`` builds them).
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
     session.flush()
+    hold_chain_lock(session)
     prev = session.execute(
         sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     event = AuditEvent(
@@ -136,21 +161,75 @@ def record(action: str, obj=None, *, before: dict | None = None, after: dict | N
     return event
 
 
-def verify_chain(batch_size: int = 5000):
-    """Walk the chain in id order; return the first broken event's id and why, or None."""
+def time_column(dialect: str):
+    # SQLite keeps the time as text, which anyone with the file can make unreadable: read it as
+    # text and parse it here, so that such a row is named instead of ending the walk in a traceback.
+    if dialect == "sqlite":
+        return sa.type_coerce(AuditEvent.occurred_at, sa.String).label("occurred_at")
+    return AuditEvent.occurred_at
+
+
+def _parse_time(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+def _row_problem(row) -> str | None:
+    """Why a row read raw cannot be rebuilt into an event (a column made unreadable), or None."""
+    try:
+        _parse_time(row.occurred_at)
+    except (TypeError, ValueError):
+        return f"its time {str(row.occurred_at)[:40]!r} cannot be read (the row was altered)"
+    for column in ("action", "object_type", "before", "after", "ip", "prev_hash", "hash"):
+        if not isinstance(getattr(row, column), str):
+            return f"its {column} is missing (the row was altered)"
+    return None
+
+
+def verify_chain(batch_size: int = 5000, checkpoints=()):
+    """Walk the chain in id order; return the first broken event's id and why, or None.
+
+    ``checkpoints`` (``app.checkpoints.Checkpoint``, signatures already checked) name heads the
+    chain once had: each must still be there with its hash; one beyond the last row means the
+    newest rows were removed.
+    """
+    dialect = db.session.get_bind().dialect.name
+    columns = [AuditEvent.id, time_column(dialect), AuditEvent.prev_hash, AuditEvent.hash,
+               *(getattr(AuditEvent, c) for c in _HASHED)]
+    # Checkpoints in id order; ``due`` is the next one the walk has to meet.
+    pending = sorted((c for c in checkpoints if c.event_id > 0), key=lambda c: c.event_id)
+    due = 0
     prev_hash = GENESIS_HASH
     last_id = 0
     while True:
-        rows = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id).limit(batch_size)).all()
+        rows = db.session.execute(
+            sa.select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)).all()
         if not rows:
-            return None
-        for event in rows:
-            if event.prev_hash != prev_hash:
-                return event.id, "does not follow the previous event (a row was removed or reordered)"
-            if event.compute_hash() != event.hash:
-                return event.id, "content does not match its hash (the row was altered)"
-            prev_hash = event.hash
-            last_id = event.id
-        db.session.expunge_all()
+            break
+        for row in rows:
+            if due < len(pending) and pending[due].event_id < row.id:
+                missing = pending[due]
+                return missing.event_id, (f"is missing: the checkpoint of {missing.at} names it as the head "
+                                          "(a row was removed)")
+            problem = _row_problem(row)
+            if problem:
+                return row.id, problem
+            if row.prev_hash != prev_hash:
+                return row.id, "does not follow the previous event (a row was removed, reordered or altered)"
+            if chain_hash(row.prev_hash, _parse_time(row.occurred_at),
+                          **{c: getattr(row, c) for c in _HASHED}) != row.hash:
+                return row.id, "content does not match its hash (the row was altered)"
+            while due < len(pending) and pending[due].event_id == row.id:
+                if pending[due].hash != row.hash:
+                    return row.id, (f"differs from the checkpoint of {pending[due].at} (the chain was "
+                                    "rewritten up to here)")
+                due += 1
+            prev_hash = row.hash
+            last_id = row.id
+    if due < len(pending):
+        newest = pending[-1]
+        return newest.event_id, (f"is missing: the chain ends at event {last_id}, but the checkpoint of "
+                                 f"{newest.at} names event {newest.event_id} as the head (the newest rows "
+                                 "were removed)")
+    return None

@@ -75,17 +75,36 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Walk the hash chain; exit 1 naming the first broken event."""
-    broken = audit.verify_chain()
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
+    """Walk the hash chain and check it against every checkpoint; exit 1 naming what is wrong."""
+    from app.checkpoints import checkpoint_path, read_checkpoints
+
+    checkpoints, problems = read_checkpoints()
+    for problem in problems:
+        click.echo(f"audit checkpoint refused: {problem}", err=True)
+    broken = audit.verify_chain(checkpoints=checkpoints)
     if broken:
         event_id, why = broken
-        row = db.session.get(audit.AuditEvent, event_id)
-        where = f", {row.action}, recorded {row.occurred_at.isoformat(timespec='seconds')}" if row else ""
+        row = db.session.execute(sa.select(audit.AuditEvent.action, audit.time_column(db.engine.dialect.name))
+                                 .where(audit.AuditEvent.id == event_id)).first()
+        where = f", {row.action}, recorded {str(row.occurred_at)[:19]}" if row else ""
         click.echo(f"audit chain broken at event {event_id} (audit_events row id={event_id}{where}): {why}",
                    err=True)
+    if broken or problems:
         sys.exit(1)
-    click.echo(f"audit chain intact: {count} events")
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
+    against = (f", agrees with {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}"
+               if checkpoints else f" (no checkpoints yet in {checkpoint_path()})")
+    click.echo(f"audit chain intact: {count} events{against}")
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint():
+    """Append the chain's head, signed, to the checkpoint file (the scheduler does this hourly)."""
+    from app.checkpoints import checkpoint_path, write_checkpoint
+
+    checkpoint = write_checkpoint()
+    click.echo(f"checkpoint: event {checkpoint.event_id}, hash {checkpoint.hash}, at {checkpoint.at} "
+               f"-> {checkpoint_path()}")
 
 
 accounts_cli = AppGroup("accounts", help="Account housekeeping.")

@@ -83,7 +83,7 @@ def register(app: Flask) -> None:
         if error.code and error.code < 400:
             return error
         message = None
-        if error.code in (409,) and error.description and not error.description.startswith("A conflict"):
+        if error.code in (400, 409) and error.description and error.description != type(error).description:
             message = error.description
         return render_error(error.code or 500, message)
 

@@ -6,6 +6,9 @@ no inline ``<style>``, no ``style=`` attribute except the three fixed ones frapp
 """
 import base64
 import hashlib
+import re
+import unicodedata
+from urllib.parse import quote
 
 from flask import has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -66,3 +69,18 @@ class TrackerSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         configured = super().get_cookie_secure(app)
         return bool(configured or (has_request_context() and request.is_secure))
+
+
+_NOT_SAFE_IN_FALLBACK = re.compile(r"[^A-Za-z0-9._()+-]+")
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """A ``Content-Disposition`` value per RFC 6266: ``filename*=UTF-8''`` with the name percent-encoded
+    (RFC 8187), after an ASCII ``filename`` for old clients that has no quote, backslash, semicolon or
+    control character left (a report number such as ``Q"; filename=evil.html`` cannot add a parameter,
+    and ``报告-2026`` cannot put a byte that is not Latin-1 into a header, which stalls the dev server)."""
+    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C").replace("/", "-").replace("\\", "-")
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = _NOT_SAFE_IN_FALLBACK.sub("_", fallback).strip("._-") or "download"
+    encoded = quote(name or fallback, safe="!#$&+-.^_`|~")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -120,6 +120,8 @@ def _config_for(url: str, tmp_path) -> type:
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         EVIDENCE_DIR = str(tmp_path / "evidence")
+        AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.jsonl")
+        AUDIT_CHECKPOINT_KEY = "test-checkpoint-key"
 
     return Config
 

@@ -31,6 +31,14 @@ def sign_in_failures(url: str, email: str, n: int) -> None:
         assert response.status_code == 400, response.status_code
 
 
+def plain_app():
+    """The app as gunicorn serves it in the concurrency tests (configured from the environment)."""
+    app = create_app(_config(os.environ["DATABASE_URL"]))
+    if os.environ.get("SIGN_IN_ADDRESS_LIMIT"):
+        app.config["SIGN_IN_ADDRESS_LIMIT"] = int(os.environ["SIGN_IN_ADDRESS_LIMIT"])
+    return app
+
+
 def slow_commit_app():
     """The app under gunicorn in the kill test (configured from the environment)."""
     from app.extensions import db

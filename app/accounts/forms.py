@@ -1,5 +1,4 @@
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -7,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from app.auth.models import ROLE_LABELS, ROLES, User
 from app.extensions import db
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.offices.models import Office
 
 
@@ -16,7 +16,7 @@ def _office_choices():
         SelectChoice(str(o.id), f"{o.name} ({o.code})") for o in offices]
 
 
-class AccountForm(FlaskForm):
+class AccountForm(TrackerForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES], validators=[DataRequired()])
     office_id = SelectField("Office", choices=[], validate_choice=True)
@@ -50,5 +50,5 @@ class NewAccountForm(AccountForm):
             raise ValidationError("An account with this email address already exists.")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TrackerForm):
     """A button that changes state: only the CSRF token."""

@@ -2,12 +2,12 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app import audit
 from app.api.forms import TokenForm
 from app.api.models import ApiToken
 from app.extensions import db
+from app.inputs import TrackerForm
 from app.permissions import ANY_ROLE, roles
 from app.timeutil import utcnow
 
@@ -23,7 +23,7 @@ def token_page_context(form: TokenForm | None = None, new_token: str | None = No
 def _render(form=None, new_token=None, status=200):
     from app.calendar.services import active_token
     return render_template("calendar/settings.html", token=active_token(current_user), new_feed_url=None,
-                           form=FlaskForm(), **token_page_context(form, new_token)), status
+                           form=TrackerForm(), **token_page_context(form, new_token)), status
 
 
 @tokens_bp.route("/", methods=["POST"])
@@ -42,7 +42,7 @@ def create():
 @tokens_bp.route("/<int:token_id>/revoke", methods=["POST"])
 @roles(*ANY_ROLE)
 def revoke(token_id: int):
-    if not FlaskForm().validate_on_submit():
+    if not TrackerForm().validate_on_submit():
         return _render(status=400)
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:

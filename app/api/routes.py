@@ -18,6 +18,7 @@ from app.errors import render_error
 from app.evidence.models import EvidenceItem
 from app.exports.services import audit_filters, milestone_filters, recommendation_filters
 from app.extensions import db
+from app.inputs import json_body
 from app.metrics.models import Metric, Reading
 from app.metrics.services import parse_period, parse_value, save_reading, sync_flags
 from app.milestones import services as milestone_services
@@ -187,7 +188,7 @@ def update_milestone(milestone_id: int):
     if not can_edit_plan(api_user(), rec):
         abort(403, "Only the action office responsible for this recommendation may update its milestones, "
                    "and only while it is open.")
-    data = _validated_update(request.get_json(silent=True))
+    data = _validated_update(json_body())
     if "version" in data and data["version"] != milestone.version:
         abort(409, "The milestone changed since you read it (version differs). Read it again, then retry.")
     # The same services as the milestone page's forms: their rules (a closed milestone takes no
@@ -303,7 +304,7 @@ def save_metric_reading(metric_id: int):
     if not can_edit_metrics(user, metric.line_of_effort.recommendation):
         abort(403, "Only the action office responsible for this recommendation may enter readings, "
                    "and only while it is open.")
-    data = request.get_json(silent=True)
+    data = json_body(multiline=frozenset({"note"}))
     if not isinstance(data, dict):
         abort(400, "The body must be a JSON object.")
     unknown = set(data) - READING_FIELDS

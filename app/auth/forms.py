@@ -1,19 +1,19 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.auth.passwords import MAX_LENGTH, password_problem
+from app.inputs import TrackerForm
 
 PASSWORD_HINT = ("At least 15 characters; spaces and any characters are allowed. "
                  "A few unrelated words make a strong passphrase.")
 
 
-class SignInForm(FlaskForm):
+class SignInForm(TrackerForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(TrackerForm):
     """A new password, typed twice; ``user`` gives the context words it must not equal."""
     password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     confirm = PasswordField("Type the new password again", validators=[
@@ -32,6 +32,11 @@ class NewPasswordForm(FlaskForm):
 
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+    def validate_password(self, field):
+        super().validate_password(field)
+        if self.user is not None and self.user.check_password(field.data or ""):
+            raise ValidationError("The new password must differ from your current one.")
 
     def validate_current(self, field):
         if self.user is None or not self.user.check_password(field.data or ""):

@@ -114,3 +114,14 @@ class PasswordResetToken(db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and self.expires_at > now
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins per client address in the current window (AC-7 against password spraying:
+    many accounts, few tries each, from one address). In the database so that every worker counts
+    the same failures."""
+    __tablename__ = "sign_in_throttles"
+
+    address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)

@@ -13,7 +13,7 @@ from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
-from app.auth.models import PasswordResetToken, User, hash_token
+from app.auth.models import PasswordResetToken, SignInThrottle, User, hash_token
 from app.dbtypes import UTCDateTime
 from app.extensions import db
 from app.timeutil import utcnow
@@ -54,6 +54,37 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.is_active:
         return None
     return user
+
+
+def address_retry_after(address: str, now: datetime) -> int | None:
+    """Seconds until ``address`` may try to sign in again, or None when it may now."""
+    config = current_app.config
+    row = db.session.get(SignInThrottle, address, populate_existing=True)
+    if row is None or row.failures < config["SIGN_IN_ADDRESS_LIMIT"]:
+        return None
+    ends = row.window_start + timedelta(minutes=config["SIGN_IN_ADDRESS_WINDOW_MINUTES"])
+    return max(1, int((ends - now).total_seconds()) + 1) if ends > now else None
+
+
+def record_address_failure(address: str, now: datetime) -> None:
+    """Count a failed sign-in from ``address`` in its window; a window that ended starts again at 1.
+    Single statements, so that two workers never lose a count."""
+    window_start = now - timedelta(minutes=current_app.config["SIGN_IN_ADDRESS_WINDOW_MINUTES"])
+    table = SignInThrottle.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(address=address, window_start=now, failures=0)
+                       .on_conflict_do_nothing(index_elements=["address"]))
+    stale = SignInThrottle.window_start < window_start
+    now_value = sa.literal(now, UTCDateTime)
+    db.session.execute(
+        sa.update(SignInThrottle).where(SignInThrottle.address == address).values(
+            failures=sa.case((stale, 1), else_=SignInThrottle.failures + 1),
+            window_start=sa.case((stale, now_value), else_=SignInThrottle.window_start))
+        .execution_options(synchronize_session=False))
 
 
 def _lock_expired(user: User) -> None:

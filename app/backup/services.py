@@ -154,20 +154,32 @@ def _dump_json(directory: Path) -> tuple[dict, str | None]:
     return counts, revision
 
 
+def is_stored_file(relative: Path) -> bool:
+    """A stored evidence file (``<2 hex>/<key>``), not the upload area (``.incoming/*.part``) or a stray dotfile."""
+    return not any(part.startswith(".") for part in relative.parts) and relative.suffix != ".part"
+
+
 def _copy_evidence(source: Path, destination: Path) -> dict[str, str]:
     files = {}
     if not source.exists():
         return files
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = path.relative_to(source)
+        if not is_stored_file(relative):
+            continue  # the upload area: files being written, not evidence yet
         out = destination / relative
         out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         digest = hashlib.sha256()
-        with open(path, "rb") as f, open(out, "wb") as g:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
-                digest.update(chunk)
-                g.write(chunk)
-        stat = path.stat()
+        try:
+            with open(path, "rb") as f, open(out, "wb") as g:
+                for chunk in iter(lambda: f.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    g.write(chunk)
+            stat = path.stat()
+        except FileNotFoundError:
+            # Unlinked while we listed: a file saved by an upload whose commit then failed, never a record.
+            out.unlink(missing_ok=True)
+            continue
         os.utime(out, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         files[f"{EVIDENCE}/{relative.as_posix()}"] = digest.hexdigest()
     return files
@@ -315,6 +327,8 @@ def _restore_evidence(directory: Path, manifest: dict) -> None:
         relative = Path(name).relative_to(EVIDENCE)
         if relative.is_absolute() or ".." in relative.parts:
             raise BackupError(f"unsafe path in the manifest: {name}")
+        if not is_stored_file(relative):
+            continue  # a half-written upload carried by a backup made before they were left out
         out = target / relative
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(directory / relative, out)

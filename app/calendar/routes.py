@@ -1,20 +1,21 @@
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app import audit
 from app.calendar import bp
 from app.calendar.models import CalendarToken
 from app.calendar.services import active_token, feed_ics, revoke_tokens, user_feed_events, user_for_feed_token_or_404
 from app.extensions import db
+from app.inputs import TrackerForm
 from app.permissions import ANY_ROLE, public, roles
+from app.security import content_disposition
 from app.timeutil import today
 
 
 def _settings(new_feed_url: str | None = None, status: int = 200):
     from app.api.pages import token_page_context
     return render_template("calendar/settings.html", token=active_token(current_user), new_feed_url=new_feed_url,
-                           form=FlaskForm(), **token_page_context()), status
+                           form=TrackerForm(), **token_page_context()), status
 
 
 @bp.route("/")
@@ -26,7 +27,7 @@ def settings():
 @bp.route("/feed", methods=["POST"])
 @roles(*ANY_ROLE)
 def create_feed():
-    if not FlaskForm().validate_on_submit():
+    if not TrackerForm().validate_on_submit():
         return _settings(status=400)
     revoked = revoke_tokens(current_user)
     token, secret = CalendarToken.issue(current_user)
@@ -39,7 +40,7 @@ def create_feed():
 @bp.route("/feed/revoke", methods=["POST"])
 @roles(*ANY_ROLE)
 def revoke_feed():
-    if not FlaskForm().validate_on_submit():
+    if not TrackerForm().validate_on_submit():
         return _settings(status=400)
     revoked = revoke_tokens(current_user)
     if revoked:
@@ -57,5 +58,5 @@ def feed(secret: str):
     db.session.commit()
     response = Response(body, mimetype="text/calendar; charset=utf-8")
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response.headers["Content-Disposition"] = content_disposition("deadlines.ics", "inline")
     return response

@@ -11,6 +11,7 @@ from flask import abort
 from sqlalchemy.orm import contains_eager
 
 from app.calendar.models import CalendarToken, hash_feed_token
+from app.exports.tables import xml_safe
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import visible_recommendations
@@ -107,13 +108,15 @@ def feed_ics(events: list[FeedEvent], base_url: str, host: str) -> bytes:
     cal.add("x-wr-calname", "Corrective action deadlines")
     stamp = utcnow()
     for e in events:
+        if e.on >= date.max:
+            continue  # no day after it to end on; the forms now keep dates within 1990-2100
         event = Event()
         event.add("uid", f"{e.uid}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", e.on)
         event.add("dtend", e.on + timedelta(days=1))
-        event.add("summary", e.summary)
-        event.add("description", e.description)
+        event.add("summary", xml_safe(e.summary))
+        event.add("description", xml_safe(e.description))
         event.add("url", base_url.rstrip("/") + e.url_path)
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)

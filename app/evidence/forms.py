@@ -1,5 +1,4 @@
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.evidence.filetypes import ALLOWED, Refused, clean_filename, detect, scan
 from app.evidence.models import DECISIONS, REVIEW_STATUS_LABELS
 from app.evidence.storage import IncomingFile
+from app.inputs import TrackerForm
 
 MAX_FILES = 10
 #: A hint for the browser's file picker only; the server decides by content.
@@ -41,11 +41,11 @@ class EvidenceFileForm(Form):
         inspect_upload(field)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(TrackerForm):
     files = FieldList(FormField(EvidenceFileForm), min_entries=1, max_entries=MAX_FILES)
 
 
-class NewVersionForm(FlaskForm):
+class NewVersionForm(TrackerForm):
     file = FileField("File for the new version", validators=[FileRequired("Choose a file to upload.")],
                      render_kw={"accept": ACCEPT})
     note = TextAreaField("What changed", validators=[Optional(), Length(max=5000)])
@@ -54,16 +54,16 @@ class NewVersionForm(FlaskForm):
         inspect_upload(field)
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(TrackerForm):
     decision = RadioField("Decision", choices=[SelectChoice(d, REVIEW_STATUS_LABELS[d]) for d in DECISIONS],
                           validators=[DataRequired("Choose accepted or insufficient.")])
     comment = TextAreaField("Comment", validators=[DataRequired("Explain the decision."), Length(max=5000)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(TrackerForm):
     reason = TextAreaField("Reason for withdrawing",
                            validators=[DataRequired("Say why the item is withdrawn."), Length(max=5000)])
 
 
-class RunCheckForm(FlaskForm):
+class RunCheckForm(TrackerForm):
     """Only the CSRF token: starts an integrity check."""

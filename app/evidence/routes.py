@@ -8,6 +8,7 @@ from app.evidence.storage import get_storage
 from app.evidence.uploads import discard_incoming
 from app.extensions import db
 from app.permissions import ANY_ROLE, can_edit_plan, roles
+from app.security import content_disposition
 
 bp.teardown_request(discard_incoming)
 
@@ -149,6 +150,8 @@ def _send(version, *, inline: bool):
     response = send_file(get_storage().open(version.storage_key), mimetype=version.content_type,
                          as_attachment=not inline, download_name=version.original_filename,
                          etag=version.sha256, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(version.original_filename,
+                                                                  "inline" if inline else "attachment")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     # The file is the client's document, never part of our pages: no script, no plugins.

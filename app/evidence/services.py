@@ -1,6 +1,7 @@
 """Evidence: loading with authorisation, recording uploads, versions, reviews and withdrawals,
 and checking that every stored file still matches its hash."""
 import json
+import logging
 
 import sqlalchemy as sa
 from flask import abort
@@ -9,13 +10,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion
-from app.evidence.storage import Batch, LocalStorage
+from app.evidence.storage import STALE_SECONDS, Batch, LocalStorage
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import (require_edit_plan, require_review_evidence, require_view_recommendation,
                              visible_recommendations)
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 ITEM_FIELDS = ("title", "description", "milestone_id", "current_version", "review_status")
 
@@ -264,6 +267,20 @@ def verify_all(storage: LocalStorage, actor=None) -> EvidenceCheck:
                  after={"checked": checked, "problems": len(problems), "unrecorded_files": len(unrecorded)})
     check.unrecorded = unrecorded
     return check
+
+
+def clean_partial_uploads(storage: LocalStorage, older_than: float = STALE_SECONDS) -> list[str]:
+    """Remove temporary upload files older than ``older_than`` seconds (left by a server killed
+    mid-upload); returns their names. Younger ones may belong to an upload still running."""
+    removed = []
+    for name, age in storage.partial_files():
+        if age >= older_than:
+            storage.remove_partial(name)
+            removed.append(name)
+    if removed:
+        log.info("evidence: removed %d partial upload file(s) older than %d s: %s", len(removed), older_than,
+                 ", ".join(removed))
+    return removed
 
 
 def evidence_list(recommendation_id: int) -> list[dict]:

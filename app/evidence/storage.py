@@ -10,6 +10,7 @@ which therefore never became a record.
 import hashlib
 import os
 import secrets
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from flask import current_app
 
 INCOMING = ".incoming"
 CHUNK = 1024 * 1024
+#: A temporary upload file older than this belongs to no running request (an upload takes minutes
+#: at most): its server was killed mid-upload. Stored files without a record are left this long too,
+#: since a file is renamed into place just before its row is committed.
+STALE_SECONDS = 3600
 
 
 class IncomingFile:
@@ -153,6 +158,33 @@ class LocalStorage:
             if sub.is_dir() and not sub.name.startswith("."):
                 for path in sorted(sub.iterdir()):
                     yield path.name
+
+    def partial_files(self) -> list[tuple[str, float]]:
+        """(name, age in seconds) of every temporary upload file, oldest first."""
+        directory = self.root / INCOMING
+        if not directory.is_dir():
+            return []
+        now = time.time()
+        found = []
+        for path in directory.iterdir():
+            try:
+                found.append((path.name, now - path.stat().st_mtime))
+            except FileNotFoundError:
+                continue  # its upload just ended
+        return sorted(found, key=lambda item: -item[1])
+
+    def remove_partial(self, name: str) -> None:
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"not a temporary file name: {name!r}")
+        (self.root / INCOMING / name).unlink(missing_ok=True)
+
+    def age(self, key: str) -> float:
+        """Seconds since the stored file was written."""
+        return time.time() - self._path(key).stat().st_mtime
+
+    def remove_unrecorded(self, key: str) -> None:
+        """Unlink a stored file that the caller found to belong to no record (never a recorded one)."""
+        self._path(key).unlink(missing_ok=True)
 
     @contextmanager
     def saving(self) -> Iterator["Batch"]:

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import render_template
 
+from app.exports.tables import xml_safe_copy
 from app.recommendations.clocks import clocks_for
 
 
@@ -245,6 +246,7 @@ def plan_pdf(doc: PlanDocument) -> bytes:
     from weasyprint import CSS, HTML
 
     stylesheet = CSS(filename=str(Path(current_app.static_folder) / "css" / "plan-print.css"))
+    doc = xml_safe_copy(doc)
     return HTML(string=plan_html(doc), url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
 
 
@@ -262,6 +264,7 @@ def plan_docx(doc: PlanDocument) -> bytes:
     from docx.enum.section import WD_ORIENT
     from docx.shared import Pt
 
+    doc = xml_safe_copy(doc)  # python-docx refuses what XML cannot hold; a stored string may hold it
     rec, report = doc.recommendation, doc.report
     document = Document()
     section = document.sections[0]

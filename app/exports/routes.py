@@ -12,6 +12,7 @@ from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles
 from app.recommendations.services import get_recommendation_or_404
+from app.security import content_disposition
 from app.submissions.services import get_submission_or_404
 from app.timeutil import today
 
@@ -23,7 +24,7 @@ FILTER_KEYS = ("status", "office", "report", "q", "recommendation", "overdue", "
 
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from app import audit
 from app.extensions import db
+from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message, date_in_range
 from app.offices.models import Office
 from app.recommendations.models import STATUSES, Recommendation
 from app.reports.models import Report
@@ -54,6 +55,8 @@ STATUS_WORDS = {
 }
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%B %d, %Y", "%b %d, %Y")
 MAX_ROWS = 5000
+#: Columns whose cells may hold line breaks.
+MULTILINE = {"text"}
 
 
 def _fold(text: str) -> str:
@@ -63,9 +66,12 @@ def _fold(text: str) -> str:
 def parse_date(value: str) -> date:
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            day = datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
+        if not date_in_range(day):
+            raise ValueError(f"“{value}” is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return day
     raise ValueError(f"“{value}” is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
 
 
@@ -128,6 +134,10 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict], list[str]]:
         return [], [], ["The file is empty."]
     except csv.Error as e:
         return [], [], [f"The file is not a valid CSV file: {e}."]
+    for index, name in enumerate(header):
+        message = control_character_message(f"The name of column {index + 1}", name)
+        if message:
+            return header, [], [message]
     lookup = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
     mapping = {}
     for index, name in enumerate(header):
@@ -142,7 +152,10 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict], list[str]]:
         for record in reader:
             if not any(cell.strip() for cell in record):
                 continue
-            rows.append({"_line": reader.line_num,
+            refused = [message for i, cell in enumerate(record) if (message := control_character_message(
+                COLUMNS[mapping[i]][0] if i in mapping else f"column “{header[i] if i < len(header) else i + 1}”",
+                cell, multiline=mapping.get(i) in MULTILINE))]
+            rows.append({"_line": reader.line_num, "_refused": refused,
                          **{key: (record[i].strip() if i < len(record) else "") for i, key in mapping.items()}})
             if len(rows) > MAX_ROWS:
                 return header, [], [f"The file has more than {MAX_ROWS} rows; split it."]
@@ -159,6 +172,7 @@ def validate_rows(rows: list[dict]) -> list[RowResult]:
     report_fields: dict[str, tuple] = {}
     for row in rows:
         result = RowResult(line=row["_line"])
+        result.errors.extend(row.get("_refused", ()))
         v = result.values
         for key in REQUIRED:
             if not row.get(key):

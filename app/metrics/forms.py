@@ -1,10 +1,10 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISION_LABELS, DECISIONS,
                                 DIRECTION_LABELS, DIRECTIONS, FREQUENCIES, FREQUENCY_LABELS,
                                 METRIC_KIND_LABELS, METRIC_KINDS)
@@ -29,7 +29,7 @@ def _number(field, required: bool):
         raise ValidationError(str(error).capitalize() + ".") from None
 
 
-class MetricForm(FlaskForm):
+class MetricForm(TrackerForm):
     line_of_effort_id = SelectField("Line of effort", coerce=int, validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
@@ -83,7 +83,7 @@ class MetricForm(FlaskForm):
         }
 
 
-class ReadingForm(FlaskForm):
+class ReadingForm(TrackerForm):
     period = StringField("Period", validators=[DataRequired(), Length(max=20)])
     component = SelectField("Component", validators=[DataRequired()])
     value = StringField("Value", validators=[Length(max=40)])
@@ -135,7 +135,7 @@ class ReadingForm(FlaskForm):
             raise ValidationError(str(error).capitalize() + ".") from None
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TrackerForm):
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
 
     def validate_file(self, field):
@@ -144,7 +144,7 @@ class ImportForm(FlaskForm):
             raise ValidationError("Choose a .csv file.")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(TrackerForm):
     decision = SelectField("Decision", choices=_choices([("", "Choose a decision")]
                                                         + [(d, DECISION_LABELS[d]) for d in DECISIONS]),
                            validators=[DataRequired("Choose a decision.")])

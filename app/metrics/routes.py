@@ -18,6 +18,7 @@ from app.metrics.services import (CSV_COLUMNS, ParsedValue, apply_import, chart_
                                   sync_flags, take_action, update_metric)
 from app.milestones.models import Milestone
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
+from app.security import content_disposition
 from app.recommendations.models import LineOfEffort
 from app.recommendations.services import get_recommendation_or_404
 from app.timeutil import today
@@ -34,7 +35,7 @@ def _metrics_of(recommendation_id: int, *options):
 
 def _csv_response(text: str, filename: str) -> Response:
     return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})
 
 
 # --- the loop ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
 from app.extensions import db
+from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message
 from app.metrics.models import (COMPONENTS, DATA_QUALITY_DIRECTION, DATA_QUALITY_KINDS, Flag,
                                 ImprovementAction, Metric, Reading, ReadingRevision)
 from app.milestones.models import Milestone
@@ -48,8 +49,8 @@ def parse_period(frequency: str, text: str) -> str:
     if not match:
         raise ValueError(f"period {text!r} is not a {frequency} period ({PERIOD_HINTS[frequency]})")
     year = int(match.group(1))
-    if not 1900 <= year <= 2999:
-        raise ValueError(f"period {text!r} has an implausible year")
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValueError(f"period {text!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     if frequency == "monthly":
         month = int(match.group(2))
         if not 1 <= month <= 12:
@@ -397,6 +398,11 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
     if header is None:
         check.problems.append((0, "the file is empty"))
         return check
+    for number, name in enumerate(header, start=1):
+        message = control_character_message(f"the name of column {number}", name)
+        if message:
+            check.problems.append((1, message))
+            return check
     columns = [h.strip().lower() for h in header]
     missing = [c for c in CSV_COLUMNS[:4] if c not in columns]
     if missing:
@@ -420,7 +426,9 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
             def cell(name):
                 return row[index[name]].strip() if name in index else ""
 
-            problems = []
+            problems = [message for number, text in enumerate(row) if (message := control_character_message(
+                columns[number] if number < len(columns) else f"column {number + 1}", text,
+                multiline=number < len(columns) and columns[number] == "note"))]
             metric_text = cell("metric")
             metric = by_id.get(metric_text.lstrip("#"))
             if metric is None:

@@ -1,10 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import (DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField,
                      ValidationError)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import SelectField, SelectMultipleField
+from app.inputs import TrackerForm
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
 from app.timeutil import today
 
@@ -24,7 +24,7 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class PageForm(FlaskForm):
+class PageForm(TrackerForm):
     """A form sharing its page with others: element ids get ``id_prefix`` so none repeats.
 
     Field names stay plain, so what is posted does not depend on the page it came from.
@@ -49,7 +49,7 @@ class VersionedForm(PageForm):
         self.version.raw_data = [str(version)]
 
 
-class LineOfEffortForm(FlaskForm):
+class LineOfEffortForm(TrackerForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])
@@ -57,7 +57,7 @@ class LineOfEffortForm(FlaskForm):
     submit = SubmitField("Save line of effort")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(TrackerForm):
     pass
 
 
@@ -165,7 +165,7 @@ class DecisionForm(PageForm):
     decline = SubmitField("Decline")
 
 
-class MyWorkFilterForm(FlaskForm):
+class MyWorkFilterForm(TrackerForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

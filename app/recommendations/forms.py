@@ -1,13 +1,13 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
 
 
-class StatusChangeForm(FlaskForm):
+class StatusChangeForm(TrackerForm):
     #: The choices shown are the legal moves; any known status is accepted here, because
     #: whether a move is legal is the status machine's answer (409), not the form's.
     to_status = SelectField("New status", validate_choice=False)
@@ -23,7 +23,7 @@ class StatusChangeForm(FlaskForm):
             raise ValidationError("Choose one of the statuses listed.")
 
 
-class ConcurrenceForm(FlaskForm):
+class ConcurrenceForm(TrackerForm):
     concurrence = SelectField("Concurrence", choices=[SelectChoice("", "Not recorded")] + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()])
     concurrence_response = TextAreaField("Management response", validators=[Length(max=50_000)])
     responsible_official = StringField("Responsible official", validators=[Optional(), Length(max=200)])

@@ -53,14 +53,27 @@ def daily_job(app: Flask) -> None:
             db.session.remove()
 
 
+def clean_uploads(app: Flask) -> None:
+    """Partial upload files older than an hour: left by a server killed mid-upload."""
+    from app.evidence.services import clean_partial_uploads
+    from app.evidence.storage import get_storage
+
+    with app.app_context():
+        try:
+            clean_partial_uploads(get_storage())
+        except OSError:
+            log.exception("cleaning partial uploads failed")
+
+
 def housekeeping_job(app: Flask) -> None:
-    """Daily checks of other domains: missing metric readings raise flags; idle accounts end; SQLite
-    refreshes its planner statistics."""
+    """Daily checks of other domains: partial uploads older than an hour go; missing metric readings
+    raise flags; idle accounts end; SQLite refreshes its planner statistics."""
     from app.accounts.services import run_idle_deactivation
     from app.metrics.services import check_all
 
     with app.app_context():
         try:
+            clean_uploads(app)
             flags = check_all(today())
             db.session.commit()
             deactivated = run_idle_deactivation()
@@ -85,6 +98,19 @@ def deliver_job(app: Flask) -> None:
             db.session.remove()
 
 
+def checkpoint_job(app: Flask) -> None:
+    """The audit chain's head, signed, to the checkpoint file and the log (app/checkpoints.py)."""
+    from app.checkpoints import write_checkpoint
+
+    with app.app_context():
+        try:
+            write_checkpoint()
+        except Exception:
+            log.exception("audit checkpoint failed")
+        finally:
+            db.session.remove()
+
+
 def build_scheduler(app: Flask):
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -97,6 +123,8 @@ def build_scheduler(app: Flask):
     scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
+    scheduler.add_job(checkpoint_job, "interval", minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
+                      id="audit.checkpoint", next_run_time=datetime.now().astimezone(), **common)
     return scheduler
 
 
@@ -104,8 +132,11 @@ def build_scheduler(app: Flask):
 def scheduler_command():
     """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    scheduler = build_scheduler(current_app._get_current_object())
-    click.echo("scheduler started: daily reminders, and pending mail every 5 minutes")
+    app = current_app._get_current_object()
+    clean_uploads(app)  # once at start, here rather than in every web worker's create_app
+    scheduler = build_scheduler(app)
+    click.echo("scheduler started: daily reminders and housekeeping, pending mail every 5 minutes, "
+               f"audit checkpoints every {current_app.config.get('AUDIT_CHECKPOINT_MINUTES', 60)} minutes")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

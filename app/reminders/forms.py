@@ -1,15 +1,15 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.reminders.models import WEEKDAYS, parse_offsets
 
 WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(TrackerForm):
     due_soon = BooleanField("Milestones I own are due soon (on each reminder day before the due date)")
     due_today = BooleanField("A milestone I own is due today")
     overdue_weekly = BooleanField("A milestone I own is overdue (weekly until it is done)")
@@ -24,7 +24,7 @@ class PreferencesForm(FlaskForm):
             raise ValidationError("Choose a day of the week.")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(TrackerForm):
     offsets = StringField("Reminder days before a due date", validators=[InputRequired()])
     escalate_manager_after_days = IntegerField(
         "Escalate to the office's manager after this many days overdue",

@@ -1,11 +1,11 @@
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.extensions import db
 from app.fields import SelectField
+from app.inputs import TrackerForm
 from app.offices.models import Office
 from app.recommendations.models import Recommendation
 from app.reports.models import Report
@@ -13,7 +13,7 @@ from app.reports.models import Report
 MONEY_MAX = 10**14 - 1
 
 
-class ReportForm(FlaskForm):
+class ReportForm(TrackerForm):
     number = StringField("Report number", validators=[DataRequired(), Length(max=60)])
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     issued_on = DateField("Issue date", validators=[DataRequired("Enter the issue date as YYYY-MM-DD.")])
@@ -28,7 +28,7 @@ class ReportForm(FlaskForm):
             raise ValidationError("A report with this number already exists.")
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(TrackerForm):
     number = StringField("Recommendation number", validators=[DataRequired(), Length(max=20)])
     text = TextAreaField("Recommendation text", validators=[DataRequired(), Length(max=20_000)])
     action_office_id = SelectField("Action office", coerce=int)

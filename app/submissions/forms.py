@@ -1,20 +1,20 @@
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from app.inputs import TrackerForm
 from app.submissions.models import DECISIONS
 
 NARRATIVE_MAX = 20_000
 
 
-class SubmissionForm(FlaskForm):
+class SubmissionForm(TrackerForm):
     narrative = TextAreaField("Cover narrative for OIG", validators=[
         DataRequired("Write a cover narrative: what this submission shows and what OIG should look at."),
         Length(max=NARRATIVE_MAX)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(TrackerForm):
     decision = RadioField("Decision", choices=[SelectChoice(d, {"accepted": "Accept", "rejected": "Reject"}[d])
                                                for d in DECISIONS],
                           validators=[InputRequired("Choose accept or reject.")])

@@ -275,3 +275,35 @@ def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(databa
     assert len(received) == 1 and received[0]["To"] == "mailed@example.gov"
     assert link in received[0].get_payload(decode=True).decode()
     assert link.rsplit("/", 1)[1] not in caplog.text  # the secret reaches the mailbox, not the log
+
+
+@pytest.mark.parametrize("password", [
+    "Password1234567!", "iloveyouiloveyou1", "PASSWORD!!2026xyz".replace("xyz", "!!!"), "Sunshine2024!!!!",
+    "qwertyuiop123456", "!!Football!!1987", "monkeymonkeymonkey7",
+])
+def test_breached_passwords_dressed_up_are_refused(password):
+    assert "commonly used" in password_problem(password)
+
+
+@pytest.mark.parametrize("password, email, name", [
+    ("Whitfield2026!!!!!", "dana.whitfield@example.gov", "Dana Whitfield"),
+    ("dana.whitfield1234", "dana.whitfield@example.gov", "Dana Whitfield"),
+    ("CorrectiveActionTracker1!", "", ""),
+    ("trackertrackertracker!", "", ""),
+])
+def test_the_users_own_name_email_and_the_sites_name_are_refused_dressed_up(password, email, name):
+    assert "your email address, your name or the name of this site" in password_problem(password, email=email,
+                                                                                        name=name)
+
+
+def test_changing_the_password_to_the_current_one_is_refused(client, db, login_as):
+    from tests.factories import PASSWORD
+
+    user = login_as("action_office")
+    before = user.password_hash
+    response = client.post_form("/account/password", {"current": PASSWORD, "password": PASSWORD,
+                                                      "confirm": PASSWORD}, token_from="/account/password")
+    assert response.status_code == 400
+    assert "The new password must differ from your current one." in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.password_hash == before

@@ -319,5 +319,6 @@ def test_a_semicolon_in_a_name_stays_inside_the_header_value(app, client, login_
     item, _ = _item(client, login_as, milestone, db, files.PDF, name)
     assert item.versions[0].original_filename == name
     disposition = client.get(f"/evidence/versions/{item.versions[0].id}/download").headers["Content-Disposition"]
-    assert disposition == f'attachment; filename="{name}"'
+    assert disposition == ('attachment; filename="memo_filename_evil.exe.pdf"; '
+                           "filename*=UTF-8''memo%3B%20filename%3Devil.exe.pdf")
     assert parse_options_header(disposition) == ("attachment", {"filename": name})

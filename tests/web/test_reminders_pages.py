@@ -110,7 +110,7 @@ def test_admin_sends_a_failed_message_again(client, login_as, db, make):
 def test_the_scheduler_coalesces_missed_runs_and_runs_the_daily_job_at_start(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "reminders.deliver"}
+    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "reminders.deliver", "audit.checkpoint"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
