@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app import audit
 from app.auth import bp, oidc
-from app.auth.forms import PASSWORD_HINT, ChangePasswordForm, ConfirmForm, NewPasswordForm, SignInForm
+from app.auth.forms import PASSWORD_HINT, ChangePasswordForm, NewPasswordForm, SignInForm
 from app.auth.mfa import has_keys, mfa_required, start_pending
 from app.auth.oidc import password_sign_in_allowed, provider_name, sso_enabled
 from app.auth.services import (authenticate, change_password, find_reset_token, sign_in, sign_out,
@@ -104,15 +104,15 @@ def break_glass_page():
     return _sign_in_page(form, status=400 if form.errors else 200, break_glass=True)
 
 
-@bp.route("/sign-in/oidc", methods=["POST"])
+@bp.route("/sign-in/oidc")
 @public
 def oidc_start():
+    # A link, not a form: CSP's form-action would stop a form's redirect to the provider. Nothing
+    # changes here; the state and nonce kept in the session bind the answer to this browser.
     if not sso_enabled():
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     session["oidc_next"] = _safe_next(request.args.get("next"))
     try:
         return oidc.client().authorize_redirect(url_for("auth.oidc_callback", _external=True),
