@@ -54,7 +54,6 @@ def _after_password(user, method: str):
         session["mfa_enrol_next"] = next_url
         audit.record("auth.mfa_enrol_required", user, after={"role": user.role}, actor=user)
         db.session.commit()
-        flash("Your role requires a security key. Add one now to continue.", "info")
         return redirect(url_for("auth.security_keys"))
     db.session.commit()
     return redirect(next_url)

@@ -253,3 +253,64 @@ def test_a_role_that_requires_a_key_registers_one_before_anything_else(kpage, ap
     assert "/sign-in/security-key" in page.url
     use_key(page)
     assert page.url.endswith("/")
+
+
+WIDTHS = (1280, 1024, 390)
+
+
+def _check_page(page, label: str, shots_dir):
+    from tests.e2e.test_accessibility import assert_accessible
+
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{label} scrolls sideways by {overflow}px at {width}px"
+        if shots_dir:
+            page.screenshot(path=f"{shots_dir}/{label}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert_accessible(page, label)
+
+
+def test_the_new_pages_are_accessible_and_fit_every_width(kpage, app, make, db):
+    """axe-core and no sideways scroll at 1280, 1024 and 390 px; SCREENSHOT_DIR keeps the pictures."""
+    import os
+
+    shots = os.environ.get("SCREENSHOT_DIR")
+    page = kpage
+    app.config.update(OIDC_ISSUER="https://idp.example.gov", OIDC_CLIENT_ID="tracker",
+                      OIDC_PROVIDER_NAME="Login.gov", MFA_REQUIRED_ROLES="oig_reviewer")
+    admin = make.user("admin", email="admin@example.gov", name="Ada Admin")
+    reviewer = make.user("oig_reviewer", email="oig@example.gov", name="Rosa Reviewer-Montgomery")
+    db.session.commit()
+    first = add_authenticator(page)
+
+    page.goto("/sign-in")
+    _check_page(page, "sign-in-with-sso", shots)
+    page.goto("/sign-in/break-glass")
+    _check_page(page, "break-glass", shots)
+
+    password_step(page, reviewer.email)
+    _check_page(page, "security-keys-enrolment", shots)
+    add_key(page, "YubiKey 5 NFC on my keyring")
+    remove_authenticator(page, first)
+    add_authenticator(page)
+    add_key(page, "Work laptop passkey")
+    _check_page(page, "security-keys", shots)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Make recovery codes").click()
+    _check_page(page, "recovery-codes", shots)
+    sign_out(page)
+
+    password_step(page, reviewer.email)
+    _check_page(page, "security-key-step", shots)
+    page.get_by_role("button", name="Sign in with a recovery code").click()
+    page.wait_for_load_state()
+    assert page.locator(".usa-error-message").is_visible()
+    _check_page(page, "security-key-step-error", shots)
+    use_key(page)
+
+    sign_out(page)
+    app.config["MFA_REQUIRED_ROLES"] = ""
+    password_step(page, admin.email)
+    page.goto(f"/accounts/{reviewer.id}")
+    _check_page(page, "account-with-keys", shots)
