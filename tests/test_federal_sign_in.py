@@ -225,3 +225,16 @@ def test_the_sign_out_form_may_continue_to_the_provider_only(app, client):
     app.config.update(SSO)
     csp = client.get("/sign-in").headers["Content-Security-Policy"]
     assert re.search(r"form-action 'self' https://idp\.example\.gov;", csp)
+
+
+def test_a_provider_that_cannot_be_reached_gives_a_clear_page(app, client, make, db):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config.update(SSO, OIDC_ISSUER=f"http://127.0.0.1:{port}")
+    response = client.get("/sign-in/oidc")
+    assert response.status_code == 503
+    assert "Agency ID cannot be reached right now" in response.get_data(as_text=True)
+    assert _last_after(db, "auth.sign_in_failed")["reason"] == "provider unreachable"

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 _EXTENSION = "tracker_oidc"
 #: What a failed exchange can raise: a refused or replayed code, a wrong state, a bad ID token, the
 #: provider unreachable. Each ends as the one refusal the sign-in page shows.
-PROTOCOL_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError, TypeError)
+PROTOCOL_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError, TypeError,
+                   RuntimeError)
 
 
 class SignInRefused(Exception):
@@ -61,7 +62,9 @@ def client():
     if registry is None:
         registry = OAuth(current_app._get_current_object())
         config = current_app.config
-        kwargs = {"scope": config.get("OIDC_SCOPES") or "openid email", "code_challenge_method": "S256"}
+        kwargs = {"scope": config.get("OIDC_SCOPES") or "openid email", "code_challenge_method": "S256",
+                  # A provider that does not answer must not hold a worker: every call gives up after this.
+                  "default_timeout": 10}
         secret = config.get("OIDC_CLIENT_SECRET")
         auth_methods = None
         if config.get("OIDC_PRIVATE_KEY_FILE"):
