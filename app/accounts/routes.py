@@ -8,6 +8,7 @@ from app.accounts.services import (create_account, deactivate, get_account_or_40
                                    queue_keys_reset_notice, reactivate, reset_link, update_account)
 from app.auth.models import User
 from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
+from app.auth.oidc import linked_identities
 from app.auth.services import issue_reset_token, unlock
 from app.extensions import db
 from app.permissions import roles
@@ -51,6 +52,7 @@ def edit(user_id: int):
         return redirect(url_for("accounts.edit", user_id=user.id))
     return render_template("accounts/edit.html", user=user, form=form, action=ConfirmForm(),
                            keys=keys_of(user), codes_left=unused_recovery_codes(user),
+                           identities=linked_identities(user),
                            now=utcnow()), 400 if form.errors else 200
 
 

@@ -1,6 +1,6 @@
 """Security keys: the second step of a password sign-in, and each person's own keys and recovery codes."""
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app import audit
@@ -68,10 +68,7 @@ def security_key_options():
 
 
 def _json_response(options_json: str):
-    response = jsonify()
-    response.set_data(options_json)
-    response.mimetype = "application/json"
-    return response
+    return current_app.response_class(options_json, mimetype="application/json")
 
 
 @bp.route("/sign-in/security-key", methods=["POST"])

@@ -156,6 +156,11 @@ def find_or_link(verified: Verified) -> User:
     return user
 
 
+def linked_identities(user: User) -> list[ExternalIdentity]:
+    return db.session.scalars(sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id)
+                              .order_by(ExternalIdentity.created_at)).all()
+
+
 def end_session_url(id_token: str | None, return_to: str) -> str | None:
     """The provider's end-session address for RP-initiated logout, or None where it offers none."""
     if not id_token or not sso_enabled():

@@ -95,6 +95,24 @@ def test_first_sign_in_links_by_verified_email_and_later_ones_by_subject(page, s
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ExternalIdentity)) == 1
 
 
+def test_the_administrator_sees_the_link(page, sso, make, db):
+    person = make.user("manager", email="boss@example.gov", name="Bo Boss")
+    make.user("admin", email="admin@example.gov")
+    db.session.commit()
+    sso.person = {"sub": "boss-sub", "email": "boss@example.gov", "email_verified": True}
+    page.goto("/sign-in")
+    _click_sso(page)
+    page.wait_for_url(re.compile(r".*/$"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    sso.person = {"sub": "admin-sub", "email": "admin@example.gov", "email_verified": True}
+    page.goto("/sign-in")
+    _click_sso(page)
+    page.wait_for_url(re.compile(r".*/$"))
+    page.goto(f"/accounts/{person.id}")
+    assert f"to the account of boss@example.gov at {sso.issuer}" in page.locator("main").inner_text()
+
+
 def test_a_second_identity_with_the_same_email_does_not_take_over_a_linked_account(page, sso, make, db):
     make.user("action_office", email="staff@example.gov")
     db.session.commit()
