@@ -238,3 +238,17 @@ def test_a_provider_that_cannot_be_reached_gives_a_clear_page(app, client, make,
     assert response.status_code == 503
     assert "Agency ID cannot be reached right now" in response.get_data(as_text=True)
     assert _last_after(db, "auth.sign_in_failed")["reason"] == "provider unreachable"
+
+
+def test_a_lockout_ends_the_pending_second_step(app, client, make, db):
+    user = make.user()
+    db.session.commit()
+    _add_key(db, user)
+    _password(client, user.email)
+    token = client.csrf_token("/sign-in/security-key")
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        response = client.post("/sign-in/recovery-code", data={"csrf_token": token, "code": "WRONG-CODE"})
+        assert response.status_code == 400
+    response = client.post("/sign-in/recovery-code", data={"csrf_token": token, "code": "WRONG-CODE"})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert client.get("/sign-in/security-key").headers["Location"] == "/sign-in"

@@ -174,8 +174,9 @@ def pending_user() -> User | None:
     if not pending or _stale(pending, PENDING_MINUTES):
         return None
     user = db.session.get(User, pending.get("uid"))
-    if user is None or not user.is_active or user.session_token != pending.get("token"):
-        return None
+    if user is None or not user.is_active or user.session_token != pending.get("token") \
+            or user.is_locked(utcnow()):
+        return None  # a lockout (AC-7) ends the pending sign-in too
     return user
 
 

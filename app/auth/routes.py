@@ -155,11 +155,14 @@ def sign_out_page():
     id_token = session.get("oidc_id_token")
     sign_out(current_user._get_current_object())
     db.session.commit()
-    provider_logout = oidc.end_session_url(id_token, url_for("auth.sign_in_page", _external=True))
-    if provider_logout:
-        return redirect(provider_logout)
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.sign_in_page"))
+    provider_logout = oidc.end_session_url(id_token, url_for("auth.sign_in_page", _external=True))
+    return redirect(provider_logout or url_for("auth.sign_in_page"))
+
+
+@bp.app_context_processor
+def sign_in_settings():
+    return {"password_sign_in_allowed": password_sign_in_allowed}
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
