@@ -33,6 +33,25 @@ class Config:
     #: Absolute base for links in emails, which are sent outside any request.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
+    #: Single sign-on through the agency's OpenID Connect provider: on when OIDC_ISSUER and
+    #: OIDC_CLIENT_ID are set. The issuer's /.well-known/openid-configuration gives the endpoints.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+    #: Either a client secret, or the PEM private key that signs private_key_jwt assertions (Login.gov).
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+    OIDC_PRIVATE_KEY_FILE = os.environ.get("OIDC_PRIVATE_KEY_FILE") or None
+    #: The button reads "Sign in with <name>".
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your agency account")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email")
+    #: e.g. Login.gov's "http://idmanagement.gov/ns/assurance/aal/3?hspd12=true" for PIV/CAC.
+    OIDC_ACR_VALUES = os.environ.get("OIDC_ACR_VALUES", "")
+    #: "off" hides and refuses the password form while single sign-on is on (break-glass accounts excepted).
+    PASSWORD_SIGN_IN = _bool("PASSWORD_SIGN_IN", True)
+    #: Roles that must use a security key after their password, e.g. "oig_reviewer,admin".
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "")
+    #: WebAuthn's relying party name, shown by the browser when a key is registered.
+    WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", "Corrective Action Tracker")
+
     #: OWASP's 2023 floor for PBKDF2-HMAC-SHA256.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
 

@@ -51,6 +51,27 @@ def create_user(email, name, role, office_code, password_stdin):
     click.echo(f"created {role} {email}")
 
 
+@users_cli.command("break-glass")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Take the permission away again.")
+def break_glass(email, off):
+    """Let an administrator sign in with a password at /sign-in/break-glass while PASSWORD_SIGN_IN is off."""
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    if not off and user.role != "admin":
+        raise click.ClickException("only administrators may hold a break-glass account")
+    before = user.break_glass
+    user.break_glass = not off
+    audit.record("user.break_glass", user, before={"break_glass": before}, after={"break_glass": user.break_glass})
+    db.session.commit()
+    if off:
+        click.echo(f"{user.email} can no longer use the break-glass sign-in")
+    else:
+        click.echo(f"{user.email} may sign in at /sign-in/break-glass with the account's password "
+                   "(and security key, if it has one)")
+
+
 @click.command("seed-demo")
 def seed_demo_command():
     """Load the OIG-15-85 demo (idempotent)."""

@@ -1,6 +1,6 @@
 """Imports every domain's models, so that SQLAlchemy and Alembic see the whole schema."""
 from app.audit import AuditEvent  # noqa: F401
-from app.auth.models import PasswordResetToken, User  # noqa: F401
+from app.auth.models import ExternalIdentity, PasswordResetToken, RecoveryCode, SecurityKey, User  # noqa: F401
 from app.offices.models import Office  # noqa: F401
 from app.reports.models import Report  # noqa: F401
 from app.recommendations.models import LineOfEffort, Recommendation, StatusChange  # noqa: F401

@@ -10,7 +10,9 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import has_request_context, request
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 #: The exact ``style`` attribute values frappe-gantt 1.2 sets on SVG it draws (the hatch pattern
@@ -52,9 +54,24 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def _sign_out_target() -> str | None:
+    """The identity provider's origin, where signing out continues (RP-initiated logout), if SSO is on."""
+    issuer = current_app.config.get("OIDC_ISSUER") if has_request_context() else None
+    if not issuer or not current_app.config.get("OIDC_CLIENT_ID"):
+        return None
+    parts = urlsplit(issuer)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") and parts.netloc else None
+
+
 def apply_security_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    target = _sign_out_target()
+    if target and response.headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY:
+        # CSP's form-action also governs where a form's redirect may go: the sign-out form ends at the
+        # provider's end-session endpoint. Only that origin is added.
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {target}")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":

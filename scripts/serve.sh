@@ -5,6 +5,8 @@ FLASK="${FLASK:-.venv/bin/flask --app wsgi}"
 PORT="${PORT:-5000}"
 $FLASK scheduler &
 scheduler_pid=$!
+# Security keys (WebAuthn) need a host name, not an IP address: open the tracker at localhost.
+echo "Open http://localhost:$PORT/ (security keys work at localhost, not at 127.0.0.1)"
 $FLASK run --host 127.0.0.1 --port "$PORT" &
 server_pid=$!
 cleanup() { kill "$server_pid" "$scheduler_pid" 2>/dev/null || true; }

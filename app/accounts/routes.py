@@ -5,11 +5,14 @@ from flask_login import current_user
 from app.accounts import bp
 from app.accounts.forms import AccountForm, ConfirmForm, NewAccountForm
 from app.accounts.services import (create_account, deactivate, get_account_or_404, mail_reset_link,
-                                   reactivate, reset_link, update_account)
+                                   queue_keys_reset_notice, reactivate, reset_link, update_account)
 from app.auth.models import User
+from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
+from app.auth.oidc import linked_identities
 from app.auth.services import issue_reset_token, unlock
 from app.extensions import db
 from app.permissions import roles
+from app.reminders.send import deliver_pending
 from app.timeutil import utcnow
 
 
@@ -48,6 +51,8 @@ def edit(user_id: int):
         flash("The account is saved." if changed else "Nothing changed.", "success" if changed else "info")
         return redirect(url_for("accounts.edit", user_id=user.id))
     return render_template("accounts/edit.html", user=user, form=form, action=ConfirmForm(),
+                           keys=keys_of(user), codes_left=unused_recovery_codes(user),
+                           identities=linked_identities(user),
                            now=utcnow()), 400 if form.errors else 200
 
 
@@ -96,3 +101,19 @@ def reset_link_for(user_id: int):
     link = reset_link(token)
     mailed = mail_reset_link(user, link)
     return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=False)
+
+
+@bp.route("/<int:user_id>/reset-keys", methods=["POST"])
+@roles("admin")
+def reset_keys_of(user_id: int):
+    """A lost or stolen key: every key and recovery code of the person goes; they register anew."""
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        admin = current_user._get_current_object()
+        removed = reset_keys(user, by=admin)
+        queue_keys_reset_notice(user, admin)
+        db.session.commit()
+        deliver_pending(wait=False)
+        flash(f"{user.name}’s {removed} security key{'s' if removed != 1 else ''} and recovery codes are removed, "
+              "and they are told by email. They sign in with their password and add a key again.", "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))

@@ -2,13 +2,14 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user
 
 from app import audit
 from app.auth.models import User
 from app.auth.services import issue_reset_token
 from app.extensions import db
+from app.reminders.models import OutboxMessage
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -123,3 +124,18 @@ def mail_reset_link(user: User, link: str) -> bool:
         log.exception("could not mail a password link to user %s", user.id)
         return False
     return True
+
+
+def queue_keys_reset_notice(user: User, by: User) -> None:
+    """Tell the person, through the outbox, that their keys were reset (sent after the commit)."""
+    now = utcnow()
+    link = url_for("auth.security_keys", _external=True)
+    text = (f"Hello {user.name},\n\n{by.name}, an administrator of the Corrective Action Tracker, removed every "
+            f"security key and recovery code of your account on {now:%b %-d, %Y at %H:%M} UTC.\n\n"
+            f"Sign in with your password, then add a security key again:\n{link}\n\n"
+            "If you did not ask for this, tell your administrator or security office at once.\n")
+    html = render_template("email/keys_reset.html", user=user, by=by, now=now, link=link)
+    db.session.add(OutboxMessage(kind="account.keys_reset", item_type="user", item_id=user.id,
+                                 recipient_id=user.id, period=now.isoformat(timespec="microseconds"),
+                                 to_address=user.email, subject="Your security keys were reset",
+                                 body_text=text, body_html=html))

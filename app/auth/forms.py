@@ -1,4 +1,4 @@
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.auth.passwords import MAX_LENGTH, password_problem
@@ -41,3 +41,24 @@ class ChangePasswordForm(NewPasswordForm):
     def validate_current(self, field):
         if self.user is None or not self.user.check_password(field.data or ""):
             raise ValidationError("The current password is not correct.")
+
+
+class ConfirmForm(TrackerForm):
+    """A button that changes something: the CSRF token is its only field."""
+
+
+class KeyNameForm(TrackerForm):
+    name = StringField("Name of the key", validators=[DataRequired(message="Give the key a name."),
+                                                      Length(max=80)],
+                       description="For example “Blue YubiKey” or “Laptop passkey”, to tell your keys apart.")
+
+    def validate_name(self, field):
+        field.data = " ".join((field.data or "").split())
+        if not field.data:
+            raise ValidationError("Give the key a name.")
+
+
+class RecoveryCodeForm(TrackerForm):
+    code = StringField("Recovery code", validators=[DataRequired(message="Type one of your recovery codes."),
+                                                     Length(max=64)],
+                       description="One of the codes you saved when you added your first key, e.g. ABCD-EFGH-JKLM-NPQR.")

@@ -49,6 +49,8 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the account was last deactivated or reactivated: a reactivated account is not idle.
     active_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: May sign in with a password at /sign-in/break-glass when PASSWORD_SIGN_IN is off (set by the CLI).
+    break_glass: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     office = relationship("Office", lazy="joined")
 
@@ -125,3 +127,51 @@ class SignInThrottle(db.Model):
     address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     failures: Mapped[int] = mapped_column(default=0)
+
+
+class ExternalIdentity(db.Model):
+    """The identity provider's account that signs in as this user: linked once by verified email,
+    found by (issuer, subject) ever after, so that a changed email at the provider changes nothing here."""
+    __tablename__ = "external_identities"
+    __table_args__ = (sa.UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    issuer: Mapped[str] = mapped_column(sa.String(300))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    #: The email the provider vouched for when the link was made.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+
+class SecurityKey(db.Model):
+    """A WebAuthn credential (security key or passkey) registered by its owner."""
+    __tablename__ = "security_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    #: base64url of the credential id (at most 1023 bytes by the specification).
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: The authenticator's signature counter: a counter that goes backwards betrays a cloned key.
+    sign_count: Mapped[int] = mapped_column(default=0)
+    transports: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a lost security key. Only its SHA-256 is stored."""
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

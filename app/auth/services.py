@@ -128,7 +128,7 @@ def unlock(user: User, by: User) -> None:
                  actor=by)
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User, *, method: str = "password", provider: str | None = None) -> None:
     # A fresh session at sign-in: nothing a visitor planted in the cookie survives,
     # and the new session carries its own random id.
     session.clear()
@@ -140,7 +140,11 @@ def sign_in(user: User) -> None:
     user.last_login_at = now
     user.failed_sign_ins = 0
     user.first_failed_at = None
-    audit.record("auth.sign_in", user, actor=user)
+    session["sign_in_method"] = method
+    details = {"method": method}
+    if provider:
+        details["provider"] = provider
+    audit.record("auth.sign_in", user, after=details, actor=user)
 
 
 def sign_out(user: User) -> None:

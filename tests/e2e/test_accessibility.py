@@ -55,6 +55,7 @@ EXTRA_PAGES = [
     ("/reminders/outbox", ("admin",)),
     ("/reminders/settings", ("admin",)),
     ("/account/password", None),
+    ("/account/security-keys", None),
     ("/accounts/new", ("admin",)),
     ("/accounts/1", ("admin",)),
     ("/search/?q=OIG-15-85", None),

@@ -4,7 +4,7 @@ import re
 import pytest
 
 #: Endpoints an anonymous visitor may reach (2xx).
-PUBLIC = {"auth.sign_in_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "static"}
 
 
 def _routes(app):

@@ -3,10 +3,12 @@ import re
 import socket
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.auth.models import PasswordResetToken, User
+from app.auth.passwords import password_problem
 from app.timeutil import utcnow
 from tests.factories import PASSWORD
 

@@ -21,7 +21,7 @@ from tests.factories import PASSWORD
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints reachable without signing in; everything else must refuse an anonymous visitor.
-PUBLIC = {"auth.sign_in_page", "auth.reset_password_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "auth.reset_password_page", "health.healthz", "static"}
 #: Views exempt from CSRF because they take no cookie-authenticated state change. None today.
 CSRF_EXEMPT: set[str] = set()
 #: Endpoints whose ids are not office-scoped (administration of accounts is admin-only anyway).

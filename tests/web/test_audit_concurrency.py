@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent, verify_chain
 from tests.factories import PASSWORD
-from tests.test_crash import ROOT, _free_port, _wait_healthy
+from tests.web.test_crash import ROOT, _free_port, _wait_healthy
 
 THREADS = 10
 REQUESTS = 40

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from tests.factories import PASSWORD
-from tests.test_audit_concurrency import Visitor, serving
-from tests.test_crash import ROOT
+from tests.web.test_audit_concurrency import Visitor, serving
+from tests.web.test_crash import ROOT
 
 
 def _fail(client, n: int, start: int = 0) -> list[int]:

@@ -120,7 +120,7 @@ def plan(make, db):
 
 
 def _milestone_form(rec, **changes):
-    from tests.test_milestones import new_milestone_data
+    from tests.web.test_milestones import new_milestone_data
     return new_milestone_data(office_id=rec.action_office_id, **changes)
 
 
