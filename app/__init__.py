@@ -53,7 +53,7 @@ def configure_transport(app: Flask) -> None:
     app.session_interface = TrackerSessionInterface()
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

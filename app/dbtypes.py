@@ -1,5 +1,5 @@
 """Column types shared by every domain's models."""
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator

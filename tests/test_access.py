@@ -1,7 +1,6 @@
 """Every route declares who may use it, and none serves an anonymous visitor by accident."""
 import re
 
-import pytest
 
 #: Endpoints an anonymous visitor may reach (2xx).
 PUBLIC = {"auth.sign_in_page", "health.healthz", "static"}

@@ -85,7 +85,7 @@ def test_every_mutating_route_refuses_a_request_without_a_csrf_token(app, client
 
 
 def test_a_csrf_token_from_another_session_is_refused(app, client, login_as, make, db):
-    victim = login_as("admin")
+    login_as("admin")
     attacker = app.test_client()
     foreign_token = attacker.csrf_token("/sign-in")
     target = make.user()

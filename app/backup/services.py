@@ -104,6 +104,7 @@ def _dump_sqlite(destination: Path) -> tuple[dict, str | None]:
     # while the application keeps reading and writing.
     with db.engine.connect() as connection:
         source = connection.connection.driver_connection
+        assert source is not None  # a live connection has its driver's
         copy = sqlite3.connect(destination)
         try:
             source.backup(copy)
@@ -155,7 +156,7 @@ def _dump_json(directory: Path) -> tuple[dict, str | None]:
 
 
 def _copy_evidence(source: Path, destination: Path) -> dict[str, str]:
-    files = {}
+    files: dict[str, str] = {}
     if not source.exists():
         return files
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -239,6 +240,7 @@ def _restore_sqlite(backup_file: Path) -> None:
     db.engine.dispose()
     with db.engine.connect() as connection:
         target = connection.connection.driver_connection
+        assert target is not None  # a live connection has its driver's
         source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
         try:
             source.backup(target)

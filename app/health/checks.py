@@ -75,7 +75,7 @@ def evidence_dir() -> Probe:
 
 def scheduler() -> tuple[Probe, dict]:
     """Whether a leader wrote its heartbeat lately; with the leader's host, pid and heartbeat age."""
-    from app.reminders.leader import current_lease, heartbeat_age, setting
+    from app.reminders.leader import current_lease, heartbeat_age
 
     try:
         lease = current_lease()

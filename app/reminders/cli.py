@@ -132,7 +132,7 @@ def scheduler_command():
     """Run the scheduler here: every host may; the database elects one leader, the others stand by."""
     from app.reminders.leader import setting
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("LOG_JSON"):
         from app.health.observe import JsonFormatter
         handler = logging.StreamHandler()

@@ -127,7 +127,7 @@ class Elector:
                                         else_=now),
                     holder=self.holder, host=self.host, pid=self.pid)
             .execution_options(synchronize_session=False))
-        return taken.rowcount == 1
+        return getattr(taken, "rowcount", 0) == 1
 
     def _heartbeat(self, dialect: str) -> None:
         now = utcnow()
