@@ -13,10 +13,7 @@ class Paged:
     """What the ``pager`` macro reads: ``page`` and ``pages``."""
 
     page: int
-
-    @property
-    def pages(self) -> int:
-        raise NotImplementedError
+    pages: int
 
     @property
     def has_prev(self) -> bool:
@@ -35,7 +32,7 @@ class Page(Paged):
     total: int
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int:  # type: ignore[override]  # Paged's readers only read it
         return max(1, math.ceil(self.total / self.per_page))
 
 

@@ -21,7 +21,8 @@ from tests.factories import PASSWORD
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints reachable without signing in; everything else must refuse an anonymous visitor.
-PUBLIC = {"auth.sign_in_page", "auth.reset_password_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.reset_password_page", "health.healthz", "health.readyz",
+          "health.metrics", "static"}  # metrics: loopback (METRICS_ALLOW) or a bearer token only
 #: Views exempt from CSRF because they take no cookie-authenticated state change. None today.
 CSRF_EXEMPT: set[str] = set()
 #: Endpoints whose ids are not office-scoped (administration of accounts is admin-only anyway).

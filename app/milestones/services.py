@@ -279,7 +279,7 @@ def move_line(line: LineOfEffort, direction: str) -> bool:
 def _dependencies(ids) -> Sequence[Milestone]:
     ids = set(ids or ())
     if not ids:
-        return ()
+        return []
     return db.session.scalars(sa.select(Milestone).where(Milestone.id.in_(ids))).all()
 
 
