@@ -169,10 +169,10 @@ def seed(milestones: int, today: date, echo=print) -> dict:
 
 
 def analyze() -> None:
-    """Fresh planner statistics after a bulk load (SQLite has none until ANALYZE runs)."""
-    db.session.commit()
-    db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
+    """Fresh planner statistics after a bulk load: ANALYZE on SQLite, VACUUM (ANALYZE) on PostgreSQL."""
+    from app.dbtypes import refresh_statistics
+
+    refresh_statistics()
 
 
 def seed_submissions(today: date, echo=print) -> int:

@@ -240,3 +240,17 @@ def test_the_incident_number_is_the_request_id(app, client, login_as):
     incident = response.get_data(as_text=True).split('class="app-incident">')[1].split("<")[0]
     assert incident == response.headers["X-Request-Id"]
 
+
+
+def test_bulk_loads_end_with_fresh_statistics(app, db, make):
+    from app.dbtypes import refresh_statistics
+
+    make.milestone()
+    db.session.commit()
+    refresh_statistics()
+    if db.engine.dialect.name == "postgresql":  # VACUUM (ANALYZE): both stamps are set
+        vacuumed, analyzed = db.session.execute(sa.text(
+            "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'milestones'")).one()
+        assert vacuumed is not None and analyzed is not None
+    else:
+        assert db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'milestones'")) > 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from app.dbtypes import refresh_statistics
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -227,6 +228,7 @@ def restore_backup(source: Path) -> dict:
     else:
         _restore_json(source / JSON_DIR, manifest)
     _restore_evidence(source / EVIDENCE, manifest)
+    refresh_statistics()  # a restored database is not slow until autovacuum comes by
     with db.engine.connect() as connection:
         counts = row_counts(connection)
     if counts != manifest["database"]["row_counts"]:
