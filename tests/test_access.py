@@ -3,7 +3,7 @@ import re
 
 
 #: Endpoints an anonymous visitor may reach (2xx).
-PUBLIC = {"auth.sign_in_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "health.healthz", "health.readyz", "health.metrics", "static"}
 
 
 def _routes(app):
