@@ -86,8 +86,8 @@ def register(app: Flask) -> None:
         response.headers["X-Request-Id"] = g.request_id
         REQUESTS.labels(endpoint, request.method, status).inc()
         LATENCY.labels(endpoint, status).observe(duration)
-        from flask_login import current_user
-        user_id = current_user.id if current_user and current_user.is_authenticated else None
+        user = g.get("_login_user")  # only if the request loaded it: a static file costs no query
+        user_id = user.id if user is not None and user.is_authenticated else None
         request_log.info("%s %s %s", request.method, request.path, status, extra={
             "request_id": g.request_id, "user_id": user_id, "method": request.method, "path": request.path,
             "endpoint": endpoint, "status": response.status_code, "duration_ms": round(duration * 1000, 1),
