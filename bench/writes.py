@@ -5,7 +5,8 @@
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 Each writer signs in as its own action-office user and posts status updates to its own milestone,
-alternating between the servers (gunicorn with gunicorn.conf.py, the production settings). Every
+alternating between the servers (gunicorn with gunicorn.conf.py, the production settings), and
+loads the page the redirect names, as a browser does (untimed; it also reads the flash). Every
 update is one transaction: the milestone row, an update row and an audit event, the audit event
 serialised by the chain's advisory lock. Client latency is the POST's (the 302 included), the
 server time comes from the servers' JSON request log. Writes bench/results/writes-*.json.
@@ -130,6 +131,8 @@ def main() -> None:
                         latencies.append(took)
                 if response.status_code == 302:
                     version += 1
+                    http.get(server + response.headers["Location"] if response.headers["Location"].startswith("/")
+                             else response.headers["Location"])  # the page a browser loads next (untimed)
                 i += 1
 
         threads = [threading.Thread(target=writer, args=(n, email, mid)) for n, (email, mid) in enumerate(targets)]
