@@ -107,12 +107,15 @@ class Cluster:
         return subprocess.run([str(self.bin / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=120)
 
-    def server(self, n: int) -> str:
-        log = f"gunicorn-{n}.log"
-        self._start([str(self.bin / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"], log,
-                    PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"metrics-{n}"))
+    def server(self, n: int) -> None:
+        self._start([str(self.bin / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+                    f"gunicorn-{n}.log", PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"metrics-{n}"))
+
+    def address(self, n: int) -> str:
+        """The server's address, once it listens (started with port 0, it says which in its log)."""
         found = _wait(lambda: re.search(r"Listening at: (http://127\.0\.0\.1:\d+)",
-                                        (self.tmp / log).read_text(errors="replace")), 30, f"gunicorn {n}")
+                                        (self.tmp / f"gunicorn-{n}.log").read_text(errors="replace")),
+                      60, f"gunicorn {n}")
         return found.group(1)
 
     def scheduler(self, n: int) -> subprocess.Popen:
@@ -172,8 +175,10 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
         line_id, last_owner = line.id, writers[7].id
         first_email, first_name, last_email = writers[0].email, writers[0].name, writers[7].email
 
-    servers = [cluster.server(1), cluster.server(2)]
+    cluster.server(1)
+    cluster.server(2)
     schedulers = {p.pid: p for p in (cluster.scheduler(1), cluster.scheduler(2))}
+    servers = [cluster.address(1), cluster.address(2)]  # all four start side by side
 
     # A session made on one server works on the other (one SECRET_KEY, one database).
     session = _sign_in(servers[0], first_email)
