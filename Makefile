@@ -7,16 +7,23 @@ FLASK := $(BIN)/flask --app wsgi
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast setup deps sysdeps db seed serve clean lint
+.PHONY: run test test-fast setup deps sysdeps db seed serve clean lint lock
 
 run: deps db seed serve
 
 # Stamp files make a second run skip what is already installed.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Only what the lock names, at its exact version and hash (pyproject.toml states the direct ones).
+$(VENV)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip check
 	touch $@
+
+# Resolve pyproject.toml's dependencies (runtime and the dev extra) again, with hashes.
+# Versions move only here; add UPGRADE=--upgrade to take the newest each range allows.
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal \
+	  --quiet $(UPGRADE) -o requirements.lock
 
 static/vendor/.installed: package.json package-lock.json scripts/vendor.sh
 	npm ci --no-audit --no-fund --loglevel=error
@@ -59,8 +66,12 @@ test: deps $(CHROMIUM)
 test-fast: deps
 	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
-# Security lint: bandit (pinned in requirements-dev.txt) must report nothing of medium or high severity.
+# ruff (pyflakes, pycodestyle, bugbear; formatting), mypy on app/ (flags in pyproject.toml), and
+# bandit: nothing of medium or high severity. CI runs this first (.ci/run).
 lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/bandit -q -r app -ll
 
 clean:

@@ -13,11 +13,21 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def database_url(raw: str | None) -> str | None:
+    """Platform-style URLs name no driver (``postgres://`` is not even a SQLAlchemy dialect): use psycopg 3."""
+    if not raw:
+        return raw
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
 class Config:
     #: None means "generate one into instance/secret_key on first run" (see create_app).
     SECRET_KEY = os.environ.get("SECRET_KEY")
     #: None means "a SQLite file in the instance folder" (see create_app).
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR")
     #: Virus scanner run on every upload before it is accepted, e.g. "clamdscan --no-summary {path}".
@@ -75,6 +85,22 @@ class Config:
     AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "60"))
     #: Behind a TLS-terminating proxy, trust its X-Forwarded-Proto/For (HSTS, Secure cookies, client address).
     TRUST_PROXY = _bool("TRUST_PROXY")
+    #: Scheduler election (see app/reminders/leader.py): a standby takes over at most LEASE + POLL
+    #: seconds after the leader stops renewing (SQLite), or at its next poll (PostgreSQL).
+    SCHEDULER_LEASE_SECONDS = float(os.environ.get("SCHEDULER_LEASE_SECONDS", "30"))
+    SCHEDULER_POLL_SECONDS = float(os.environ.get("SCHEDULER_POLL_SECONDS", "10"))
+    #: How often the leader sends pending mail, and when a claim of a dead sender is released.
+    REMINDERS_DELIVER_SECONDS = float(os.environ.get("REMINDERS_DELIVER_SECONDS", "300"))
+    REMINDERS_CLAIM_LEASE_SECONDS = float(os.environ.get("REMINDERS_CLAIM_LEASE_SECONDS", "600"))
+    #: How many hosts run this app (`flask check` refuses SQLite for more than one).
+    TRACKER_HOSTS = int(os.environ.get("TRACKER_HOSTS", "1"))
+    #: /metrics answers these addresses (comma-separated networks) or a bearer METRICS_TOKEN.
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1/8,::1/128")
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+    #: Application logs as JSON lines on stderr (one line per request).
+    LOG_JSON = _bool("LOG_JSON", True)
+    #: /readyz answers 503 when the scheduler's heartbeat is stale (off: it only reports it).
+    READYZ_REQUIRE_SCHEDULER = _bool("READYZ_REQUIRE_SCHEDULER")
     #: Never on in production: set here, it wins over FLASK_DEBUG in the environment.
     DEBUG = False
 
@@ -95,3 +121,4 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     MAIL_SERVER = None
     MAIL_SUPPRESS_SEND = False
+    LOG_JSON = False

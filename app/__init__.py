@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config
+from config import Config, database_url
 
 
 def create_app(config: type[Config] | object = Config) -> Flask:
@@ -19,6 +19,7 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     configure_transport(app)
     register_extensions(app)
     register_blueprints(app)
+    register_observability(app)
     register_request_hooks(app)
     register_errors(app)
     register_cli(app)
@@ -38,6 +39,8 @@ def configure_instance(app: Flask) -> None:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY_GENERATED"] = True  # `flask check` says so: other hosts have other keys
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config.get("SQLALCHEMY_DATABASE_URI"))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "tracker.db")
     if not app.config.get("EVIDENCE_DIR"):
@@ -50,7 +53,7 @@ def configure_transport(app: Flask) -> None:
     app.session_interface = TrackerSessionInterface()
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
@@ -136,6 +139,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(search_bp)
+
+
+def register_observability(app: Flask) -> None:
+    """Request ids, JSON log lines and metrics: registered before the sign-in hook, so refusals count too."""
+    from app.health.observe import register
+    register(app)
 
 
 def register_request_hooks(app: Flask) -> None:

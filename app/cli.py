@@ -143,6 +143,20 @@ def deactivate_idle_command():
     click.echo(f"{len(users)} idle account(s) deactivated")
 
 
+@click.command("check")
+def check_command():
+    """Deploy check: exit 1 listing every unsafe or missing production setting, 0 when there is none."""
+    from app.health.checks import deploy_problems
+
+    problems = deploy_problems(current_app)
+    for problem in problems:
+        click.echo(f"- {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}: not ready for production", err=True)
+        sys.exit(1)
+    click.echo("no problems found: the settings are fit for production")
+
+
 def register(app: Flask) -> None:
     from app.api.cli import tokens_cli
     from app.backup.cli import backup_cli
@@ -154,6 +168,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(reminders_cli)

@@ -1,5 +1,5 @@
 """Column types shared by every domain's models."""
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -63,3 +63,18 @@ def bound(name: str, type_) -> sa.BindParameter:
     (``execute(statement, {name: value})``); typed, so that the statement can also be compiled
     with its values written in (tests and EXPLAIN)."""
     return sa.bindparam(name, type_=type_)
+
+
+def refresh_statistics() -> None:
+    """After a bulk load (``bench seed``, ``backup restore``): fresh planner statistics, and on
+    PostgreSQL a vacuumed visibility map, so index-only scans work before autovacuum comes by."""
+    from app.extensions import db
+
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # VACUUM refuses to run inside a transaction: a connection of its own, in autocommit.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM (ANALYZE)"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()

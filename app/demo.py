@@ -128,7 +128,7 @@ def seed_demo(password: str | None, on: date) -> str | None:
                 generated = secrets.token_urlsafe(15)
             user = User(email=email, name=name, role=role,
                         office_id=offices[office_code].id if office_code else None)
-            user.set_password(password or generated)
+            user.set_password(password or generated or "")
             db.session.add(user)
             db.session.flush()
             audit.record("user.create", user, after={"email": email, "role": role, "office": office_code},

@@ -91,6 +91,6 @@ def register(app: Flask) -> None:
     def unexpected(error):
         from app.extensions import db
         db.session.rollback()
-        incident = uuid.uuid4().hex[:12]
+        incident = g.get("request_id") or uuid.uuid4().hex[:12]  # the id in the log line and X-Request-Id
         log.exception("incident %s: unhandled error on %s %s", incident, request.method, request.path)
         return render_error(500, incident=incident)

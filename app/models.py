@@ -9,6 +9,7 @@ from app.metrics.models import Flag, ImprovementAction, Metric, Reading, Reading
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion  # noqa: F401
 from app.submissions.models import Submission  # noqa: F401
 from app.comments.models import Comment  # noqa: F401
-from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings  # noqa: F401
+from app.reminders.models import (  # noqa: F401
+    OutboxMessage, ReminderPreference, ReminderSettings, SchedulerLease, SchedulerNode)
 from app.api.models import ApiToken  # noqa: F401
 from app.calendar.models import CalendarToken  # noqa: F401

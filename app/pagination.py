@@ -1,7 +1,7 @@
 """Paging for every list that can grow: one COUNT and one page of rows."""
 import math
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from flask import request
@@ -26,13 +26,13 @@ class Paged:
 
 @dataclass
 class Page(Paged):
-    items: list
+    items: Sequence
     page: int
     per_page: int
     total: int
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int:  # type: ignore[override]  # Paged's readers only read it
         return max(1, math.ceil(self.total / self.per_page))
 
 
@@ -47,7 +47,7 @@ def paginate(query: sa.Select, per_page: int, page: int | None = None, *,
     """``total``: the number of rows, when the caller has counted them already. ``rows``: the
     query selects columns, not a model, and each result row becomes ``rows(row)``."""
     if total is None:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     page = _within(page or page_number(), per_page, total)
     limited = query.limit(per_page).offset((page - 1) * per_page)
     if rows is not None:

@@ -38,7 +38,7 @@ def roles(*allowed: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.access = tuple(allowed)
+        wrapped.access = tuple(allowed)  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
@@ -60,7 +60,7 @@ def token_scope(scope: str):
             require_token(scope)
             return view(*args, **kwargs)
 
-        wrapped.access = f"token:{scope}"
+        wrapped.access = f"token:{scope}"  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

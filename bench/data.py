@@ -4,7 +4,6 @@ Bulk inserts (``insert(table)`` with lists of rows), one transaction per table c
 Ten milestones per recommendation, three lines of effort each, recommendations in
 every status, two audit events per milestone with a valid hash chain.
 """
-import hashlib
 import random
 from datetime import date, datetime, timedelta, timezone
 
@@ -64,16 +63,17 @@ def seed(milestones: int, today: date, echo=print) -> dict:
     n_reports = max(1, n_recs // 5)
 
     office_base = _max_id(Office)
-    offices = [{"id": office_base + i + 1, "code": f"BENCH-{office_base + i + 1}",
+    offices: list[dict] = [{"id": office_base + i + 1, "code": f"BENCH-{office_base + i + 1}",
                 "name": f"Bench agency office {i + 1}", "kind": "agency", "created_at": now}
                for i in range(20)]
-    oig = {"id": office_base + 21, "code": f"BENCH-OIG-{office_base + 21}", "name": "Bench Inspector General",
+    oig: dict = {"id": office_base + 21, "code": f"BENCH-OIG-{office_base + 21}", "name": "Bench Inspector General",
            "kind": "oig", "created_at": now}
     _insert(Office.__table__, offices + [oig])
 
     pw_hash = generate_password_hash(BENCH_PASSWORD, method="pbkdf2:sha256:600000")
     user_base = _max_id(User)
-    users, action_users = [], {}
+    users: list[dict] = []
+    action_users: dict[int, list[int]] = {}
     uid = user_base
     # About MILESTONES_PER_OWNER milestones a person, as in an office that tracks its work: the
     # staff grows with the data set, so My work shows one person's load at every size.
@@ -102,7 +102,7 @@ def seed(milestones: int, today: date, echo=print) -> dict:
     echo(f"offices {len(offices) + 1}, users {len(users)}")
 
     report_base, rec_base = _max_id(Report), _max_id(Recommendation)
-    reports = []
+    reports: list[dict] = []
     for i in range(n_reports):
         rid = report_base + i + 1
         issued = today - timedelta(days=rng.randint(10, 6 * 365))
@@ -156,8 +156,8 @@ def seed(milestones: int, today: date, echo=print) -> dict:
     _insert(LineOfEffort.__table__, loes)
     db.session.commit()
     echo(f"reports {len(reports)}, recommendations {len(recs)}, lines of effort {len(loes)}")
-    for start in range(0, len(ms), 50_000):
-        _insert(Milestone.__table__, ms[start:start + 50_000])
+    for first in range(0, len(ms), 50_000):
+        _insert(Milestone.__table__, ms[first:first + 50_000])
         db.session.commit()
     echo(f"milestones {len(ms)}")
 
@@ -169,10 +169,10 @@ def seed(milestones: int, today: date, echo=print) -> dict:
 
 
 def analyze() -> None:
-    """Fresh planner statistics after a bulk load (SQLite has none until ANALYZE runs)."""
-    db.session.commit()
-    db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
+    """Fresh planner statistics after a bulk load: ANALYZE on SQLite, VACUUM (ANALYZE) on PostgreSQL."""
+    from app.dbtypes import refresh_statistics
+
+    refresh_statistics()
 
 
 def seed_submissions(today: date, echo=print) -> int:

@@ -76,7 +76,7 @@ def paginate(query, to_json):
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return jsonify({"items": [to_json(r) for r in rows], "page": page, "per_page": per_page, "total": total,
-                    "pages": -(-total // per_page)})
+                    "pages": -(-(total or 0) // per_page)})
 
 
 # --- reports -------------------------------------------------------------------------

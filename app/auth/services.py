@@ -111,7 +111,7 @@ def record_failure(user: User, now: datetime) -> bool:
             User.id == user.id, User.failed_sign_ins >= config["LOCKOUT_THRESHOLD"],
             sa.or_(User.locked_until.is_(None), User.locked_until <= now))
         .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False)).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult
     db.session.expire(user, ["failed_sign_ins", "first_failed_at", "locked_until"])
     if locked:
         audit.record("auth.lock", user, after={"locked_until": locked_until,
@@ -210,7 +210,7 @@ def use_reset_token(reset: PasswordResetToken, password: str) -> bool:
     spent = db.session.execute(
         sa.update(PasswordResetToken)
         .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult
     if not spent:
         return False
     change_password(reset.user, password, actor=reset.user, via="reset link")

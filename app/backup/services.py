@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from app.dbtypes import refresh_statistics
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -104,6 +105,7 @@ def _dump_sqlite(destination: Path) -> tuple[dict, str | None]:
     # while the application keeps reading and writing.
     with db.engine.connect() as connection:
         source = connection.connection.driver_connection
+        assert source is not None  # a live connection has its driver's
         copy = sqlite3.connect(destination)
         try:
             source.backup(copy)
@@ -160,7 +162,7 @@ def is_stored_file(relative: Path) -> bool:
 
 
 def _copy_evidence(source: Path, destination: Path) -> dict[str, str]:
-    files = {}
+    files: dict[str, str] = {}
     if not source.exists():
         return files
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -238,6 +240,7 @@ def restore_backup(source: Path) -> dict:
     else:
         _restore_json(source / JSON_DIR, manifest)
     _restore_evidence(source / EVIDENCE, manifest)
+    refresh_statistics()  # a restored database is not slow until autovacuum comes by
     with db.engine.connect() as connection:
         counts = row_counts(connection)
     if counts != manifest["database"]["row_counts"]:
@@ -251,6 +254,7 @@ def _restore_sqlite(backup_file: Path) -> None:
     db.engine.dispose()
     with db.engine.connect() as connection:
         target = connection.connection.driver_connection
+        assert target is not None  # a live connection has its driver's
         source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
         try:
             source.backup(target)

@@ -3,6 +3,7 @@
 ``feed_events()`` decides what goes in (pure, from loaded rows); ``feed_ics()`` writes
 the iCalendar text with the ``icalendar`` package.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -51,7 +52,7 @@ def user_for_feed_token_or_404(secret: str):
     return token.user
 
 
-def _milestones(user) -> list[Milestone]:
+def _milestones(user) -> Sequence[Milestone]:
     query = (sa.select(Milestone)
              .join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
              .where(Recommendation.status.in_(OPEN_STATUSES),
@@ -65,7 +66,7 @@ def _milestones(user) -> list[Milestone]:
     return db.session.scalars(query).unique().all()
 
 
-def _recommendations(user) -> list[Recommendation]:
+def _recommendations(user) -> Sequence[Recommendation]:
     return db.session.scalars(
         sa.select(Recommendation).where(Recommendation.status.in_(OPEN_STATUSES),
                                         visible_recommendations(user, Recommendation))

@@ -224,7 +224,7 @@ def _candidates_statement(every_office: bool, dialect: str) -> sa.Select:
         # (0.25 ms a branch at 5,000 recommendations, growing with them). likely() is its planner
         # hint and changes no result: it reads ix_recommendations_open_issued in order and
         # stops at the limit (0.02 ms). PostgreSQL chooses that index itself.
-        undecided = sa.func.likely(undecided)
+        undecided = sa.func.likely(undecided)  # type: ignore[assignment]
     candidates = sa.union_all(
         _earliest(sa.and_(undecided, Recommendation.plan_submitted_on.is_(None),
                           Recommendation.issued_on <= bound("plan_base", sa.Date)), Recommendation.issued_on, scope),
@@ -261,7 +261,8 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     for row in rows:
         rec = RecommendationDates(*row)
         alerts += [ClockAlert(rec, clock.label, clock.due_on, clock.state)
-                   for clock in clocks_for(rec, today).values() if clock.state in ALERT_STATES]
+                   for clock in clocks_for(rec, today).values()
+                   if clock.state in ALERT_STATES and clock.due_on is not None]
     alerts.sort(key=lambda a: (a.due_on, a.recommendation.id, a.label))
     return alerts[:LIST_LIMIT]
 

@@ -94,6 +94,7 @@ def seed_evidence(on) -> None:
         return
     uploader = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
     reviewer = db.session.scalar(sa.select(User).where(User.email == "oig@example.gov"))
+    assert uploader is not None and reviewer is not None  # the demo users come first
     milestones = db.session.scalars(
         sa.select(Milestone).join(Milestone.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation.id, Milestone.status == "completed")).all()

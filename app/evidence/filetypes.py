@@ -114,6 +114,7 @@ def detect(incoming: IncomingFile, filename: str) -> Detected:
         raise Refused("The file is empty.")
     head = incoming.head()
     extension = "." + filename.rsplit(".", 1)[1].lower() if "." in filename else ""
+    content_type: str | None
     if head.startswith(b"%PDF-"):
         content_type = PDF
     elif head.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -96,8 +96,8 @@ def evidence_summary(recommendation) -> dict[str, int]:
     return services.summary(recommendation.id)
 
 
-@bp.app_template_global()
-def milestone_evidence(milestone) -> list[EvidenceItem]:
+@bp.app_template_global("milestone_evidence")
+def milestone_evidence_items(milestone) -> list[EvidenceItem]:
     """The milestone page's evidence section: its items with versions and reviews."""
     return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
 
@@ -200,7 +200,7 @@ def integrity():
 
 
 @bp.app_template_filter()
-def filesize(n: int | None) -> str:
+def filesize(n: float | None) -> str:
     if n is None:
         return "—"
     for unit in ("bytes", "KB", "MB", "GB"):

@@ -2,6 +2,7 @@
 and checking that every stored file still matches its hash."""
 import json
 import logging
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import abort
@@ -103,7 +104,7 @@ def items_for(recommendation_id: int, milestone_id: int | None = None, *, genera
     return db.session.scalars(query).all()
 
 
-def plan_outline(recommendation_id: int) -> list[LineOfEffort]:
+def plan_outline(recommendation_id: int) -> Sequence[LineOfEffort]:
     return db.session.scalars(
         sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == recommendation_id)
         .options(selectinload(LineOfEffort.milestones)).order_by(LineOfEffort.position)).all()
@@ -214,6 +215,7 @@ def review(item: EvidenceItem, *, decision: str, comment: str) -> EvidenceReview
         abort(409, "This evidence was withdrawn; there is nothing to review.")
     latest = db.session.scalar(sa.select(EvidenceVersion).where(
         EvidenceVersion.item_id == item.id, EvidenceVersion.number == item.current_version))
+    assert latest is not None  # an item always has its current version
     before = audit.snapshot(item, ("review_status",))
     item.review_status = decision
     entry = EvidenceReview(item_id=item.id, version_id=latest.id, decision=decision,

@@ -31,7 +31,7 @@ def discard_incoming(_exc=None) -> None:
 
 def install(app: Flask) -> None:
     evidence_dir = Path(app.config["EVIDENCE_DIR"]).resolve()
-    if evidence_dir.is_relative_to(Path(app.static_folder).resolve()):
+    if evidence_dir.is_relative_to(Path(app.static_folder or "static").resolve()):
         raise RuntimeError("EVIDENCE_DIR must not be under static/: evidence is served only through access checks")
     if not issubclass(EvidenceRequest, app.request_class):
         raise RuntimeError(f"{app.request_class} is already customised; merge it with EvidenceRequest")

@@ -181,8 +181,8 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
     facts = RecommendationFacts(
         number=rec_data.get("number") or live_rec.number,
         text=rec_data.get("text") or not_recorded,
-        status_label=STATUS_LABELS.get(rec_data.get("status"), not_recorded),
-        concurrence_label=CONCURRENCE_LABELS.get(rec_data.get("concurrence"), "Not recorded"),
+        status_label=STATUS_LABELS.get(rec_data.get("status") or "", not_recorded),
+        concurrence_label=CONCURRENCE_LABELS.get(rec_data.get("concurrence") or "", "Not recorded"),
         concurrence_response=rec_data.get("concurrence_response") or "",
         action_office=rec_data.get("action_office") or not_recorded,
         responsible_official=rec_data.get("responsible_official") or "",
@@ -245,7 +245,7 @@ def plan_pdf(doc: PlanDocument) -> bytes:
     from flask import current_app
     from weasyprint import CSS, HTML
 
-    stylesheet = CSS(filename=str(Path(current_app.static_folder) / "css" / "plan-print.css"))
+    stylesheet = CSS(filename=str(Path(current_app.static_folder or "static") / "css" / "plan-print.css"))
     doc = xml_safe_copy(doc)
     return HTML(string=plan_html(doc), url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
 

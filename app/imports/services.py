@@ -139,7 +139,7 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict], list[str]]:
         if message:
             return header, [], [message]
     lookup = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
-    mapping = {}
+    mapping: dict[int, str] = {}
     for index, name in enumerate(header):
         key = lookup.get(_fold(name))
         if key and key not in mapping.values():
@@ -202,10 +202,10 @@ def validate_rows(rows: list[dict]) -> list[RowResult]:
                 v[key] = parse_money(row.get(key, ""))
             except ValueError as e:
                 result.errors.append(f"{COLUMNS[key][0]}: {e}")
-        key = (v["report_number"], v["number"])
-        if all(key) and key in seen:
-            result.errors.append(f"the same recommendation is on line {seen[key]}")
-        seen.setdefault(key, result.line)
+        rec_key = (v["report_number"], v["number"])
+        if all(rec_key) and rec_key in seen:
+            result.errors.append(f"the same recommendation is on line {seen[rec_key]}")
+        seen.setdefault(rec_key, result.line)
         if v["report_number"] and "issued_on" in v:
             fields = (v["report_title"], v["issued_on"])
             first = report_fields.setdefault(v["report_number"], fields)
@@ -235,8 +235,8 @@ def import_rows(report: ImportReport, *, filename: str = "") -> int:
     """Add the new recommendations of a checked, error-free file; the caller commits. Returns how many."""
     if not report.ok:
         raise ValueError("a file with errors is never imported")
-    offices = {}
-    reports = {}
+    offices: dict[str, Office] = {}
+    reports: dict[str, Report] = {}
     added = 0
     for row in report.rows:
         if row.outcome != "new":

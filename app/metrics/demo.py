@@ -112,9 +112,9 @@ def seed_metrics(lines: dict, users: dict, on: date) -> None:
         sync_flags(metric, on)
 
     def first_open(metric_name: str, component: str) -> Flag:
-        return db.session.scalar(sa.select(Flag).where(
+        return db.session.scalars(sa.select(Flag).where(
             Flag.metric_id == created[metric_name].id, Flag.component == component, Flag.status == "open")
-            .order_by(Flag.period_end))
+            .order_by(Flag.period_end).limit(1)).one()
 
     take_action(first_open("Required fields received", "ICE"), "fix_data_source", staff,
                 "EARM exports leave the basis field empty for releases entered in bulk; ICE is fixing the export.",

@@ -60,7 +60,8 @@ def loop(recommendation_id: int):
                  joinedload(ImprovementAction.milestone))
         .order_by(ImprovementAction.id)).all()
     metric_by_id = {m.id: m for m in metrics}
-    stages = {line.id: {"metrics": [], "flags": [], "actions": []} for line in recommendation.lines_of_effort}
+    stages: dict[int, dict[str, list]] = {line.id: {"metrics": [], "flags": [], "actions": []}
+                                          for line in recommendation.lines_of_effort}
     for m in metrics:
         stages[m.line_of_effort_id]["metrics"].append(m)
     for f in flags:
@@ -113,7 +114,7 @@ def new(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id, for_edit=True)
     form = MetricForm()
     form.line_of_effort_id.choices = _line_choices(recommendation)
-    if request.method == "GET" and request.args.get("line", type=int):
+    if request.method == "GET" and request.args.get("line", type=int):  # type: ignore[arg-type]
         form.line_of_effort_id.data = request.args.get("line", type=int)
     if form.validate_on_submit():
         line = next(line for line in recommendation.lines_of_effort if line.id == form.line_of_effort_id.data)

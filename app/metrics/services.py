@@ -97,7 +97,7 @@ def previous_periods(frequency: str, day: date, count: int) -> list[str]:
 def due_periods(frequency: str, collect_from: date, today: date) -> list[str]:
     """Periods whose reading is due by ``today``: from the one holding ``collect_from``, each
     period whose last day is past."""
-    labels = []
+    labels: list[str] = []
     label = period_of(frequency, collect_from)
     while True:
         start, end = period_bounds(frequency, label)
@@ -423,7 +423,7 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
             if len(row) < len(columns):
                 row = row + [""] * (len(columns) - len(row))
 
-            def cell(name):
+            def cell(name, row=row):
                 return row[index[name]].strip() if name in index else ""
 
             problems = [message for number, text in enumerate(row) if (message := control_character_message(
@@ -458,6 +458,7 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
                 except ValueError as error:
                     problems.append(f"value: {error}")
             if not problems:
+                assert metric is not None and period is not None  # no problems: both were found
                 key = (metric.id, period, component)
                 if key in seen:
                     problems.append(f"the same metric, period and component as line {seen[key]}")
@@ -465,6 +466,7 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
             for problem in problems:
                 check.problems.append((line, problem))
             if not problems:
+                assert metric is not None and period is not None and parsed is not None  # no problems
                 check.rows.append(ImportRow(line, metric, period, component, parsed, cell("note")[:2000]))
     except csv.Error as error:
         check.problems.append((reader.line_num, f"not a readable CSV row: {error}"))
@@ -531,6 +533,7 @@ def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, a
                      recommendation_id=rec_id, actor=actor)
         action.milestone_id = milestone.id
     elif decision == "change_milestone":
+        assert milestone is not None  # the form requires one for this decision
         action.milestone_id = milestone.id
     if decision in ("adjust_target", "accept"):
         action.status, action.done_at = "done", utcnow()
@@ -696,10 +699,10 @@ def metric_results(recommendation_id: int) -> list[dict]:
     if not metrics:
         return []
     latest: dict[tuple[int, str], Reading] = {}
-    for reading in db.session.scalars(
+    for each in db.session.scalars(
             sa.select(Reading).where(Reading.metric_id.in_([m.id for m in metrics]))
             .order_by(Reading.period_end)):
-        latest[(reading.metric_id, reading.component)] = reading
+        latest[(each.metric_id, each.component)] = each
     rows = []
     for m in metrics:
         for component in m.component_list:

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,6 +32,12 @@ class MilestoneSchedule:
     """What a milestone's status and dates say (overdue, at risk, slipped), from its ``status``,
     ``current_due_on``, ``baseline_due_on`` and ``percent_complete``: shared by the model and
     by ``MilestoneRow``, the rows of lists read without the ORM."""
+
+    if TYPE_CHECKING:
+        status: str
+        current_due_on: date
+        baseline_due_on: date
+        percent_complete: int
 
     @property
     def status_label(self) -> str:

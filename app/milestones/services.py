@@ -3,6 +3,7 @@
 Services change state and write the audit trail; the view commits once at the end.
 """
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -123,7 +124,7 @@ def office_choices() -> list[tuple[int, str]]:
     return [(o.id, f"{o.code}: {o.name}") for o in offices]
 
 
-def plan_milestones(recommendation_id: int) -> list[Milestone]:
+def plan_milestones(recommendation_id: int) -> Sequence[Milestone]:
     """Every milestone of a recommendation, in plan order (lines, then due dates)."""
     return db.session.scalars(
         sa.select(Milestone).join(Milestone.line_of_effort)
@@ -257,9 +258,9 @@ def update_line(line: LineOfEffort, **values) -> None:
 
 def move_line(line: LineOfEffort, direction: str) -> bool:
     """Swap the line with its neighbour above ("up") or below ("down"); False at either end."""
-    lines = db.session.scalars(
+    lines = list(db.session.scalars(
         sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == line.recommendation_id)
-        .order_by(LineOfEffort.position, LineOfEffort.id)).all()
+        .order_by(LineOfEffort.position, LineOfEffort.id)))
     index = lines.index(line)
     other = index - 1 if direction == "up" else index + 1
     if other < 0 or other >= len(lines):
@@ -275,7 +276,7 @@ def move_line(line: LineOfEffort, direction: str) -> bool:
 
 # --- milestones -----------------------------------------------------------------
 
-def _dependencies(ids) -> list[Milestone]:
+def _dependencies(ids) -> Sequence[Milestone]:
     ids = set(ids or ())
     if not ids:
         return []
@@ -402,7 +403,7 @@ def decide_date_change(change: DueDateChange, *, approve: bool, reason: str) -> 
             {"decision_reason": reason, "change_id": change.id, "requested_due_on": change.new_due_on})
 
 
-def history(milestone: Milestone) -> list[audit.AuditEvent]:
+def history(milestone: Milestone) -> Sequence[audit.AuditEvent]:
     """Every audit event about the milestone, newest first."""
     return db.session.scalars(
         sa.select(audit.AuditEvent).where(audit.AuditEvent.object_type == "milestone",

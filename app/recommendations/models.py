@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -51,6 +52,9 @@ def recommendation_label(report_number: str, number: str) -> str:
 class RecommendationStatus:
     """What a recommendation's ``status`` says: shared by the model and by the rows of lists read
     without the ORM (app/dashboard/insights.py)."""
+
+    if TYPE_CHECKING:
+        status: str
 
     @property
     def status_label(self) -> str:
@@ -115,7 +119,7 @@ class Recommendation(RecommendationStatus, db.Model):
 
     @property
     def concurrence_label(self) -> str:
-        return CONCURRENCE_LABELS.get(self.concurrence, "Not recorded")
+        return CONCURRENCE_LABELS.get(self.concurrence or "", "Not recorded")
 
     @property
     def label(self) -> str:

@@ -28,7 +28,7 @@ EVENT_LABELS = {
     "access.conflict": "Refused: conflicts with the current state",
     "demo.seed": "Demo data loaded",
 }
-VALUE_LABELS = {**STATUS_LABELS, **CONCURRENCE_LABELS, **KIND_LABELS, **DECISION_LABELS}
+VALUE_LABELS: dict = {**STATUS_LABELS, **CONCURRENCE_LABELS, **KIND_LABELS, **DECISION_LABELS}
 
 
 @bp.app_template_global()

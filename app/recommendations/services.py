@@ -72,7 +72,7 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
 
     dated = ("management_decision_on", "final_action_on")
     before = {"status": from_status, **{f: getattr(recommendation, f) for f in dated}}
-    values = {"status": to_status}
+    values: dict[str, object] = {"status": to_status}
     if (from_status, to_status) == ("unresolved_open", "resolved_open"):
         values["management_decision_on"] = on
     elif (from_status, to_status) == ("resolved_open", "unresolved_open"):
@@ -84,7 +84,7 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
         sa.update(Recommendation)
         .where(Recommendation.id == recommendation.id, Recommendation.status == from_status)
         .values(**values), execution_options={"synchronize_session": "evaluate"})
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
         refuse(409, "The recommendation's status changed meanwhile. Reload the page; nothing was changed.",
                recommendation_id=recommendation.id, **attempt)
 
@@ -120,7 +120,7 @@ def update_response(recommendation: Recommendation, actor, *, concurrence: str |
     return True
 
 
-def history_query(recommendation_id: int) -> sa.Select:
+def history_query(recommendation_id: int | sa.BindParameter) -> sa.Select:
     """The recommendation's audit trail, newest first, authors loaded in the same query."""
     return (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))

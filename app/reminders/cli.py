@@ -1,5 +1,7 @@
 """``flask --app wsgi reminders run`` and ``flask --app wsgi scheduler``."""
 import logging
+import signal
+import threading
 from datetime import date, datetime
 
 import click
@@ -112,9 +114,10 @@ def checkpoint_job(app: Flask) -> None:
 
 
 def build_scheduler(app: Flask):
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    """The jobs, in a background scheduler: only the elected leader starts it (see run_scheduler)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    scheduler = BlockingScheduler()
+    scheduler = BackgroundScheduler()
     common = {"args": [app], "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS,
               "max_instances": 1, "replace_existing": True}
     # First run at start-up: a scheduler that was down catches up once; the keys make it harmless.
@@ -122,22 +125,57 @@ def build_scheduler(app: Flask):
                       id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
-    scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
+    scheduler.add_job(deliver_job, "interval", seconds=app.config.get("REMINDERS_DELIVER_SECONDS") or 300,
+                      id="reminders.deliver", **common)
     scheduler.add_job(checkpoint_job, "interval", minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
                       id="audit.checkpoint", next_run_time=datetime.now().astimezone(), **common)
     return scheduler
 
 
+def run_scheduler(app: Flask, stop: threading.Event) -> None:
+    """Poll the election until ``stop``: run the jobs while this process leads, idle while it stands by."""
+    from app.reminders.leader import Elector, setting
+
+    elector = Elector(app)
+    poll = setting(app, "SCHEDULER_POLL_SECONDS")
+    scheduler = None
+    try:
+        while not stop.is_set():
+            leader = elector.step()
+            if leader and scheduler is None:
+                scheduler = build_scheduler(app)
+                scheduler.start()
+            elif not leader and scheduler is not None:
+                scheduler.shutdown(wait=False)
+                scheduler = None
+            stop.wait(poll)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        elector.release()
+
+
 @click.command("scheduler")
 def scheduler_command():
-    """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = current_app._get_current_object()
+    """Run the scheduler here: every host may; the database elects one leader, the others stand by."""
+    from app.reminders.leader import setting
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("LOG_JSON"):
+        from app.health.observe import JsonFormatter
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        logging.basicConfig(level=logging.INFO, handlers=[handler])
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     clean_uploads(app)  # once at start, here rather than in every web worker's create_app
-    scheduler = build_scheduler(app)
-    click.echo("scheduler started: daily reminders and housekeeping, pending mail every 5 minutes, "
-               f"audit checkpoints every {current_app.config.get('AUDIT_CHECKPOINT_MINUTES', 60)} minutes")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    stop = threading.Event()
+
+    def _stop(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"scheduler started: leader election every {setting(app, 'SCHEDULER_POLL_SECONDS'):g} s; "
+               "the leader runs the daily reminders, sends pending mail and writes audit checkpoints")
+    run_scheduler(app, stop)

@@ -193,7 +193,7 @@ def _milestone_details(m: MilestoneFact) -> tuple[tuple[str, str], ...]:
 def milestone_reminders(today: date, snap: Snapshot):
     """To the owner: due in 30/14/7/1 days (the admin's offsets), due today, overdue (weekly)."""
     for m in snap.milestones:
-        owner = snap.people.get(m.owner_id)
+        owner = snap.people.get(m.owner_id) if m.owner_id is not None else None
         if owner is None:
             continue
         days_left = (m.due_on - today).days
@@ -229,7 +229,7 @@ def milestone_escalations(today: date, snap: Snapshot):
                           f"Overdue by {_days(late)} (escalation): {m.title}",
                           f"You manage the responsible office, and the milestone is more than "
                           f"{_days(rules.escalate_manager_after)} late.", milestone_link(m), details)
-        official = snap.people.get(rules.follow_up_official_id)
+        official = snap.people.get(rules.follow_up_official_id or 0)
         if official is not None and late >= rules.escalate_official_after:
             yield Due("milestone.escalation_official", "milestone", m.id, official.id, m.due_on.isoformat(),
                       f"Overdue by {_days(late)} (escalation): {m.title}",
@@ -351,7 +351,7 @@ def weekly_digests(today: date, snap: Snapshot):
 
 def decide(today: date, snap: Snapshot) -> list[Due]:
     """Every message due on ``today``, in a stable order. Pure: no database, no clock, no SMTP."""
-    found = {}
+    found: dict[tuple, Due] = {}
     for source in (*SOURCES, weekly_digests):
         for due in source(today, snap):
             found.setdefault(due.key, due)

@@ -101,3 +101,34 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1 or max(values) > 365:
         raise ValueError("offsets must be whole days between 1 and 365")
     return tuple(sorted(values, reverse=True))
+
+
+class SchedulerLease(db.Model):
+    """Who leads the scheduler: one row per lock name, rewritten by the leader at every heartbeat.
+
+    On PostgreSQL the leadership itself is an advisory lock on a dedicated connection and this row
+    only reports it; on SQLite the row is the lock: a leader whose lease expired has lost it.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    #: host:pid:random, unique per process run.
+    holder: Mapped[str] = mapped_column(sa.String(120), default="")
+    host: Mapped[str] = mapped_column(sa.String(255), default="")
+    pid: Mapped[int] = mapped_column(default=0)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchedulerNode(db.Model):
+    """Every ``flask scheduler`` process, leader or standby: tells the deploy check how many hosts run."""
+
+    __tablename__ = "scheduler_nodes"
+
+    holder: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255), index=True)
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

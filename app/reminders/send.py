@@ -9,6 +9,7 @@ and the message is sent again after ``REMINDERS_CLAIM_LEASE_SECONDS``.
 import smtplib
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ _SEND_COLUMNS = (OutboxMessage.id, OutboxMessage.kind, OutboxMessage.item_type, 
                  OutboxMessage.body_html, OutboxMessage.attempts)
 
 
-def claim(limit: int) -> list:
+def claim(limit: int) -> Sequence:
     token = uuid.uuid4().hex
     now = utcnow()
     ids = db.session.scalars(
@@ -104,7 +105,7 @@ def _close(conn) -> None:
             conn.host.close()
 
 
-def _send_batch(batch: list, results: list) -> None:
+def _send_batch(batch: Sequence, results: list) -> None:
     conn = None
     try:
         for row in batch:

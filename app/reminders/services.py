@@ -151,7 +151,7 @@ def enqueue(rendered: list[Rendered]) -> None:
 def existing_keys(dues: list[d.Due]) -> set[tuple]:
     """Keys already in the outbox, so that a second run renders nothing it would not insert."""
     periods = {due.period for due in dues}
-    found = set()
+    found: set[tuple] = set()
     period_list = sorted(periods)
     for start in range(0, len(period_list), 500):
         found.update(tuple(row) for row in db.session.execute(

@@ -46,7 +46,7 @@ def query_text(found: list[str], dialect: str) -> str:
 def matches(table: str) -> sa.ColumnElement:
     """PostgreSQL: the row of ``table`` holds every word bound as ``text`` (a condition on a
     query of that table, answered from its GIN index)."""
-    vector = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
+    vector: sa.ColumnElement = sa.literal_column(f"to_tsvector('english', {pg_document(table)})")
     return vector.bool_op("@@")(sa.func.plainto_tsquery(sa.literal_column("'english'"), bound("text", sa.String)))
 
 

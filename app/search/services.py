@@ -151,7 +151,7 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
     them first: 5,000 for a common word at 50,000 milestones)."""
     if not shape.words:
         return sa.select(Milestone.id).where(sa.false())
-    conditions = []
+    conditions: list[sa.ColumnElement] = []
     if not shape.every_office or shape.status:
         recommendations = sa.select(Recommendation.id).where(*_recommendation_scope(shape))
         conditions.append(Milestone.line_of_effort_id.in_(
@@ -261,6 +261,7 @@ def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
     if what == "hits":
         columns = kind.columns()
         return columns.where(columns.selected_columns[0].in_(sa.bindparam("ids", expanding=True)))
+    assert shape is not None  # only "hits" needs no shape
     if what == "count":
         return sa.select(sa.func.count()).select_from(kind.ids_statement(shape, False).subquery())
     return kind.ids_statement(shape, True)
@@ -320,7 +321,7 @@ def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> 
     if not q:
         return SearchResult(q, None, {}, [], 1, 0, 0)
     shape, values = prepare(q, filters, every_office=reads_every_office(user), office_id=user.office_id)
-    requested = KINDS_BY_KEY.get(kind_key)
+    requested = KINDS_BY_KEY.get(kind_key or "")
     counts, listed, ids = {}, None, []
     for kind in KINDS:
         if kind is requested or (requested is None and listed is None):

@@ -98,7 +98,7 @@ def awaiting_decision(limit: int) -> list[WaitingSubmission]:
 
 
 def awaiting_decision_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None)))
+    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None))) or 0
 
 
 def note_sent(recommendation: Recommendation, kind: str, on: date) -> None:
@@ -193,7 +193,7 @@ def decide(submission: Submission, decision: str, analysis: str, actor, *, on: d
         sa.update(Submission).where(Submission.id == submission.id, Submission.decision.is_(None))
         .values(decision=decision, analysis=analysis.strip(), decided_by_id=actor.id, decided_at=decided_at),
         execution_options={"synchronize_session": "evaluate"})
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
         refuse(409, f"Submission {submission.number} was decided meanwhile.",
                recommendation_id=submission.recommendation_id, **attempt)
     audit.record("submission.decide", submission, before={"decision": None},

@@ -138,7 +138,7 @@ def test_an_inline_script_is_blocked_and_reported(app, page, sign_in, make, db):
 
 
 def test_admin_creates_an_account_and_the_new_user_sets_a_password(page, sign_in, make, db, browser, live_server):
-    office = make.office("DHS-PLCY", name="DHS Office of Policy")
+    make.office("DHS-PLCY", name="DHS Office of Policy")
     make.user("admin", email="admin-e2e@example.gov")
     db.session.commit()
     sign_in("admin-e2e@example.gov")

@@ -1,10 +1,9 @@
 """Every route declares who may use it, and none serves an anonymous visitor by accident."""
 import re
 
-import pytest
 
 #: Endpoints an anonymous visitor may reach (2xx).
-PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "health.readyz", "health.metrics", "static"}
 
 
 def _routes(app):

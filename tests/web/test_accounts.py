@@ -43,7 +43,7 @@ def test_unicode_passwords_match_whatever_the_keyboard_composed(app, make, db):
 # --- admin pages ------------------------------------------------------------------
 
 def test_admin_creates_an_account_and_its_owner_sets_a_password_by_link(client, login_as, make, db, app):
-    admin = login_as("admin")
+    login_as("admin")
     office = make.office("ICE", name="Immigration and Customs Enforcement")
     db.session.commit()
     response = client.post_form("/accounts/new", {
@@ -162,7 +162,7 @@ def test_admin_changes_role_and_office_and_the_user_is_signed_out(app, client, l
 
 def test_invalid_account_forms_change_nothing(client, login_as, make, db):
     admin = login_as("admin")
-    existing = make.user(email="taken@example.gov")
+    make.user(email="taken@example.gov")
     db.session.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     for data in ({"email": "taken@example.gov", "name": "X", "role": "admin", "office_id": ""},

@@ -30,7 +30,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make, db):
 
 
 def test_sign_in_is_case_insensitive_on_email(client, make, db):
-    user = make.user(email="Mixed.Case@example.gov")
+    make.user(email="Mixed.Case@example.gov")
     db.session.commit()
     assert sign_in(client, "mixed.case@EXAMPLE.gov").status_code == 302
 

@@ -28,7 +28,7 @@ def test_seed_demo_without_password_prints_a_generated_one_once(app, db, monkeyp
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
-    line = [l for l in first.output.splitlines() if l.startswith("Demo password")][0]
+    line = [text for text in first.output.splitlines() if text.startswith("Demo password")][0]
     password = line.rsplit(": ", 1)[1]
     user = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
     assert user.check_password(password)

@@ -21,7 +21,8 @@ from tests.factories import PASSWORD
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints reachable without signing in; everything else must refuse an anonymous visitor.
-PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "auth.reset_password_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "auth.reset_password_page", "health.healthz", "health.readyz",
+          "health.metrics", "static"}  # metrics: loopback (METRICS_ALLOW) or a bearer token only
 #: Views exempt from CSRF because they take no cookie-authenticated state change. None today.
 CSRF_EXEMPT: set[str] = set()
 #: Endpoints whose ids are not office-scoped (administration of accounts is admin-only anyway).
@@ -85,7 +86,7 @@ def test_every_mutating_route_refuses_a_request_without_a_csrf_token(app, client
 
 
 def test_a_csrf_token_from_another_session_is_refused(app, client, login_as, make, db):
-    victim = login_as("admin")
+    login_as("admin")
     attacker = app.test_client()
     foreign_token = attacker.csrf_token("/sign-in")
     target = make.user()

@@ -1,0 +1,188 @@
+"""Audited writes per second on PostgreSQL: concurrent writers posting milestone updates to two servers.
+
+    .venv/bin/python bench/writes.py                       # 8 writers, 2 servers x 2 workers, 20 s
+    .venv/bin/python bench/writes.py --writers 16 --seconds 30 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Each writer signs in as its own action-office user and posts status updates to its own milestone,
+alternating between the servers (gunicorn with gunicorn.conf.py, the production settings), and
+loads the page the redirect names, as a browser does (untimed; it also reads the flash). Every
+update is one transaction: the milestone row, an update row and an audit event, the audit event
+serialised by the chain's advisory lock. Client latency is the POST's (the 302 included), the
+server time comes from the servers' JSON request log. Writes bench/results/writes-*.json.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL server; a scratch database is created there and dropped")
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+
+    from app import create_app
+    from app.extensions import db
+    from app.timeutil import today
+    from config import TestConfig
+    from tests.factories import PASSWORD, Factory
+
+    base = sa.make_url(args.database_url)
+    name = f"bench_writes_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / name
+    tmp.mkdir(parents=True)
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex, "EVIDENCE_DIR": str(tmp / "evidence"),
+           "WEB_CONCURRENCY": str(args.workers), "FLASK_APP": "wsgi"}
+    processes = []
+    try:
+        bin_dir = Path(sys.executable).parent
+        subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+
+        class Config(TestConfig):
+            SQLALCHEMY_DATABASE_URI = url
+
+        app = create_app(Config)
+        with app.app_context():
+            make = Factory()
+            office = make.office("DHS-PLCY")
+            line = make.line(make.recommendation(office=office, status="resolved_open"))
+            targets = []
+            for _ in range(args.writers):
+                user = make.user("action_office", office=office)
+                milestone = make.milestone(line, owner_id=user.id, due=today() + timedelta(days=90))
+                targets.append((user.email, milestone.id))
+            db.session.commit()
+            db.engine.dispose()
+
+        servers = []
+        for n in range(args.servers):
+            log = tmp / f"gunicorn-{n}.log"
+            processes.append(subprocess.Popen(
+                [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"], cwd=ROOT,
+                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-{n}")},
+                stdout=log.open("wb"), stderr=subprocess.STDOUT))
+            for _ in range(300):
+                found = re.search(r"Listening at: (http://[\d.]+:\d+)", log.read_text(errors="replace"))
+                if found:
+                    break
+                time.sleep(0.1)
+            else:
+                raise SystemExit(f"gunicorn {n} did not start: see {log}")
+            servers.append(found.group(1))
+
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        start = threading.Barrier(args.writers + 1)
+        stop_at = [0.0]
+
+        def writer(n: int, email: str, milestone_id: int) -> None:
+            http = requests.Session()
+            page = http.get(f"{servers[n % len(servers)]}/sign-in").text
+            http.post(f"{servers[n % len(servers)]}/sign-in", data={
+                "csrf_token": _CSRF.search(page).group(1), "email": email, "password": PASSWORD})
+            page = http.get(f"{servers[n % len(servers)]}/milestones/{milestone_id}").text
+            token = _CSRF.search(page).group(1)
+            version = int(re.search(r'name="version"[^>]*value="(\d+)"', page).group(1))
+            start.wait()
+            i = 0
+            while time.monotonic() < stop_at[0]:
+                server = servers[(n + i) % len(servers)]
+                began = time.perf_counter()
+                response = http.post(f"{server}/milestones/{milestone_id}/updates", allow_redirects=False, data={
+                    "csrf_token": token, "version": version, "noted_on": today().isoformat(),
+                    "status": "in_progress", "percent_complete": i % 100, "note": f"update {i}"})
+                took = time.perf_counter() - began
+                with lock:
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                    if response.status_code == 302:
+                        latencies.append(took)
+                if response.status_code == 302:
+                    version += 1
+                    http.get(server + response.headers["Location"] if response.headers["Location"].startswith("/")
+                             else response.headers["Location"])  # the page a browser loads next (untimed)
+                i += 1
+
+        threads = [threading.Thread(target=writer, args=(n, email, mid)) for n, (email, mid) in enumerate(targets)]
+        for thread in threads:
+            thread.start()
+        stop_at[0] = time.monotonic() + 3600
+        start.wait()
+        began = time.monotonic()
+        stop_at[0] = began + args.seconds
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - began
+
+        server_ms, queries = [], []
+        for n in range(args.servers):
+            for text in (tmp / f"gunicorn-{n}.log").read_text(errors="replace").splitlines():
+                if text.startswith("{"):
+                    line = json.loads(text)
+                    if line.get("endpoint") == "milestones.post_update" and line.get("status") == 302:
+                        server_ms.append(line["duration_ms"])
+                        queries.append(line["queries"])
+        verified = subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "audit", "verify"], cwd=ROOT, env=env,
+                                  capture_output=True, text=True)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        result = {
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+            "writers": args.writers, "servers": args.servers, "workers_per_server": args.workers,
+            "seconds": round(elapsed, 1), "statuses": statuses, "writes": len(latencies),
+            "writes_per_second": round(len(latencies) / elapsed, 1),
+            "client_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+            "client_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+            "server_p50_ms": round(percentile(server_ms, 0.50), 1),
+            "server_p95_ms": round(percentile(server_ms, 0.95), 1),
+            "queries_per_write": statistics.median(queries) if queries else None,
+            "load_average": os.getloadavg(), "audit_verify": verified.stdout.strip() or verified.stderr.strip(),
+        }
+        print(json.dumps(result, indent=2))
+        out = ROOT / "bench" / "results"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"writes-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=2))
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
