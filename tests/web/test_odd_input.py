@@ -51,12 +51,13 @@ def stored(app, db, make, client):
 
 def _store(db, ids, text):
     """Write ``text`` into the text columns of the records the exports show, past the forms."""
-    params = {"t": text, "rec": ids["rec"], "line": ids["line"], "m": ids["milestone"]}
+    # One parameter per column: PostgreSQL types a parameter once (varchar and text differ).
+    params = {"t": text, "t2": text, "rec": ids["rec"], "line": ids["line"], "m": ids["milestone"]}
     db.session.execute(sa.text("UPDATE milestones SET title = :t WHERE id = :m"), params)
-    db.session.execute(sa.text("UPDATE lines_of_effort SET title = :t, objective = :t WHERE id = :line"), params)
-    db.session.execute(sa.text("UPDATE recommendations SET text = :t, concurrence_response = :t WHERE id = :rec"),
+    db.session.execute(sa.text("UPDATE lines_of_effort SET title = :t, objective = :t2 WHERE id = :line"), params)
+    db.session.execute(sa.text("UPDATE recommendations SET text = :t, concurrence_response = :t2 WHERE id = :rec"),
                        params)
-    db.session.execute(sa.text("UPDATE reports SET title = :t, oig_office = :t WHERE id = "
+    db.session.execute(sa.text("UPDATE reports SET title = :t, oig_office = :t2 WHERE id = "
                                "(SELECT report_id FROM recommendations WHERE id = :rec)"), params)
     db.session.commit()
 
@@ -97,7 +98,7 @@ def test_every_export_survives_any_stored_string(app, db, client, stored, data):
         _check(url, client.get(url, headers=stored["api"]))
 
 
-@pytest.mark.parametrize("char", ["\x01", "\x00", "\x1b", "\x0b"])
+@pytest.mark.parametrize("char", ["\x01", "\x02", "\x1b", "\x0b"])  # NUL: PostgreSQL refuses to store it
 def test_a_milestone_titled_with_a_control_character_still_exports(app, db, client, stored, char):
     _store(db, stored, f"Train{char}staff")
     for url in ("/exports/milestones.xlsx", f"/exports/recommendations/{stored['rec']}/plan.docx"):
