@@ -159,6 +159,12 @@ def can_review_evidence(user, recommendation) -> bool:
     return user.is_authenticated and user.role == "oig_reviewer" and can_view_recommendation(user, recommendation)
 
 
+def can_correct_records(user) -> bool:
+    """Correcting a report or a recommendation as OIG issued it: OIG and administrators; never
+    the action office, whose answers to the report are its own records."""
+    return user.is_authenticated and user.role in ("oig_reviewer", "admin")
+
+
 def can_edit_metrics(user, recommendation) -> bool:
     """Defining metrics, entering readings and answering flags: the same people who edit the plan."""
     return can_edit_plan(user, recommendation)
@@ -209,6 +215,11 @@ def require_view_recommendation(recommendation) -> None:
 
 def require_edit_plan(recommendation) -> None:
     if not can_edit_plan(current_user, recommendation):
+        abort(403)
+
+
+def require_correct_records() -> None:
+    if not can_correct_records(current_user):
         abort(403)
 
 
@@ -266,6 +277,7 @@ TEMPLATE_HELPERS = {
     "can_edit_concurrence": can_edit_concurrence,
     "can_comment": can_comment,
     "can_create_reports": can_create_reports,
+    "can_correct_records": can_correct_records,
     "can_view_milestone": can_view_milestone,
     "can_edit_milestone": can_edit_milestone,
     "can_decide_date_change": can_decide_date_change,

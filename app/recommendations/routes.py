@@ -21,6 +21,7 @@ EVENT_LABELS = {
     "recommendation.status": "Status changed",
     "recommendation.response": "Office response edited",
     "recommendation.create": "Recommendation added",
+    "recommendation.correct": "Recommendation corrected by OIG",
     "submission.create": "Submitted to OIG",
     "submission.decide": "OIG decision",
     "comment.create": "Message",
