@@ -27,7 +27,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
@@ -128,7 +128,7 @@ def _yours(name: str, form, values) -> object:
 def touch(record) -> None:
     """Write ``record``'s row (its version moves on) for a change kept elsewhere (a request
     awaiting approval): a save from a stale form is then refused like any other."""
-    flag_modified(record, "version")
+    record.version = record.version + 1  # the UPDATE sets this, WHERE the version read
 
 
 @contextmanager
