@@ -48,9 +48,17 @@ def _int_or_none(value):
         return None
 
 
+class VersionField(HiddenField):
+    """Posted or nothing: a save that does not say which version it was made from is refused
+    (a form built with ``obj=`` would otherwise take the stored version for it)."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else None
+
+
 class VersionedForm(FlaskForm):
     #: The record's version the form was built from; a save from another version is refused.
-    version = HiddenField(filters=[_int_or_none])
+    version = VersionField(filters=[_int_or_none])
 
     def set_version(self, version: int) -> None:
         self.version.data = version

@@ -10,6 +10,7 @@ from app.milestones import bp, services
 from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
                                   MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
 from app.milestones.models import Milestone
+from app.metrics.services import target_decisions_awaiting
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
@@ -290,7 +291,8 @@ def my_work():
     page = paginate_bound(statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values),
                           services.my_work_row)
     return render_template("milestones/my_work.html", form=form, page=page, today=values["on"],
-                           decisions=services.decisions_awaiting(current_user))
+                           decisions=services.decisions_awaiting(current_user),
+                           target_decisions=target_decisions_awaiting(current_user))
 
 
 def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
