@@ -48,7 +48,7 @@ class MetricForm(VersionedForm):
     data_source = StringField("Data source", validators=[Optional(), Length(max=300)])
     collect_from = DateField("Collect readings from", default=today, validators=[DataRequired()])
     #: On edit: why the target changes (kept with the change; a manager reads it when approving).
-    justification = TextAreaField("Why the target changes", validators=[Optional(), Length(max=5000)])
+    justification = TextAreaField("Why the target changes", validators=[Length(max=5000)])
 
     #: On edit, the stored target: a new one needs a justification.
     stored_target = None
