@@ -24,6 +24,11 @@ depends_on = None
 
 VERSIONED = ("reports", "recommendations", "lines_of_effort", "metrics", "metric_readings")
 DOCUMENTS = {"evidence_texts": ("text",), "comments": ("body",)}
+#: Migration 0800's full-text documents of the versioned tables: a batch DROP COLUMN on SQLite
+#: rebuilds the table and drops its triggers, so the downgrade makes them again.
+VERSIONED_DOCUMENTS = {"reports": ("title", "summary", "agency"),
+                       "recommendations": ("text", "concurrence_response", "responsible_official"),
+                       "lines_of_effort": ("title",)}
 
 
 def _sqlite_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
@@ -121,3 +126,10 @@ def downgrade():
     for table in VERSIONED:
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("version")
+    if op.get_bind().dialect.name == "sqlite":
+        for table, columns in VERSIONED_DOCUMENTS.items():
+            for suffix in ("ai", "ad", "au"):
+                op.execute(f"DROP TRIGGER IF EXISTS fts_{table}_{suffix}")
+            for statement in _sqlite_triggers(table, columns):
+                op.execute(statement)
+            op.execute(f"INSERT INTO fts_{table}(fts_{table}) VALUES ('rebuild')")
