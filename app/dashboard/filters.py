@@ -154,7 +154,9 @@ def list_statements(every_office: bool, shape: tuple) -> ListStatements:
 def choices_statement(every_office: bool) -> sa.Select:
     """The filter form's offices and issuing OIG offices, in one query: (kind, value, label)."""
     oig = sa.select(sa.literal("oig"), Report.oig_office, Report.oig_office).distinct()
-    if not every_office:
+    if not every_office:  # only the OIGs whose reports the office has recommendations in
+        oig = oig.where(Report.id.in_(sa.select(Recommendation.report_id).where(
+            visible_recommendations_bound(every_office, Recommendation))))
         return oig.order_by(sa.literal_column("3"))
     offices = sa.select(sa.literal("office"), Office.code, Office.name).where(Office.kind == "agency")
     union = sa.union_all(offices, oig).subquery()

@@ -34,7 +34,7 @@ def index():
         statement, total = dashboard_statements(every_office).page, sum(counts.values())
     page = paginate_bound(statement, values, DASHBOARD_PER_PAGE, total=total,
                           rows=lambda row: RecommendationLine(*row))
-    options = db.session.execute(choices_statement(every_office)).all()
+    options = db.session.execute(choices_statement(every_office), values).all()
     recommendations = page.items
     status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     clocks = {r.id: clocks_for(r, on) for r in recommendations if r.is_open}
