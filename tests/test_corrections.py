@@ -136,3 +136,18 @@ def test_two_saves_racing_past_the_check_lose_nothing(app, make, db):
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Report, report.id).title == "Saved meanwhile"
+
+
+def test_a_race_outside_an_edit_form_answers_409_not_500(app, client, login_as, make, db, monkeypatch):
+    """A save that loses a race where no form guards the record changes nothing and says so."""
+    from sqlalchemy.orm.exc import StaleDataError
+    from app.recommendations import routes
+    rec = make.recommendation()
+    db.session.commit()
+    login_as("oig_reviewer")
+
+    def racing(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'recommendations' expected to update 1 row(s); 0 were matched.")
+    monkeypatch.setattr(routes, "history", racing)
+    response = client.get(f"/recommendations/{rec.id}")
+    assert response.status_code == 409 and "changed by someone else at the same moment" in response.get_data(as_text=True)
