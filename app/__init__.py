@@ -202,6 +202,7 @@ def register_cli(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from app.navigation import nav_items
     from app.permissions import TEMPLATE_HELPERS
+    from app import versioning
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.trim_blocks = True
@@ -210,6 +211,8 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("date")
     def format_date(value, fmt="%b %-d, %Y"):
         return value.strftime(fmt) if value else "—"
+
+    app.add_template_filter(versioning.shown, "conflict_value")
 
     @app.template_filter("datetime")
     def format_datetime(value):

@@ -98,6 +98,22 @@ def snapshot(obj, fields) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
+def object_type(obj) -> str:
+    """How events name the kind of object they are about ("milestone", "lineofeffort")."""
+    return type(obj).__name__.lower()
+
+
+def _with_version(obj, after: dict | None) -> dict | None:
+    """A versioned record's events carry the version the change produced: the edit-conflict
+    check (app/versioning.py) reads what changed after a given version from them."""
+    if after is None or obj is None or "version" in after:
+        return after
+    state = sa.inspect(obj, raiseerr=False)
+    if state is None or getattr(state, "mapper", None) is None or state.mapper.version_id_col is None:
+        return after
+    return {**after, "version": obj.version}
+
+
 def _client_ip() -> str:
     if not has_request_context():
         return ""
@@ -146,11 +162,11 @@ def record(action: str, obj=None, *, before: dict | None = None, after: dict | N
         occurred_at=utcnow(),
         actor_id=_actor_id(actor),
         action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
+        object_type=object_type(obj) if obj is not None else "",
         object_id=getattr(obj, "id", None) if obj is not None else None,
         recommendation_id=recommendation_id,
         before=canonical_json(before),
-        after=canonical_json(after),
+        after=canonical_json(_with_version(obj, after)),
         ip=_client_ip(),
         prev_hash=prev.hash if prev else GENESIS_HASH,
     )

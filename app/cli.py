@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app import audit
 from app.auth.models import ROLES, User
 from app.auth.passwords import password_problem
+from app.evidence import extract
 from app.extensions import db
 from app.offices.models import Office
 from app.reminders.cli import reminders_cli, scheduler_command
@@ -80,6 +81,7 @@ def seed_demo_command():
     password = os.environ.get("DEMO_PASSWORD") or None
     generated = seed_demo(password, today())
     db.session.commit()
+    extract.index_versions(extract.unindexed_version_ids())  # the demo's files, for search
     if generated:
         secret_file = Path(current_app.instance_path) / "demo-password.txt"
         fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -4,6 +4,7 @@ import uuid
 
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,15 @@ def register(app: Flask) -> None:
     def conflict(error):
         _record_refusal(getattr(error, "description", None), "access.conflict")
         return http_error(error)
+
+    @app.errorhandler(StaleDataError)
+    def stale(error):
+        """Two saves of one record raced where no edit form guards it (app/versioning.py): the
+        later one changed nothing."""
+        from app.extensions import db  # imported here, as the other handlers do
+        db.session.rollback()
+        return render_error(409, "This record was changed by someone else at the same moment. "
+                                 "Nothing you sent was saved: reload the page and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -154,9 +154,24 @@ def can_decide_date_change(user, change) -> bool:
             and user.office_id in (milestone.office_id, recommendation.action_office_id))
 
 
+def can_decide_target_change(user, change) -> bool:
+    """A manager of the plan's office, never on their own request (as for due dates)."""
+    if not user.is_authenticated or user.role != "manager" or change.status != "pending":
+        return False
+    recommendation = change.metric.line_of_effort.recommendation
+    return (recommendation.is_open and change.requested_by_id != user.id
+            and user.office_id == recommendation.action_office_id)
+
+
 def can_review_evidence(user, recommendation) -> bool:
     """OIG reviewers judge evidence; the office that offered it never does."""
     return user.is_authenticated and user.role == "oig_reviewer" and can_view_recommendation(user, recommendation)
+
+
+def can_correct_records(user) -> bool:
+    """Correcting a report or a recommendation as OIG issued it: OIG and administrators; never
+    the action office, whose answers to the report are its own records."""
+    return user.is_authenticated and user.role in ("oig_reviewer", "admin")
 
 
 def can_edit_metrics(user, recommendation) -> bool:
@@ -212,6 +227,11 @@ def require_edit_plan(recommendation) -> None:
         abort(403)
 
 
+def require_correct_records() -> None:
+    if not can_correct_records(current_user):
+        abort(403)
+
+
 def require_submit(recommendation) -> None:
     if not can_submit(current_user, recommendation):
         abort(403)
@@ -252,6 +272,11 @@ def require_review_evidence(recommendation) -> None:
         abort(403)
 
 
+def require_decide_target_change(change) -> None:
+    if not can_decide_target_change(current_user, change):
+        abort(403)
+
+
 def require_edit_metrics(recommendation) -> None:
     if not can_edit_metrics(current_user, recommendation):
         abort(403)
@@ -266,9 +291,11 @@ TEMPLATE_HELPERS = {
     "can_edit_concurrence": can_edit_concurrence,
     "can_comment": can_comment,
     "can_create_reports": can_create_reports,
+    "can_correct_records": can_correct_records,
     "can_view_milestone": can_view_milestone,
     "can_edit_milestone": can_edit_milestone,
     "can_decide_date_change": can_decide_date_change,
+    "can_decide_target_change": can_decide_target_change,
     "can_review_evidence": can_review_evidence,
     "can_edit_metrics": can_edit_metrics,
     "can_import_recommendations": can_import_recommendations,

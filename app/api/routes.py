@@ -108,10 +108,11 @@ def get_report(report_id: int):
 @bp.route("/recommendations")
 @token_scope("read")
 def list_recommendations():
+    clauses, values = recommendation_filters(request.args)
     query = (sa.select(Recommendation).join(Recommendation.report)
-             .where(visible_recommendations(api_user(), Recommendation), *recommendation_filters(request.args))
+             .where(visible_recommendations(api_user(), Recommendation), *clauses)
              .options(contains_eager(Recommendation.report))
-             .order_by(Recommendation.id))
+             .order_by(Recommendation.id).params(values))
     return paginate(query, recommendation_json)
 
 

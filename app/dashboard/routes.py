@@ -1,7 +1,10 @@
-from flask import render_template
+from flask import render_template, request
 from flask_login import current_user
 
 from app.dashboard import bp
+from app.dashboard.filters import (AGE_CHOICES, PRIORITY_CHOICES, SORTS, STATUS_CHOICES, ListFilter,
+                                   choices_statement, list_statements)
+from app.extensions import db
 from app.dashboard.insights import (RecommendationLine, dashboard_insights, dashboard_statements, dashboard_values,
                                     status_and_age_counts)
 from app.pagination import paginate_bound
@@ -18,13 +21,27 @@ DASHBOARD_PER_PAGE = 25
 @roles(*ANY_ROLE)
 def index():
     on = today()
+    every_office = reads_every_office(current_user)
     counts, ages = status_and_age_counts(current_user, on)
-    page = paginate_bound(dashboard_statements(reads_every_office(current_user)).page,
-                          dashboard_values(current_user, on), DASHBOARD_PER_PAGE, total=sum(counts.values()),
+    chosen = ListFilter.from_args(request.args, every_office=every_office)
+    values = dashboard_values(current_user, on)
+    if chosen.active or chosen.sort != "newest":
+        statements = list_statements(every_office, chosen.shape)
+        values.update(chosen.values(on))
+        total = sum(counts.values()) if not chosen.active else db.session.scalar(statements.count, values)
+        statement = statements.page
+    else:  # the list as it opens: read in the order of its indexes, counted by status already
+        statement, total = dashboard_statements(every_office).page, sum(counts.values())
+    page = paginate_bound(statement, values, DASHBOARD_PER_PAGE, total=total,
                           rows=lambda row: RecommendationLine(*row))
+    options = db.session.execute(choices_statement(every_office), values).all()
     recommendations = page.items
     status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     clocks = {r.id: clocks_for(r, on) for r in recommendations if r.is_open}
     return render_template("dashboard/index.html", recommendations=recommendations, page=page,
-                           status_counts=status_counts, clocks=clocks,
+                           status_counts=status_counts, clocks=clocks, chosen=chosen, every_office=every_office,
+                           office_choices=[(v, label) for kind, v, label in options if kind == "office"],
+                           oig_choices=[v for kind, v, _ in options if kind == "oig"],
+                           status_choices=STATUS_CHOICES, age_choices=AGE_CHOICES,
+                           priority_choices=PRIORITY_CHOICES, sorts=SORTS,
                            insights=dashboard_insights(current_user, on, ages), today=on)

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app import audit
-from app.evidence import services
+from app.evidence import extract, services
 from app.evidence.storage import STALE_SECONDS, get_storage
 from app.extensions import db
 
@@ -59,3 +59,11 @@ def verify(clean):
                    err=True)
         sys.exit(1)
     click.echo(f"evidence intact: {check.checked} files match their records")
+
+
+@evidence_cli.command("index-text")
+def index_text():
+    """Read the words of every evidence file not yet read (files uploaded before search read
+    inside files, or whose reading was interrupted), for search."""
+    done = extract.index_versions(extract.unindexed_version_ids())
+    click.echo(f"text recorded for {done} evidence files")

@@ -141,3 +141,23 @@ class EvidenceCheck(db.Model):
     @property
     def ok(self) -> bool:
         return not self.problem_list
+
+
+class EvidenceText(db.Model):
+    """The words inside one stored file (PDF, DOCX, plain text, CSV), for search.
+
+    Extracted after the upload's commit (app/evidence/extract.py), so a file whose text cannot
+    be read is still recorded; ``problem`` then says why and ``text`` stays empty.
+    """
+
+    __tablename__ = "evidence_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evidence_versions.id", ondelete="RESTRICT"), unique=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_items.id", ondelete="RESTRICT"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    problem: Mapped[str] = mapped_column(sa.String(300), default="")
+    extracted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    version = relationship("EvidenceVersion")

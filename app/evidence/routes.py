@@ -1,7 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.evidence import bp, services
+from app.evidence import bp, extract, services
 from app.evidence.forms import MAX_FILES, NewVersionForm, ReviewForm, RunCheckForm, UploadForm, WithdrawForm
 from app.evidence.models import EvidenceItem
 from app.evidence.storage import get_storage
@@ -40,6 +40,8 @@ def _store_uploads(form: UploadForm, recommendation, milestone):
                                    inspected=entry.form.file.inspected, batch=batch)
                  for entry in form.files]
         db.session.commit()
+    # After the commit, outside its transaction: a file whose words cannot be read stays uploaded.
+    extract.index_versions([item.versions[0].id for item in items])
     flash(f"{len(items)} {'file' if len(items) == 1 else 'files'} uploaded.", "success")
 
 
@@ -114,6 +116,7 @@ def new_version(item_id: int):
     with get_storage().saving() as batch:
         version = services.add_version(item, note=form.note.data, inspected=form.file.inspected, batch=batch)
         db.session.commit()
+    extract.index_versions([version.id])
     flash(f"Version {version.number} uploaded. Earlier versions stay available below.", "success")
     return redirect(url_for(".item", item_id=item_id))
 

@@ -9,12 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.audit import AuditEvent
+from app.dashboard import filters
+from app.dashboard.filters import ListFilter
 from app.extensions import db
 from app.milestones.models import MILESTONE_STATUSES, Milestone
 from app.offices.models import Office
-from app.permissions import visible_audit_events, visible_recommendations
+from app.permissions import reads_every_office, visible_audit_events, visible_recommendations
 from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
+from app.search.services import recommendation_text_match
+from app.timeutil import today
 
 #: Exports are meant to be complete, but a runaway query must not take the server down.
 MAX_ROWS = 50_000
@@ -39,27 +43,29 @@ def parse_int(value: str | None) -> int | None:
     return number if number is None or abs(number) <= MAX_ID else -1
 
 
-def recommendation_filters(args) -> list:
-    """WHERE clauses from the query string: status, office (code), report (number), q (words)."""
-    clauses = []
-    if args.get("status") in STATUSES:
-        clauses.append(Recommendation.status == args["status"])
-    if args.get("office"):
-        clauses.append(Recommendation.action_office_id.in_(
-            sa.select(Office.id).where(Office.code == args["office"])))
-    if args.get("report"):
-        clauses.append(Report.number == args["report"])
+def recommendation_filters(args, on: date | None = None, *, every_office: bool = True) -> tuple[list, dict]:
+    """WHERE clauses from the query string, and the values they are bound with: the dashboard
+    list's filters (office code, status or "open", age, priority, report number, issuing OIG:
+    app/dashboard/filters.py) and q (words)."""
+    chosen = ListFilter.from_args(args, every_office=every_office)
+    clauses = filters.conditions(chosen.shape)
     if args.get("q"):
-        from app.search.services import recommendation_text_match
         clauses.append(recommendation_text_match(args["q"]))
-    return clauses
+    return clauses, chosen.values(on or today())
 
 
-def recommendations_query(user, args):
-    return (sa.select(Recommendation).join(Recommendation.report)
-            .where(visible_recommendations(user, Recommendation), *recommendation_filters(args))
-            .options(contains_eager(Recommendation.report))
-            .order_by(Report.issued_on, Report.number, Recommendation.number))
+def recommendations_query(user, args, on: date | None = None):
+    """What the dashboard lists for these filters, in its order when ``sort`` is given (an
+    export "as shown"), else report by report."""
+    clauses, values = recommendation_filters(args, on, every_office=reads_every_office(user))
+    query = (sa.select(Recommendation).join(Recommendation.report).join(Recommendation.action_office)
+             .where(visible_recommendations(user, Recommendation), *clauses)
+             .options(contains_eager(Recommendation.report), contains_eager(Recommendation.action_office)))
+    if args.get("sort") in filters.SORTS:
+        query = query.order_by(*filters.order_by(args["sort"]))
+    else:
+        query = query.order_by(Report.issued_on, Report.number, Recommendation.number)
+    return query.params(values)
 
 
 RECOMMENDATION_COLUMNS = ("Report", "Report title", "Issued", "Recommendation", "Text", "Status", "Concurrence",

@@ -11,6 +11,7 @@ from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISIO
 from app.metrics.services import (PERIOD_HINTS, data_quality_value, parse_components, parse_number,
                                   parse_period)
 from app.timeutil import today
+from app.versioning import VersionedForm
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -29,7 +30,7 @@ def _number(field, required: bool):
         raise ValidationError(str(error).capitalize() + ".") from None
 
 
-class MetricForm(TrackerForm):
+class MetricForm(VersionedForm):
     line_of_effort_id = SelectField("Line of effort", coerce=int, validators=[DataRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
@@ -46,6 +47,22 @@ class MetricForm(TrackerForm):
     components = StringField("Components", default="ICE, CBP, USCIS", validators=[Length(max=400)])
     data_source = StringField("Data source", validators=[Optional(), Length(max=300)])
     collect_from = DateField("Collect readings from", default=today, validators=[DataRequired()])
+    #: On edit: why the target changes (kept with the change; a manager reads it when approving).
+    justification = TextAreaField("Why the target changes", validators=[Length(max=5000)])
+
+    #: On edit, the stored target: a new one needs a justification.
+    stored_target = None
+
+    def validate_justification(self, field):
+        if self.stored_target is None:
+            return
+        try:
+            new = (_number(self.target_value, required=True), self.target_on.data)
+        except ValidationError:
+            return  # reported next to the target
+        if new != self.stored_target and not (field.data or "").strip():
+            raise ValidationError("Explain why the target changes; after the plan is accepted a manager "
+                                  "approves the change.")
 
     def validate_unit(self, field):
         if self.kind.data == "outcome" and not (field.data or "").strip():
@@ -83,7 +100,7 @@ class MetricForm(TrackerForm):
         }
 
 
-class ReadingForm(TrackerForm):
+class ReadingForm(VersionedForm):
     period = StringField("Period", validators=[DataRequired(), Length(max=20)])
     component = SelectField("Component", validators=[DataRequired()])
     value = StringField("Value", validators=[Length(max=40)])

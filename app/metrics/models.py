@@ -81,6 +81,8 @@ class Metric(db.Model):
     data_source: Mapped[str] = mapped_column(sa.String(300), default="")
     #: Readings are due for every period from the one containing this date on.
     collect_from: Mapped[date]
+    #: Optimistic lock (app/versioning.py): an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -88,6 +90,10 @@ class Metric(db.Model):
     readings = relationship("Reading", back_populates="metric", passive_deletes="all",
                             order_by="(Reading.period_end, Reading.component)")
     flags = relationship("Flag", back_populates="metric", passive_deletes="all")
+    target_changes = relationship("TargetChange", back_populates="metric", passive_deletes="all",
+                                  order_by="TargetChange.id.desc()")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def component_list(self) -> list[str]:
@@ -133,11 +139,15 @@ class Reading(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Optimistic lock (app/versioning.py): an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     metric = relationship("Metric", back_populates="readings")
     entered_by = relationship("User")
     history = relationship("ReadingRevision", back_populates="reading", passive_deletes="all",
                            order_by="ReadingRevision.id.desc()")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ReadingRevision(db.Model):
@@ -229,3 +239,49 @@ class ImprovementAction(db.Model):
     @property
     def decision_label(self) -> str:
         return DECISION_LABELS[self.decision]
+
+
+#: A target change is ``applied`` at once before the plan is accepted (or when OIG or an
+#: administrator makes it); an action office's change after acceptance is ``pending`` until a
+#: manager who did not ask for it ``approved`` or ``declined`` it: the due-date workflow's shape.
+TARGET_CHANGE_STATUSES = ("applied", "pending", "approved", "declined")
+TARGET_CHANGE_STATUS_LABELS = {
+    "applied": "Applied",
+    "pending": "Awaiting a manager's decision",
+    "approved": "Approved",
+    "declined": "Declined",
+}
+
+
+class TargetChange(db.Model):
+    """One change of a metric's target (value and date): requested, and applied or decided."""
+
+    __tablename__ = "metric_target_changes"
+    __table_args__ = (
+        #: At most one request awaits a decision per metric.
+        sa.Index("uq_metric_target_changes_one_pending", "metric_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"),
+                 postgresql_where=sa.text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metrics.id", ondelete="RESTRICT"), index=True)
+    old_target_value: Mapped[Decimal] = mapped_column(NUMBER)
+    new_target_value: Mapped[Decimal] = mapped_column(NUMBER)
+    old_target_on: Mapped[date | None]
+    new_target_on: Mapped[date | None]
+    justification: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(enum(*TARGET_CHANGE_STATUSES, name="target_change_status"))
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    metric = relationship("Metric", back_populates="target_changes")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self) -> str:
+        return TARGET_CHANGE_STATUS_LABELS[self.status]

@@ -14,14 +14,17 @@ from app.metrics.services import (CSV_COLUMNS, ParsedValue, apply_import, chart_
                                   complete_action, create_metric, data_quality_chart,
                                   data_quality_value, get_action_or_404, get_flag_or_404,
                                   get_loop_recommendation_or_404, get_metric_or_404, metric_chart,
-                                  metrics_in_scope, outcomes_of, parse_number, save_reading,
-                                  sync_flags, take_action, update_metric)
+                                  metrics_in_scope, outcomes_of, parse_number, parse_period, save_reading,
+                                  sync_flags, take_action, update_metric, DEFINITION_LABELS,
+                                  decide_target_change, get_target_change_or_404, pending_target_change)
 from app.milestones.models import Milestone
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
 from app.security import content_disposition
 from app.recommendations.models import LineOfEffort
 from app.recommendations.services import get_recommendation_or_404
+from app.milestones.forms import DecisionForm
 from app.timeutil import today
+from app.versioning import guard
 
 EDITORS = ("action_office", "admin")
 
@@ -125,7 +128,7 @@ def new(recommendation_id: int):
         flash(f"Metric “{metric.name}” defined.", "success")
         return redirect(url_for("metrics.show", metric_id=metric.id))
     return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=None,
-                           quality_inputs=DATA_QUALITY_INPUTS), 400 if form.errors else 200
+                           quality_inputs=DATA_QUALITY_INPUTS, conflict=None), 400 if form.errors else 200
 
 
 @bp.route("/metrics/<int:metric_id>")
@@ -146,7 +149,9 @@ def show(metric_id: int):
     return render_template("metrics/show.html", metric=metric, recommendation=recommendation,
                            readings=readings, flags=flags, outcomes=outcomes,
                            chart=metric_chart(metric, readings),
-                           can_edit=can_edit_metrics(current_user, recommendation))
+                           can_edit=can_edit_metrics(current_user, recommendation),
+                           pending_target=pending_target_change(metric),
+                           decision_form=DecisionForm(formdata=None))
 
 
 @bp.route("/metrics/<int:metric_id>/readings.csv")
@@ -164,17 +169,54 @@ def edit(metric_id: int):
     recommendation = get_recommendation_or_404(metric.line_of_effort.recommendation_id, for_edit=True)
     form = MetricForm(obj=metric)
     form.line_of_effort_id.choices = _line_choices(recommendation)
+    form.stored_target = (metric.target_value, metric.target_on)
     if request.method == "GET":
         form.components.data = ", ".join(metric.component_list)
         form.baseline_value.data = _plain(metric.baseline_value)
         form.target_value.data = _plain(metric.target_value)
+        form.justification.data = ""
+        form.set_version(metric.version)
+    conflict = None
     if form.validate_on_submit():
-        update_metric(metric, form.definition(), today())
-        db.session.commit()
-        flash("Metric updated.", "success")
-        return redirect(url_for("metrics.show", metric_id=metric.id))
+        with guard(metric, form, DEFINITION_LABELS, values=_metric_entries(form)) as saved:
+            change = update_metric(metric, form.definition(), today(),
+                                   justification=(form.justification.data or "").strip())
+            db.session.commit()
+        conflict = saved.conflict
+        if conflict is None:
+            if change is not None and change.status == "pending":
+                flash("Metric saved. The new target awaits a manager's approval; the current target "
+                      "stays until then.", "success")
+            else:
+                flash("Metric updated.", "success")
+            return redirect(url_for("metrics.show", metric_id=metric.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
     return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=metric,
-                           quality_inputs=DATA_QUALITY_INPUTS), 400 if form.errors else 200
+                           quality_inputs=DATA_QUALITY_INPUTS, conflict=conflict), status
+
+
+def _metric_entries(form: MetricForm) -> dict:
+    """The form's entries as the audit stores them (numbers parsed, components joined)."""
+    try:
+        return form.definition()
+    except Exception:  # an entry that does not parse is shown as typed
+        return {}
+
+
+@bp.route("/target-changes/<int:change_id>/decide", methods=["POST"])
+@roles("manager")
+def decide_target(change_id: int):
+    change = get_target_change_or_404(change_id, for_decision=True)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Give the reason for your decision; nothing was decided.", "error")
+        return redirect(url_for("metrics.show", metric_id=change.metric_id, _anchor="target-changes"))
+    approve = bool(form.approve.data)
+    decide_target_change(change, approve=approve, reason=form.reason.data.strip(), today=today(),
+                         actor=current_user)
+    db.session.commit()
+    flash("Target change approved." if approve else "Target change declined.", "success")
+    return redirect(url_for("metrics.show", metric_id=change.metric_id))
 
 
 def _plain(value) -> str:
@@ -193,24 +235,53 @@ def new_reading(metric_id: int):
         form.period.data = request.args.get("period", "")
         if request.args.get("component") in metric.component_list:
             form.component.data = request.args["component"]
+        stored = _stored_reading(metric, form.period.data, form.component.data)
+        if stored is not None:  # a correction: saved only over the value seen here
+            form.set_version(stored.version)
+    conflict = None
     if form.validate_on_submit():
         if form.is_data_quality:
             numerator, denominator = parse_number(form.numerator.data), parse_number(form.denominator.data)
             parsed = ParsedValue(data_quality_value(metric.kind, numerator, denominator), numerator, denominator)
         else:
             parsed = ParsedValue(parse_number(form.value.data))
-        _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
-                                  (form.note.data or "").strip(), current_user)
-        raised = sync_flags(metric, today())
-        db.session.commit()
-        message = {"created": "Reading saved.", "corrected": "Reading corrected; the earlier value is kept in its history.",
-                   "unchanged": "The reading already had this value; nothing changed."}[outcome]
-        if raised:
-            message += f" {len(raised)} flag{'s' if len(raised) > 1 else ''} raised."
-        flash(message, "warning" if raised else "success")
-        return redirect(url_for("metrics.show", metric_id=metric.id))
-    return render_template("metrics/reading_form.html", form=form, metric=metric,
-                           recommendation=metric.line_of_effort.recommendation), 400 if form.errors else 200
+        stored = _stored_reading(metric, form.period.data, form.component.data)
+        outcome, raised = None, []
+        if stored is None:
+            _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
+                                      (form.note.data or "").strip(), current_user)
+            raised = sync_flags(metric, today())
+            db.session.commit()
+        else:
+            entries = {"value": parsed.value, "numerator": parsed.numerator, "denominator": parsed.denominator}
+            with guard(stored, form, READING_LABELS, values=entries) as saved:
+                _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
+                                          (form.note.data or "").strip(), current_user)
+                raised = sync_flags(metric, today())
+                db.session.commit()
+            conflict = saved.conflict
+        if conflict is None:
+            message = {"created": "Reading saved.", "corrected": "Reading corrected; the earlier value is kept in its history.",
+                       "unchanged": "The reading already had this value; nothing changed."}[outcome]
+            if raised:
+                message += f" {len(raised)} flag{'s' if len(raised) > 1 else ''} raised."
+            flash(message, "warning" if raised else "success")
+            return redirect(url_for("metrics.show", metric_id=metric.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
+    return render_template("metrics/reading_form.html", form=form, metric=metric, conflict=conflict,
+                           recommendation=metric.line_of_effort.recommendation), status
+
+
+READING_LABELS = {"value": "Value", "numerator": "Count", "denominator": "Out of", "note": "Note"}
+
+
+def _stored_reading(metric: Metric, period: str, component: str) -> Reading | None:
+    try:
+        period = parse_period(metric.frequency, period or "")
+    except ValueError:
+        return None
+    return db.session.scalar(sa.select(Reading).where(
+        Reading.metric_id == metric.id, Reading.period == period, Reading.component == (component or "")))
 
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics/import", methods=["GET", "POST"])

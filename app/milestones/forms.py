@@ -3,6 +3,7 @@ from wtforms import (DateField, HiddenField, IntegerField, StringField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app import versioning
 from app.fields import SelectField, SelectMultipleField
 from app.inputs import TrackerForm
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
@@ -40,16 +41,11 @@ class PageForm(TrackerForm):
                 f.label.field_id = f.id
 
 
-class VersionedForm(PageForm):
-    #: The milestone version the form was built from; a save from another version is refused.
-    version = HiddenField(filters=[_int_or_none])
-
-    def set_version(self, version: int) -> None:
-        self.version.data = version
-        self.version.raw_data = [str(version)]
+class VersionedForm(PageForm, versioning.VersionedForm):
+    """A form of the milestone page that carries the milestone's version (app/versioning.py)."""
 
 
-class LineOfEffortForm(TrackerForm):
+class LineOfEffortForm(versioning.VersionedForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])

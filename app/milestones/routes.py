@@ -3,7 +3,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.pagination import paginate_bound
@@ -11,10 +10,12 @@ from app.milestones import bp, services
 from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
                                   MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
 from app.milestones.models import Milestone
+from app.metrics.services import target_decisions_awaiting
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
 from app.timeutil import today
+from app.versioning import guard
 
 EDITORS = ("action_office", "admin")
 
@@ -38,7 +39,7 @@ def new_line(recommendation_id: int):
         flash(f"Line of effort “{line.title}” added.", "success")
         return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
     return render_template("milestones/line_form.html", form=form, recommendation=recommendation,
-                           line=None), 400 if form.errors else 200
+                           line=None, conflict=None), 400 if form.errors else 200
 
 
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -49,14 +50,22 @@ def edit_line(line_id: int):
     form.lead_owner_id.choices = choices(services.owner_choices())
     if request.method == "GET":
         form.lead_owner_id.data = line.lead_owner_id or 0
+        form.set_version(line.version)
+    conflict = None
     if form.validate_on_submit():
-        services.update_line(line, title=form.title.data, description=form.description.data or "",
-                             objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
-        db.session.commit()
-        flash(f"Line of effort “{line.title}” saved.", "success")
-        return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
+        owners = dict(services.owner_choices())
+        with guard(line, form, services.LINE_LABELS,
+                   display={"lead_owner_id": lambda i: owners.get(i or 0, i)}) as saved:
+            services.update_line(line, title=form.title.data, description=form.description.data or "",
+                                 objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
+            db.session.commit()
+        conflict = saved.conflict
+        if conflict is None:
+            flash(f"Line of effort “{line.title}” saved.", "success")
+            return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
+    status = 409 if conflict is not None else 400 if form.errors else 200
     return render_template("milestones/line_form.html", form=form, recommendation=line.recommendation,
-                           line=line), 400 if form.errors else 200
+                           line=line, conflict=conflict), status
 
 
 @bp.route("/lines/<int:line_id>/move/<any(up, down):direction>", methods=["POST"])
@@ -140,22 +149,15 @@ def edit(milestone_id: int):
         form.set_version(milestone.version)
     conflict = None
     if form.validate_on_submit():
-        try:
-            services.check_version(milestone, form.version.data)
+        with guard(milestone, form, services.FIELD_LABELS, values=_milestone_entries(form)) as saved:
             services.update_milestone(
                 milestone, title=form.title.data, description=form.description.data or "",
                 owner_id=form.owner_id.data or None, office_id=form.office_id.data,
                 start_on=form.start_on.data, expected_evidence=form.expected_evidence.data or "",
                 depends_on_ids=form.depends_on.data)
             db.session.commit()
-        except (services.EditConflict, StaleDataError) as error:
-            db.session.rollback()
-            milestone = services.get_milestone_or_404(milestone_id, for_edit=True)
-            conflict = getattr(error, "changes", None) or services.changes_since(milestone, form.version.data or 0)
-            # The user's entries stay in the form; the version moves on, so a second,
-            # informed save may go through.
-            form.set_version(milestone.version)
-        else:
+        conflict = saved.conflict
+        if conflict is None:
             flash("Milestone saved.", "success")
             return redirect(url_for("milestones.show", milestone_id=milestone.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
@@ -187,18 +189,24 @@ def _act(milestone_id: int, form_cls, action, form_kw=None):
     form = form_cls(**(form_kw(milestone) if form_kw else {}))
     if not form.validate_on_submit():
         return _render_show(milestone, _editor_forms(milestone, form), 400)
-    try:
-        services.check_version(milestone, form.version.data)
+    with guard(milestone, form, services.FIELD_LABELS) as saved:
         message = action(milestone, form)
         db.session.commit()
-    except (services.EditConflict, StaleDataError):
-        db.session.rollback()
+    if saved.conflict is not None:
         milestone = services.get_milestone_or_404(milestone_id, for_edit=True, with_history=True)
-        changes = services.changes_since(milestone, form.version.data or 0)
-        form.set_version(milestone.version)
-        return render_template_conflict(milestone, form, changes)
+        return render_template_conflict(milestone, form, saved.conflict)
     flash(message, "success")
     return redirect(url_for("milestones.show", milestone_id=milestone_id))
+
+
+def _milestone_entries(form: MilestoneForm) -> dict:
+    """The edit form's entries under the names the milestone's audit snapshot uses."""
+    def label(select, value):
+        return next((c.label for c in select.choices if c.value == value), value)
+    owner = label(form.owner_id, form.owner_id.data) if form.owner_id.data else None
+    office = label(form.office_id, form.office_id.data)
+    return {"owner": owner.split(" (")[0] if owner else None, "office": str(office).split(":")[0],
+            "depends_on": sorted(form.depends_on.data or [])}
 
 
 def render_template_conflict(milestone: Milestone, form, changes):
@@ -283,7 +291,8 @@ def my_work():
     page = paginate_bound(statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values),
                           services.my_work_row)
     return render_template("milestones/my_work.html", form=form, page=page, today=values["on"],
-                           decisions=services.decisions_awaiting(current_user))
+                           decisions=services.decisions_awaiting(current_user),
+                           target_decisions=target_decisions_awaiting(current_user))
 
 
 def _gantt_tasks(recommendation: Recommendation) -> list[dict]:

@@ -12,7 +12,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import audit
+from app import audit, versioning
 from app.auth.models import User
 from app.dbtypes import bound
 from app.extensions import db
@@ -40,23 +40,8 @@ FIELD_LABELS = {
     "depends_on": "Depends on",
 }
 LINE_FIELDS = ("title", "description", "objective", "lead_owner_id", "position")
-
-
-class EditConflict(Exception):
-    """The milestone changed since the form was built; ``changes`` says how."""
-
-    def __init__(self, changes: list["FieldChange"]):
-        super().__init__("stale edit")
-        self.changes = changes
-
-
-@dataclass
-class FieldChange:
-    label: str
-    before: object
-    after: object
-    by: str
-    at: object
+LINE_LABELS = {"title": "Title", "description": "Description", "objective": "Objective",
+               "lead_owner_id": "Lead owner", "position": "Order in the plan"}
 
 
 # --- loading, then authorising --------------------------------------------------
@@ -201,30 +186,6 @@ def _record(action: str, milestone: Milestone, before: dict | None, extra: dict 
 def _touch(milestone: Milestone) -> None:
     # Every change writes the row, so the version moves even when only dependencies change.
     milestone.updated_at = utcnow()
-
-
-def check_version(milestone: Milestone, form_version: int | None) -> None:
-    """Refuse a save made from another version than the one stored, naming what changed since."""
-    if form_version == milestone.version:
-        return
-    raise EditConflict(changes_since(milestone, form_version or 0))
-
-
-def changes_since(milestone: Milestone, version: int) -> list[FieldChange]:
-    events = db.session.scalars(
-        sa.select(audit.AuditEvent).where(audit.AuditEvent.object_type == "milestone",
-                                          audit.AuditEvent.object_id == milestone.id)
-        .options(joinedload(audit.AuditEvent.actor))
-        .order_by(audit.AuditEvent.id)).all()
-    changes = []
-    for event in events:
-        if event.after_data.get("version", 0) <= version:
-            continue
-        by = event.actor.name if event.actor else "the system"
-        for field, before, after in event.changes():
-            if field in FIELD_LABELS:
-                changes.append(FieldChange(FIELD_LABELS[field], before, after, by, event.occurred_at))
-    return changes
 
 
 # --- lines of effort --------------------------------------------------------------
@@ -375,6 +336,7 @@ def change_due_date(milestone: Milestone, *, new_due_on: date, justification: st
     db.session.add(change)
     before = snapshot(milestone)
     if accepted:
+        versioning.touch(milestone)
         db.session.flush()
         audit.record("milestone.due_date_request", milestone, before={"current_due_on": milestone.current_due_on},
                      after={"requested_due_on": new_due_on, "justification": justification,

@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
 from app.inputs import TrackerForm
+from app.versioning import VersionedForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS, STATUSES
 
 
@@ -23,7 +24,7 @@ class StatusChangeForm(TrackerForm):
             raise ValidationError("Choose one of the statuses listed.")
 
 
-class ConcurrenceForm(TrackerForm):
+class ConcurrenceForm(VersionedForm):
     concurrence = SelectField("Concurrence", choices=[SelectChoice("", "Not recorded")] + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()])
     concurrence_response = TextAreaField("Management response", validators=[Length(max=50_000)])
     responsible_official = StringField("Responsible official", validators=[Optional(), Length(max=200)])

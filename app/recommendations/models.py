@@ -108,6 +108,8 @@ class Recommendation(RecommendationStatus, db.Model):
     #: transaction (submissions are never changed or deleted). The clocks count from them.
     plan_submitted_on: Mapped[date | None]
     last_submitted_on: Mapped[date | None]
+    #: Optimistic lock (app/versioning.py): an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -116,6 +118,8 @@ class Recommendation(RecommendationStatus, db.Model):
     lines_of_effort = relationship(
         "LineOfEffort", back_populates="recommendation", order_by="LineOfEffort.position",
         passive_deletes="all")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def concurrence_label(self) -> str:
@@ -143,6 +147,8 @@ class LineOfEffort(db.Model):
     lead_owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     #: Display order within the plan, 1-based.
     position: Mapped[int] = mapped_column(default=1)
+    #: Optimistic lock (app/versioning.py): an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recommendation = relationship("Recommendation", back_populates="lines_of_effort")
@@ -150,6 +156,8 @@ class LineOfEffort(db.Model):
     milestones = relationship(
         "Milestone", back_populates="line_of_effort",
         order_by="(Milestone.current_due_on, Milestone.id)", passive_deletes="all")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<LineOfEffort {self.kind} {self.title!r}>"

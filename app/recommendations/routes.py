@@ -11,16 +11,19 @@ from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.services import (
-    change_status, get_recommendation_or_404, history, history_query, legal_targets, update_response)
+    RESPONSE_LABELS, change_status, get_recommendation_or_404, history, history_query, legal_targets,
+    update_response)
 from app.submissions import services as submissions
 from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
+from app.versioning import guard
 
 #: How the history names an audit event; others show their dotted action name.
 EVENT_LABELS = {
     "recommendation.status": "Status changed",
     "recommendation.response": "Office response edited",
     "recommendation.create": "Recommendation added",
+    "recommendation.correct": "Recommendation corrected by OIG",
     "submission.create": "Submitted to OIG",
     "submission.decide": "OIG decision",
     "comment.create": "Message",
@@ -91,13 +94,22 @@ def concurrence(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
     require_edit_concurrence(recommendation)
     form = ConcurrenceForm(obj=recommendation, issued_on=recommendation.issued_on)
+    if request.method == "GET":
+        form.set_version(recommendation.version)
+    conflict = None
     if form.validate_on_submit():
-        if update_response(recommendation, current_user, concurrence=form.concurrence.data,
-                           concurrence_response=form.concurrence_response.data,
-                           responsible_official=form.responsible_official.data,
-                           target_completion_on=form.target_completion_on.data):
+        with guard(recommendation, form, RESPONSE_LABELS,
+                   display={"concurrence": lambda v: CONCURRENCE_LABELS.get(v, v)}) as saved:
+            changed = update_response(recommendation, current_user, concurrence=form.concurrence.data,
+                                      concurrence_response=form.concurrence_response.data,
+                                      responsible_official=form.responsible_official.data,
+                                      target_completion_on=form.target_completion_on.data)
             db.session.commit()
-            flash("The office's response was saved.", "success")
-        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+        conflict = saved.conflict
+        if conflict is None:
+            if changed:
+                flash("The office's response was saved.", "success")
+            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
     return render_template("recommendations/concurrence.html", recommendation=recommendation,
-                           form=form), 400 if form.errors else 200
+                           form=form, conflict=conflict), status

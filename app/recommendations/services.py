@@ -102,6 +102,8 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
 
 
 RESPONSE_FIELDS = ("concurrence", "concurrence_response", "responsible_official", "target_completion_on")
+RESPONSE_LABELS = {"concurrence": "Concurrence", "concurrence_response": "Management response",
+                   "responsible_official": "Responsible official", "target_completion_on": "Target completion date"}
 
 
 def update_response(recommendation: Recommendation, actor, *, concurrence: str | None, concurrence_response: str,

@@ -9,6 +9,7 @@ from app.inputs import TrackerForm
 from app.offices.models import Office
 from app.recommendations.models import Recommendation
 from app.reports.models import Report
+from app.versioning import VersionedForm
 
 MONEY_MAX = 10**14 - 1
 
@@ -22,9 +23,13 @@ class ReportForm(TrackerForm):
     agency = StringField("Audited agency or component", validators=[Optional(), Length(max=200)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20_000)])
 
+    #: On edit, the report itself: its own number is not a duplicate.
+    report_id = None
+
     def validate_number(self, field):
         field.data = field.data.strip()
-        if db.session.scalar(sa.select(Report.id).where(sa.func.lower(Report.number) == field.data.lower())):
+        if db.session.scalar(sa.select(Report.id).where(sa.func.lower(Report.number) == field.data.lower(),
+                                                        Report.id != (self.report_id or 0))):
             raise ValidationError("A report with this number already exists.")
 
 
@@ -45,8 +50,34 @@ class RecommendationForm(TrackerForm):
             sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
         self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
 
+    #: On edit, the recommendation itself: its own number is not a duplicate.
+    recommendation_id = None
+
     def validate_number(self, field):
         field.data = field.data.strip()
         if db.session.scalar(sa.select(Recommendation.id).where(
-                Recommendation.report_id == self.report.id, Recommendation.number == field.data)):
+                Recommendation.report_id == self.report.id, Recommendation.number == field.data,
+                Recommendation.id != (self.recommendation_id or 0))):
             raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")
+
+
+REASON_MESSAGE = "Say why this is corrected; the reason is kept in the history."
+
+
+class ReportEditForm(VersionedForm, ReportForm):
+    reason = TextAreaField("Reason for the correction", validators=[
+        DataRequired(REASON_MESSAGE), Length(max=5000)])
+
+    def __init__(self, report: Report, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report_id = report.id
+
+
+class RecommendationEditForm(VersionedForm, RecommendationForm):
+    issued_on = DateField("Issue date", validators=[DataRequired("Enter the issue date as YYYY-MM-DD.")])
+    reason = TextAreaField("Reason for the correction", validators=[
+        DataRequired(REASON_MESSAGE), Length(max=5000)])
+
+    def __init__(self, report: Report, recommendation: Recommendation, *args, **kwargs):
+        super().__init__(report, *args, **kwargs)
+        self.recommendation_id = recommendation.id

@@ -22,11 +22,15 @@ class Report(db.Model):
     #: The audited agency or component as the report names it.
     agency: Mapped[str] = mapped_column(sa.String(200), default="")
     summary: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Optimistic lock (app/versioning.py): an edit made from an older version is refused, not merged.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recommendations = relationship(
         "Recommendation", back_populates="report", order_by="Recommendation.number",
         passive_deletes="all")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Report {self.number}>"

@@ -1,13 +1,16 @@
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.permissions import roles
+from app.offices.models import Office
+from app.permissions import require_correct_records, roles
 from app.recommendations.models import Recommendation
+from app.recommendations.services import get_recommendation_or_404
 from app.reports import bp, services
-from app.reports.forms import RecommendationForm, ReportForm
+from app.reports.forms import RecommendationEditForm, RecommendationForm, ReportEditForm, ReportForm
+from app.versioning import guard
 
 REPORT_EDITORS = ("oig_reviewer", "admin")
 
@@ -59,3 +62,66 @@ def new_recommendation(report_id: int):
         return redirect(url_for("reports.show", report_id=report.id))
     return render_template("reports/new_recommendation.html", report=report, form=form), \
         400 if form.errors else 200
+
+
+# --- corrections ------------------------------------------------------------------
+
+@bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
+@roles(*REPORT_EDITORS)
+def edit(report_id: int):
+    require_correct_records()
+    report = services.get_report_or_404(report_id)
+    form = ReportEditForm(report, obj=report)
+    if request.method == "GET":
+        form.set_version(report.version)
+        form.reason.data = ""
+    conflict = None
+    if form.validate_on_submit():
+        with guard(report, form, services.REPORT_LABELS) as saved:
+            changed = services.correct_report(
+                report, current_user, reason=form.reason.data.strip(), number=form.number.data,
+                title=form.title.data.strip(), issued_on=form.issued_on.data, oig_office=form.oig_office.data.strip(),
+                agency=(form.agency.data or "").strip(), summary=(form.summary.data or "").strip())
+            db.session.commit()
+        conflict = saved.conflict
+        if conflict is None:
+            flash(f"Report {report.number} corrected." if changed else "Nothing was changed.",
+                  "success" if changed else "info")
+            return redirect(url_for("reports.show", report_id=report.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
+    return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
+
+
+def _office_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Office.id, Office.name)).all())
+
+
+@bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
+@roles(*REPORT_EDITORS)
+def edit_recommendation(recommendation_id: int):
+    require_correct_records()
+    recommendation = get_recommendation_or_404(recommendation_id)
+    report = recommendation.report
+    form = RecommendationEditForm(report, recommendation, obj=recommendation)
+    if request.method == "GET":
+        form.set_version(recommendation.version)
+        form.reason.data = ""
+    conflict = None
+    if form.validate_on_submit():
+        names = _office_names()
+        with guard(recommendation, form, services.RECOMMENDATION_LABELS,
+                   display={"action_office_id": lambda i: names.get(i, i)}) as saved:
+            changed = services.correct_recommendation(
+                recommendation, current_user, reason=form.reason.data.strip(), number=form.number.data,
+                text=form.text.data.strip(), action_office_id=form.action_office_id.data,
+                priority=form.priority.data, questioned_costs=form.questioned_costs.data,
+                funds_put_to_better_use=form.funds_put_to_better_use.data, issued_on=form.issued_on.data)
+            db.session.commit()
+        conflict = saved.conflict
+        if conflict is None:
+            flash(f"Recommendation {recommendation.number} corrected." if changed else "Nothing was changed.",
+                  "success" if changed else "info")
+            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    status = 409 if conflict is not None else 400 if form.errors else 200
+    return render_template("reports/edit_recommendation.html", form=form, report=report,
+                           recommendation=recommendation, conflict=conflict), status

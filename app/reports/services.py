@@ -11,6 +11,16 @@ RECOMMENDATION_FIELDS = ("number", "text", "action_office_id", "priority", "ques
                          "funds_put_to_better_use", "issued_on")
 
 
+#: How the edit forms and the conflict page name each corrected field.
+REPORT_LABELS = {"number": "Report number", "title": "Title", "issued_on": "Issue date",
+                 "oig_office": "Issuing OIG office", "agency": "Audited agency or component",
+                 "summary": "Summary"}
+RECOMMENDATION_LABELS = {"number": "Recommendation number", "text": "Recommendation text",
+                         "action_office_id": "Action office", "priority": "Priority recommendation",
+                         "questioned_costs": "Questioned costs (USD)",
+                         "funds_put_to_better_use": "Funds put to better use (USD)", "issued_on": "Issue date"}
+
+
 def get_report_or_404(report_id: int) -> Report:
     report = db.session.get(Report, report_id)
     if report is None:
@@ -42,3 +52,40 @@ def add_recommendation(report: Report, actor, **fields) -> Recommendation:
                  after={"report": report.number, **audit.snapshot(recommendation, RECOMMENDATION_FIELDS)},
                  recommendation_id=recommendation.id, actor=actor)
     return recommendation
+
+
+def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
+    """OIG's correction of a report as entered: audited with its reason; True if anything changed.
+
+    A new issue date moves with it the recommendations still dated as the report was (their
+    clocks run from it), each audited too.
+    """
+    before = audit.snapshot(report, REPORT_FIELDS)
+    old_issued_on = report.issued_on
+    for name, value in fields.items():
+        setattr(report, name, value)
+    after = audit.snapshot(report, REPORT_FIELDS)
+    if after == before:
+        return False
+    db.session.flush()
+    audit.record("report.correct", report, before=before, after={**after, "reason": reason}, actor=actor)
+    if report.issued_on != old_issued_on:
+        for recommendation in report.recommendations:
+            if recommendation.issued_on == old_issued_on:
+                correct_recommendation(recommendation, actor, reason=f"The report's issue date was corrected: {reason}",
+                                       issued_on=report.issued_on)
+    return True
+
+
+def correct_recommendation(recommendation: Recommendation, actor, *, reason: str, **fields) -> bool:
+    """OIG's correction of a recommendation as issued: audited with its reason; True if anything changed."""
+    before = audit.snapshot(recommendation, RECOMMENDATION_FIELDS)
+    for name, value in fields.items():
+        setattr(recommendation, name, value)
+    after = audit.snapshot(recommendation, RECOMMENDATION_FIELDS)
+    if after == before:
+        return False
+    db.session.flush()
+    audit.record("recommendation.correct", recommendation, before=before, after={**after, "reason": reason},
+                 recommendation_id=recommendation.id, actor=actor)
+    return True

@@ -6,7 +6,7 @@
 - PostgreSQL: a GIN index ``fts_<table>`` on ``to_tsvector('english', <document>)``; the
   query repeats the index's expression word for word so that the planner uses the index.
 
-``DOCUMENTS`` names the columns of each table's document. Migration 0800 holds its own copy
+``DOCUMENTS`` names the columns of each table's document. Migrations 0800 and 1700 hold their own copy
 (a migration is a record of what was done); change both together, with a new migration.
 """
 import re
@@ -21,6 +21,9 @@ DOCUMENTS = {
     "lines_of_effort": ("title",),
     "milestones": ("title", "description", "expected_evidence"),
     "evidence_items": ("title", "description"),
+    # Migration 1700: the words inside evidence files, and the conversation's messages.
+    "evidence_texts": ("text",),
+    "comments": ("body",),
 }
 MAX_WORDS = 10
 _WORD_RE = re.compile(r"\w+", re.UNICODE)

@@ -18,7 +18,8 @@ from typing import Callable
 import sqlalchemy as sa
 
 from app.dbtypes import bound
-from app.evidence.models import EvidenceItem
+from app.comments.models import Comment
+from app.evidence.models import EvidenceItem, EvidenceText, EvidenceVersion
 from app.extensions import db
 from app.pagination import Paged
 from app.milestones.models import MILESTONE_STATUS_LABELS, Milestone
@@ -57,7 +58,7 @@ def prepare(q: str, filters: dict, *, every_office: bool, office_id: int | None 
     escaped = q.strip().lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
     values = {"number": escaped, "text": fulltext.query_text(found, dialect), "office_id": office_id,
               "rec_number": number.group(1) if number else None, "status": status, "office_code": office,
-              "cap": COUNT_CAP + 1}
+              "cap": COUNT_CAP + 1, "first_word": found[0] if found else ""}
     return shape, values
 
 
@@ -92,7 +93,21 @@ def _recommendation_matches(shape: Shape) -> sa.CompoundSelect:
     if shape.rec_number:
         branches.append(sa.select(Recommendation.id).where(
             Recommendation.number == bound("rec_number", sa.String)))
+    if shape.words:  # the conversation on the recommendation
+        branches.append(sa.select(Comment.recommendation_id).where(_comment_match(shape)))
     return sa.union_all(*branches)
+
+
+def _comment_match(shape: Shape) -> sa.ColumnElement:
+    if shape.dialect == "postgresql":
+        return fulltext.matches("comments")
+    return Comment.id.in_(fulltext.matching_ids("comments", Comment.id, shape.dialect))
+
+
+def _file_text_match(shape: Shape) -> sa.ColumnElement:
+    if shape.dialect == "postgresql":
+        return fulltext.matches("evidence_texts")
+    return EvidenceText.id.in_(fulltext.matching_ids("evidence_texts", EvidenceText.id, shape.dialect))
 
 
 def recommendation_text_match(q: str) -> sa.ColumnElement:
@@ -179,18 +194,56 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
 
 
 def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:
+    """Evidence whose title or description holds the words, or the text inside one of its files
+    (app/evidence/extract.py): two indexes, joined as for milestones and their lines."""
     stmt = (sa.select(EvidenceItem.id).join(EvidenceItem.recommendation)
             .where(*_recommendation_filters(shape)))
+    in_files = sa.select(EvidenceText.item_id).where(_file_text_match(shape)) if shape.words else None
     if not shape.words:
         stmt = stmt.where(sa.false())
     elif shape.dialect == "postgresql":
-        stmt = stmt.where(fulltext.matches("evidence_items"))
+        stmt = stmt.where(sa.or_(fulltext.matches("evidence_items"),
+                                 EvidenceItem.id == sa.any_(sa.func.array(in_files.scalar_subquery()))))
     else:
-        stmt = stmt.where(EvidenceItem.id.in_(fulltext.matching_ids("evidence_items", EvidenceItem.id,
-                                                                    shape.dialect)))
+        stmt = stmt.where(EvidenceItem.id.in_(sa.union(
+            fulltext.matching_ids("evidence_items", EvidenceItem.id, shape.dialect), in_files)))
     if ordered:
         stmt = stmt.order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc())
     return stmt.limit(bound("cap", sa.Integer))
+
+
+def _excerpt_around(column, dialect: str, width: int = 240) -> sa.ColumnElement:
+    """``width`` characters of ``column`` around the first place the query's first word occurs
+    (from its start when the stemmed match is not found as typed), cut in SQL so that a long
+    file's text never leaves the database."""
+    lowered = sa.func.lower(column)
+    word = bound("first_word", sa.String)
+    position = sa.func.strpos(lowered, word) if dialect == "postgresql" else sa.func.instr(lowered, word)
+    start = sa.case((position > 80, position - 80), else_=1)
+    return sa.func.substr(column, start, width)
+
+
+def _where_in_files(shape: Shape) -> tuple:
+    """The newest file of the evidence item (in the hits' row) whose text holds the words: its
+    name and an excerpt."""
+    if not shape.words:
+        return sa.null(), sa.null()
+    dialect = shape.dialect
+
+    def newest(column):
+        return (sa.select(column).select_from(EvidenceText).join(EvidenceText.version)
+                .where(EvidenceText.item_id == EvidenceItem.id, _file_text_match(shape))
+                .order_by(EvidenceVersion.number.desc()).limit(1).scalar_subquery())
+    return newest(EvidenceVersion.original_filename), newest(_excerpt_around(EvidenceText.text, dialect))
+
+
+def _where_in_comments(shape: Shape):
+    """An excerpt of the newest comment on the recommendation (in the hits' row) holding the words."""
+    if not shape.words:
+        return sa.null()
+    return (sa.select(_excerpt_around(Comment.body, shape.dialect))
+            .where(Comment.recommendation_id == Recommendation.id, _comment_match(shape))
+            .order_by(Comment.id.desc()).limit(1).scalar_subquery())
 
 
 @dataclass
@@ -201,6 +254,9 @@ class Hit:
     excerpt: str
     url_endpoint: str
     url_args: dict
+    #: Where the words were found when not in the record's own fields: "In the file x.pdf",
+    #: "In a comment"; ``excerpt`` is then taken from there.
+    found_in: str = ""
 
 
 def _report_hit(row) -> Hit:
@@ -210,9 +266,13 @@ def _report_hit(row) -> Hit:
 
 
 def _recommendation_hit(row) -> Hit:
-    id_, report_number, number, status, office_name, text = row
-    return Hit("recommendation", f"{report_number} Recommendation {number}", f"{STATUS_LABELS[status]} · {office_name}",
-               text, "recommendations.show", {"recommendation_id": id_})
+    id_, report_number, number, status, office_name, text, in_comment = row
+    hit = Hit("recommendation", f"{report_number} Recommendation {number}", f"{STATUS_LABELS[status]} · {office_name}",
+              text, "recommendations.show", {"recommendation_id": id_})
+    if in_comment:
+        hit.found_in, hit.excerpt = "In a comment", _trim(in_comment)
+        hit.url_args = {**hit.url_args, "_anchor": "conversation-heading"}
+    return hit
 
 
 def _milestone_hit(row) -> Hit:
@@ -223,10 +283,21 @@ def _milestone_hit(row) -> Hit:
 
 
 def _evidence_hit(row) -> Hit:
-    id_, title, description, withdrawn_at, review_status, report_number, rec_number = row
+    id_, title, description, withdrawn_at, review_status, report_number, rec_number, filename, in_file = row
     state = "withdrawn" if withdrawn_at else review_status
-    return Hit("evidence", title, f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
-               description, "evidence.item", {"item_id": id_})
+    hit = Hit("evidence", title, f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
+              description, "evidence.item", {"item_id": id_})
+    if filename:
+        hit.found_in, hit.excerpt = f"In the file {filename}", _trim(in_file or "")
+    return hit
+
+
+def _trim(text: str) -> str:
+    """An excerpt cut in SQL starts and ends mid-word: cut to whole words, marked as a part."""
+    words = text.split()
+    if len(words) > 2:
+        words = words[1:-1]
+    return "…" + " ".join(words) + "…" if words else ""
 
 
 @dataclass(frozen=True)
@@ -238,8 +309,9 @@ class SearchKind:
     #: (shape, ordered) -> the SELECT of the matching ids, limited to what the user may read and
     #: to COUNT_CAP + 1, in the order shown when ``ordered``.
     ids_statement: Callable[[Shape, bool], sa.Select]
-    #: () -> the columns of the hits, the id first (the page's ids are bound as ``ids``).
-    columns: Callable[[], sa.Select]
+    #: shape -> the columns of the hits, the id first (the page's ids are bound as ``ids``;
+    #: where the words were found, from the values of ``prepare``).
+    columns: Callable[[Shape], sa.Select]
     to_hit: Callable[[sa.Row], Hit]
 
     def ids(self, shape: Shape, values: dict) -> list[int]:
@@ -249,9 +321,14 @@ class SearchKind:
     def count(self, shape: Shape, values: dict) -> int:
         return db.session.scalar(_statement(self, shape, "count"), values)
 
-    def hits(self, ids: list[int]) -> list[Hit]:
-        """The hits of ``ids``, in that order: read by primary key, not by matching again."""
-        found = {row[0]: row for row in db.session.execute(_statement(self, None, "hits"), {"ids": ids})}
+    def hits(self, ids: list[int], shape: Shape, values: dict) -> list[Hit]:
+        """The hits of ``ids``, in that order: read by primary key, not by matching again (but
+        for where in a file or a comment the words were found)."""
+        if not ids:
+            return []
+        found = {row[0]: row for row in db.session.execute(
+            _statement(self, Shape(shape.dialect, True, shape.words, False, False, False), "hits"),
+            {**values, "ids": ids})}
         return [self.to_hit(found[i]) for i in ids if i in found]
 
 
@@ -259,7 +336,7 @@ class SearchKind:
 def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
     """A kind's statement, built once per shape (the values are bound when it runs)."""
     if what == "hits":
-        columns = kind.columns()
+        columns = kind.columns(shape)
         return columns.where(columns.selected_columns[0].in_(sa.bindparam("ids", expanding=True)))
     assert shape is not None  # only "hits" needs no shape
     if what == "count":
@@ -269,24 +346,25 @@ def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
 
 KINDS = [
     SearchKind("recommendations", "Recommendations", "Recommendation", _recommendation_ids,
-               lambda: sa.select(Recommendation.id, Report.number, Recommendation.number, Recommendation.status,
-                                 Office.name, Recommendation.text)
+               lambda shape: sa.select(Recommendation.id, Report.number, Recommendation.number,
+                                         Recommendation.status, Office.name, Recommendation.text,
+                                         _where_in_comments(shape))
                .join(Recommendation.report).join(Recommendation.action_office),
                _recommendation_hit),
     SearchKind("reports", "Reports", "Report", _report_ids,
-               lambda: sa.select(Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on,
+               lambda shape: sa.select(Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on,
                                  Report.summary),
                _report_hit),
     SearchKind("milestones", "Milestones", "Milestone", _milestone_ids,
-               lambda: sa.select(Milestone.id, Milestone.title, Milestone.description, Milestone.expected_evidence,
+               lambda shape: sa.select(Milestone.id, Milestone.title, Milestone.description, Milestone.expected_evidence,
                                  Milestone.current_due_on, Milestone.status, LineOfEffort.title, Report.number,
                                  Recommendation.number)
                .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report),
                _milestone_hit),
     SearchKind("evidence", "Evidence", "Evidence", _evidence_ids,
-               lambda: sa.select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.description,
-                                 EvidenceItem.withdrawn_at, EvidenceItem.review_status, Report.number,
-                                 Recommendation.number)
+               lambda shape: sa.select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.description,
+                                         EvidenceItem.withdrawn_at, EvidenceItem.review_status, Report.number,
+                                         Recommendation.number, *_where_in_files(shape))
                .join(EvidenceItem.recommendation).join(Recommendation.report),
                _evidence_hit),
 ]
@@ -336,5 +414,5 @@ def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> 
     pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
     offset = (page - 1) * PER_PAGE
-    hits = listed.hits(ids[offset:min(offset + PER_PAGE, COUNT_CAP)])
+    hits = listed.hits(ids[offset:min(offset + PER_PAGE, COUNT_CAP)], shape, values)
     return SearchResult(q, listed, counts, hits, page, pages, total)

@@ -61,6 +61,11 @@ EXTRA_PAGES = [
     ("/search/?q=OIG-15-85", None),
     ("/search/?q=data&kind=milestones", None),
     ("/exports/semiannual", None),
+    # Corrections and filters (issue 21).
+    ("/reports/1/edit", ("oig_reviewer", "admin")),
+    ("/reports/recommendations/1/edit", ("oig_reviewer", "admin")),
+    ("/metrics/5/edit", ("action_office",)),
+    ("/?status=open&priority=no&sort=office", None),
 ]
 _axe = Axe()
 

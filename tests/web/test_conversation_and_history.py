@@ -51,7 +51,7 @@ def test_the_office_records_its_concurrence_and_the_history_shows_before_and_aft
     response = client.post_form(f"/recommendations/{rec.id}/concurrence",
                                 {"concurrence": "partially_concur", "concurrence_response": "We agree in part.",
                                  "responsible_official": "Assistant Secretary for Policy",
-                                 "target_completion_on": days(200).isoformat()})
+                                 "target_completion_on": days(200).isoformat(), "version": rec.version})
     assert response.status_code == 302
     db.session.expire_all()
     assert rec.concurrence == "partially_concur" and rec.concurrence_response == "We agree in part."

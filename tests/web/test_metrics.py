@@ -91,12 +91,15 @@ def test_editing_a_definition_records_before_and_after(client, login_as, make, d
     response = client.post_form(f"/metrics/{metric.id}/edit", {
         "line_of_effort_id": line.id, "name": metric.name, "kind": "outcome", "unit": "% of releases",
         "direction": "higher", "baseline_value": "0", "baseline_period": "FY2014", "target_value": "95",
-        "frequency": "quarterly", "components": "ICE, CBP, USCIS", "collect_from": today().isoformat()})
+        "frequency": "quarterly", "components": "ICE, CBP, USCIS", "collect_from": today().isoformat(),
+        "version": metric.version, "justification": "The baseline year showed 95 is within reach."})
     assert response.status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.update"))
     changes = {name: (before, after) for name, before, after in event.changes()}
-    assert [Decimal(v) for v in changes["target_value"]] == [90, 95]
     assert changes["components"] == ("ICE,CBP", "ICE,CBP,USCIS")
+    # The plan is accepted: the office's new target waits for a manager (tests/test_records_versions.py).
+    target = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.target_request"))
+    assert Decimal(target.after_data["requested_target_value"]) == 95
 
 
 @pytest.mark.parametrize("role", ["oig_reviewer", "manager"])
@@ -149,7 +152,7 @@ def test_a_reading_off_target_raises_a_flag_and_a_correction_keeps_history(clien
     listing = client.get(f"/recommendations/{rec.id}/flags").get_data(as_text=True)
     assert "2025-Q2" in listing and "-20" in listing and "Off target" in listing
 
-    assert _enter(client, metric, "2025-Q2", "ICE", "92", note="late records").status_code == 302
+    assert _enter(client, metric, "2025-Q2", "ICE", "92", note="late records", version=1).status_code == 302
     db.session.expire_all()
     reading = db.session.scalar(sa.select(Reading).where(Reading.period == "2025-Q2"))
     assert reading.value == 92
@@ -262,10 +265,23 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
         "decision": "adjust_target", "owner_id": user.id, "reason": "The target assumed full coverage.",
         "new_target": "65", "milestone_id": 0})
     assert response.status_code == 302
+    # The plan is accepted: the office's new target waits for a manager, like a due date.
+    db.session.expire_all()
+    assert db.session.get(Metric, metric.id).target_value == 90
+    action = db.session.scalar(sa.select(ImprovementAction))
+    assert (action.old_target_value, action.new_target_value, action.status) == (90, 65, "open")
+    from app.metrics.models import TargetChange
+    change = db.session.scalar(sa.select(TargetChange))
+    assert change.status == "pending" and change.justification == "The target assumed full coverage."
+    client.post_form("/sign-out")
+    login_as("manager", office=rec.action_office)
+    response = client.post_form(f"/target-changes/{change.id}/decide",
+                                {"reason": "Coverage is partial this year.", "approve": "Approve"})
+    assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Metric, metric.id).target_value == 65
-    action = db.session.scalar(sa.select(ImprovementAction))
-    assert (action.old_target_value, action.new_target_value, action.status) == (90, 65, "done")
+    assert db.session.get(ImprovementAction, action.id).status == "done"
+    assert flag.id not in [f.id for f in _flags(db, metric, "open")]
 
 
 @pytest.mark.parametrize("data, message", [

@@ -60,7 +60,7 @@ def test_action_office_adds_edits_and_reorders_lines_of_effort(client, login_as,
 
     url = f"/lines/{added.id}/edit"
     response = client.post_form(url, {"title": "Data quality and accuracy", "objective": "x",
-                                      "description": "", "lead_owner_id": 0}, token_from=url)
+                                      "description": "", "lead_owner_id": 0, "version": 1}, token_from=url)
     assert response.status_code == 302
     assert reload(db, added).title == "Data quality and accuracy"
 
