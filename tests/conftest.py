@@ -36,6 +36,8 @@ from tests.factories import PASSWORD, Factory
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
+#: Threads per worker dropping the PostgreSQL databases tests are done with.
+DROPPERS = 4
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
@@ -177,7 +179,7 @@ class _Databases:
         self.engine = _admin_engine() if PG_URL else None
         self.made: set[str] = set()
         self._to_drop: queue.SimpleQueue = queue.SimpleQueue()
-        self._dropper: threading.Thread | None = None
+        self._droppers: list[threading.Thread] = []
 
     def url(self, name: str) -> str:
         if PG_URL:
@@ -205,11 +207,14 @@ class _Databases:
     def drop(self, url: str) -> None:
         name = sa.make_url(url).database
         if PG_URL:
-            # DROP DATABASE waits for a checkpoint (a second or more on a busy server): a
-            # thread of this worker drops while the next tests run.
-            if self._dropper is None:
-                self._dropper = threading.Thread(target=self._drop_queued, daemon=True)
-                self._dropper.start()
+            # DROP DATABASE waits for a checkpoint (a second or more on a busy server): threads
+            # of this worker drop while the next tests run, several at once so that drops
+            # requested together share one checkpoint.
+            if not self._droppers:
+                self._droppers = [threading.Thread(target=self._drop_queued, daemon=True)
+                                  for _ in range(DROPPERS)]
+                for thread in self._droppers:
+                    thread.start()
             self._to_drop.put(name)
             return
         for suffix in ("", "-wal", "-shm"):
@@ -227,9 +232,10 @@ class _Databases:
 
     def close(self) -> None:
         if PG_URL:
-            if self._dropper is not None:
+            for _ in self._droppers:
                 self._to_drop.put(None)
-                self._dropper.join()
+            for thread in self._droppers:
+                thread.join()
             for name in sorted(self.made):
                 self._drop_now(name)
             self.engine.dispose()

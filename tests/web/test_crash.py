@@ -80,7 +80,8 @@ def server(app, tmp_path):
         process.wait()
 
 
-def _wait_healthy(base: str, process, timeout: float = 20) -> None:
+def _wait_healthy(base: str, process, timeout: float = 90) -> None:
+    # Generous: gunicorn imports the whole app first, which takes a while on a busy machine.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read().decode()
