@@ -12,3 +12,4 @@ from app.comments.models import Comment  # noqa: F401
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings  # noqa: F401
 from app.api.models import ApiToken  # noqa: F401
 from app.calendar.models import CalendarToken  # noqa: F401
+from app.notifications.models import Notification, NotificationPreference  # noqa: F401
