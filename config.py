@@ -30,8 +30,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tracker@example.gov")
-    #: Absolute base for links in emails, which are sent outside any request.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Absolute base for links in emails, which are sent outside any request; unset, the local
+    #: development server on PORT (what `make run` serves).
+    BASE_URL = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}").rstrip("/")
 
     #: OWASP's 2023 floor for PBKDF2-HMAC-SHA256.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"

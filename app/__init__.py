@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import bp as health_bp
     from app.milestones import bp as milestones_bp
     from app.metrics import bp as metrics_bp
+    from app.notifications import bp as notifications_bp
     from app.recommendations import bp as recommendations_bp
     from app.submissions import bp as submissions_bp
     from app.comments import bp as comments_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(metrics_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(recommendations_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(comments_bp)

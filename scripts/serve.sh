@@ -3,6 +3,7 @@
 set -u
 FLASK="${FLASK:-.venv/bin/flask --app wsgi}"
 PORT="${PORT:-5000}"
+export PORT  # config.py points BASE_URL at this port when BASE_URL is unset
 $FLASK scheduler &
 scheduler_pid=$!
 $FLASK run --host 127.0.0.1 --port "$PORT" &

@@ -4,6 +4,7 @@ from flask_login import current_user
 from app.dashboard import bp
 from app.dashboard.insights import (RecommendationLine, dashboard_insights, dashboard_statements, dashboard_values,
                                     status_and_age_counts)
+from app.notifications import queues
 from app.pagination import paginate_bound
 from app.permissions import ANY_ROLE, reads_every_office, roles
 from app.recommendations.clocks import clocks_for
@@ -12,6 +13,8 @@ from app.timeutil import today
 
 
 DASHBOARD_PER_PAGE = 25
+#: The oldest items of the role's queue shown on the start page (the queue page has them all).
+QUEUE_ON_DASHBOARD = 5
 
 
 @bp.route("/")
@@ -25,6 +28,8 @@ def index():
     recommendations = page.items
     status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     clocks = {r.id: clocks_for(r, on) for r in recommendations if r.is_open}
-    return render_template("dashboard/index.html", recommendations=recommendations, page=page,
+    queue = queues.queue_page(current_user, on, 1, QUEUE_ON_DASHBOARD)
+    return render_template("dashboard/index.html", recommendations=recommendations, page=page, queue=queue,
+                           queue_title=queues.QUEUE_TITLES.get(current_user.role),
                            status_counts=status_counts, clocks=clocks,
                            insights=dashboard_insights(current_user, on, ages), today=on)

@@ -42,6 +42,22 @@ def run_command(on, dry_run):
     click.echo(f"{on.isoformat()}: {len(results)} message{'s' if len(results) != 1 else ''} {verb}")
 
 
+@reminders_cli.command("send-stored")
+def send_stored_command():
+    """Send the messages stored while no mail server was configured (MAIL_SERVER must be set now)."""
+    from app import audit
+    from app.reminders.send import deliver_pending, requeue_stored
+
+    if not current_app.config.get("MAIL_SERVER"):
+        raise click.ClickException("MAIL_SERVER is not set: the stored messages would only be stored again")
+    count = requeue_stored()
+    audit.record("reminder.send_stored", after={"requeued": count})
+    db.session.commit()
+    for state, to_address, subject in deliver_pending():
+        click.echo(f"{state:<10} {to_address:<40} {subject}")
+    click.echo(f"{count} stored message{'s' if count != 1 else ''} queued for sending")
+
+
 def daily_job(app: Flask) -> None:
     from app.reminders.services import run_daily
 
@@ -75,6 +91,24 @@ def housekeeping_job(app: Flask) -> None:
             db.session.remove()
 
 
+def summary_job(app: Flask) -> None:
+    """The daily summary of the notifications each person takes once a day."""
+    from app.notifications.services import write_daily_summaries
+    from app.reminders.send import deliver_pending
+
+    with app.app_context():
+        try:
+            written = write_daily_summaries(today())
+            db.session.commit()
+            log.info("notifications: %d daily summaries written", written)
+            deliver_pending(wait=False)
+        except Exception:
+            db.session.rollback()
+            log.exception("daily summaries failed")
+        finally:
+            db.session.remove()
+
+
 def deliver_job(app: Flask) -> None:
     from app.reminders.send import deliver_pending
 
@@ -96,7 +130,10 @@ def build_scheduler(app: Flask):
                       id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
-    scheduler.add_job(deliver_job, "interval", minutes=5, id="reminders.deliver", **common)
+    scheduler.add_job(summary_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
+                      id="notifications.daily_summary", next_run_time=datetime.now().astimezone(), **common)
+    # Every minute: an event's email leaves within a minute of the commit that recorded it.
+    scheduler.add_job(deliver_job, "interval", minutes=1, id="reminders.deliver", **common)
     return scheduler
 
 
@@ -105,7 +142,7 @@ def scheduler_command():
     """Run the scheduler and its jobs in this process (exactly one beside the web server)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler = build_scheduler(current_app._get_current_object())
-    click.echo("scheduler started: daily reminders, and pending mail every 5 minutes")
+    click.echo("scheduler started: daily reminders and summaries, and pending mail every minute")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
