@@ -199,7 +199,7 @@ def new_reading(metric_id: int):
             parsed = ParsedValue(parse_number(form.value.data))
         _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
                                   (form.note.data or "").strip(), current_user)
-        raised = sync_flags(metric, today())
+        raised = sync_flags(metric, today(), actor=current_user)
         db.session.commit()
         message = {"created": "Reading saved.", "corrected": "Reading corrected; the earlier value is kept in its history.",
                    "unchanged": "The reading already had this value; nothing changed."}[outcome]

@@ -102,7 +102,7 @@ def review_statement() -> sa.Select:
     """OIG: submissions awaiting a decision and evidence awaiting review, oldest first."""
     submissions = (
         sa.select(sa.literal("submission").label("kind"), Submission.id.label("id"),
-                  Submission.kind.label("sub"), Submission.number.label("number"),
+                  sa.cast(Submission.kind, sa.String).label("sub"), Submission.number.label("number"),
                   sa.literal("").label("title"), Submission.submitted_at.label("since"), *_REC_COLUMNS)
         .join(Recommendation, Submission.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
@@ -172,7 +172,8 @@ def returned_statement(user) -> sa.Select:
                    .correlate(EvidenceItem).scalar_subquery())
     evidence = (
         sa.select(sa.literal("returned_evidence").label("kind"), EvidenceItem.id.label("id"),
-                  EvidenceItem.title.label("title"), sa.literal("").label("sub"), last_review.label("since"),
+                  EvidenceItem.title.label("title"), sa.literal("").label("sub"),
+                  sa.func.coalesce(last_review, EvidenceItem.created_at).label("since"),
                   Recommendation.id.label("rec_id"), Report.number.label("report_number"),
                   Recommendation.number.label("rec_number"))
         .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
@@ -183,7 +184,7 @@ def returned_statement(user) -> sa.Select:
     later = aliased(Submission)
     submissions = (
         sa.select(sa.literal("returned_submission").label("kind"), Submission.id.label("id"),
-                  sa.cast(Submission.number, sa.String).label("title"), Submission.kind.label("sub"),
+                  sa.cast(Submission.number, sa.String).label("title"), sa.cast(Submission.kind, sa.String).label("sub"),
                   Submission.decided_at.label("since"), Recommendation.id.label("rec_id"),
                   Report.number.label("report_number"), Recommendation.number.label("rec_number"))
         .join(Recommendation, Submission.recommendation_id == Recommendation.id)

@@ -277,8 +277,8 @@ def flag_raised(flag, actor: User | None, occurrence: str) -> None:
     label = rec.label
     what = flag.kind_label.lower()
     event = Event("metric_flag", "metric_flag", flag.id, rec, actor,
-                  f"{actor_name(actor)} raised a flag ({what}) on the metric “{metric.name}”, "
-                  f"{flag.component}, {flag.period}, of {label}.",
+                  (f"A reading entered by {actor.name}" if actor else "The tracker's daily check")
+                  + f" raised a flag ({what}) on the metric “{metric.name}”, {flag.component}, {flag.period}, of {label}.",
                   f"{label}: flag raised on {metric.name} ({flag.component}, {flag.period})",
                   "metrics.show", {"metric_id": metric.id}, occurrence=occurrence,
                   details=[("Recommendation", label), ("Line of effort", line.title), ("Metric", metric.name),
