@@ -235,7 +235,7 @@ def date_change_requested(change: DueDateChange, actor: User) -> None:
                   f"{actor.name} asked to move the due date of “{milestone.title}” ({label}) "
                   f"from {change.old_due_on:%b %-d, %Y} to {change.new_due_on:%b %-d, %Y}.",
                   f"{label}: due-date change awaits your approval",
-                  "milestones.show", {"milestone_id": milestone.id}, anchor="date-changes",
+                  "milestones.show", {"milestone_id": milestone.id}, anchor="dates-heading",
                   details=_change_details(change, label) + [("Asked by", actor.name)])
     managers = [p for p in managers_of(milestone.office_id, rec.action_office_id)]
     tell(event, d.date_change_requested_recipients(managers))
@@ -250,7 +250,7 @@ def date_change_decided(change: DueDateChange, actor: User) -> None:
                   f"{actor.name} {verb} moving the due date of “{milestone.title}” ({label}) "
                   f"to {change.new_due_on:%b %-d, %Y}.",
                   f"{label}: due-date change {verb} by {actor.name}",
-                  "milestones.show", {"milestone_id": milestone.id}, anchor="date-changes",
+                  "milestones.show", {"milestone_id": milestone.id}, anchor="dates-heading",
                   details=_change_details(change, label) + [("Decision", verb.capitalize()), ("Decided by", actor.name),
                                                              ("Reason", change.decision_reason)])
     requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
