@@ -363,6 +363,7 @@ def test_the_inbox_lists_newest_first_paged_and_marks_read(app, db, world):
     assert c.post_form("/notifications/read-all", token_from="/notifications").status_code == 302
     page = c.get("/notifications").get_data(as_text=True)
     assert "app-count" not in page and "30 notifications, 0 unread." in page
+    assert "No notifications yet" in client_for(app, w.lead).get("/notifications").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Notification, other.id).read_at is None
 
@@ -407,7 +408,7 @@ def test_oig_queue_lists_submissions_and_evidence_oldest_first_with_age_and_cloc
     c = client_for(app, w.reviewer)
     page = c.get("/queue").get_data(as_text=True)
     assert page.index("Older evidence") < page.index("Submission 1: Corrective action plan")
-    assert "4 days</span> waiting" in page and "Already accepted" not in page
+    assert "Waiting <span class=\"text-bold\">4 days</span>" in page and "Already accepted" not in page
     assert "Resolution limit (6 months after issue)" in page and "Implementation target" in page
     assert "Awaiting your review <span class=\"app-count\">2</span>" in page
     dashboard = c.get("/").get_data(as_text=True)

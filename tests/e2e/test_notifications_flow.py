@@ -313,6 +313,17 @@ def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, 
     db.session.add(Submission(recommendation_id=w.rec.id, number=2, kind="plan", narrative="n", snapshot={},
                               snapshot_sha256="0" * 64, submitted_by_id=w.sender.id, submitted_on=today(),
                               submitted_at=utcnow() - timedelta(days=12)))
+    from app.notifications.models import Notification
+    who = {"oig_reviewer": w.reviewer, "manager": w.manager, "action_office": w.sender}[role]
+    texts = ["Olivia Reviewer (OIG) did not accept the 90-day status update (submission 1) on OIG-15-85 Rec. 1.",
+             "Sam Sender asked to move the due date of “Publish the data standard” (OIG-15-85 Rec. 1) from "
+             "Jan 1, 2027 to Mar 2, 2027.",
+             "Gus Auditor wrote on OIG-15-85 Rec. 1: “Could the Office of Policy say which component owns the "
+             "prosecutorial-discretion release data, and when the first complete quarter will be reported?”"]
+    for i, text in enumerate(texts):
+        db.session.add(Notification(recipient_id=who.id, kind="comment", item_type="comment", item_id=900 + i,
+                                    recommendation_id=w.rec.id, text=text, reason="You take part in this conversation.",
+                                    link=f"/recommendations/{w.rec.id}", read_at=utcnow() if i == 0 else None))
     db.session.commit()
     email = {"oig_reviewer": w.reviewer.email, "manager": w.manager.email, "action_office": w.sender.email}[role]
     sign_in_as(page, email)
