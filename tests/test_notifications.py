@@ -441,3 +441,23 @@ def test_office_queue_shows_what_came_back_to_them_only(app, db, world):
     # A new plan sent takes the rejected one off the queue.
     send_plan(app, w)
     assert "Submission 1: Corrective action plan" not in client_for(app, w.owner).get("/queue").get_data(as_text=True)
+
+
+def test_the_daily_summary_job_mails_one_summary_once(app, db, world, smtp):  # noqa: F811
+    from app.reminders.cli import summary_job
+    w = world
+    yesterday = utcnow() - timedelta(days=1)
+    for i in range(3):
+        db.session.add(Notification(recipient_id=w.sender.id, kind="comment", item_type="comment", item_id=i,
+                                    recommendation_id=w.rec.id, text=f"Message {i} on OIG-15-85 Rec. 1",
+                                    link=f"/recommendations/{w.rec.id}", email="daily", created_at=yesterday))
+    db.session.add(Notification(recipient_id=w.owner.id, kind="comment", item_type="comment", item_id=9,
+                                recommendation_id=w.rec.id, text="Today's, for tomorrow's summary",
+                                link="/", email="daily"))
+    db.session.commit()
+    summary_job(app)
+    summary_job(app)
+    [message] = smtp.messages
+    assert message["To"] == "sender@example.gov" and message["Subject"].endswith(": 3 notifications")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Message 2 on OIG-15-85 Rec. 1" in text and f"{BASE_URL}/recommendations/{w.rec.id}" in text
