@@ -1,6 +1,9 @@
+import logging
+
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import audit
 from app.extensions import db
@@ -10,6 +13,7 @@ from app.pagination import page_number, paginate
 from app.permissions import ANY_ROLE, roles
 from app.timeutil import today
 
+log = logging.getLogger(__name__)
 INBOX_PER_PAGE = 25
 QUEUE_PER_PAGE = 25
 
@@ -23,8 +27,13 @@ def header_counts() -> dict:
             columns = [services.unread_count_statement(current_user.id).scalar_subquery()]
             if current_user.role == "oig_reviewer":
                 columns.append(queues.review_count_statement())
-            row = db.session.execute(sa.select(*columns)).one()
-            counts = {"unread": row[0], "review": row[1] if len(row) > 1 else None}
+            try:
+                row = db.session.execute(sa.select(*columns)).one()
+                counts = {"unread": row[0], "review": row[1] if len(row) > 1 else None}
+            except SQLAlchemyError:
+                # A figure in the header never takes a page down (e.g. the error page of a failed request).
+                log.exception("header counts failed")
+                db.session.rollback()
         g.header_counts = counts
     return g.header_counts
 

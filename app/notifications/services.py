@@ -237,8 +237,8 @@ def date_change_requested(change: DueDateChange, actor: User) -> None:
                   f"{label}: due-date change awaits your approval",
                   "milestones.show", {"milestone_id": milestone.id}, anchor="dates-heading",
                   details=_change_details(change, label) + [("Asked by", actor.name)])
-    managers = [p for p in managers_of(milestone.office_id, rec.action_office_id)]
-    tell(event, d.date_change_requested_recipients(managers))
+    # As ``permissions.can_decide_date_change``: a manager of the milestone's office or of the plan's.
+    tell(event, d.date_change_requested_recipients(managers_of(milestone.office_id, rec.action_office_id)))
 
 
 def date_change_decided(change: DueDateChange, actor: User) -> None:

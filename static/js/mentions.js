@@ -15,7 +15,7 @@
   list.hidden = true;
   var status = document.createElement("div");
   status.className = "usa-sr-only";
-  status.setAttribute("role", "status");
+  // A polite live region (no role="status": the page's flash message keeps that role alone).
   status.setAttribute("aria-live", "polite");
   textarea.parentNode.insertBefore(list, textarea.nextSibling);
   textarea.parentNode.insertBefore(status, list.nextSibling);

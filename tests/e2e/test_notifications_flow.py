@@ -213,7 +213,7 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
     options = page.get_by_role("option")
     expect(options).to_have_count(1)
     expect(options.first).to_have_text("Gus Auditor (gao@example.gov)")
-    expect(page.get_by_role("status").filter(has_text="1 person matches")).to_have_count(1)
+    expect(page.locator("[aria-live=polite]").filter(has_text="1 person matches")).to_have_count(1)
     page.keyboard.press("Enter")
     assert box.input_value() == "Could GAO look at the plan? @gao@example.gov "
     page.keyboard.type("and @Eve")  # Eve may not see it: no suggestion
