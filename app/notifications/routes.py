@@ -1,7 +1,7 @@
 import logging
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 

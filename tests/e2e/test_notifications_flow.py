@@ -9,7 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
