@@ -40,8 +40,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tracker@example.gov")
-    #: Absolute base for links in emails, which are sent outside any request.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Absolute base for links in emails, which are sent outside any request; unset, the local
+    #: development server on PORT (what `make run` serves).
+    BASE_URL = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}").rstrip("/")
 
     #: Single sign-on through the agency's OpenID Connect provider: on when OIDC_ISSUER and
     #: OIDC_CLIENT_ID are set. The issuer's /.well-known/openid-configuration gives the endpoints.
@@ -90,7 +91,7 @@ class Config:
     SCHEDULER_LEASE_SECONDS = float(os.environ.get("SCHEDULER_LEASE_SECONDS", "30"))
     SCHEDULER_POLL_SECONDS = float(os.environ.get("SCHEDULER_POLL_SECONDS", "10"))
     #: How often the leader sends pending mail, and when a claim of a dead sender is released.
-    REMINDERS_DELIVER_SECONDS = float(os.environ.get("REMINDERS_DELIVER_SECONDS", "300"))
+    REMINDERS_DELIVER_SECONDS = float(os.environ.get("REMINDERS_DELIVER_SECONDS", "60"))
     REMINDERS_CLAIM_LEASE_SECONDS = float(os.environ.get("REMINDERS_CLAIM_LEASE_SECONDS", "600"))
     #: How many hosts run this app (`flask check` refuses SQLite for more than one).
     TRACKER_HOSTS = int(os.environ.get("TRACKER_HOSTS", "1"))

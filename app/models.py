@@ -13,3 +13,4 @@ from app.reminders.models import (  # noqa: F401
     OutboxMessage, ReminderPreference, ReminderSettings, SchedulerLease, SchedulerNode)
 from app.api.models import ApiToken  # noqa: F401
 from app.calendar.models import CalendarToken  # noqa: F401
+from app.notifications.models import Notification, NotificationPreference  # noqa: F401

@@ -5,12 +5,15 @@ from app.permissions import ANY_ROLE
 
 NAV = [
     ("dashboard.index", "Dashboard", ANY_ROLE),
+    ("notifications.queue", "Awaiting your review", ("oig_reviewer",)),
+    ("notifications.queue", "Awaiting your approval", ("manager",)),
+    ("notifications.queue", "Returned to you", ("action_office",)),
     ("submissions.awaiting", "Submissions awaiting decision", ("oig_reviewer",)),
     ("reports.index", "Reports", ("oig_reviewer", "admin")),
     ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
     ("evidence.attention", "Needs attention", ("action_office", "manager")),
     ("evidence.integrity", "Evidence integrity", ("admin",)),
-    ("reminders.preferences", "Email reminders", ANY_ROLE),
+    ("reminders.preferences", "Email preferences", ANY_ROLE),
     ("accounts.index", "Accounts", ("admin",)),
     ("exports.index", "Reports and exports", ANY_ROLE),
     ("imports.index", "Import", ("oig_reviewer", "admin")),

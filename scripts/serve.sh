@@ -3,6 +3,7 @@
 set -u
 FLASK="${FLASK:-.venv/bin/flask --app wsgi}"
 PORT="${PORT:-5000}"
+export PORT  # config.py points BASE_URL at this port when BASE_URL is unset
 $FLASK scheduler &
 scheduler_pid=$!
 # Security keys (WebAuthn) need a host name, not an IP address: open the tracker at localhost.

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from app import audit
 from app.comments.models import Comment
 from app.extensions import db
+from app.notifications import services as notify
 
 
 def for_recommendation(recommendation_id: int) -> list[Comment]:
@@ -17,4 +18,5 @@ def add_comment(recommendation, body: str, author) -> Comment:
     db.session.flush()
     audit.record("comment.create", comment, after={"body": comment.body},
                  recommendation_id=recommendation.id, actor=author)
+    notify.comment_posted(comment, recommendation, author)
     return comment

@@ -7,6 +7,7 @@ from app.dashboard.filters import (AGE_CHOICES, PRIORITY_CHOICES, SORTS, STATUS_
 from app.extensions import db
 from app.dashboard.insights import (RecommendationLine, dashboard_insights, dashboard_statements, dashboard_values,
                                     status_and_age_counts)
+from app.notifications import queues
 from app.pagination import paginate_bound
 from app.permissions import ANY_ROLE, reads_every_office, roles
 from app.recommendations.clocks import clocks_for
@@ -15,6 +16,8 @@ from app.timeutil import today
 
 
 DASHBOARD_PER_PAGE = 25
+#: The oldest items of the role's queue shown on the start page (the queue page has them all).
+QUEUE_ON_DASHBOARD = 5
 
 
 @bp.route("/")
@@ -38,7 +41,9 @@ def index():
     recommendations = page.items
     status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     clocks = {r.id: clocks_for(r, on) for r in recommendations if r.is_open}
-    return render_template("dashboard/index.html", recommendations=recommendations, page=page,
+    queue = queues.queue_page(current_user, on, 1, QUEUE_ON_DASHBOARD)
+    return render_template("dashboard/index.html", recommendations=recommendations, page=page, queue=queue,
+                           queue_title=queues.QUEUE_TITLES.get(current_user.role),
                            status_counts=status_counts, clocks=clocks, chosen=chosen, every_office=every_office,
                            office_choices=[(v, label) for kind, v, label in options if kind == "office"],
                            oig_choices=[v for kind, v, _ in options if kind == "oig"],

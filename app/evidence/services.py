@@ -13,6 +13,7 @@ from app import audit
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion
 from app.evidence.storage import STALE_SECONDS, Batch, LocalStorage
 from app.extensions import db
+from app.notifications import services as notify
 from app.milestones.models import Milestone
 from app.permissions import (require_edit_plan, require_review_evidence, require_view_recommendation,
                              visible_recommendations)
@@ -224,6 +225,8 @@ def review(item: EvidenceItem, *, decision: str, comment: str) -> EvidenceReview
     db.session.flush()
     audit.record("evidence.review", item, recommendation_id=item.recommendation_id, before=before,
                  after={"review_status": decision, "version": latest.number, "comment": entry.comment})
+    entry.version = latest
+    notify.evidence_reviewed(item, entry, current_user)
     return entry
 
 

@@ -250,14 +250,14 @@ def new_reading(metric_id: int):
         if stored is None:
             _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
                                       (form.note.data or "").strip(), current_user)
-            raised = sync_flags(metric, today())
+            raised = sync_flags(metric, today(), actor=current_user)
             db.session.commit()
         else:
             entries = {"value": parsed.value, "numerator": parsed.numerator, "denominator": parsed.denominator}
             with guard(stored, form, READING_LABELS, values=entries) as saved:
                 _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
                                           (form.note.data or "").strip(), current_user)
-                raised = sync_flags(metric, today())
+                raised = sync_flags(metric, today(), actor=current_user)
                 db.session.commit()
             conflict = saved.conflict
         if conflict is None:

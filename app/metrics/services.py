@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import audit, versioning
 from app.extensions import db
 from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message
+from app.notifications import services as notify
 from app.metrics.models import (COMPONENTS, DATA_QUALITY_DIRECTION, DATA_QUALITY_KINDS, Flag,
                                 ImprovementAction, Metric, Reading, ReadingRevision, TargetChange)
 from app.milestones.models import Milestone
@@ -248,13 +249,15 @@ def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
             db.session.flush()
             audit.record("metric.flag.raise", flag, after=_flag_snapshot(flag),
                          recommendation_id=rec_id, actor=actor)
+            notify.flag_raised(flag, actor, "raised")
             raised.append(flag)
         elif flag.status == "cleared":
             before = _flag_snapshot(flag)
             flag.status, flag.closed_at = "open", None
             flag.value, flag.target_value = d.value, d.target_value
-            audit.record("metric.flag.reopen", flag, before=before, after=_flag_snapshot(flag),
-                         recommendation_id=rec_id, actor=actor)
+            event = audit.record("metric.flag.reopen", flag, before=before, after=_flag_snapshot(flag),
+                                 recommendation_id=rec_id, actor=actor)
+            notify.flag_raised(flag, actor, f"reopened-{event.id}")
             raised.append(flag)
         elif flag.status == "open" and (flag.value, flag.target_value) != (d.value, d.target_value):
             before = _flag_snapshot(flag)

@@ -264,6 +264,8 @@ def decide(change_id: int):
         services.decide_date_change(change, approve=approve, reason=form.reason.data)
         db.session.commit()
         flash("Due-date change approved." if approve else "Due-date change declined.", "success")
+        if request.form.get("return_to") == "queue":  # decided in place, from the manager's queue
+            return redirect(url_for("dashboard.index", _anchor="queue-heading"))
         return redirect(url_for("milestones.show", milestone_id=change.milestone_id))
     milestone = services.get_milestone_or_404(change.milestone_id, with_history=True)
     return _render_show(milestone, {}, 400, decision_form=form)

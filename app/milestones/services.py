@@ -16,6 +16,7 @@ from app import audit, versioning
 from app.auth.models import User
 from app.dbtypes import bound
 from app.extensions import db
+from app.notifications import services as notify
 from app.milestones.models import DueDateChange, Milestone, MilestoneRow, MilestoneUpdate, milestone_dependencies
 from app.offices.models import Office
 from app.permissions import (require_decide_date_change, require_edit_milestone, require_edit_plan,
@@ -341,6 +342,7 @@ def change_due_date(milestone: Milestone, *, new_due_on: date, justification: st
         audit.record("milestone.due_date_request", milestone, before={"current_due_on": milestone.current_due_on},
                      after={"requested_due_on": new_due_on, "justification": justification,
                             "change_id": change.id}, recommendation_id=recommendation.id)
+        notify.date_change_requested(change, current_user)
         return change
     milestone.current_due_on = new_due_on
     milestone.baseline_due_on = new_due_on
@@ -363,6 +365,7 @@ def decide_date_change(change: DueDateChange, *, approve: bool, reason: str) -> 
         _touch(milestone)
     _record("milestone.due_date_approve" if approve else "milestone.due_date_decline", milestone, before,
             {"decision_reason": reason, "change_id": change.id, "requested_due_on": change.new_due_on})
+    notify.date_change_decided(change, current_user)
 
 
 def history(milestone: Milestone) -> Sequence[audit.AuditEvent]:

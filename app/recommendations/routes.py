@@ -4,8 +4,9 @@ from flask_login import current_user
 from app.comments import services as comments
 from app.comments.forms import CommentForm
 from app.extensions import db
+from app.notifications import services as notify
 from app.pagination import paginate
-from app.permissions import ANY_ROLE, can_change_status, require_edit_concurrence, roles
+from app.permissions import ANY_ROLE, can_change_status, can_comment, require_edit_concurrence, roles
 from app.recommendations import bp
 from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
@@ -59,7 +60,8 @@ def show(recommendation_id: int):
         "recommendations/show.html", recommendation=recommendation, today=today(),
         clocks=clocks_for(recommendation, today()),
         submissions=sent, comments=comments.for_recommendation(recommendation.id),
-        comment_form=CommentForm(), events=history(recommendation.id, limit=RECENT_EVENTS))
+        comment_form=CommentForm(), events=history(recommendation.id, limit=RECENT_EVENTS),
+        mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [])
 
 
 @bp.route("/<int:recommendation_id>/history")

@@ -3,4 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
-from app.reminders import routes  # noqa: E402,F401

@@ -44,6 +44,22 @@ def run_command(on, dry_run):
     click.echo(f"{on.isoformat()}: {len(results)} message{'s' if len(results) != 1 else ''} {verb}")
 
 
+@reminders_cli.command("send-stored")
+def send_stored_command():
+    """Send the messages stored while no mail server was configured (MAIL_SERVER must be set now)."""
+    from app import audit
+    from app.reminders.send import deliver_pending, requeue_stored
+
+    if not current_app.config.get("MAIL_SERVER"):
+        raise click.ClickException("MAIL_SERVER is not set: the stored messages would only be stored again")
+    count = requeue_stored()
+    audit.record("reminder.send_stored", after={"requeued": count})
+    db.session.commit()
+    for state, to_address, subject in deliver_pending():
+        click.echo(f"{state:<10} {to_address:<40} {subject}")
+    click.echo(f"{count} stored message{'s' if count != 1 else ''} queued for sending")
+
+
 def daily_job(app: Flask) -> None:
     from app.reminders.services import run_daily
 
@@ -90,6 +106,24 @@ def housekeeping_job(app: Flask) -> None:
             db.session.remove()
 
 
+def summary_job(app: Flask) -> None:
+    """The daily summary of the notifications each person takes once a day."""
+    from app.notifications.services import write_daily_summaries
+    from app.reminders.send import deliver_pending
+
+    with app.app_context():
+        try:
+            written = write_daily_summaries(today())
+            db.session.commit()
+            log.info("notifications: %d daily summaries written", written)
+            deliver_pending(wait=False)
+        except Exception:
+            db.session.rollback()
+            log.exception("daily summaries failed")
+        finally:
+            db.session.remove()
+
+
 def deliver_job(app: Flask) -> None:
     from app.reminders.send import deliver_pending
 
@@ -125,7 +159,10 @@ def build_scheduler(app: Flask):
                       id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
     scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
                       id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
-    scheduler.add_job(deliver_job, "interval", seconds=app.config.get("REMINDERS_DELIVER_SECONDS") or 300,
+    scheduler.add_job(summary_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
+                      id="notifications.daily_summary", next_run_time=datetime.now().astimezone(), **common)
+    # Every minute by default: an event's email leaves within a minute of the commit that recorded it.
+    scheduler.add_job(deliver_job, "interval", seconds=app.config.get("REMINDERS_DELIVER_SECONDS") or 60,
                       id="reminders.deliver", **common)
     scheduler.add_job(checkpoint_job, "interval", minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
                       id="audit.checkpoint", next_run_time=datetime.now().astimezone(), **common)
@@ -177,5 +214,5 @@ def scheduler_command():
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     click.echo(f"scheduler started: leader election every {setting(app, 'SCHEDULER_POLL_SECONDS'):g} s; "
-               "the leader runs the daily reminders, sends pending mail and writes audit checkpoints")
+               "the leader runs the daily reminders and summaries, sends pending mail and writes audit checkpoints")
     run_scheduler(app, stop)

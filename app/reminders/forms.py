@@ -4,7 +4,26 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from app.fields import SelectField
 from app.inputs import TrackerForm
+from app.notifications.decide import KIND_LABELS, NOT_OFF
+from app.notifications.models import EVENT_KINDS
 from app.reminders.models import WEEKDAYS, parse_offsets
+
+MODE_CHOICES = [SelectChoice("immediate", "Email me immediately"), SelectChoice("daily", "In my daily summary"),
+                SelectChoice("off", "Not by email (in the app only)")]
+
+
+def _mode_field(kind: str) -> SelectField:
+    choices = [c for c in MODE_CHOICES if not (kind in NOT_OFF and c.value == "off")]
+    return SelectField(KIND_LABELS[kind], choices=choices, validate_choice=False, validators=[_valid_mode])
+
+
+def _valid_mode(form, field):
+    # Absent for the kinds the user's role never receives: those are left as they are.
+    kind = field.name.removeprefix("notify_")
+    allowed = {c.value for c in MODE_CHOICES if not (kind in NOT_OFF and c.value == "off")}
+    if field.data not in (None, "", *allowed):
+        raise ValidationError("OIG decisions on your office's plan are always sent: choose immediately or daily."
+                              if kind in NOT_OFF and field.data == "off" else "Choose one of the options.")
 
 WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]
 
@@ -19,9 +38,17 @@ class PreferencesForm(TrackerForm):
                                  validate_choice=False)
     digest_when_empty = BooleanField("Send the digest even when there is nothing to report")
 
+    def mode_fields(self, kinds):
+        return [getattr(self, f"notify_{kind}") for kind in kinds]
+
     def validate_digest_weekday(self, field):
         if field.data not in (None, "", *(choice.value for choice in WEEKDAY_CHOICES)):
             raise ValidationError("Choose a day of the week.")
+
+
+# One choice per kind of event (notifications/decide.py), named notify_<kind>.
+for _kind in EVENT_KINDS:
+    setattr(PreferencesForm, f"notify_{_kind}", _mode_field(_kind))
 
 
 class SettingsForm(TrackerForm):

@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -8,9 +8,12 @@ from app import audit
 from app.auth.models import User
 from app.extensions import db
 from app.permissions import ANY_ROLE, roles
+from app.notifications import services as notify
+from app.notifications.decide import KINDS_FOR_ROLE
 from app.reminders import bp
 from app.reminders.forms import PreferencesForm, SettingsForm
 from app.reminders.models import MESSAGE_STATES, WEEKDAYS, OutboxMessage, ReminderSettings, parse_offsets
+from app.reminders.send import deliver_pending, requeue_stored
 from app.reminders.services import get_preferences, get_settings
 from app.timeutil import utcnow
 
@@ -26,21 +29,35 @@ OUTBOX_PAGE_SIZE = 100
 def preferences():
     prefs = get_preferences(current_user)
     form = PreferencesForm(obj=prefs)
+    kinds = KINDS_FOR_ROLE.get(current_user.role, ())
     if request.method == "GET":
         form.digest_weekday.data = "" if prefs.digest_weekday is None else str(prefs.digest_weekday)
+        for kind, mode in notify.preferences_of(current_user).items():
+            getattr(form, f"notify_{kind}").data = mode
     if form.validate_on_submit():
         before = audit.snapshot(prefs, PREFERENCE_FIELDS) if prefs.id else None
-        form.populate_obj(prefs)
+        modes = {kind: getattr(form, f"notify_{kind}").data for kind in kinds
+                 if getattr(form, f"notify_{kind}").data}
+        # The notify_* choices are not columns of the reminder preferences: stored apart.
+        for name, f in form._fields.items():
+            if not name.startswith("notify_") and name != "csrf_token":
+                f.populate_obj(prefs, name)
         prefs.digest_weekday = int(form.digest_weekday.data) if form.digest_weekday.data else None
         db.session.flush()
         audit.record("reminder.preferences", prefs, before=before, after=audit.snapshot(prefs, PREFERENCE_FIELDS))
+        previous = notify.set_preferences(current_user, modes)
+        db.session.flush()
+        now = notify.preferences_of(current_user)
+        if any(previous[k] != now[k] for k in modes):
+            audit.record("notification.preferences", current_user._get_current_object(),
+                         before={k: previous[k] for k in modes}, after={k: now[k] for k in modes})
         db.session.commit()
         flash("Your email preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"))
     status = 400 if form.errors else 200
     db.session.rollback()
     settings_row = db.session.get(ReminderSettings, 1)
-    return render_template("reminders/preferences.html", form=form,
+    return render_template("reminders/preferences.html", form=form, notify_kinds=kinds,
                            default_day=WEEKDAYS[settings_row.digest_weekday if settings_row else 0]), status
 
 
@@ -87,7 +104,25 @@ def outbox():
         query = query.where(OutboxMessage.state == state)
     messages = db.session.scalars(query).unique().all()
     return render_template("reminders/outbox.html", messages=messages, counts=counts, state=state,
-                           states=MESSAGE_STATES, page_size=OUTBOX_PAGE_SIZE)
+                           states=MESSAGE_STATES, page_size=OUTBOX_PAGE_SIZE,
+                           mail_configured=bool(current_app.config.get("MAIL_SERVER")))
+
+
+@bp.route("/outbox/send-stored", methods=["POST"])
+@roles("admin")
+def send_stored():
+    """Send now what was stored while no mail server was configured: committed first, then sent."""
+    if not current_app.config.get("MAIL_SERVER"):
+        flash("No mail server is configured (MAIL_SERVER): the stored messages cannot be sent yet.", "error")
+        return redirect(url_for("reminders.outbox", state="stored"))
+    count = requeue_stored()
+    audit.record("reminder.send_stored", after={"requeued": count})
+    db.session.commit()
+    results = deliver_pending(wait=False)
+    sent = sum(1 for state, _, _ in results if state == "sent")
+    flash(f"{count} stored message{'s' if count != 1 else ''} queued; {sent} sent now, "
+          f"any other is retried by the scheduler.", "success")
+    return redirect(url_for("reminders.outbox"))
 
 
 @bp.route("/outbox/<int:message_id>")
@@ -107,5 +142,5 @@ def retry(message_id: int):
     row.state, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
     audit.record("reminder.retry", row, before=before, after=audit.snapshot(row, ("state", "attempts", "last_error")))
     db.session.commit()
-    flash("The message is queued again; the scheduler sends it within five minutes.", "success")
+    flash("The message is queued again; the scheduler sends it within a minute.", "success")
     return redirect(url_for("reminders.message", message_id=row.id))

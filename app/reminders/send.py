@@ -133,6 +133,15 @@ def _send_batch(batch: Sequence, results: list) -> None:
         _close(conn)
 
 
+def requeue_stored() -> int:
+    """Messages kept while no mail server was configured go back to ``pending`` (the caller
+    commits, then delivers); returns how many."""
+    return db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.state == "stored")
+        .values(state="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=""),
+        execution_options={"synchronize_session": False}).rowcount
+
+
 def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:
     """Send what is pending; returns (state, to_address, subject) for each message finished here.
 

@@ -139,13 +139,24 @@ def render(due: d.Due, person: d.Person) -> Rendered:
 
 def enqueue(rendered: list[Rendered]) -> None:
     """Insert each message unless its key is already there (the caller commits, then sends)."""
-    if not rendered:
+    enqueue_rows([r.row() for r in rendered])
+
+
+def enqueue_rows(rows: list[dict]) -> None:
+    """``enqueue`` for rows already made (kind, item_type, item_id, recipient_id, period,
+    to_address, subject, body_text, body_html): the notifications of events use it too."""
+    if not rows:
         return
+    stmt = insert_ignoring(OutboxMessage.__table__, KEY_COLUMNS)
+    for start in range(0, len(rows), 1000):
+        db.session.execute(stmt, rows[start:start + 1000])
+
+
+def insert_ignoring(table, key_columns: list[str]):
+    """INSERT ... ON CONFLICT (key) DO NOTHING, on SQLite and PostgreSQL alike."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=KEY_COLUMNS)
-    for start in range(0, len(rendered), 1000):
-        db.session.execute(stmt, [r.row() for r in rendered[start:start + 1000]])
+    return insert(table).on_conflict_do_nothing(index_elements=key_columns)
 
 
 def existing_keys(dues: list[d.Due]) -> set[tuple]:

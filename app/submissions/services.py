@@ -10,6 +10,7 @@ from app import audit
 from app.dbtypes import bound
 from app.errors import refuse
 from app.extensions import db
+from app.notifications import services as notify
 from app.permissions import can_decide, can_submit, require_view_recommendation
 from app.recommendations.models import STATUS_LABELS, Recommendation, recommendation_label
 from app.reports.models import Report
@@ -155,6 +156,7 @@ def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
     if kind == "closure_request":
         change_status(recommendation, "closure_pending", submission.narrative, actor,
                       submission=submission, on=on)
+    notify.submission_sent(submission, actor)
     return submission
 
 
@@ -202,3 +204,4 @@ def decide(submission: Submission, decision: str, analysis: str, actor, *, on: d
                  recommendation_id=submission.recommendation_id, actor=actor)
     if target is not None:
         change_status(submission.recommendation, target, analysis, actor, submission=submission, on=on)
+    notify.oig_decided(submission, actor)

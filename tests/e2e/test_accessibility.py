@@ -66,6 +66,8 @@ EXTRA_PAGES = [
     ("/reports/recommendations/1/edit", ("oig_reviewer", "admin")),
     ("/metrics/5/edit", ("action_office",)),
     ("/?status=open&priority=no&sort=office", None),
+    # Issue 16: the inbox (linked from the user bar); the queues are in the navigation.
+    ("/notifications", None),
 ]
 _axe = Axe()
 

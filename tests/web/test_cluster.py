@@ -31,7 +31,7 @@ from app.timeutil import today
 from config import TestConfig
 from tests.factories import PASSWORD, Factory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVER_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 WRITE_SECONDS = float(os.environ.get("CLUSTER_WRITE_SECONDS", "20"))
 WRITERS = 8

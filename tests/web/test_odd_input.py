@@ -267,7 +267,7 @@ def test_download_names_follow_rfc_6266_through_the_real_server(app, db, make, l
 def test_every_header_name_goes_through_one_helper():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "app"
+    root = Path(__file__).resolve().parents[2] / "app"
     offenders = [str(p) for p in root.rglob("*.py") if "filename=\"{" in p.read_text() or "download_name=" in
                  p.read_text().replace("download_name=version.original_filename", "")]
     assert offenders == []

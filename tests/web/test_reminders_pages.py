@@ -110,12 +110,15 @@ def test_admin_sends_a_failed_message_again(client, login_as, db, make):
 def test_the_scheduler_coalesces_missed_runs_and_runs_the_daily_job_at_start(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "reminders.deliver", "audit.checkpoint"}
+    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "notifications.daily_summary", "reminders.deliver",
+                         "audit.checkpoint"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
         assert job.max_instances == 1
     assert jobs["reminders.daily"].next_run_time is not None
+    # An event's email leaves within a minute of its commit (issue 16).
+    assert jobs["reminders.deliver"].trigger.interval.total_seconds() == 60
 
 
 def test_the_daily_housekeeping_raises_missing_readings_and_ends_idle_accounts(app, db, make):
