@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from app.dbtypes import bound
 from app.evidence.models import EvidenceItem
 from app.extensions import db
+from app.timeutil import human_date
 from app.pagination import Paged
 from app.milestones.models import MILESTONE_STATUS_LABELS, Milestone
 from app.offices.models import Office
@@ -205,7 +206,7 @@ class Hit:
 
 def _report_hit(row) -> Hit:
     id_, number, title, oig_office, issued_on, summary = row
-    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {issued_on}", summary,
+    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {human_date(issued_on)}", summary,
                "search.index", {"q": number, "kind": "recommendations"})
 
 
@@ -217,7 +218,7 @@ def _recommendation_hit(row) -> Hit:
 
 def _milestone_hit(row) -> Hit:
     id_, title, description, expected, due, status, line_title, report_number, rec_number = row
-    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {due}"
+    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {human_date(due)}"
                f" · {MILESTONE_STATUS_LABELS[status]}", description or expected, "milestones.show",
                {"milestone_id": id_})
 
