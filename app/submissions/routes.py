@@ -6,8 +6,10 @@ from app.pagination import paginate
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
 from app.submissions import bp, services
+from app.submissions.package import closure_package, percent_complete
 from app.submissions.forms import DecisionForm, SubmissionForm
 from app.submissions.models import KIND_LABELS
+from app.timeutil import today
 
 AWAITING_PER_PAGE = 50
 
@@ -17,6 +19,20 @@ def isodate(value, fmt="%b %-d, %Y"):
     """A date kept as ISO text in a snapshot, shown like every other date."""
     from datetime import date
     return date.fromisoformat(value).strftime(fmt) if value else "—"
+
+
+@bp.app_template_global("line_progress")
+def line_progress(milestones) -> int:
+    return percent_complete(milestones)
+
+
+@bp.route("/recommendations/<int:recommendation_id>/closure-package")
+@roles(*ANY_ROLE)
+def package(recommendation_id: int):
+    """Everything a closure rests on, and what is not done yet, on one page."""
+    recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
+    return render_template("submissions/package.html", recommendation=recommendation,
+                           package=closure_package(recommendation), today=today())
 
 
 @bp.route("/recommendations/<int:recommendation_id>/submissions/new/<kind>", methods=["GET", "POST"])
