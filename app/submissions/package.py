@@ -5,8 +5,6 @@ metric's trend against baseline and target; the flags still open or answered; an
 readiness list (``readiness.readiness``) built from the same rows.
 """
 from dataclasses import dataclass
-from decimal import Decimal
-
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -102,8 +100,9 @@ def readiness_of(lines, evidence, metrics: list[MetricResult], flags) -> list[Re
 
 
 def closure_package(recommendation: Recommendation) -> ClosurePackage:
-    """``recommendation`` loaded with its plan (get_recommendation_or_404(..., with_plan=True))."""
-    lines = sorted(recommendation.lines_of_effort, key=lambda line: (line.position, line.id))
+    lines = list(db.session.scalars(
+        sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == recommendation.id)
+        .options(selectinload(LineOfEffort.milestones)).order_by(LineOfEffort.position, LineOfEffort.id)))
     evidence = _evidence(recommendation.id)
     metrics = _metrics(recommendation.id)
     flags = _flags(recommendation.id)

@@ -21,6 +21,11 @@ def _submit(page, link, narrative, check_a11y=False):
     page.get_by_label("Cover narrative for OIG").fill(narrative)
     if check_a11y:
         assert_accessible(page, "new submission form")
+    page.get_by_role("button", name="Review what will be sent").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
+    acknowledgements = page.locator("textarea[name^=ack-]")
+    for i in range(acknowledgements.count()):
+        acknowledgements.nth(i).fill("Accepted as is: the remaining work is tracked in the next plan.")
     page.get_by_role("button", name="Send to OIG").click()
     expect(page.get_by_role("status")).to_contain_text("was sent to OIG")
 
@@ -35,6 +40,9 @@ def _decide(page, title, decision, analysis, check_a11y=False):
         assert_accessible(page, "submission with the decision form")
     page.locator("label.usa-radio__label", has_text=decision).click()
     page.get_by_label("OIG analysis").fill(analysis)
+    close_anyway = page.locator("label[for=close_anyway]")
+    if decision == "Accept" and close_anyway.count():
+        close_anyway.click()
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("status")).to_contain_text(title)
 
