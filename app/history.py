@@ -150,7 +150,7 @@ def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
         if _as_date(before.get(key)) or _as_date(after.get(key)):
             parts.append(f"{label} {date_span(before.get(key), after.get(key))}")
         elif key in ("description", "concurrence_response", "objective", "expected_evidence", "note"):
-            parts.append(f"{label} rewritten")
+            parts.append(f"{label} now {_quote(after.get(key))}" if after.get(key) else f"{label} removed")
         else:
             parts.append(f"{label} from {value_text(before.get(key), labels, key)} "
                          f"to {value_text(after.get(key), labels, key)}")

@@ -59,7 +59,8 @@ def test_the_office_records_its_concurrence_and_the_history_shows_before_and_aft
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.response")).one()
     assert event.actor_id == staff.id and event.before_data["concurrence"] is None
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Office response edited" in history and "Dana Whitfield" in history
+    assert "Dana Whitfield edited the office&#39;s response" in history
+    assert "concurrence from none to Partially concur" in history
     assert "Partially concur" in history and "We agree in part." in history
     bad = client.post_form(f"/recommendations/{rec.id}/concurrence", {"concurrence": "shrug"})
     assert bad.status_code == 400
@@ -94,9 +95,9 @@ def test_history_tab_lists_status_changes_with_author_and_refusals(client, login
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_open", "reason": "Plan accepted"})
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_closed", "reason": "Skip"})
     page = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Status changed" in page and "Marcus Ortega" in page and "Plan accepted" in page
-    assert "Unresolved, open" in page and "Resolved, open" in page
-    assert "Refused: conflicts with the current state" in page
+    assert ("Marcus Ortega changed the status from Unresolved, open to Resolved, open: “Plan accepted”."
+            in page)
+    assert "Marcus Ortega was refused an action that conflicts with the current state." in page
 
 
 def test_history_tab_is_paged_newest_first(client, login_as, make, db, rec, monkeypatch):
@@ -110,6 +111,7 @@ def test_history_tab_is_paged_newest_first(client, login_as, make, db, rec, monk
     first = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
     assert "7 events, 3 a page." in first and "Page 1 of 3" in first
     assert "note 6" in first and "note 3" not in first
+    assert "The system wrote: “note 6”." in first
     last = client.get(f"/recommendations/{rec.id}/history?page=3").get_data(as_text=True)
     assert "note 0" in last and "note 1" not in last
 
