@@ -389,7 +389,7 @@ def test_a_closure_request_needs_each_open_item_acknowledged_and_keeps_the_words
     assert len(event.after_data["acknowledged"]) == 3
     switch(user=reviewer)
     page = client.get(f"/submissions/{closure.id}").get_data(as_text=True)
-    assert "Not ready: 3 items" in page and "Sender: “Reason 1”" in page
+    assert "Readiness for closure: 3 items not done" in page and "Not ready: 3 items" in page and "Sender: “Reason 1”" in page
     refused = _decide(client, closure.id, "accepted", "Fine.")
     assert refused.status_code == 400 and "tick this box to close anyway" in refused.get_data(as_text=True)
     db.session.expire_all()

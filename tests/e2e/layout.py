@@ -9,7 +9,19 @@ _OVERLAPS_JS = """(selector) => {
   for (const el of document.querySelectorAll(selector)) {
     const style = getComputedStyle(el);
     if (style.visibility === "hidden" || style.display === "none") continue;
-    const r = el.getBoundingClientRect();
+    // What shows of a box: clipped by every ancestor that hides or scrolls its overflow
+    // (a wide table inside its scrolling container ends at the container's edge).
+    let b = el.getBoundingClientRect();
+    let r = {left: b.left, top: b.top, right: b.right, bottom: b.bottom};
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const ps = getComputedStyle(p);
+      if (ps.overflowX !== "visible" || ps.overflowY !== "visible") {
+        const pr = p.getBoundingClientRect();
+        r = {left: Math.max(r.left, pr.left), top: Math.max(r.top, pr.top),
+             right: Math.min(r.right, pr.right), bottom: Math.min(r.bottom, pr.bottom)};
+      }
+    }
+    r.width = r.right - r.left; r.height = r.bottom - r.top;
     if (r.width < 2 || r.height < 2) continue;   // screen-reader-only text is a 1 px box
     if (el.closest("[hidden], .usa-sr-only")) continue;
     boxes.push([el, r]);
