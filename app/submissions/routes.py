@@ -73,9 +73,12 @@ def _show(submission, form, status=200):
                            form=form, package=package, today=today()), status
 
 
-@bp.route("/submissions/<int:submission_id>")
+@bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def show(submission_id: int):
+    """The submission; OIG's decision form posts here, so a refused decision stays at this address."""
+    if request.method == "POST":
+        return decide(submission_id)
     return _show(services.get_submission_or_404(submission_id), DecisionForm())
 
 
