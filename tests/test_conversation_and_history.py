@@ -131,3 +131,30 @@ def test_recommendation_page_query_count_does_not_grow_with_comments_and_history
     with count_queries(app) as large:
         assert client.get(f"/recommendations/{rec.id}").status_code == 200
     assert large.count == small.count
+
+
+def test_history_page_query_count_does_not_grow_with_events_of_every_kind(app, client, login_as, make, db, rec):
+    from app import audit
+    from tests.querycount import count_queries
+
+    def add(n):
+        for i in range(n):
+            audit.record("milestone.due_date_approve", None, before={"current_due_on": "2027-01-16"},
+                         after={"current_due_on": "2027-02-06", "change_id": 1000 + i}, recommendation_id=rec.id)
+            audit.record("metric.reading.create", None, after={"component": "ICE", "period": "2026-Q1", "value": "3"},
+                         recommendation_id=rec.id)
+            audit.record("metric.action.create", None, after={"flag_id": 2000 + i, "owner_id": 3000 + i,
+                                                              "decision": "accept", "reason": "r"},
+                         recommendation_id=rec.id)
+            audit.record("evidence.review", None, after={"review_status": "accepted", "comment": "ok"},
+                         recommendation_id=rec.id)
+        db.session.commit()
+
+    login_as("oig_reviewer")
+    add(1)
+    with count_queries(app) as small:
+        assert client.get(f"/recommendations/{rec.id}/history").status_code == 200
+    add(10)
+    with count_queries(app) as large:
+        assert client.get(f"/recommendations/{rec.id}/history").status_code == 200
+    assert large.count == small.count
