@@ -9,6 +9,10 @@ _OVERLAPS_JS = """(selector) => {
   for (const el of document.querySelectorAll(selector)) {
     const style = getComputedStyle(el);
     if (style.visibility === "hidden" || style.display === "none") continue;
+    // Not rendered: inside a closed <details> (its boxes still report a position), or hidden.
+    if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true})) continue;
+    const closed = el.closest("details:not([open])");
+    if (closed && !el.closest("summary")) continue;
     // What shows of a box: clipped by every ancestor that hides or scrolls its overflow
     // (a wide table inside its scrolling container ends at the container's edge).
     let b = el.getBoundingClientRect();
