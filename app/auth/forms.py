@@ -9,15 +9,19 @@ PASSWORD_HINT = ("At least 15 characters; spaces and any characters are allowed.
 
 
 class SignInForm(TrackerForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class NewPasswordForm(TrackerForm):
     """A new password, typed twice; ``user`` gives the context words it must not equal."""
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Type the new password again", validators=[
-        DataRequired(), EqualTo("password", message="The two passwords are not the same.")])
+        DataRequired(), EqualTo("password", message="The two passwords are not the same.")],
+        render_kw={"autocomplete": "new-password"})
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +35,8 @@ class NewPasswordForm(TrackerForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                            render_kw={"autocomplete": "current-password"})
 
     def validate_password(self, field):
         super().validate_password(field)

@@ -124,6 +124,8 @@ class Insights:
     overdue: list[OverdueMilestone]
     clock_alerts: list[ClockAlert]
     open_flags: int | None = None
+    #: (recommendation id, its label, its open flags): where the count links to.
+    open_flags_by_recommendation: list[tuple[int, str, int]] = field(default_factory=list)
     submissions_waiting: list | None = None
     submissions_waiting_count: int = 0
     extra: dict = field(default_factory=dict)
@@ -275,21 +277,27 @@ def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
     return db.session.scalar(statements.overdue_count, values), listed
 
 
-def open_flag_count(user) -> int | None:
-    """Open monitor flags on the recommendations the user may see."""
+def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
+    """Open monitor flags on the recommendations the user may see, counted per recommendation."""
     from app.metrics.models import Flag, Metric
-    return db.session.scalar(
-        sa.select(sa.func.count(Flag.id)).join(Flag.metric).join(Metric.line_of_effort)
-        .join(LineOfEffort.recommendation)
-        .where(Flag.status == "open", visible_recommendations(user, Recommendation)))
+    rows = db.session.execute(
+        sa.select(Recommendation.id, Report.number, Recommendation.number, sa.func.count(Flag.id))
+        .select_from(Flag).join(Flag.metric).join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation).join(Recommendation.report)
+        .where(Flag.status == "open", visible_recommendations(user, Recommendation))
+        .group_by(Recommendation.id, Report.number, Recommendation.number)
+        .order_by(Report.number, Recommendation.number))
+    return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
 
 
 def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = None) -> Insights:
     if ages is None:
         ages = status_and_age_counts(user, today)[1]
     overdue_count, overdue = overdue_milestones(user, today)
+    flags = open_flags_by_recommendation(user)
     insights = Insights(ages=ages, overdue_count=overdue_count, overdue=overdue,
-                        clock_alerts=clock_alerts(user, today), open_flags=open_flag_count(user))
+                        clock_alerts=clock_alerts(user, today), open_flags=sum(n for *_, n in flags),
+                        open_flags_by_recommendation=flags)
     if user.role == "oig_reviewer":
         from app.submissions.services import awaiting_decision, awaiting_decision_count
         insights.submissions_waiting = awaiting_decision(limit=LIST_LIMIT)

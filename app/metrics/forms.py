@@ -9,7 +9,7 @@ from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISIO
                                 DIRECTION_LABELS, DIRECTIONS, FREQUENCIES, FREQUENCY_LABELS,
                                 METRIC_KIND_LABELS, METRIC_KINDS)
 from app.metrics.services import (PERIOD_HINTS, data_quality_value, parse_components, parse_number,
-                                  parse_period)
+                                  parse_period, period_choices, period_problem)
 from app.timeutil import today
 from app.versioning import VersionedForm
 
@@ -101,16 +101,23 @@ class MetricForm(VersionedForm):
 
 
 class ReadingForm(VersionedForm):
-    period = StringField("Period", validators=[DataRequired(), Length(max=20)])
+    #: Chosen from the metric's due periods (``period_choices``); any text posted is still parsed
+    #: and checked (``period_problem``), so the API's and a hand-made post's rules are the same.
+    period = SelectField("Period", validators=[DataRequired("Choose the period of the reading.")],
+                         validate_choice=False)
     component = SelectField("Component", validators=[DataRequired()])
     value = StringField("Value", validators=[Length(max=40)])
     numerator = StringField("Count", validators=[Length(max=40)])
     denominator = StringField("Out of", validators=[Length(max=40)])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
-    def __init__(self, metric, *args, **kwargs):
+    def __init__(self, metric, *args, today=None, have=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.metric = metric
+        self.today = today
+        self.period.choices = [SelectChoice("", "Choose a period")] + [
+            SelectChoice(value, label) for value, label in
+            period_choices(metric.frequency, metric.collect_from, today, set(have))] if today else []
         self.component.choices = _choices((c, c) for c in metric.component_list)
         self.period_hint = PERIOD_HINTS[metric.frequency]
         if metric.kind in DATA_QUALITY_KINDS:
@@ -127,6 +134,10 @@ class ReadingForm(VersionedForm):
             field.data = parse_period(self.metric.frequency, field.data)
         except ValueError as error:
             raise ValidationError(str(error).capitalize() + ".") from None
+        if self.today is not None and self.metric.collect_from is not None:
+            problem = period_problem(self.metric.frequency, self.metric.collect_from, field.data, self.today)
+            if problem:
+                raise ValidationError(problem)
 
     def validate_value(self, field):
         if not self.is_data_quality:

@@ -230,7 +230,12 @@ def _plain(value) -> str:
 @roles(*EDITORS)
 def new_reading(metric_id: int):
     metric = get_metric_or_404(metric_id, for_edit=True)
-    form = ReadingForm(metric)
+    components = set(metric.component_list)
+    read: dict[str, set] = {}
+    for period, component in db.session.execute(
+            sa.select(Reading.period, Reading.component).where(Reading.metric_id == metric.id)):
+        read.setdefault(period, set()).add(component)
+    form = ReadingForm(metric, today=today(), have={p for p, cs in read.items() if components <= cs})
     if request.method == "GET":
         form.period.data = request.args.get("period", "")
         if request.args.get("component") in metric.component_list:

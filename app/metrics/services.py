@@ -111,6 +111,29 @@ def due_periods(frequency: str, collect_from: date, today: date) -> list[str]:
         label = period_of(frequency, end + timedelta(days=1))
 
 
+def period_problem(frequency: str, collect_from: date, label: str, today: date) -> str | None:
+    """Why a reading cannot be entered for the period ``label`` yet or at all, or None."""
+    start, end = period_bounds(frequency, label)
+    first = period_of(frequency, collect_from)
+    if start < period_bounds(frequency, first)[0]:
+        return (f"{label} is before the metric's first period ({first}); readings are due from "
+                f"{first} on.")
+    if end >= today:
+        return (f"{label} has not ended yet (it ends {end:%b} {end.day}, {end.year}); enter its reading "
+                f"once it is over.")
+    return None
+
+
+def period_choices(frequency: str, collect_from: date, today: date, have: set[str]) -> list[tuple[str, str]]:
+    """The periods a reading may be entered for: those missing one first, oldest first, then
+    those that have one (to correct), newest first. ``have``: the periods with a reading for
+    every component."""
+    periods = due_periods(frequency, collect_from, today)
+    missing = [p for p in periods if p not in have]
+    done = [p for p in reversed(periods) if p in have]
+    return ([(p, f"{p}: missing") for p in missing] + [(p, f"{p}: has a reading (enter to correct)") for p in done])
+
+
 # --- values and targets ---------------------------------------------------------
 
 def parse_number(text: str) -> Decimal:

@@ -117,9 +117,20 @@ def new_milestone(line_id: int):
                            conflict=None), 400 if form.errors else 200
 
 
-@bp.route("/milestones/<int:milestone_id>")
+#: The forms of the milestone page, posted to the page's own URL (``action`` names the form),
+#: so a form with errors comes back in place, at the same address, with the entries kept.
+PAGE_ACTIONS = ("update", "due_date", "complete", "cancel")
+
+
+@bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def show(milestone_id: int):
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action not in PAGE_ACTIONS:
+            abort(400)
+        return {"update": post_update, "due_date": change_due_date, "complete": complete,
+                "cancel": cancel}[action](milestone_id)
     milestone = services.get_milestone_or_404(milestone_id, with_history=True)
     forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
     return _render_show(milestone, forms)

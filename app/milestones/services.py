@@ -410,15 +410,16 @@ def my_work_statements(line: bool = False, status: str | None = None, office: bo
         conditions.append(Milestone.status == bound("status", Milestone.status.type))
     if office:
         conditions.append(Milestone.office_id == bound("office_id", Milestone.office_id.type))
-    overdue = sa.and_(Milestone.status.in_(("not_started", "in_progress")),
-                      Milestone.current_due_on < bound("on", Milestone.current_due_on.type))
+    is_open = Milestone.status.in_(("not_started", "in_progress"))
+    overdue = sa.and_(is_open, Milestone.current_due_on < bound("on", Milestone.current_due_on.type))
     page = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
                       Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
                       Report.number, Recommendation.number, Office.code)
             .select_from(Milestone).where(*conditions)
             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
             .join(Milestone.office)
-            .order_by(sa.case((overdue, 0), else_=1), Milestone.current_due_on, Milestone.id)
+            # Overdue first, then the other open ones, completed and cancelled last; by due date.
+            .order_by(sa.case((overdue, 0), (is_open, 1), else_=2), Milestone.current_due_on, Milestone.id)
             .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer)))
     my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
     my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()

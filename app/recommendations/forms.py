@@ -1,4 +1,4 @@
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -19,9 +19,18 @@ class StatusChangeForm(TrackerForm):
         super().__init__(*args, **kwargs)
         self.to_status.choices = [SelectChoice(s, STATUS_LABELS[s]) for s in targets]
 
+    close_anyway = BooleanField("I have read what is not done (listed above) and close anyway")
+
+    #: The readiness list: closing (“Resolved, closed”) over open items needs ``close_anyway``.
+    open_items: list = []
+
     def validate_to_status(self, field):
         if field.data not in STATUSES:
             raise ValidationError("Choose one of the statuses listed.")
+
+    def validate_close_anyway(self, field):
+        if self.to_status.data == "resolved_closed" and self.open_items and not field.data:
+            raise ValidationError(f"{len(self.open_items)} items are not done: tick this box to close anyway.")
 
 
 class ConcurrenceForm(VersionedForm):

@@ -5,6 +5,7 @@ from app.comments import services as comments
 from app.comments.forms import CommentForm
 from app.extensions import db
 from app.notifications import services as notify
+from app.history import KINDS as HISTORY_KINDS, described
 from app.pagination import paginate
 from app.permissions import ANY_ROLE, can_change_status, can_comment, require_edit_concurrence, roles
 from app.recommendations import bp
@@ -15,6 +16,7 @@ from app.recommendations.services import (
     RESPONSE_LABELS, change_status, get_recommendation_or_404, history, history_query, legal_targets,
     update_response)
 from app.submissions import services as submissions
+from app.submissions.package import readiness_for
 from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
 from app.versioning import guard
@@ -47,7 +49,7 @@ def history_value(value):
 
 
 #: How many events the recommendation page shows before "full history".
-RECENT_EVENTS = 8
+RECENT_EVENTS = 5
 HISTORY_PER_PAGE = 50
 
 
@@ -60,7 +62,7 @@ def show(recommendation_id: int):
         "recommendations/show.html", recommendation=recommendation, today=today(),
         clocks=clocks_for(recommendation, today()),
         submissions=sent, comments=comments.for_recommendation(recommendation.id),
-        comment_form=CommentForm(), events=history(recommendation.id, limit=RECENT_EVENTS),
+        comment_form=CommentForm(), events=described(history(recommendation.id, limit=RECENT_EVENTS)),
         mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [])
 
 
@@ -68,9 +70,10 @@ def show(recommendation_id: int):
 @roles(*ANY_ROLE)
 def history_page(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
-    page = paginate(history_query(recommendation.id), HISTORY_PER_PAGE)
+    kind = request.args.get("kind") if request.args.get("kind") in HISTORY_KINDS else None
+    page = paginate(history_query(recommendation.id, kind), HISTORY_PER_PAGE)
     return render_template("recommendations/history.html", recommendation=recommendation,
-                           events=page.items, page=page)
+                           events=described(page.items), page=page, kinds=HISTORY_KINDS, kind=kind)
 
 
 @bp.route("/<int:recommendation_id>/status", methods=["GET", "POST"])
@@ -80,14 +83,18 @@ def status(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
     if request.method == "GET" and not can_change_status(current_user):
         abort(403)
-    form = StatusChangeForm(targets=legal_targets(recommendation.status))
+    targets = legal_targets(recommendation.status)
+    form = StatusChangeForm(targets=targets)
+    # Closing is warned against what is not done, as on a closure request's page.
+    open_items = readiness_for(recommendation) if "resolved_closed" in targets else []
+    form.open_items = open_items
     if form.validate_on_submit():
         change = change_status(recommendation, form.to_status.data, form.reason.data, current_user)
         db.session.commit()
         flash(f"Status changed from “{change.from_label}” to “{change.to_label}”.", "success")
         return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     return render_template("recommendations/status.html", recommendation=recommendation,
-                           form=form), 400 if form.errors else 200
+                           form=form, open_items=open_items), 400 if form.errors else 200
 
 
 @bp.route("/<int:recommendation_id>/concurrence", methods=["GET", "POST"])

@@ -122,10 +122,16 @@ def update_response(recommendation: Recommendation, actor, *, concurrence: str |
     return True
 
 
-def history_query(recommendation_id: int | sa.BindParameter) -> sa.Select:
-    """The recommendation's audit trail, newest first, authors loaded in the same query."""
-    return (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
-            .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
+def history_query(recommendation_id: int | sa.BindParameter, kind: str | None = None) -> sa.Select:
+    """The recommendation's audit trail, newest first, authors loaded in the same query;
+    ``kind`` (a key of app.history.KINDS) keeps the events of that kind."""
+    from app.history import KINDS
+
+    query = (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
+             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
+    if kind in KINDS:
+        query = query.where(sa.or_(*(AuditEvent.action.startswith(prefix) for prefix in KINDS[kind][1])))
+    return query
 
 
 def history(recommendation_id: int, limit: int) -> list[AuditEvent]:

@@ -21,6 +21,7 @@ from app.dbtypes import bound
 from app.comments.models import Comment
 from app.evidence.models import EvidenceItem, EvidenceText, EvidenceVersion
 from app.extensions import db
+from app.timeutil import human_date
 from app.pagination import Paged
 from app.milestones.models import MILESTONE_STATUS_LABELS, Milestone
 from app.offices.models import Office
@@ -261,7 +262,7 @@ class Hit:
 
 def _report_hit(row) -> Hit:
     id_, number, title, oig_office, issued_on, summary = row
-    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {issued_on}", summary,
+    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {human_date(issued_on)}", summary,
                "search.index", {"q": number, "kind": "recommendations"})
 
 
@@ -277,7 +278,7 @@ def _recommendation_hit(row) -> Hit:
 
 def _milestone_hit(row) -> Hit:
     id_, title, description, expected, due, status, line_title, report_number, rec_number = row
-    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {due}"
+    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {human_date(due)}"
                f" · {MILESTONE_STATUS_LABELS[status]}", description or expected, "milestones.show",
                {"milestone_id": id_})
 

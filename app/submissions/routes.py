@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
@@ -6,8 +6,10 @@ from app.pagination import paginate
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
 from app.submissions import bp, services
+from app.submissions.package import closure_package, percent_complete, readiness_for
 from app.submissions.forms import DecisionForm, SubmissionForm
 from app.submissions.models import KIND_LABELS
+from app.timeutil import today
 
 AWAITING_PER_PAGE = 50
 
@@ -19,29 +21,65 @@ def isodate(value, fmt="%b %-d, %Y"):
     return date.fromisoformat(value).strftime(fmt) if value else "—"
 
 
+@bp.app_template_global("line_progress")
+def line_progress(milestones) -> int:
+    return percent_complete(milestones)
+
+
+@bp.route("/recommendations/<int:recommendation_id>/closure-package")
+@roles(*ANY_ROLE)
+def package(recommendation_id: int):
+    """Everything a closure rests on, and what is not done yet, on one page."""
+    recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
+    return render_template("submissions/package.html", recommendation=recommendation,
+                           package=closure_package(recommendation), today=today())
+
+
 @bp.route("/recommendations/<int:recommendation_id>/submissions/new/<kind>", methods=["GET", "POST"])
 @roles("action_office")
 def new(recommendation_id: int, kind: str):
+    """Write the cover narrative, then confirm what will be sent (same URL, two steps).
+
+    The second step shows what OIG will receive; for a closure request it lists what is not
+    done yet and asks the sender to acknowledge each item in words, recorded with the submission."""
     if kind not in KIND_LABELS:
         abort(404)
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     require_submit(recommendation)
     form = SubmissionForm()
-    if form.validate_on_submit():
-        submission = services.submit(recommendation, kind, form.narrative.data, current_user)
-        db.session.commit()
-        flash(f"{submission.title} was sent to OIG.", "success")
-        return redirect(url_for("submissions.show", submission_id=submission.id))
-    return render_template("submissions/new.html", recommendation=recommendation, kind=kind,
-                           kind_label=KIND_LABELS[kind], form=form), 400 if form.errors else 200
+    context = {"recommendation": recommendation, "kind": kind, "kind_label": KIND_LABELS[kind], "form": form}
+    if not form.validate_on_submit() or "edit" in request.form:
+        return render_template("submissions/new.html", **context), 400 if form.errors else 200
+    package = closure_package(recommendation)
+    items = package.readiness if kind == "closure_request" else []
+    acknowledgements = {item.key: request.form.get(f"ack-{item.key}", "") for item in items}
+    confirm = {"package": package, "items": items, "acknowledgements": acknowledgements, "today": today()}
+    if "confirm" not in request.form:
+        return render_template("submissions/confirm.html", **context, **confirm, missing=())
+    try:
+        submission = services.submit(recommendation, kind, form.narrative.data, current_user,
+                                     acknowledgements=acknowledgements)
+    except services.NotAcknowledged as refused:
+        return render_template("submissions/confirm.html", **context, **confirm,
+                               missing={item.key for item in refused.items}), 400
+    db.session.commit()
+    flash(f"{submission.title} was sent to OIG.", "success")
+    return redirect(url_for("submissions.show", submission_id=submission.id))
 
 
-@bp.route("/submissions/<int:submission_id>")
+def _show(submission, form, status=200):
+    package = closure_package(submission.recommendation) if submission.kind == "closure_request" else None
+    return render_template("submissions/show.html", submission=submission, recommendation=submission.recommendation,
+                           form=form, package=package, today=today()), status
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def show(submission_id: int):
-    submission = services.get_submission_or_404(submission_id)
-    return render_template("submissions/show.html", submission=submission,
-                           recommendation=submission.recommendation, form=DecisionForm())
+    """The submission; OIG's decision form posts here, so a refused decision stays at this address."""
+    if request.method == "POST":
+        return decide(submission_id)
+    return _show(services.get_submission_or_404(submission_id), DecisionForm())
 
 
 @bp.route("/submissions/<int:submission_id>/decision", methods=["POST"])
@@ -50,9 +88,10 @@ def decide(submission_id: int):
     submission = services.get_submission_or_404(submission_id)
     require_decide(submission)
     form = DecisionForm()
+    if submission.kind == "closure_request":
+        form.open_items = readiness_for(submission.recommendation)
     if not form.validate_on_submit():
-        return render_template("submissions/show.html", submission=submission,
-                               recommendation=submission.recommendation, form=form), 400
+        return _show(submission, form, 400)
     services.decide(submission, form.decision.data, form.analysis.data, current_user)
     db.session.commit()
     flash(f"{submission.title} {submission.decision}.", "success")

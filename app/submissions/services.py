@@ -16,8 +16,11 @@ from app.recommendations.models import STATUS_LABELS, Recommendation, recommenda
 from app.reports.models import Report
 from app.recommendations.services import change_status
 from app.submissions.models import KIND_LABELS, Submission
+from app.submissions.package import readiness_for
 from app.submissions.snapshot import build_snapshot
 from app.timeutil import today, utcnow
+
+READINESS_TITLE = "Not done when sent, acknowledged by the sender"
 
 #: The statuses in which the office may send each kind of submission.
 SUBMITTABLE_IN = {
@@ -121,9 +124,30 @@ def snapshot_digest(snapshot: dict) -> str:
     return hashlib.sha256(audit.canonical_json(snapshot).encode()).hexdigest()
 
 
+class NotAcknowledged(Exception):
+    """A closure request whose readiness items are not each acknowledged in words."""
+
+    def __init__(self, items):
+        super().__init__(f"{len(items)} item(s) of the readiness list are not acknowledged")
+        self.items = items
+
+
+def readiness_record(items, acknowledgements: dict[str, str]) -> list[dict]:
+    """The readiness list as sent, each item with the sender's words; raises NotAcknowledged."""
+    missing = [item for item in items if not (acknowledgements.get(item.key) or "").strip()]
+    if missing:
+        raise NotAcknowledged(missing)
+    return [{"key": item.key, "kind": item.kind, "text": item.text,
+             "acknowledgement": acknowledgements[item.key].strip()} for item in items]
+
+
 def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
-           on: date | None = None) -> Submission:
-    """Freeze the plan as it stands and send it to OIG (a closure request also moves the status)."""
+           on: date | None = None, acknowledgements: dict[str, str] | None = None) -> Submission:
+    """Freeze the plan as it stands and send it to OIG (a closure request also moves the status).
+
+    A closure request carries the readiness list as it stands, each item acknowledged in the
+    sender's words (``acknowledgements``: item key -> text); any item left unacknowledged
+    raises NotAcknowledged and nothing is sent."""
     on = on or today()
     if not can_submit(actor, recommendation):
         refuse(403, "Only the action office sends submissions to OIG.",
@@ -140,6 +164,10 @@ def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
                recommendation_id=recommendation.id, kind=kind, pending=pending)
 
     snapshot = build_snapshot(recommendation, kind, narrative=narrative.strip())
+    acknowledged = []
+    if kind == "closure_request":
+        acknowledged = readiness_record(readiness_for(recommendation), acknowledgements or {})
+        snapshot["sections"].append({"key": "readiness", "title": READINESS_TITLE, "data": acknowledged})
     number = (db.session.scalar(sa.select(sa.func.max(Submission.number))
                                 .where(Submission.recommendation_id == recommendation.id)) or 0) + 1
     submission = Submission(recommendation_id=recommendation.id, number=number, kind=kind,
@@ -151,7 +179,8 @@ def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
     db.session.flush()
     audit.record("submission.create", submission,
                  after={"number": number, "kind": kind, "narrative": submission.narrative,
-                        "snapshot_sha256": submission.snapshot_sha256},
+                        "snapshot_sha256": submission.snapshot_sha256,
+                        **({"acknowledged": acknowledged} if acknowledged else {})},
                  recommendation_id=recommendation.id, actor=actor)
     if kind == "closure_request":
         change_status(recommendation, "closure_pending", submission.narrative, actor,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from app.metrics.services import previous_periods
+from app.metrics.services import period_bounds, previous_periods
 from app.timeutil import today
 
 METRIC = "Leadership reports with component data"
@@ -24,6 +24,9 @@ def test_policy_staff_close_the_feedback_loop(page, sign_in, demo):
     page.get_by_label("Target value").fill("90")
     page.get_by_label("Collection frequency").select_option("quarterly")
     page.get_by_label("Components", exact=True).fill("ICE, CBP")
+    # Readings are due from the first of the three quarters entered below.
+    first_quarter = previous_periods("quarterly", today(), 3)[0]
+    page.get_by_label("Collect readings from").fill(period_bounds("quarterly", first_quarter)[0].isoformat())
     page.get_by_role("button", name="Define metric").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(METRIC)
 
@@ -33,7 +36,7 @@ def test_policy_staff_close_the_feedback_loop(page, sign_in, demo):
     for component, readings in values.items():
         for period, value in zip(quarters, readings):
             page.get_by_role("link", name="Enter a reading").click()
-            page.get_by_label("Period").fill(period)
+            page.get_by_label("Period").select_option(period)
             page.get_by_label("Component").select_option(component)
             page.get_by_label("Value").fill(value)
             page.get_by_role("button", name="Save reading").click()

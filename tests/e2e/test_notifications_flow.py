@@ -102,6 +102,8 @@ def send_plan(page, w):
     sign_in_as(page, w.sender.email)
     page.goto(f"/recommendations/{w.rec.id}/submissions/new/plan")
     page.get_by_label("Cover narrative for OIG").fill("Our corrective action plan.")
+    page.get_by_role("button", name="Review what will be sent").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
     with page.expect_navigation():
         page.get_by_role("button", name="Send to OIG").click()
 
@@ -241,16 +243,22 @@ def test_the_mention_list_works_without_javascript(browser, live_server, world):
     context.close()
 
 
+def _last_quarter_start():
+    day = today() - timedelta(days=92)
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
 def test_a_flag_raised_reaches_the_line_lead(app, page, browser, live_server, world, mailbox, db):
     w = world
     metric = Metric(line_of_effort_id=w.line.id, name="Share of releases with a recorded basis",
                     target_value=Decimal(90), direction="higher", frequency="quarterly", components="ICE",
-                    collect_from=today())
+                    collect_from=_last_quarter_start())
     db.session.add(metric)
     db.session.commit()
     sign_in_as(page, w.sender.email)
     page.goto(f"/metrics/{metric.id}/readings/new")
-    page.get_by_label("Period").fill(f"{today().year}-Q{(today().month - 1) // 3 + 1}")
+    start = _last_quarter_start()  # the one period that has ended: a reading is due for it
+    page.get_by_label("Period").select_option(f"{start.year}-Q{(start.month - 1) // 3 + 1}")
     page.get_by_label("Value").fill("40")
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Save")).click()

@@ -59,7 +59,8 @@ def test_the_office_records_its_concurrence_and_the_history_shows_before_and_aft
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.response")).one()
     assert event.actor_id == staff.id and event.before_data["concurrence"] is None
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Office response edited" in history and "Dana Whitfield" in history
+    assert "Dana Whitfield edited the office&#39;s response" in history
+    assert "concurrence from none to Partially concur" in history
     assert "Partially concur" in history and "We agree in part." in history
     bad = client.post_form(f"/recommendations/{rec.id}/concurrence", {"concurrence": "shrug"})
     assert bad.status_code == 400
@@ -94,9 +95,9 @@ def test_history_tab_lists_status_changes_with_author_and_refusals(client, login
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_open", "reason": "Plan accepted"})
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_closed", "reason": "Skip"})
     page = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Status changed" in page and "Marcus Ortega" in page and "Plan accepted" in page
-    assert "Unresolved, open" in page and "Resolved, open" in page
-    assert "Refused: conflicts with the current state" in page
+    assert ("Marcus Ortega changed the status from Unresolved, open to Resolved, open: “Plan accepted”."
+            in page)
+    assert "Marcus Ortega was refused an action that conflicts with the current state." in page
 
 
 def test_history_tab_is_paged_newest_first(client, login_as, make, db, rec, monkeypatch):
@@ -110,6 +111,7 @@ def test_history_tab_is_paged_newest_first(client, login_as, make, db, rec, monk
     first = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
     assert "7 events, 3 a page." in first and "Page 1 of 3" in first
     assert "note 6" in first and "note 3" not in first
+    assert "The system wrote: “note 6”." in first
     last = client.get(f"/recommendations/{rec.id}/history?page=3").get_data(as_text=True)
     assert "note 0" in last and "note 1" not in last
 
@@ -128,4 +130,31 @@ def test_recommendation_page_query_count_does_not_grow_with_comments_and_history
     db.session.commit()
     with count_queries(app) as large:
         assert client.get(f"/recommendations/{rec.id}").status_code == 200
+    assert large.count == small.count
+
+
+def test_history_page_query_count_does_not_grow_with_events_of_every_kind(app, client, login_as, make, db, rec):
+    from app import audit
+    from tests.querycount import count_queries
+
+    def add(n):
+        for i in range(n):
+            audit.record("milestone.due_date_approve", None, before={"current_due_on": "2027-01-16"},
+                         after={"current_due_on": "2027-02-06", "change_id": 1000 + i}, recommendation_id=rec.id)
+            audit.record("metric.reading.create", None, after={"component": "ICE", "period": "2026-Q1", "value": "3"},
+                         recommendation_id=rec.id)
+            audit.record("metric.action.create", None, after={"flag_id": 2000 + i, "owner_id": 3000 + i,
+                                                              "decision": "accept", "reason": "r"},
+                         recommendation_id=rec.id)
+            audit.record("evidence.review", None, after={"review_status": "accepted", "comment": "ok"},
+                         recommendation_id=rec.id)
+        db.session.commit()
+
+    login_as("oig_reviewer")
+    add(1)
+    with count_queries(app) as small:
+        assert client.get(f"/recommendations/{rec.id}/history").status_code == 200
+    add(10)
+    with count_queries(app) as large:
+        assert client.get(f"/recommendations/{rec.id}/history").status_code == 200
     assert large.count == small.count

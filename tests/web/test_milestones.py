@@ -469,7 +469,8 @@ def test_my_work_lists_my_milestones_overdue_first_with_filters(client, login_as
     login_as(user=user)
     page = client.get("/my-work").get_data(as_text=True)
     assert "Not mine" not in page
-    order = [page.index(t) for t in ("Late one", "Done one", "Soon one", "Later one")]
+    # overdue first, then the other open ones by due date, completed last (issue 17)
+    order = [page.index(t) for t in ("Late one", "Soon one", "Later one", "Done one")]
     assert order == sorted(order)
     assert f">{rec.report.number} Rec. {rec.number}: Governance</option>" in page  # lines named with their plan
     page = client.get(f"/my-work?line={data.id}").get_data(as_text=True)
@@ -539,3 +540,18 @@ def test_the_milestone_page_has_no_inline_script_or_style(client, login_as, plan
     login_as("action_office")
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
     assert "<script>" not in page and "style=" not in page and "<style" not in page
+
+
+def test_the_milestone_page_forms_post_to_the_page_and_come_back_in_place_with_a_summary(client, login_as, db, plan):
+    _, _, m = plan
+    login_as("action_office")
+    page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
+    assert f'action="/milestones/{m.id}"' in page and "/updates" not in page
+    response = client.post_form(f"/milestones/{m.id}", {"action": "update", "noted_on": days(0).isoformat(),
+                                                         "status": "in_progress", "percent_complete": "150",
+                                                         "note": "Most fields agreed", "version": m.version})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "app-error-summary" in body and 'href="#update-percent_complete"' in body
+    assert 'id="update-percent_complete-error"' in body and "Most fields agreed" in body
+    assert client.post_form(f"/milestones/{m.id}", {"action": "nonsense"}).status_code == 400

@@ -71,7 +71,7 @@ def told(db, kind):
 
 def send_plan(app, w, kind="plan"):
     c = client_for(app, w.sender)
-    response = c.post_form(f"/recommendations/{w.rec.id}/submissions/new/{kind}", {"narrative": "Our plan."})
+    response = c.post_form(f"/recommendations/{w.rec.id}/submissions/new/{kind}", {"narrative": "Our plan.", "confirm": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
     return c
 
@@ -183,6 +183,10 @@ def test_the_comment_form_lists_who_may_be_mentioned(app, db, world):
     assert "People you can mention" in page and "gao@example.gov" in page and "eve@example.gov" not in page
 
 
+def _quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
 def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
@@ -190,12 +194,13 @@ def _quarter(day: date) -> str:
 def test_a_flag_raised_tells_the_line_lead(app, db, world):
     w = world
     metric = Metric(line_of_effort_id=w.line.id, name="Share of releases with a basis", target_value=Decimal(90),
-                    direction="higher", frequency="quarterly", components="ICE", collect_from=today())
+                    direction="higher", frequency="quarterly", components="ICE",
+                    collect_from=_quarter_start(today() - timedelta(days=92)))
     db.session.add(metric)
     db.session.commit()
     c = client_for(app, w.sender)
     assert c.post_form(f"/metrics/{metric.id}/readings/new",
-                       {"period": _quarter(today()), "component": "ICE", "value": "40", "note": ""}).status_code == 302
+                       {"period": _quarter(today() - timedelta(days=92)), "component": "ICE", "value": "40", "note": ""}).status_code == 302
     got = told(db, "metric_flag")
     assert set(got) == {"lead@example.gov"}
     assert got["lead@example.gov"][0].text.startswith("A reading entered by Sam Sender raised a flag (off target)")

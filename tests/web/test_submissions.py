@@ -1,4 +1,5 @@
 """Submissions to OIG and OIG's decisions, through the server."""
+import re
 from datetime import datetime, time, timezone
 
 import pytest
@@ -39,12 +40,21 @@ def switch(client, login_as):
 
 
 def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
-    return client.post_form(f"/recommendations/{rec.id}/submissions/new/{kind}", {"narrative": narrative})
+    """Write the narrative, then confirm on the page that shows what will be sent (each readiness
+    item of a closure request acknowledged)."""
+    url = f"/recommendations/{rec.id}/submissions/new/{kind}"
+    review = client.post_form(url, {"narrative": narrative})
+    if review.status_code != 200:
+        return review
+    assert "Check what will be sent to OIG" in review.get_data(as_text=True)
+    acks = {name: "Sent anyway: the rest is tracked in the plan."
+            for name in re.findall(r'name="(ack-[^"]+)"', review.get_data(as_text=True))}
+    return client.post_form(url, {"narrative": narrative, "confirm": "1", **acks})
 
 
-def _decide(client, submission_id, decision, analysis="OIG analysis."):
+def _decide(client, submission_id, decision, analysis="OIG analysis.", **extra):
     return client.post_form(f"/submissions/{submission_id}/decision",
-                            {"decision": decision, "analysis": analysis})
+                            {"decision": decision, "analysis": analysis, **extra})
 
 
 def _latest(db) -> Submission:
@@ -137,7 +147,7 @@ def test_the_whole_decision_cycle(client, switch, db, plan):
     switch(user=staff)
     _submit(client, rec, kind="closure_request", narrative="Now with results.")
     switch(user=reviewer)
-    _decide(client, _latest(db).id, "accepted", "Verified.")
+    _decide(client, _latest(db).id, "accepted", "Verified.", close_anyway="y")
     db.session.expire_all()
     assert rec.status == "resolved_closed" and rec.final_action_on == days(0)
 
@@ -149,8 +159,9 @@ def test_the_whole_decision_cycle(client, switch, db, plan):
                      ("resolved_open", "closure_pending", staff.id),
                      ("closure_pending", "resolved_closed", reviewer.id)]
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    for text in ("Submitted to OIG", "OIG decision", "Status changed", "Dana Whitfield", "Marcus Ortega",
-                 "Milestones lack dates for data quality.", "Resolved, closed"):
+    for text in ("Dana Whitfield sent submission 4, a closure request, to OIG, acknowledging",
+                 "Marcus Ortega rejected submission", "Milestones lack dates for data quality.",
+                 "Marcus Ortega changed the status from Closure pending to Resolved, closed"):
         assert text in history
 
 
@@ -326,3 +337,92 @@ def test_a_revised_plan_accepted_after_resolution_keeps_the_decision_date(client
     db.session.expire_all()
     assert rec.status == "resolved_open" and rec.management_decision_on == days(-40)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StatusChange)) == 0
+
+
+def _resolved(client, switch, db, plan):
+    rec, staff, reviewer = plan
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    _decide(client, _latest(db).id, "accepted", "Plan accepted.")
+    switch(user=staff)
+    return rec, staff, reviewer
+
+
+def test_sending_shows_what_will_be_sent_and_sends_nothing_until_confirmed(client, switch, db, plan):
+    rec, staff, _ = plan
+    switch(user=staff)
+    url = f"/recommendations/{rec.id}/submissions/new/plan"
+    review = client.post_form(url, {"narrative": "Three lines of effort."})
+    page = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Check what will be sent to OIG" in page
+    assert "Three lines of effort." in page and "1 lines of effort, 2 milestones" in page
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+    back = client.post_form(url, {"narrative": "Three lines of effort.", "edit": "1"})
+    assert "Three lines of effort." in back.get_data(as_text=True)  # the entry is kept
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+    sent = client.post_form(url, {"narrative": "Three lines of effort.", "confirm": "1"})
+    assert sent.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id))) == 1
+
+
+def test_a_closure_request_needs_each_open_item_acknowledged_and_keeps_the_words(client, switch, db, plan):
+    rec, staff, reviewer = _resolved(client, switch, db, plan)
+    url = f"/recommendations/{rec.id}/submissions/new/closure_request"
+    review = client.post_form(url, {"narrative": "Done."}).get_data(as_text=True)
+    keys = re.findall(r'name="(ack-[^"]+)"', review)
+    # two open milestones and no evidence
+    assert len(keys) == 3 and "Milestone “Define required fields” is not started" in review
+    assert "No evidence is offered for closure." in review
+    partial = client.post_form(url, {"narrative": "Done.", "confirm": "1", keys[0]: "Finished next week."})
+    body = partial.get_data(as_text=True)
+    assert partial.status_code == 400 and "There are 2 problems. Nothing was saved." in body
+    assert f'href="#{keys[1]}"' in body and "Finished next week." in body
+    assert db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.kind == "closure_request")) == 0
+    words = {k: f"Reason {i}" for i, k in enumerate(keys)}
+    assert client.post_form(url, {"narrative": "Done.", "confirm": "1", **words}).status_code == 302
+    closure = _latest(db)
+    recorded = next(s for s in closure.snapshot["sections"] if s["key"] == "readiness")["data"]
+    assert [r["acknowledgement"] for r in recorded] == ["Reason 0", "Reason 1", "Reason 2"]
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "submission.create")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert len(event.after_data["acknowledged"]) == 3
+    switch(user=reviewer)
+    page = client.get(f"/submissions/{closure.id}").get_data(as_text=True)
+    assert "Readiness for closure: 3 items not done" in page and "Not ready: 3 items" in page and "Sender: “Reason 1”" in page
+    refused = _decide(client, closure.id, "accepted", "Fine.")
+    assert refused.status_code == 400 and "tick this box to close anyway" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert rec.status == "closure_pending"
+    assert _decide(client, closure.id, "accepted", "Fine.", close_anyway="y").status_code == 302
+    db.session.expire_all()
+    assert rec.status == "resolved_closed"
+
+
+def test_the_service_refuses_a_closure_request_with_unacknowledged_items(db, plan):
+    rec, staff, reviewer = plan
+    services.submit(rec, "plan", "Plan.", staff)
+    services.decide(_latest(db), "accepted", "Ok.", reviewer)
+    with pytest.raises(services.NotAcknowledged) as refused:
+        services.submit(rec, "closure_request", "Done.", staff, acknowledgements={})
+    assert len(refused.value.items) == 3
+    assert rec.status == "resolved_open"
+
+
+def test_oig_closing_from_the_status_page_is_warned_of_open_items(client, switch, db, plan):
+    rec, staff, reviewer = _resolved(client, switch, db, plan)
+    acks = {}
+    url = f"/recommendations/{rec.id}/submissions/new/closure_request"
+    for name in re.findall(r'name="(ack-[^"]+)"', client.post_form(url, {"narrative": "Done."}).get_data(as_text=True)):
+        acks[name] = "Tracked."
+    client.post_form(url, {"narrative": "Done.", "confirm": "1", **acks})
+    switch(user=reviewer)
+    form = client.get(f"/recommendations/{rec.id}/status").get_data(as_text=True)
+    assert "Not ready: 3 items" in form
+    refused = client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_closed", "reason": "Ok"})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert rec.status == "closure_pending"
+    done = client.post_form(f"/recommendations/{rec.id}/status",
+                            {"to_status": "resolved_closed", "reason": "Ok", "close_anyway": "y"})
+    assert done.status_code == 302

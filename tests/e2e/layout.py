@@ -1,0 +1,58 @@
+"""Layout checks run in the page: sideways scrolling of the document, and content boxes that
+overlap without one containing the other (a chart over a table, a table over the footer)."""
+
+#: The content boxes that must never overlap one another.
+CONTENT_BOXES = "canvas, table, figure, h1, h2, h3, h4, h5, h6, p, form, .usa-alert, footer"
+
+_OVERLAPS_JS = """(selector) => {
+  const boxes = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none") continue;
+    // Not rendered: inside a closed <details> (its boxes still report a position), or hidden.
+    if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true})) continue;
+    const closed = el.closest("details:not([open])");
+    if (closed && !el.closest("summary")) continue;
+    // What shows of a box: clipped by every ancestor that hides or scrolls its overflow
+    // (a wide table inside its scrolling container ends at the container's edge).
+    let b = el.getBoundingClientRect();
+    let r = {left: b.left, top: b.top, right: b.right, bottom: b.bottom};
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const ps = getComputedStyle(p);
+      if (ps.overflowX !== "visible" || ps.overflowY !== "visible") {
+        const pr = p.getBoundingClientRect();
+        r = {left: Math.max(r.left, pr.left), top: Math.max(r.top, pr.top),
+             right: Math.min(r.right, pr.right), bottom: Math.min(r.bottom, pr.bottom)};
+      }
+    }
+    r.width = r.right - r.left; r.height = r.bottom - r.top;
+    if (r.width < 2 || r.height < 2) continue;   // screen-reader-only text is a 1 px box
+    if (el.closest("[hidden], .usa-sr-only")) continue;
+    boxes.push([el, r]);
+  }
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
+    " «" + (el.textContent || "").trim().slice(0, 40) + "»";
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    const [a, ra] = boxes[i];
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [b, rb] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (w > 2 && h > 2) found.push(name(a) + " overlaps " + name(b));
+    }
+  }
+  return found.slice(0, 10);
+}"""
+
+
+def layout_problems(page) -> list[str]:
+    """What is wrong with the page's layout at its current width ([] when nothing)."""
+    problems = []
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    if widths[0] > widths[1]:
+        problems.append(f"the document scrolls sideways ({widths[0]} px wide in {widths[1]} px)")
+    problems += page.evaluate(_OVERLAPS_JS, CONTENT_BOXES)
+    return problems
