@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.fields import SelectField, SelectMultipleField
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
+from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
 
 LONG_TEXT = 20_000
@@ -51,6 +52,8 @@ class VersionedForm(PageForm):
 
 class LineOfEffortForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField("Kind", choices=[SelectChoice(k, LINE_OF_EFFORT_KIND_LABELS[k]) for k in LINE_OF_EFFORT_KINDS],
+                       default="other", validators=[InputRequired("Choose the kind of line of effort.")])
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])
     lead_owner_id = SelectField("Lead owner", coerce=int)

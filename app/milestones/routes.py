@@ -32,7 +32,8 @@ def new_line(recommendation_id: int):
     form = LineOfEffortForm()
     form.lead_owner_id.choices = choices(services.owner_choices())
     if form.validate_on_submit():
-        line = services.create_line(recommendation, title=form.title.data, description=form.description.data or "",
+        line = services.create_line(recommendation, title=form.title.data, kind=form.kind.data,
+                                    description=form.description.data or "",
                                     objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
         db.session.commit()
         flash(f"Line of effort “{line.title}” added.", "success")
@@ -50,7 +51,7 @@ def edit_line(line_id: int):
     if request.method == "GET":
         form.lead_owner_id.data = line.lead_owner_id or 0
     if form.validate_on_submit():
-        services.update_line(line, title=form.title.data, description=form.description.data or "",
+        services.update_line(line, title=form.title.data, kind=form.kind.data, description=form.description.data or "",
                              objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
         db.session.commit()
         flash(f"Line of effort “{line.title}” saved.", "success")

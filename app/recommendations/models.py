@@ -41,6 +41,12 @@ CONCURRENCE_LABELS = {
 
 #: The three lines of effort of OIG-15-85; other plans may name their own.
 LINE_OF_EFFORT_KINDS = ("governance", "data_collection", "data_reporting", "other")
+LINE_OF_EFFORT_KIND_LABELS = {
+    "governance": "Governance and standardization",
+    "data_collection": "Data collection",
+    "data_reporting": "Data reporting",
+    "other": "Other",
+}
 
 
 def recommendation_label(report_number: str, number: str) -> str:
@@ -146,6 +152,10 @@ class LineOfEffort(db.Model):
     milestones = relationship(
         "Milestone", back_populates="line_of_effort",
         order_by="(Milestone.current_due_on, Milestone.id)", passive_deletes="all")
+
+    @property
+    def kind_label(self) -> str:
+        return LINE_OF_EFFORT_KIND_LABELS[self.kind]
 
     def __repr__(self) -> str:
         return f"<LineOfEffort {self.kind} {self.title!r}>"
