@@ -93,7 +93,13 @@ class Recommendation(RecommendationStatus, db.Model):
     concurrence_response: Mapped[str] = mapped_column(sa.Text, default="")
     priority: Mapped[bool] = mapped_column(default=False)
     questioned_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    #: The part of the questioned costs not supported by adequate documentation (IG Act 5(f)).
+    unsupported_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     funds_put_to_better_use: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    #: The management decision's answer on the money, recorded when OIG accepts the plan:
+    #: questioned costs sustained (disallowed), funds agreed to be put to better use.
+    disallowed_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    agreed_funds: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     #: The auditee office responsible for corrective action.
     action_office_id: Mapped[int] = mapped_column(
         sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
@@ -105,6 +111,9 @@ class Recommendation(RecommendationStatus, db.Model):
     management_decision_on: Mapped[date | None]
     #: Set when OIG closes the recommendation as implemented.
     final_action_on: Mapped[date | None]
+    #: The day it was closed, implemented or not: a recommendation closed without implementation
+    #: keeps it, so that the semiannual tables still count it in the periods it was open.
+    closed_on: Mapped[date | None]
     #: The day the first corrective action plan went to OIG, and the day of the latest
     #: submission of any kind: set by ``submissions.services.submit`` in the sending
     #: transaction (submissions are never changed or deleted). The clocks count from them.

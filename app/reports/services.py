@@ -8,7 +8,7 @@ from app.reports.models import Report
 
 REPORT_FIELDS = ("number", "title", "issued_on", "oig_office", "agency", "summary")
 RECOMMENDATION_FIELDS = ("number", "text", "action_office_id", "priority", "questioned_costs",
-                         "funds_put_to_better_use", "issued_on")
+                         "unsupported_costs", "funds_put_to_better_use", "issued_on")
 
 
 def get_report_or_404(report_id: int) -> Report:

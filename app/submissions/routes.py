@@ -41,7 +41,7 @@ def new(recommendation_id: int, kind: str):
 def show(submission_id: int):
     submission = services.get_submission_or_404(submission_id)
     return render_template("submissions/show.html", submission=submission,
-                           recommendation=submission.recommendation, form=DecisionForm())
+                           recommendation=submission.recommendation, form=DecisionForm(submission=submission))
 
 
 @bp.route("/submissions/<int:submission_id>/decision", methods=["POST"])
@@ -49,11 +49,12 @@ def show(submission_id: int):
 def decide(submission_id: int):
     submission = services.get_submission_or_404(submission_id)
     require_decide(submission)
-    form = DecisionForm()
+    form = DecisionForm(submission=submission)
     if not form.validate_on_submit():
         return render_template("submissions/show.html", submission=submission,
                                recommendation=submission.recommendation, form=form), 400
-    services.decide(submission, form.decision.data, form.analysis.data, current_user)
+    services.decide(submission, form.decision.data, form.analysis.data, current_user,
+                    disallowed_costs=form.disallowed_costs.data, agreed_funds=form.agreed_funds.data)
     db.session.commit()
     flash(f"{submission.title} {submission.decision}.", "success")
     return redirect(url_for("recommendations.show", recommendation_id=submission.recommendation_id))
