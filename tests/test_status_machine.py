@@ -117,3 +117,19 @@ def test_office_staff_see_no_status_form(client, login_as, make, db):
     login_as("action_office")
     assert client.get(f"/recommendations/{rec.id}/status").status_code == 403
     assert f"/recommendations/{rec.id}/status" not in client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("from_status, to_status", [("unresolved_open", "closed_not_implemented"),
+                                                    ("resolved_open", "closed_not_implemented"),
+                                                    ("closure_pending", "resolved_closed")])
+def test_closing_keeps_the_day_it_was_closed(client, login_as, make, db, from_status, to_status):
+    rec = make.recommendation()
+    _set_status(db, rec, from_status)
+    login_as("oig_reviewer")
+    response = client.post_form(f"/recommendations/{rec.id}/status",
+                                {"to_status": to_status, "reason": "Overtaken by events."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    rec = db.session.get(Recommendation, rec.id)
+    assert rec.closed_on == days(0)
+    assert _last_event(db).after_data["closed_on"] == days(0).isoformat()

@@ -240,12 +240,17 @@ def _no_fetch(url: str, *args, **kwargs):
     raise ValueError(f"refused to fetch {url}")
 
 
-def plan_pdf(doc: PlanDocument) -> bytes:
+def pdf_from_html(html: str) -> bytes:
+    """A self-contained HTML document as PDF, with the print stylesheet."""
     from flask import current_app
     from weasyprint import CSS, HTML
 
     stylesheet = CSS(filename=str(Path(current_app.static_folder) / "css" / "plan-print.css"))
-    return HTML(string=plan_html(doc), url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
+    return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
+
+
+def plan_pdf(doc: PlanDocument) -> bytes:
+    return pdf_from_html(plan_html(doc))
 
 
 MILESTONE_COLUMNS = ("Milestone", "Owner", "Responsible office", "Start", "Baseline due", "Current due",
