@@ -47,6 +47,7 @@ class ReportFacts:
     number: str
     title: str
     oig_office: str
+    #: As printed on the report; for a replayed (demo) report, with the day its clocks count from.
     issued_on: str
 
 
@@ -124,9 +125,15 @@ def evidence_rows(recommendation) -> list[dict]:
     return [evidence_row(r, titles) for r in evidence_list(recommendation.id)]
 
 
+def issued_text(report) -> str:
+    if report.printed_issued_on:
+        return f"{_d(report.printed_issued_on)} (deadlines replayed from {_d(report.issued_on)})"
+    return _d(report.issued_on)
+
+
 def report_facts(report) -> ReportFacts:
     return ReportFacts(number=report.number, title=report.title, oig_office=report.oig_office,
-                       issued_on=_d(report.issued_on))
+                       issued_on=issued_text(report))
 
 
 def plan_document(recommendation, today: date) -> PlanDocument:
@@ -213,7 +220,7 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
     return PlanDocument(
         recommendation=facts,
         report=ReportFacts(number=rec_data.get("report") or report.number, title=report.title,
-                           oig_office=report.oig_office, issued_on=_d(report.issued_on)),
+                           oig_office=report.oig_office, issued_on=issued_text(report)),
         generated_on=today, lines=lines, clocks=clock_rows, clocks_on=submission.submitted_on,
         metrics=[metric_row(r) for r in sections.get("metrics") or []],
         evidence=[evidence_row(r, titles) for r in sections.get("evidence") or []],
