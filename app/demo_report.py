@@ -84,5 +84,7 @@ def baseline_period(key: str) -> str:
 
 
 def no_baseline(key: str) -> str:
-    return (f"No baseline: the report names this as data DHS could gather, not data it had "
-            f"({REPORT_NUMBER}, p. {DATA_ELEMENTS_PAGE}).")
+    """Why a metric of one of the report's data elements has no baseline."""
+    if key not in DATA_ELEMENTS:
+        raise KeyError(key)
+    return f"None: data the report says DHS could gather ({REPORT_NUMBER}, p. {DATA_ELEMENTS_PAGE})."

@@ -116,6 +116,11 @@ def test_pages_show_the_printed_issue_date_and_label_the_replayed_one(client, lo
     page = client.get(url).get_data(as_text=True)
     replayed = report.issued_on.strftime("%b %-d, %Y")
     assert f'May 4, 2015 <span class="app-replayed">(deadlines replayed from {replayed})</span>' in page
+    if url == "/recommendations/1":
+        assert (f"Replayed for the demonstration: these deadlines count from {replayed}, not from the printed "
+                f"issue date, May 4, 2015.") in page
+    if url == "/":
+        assert "The demonstration report’s deadlines are replayed" in page
 
 
 def test_the_plan_document_gives_the_printed_issue_date(client, login_as, demo):
