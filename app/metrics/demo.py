@@ -60,10 +60,10 @@ METRICS = [
                {"USCIS": ["655210", "671934", "688402"]}, figure="uscis_daca_approved"),
     # The data the report says DHS could gather (p. 5): no baseline, the data did not exist.
     DemoMetric("data_collection", "Releases because the home country will not cooperate", "outcome", "releases",
-               "higher", None, no_baseline("home_country"), "1", "quarterly", "ICE",
+               "lower", None, no_baseline("home_country"), "60", "quarterly", "ICE",
                "ICE EARM release records, coded release reason",
                "Aliens released because their home country's lack of cooperation makes removal difficult, recorded "
-               "with that reason. The target is that the reason is recorded at all (at least one coded release).",
+               "with that reason, so that DHS can see how often removal fails for that reason.",
                {"ICE": ["31", "44", "52"]}, element="home_country"),
     DemoMetric("data_collection", "Not placed in or taken out of removal as not a priority, with the basis recorded",
                "outcome", "% of decisions", "higher", None, no_baseline("not_a_priority"), "95", "quarterly",
