@@ -149,3 +149,13 @@ def test_no_banner_without_the_demo(client, login_as, make, db):
     login_as("oig_reviewer")
     assert "usa-site-alert" not in client.get("/").get_data(as_text=True)
     assert "usa-site-alert" not in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_exports_give_the_printed_issue_date_with_the_replayed_one(client, login_as, demo, db):
+    import csv
+    import io
+    report = db.session.scalar(sa.select(Report).where(Report.number == REPORT_NUMBER))
+    login_as("oig_reviewer")
+    expected = f"2015-05-04 (deadlines replayed from {report.issued_on.isoformat()})"
+    text = client.get("/exports/recommendations.csv").data.decode("utf-8-sig")
+    assert [r["Issued"] for r in csv.DictReader(io.StringIO(text))] == [expected]

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from app.exports.section5 import MoneyTable, section5_tables
+from app.exports.tables import issued_cell
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import visible_recommendations
@@ -187,7 +188,7 @@ COLUMNS = ("Report", "Report title", "Issued", "Recommendation", "Action office"
 def table_rows(rows: list[SemiannualRow]):
     for row in rows:
         rec = row.recommendation
-        yield (rec.report.number, rec.report.title, rec.issued_on, rec.number, rec.action_office.name,
+        yield (rec.report.number, rec.report.title, issued_cell(rec.report, rec.issued_on), rec.number, rec.action_office.name,
                rec.status_label, rec.management_decision_on, rec.questioned_costs, rec.funds_put_to_better_use,
                row.explanation, row.timeline)
 

@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from decimal import Decimal
 
-from wtforms import DecimalField, RadioField, TextAreaField, ValidationError
+from wtforms import DecimalField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
