@@ -31,7 +31,8 @@ from app.recommendations.models import Recommendation
 
 ZERO = Decimal("0.00")
 
-#: (key, label) of the rows, in the order the report prints them; {what} names the table's decision.
+#: (key, label) of the rows, in the order the report prints them; {agreed} and {not_agreed} name
+#: the two parts of a decision in each table's words.
 ROWS = (
     ("A", "A. For which no management decision had been made by the start of the reporting period"),
     ("B", "B. Which were issued during the reporting period"),
@@ -121,22 +122,22 @@ def _table(key: str, recs, start: date, end: date) -> MoneyTable:
         amount = _money(rec.questioned_costs if questioned else rec.funds_put_to_better_use)
         if amount <= 0:
             continue
-        for row in rows_of(rec, start, end):
+        rows = rows_of(rec, start, end)
+        for row in rows:
             reports[row].add(rec.report_id)
             values[row] += amount
             if questioned:
                 unsupported[row] += _money(rec.unsupported_costs)
-        if "C" in rows_of(rec, start, end):
+        if "C" in rows:
             agreed = min(_money(rec.disallowed_costs if questioned else rec.agreed_funds), amount)
             for row, part in (("C(i)", agreed), ("C(ii)", amount - agreed)):
                 if part > 0:
                     reports[row].add(rec.report_id)
                     values[row] += part
-    rows = tuple(
+    return MoneyTable(key, title, value_heading, tuple(
         MoneyRow(k, label.format(**words), len(reports[k]), values[k],
                  unsupported[k] if questioned and k not in ("C(i)", "C(ii)") else None)
-        for k, label in ROWS)
-    return MoneyTable(key, title, value_heading, rows)
+        for k, label in ROWS))
 
 
 def money_tables(recs, start: date, end: date) -> tuple[MoneyTable, MoneyTable]:
