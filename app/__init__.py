@@ -216,8 +216,10 @@ def register_template_helpers(app: Flask) -> None:
     from app.navigation import nav_items
     from app.permissions import TEMPLATE_HELPERS
     from app import versioning
+    from app.reports.services import demo_loaded
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["demo_loaded"] = demo_loaded
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,7 +1,11 @@
 """Demo data: DHS OIG report OIG-15-85 and its corrective action plan.
 
-Dates are relative to today so that the demo always shows work done, work due soon
-and one overdue milestone. Loading twice changes nothing.
+The report, its recommendation, DHS's response and the metric baselines are the report's own
+(app/demo_report.py holds its issue date and figures with their pages). The plan's milestones,
+readings, targets, evidence and comments are illustrative, and the site says so while the demo
+is loaded. The clocks are replayed: ``issued_on`` is a day relative to today, so that the demo
+always shows work done, work due soon and one overdue milestone, and ``printed_issued_on`` keeps
+the real issue date. Loading twice changes nothing.
 """
 import secrets
 from dataclasses import dataclass
@@ -12,6 +16,7 @@ import sqlalchemy as sa
 from app import audit
 from app.auth.models import User
 from app.comments.demo import seed_comments
+from app.demo_report import ISSUED_ON, REPORT_NUMBER
 from app.evidence.demo import seed_evidence
 from app.extensions import db
 from app.milestones.demo import seed_milestone_history
@@ -22,20 +27,26 @@ from app.recommendations.models import LineOfEffort, Recommendation
 from app.reminders.demo import seed_reminders
 from app.reports.models import Report
 
-REPORT_NUMBER = "OIG-15-85"
 REPORT_TITLE = "DHS Missing Data Needed to Strengthen Its Immigration Enforcement Efforts"
+#: The report's words (p. 7), as printed.
 RECOMMENDATION_TEXT = (
     "We recommend that the Department of Homeland Security Deputy Secretary require the Office of "
-    "Policy to develop and implement a plan to collect, analyze, and report data on the Department's "
+    "Policy to develop and implement a plan to collect, analyze, and report data on the Department’s "
     "use of prosecutorial discretion to assess immigration enforcement activities and improve future "
     "policy. The plan should include steps taken to ensure the completeness and accuracy of the "
     "prosecutorial discretion data.")
+#: DHS's management comments as the report sums them up (p. 7); the letter itself (Appendix B) is
+#: not in the text.
 CONCURRENCE_RESPONSE = (
-    "The Department agreed with the report recommendation and plans a multi-pronged approach to "
-    "assessing and accounting for DHS immigration enforcement efforts, in three lines of effort: "
-    "governance and standardization; data collection; and data reporting. The Department believes "
-    "this project will provide a framework for measuring and evaluating its enforcement actions from "
-    "a range of perspectives, and more accountable and accurate data.")
+    "The Department agreed with our report recommendation and indicated that it plans a multi-pronged "
+    "approach to assessing and accounting for DHS immigration enforcement efforts. The project includes "
+    "three lines of effort relating to policy—governance and standardization; data collection; and data "
+    "reporting. The Department believes this project will provide a framework for measuring and evaluating "
+    "its enforcement actions from a range of perspectives; and more accountable and accurate data that will "
+    "benefit the Department and the Nation.")
+#: The report's finding (p. 3).
+SUMMARY = ("DHS does not collect and analyze data on the use of prosecutorial discretion to fully assess its "
+           "current immigration enforcement activities and to develop future policy.")
 #: The demo replays the 2015 case as if the report had been issued this many days ago, so
 #: that its clocks (90-day response, 6-month resolution) are live.
 ISSUED_DAYS_AGO = 75
@@ -136,19 +147,23 @@ def seed_demo(password: str | None, on: date) -> str | None:
         users[role] = user
     seed_reminders()
 
-    if db.session.scalar(sa.select(Report).where(Report.number == REPORT_NUMBER)) is not None:
+    existing = db.session.scalar(sa.select(Report).where(Report.number == REPORT_NUMBER))
+    if existing is not None:
+        if existing.printed_issued_on is None:
+            # Loaded by an earlier version: mark it replayed, so that the site says what is illustrative.
+            existing.printed_issued_on = ISSUED_ON
+            audit.record("demo.mark_replayed", existing, after={"printed_issued_on": ISSUED_ON})
         return generated
 
     issued = on - timedelta(days=ISSUED_DAYS_AGO)
-    report = Report(number=REPORT_NUMBER, title=REPORT_TITLE, issued_on=issued,
+    report = Report(number=REPORT_NUMBER, title=REPORT_TITLE, issued_on=issued, printed_issued_on=ISSUED_ON,
                     oig_office="DHS Office of Inspector General",
                     agency="Department of Homeland Security",
-                    summary=("Originally issued in 2015. DHS does not collect and analyze data on its use of "
-                             "prosecutorial discretion to fully assess immigration enforcement and develop policy."))
+                    summary=SUMMARY)
     db.session.add(report)
     recommendation = Recommendation(
         report=report, number="1", text=RECOMMENDATION_TEXT, status="unresolved_open",
-        concurrence="concur", concurrence_response=CONCURRENCE_RESPONSE, priority=True,
+        concurrence="concur", concurrence_response=CONCURRENCE_RESPONSE,
         action_office_id=offices["DHS-PLCY"].id, issued_on=issued,
         responsible_official="Assistant Secretary for Policy",
         target_completion_on=on + timedelta(days=300))
@@ -170,7 +185,8 @@ def seed_demo(password: str | None, on: date) -> str | None:
     db.session.flush()
     seed_milestone_history(recommendation.id, users["action_office"], on)
     seed_metrics(lines, users, on)
-    audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES)},
+    audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES),
+                                             "printed_issued_on": ISSUED_ON, "replayed_issued_on": issued},
                  recommendation_id=recommendation.id)
     seed_comments(recommendation, users)
     seed_evidence(on)

@@ -18,7 +18,8 @@ from app.timeutil import human_date
 
 #: The kinds a history can be filtered by: label and the action prefixes they cover.
 KINDS = {
-    "decisions": ("Status, submissions and decisions", ("recommendation.status", "submission.")),
+    "decisions": ("Status, submissions and decisions", ("recommendation.status", "submission.",
+                                                        "recommendation.correct", "recommendation.money_decision")),
     "plan": ("Plan and milestones", ("milestone.", "line_of_effort.", "recommendation.response",
                                      "recommendation.create")),
     "evidence": ("Evidence", ("evidence.",)),
@@ -43,6 +44,11 @@ FIELD_LABELS = {
     "frequency": "frequency", "components": "components", "data_source": "data source",
     "collect_from": "first period", "value": "value", "note": "note", "numerator": "numerator",
     "denominator": "denominator",
+    # reports and recommendations (corrections, the management decision on the money)
+    "number": "number", "text": "text", "issued_on": "issue date", "priority": "priority",
+    "questioned_costs": "questioned costs", "unsupported_costs": "unsupported costs",
+    "funds_put_to_better_use": "funds put to better use", "disallowed_costs": "disallowed costs",
+    "agreed_funds": "funds agreed", "action_office": "action office",
 }
 #: Bookkeeping fields that say nothing to a reader (and hashes, which belong to the integrity page).
 HIDDEN_FIELDS = {"version", "sha256", "snapshot_sha256", "hash", "change_id", "id", "line_of_effort_id",
@@ -193,6 +199,11 @@ def _sentence(event, names: Names) -> str:
                 f"{_quote(a.get('analysis'))}.")
     if action == "comment.create":
         return f"{who} wrote: {_quote(a.get('body'))}."
+    if action == "recommendation.correct":
+        return (f"{who} corrected the recommendation: {changes_text(b, a, labels) or 'no visible change'}; "
+                f"reason: {_quote(a.get('reason'))}.")
+    if action == "recommendation.money_decision":
+        return f"{who} recorded the management decision on the money: {changes_text(b, a, labels) or 'no change'}."
 
     if action.startswith("milestone."):
         title = _quote(a.get("title") or names.milestones.get(oid, "a milestone"))
@@ -242,6 +253,17 @@ def _sentence(event, names: Names) -> str:
             if action == "metric.create":
                 return f"{who} defined the metric {name}."
             return f"{who} changed the metric {name}: {changes_text(b, a, labels) or 'no visible change'}."
+        if action.startswith("metric.target_"):
+            name = _quote(names.metrics.get(oid, "a metric"))
+            if action == "metric.target_request":
+                return (f"{who} asked to change the target of {name} from {value('target_value', b)} to "
+                        f"{value('requested_target_value')}: {_quote(a.get('justification'))}.")
+            if action in ("metric.target_approve", "metric.target_decline"):
+                verb = "approved" if action == "metric.target_approve" else "declined"
+                reason = f": {_quote(a.get('decision_reason'))}" if a.get("decision_reason") else ""
+                return f"{who} {verb} the change of target of {name}{reason}."
+            return (f"{who} changed the target of {name}: {changes_text(b, a, labels) or 'no visible change'}: "
+                    f"{_quote(a.get('justification'))}.")
         if action in ("metric.reading.create", "metric.reading.correct"):
             metric = _quote(names.readings.get(oid, "a metric"))
             where = f"{a.get('component')}, {a.get('period')}"

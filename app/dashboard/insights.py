@@ -92,12 +92,14 @@ class RecommendationLine(RecommendationDates):
     priority: bool
     report_title: str
     report_issued_on: date
+    #: The printed issue date of a replayed (demo) report, else None.
+    report_printed_issued_on: date | None
     office_name: str
 
     @staticmethod
     def columns() -> tuple:
         return (*RecommendationDates.columns(), Recommendation.text, Recommendation.priority, Report.title,
-                Report.issued_on, Office.name)
+                Report.issued_on, Report.printed_issued_on, Office.name)
 
 
 @dataclass

@@ -48,6 +48,7 @@ class ReportFacts:
     number: str
     title: str
     oig_office: str
+    #: As printed on the report; for a replayed (demo) report, with the day its clocks count from.
     issued_on: str
 
 
@@ -125,9 +126,15 @@ def evidence_rows(recommendation) -> list[dict]:
     return [evidence_row(r, titles) for r in evidence_list(recommendation.id)]
 
 
+def issued_text(report) -> str:
+    if report.printed_issued_on:
+        return f"{_d(report.printed_issued_on)} (deadlines replayed from {_d(report.issued_on)})"
+    return _d(report.issued_on)
+
+
 def report_facts(report) -> ReportFacts:
     return ReportFacts(number=report.number, title=report.title, oig_office=report.oig_office,
-                       issued_on=_d(report.issued_on))
+                       issued_on=issued_text(report))
 
 
 def plan_document(recommendation, today: date) -> PlanDocument:
@@ -214,7 +221,7 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
     return PlanDocument(
         recommendation=facts,
         report=ReportFacts(number=rec_data.get("report") or report.number, title=report.title,
-                           oig_office=report.oig_office, issued_on=_d(report.issued_on)),
+                           oig_office=report.oig_office, issued_on=issued_text(report)),
         generated_on=today, lines=lines, clocks=clock_rows, clocks_on=submission.submitted_on,
         metrics=[metric_row(r) for r in sections.get("metrics") or []],
         evidence=[evidence_row(r, titles) for r in sections.get("evidence") or []],
@@ -241,13 +248,17 @@ def _no_fetch(url: str, *args, **kwargs):
     raise ValueError(f"refused to fetch {url}")
 
 
-def plan_pdf(doc: PlanDocument) -> bytes:
+def pdf_from_html(html: str) -> bytes:
+    """A self-contained HTML document as PDF, with the print stylesheet."""
     from flask import current_app
     from weasyprint import CSS, HTML
 
     stylesheet = CSS(filename=str(Path(current_app.static_folder or "static") / "css" / "plan-print.css"))
-    doc = xml_safe_copy(doc)
-    return HTML(string=plan_html(doc), url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
+    return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=[stylesheet])
+
+
+def plan_pdf(doc: PlanDocument) -> bytes:
+    return pdf_from_html(plan_html(xml_safe_copy(doc)))
 
 
 MILESTONE_COLUMNS = ("Milestone", "Owner", "Responsible office", "Start", "Baseline due", "Current due",

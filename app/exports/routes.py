@@ -6,7 +6,8 @@ from app.exports import bp
 from app.exports.plan import (plan_docx, plan_document, plan_filename, plan_pdf, submission_plan_document,
                               submission_plan_filename)
 from app.exports.semiannual import (COLUMNS, TABLES, is_period_end, latest_period_end, recent_period_ends,
-                                    semiannual_tables, table_rows)
+                                    semiannual_pdf, semiannual_tables, table_rows)
+from app.exports.section5 import MONEY_COLUMNS, money_table_rows
 from app.exports.services import EXPORTS, parse_date
 from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from app.extensions import db
@@ -71,7 +72,7 @@ def semiannual():
 @bp.route("/semiannual.<fmt>")
 @roles(*ANY_ROLE)
 def semiannual_download(fmt: str):
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "xlsx", "pdf"):
         abort(404)
     period_end = _period_end_from_args()
     tables = semiannual_tables(current_user, period_end)
@@ -79,14 +80,33 @@ def semiannual_download(fmt: str):
         # One file, the table named in the first column, so that a spreadsheet can filter by it.
         rows = [(label, *row) for key, label in TABLES for row in table_rows(getattr(tables, key))]
         body, mimetype = to_csv(("Table", *COLUMNS), rows), CSV_MIMETYPE
-    else:
+    elif fmt == "xlsx":
         sheets = [(label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES]
+        sheets += [(table.short_title, MONEY_COLUMNS[1:], [row[1:] for row in money_table_rows([table])])
+                   for table in tables.money]
         body, mimetype = to_xlsx(sheets), XLSX_MIMETYPE
-    # Written before the commit, which expires the rows the file is made of.
-    audit.record("export.semiannual", after={"format": fmt, "period_end": period_end,
-                                             **{key: len(getattr(tables, key)) for key, _ in TABLES}})
-    db.session.commit()
+    else:
+        body, mimetype = semiannual_pdf(tables, today()), "application/pdf"
+    _record_semiannual_export(fmt, tables)
     return _attachment(body, mimetype, f"semiannual-{period_end.isoformat()}.{fmt}")
+
+
+@bp.route("/semiannual-money.csv")
+@roles(*ANY_ROLE)
+def semiannual_money_csv():
+    """The two IG Act section 5 tables, one row of the report per line."""
+    tables = semiannual_tables(current_user, _period_end_from_args())
+    body = to_csv(MONEY_COLUMNS, money_table_rows(tables.money))
+    _record_semiannual_export("money.csv", tables)
+    return _attachment(body, CSV_MIMETYPE, f"semiannual-money-{tables.period_end.isoformat()}.csv")
+
+
+def _record_semiannual_export(fmt: str, tables) -> None:
+    # Written before the commit, which expires the rows the file is made of.
+    audit.record("export.semiannual", after={
+        "format": fmt, "period_end": tables.period_end, **{key: len(getattr(tables, key)) for key, _ in TABLES},
+        **{f"{t.key}_reports": t.row("A+B").reports for t in tables.money}})
+    db.session.commit()
 
 
 @bp.route("/recommendations/<int:recommendation_id>/plan.<fmt>")

@@ -11,8 +11,10 @@ them to the recommendations a user may read.
   before it, with the office's explanation and timeline.
 
 A recommendation's state at a past period end is read from its dates: management
-decision date, final action date; one closed without implementation is left out
-(no date records when).
+decision date, final action date, and for one closed without implementation the day it
+was closed (``closed_on``): it stays listed in the periods it was open in.
+
+The IG Act section 5 money tables are built in app/exports/section5.py.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +22,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
+from app.exports.section5 import MoneyTable, section5_tables
+from app.exports.tables import issued_cell
 from app.extensions import db
 from app.milestones.models import Milestone
 from app.permissions import visible_recommendations
@@ -48,8 +52,11 @@ def recent_period_ends(on: date, count: int = 6) -> list[date]:
 
 
 def _open_at(rec, period_end: date) -> bool:
-    if rec.issued_on > period_end or rec.status == "closed_not_implemented":
+    if rec.issued_on > period_end:
         return False
+    if rec.status == "closed_not_implemented":
+        # Open until the day it was closed; without that day (none recorded), never listed.
+        return rec.closed_on is not None and rec.closed_on > period_end
     return rec.final_action_on is None or rec.final_action_on > period_end
 
 
@@ -114,11 +121,21 @@ class SemiannualTables:
     unresolved: list[SemiannualRow]
     open: list[SemiannualRow]
     over_one_year: list[SemiannualRow]
+    #: The IG Act section 5 tables: questioned costs, funds put to better use.
+    questioned: MoneyTable
+    better_use: MoneyTable
 
     @property
     def period_start(self) -> date:
-        previous = previous_semiannual_period_end(self.period_end)
-        return date.fromordinal(previous.toordinal() + 1)
+        return period_start(self.period_end)
+
+    @property
+    def money(self) -> tuple[MoneyTable, MoneyTable]:
+        return self.questioned, self.better_use
+
+
+def period_start(period_end: date) -> date:
+    return date.fromordinal(previous_semiannual_period_end(period_end).toordinal() + 1)
 
 
 def semiannual_tables(user, period_end: date) -> SemiannualTables:
@@ -134,7 +151,9 @@ def semiannual_tables(user, period_end: date) -> SemiannualTables:
     notes = explanations(ids)
     next_due = _next_milestones(ids)
     rows = {r.id: SemiannualRow(r, notes.get(r.id) or r.concurrence_response, next_due.get(r.id)) for r in recs}
+    questioned, better_use = section5_tables(user, period_start(period_end), period_end)
     return SemiannualTables(
+        questioned=questioned, better_use=better_use,
         period_end=period_end,
         unresolved=[rows[r.id] for r in recs if qualifies_unresolved(r, period_end)],
         open=[rows[r.id] for r in recs],
@@ -169,6 +188,16 @@ COLUMNS = ("Report", "Report title", "Issued", "Recommendation", "Action office"
 def table_rows(rows: list[SemiannualRow]):
     for row in rows:
         rec = row.recommendation
-        yield (rec.report.number, rec.report.title, rec.issued_on, rec.number, rec.action_office.name,
+        yield (rec.report.number, rec.report.title, issued_cell(rec.report, rec.issued_on), rec.number, rec.action_office.name,
                rec.status_label, rec.management_decision_on, rec.questioned_costs, rec.funds_put_to_better_use,
                row.explanation, row.timeline)
+
+
+def semiannual_pdf(tables: SemiannualTables, generated_on: date) -> bytes:
+    """The period's tables on paper, through the same WeasyPrint setup as the plan."""
+    from flask import render_template
+
+    from app.exports.plan import pdf_from_html
+    html = render_template("exports/semiannual_document.html", tables=tables, table_keys=TABLES,
+                           generated_on=generated_on)
+    return pdf_from_html(html)

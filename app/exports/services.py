@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from app.audit import AuditEvent
 from app.dashboard import filters
 from app.dashboard.filters import ListFilter
+from app.exports.tables import issued_cell
 from app.extensions import db
 from app.milestones.models import MILESTONE_STATUSES, Milestone
 from app.offices.models import Office
@@ -75,7 +76,8 @@ RECOMMENDATION_COLUMNS = ("Report", "Report title", "Issued", "Recommendation", 
 
 def recommendations_export(user, args):
     recs = db.session.scalars(recommendations_query(user, args).limit(MAX_ROWS)).unique().all()
-    rows = [(r.report.number, r.report.title, r.issued_on, r.number, r.text, r.status, r.concurrence or "",
+    rows = [(r.report.number, r.report.title, issued_cell(r.report, r.issued_on), r.number, r.text, r.status,
+             r.concurrence or "",
              r.action_office.code, r.responsible_official, r.target_completion_on, r.management_decision_on,
              r.final_action_on, "yes" if r.priority else "no", r.questioned_costs, r.funds_put_to_better_use)
             for r in recs]

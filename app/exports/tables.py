@@ -51,6 +51,14 @@ def _text(value) -> str:
     return text
 
 
+def issued_cell(report, issued_on: date):
+    """The issue date as an export shows it: a replayed (demo) report's printed date, with the
+    day its deadlines count from."""
+    if report.printed_issued_on is None:
+        return issued_on
+    return f"{report.printed_issued_on.isoformat()} (deadlines replayed from {issued_on.isoformat()})"
+
+
 def to_csv(columns: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)

@@ -7,6 +7,7 @@ from app import versioning
 from app.fields import SelectField, SelectMultipleField
 from app.inputs import TrackerForm
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
+from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
 
 LONG_TEXT = 20_000
@@ -47,6 +48,8 @@ class VersionedForm(PageForm, versioning.VersionedForm):
 
 class LineOfEffortForm(versioning.VersionedForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField("Kind", choices=[SelectChoice(k, LINE_OF_EFFORT_KIND_LABELS[k]) for k in LINE_OF_EFFORT_KINDS],
+                       default="other", validators=[InputRequired("Choose the kind of line of effort.")])
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])
     lead_owner_id = SelectField("Lead owner", coerce=int)

@@ -33,7 +33,8 @@ def new_line(recommendation_id: int):
     form = LineOfEffortForm()
     form.lead_owner_id.choices = choices(services.owner_choices())
     if form.validate_on_submit():
-        line = services.create_line(recommendation, title=form.title.data, description=form.description.data or "",
+        line = services.create_line(recommendation, title=form.title.data, kind=form.kind.data,
+                                    description=form.description.data or "",
                                     objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
         db.session.commit()
         flash(f"Line of effort “{line.title}” added.", "success")
@@ -56,7 +57,7 @@ def edit_line(line_id: int):
         owners = dict(services.owner_choices())
         with guard(line, form, services.LINE_LABELS,
                    display={"lead_owner_id": lambda i: owners.get(i or 0, i)}) as saved:
-            services.update_line(line, title=form.title.data, description=form.description.data or "",
+            services.update_line(line, title=form.title.data, kind=form.kind.data, description=form.description.data or "",
                                  objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
             db.session.commit()
         conflict = saved.conflict

@@ -40,8 +40,8 @@ FIELD_LABELS = {
     "expected_evidence": "Expected evidence",
     "depends_on": "Depends on",
 }
-LINE_FIELDS = ("title", "description", "objective", "lead_owner_id", "position")
-LINE_LABELS = {"title": "Title", "description": "Description", "objective": "Objective",
+LINE_FIELDS = ("title", "kind", "description", "objective", "lead_owner_id", "position")
+LINE_LABELS = {"title": "Title", "kind": "Kind", "description": "Description", "objective": "Objective",
                "lead_owner_id": "Lead owner", "position": "Order in the plan"}
 
 
@@ -196,10 +196,10 @@ def line_snapshot(line: LineOfEffort) -> dict:
 
 
 def create_line(recommendation: Recommendation, *, title: str, description: str, objective: str,
-                lead_owner_id: int | None) -> LineOfEffort:
+                lead_owner_id: int | None, kind: str = "other") -> LineOfEffort:
     last = db.session.scalar(sa.select(sa.func.max(LineOfEffort.position))
                              .where(LineOfEffort.recommendation_id == recommendation.id)) or 0
-    line = LineOfEffort(recommendation_id=recommendation.id, kind="other", title=title,
+    line = LineOfEffort(recommendation_id=recommendation.id, kind=kind, title=title,
                         description=description, objective=objective, lead_owner_id=lead_owner_id,
                         position=last + 1)
     db.session.add(line)

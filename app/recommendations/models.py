@@ -42,6 +42,12 @@ CONCURRENCE_LABELS = {
 
 #: The three lines of effort of OIG-15-85; other plans may name their own.
 LINE_OF_EFFORT_KINDS = ("governance", "data_collection", "data_reporting", "other")
+LINE_OF_EFFORT_KIND_LABELS = {
+    "governance": "Governance and standardization",
+    "data_collection": "Data collection",
+    "data_reporting": "Data reporting",
+    "other": "Other",
+}
 
 
 def recommendation_label(report_number: str, number: str) -> str:
@@ -91,7 +97,13 @@ class Recommendation(RecommendationStatus, db.Model):
     concurrence_response: Mapped[str] = mapped_column(sa.Text, default="")
     priority: Mapped[bool] = mapped_column(default=False)
     questioned_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    #: The part of the questioned costs not supported by adequate documentation (IG Act 5(f)).
+    unsupported_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     funds_put_to_better_use: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    #: The management decision's answer on the money, recorded when OIG accepts the plan:
+    #: questioned costs sustained (disallowed), funds agreed to be put to better use.
+    disallowed_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
+    agreed_funds: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     #: The auditee office responsible for corrective action.
     action_office_id: Mapped[int] = mapped_column(
         sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
@@ -103,6 +115,9 @@ class Recommendation(RecommendationStatus, db.Model):
     management_decision_on: Mapped[date | None]
     #: Set when OIG closes the recommendation as implemented.
     final_action_on: Mapped[date | None]
+    #: The day it was closed, implemented or not: a recommendation closed without implementation
+    #: keeps it, so that the semiannual tables still count it in the periods it was open.
+    closed_on: Mapped[date | None]
     #: The day the first corrective action plan went to OIG, and the day of the latest
     #: submission of any kind: set by ``submissions.services.submit`` in the sending
     #: transaction (submissions are never changed or deleted). The clocks count from them.
@@ -158,6 +173,10 @@ class LineOfEffort(db.Model):
         order_by="(Milestone.current_due_on, Milestone.id)", passive_deletes="all")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self) -> str:
+        return LINE_OF_EFFORT_KIND_LABELS[self.kind]
 
     def __repr__(self) -> str:
         return f"<LineOfEffort {self.kind} {self.title!r}>"

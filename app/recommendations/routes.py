@@ -87,7 +87,8 @@ def status(recommendation_id: int):
     form = StatusChangeForm(targets=targets)
     # Closing is warned against what is not done, as on a closure request's page.
     open_items = readiness_for(recommendation) if "resolved_closed" in targets else []
-    form.open_items = open_items
+    # Only for who may close: anyone else is refused (403, audited) by change_status itself.
+    form.open_items = open_items if can_change_status(current_user) else []
     if form.validate_on_submit():
         change = change_status(recommendation, form.to_status.data, form.reason.data, current_user)
         db.session.commit()

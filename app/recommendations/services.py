@@ -1,5 +1,6 @@
 import functools
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort
@@ -70,15 +71,19 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
     if not reason or not reason.strip():
         abort(400, description="A status change needs a written reason.")
 
-    dated = ("management_decision_on", "final_action_on")
+    dated = ("management_decision_on", "final_action_on", "closed_on", "disallowed_costs", "agreed_funds")
     before = {"status": from_status, **{f: getattr(recommendation, f) for f in dated}}
     values: dict[str, object] = {"status": to_status}
     if (from_status, to_status) == ("unresolved_open", "resolved_open"):
         values["management_decision_on"] = on
     elif (from_status, to_status) == ("resolved_open", "unresolved_open"):
-        values["management_decision_on"] = None  # the plan no longer stands; a new acceptance dates anew
+        # The plan no longer stands: a new acceptance dates anew and answers on the money anew.
+        values.update(management_decision_on=None, disallowed_costs=None, agreed_funds=None)
     elif to_status == "resolved_closed":
         values["final_action_on"] = on
+        values["closed_on"] = on
+    elif to_status == "closed_not_implemented":
+        values["closed_on"] = on
     # Conditional on the status we read: of two concurrent moves, the second finds nothing to update.
     result = db.session.execute(
         sa.update(Recommendation)
@@ -99,6 +104,23 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
     audit.record("recommendation.status", recommendation, before=before, after=after,
                  recommendation_id=recommendation.id, actor=actor)
     return change
+
+
+MONEY_DECISION_FIELDS = ("disallowed_costs", "agreed_funds")
+
+
+def record_money_decision(recommendation: Recommendation, actor, *, disallowed_costs, agreed_funds) -> None:
+    """The management decision's answer on the money: questioned costs disallowed, funds agreed."""
+    before = audit.snapshot(recommendation, MONEY_DECISION_FIELDS)
+    cents = Decimal("0.01")
+    recommendation.disallowed_costs = (Decimal(disallowed_costs).quantize(cents)
+                                       if recommendation.questioned_costs and disallowed_costs is not None else None)
+    recommendation.agreed_funds = (Decimal(agreed_funds).quantize(cents)
+                                   if recommendation.funds_put_to_better_use and agreed_funds is not None else None)
+    after = audit.snapshot(recommendation, MONEY_DECISION_FIELDS)
+    if after != before:
+        audit.record("recommendation.money_decision", recommendation, before=before, after=after,
+                     recommendation_id=recommendation.id, actor=actor)
 
 
 RESPONSE_FIELDS = ("concurrence", "concurrence_response", "responsible_official", "target_completion_on")

@@ -40,6 +40,8 @@ class RecommendationForm(TrackerForm):
     priority = BooleanField("Priority recommendation")
     questioned_costs = DecimalField("Questioned costs (USD)", places=2, validators=[
         Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
+    unsupported_costs = DecimalField("Of which unsupported costs (USD)", places=2, validators=[
+        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
     funds_put_to_better_use = DecimalField("Funds put to better use (USD)", places=2, validators=[
         Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
 
@@ -60,6 +62,13 @@ class RecommendationForm(TrackerForm):
                 Recommendation.id != (self.recommendation_id or 0))):
             raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")
 
+    def validate_unsupported_costs(self, field):
+        if field.data is None:
+            return
+        if self.questioned_costs.data is None:
+            raise ValidationError("Unsupported costs are part of the questioned costs: enter those too.")
+        if field.data > self.questioned_costs.data:
+            raise ValidationError("Unsupported costs cannot exceed the questioned costs.")
 
 REASON_MESSAGE = "Say why this is corrected; the reason is kept in the history."
 

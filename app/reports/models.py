@@ -16,7 +16,11 @@ class Report(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(60), unique=True)
     title: Mapped[str] = mapped_column(sa.String(500))
+    #: The day the clocks count from: the issue date, or the replayed one for a demo case.
     issued_on: Mapped[date]
+    #: The issue date printed on the report when ``issued_on`` is replayed (the OIG-15-85 demo
+    #: replays its clocks relative to today); set only by ``seed-demo``.
+    printed_issued_on: Mapped[date | None]
     #: The issuing Inspector General's office, e.g. "DHS Office of Inspector General".
     oig_office: Mapped[str] = mapped_column(sa.String(200))
     #: The audited agency or component as the report names it.
@@ -31,6 +35,10 @@ class Report(db.Model):
         passive_deletes="all")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_replayed(self) -> bool:
+        return self.printed_issued_on is not None
 
     def __repr__(self) -> str:
         return f"<Report {self.number}>"

@@ -55,7 +55,7 @@ def new_recommendation(report_id: int):
         recommendation = services.add_recommendation(
             report, current_user, number=form.number.data, text=form.text.data.strip(),
             action_office_id=form.action_office_id.data, priority=form.priority.data,
-            questioned_costs=form.questioned_costs.data,
+            questioned_costs=form.questioned_costs.data, unsupported_costs=form.unsupported_costs.data,
             funds_put_to_better_use=form.funds_put_to_better_use.data)
         db.session.commit()
         flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")

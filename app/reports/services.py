@@ -8,7 +8,23 @@ from app.reports.models import Report
 
 REPORT_FIELDS = ("number", "title", "issued_on", "oig_office", "agency", "summary")
 RECOMMENDATION_FIELDS = ("number", "text", "action_office_id", "priority", "questioned_costs",
-                         "funds_put_to_better_use", "issued_on")
+                         "unsupported_costs", "funds_put_to_better_use", "issued_on")
+
+
+def demo_loaded() -> bool:
+    """Whether a report runs its clocks from a replayed issue date: the demo is loaded.
+
+    For the site-wide banner (templates/base.html): one query a page, none when the page already
+    failed on the database (an error page must still render).
+    """
+    from flask import g
+    if "demo_loaded" not in g:
+        try:
+            g.demo_loaded = bool(db.session.scalar(
+                sa.select(sa.exists().where(Report.printed_issued_on.is_not(None)))))
+        except sa.exc.SQLAlchemyError:
+            g.demo_loaded = False
+    return g.demo_loaded
 
 
 #: How the edit forms and the conflict page name each corrected field.

@@ -79,7 +79,8 @@ def show(submission_id: int):
     """The submission; OIG's decision form posts here, so a refused decision stays at this address."""
     if request.method == "POST":
         return decide(submission_id)
-    return _show(services.get_submission_or_404(submission_id), DecisionForm())
+    submission = services.get_submission_or_404(submission_id)
+    return _show(submission, DecisionForm(submission=submission))
 
 
 @bp.route("/submissions/<int:submission_id>/decision", methods=["POST"])
@@ -87,12 +88,13 @@ def show(submission_id: int):
 def decide(submission_id: int):
     submission = services.get_submission_or_404(submission_id)
     require_decide(submission)
-    form = DecisionForm()
+    form = DecisionForm(submission=submission)
     if submission.kind == "closure_request":
         form.open_items = readiness_for(submission.recommendation)
     if not form.validate_on_submit():
         return _show(submission, form, 400)
-    services.decide(submission, form.decision.data, form.analysis.data, current_user)
+    services.decide(submission, form.decision.data, form.analysis.data, current_user,
+                    disallowed_costs=form.disallowed_costs.data, agreed_funds=form.agreed_funds.data)
     db.session.commit()
     flash(f"{submission.title} {submission.decision}.", "success")
     return redirect(url_for("recommendations.show", recommendation_id=submission.recommendation_id))

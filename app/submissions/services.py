@@ -14,7 +14,7 @@ from app.notifications import services as notify
 from app.permissions import can_decide, can_submit, require_view_recommendation
 from app.recommendations.models import STATUS_LABELS, Recommendation, recommendation_label
 from app.reports.models import Report
-from app.recommendations.services import change_status
+from app.recommendations.services import change_status, record_money_decision
 from app.submissions.models import KIND_LABELS, Submission
 from app.submissions.package import readiness_for
 from app.submissions.snapshot import build_snapshot
@@ -208,8 +208,13 @@ def _status_after(submission: Submission, decision: str) -> str | None:
     return None
 
 
-def decide(submission: Submission, decision: str, analysis: str, actor, *, on: date | None = None) -> None:
-    """OIG accepts or rejects a submission with its written analysis; the status follows."""
+def decide(submission: Submission, decision: str, analysis: str, actor, *, on: date | None = None,
+           disallowed_costs=None, agreed_funds=None) -> None:
+    """OIG accepts or rejects a submission with its written analysis; the status follows.
+
+    Accepting a plan is the management decision: ``disallowed_costs`` and ``agreed_funds`` are
+    its answer on the recommendation's questioned costs and funds put to better use.
+    """
     attempt = {"submission": submission.number, "decision": decision}
     if not can_decide(actor, submission):
         refuse(403, "Only an OIG reviewer decides, and never on a submission of their own.",
@@ -233,4 +238,7 @@ def decide(submission: Submission, decision: str, analysis: str, actor, *, on: d
                  recommendation_id=submission.recommendation_id, actor=actor)
     if target is not None:
         change_status(submission.recommendation, target, analysis, actor, submission=submission, on=on)
+    if target == "resolved_open" and submission.kind == "plan":
+        record_money_decision(submission.recommendation, actor, disallowed_costs=disallowed_costs,
+                              agreed_funds=agreed_funds)
     notify.oig_decided(submission, actor)

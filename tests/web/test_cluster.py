@@ -92,6 +92,9 @@ class Cluster:
                     "BASE_URL": "https://tracker.example.gov", "WEB_CONCURRENCY": "2",
                     "SCHEDULER_LEASE_SECONDS": "6", "SCHEDULER_POLL_SECONDS": "1",
                     "REMINDERS_DELIVER_SECONDS": "2", "REMINDERS_CLAIM_LEASE_SECONDS": "5",
+                    # The schedulers write audit checkpoints: into this run's folder, never instance/.
+                    "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.jsonl"),
+                    "AUDIT_CHECKPOINT_KEY": "cluster-checkpoint-" + uuid.uuid4().hex,
                     "FLASK_APP": "wsgi", "PYTHONUNBUFFERED": "1"}
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.processes: list[subprocess.Popen] = []

@@ -76,7 +76,7 @@ def test_oig_corrects_a_recommendation_and_its_dollar_fields(client, login_as, m
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.correct"))
     assert event.recommendation_id == rec.id and event.after_data["reason"] == "The dollar figures were left out."
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert "Recommendation corrected by OIG" in history
+    assert "corrected the recommendation: " in history and "reason: “The dollar figures were left out.”" in history
 
 
 @pytest.mark.parametrize("role", ["action_office", "manager"])

@@ -355,7 +355,7 @@ def test_csv_cells_that_look_like_formulas_are_defused(client, db, make, login_a
 
 @pytest.mark.parametrize("url, status", [
     ("/exports/nothing.csv", 404), ("/exports/recommendations.pdf", 404),
-    ("/exports/semiannual?period_end=2025-06-30", 404), ("/exports/semiannual.pdf", 404),
+    ("/exports/semiannual?period_end=2025-06-30", 404), ("/exports/semiannual.docx", 404), ("/exports/semiannual.pdf?period_end=2025-06-30", 404),
     ("/exports/semiannual?period_end=not-a-date", 200),  # falls back to the latest period
     ("/exports/milestones.csv?due_from=garbage&recommendation=x", 200),
 ])

@@ -16,7 +16,7 @@ from tests.web.test_access import _routes
 SSO = {"OIDC_ISSUER": "https://idp.example.gov", "OIDC_CLIENT_ID": "tracker", "OIDC_CLIENT_SECRET": "s",
        "OIDC_PROVIDER_NAME": "Agency ID"}
 #: The new endpoints an anonymous visitor may reach with success.
-PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "static"}
+PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "health.readyz", "health.metrics", "static"}
 
 
 def _last_after(db, action) -> dict:

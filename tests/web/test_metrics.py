@@ -436,7 +436,8 @@ def test_demo_has_metrics_readings_and_data_quality_per_component(client, login_
     kinds = {m.kind for m in metrics}
     assert kinds == {"outcome", "completeness", "timeliness", "accuracy", "duplicates"}
     releases = next(m for m in metrics if m.name == "ICE prosecutorial-discretion releases recorded")
-    assert releases.baseline_value == 3189 and "12,757" in releases.baseline_period
+    assert releases.baseline_value == 12757 and releases.frequency == "annually"
+    assert releases.baseline_period == "FY2014 (October 1, 2013 to September 30, 2014). Source: OIG-15-85, p. 4"
     for m in metrics:
         if m.kind != "outcome":
             assert m.component_list == ["ICE", "CBP", "USCIS"]

@@ -52,17 +52,25 @@ def test_action_office_adds_edits_and_reorders_lines_of_effort(client, login_as,
     rec, line, _ = plan
     login_as("action_office")
     url = f"/recommendations/{rec.id}/lines/new"
-    response = client.post_form(url, {"title": "Data quality", "objective": "Measured completeness",
-                                      "description": "", "lead_owner_id": 0}, token_from=url)
+    form = client.get(url).get_data(as_text=True)
+    for value, label in (("governance", "Governance and standardization"), ("data_collection", "Data collection"),
+                         ("data_reporting", "Data reporting"), ("other", "Other")):
+        assert f'<option value="{value}"' in form and label in form
+    response = client.post_form(url, {"title": "Data quality", "kind": "data_collection",
+                                      "objective": "Measured completeness", "description": "",
+                                      "lead_owner_id": 0}, token_from=url)
     assert response.status_code == 302
     added = db.session.scalar(sa.select(LineOfEffort).where(LineOfEffort.title == "Data quality"))
-    assert added.position == 2 and added.kind == "other"
+    assert added.position == 2 and added.kind == "data_collection"
 
     url = f"/lines/{added.id}/edit"
-    response = client.post_form(url, {"title": "Data quality and accuracy", "objective": "x",
+    assert '<option value="data_collection" selected>' in client.get(url).get_data(as_text=True)
+    response = client.post_form(url, {"title": "Data quality and accuracy", "kind": "data_reporting", "objective": "x",
                                       "description": "", "lead_owner_id": 0, "version": 1}, token_from=url)
     assert response.status_code == 302
-    assert reload(db, added).title == "Data quality and accuracy"
+    assert reload(db, added).title == "Data quality and accuracy" and reload(db, added).kind == "data_reporting"
+    update = events(db, "line_of_effort.update")[0]
+    assert update.before_data["kind"] == "data_collection" and update.after_data["kind"] == "data_reporting"
 
     response = client.post_form(f"/lines/{added.id}/move/up", token_from=f"/recommendations/{rec.id}")
     assert response.status_code == 302
@@ -71,6 +79,17 @@ def test_action_office_adds_edits_and_reorders_lines_of_effort(client, login_as,
     assert page.index("Data quality and accuracy") < page.index("Data collection")
     assert [len(events(db, a)) for a in ("line_of_effort.create", "line_of_effort.update",
                                          "line_of_effort.reorder")] == [1, 1, 1]
+
+
+def test_a_line_kind_outside_the_list_is_refused_next_to_the_field(client, login_as, db, plan):
+    rec, line, _ = plan
+    login_as("action_office")
+    url = f"/recommendations/{rec.id}/lines/new"
+    response = client.post_form(url, {"title": "Anything", "kind": "priority", "lead_owner_id": 0}, token_from=url)
+    assert response.status_code == 400
+    assert 'id="kind-error"' in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LineOfEffort)
+                             .where(LineOfEffort.title == "Anything")) == 0
 
 
 def test_a_line_title_too_long_is_refused_next_to_the_field(client, login_as, db, plan):
@@ -533,6 +552,11 @@ def test_timeline_carries_its_data_as_json_and_as_a_table(client, login_as, make
     assert next(t for t in data if t["id"] == f"m{late.id}")["dependencies"] == f"m{m.id}"
     table = page.split('id="table-heading"')[1]
     assert days(10).strftime("%b %-d, %Y") in table and days(25).strftime("%b %-d, %Y") in table
+    assert '<th scope="col">Depends on</th>' in table
+    late_row = table.split("Slipped &lt;/script&gt; one")[1].split("</tr>")[0]
+    assert f'href="/milestones/{m.id}">{m.title}</a>' in late_row
+    first_row = table.split(f'href="/milestones/{m.id}">{m.title}</a></th>')[1].split("</tr>")[0]
+    assert first_row.rstrip().endswith('<td class="app-cell-wrap">None</td>')
 
 
 def test_the_milestone_page_has_no_inline_script_or_style(client, login_as, plan):

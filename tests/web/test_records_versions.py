@@ -57,7 +57,7 @@ def test_a_stale_line_of_effort_edit_shows_what_changed(client, login_as, make, 
                  after={"title": "Governance and standards"}, recommendation_id=rec.id, actor=other)
     db.session.commit()
     login_as("action_office", office=rec.action_office)
-    data = {"title": "Governance (mine)", "objective": "", "description": "", "lead_owner_id": 0, "version": before}
+    data = {"title": "Governance (mine)", "kind": "governance", "objective": "", "description": "", "lead_owner_id": 0, "version": before}
     _conflict(client.post_form(f"/lines/{line.id}/edit", data), "Governance (mine)", "Governance and standards",
               "Ana Other")
     db.session.expire_all()

@@ -22,13 +22,14 @@ def test_oig_and_admins_add_a_report_with_recommendations(client, login_as, make
     assert response.headers["Location"] == f"/reports/{report.id}/recommendations/new"
     response = client.post_form(f"/reports/{report.id}/recommendations/new", {
         "number": "1", "text": "Develop a plan.", "action_office_id": office.id, "priority": "y",
-        "questioned_costs": "125000.50", "funds_put_to_better_use": ""})
+        "questioned_costs": "125000.50", "unsupported_costs": "20000", "funds_put_to_better_use": ""})
     assert response.status_code == 302
     rec = db.session.scalar(sa.select(Recommendation).where(Recommendation.report_id == report.id))
     assert rec.priority and rec.questioned_costs == Decimal("125000.50") and rec.funds_put_to_better_use is None
+    assert rec.unsupported_costs == Decimal("20000")
     assert rec.status == "unresolved_open" and rec.issued_on.isoformat() == "2024-03-15"
     page = client.get(f"/reports/{report.id}").get_data(as_text=True)
-    assert "$125,000.50" in page and "DHS Office of Policy" in page
+    assert "$125,000.50" in page and "of which unsupported $20,000.00" in page and "DHS Office of Policy" in page
     assert "OIG-24-01" in client.get("/reports/").get_data(as_text=True)
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["report.create", "recommendation.create"]
@@ -68,3 +69,20 @@ def test_duplicate_numbers_and_bad_amounts_are_refused(client, login_as, make, d
         response = client.post_form(url, {**base, **data})
         assert response.status_code == 400 and message in response.get_data(as_text=True), data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 1
+
+
+@pytest.mark.parametrize("money, message", [
+    ({"questioned_costs": "100", "unsupported_costs": "100.01"}, "Unsupported costs cannot exceed the questioned costs."),
+    ({"questioned_costs": "", "unsupported_costs": "5"}, "Unsupported costs are part of the questioned costs"),
+    ({"questioned_costs": "100", "unsupported_costs": "-1"}, "Enter an amount from 0"),
+])
+def test_unsupported_costs_are_part_of_the_questioned_costs(client, login_as, make, db, money, message):
+    office = make.office("DHS-PLCY")
+    report = make.report()
+    db.session.commit()
+    login_as("oig_reviewer")
+    response = client.post_form(f"/reports/{report.id}/recommendations/new", {
+        "number": "1", "text": "Develop a plan.", "action_office_id": office.id, **money})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in body and 'id="unsupported_costs-error"' in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 0

@@ -37,7 +37,8 @@ def test_every_role_and_transition_pair(client, login_as, make, db, role):
         _set_status(db, rec, from_status)
         before = _state(db, rec.id)
         response = client.post_form(f"/recommendations/{rec.id}/status",
-                                    {"to_status": to_status, "reason": f"{from_status} to {to_status}"})
+                                    {"to_status": to_status, "reason": f"{from_status} to {to_status}",
+                                     "close_anyway": "y"})
         after = _state(db, rec.id)
         event = _last_event(db)
         legal = (from_status, to_status) in TRANSITIONS
@@ -66,7 +67,7 @@ def test_accepting_sets_the_decision_date_and_closing_the_final_action_date(clie
     assert rec.status == "resolved_open" and rec.management_decision_on == days(0)
     for to in ("closure_pending", "resolved_closed"):
         assert client.post_form(f"/recommendations/{rec.id}/status",
-                                {"to_status": to, "reason": "Verified"}).status_code == 302
+                                {"to_status": to, "reason": "Verified", "close_anyway": "y"}).status_code == 302
     db.session.expire_all()
     assert rec.status == "resolved_closed" and rec.final_action_on == days(0)
     history = db.session.scalars(sa.select(StatusChange).order_by(StatusChange.id)).all()
@@ -117,3 +118,19 @@ def test_office_staff_see_no_status_form(client, login_as, make, db):
     login_as("action_office")
     assert client.get(f"/recommendations/{rec.id}/status").status_code == 403
     assert f"/recommendations/{rec.id}/status" not in client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("from_status, to_status", [("unresolved_open", "closed_not_implemented"),
+                                                    ("resolved_open", "closed_not_implemented"),
+                                                    ("closure_pending", "resolved_closed")])
+def test_closing_keeps_the_day_it_was_closed(client, login_as, make, db, from_status, to_status):
+    rec = make.recommendation()
+    _set_status(db, rec, from_status)
+    login_as("oig_reviewer")
+    response = client.post_form(f"/recommendations/{rec.id}/status",
+                                {"to_status": to_status, "reason": "Overtaken by events.", "close_anyway": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    rec = db.session.get(Recommendation, rec.id)
+    assert rec.closed_on == days(0)
+    assert _last_event(db).after_data["closed_on"] == days(0).isoformat()

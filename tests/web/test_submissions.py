@@ -426,3 +426,74 @@ def test_oig_closing_from_the_status_page_is_warned_of_open_items(client, switch
     done = client.post_form(f"/recommendations/{rec.id}/status",
                             {"to_status": "resolved_closed", "reason": "Ok", "close_anyway": "y"})
     assert done.status_code == 302
+
+
+# --- the management decision on the money (IG Act section 5) ----------------------------------------------
+
+@pytest.fixture
+def costly(db, plan):
+    rec, staff, reviewer = plan
+    rec.questioned_costs, rec.unsupported_costs, rec.funds_put_to_better_use = 1000, 400, 5000
+    db.session.commit()
+    return rec, staff, reviewer
+
+
+@pytest.mark.parametrize("money, message", [
+    ({}, "Enter the amount the management decision sustains, from $0.00 to $1,000.00"),
+    ({"disallowed_costs": "1000.01", "agreed_funds": "10"}, "from $0.00 to $1,000.00 (the questioned costs)"),
+    ({"disallowed_costs": "-1", "agreed_funds": "10"}, "from $0.00 to $1,000.00"),
+    ({"disallowed_costs": "10", "agreed_funds": "5000.01"}, "from $0.00 to $5,000.00 (the funds put to better use)"),
+    ({"disallowed_costs": "ten", "agreed_funds": "10"}, "Not a valid decimal value"),
+])
+def test_accepting_a_plan_asks_for_the_money_decision_and_refuses_a_bad_amount(client, switch, db, costly,
+                                                                               money, message):
+    rec, staff, reviewer = costly
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    page = client.get(f"/submissions/{_latest(db).id}").get_data(as_text=True)
+    assert "Questioned costs disallowed (USD)" in page and "Funds agreed to be put to better use (USD)" in page
+    response = client.post_form(f"/submissions/{_latest(db).id}/decision",
+                                {"decision": "accepted", "analysis": "Adequate.", **money})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert _latest(db).is_pending and rec.status == "unresolved_open" and rec.disallowed_costs is None
+
+
+def test_accepting_a_plan_records_the_money_decision_and_reopening_clears_it(client, switch, db, costly):
+    rec, staff, reviewer = costly
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    response = client.post_form(f"/submissions/{_latest(db).id}/decision",
+                                {"decision": "accepted", "analysis": "Adequate.", "disallowed_costs": "250.50",
+                                 "agreed_funds": "5000"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert rec.status == "resolved_open" and rec.disallowed_costs == 250.50 and rec.agreed_funds == 5000
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.money_decision"))
+    assert {k: v for k, v in event.after_data.items() if k != "version"} == {"disallowed_costs": "250.50",
+                                                                           "agreed_funds": "5000.00"}
+
+    from app.recommendations.services import change_status
+    change_status(rec, "unresolved_open", "The plan no longer answers the recommendation.", reviewer)
+    db.session.commit()
+    db.session.expire_all()
+    assert rec.management_decision_on is None and rec.disallowed_costs is None and rec.agreed_funds is None
+
+
+def test_a_rejection_or_a_recommendation_without_money_asks_nothing(client, switch, db, plan, costly):
+    rec, staff, reviewer = costly
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    assert _decide(client, _latest(db).id, "rejected", "Not enough.").status_code == 302
+    db.session.expire_all()
+    assert rec.disallowed_costs is None
+    rec.questioned_costs = rec.unsupported_costs = rec.funds_put_to_better_use = None
+    db.session.commit()
+    switch(user=staff)
+    _submit(client, rec)
+    switch(user=reviewer)
+    assert "Questioned costs disallowed" not in client.get(f"/submissions/{_latest(db).id}").get_data(as_text=True)
+    assert _decide(client, _latest(db).id, "accepted", "Adequate.").status_code == 302
