@@ -3,6 +3,7 @@
 Every setting has a safe default for a developer's machine; production sets the
 environment. ``TestConfig`` is what the test suite passes to ``create_app``.
 """
+
 import os
 
 
@@ -19,7 +20,7 @@ def database_url(raw: str | None) -> str | None:
         return raw
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 

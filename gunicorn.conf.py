@@ -2,6 +2,7 @@
 
 Every value can be overridden from the environment (systemd's Environment=, see README "Production").
 """
+
 import os
 import shutil
 import tempfile

@@ -1,4 +1,5 @@
 """The corrective-action tracker: the application factory."""
+
 import importlib
 import os
 import secrets
@@ -10,8 +11,7 @@ from config import Config, database_url
 
 
 def create_app(config: type[Config] | object = Config) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder="../templates", static_folder="../static")
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
     app.config.from_object(config)
     app.config.setdefault("SESSION_IDLE_MINUTES", 30)
     app.config.setdefault("SESSION_MAX_HOURS", 12)
@@ -27,6 +27,7 @@ def create_app(config: type[Config] | object = Config) -> Flask:
     register_template_helpers(app)
     if app.config.get("BENCH_MODE"):
         from bench.mode import register as register_bench  # bench/, outside the app: only in bench mode
+
         register_bench(app)
     return app
 
@@ -54,6 +55,7 @@ def configure_transport(app: Flask) -> None:
     app.session_interface = TrackerSessionInterface()
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
 
@@ -75,8 +77,10 @@ def register_extensions(app: Flask) -> None:
         import sqlalchemy as sa
 
         from app.auth.models import User
+
         return db.session.scalar(
-            sa.select(User).where(User.session_token == session_token, User.is_active_account.is_(True)))
+            sa.select(User).where(User.session_token == session_token, User.is_active_account.is_(True))
+        )
 
     with app.app_context():
         _configure_sqlite(db)
@@ -103,9 +107,24 @@ def _configure_sqlite(db) -> None:
 #: The domains whose views live in ``<domain>/routes.py``. Their packages define only the blueprint:
 #: the views are imported here, once every package exists, so a service importing another domain's
 #: service never drags that domain's pages (and, behind them, every other domain) in a cycle.
-ROUTED_DOMAINS = ("accounts", "api", "calendar", "comments", "dashboard", "evidence", "exports", "imports",
-                  "metrics", "milestones", "notifications", "recommendations", "reminders", "reports",
-                  "search", "submissions")
+ROUTED_DOMAINS = (
+    "accounts",
+    "api",
+    "calendar",
+    "comments",
+    "dashboard",
+    "evidence",
+    "exports",
+    "imports",
+    "metrics",
+    "milestones",
+    "notifications",
+    "recommendations",
+    "reminders",
+    "reports",
+    "search",
+    "submissions",
+)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -157,6 +176,7 @@ def register_blueprints(app: Flask) -> None:
 def register_observability(app: Flask) -> None:
     """Request ids, JSON log lines and metrics: registered before the sign-in hook, so refusals count too."""
     from app.health.observe import register
+
     register(app)
 
 
@@ -194,21 +214,25 @@ def register_request_hooks(app: Flask) -> None:
         # SI-10: C0 control characters in query strings and form keys are a 400 naming the
         # parameter; form values are checked by every form (app/inputs.py), next to the field.
         from app.inputs import refuse_control_characters_in_request
+
         refuse_control_characters_in_request()
 
     @app.after_request
     def security_headers(response):
         from app.security import apply_security_headers
+
         return apply_security_headers(response)
 
 
 def register_errors(app: Flask) -> None:
     from app.errors import register
+
     register(app)
 
 
 def register_cli(app: Flask) -> None:
     from app.cli import register
+
     register(app)
 
 
@@ -217,6 +241,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.permissions import TEMPLATE_HELPERS
     from app import versioning
     from app.reports.services import demo_loaded
+
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["demo_loaded"] = demo_loaded

@@ -5,6 +5,7 @@ database refuses UPDATE and DELETE, see the first migration) and hash-chained:
 each row's ``hash`` covers its own content and the previous row's hash, so a row
 altered outside the app breaks the chain at that row (``flask audit verify``).
 """
+
 import hashlib
 import json
 from datetime import date, datetime, timezone
@@ -37,7 +38,8 @@ class AuditEvent(db.Model):
     object_id: Mapped[int | None]
     #: Lets a recommendation's history tab read its whole trail with one indexed query.
     recommendation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True
+    )
     #: Canonical JSON text, hashed as stored.
     before: Mapped[str] = mapped_column(sa.Text, default="")
     after: Mapped[str] = mapped_column(sa.Text, default="")
@@ -67,12 +69,30 @@ class AuditEvent(db.Model):
 _HASHED = ("actor_id", "action", "object_type", "object_id", "recommendation_id", "before", "after", "ip")
 
 
-def chain_hash(prev_hash: str, occurred_at: datetime, *, actor_id, action, object_type, object_id,
-               recommendation_id, before, after, ip) -> str:
+def chain_hash(
+    prev_hash: str,
+    occurred_at: datetime,
+    *,
+    actor_id,
+    action,
+    object_type,
+    object_id,
+    recommendation_id,
+    before,
+    after,
+    ip,
+) -> str:
     parts = [
-        prev_hash, occurred_at.isoformat(timespec="microseconds"),
-        str(actor_id or ""), action, object_type, str(object_id or ""),
-        str(recommendation_id or ""), before, after, ip,
+        prev_hash,
+        occurred_at.isoformat(timespec="microseconds"),
+        str(actor_id or ""),
+        action,
+        object_type,
+        str(object_id or ""),
+        str(recommendation_id or ""),
+        before,
+        after,
+        ip,
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -146,8 +166,15 @@ def hold_chain_lock(session) -> None:
         session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
 
 
-def record(action: str, obj=None, *, before: dict | None = None, after: dict | None = None,
-           recommendation_id: int | None = None, actor=None) -> AuditEvent:
+def record(
+    action: str,
+    obj=None,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    recommendation_id: int | None = None,
+    actor=None,
+) -> AuditEvent:
     """Append an audit event to the current transaction (the caller commits).
 
     ``obj`` names the object the event is about; ``before`` and ``after`` are
@@ -156,8 +183,7 @@ def record(action: str, obj=None, *, before: dict | None = None, after: dict | N
     session = db.session
     session.flush()
     hold_chain_lock(session)
-    prev = session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    prev = session.execute(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=_actor_id(actor),
@@ -211,8 +237,13 @@ def verify_chain(batch_size: int = 5000, checkpoints=()):
     newest rows were removed.
     """
     dialect = db.session.get_bind().dialect.name
-    columns = [AuditEvent.id, time_column(dialect), AuditEvent.prev_hash, AuditEvent.hash,
-               *(getattr(AuditEvent, c) for c in _HASHED)]
+    columns = [
+        AuditEvent.id,
+        time_column(dialect),
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+        *(getattr(AuditEvent, c) for c in _HASHED),
+    ]
     # Checkpoints in id order; ``due`` is the next one the walk has to meet.
     pending = sorted((c for c in checkpoints if c.event_id > 0), key=lambda c: c.event_id)
     due = 0
@@ -220,32 +251,39 @@ def verify_chain(batch_size: int = 5000, checkpoints=()):
     last_id = 0
     while True:
         rows = db.session.execute(
-            sa.select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)).all()
+            sa.select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
         if not rows:
             break
         for row in rows:
             if due < len(pending) and pending[due].event_id < row.id:
                 missing = pending[due]
-                return missing.event_id, (f"is missing: the checkpoint of {missing.at} names it as the head "
-                                          "(a row was removed)")
+                return missing.event_id, (
+                    f"is missing: the checkpoint of {missing.at} names it as the head (a row was removed)"
+                )
             problem = _row_problem(row)
             if problem:
                 return row.id, problem
             if row.prev_hash != prev_hash:
                 return row.id, "does not follow the previous event (a row was removed, reordered or altered)"
-            if chain_hash(row.prev_hash, _parse_time(row.occurred_at),
-                          **{c: getattr(row, c) for c in _HASHED}) != row.hash:
+            if (
+                chain_hash(row.prev_hash, _parse_time(row.occurred_at), **{c: getattr(row, c) for c in _HASHED})
+                != row.hash
+            ):
                 return row.id, "content does not match its hash (the row was altered)"
             while due < len(pending) and pending[due].event_id == row.id:
                 if pending[due].hash != row.hash:
-                    return row.id, (f"differs from the checkpoint of {pending[due].at} (the chain was "
-                                    "rewritten up to here)")
+                    return row.id, (
+                        f"differs from the checkpoint of {pending[due].at} (the chain was rewritten up to here)"
+                    )
                 due += 1
             prev_hash = row.hash
             last_id = row.id
     if due < len(pending):
         newest = pending[-1]
-        return newest.event_id, (f"is missing: the chain ends at event {last_id}, but the checkpoint of "
-                                 f"{newest.at} names event {newest.event_id} as the head (the newest rows "
-                                 "were removed)")
+        return newest.event_id, (
+            f"is missing: the chain ends at event {last_id}, but the checkpoint of "
+            f"{newest.at} names event {newest.event_id} as the head (the newest rows "
+            "were removed)"
+        )
     return None

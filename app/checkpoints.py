@@ -7,6 +7,7 @@ some row on. The scheduler therefore writes the chain's head (id, hash, time) ev
 database does not hold), as one line appended to ``AUDIT_CHECKPOINT_FILE`` and to the log (which
 usually leaves the machine). ``flask audit verify`` checks the chain against every checkpoint.
 """
+
 import hashlib
 import hmac
 import json
@@ -65,8 +66,7 @@ def _signature(key: bytes, event_id: int, head: str, at: str) -> str:
 
 def write_checkpoint() -> Checkpoint:
     """Append the chain's committed head to the checkpoint file and to the log."""
-    head = db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    head = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     event_id, head_hash = (head.id, head.hash) if head else (0, GENESIS_HASH)
     at = utcnow().isoformat(timespec="seconds")
     checkpoint = Checkpoint(event_id, head_hash, at, _signature(checkpoint_key(), event_id, head_hash, at))
@@ -101,9 +101,11 @@ def read_checkpoints() -> tuple[list[Checkpoint], list[str]]:
             continue
         expected = _signature(key, checkpoint.event_id, checkpoint.hash, checkpoint.at)
         if not hmac.compare_digest(expected, checkpoint.signature):
-            problems.append(f"{path} line {number} (checkpoint of {checkpoint.at}, event {checkpoint.event_id}) "
-                            "has a bad signature (the file was altered, or AUDIT_CHECKPOINT_KEY is not the key "
-                            "that signed it)")
+            problems.append(
+                f"{path} line {number} (checkpoint of {checkpoint.at}, event {checkpoint.event_id}) "
+                "has a bad signature (the file was altered, or AUDIT_CHECKPOINT_KEY is not the key "
+                "that signed it)"
+            )
             continue
         good.append(checkpoint)
     return good, problems

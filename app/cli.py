@@ -1,4 +1,5 @@
 """Command-line entry points: ``flask --app wsgi <command>``."""
+
 import os
 import sys
 from pathlib import Path
@@ -69,8 +70,10 @@ def break_glass(email, off):
     if off:
         click.echo(f"{user.email} can no longer use the break-glass sign-in")
     else:
-        click.echo(f"{user.email} may sign in at /sign-in/break-glass with the account's password "
-                   "(and security key, if it has one)")
+        click.echo(
+            f"{user.email} may sign in at /sign-in/break-glass with the account's password "
+            "(and security key, if it has one)"
+        )
 
 
 @click.command("seed-demo")
@@ -107,16 +110,21 @@ def audit_verify():
     broken = audit.verify_chain(checkpoints=checkpoints)
     if broken:
         event_id, why = broken
-        row = db.session.execute(sa.select(audit.AuditEvent.action, audit.time_column(db.engine.dialect.name))
-                                 .where(audit.AuditEvent.id == event_id)).first()
+        row = db.session.execute(
+            sa.select(audit.AuditEvent.action, audit.time_column(db.engine.dialect.name)).where(
+                audit.AuditEvent.id == event_id
+            )
+        ).first()
         where = f", {row.action}, recorded {str(row.occurred_at)[:19]}" if row else ""
-        click.echo(f"audit chain broken at event {event_id} (audit_events row id={event_id}{where}): {why}",
-                   err=True)
+        click.echo(f"audit chain broken at event {event_id} (audit_events row id={event_id}{where}): {why}", err=True)
     if broken or problems:
         sys.exit(1)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
-    against = (f", agrees with {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}"
-               if checkpoints else f" (no checkpoints yet in {checkpoint_path()})")
+    against = (
+        f", agrees with {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''}"
+        if checkpoints
+        else f" (no checkpoints yet in {checkpoint_path()})"
+    )
     click.echo(f"audit chain intact: {count} events{against}")
 
 
@@ -126,8 +134,9 @@ def audit_checkpoint():
     from app.checkpoints import checkpoint_path, write_checkpoint
 
     checkpoint = write_checkpoint()
-    click.echo(f"checkpoint: event {checkpoint.event_id}, hash {checkpoint.hash}, at {checkpoint.at} "
-               f"-> {checkpoint_path()}")
+    click.echo(
+        f"checkpoint: event {checkpoint.event_id}, hash {checkpoint.hash}, at {checkpoint.at} -> {checkpoint_path()}"
+    )
 
 
 accounts_cli = AppGroup("accounts", help="Account housekeeping.")

@@ -1,4 +1,5 @@
 """Column types shared by every domain's models."""
+
 from datetime import timezone
 
 import sqlalchemy as sa
@@ -36,15 +37,25 @@ def enum(*values: str, name: str) -> sa.Enum:
     Not a native PostgreSQL enum: adding a value later is then a plain
     constraint change in a migration, the same on SQLite and PostgreSQL.
     """
-    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True,
-                   length=max(len(v) for v in values), validate_strings=True)
+    return sa.Enum(
+        *values,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(v) for v in values),
+        validate_strings=True,
+    )
 
 
 #: Database objects made by hand in migrations, which the models cannot describe: the
 #: full-text tables and indexes (``fts_*``, migration 0800), an expression index and indexes
 #: with a descending column (0900).
-MADE_IN_MIGRATIONS = ("fts_", "ix_recommendations_open_activity", "ix_recommendations_list_order",
-                      "ix_recommendations_office_list_order")
+MADE_IN_MIGRATIONS = (
+    "fts_",
+    "ix_recommendations_open_activity",
+    "ix_recommendations_list_order",
+    "ix_recommendations_office_list_order",
+)
 
 
 def include_name(name, type_, parent_names) -> bool:

@@ -7,6 +7,7 @@ is loaded. The clocks are replayed: ``issued_on`` is a day relative to today, so
 always shows work done, work due soon and one overdue milestone, and ``printed_issued_on`` keeps
 the real issue date. Loading twice changes nothing.
 """
+
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,7 +35,8 @@ RECOMMENDATION_TEXT = (
     "Policy to develop and implement a plan to collect, analyze, and report data on the Department’s "
     "use of prosecutorial discretion to assess immigration enforcement activities and improve future "
     "policy. The plan should include steps taken to ensure the completeness and accuracy of the "
-    "prosecutorial discretion data.")
+    "prosecutorial discretion data."
+)
 #: DHS's management comments as the report sums them up (p. 7); the letter itself (Appendix B) is
 #: not in the text.
 CONCURRENCE_RESPONSE = (
@@ -43,10 +45,13 @@ CONCURRENCE_RESPONSE = (
     "three lines of effort relating to policy—governance and standardization; data collection; and data "
     "reporting. The Department believes this project will provide a framework for measuring and evaluating "
     "its enforcement actions from a range of perspectives; and more accountable and accurate data that will "
-    "benefit the Department and the Nation.")
+    "benefit the Department and the Nation."
+)
 #: The report's finding (p. 3).
-SUMMARY = ("DHS does not collect and analyze data on the use of prosecutorial discretion to fully assess its "
-           "current immigration enforcement activities and to develop future policy.")
+SUMMARY = (
+    "DHS does not collect and analyze data on the use of prosecutorial discretion to fully assess its "
+    "current immigration enforcement activities and to develop future policy."
+)
 #: The demo replays the 2015 case as if the report had been issued this many days ago, so
 #: that its clocks (90-day response, 6-month resolution) are live.
 ISSUED_DAYS_AGO = 75
@@ -67,15 +72,24 @@ USERS = [
 ]
 
 LINES_OF_EFFORT = [
-    ("governance", "Governance and standardization",
-     "Set who owns prosecutorial discretion data and what a decision record must contain.",
-     "A Department-wide definition, data standard and governance body for prosecutorial discretion data."),
-    ("data_collection", "Data collection",
-     "Collect complete and accurate prosecutorial discretion data from ICE, CBP and USCIS.",
-     "Every component records each discretion decision with its basis, linked to one person, every month."),
-    ("data_reporting", "Data reporting",
-     "Analyze and report the data to leadership and the public, and use it to improve policy.",
-     "Quarterly reports to leadership and an annual public report that include prosecutorial discretion."),
+    (
+        "governance",
+        "Governance and standardization",
+        "Set who owns prosecutorial discretion data and what a decision record must contain.",
+        "A Department-wide definition, data standard and governance body for prosecutorial discretion data.",
+    ),
+    (
+        "data_collection",
+        "Data collection",
+        "Collect complete and accurate prosecutorial discretion data from ICE, CBP and USCIS.",
+        "Every component records each discretion decision with its basis, linked to one person, every month.",
+    ),
+    (
+        "data_reporting",
+        "Data reporting",
+        "Analyze and report the data to leadership and the public, and use it to improve policy.",
+        "Quarterly reports to leadership and an annual public report that include prosecutorial discretion.",
+    ),
 ]
 
 
@@ -92,30 +106,114 @@ class DemoMilestone:
 
 
 MILESTONES = [
-    DemoMilestone("governance", "Charter the Prosecutorial Discretion Data Working Group (ICE, CBP, USCIS, OIS)",
-                  -80, -50, "completed", 100, -52, "Signed charter and member list"),
-    DemoMilestone("governance", "Issue a Department-wide data standard defining a prosecutorial discretion decision",
-                  -50, -10, "completed", 100, -12, "Published data standard, version 1.0"),
-    DemoMilestone("governance", "Publish data governance policy: data stewards, roles and quality controls",
-                  -20, 5, "in_progress", 60, None, "Signed policy memorandum"),
-    DemoMilestone("governance", "Deputy Secretary approves the data strategy and corrective action plan",
-                  -10, 20, "in_progress", 20, None, "Approval memorandum"),
-    DemoMilestone("data_collection", "Inventory component systems that record prosecutorial discretion (EARM, e3, CLAIMS)",
-                  -70, -30, "completed", 100, -33, "System inventory spreadsheet"),
-    DemoMilestone("data_collection", "Define required fields: basis for discretion, release reason, DACA referral and USCIS decision",
-                  -40, -6, "in_progress", 70, None, "Field dictionary approved by the working group"),
-    DemoMilestone("data_collection", "Add a unique person identifier to link records across components",
-                  -10, 45, "in_progress", 15, None, "Design note and test results on de-duplication"),
-    DemoMilestone("data_collection", "Begin monthly data submissions from ICE, CBP and USCIS to OIS",
-                  30, 90, evidence="First three monthly submissions with completeness report"),
-    DemoMilestone("data_collection", "Run a sample-based accuracy review: records verified against case files",
-                  60, 150, evidence="Sampling plan and review results"),
-    DemoMilestone("data_reporting", "Design the prosecutorial discretion dashboard and report template",
-                  -15, 12, "in_progress", 40, None, "Approved report template"),
-    DemoMilestone("data_reporting", "Publish the first quarterly prosecutorial discretion report to leadership",
-                  60, 120, evidence="Quarterly report as delivered"),
-    DemoMilestone("data_reporting", "Publish the annual immigration enforcement report including prosecutorial discretion",
-                  150, 300, evidence="Published annual report"),
+    DemoMilestone(
+        "governance",
+        "Charter the Prosecutorial Discretion Data Working Group (ICE, CBP, USCIS, OIS)",
+        -80,
+        -50,
+        "completed",
+        100,
+        -52,
+        "Signed charter and member list",
+    ),
+    DemoMilestone(
+        "governance",
+        "Issue a Department-wide data standard defining a prosecutorial discretion decision",
+        -50,
+        -10,
+        "completed",
+        100,
+        -12,
+        "Published data standard, version 1.0",
+    ),
+    DemoMilestone(
+        "governance",
+        "Publish data governance policy: data stewards, roles and quality controls",
+        -20,
+        5,
+        "in_progress",
+        60,
+        None,
+        "Signed policy memorandum",
+    ),
+    DemoMilestone(
+        "governance",
+        "Deputy Secretary approves the data strategy and corrective action plan",
+        -10,
+        20,
+        "in_progress",
+        20,
+        None,
+        "Approval memorandum",
+    ),
+    DemoMilestone(
+        "data_collection",
+        "Inventory component systems that record prosecutorial discretion (EARM, e3, CLAIMS)",
+        -70,
+        -30,
+        "completed",
+        100,
+        -33,
+        "System inventory spreadsheet",
+    ),
+    DemoMilestone(
+        "data_collection",
+        "Define required fields: basis for discretion, release reason, DACA referral and USCIS decision",
+        -40,
+        -6,
+        "in_progress",
+        70,
+        None,
+        "Field dictionary approved by the working group",
+    ),
+    DemoMilestone(
+        "data_collection",
+        "Add a unique person identifier to link records across components",
+        -10,
+        45,
+        "in_progress",
+        15,
+        None,
+        "Design note and test results on de-duplication",
+    ),
+    DemoMilestone(
+        "data_collection",
+        "Begin monthly data submissions from ICE, CBP and USCIS to OIS",
+        30,
+        90,
+        evidence="First three monthly submissions with completeness report",
+    ),
+    DemoMilestone(
+        "data_collection",
+        "Run a sample-based accuracy review: records verified against case files",
+        60,
+        150,
+        evidence="Sampling plan and review results",
+    ),
+    DemoMilestone(
+        "data_reporting",
+        "Design the prosecutorial discretion dashboard and report template",
+        -15,
+        12,
+        "in_progress",
+        40,
+        None,
+        "Approved report template",
+    ),
+    DemoMilestone(
+        "data_reporting",
+        "Publish the first quarterly prosecutorial discretion report to leadership",
+        60,
+        120,
+        evidence="Quarterly report as delivered",
+    ),
+    DemoMilestone(
+        "data_reporting",
+        "Publish the annual immigration enforcement report including prosecutorial discretion",
+        150,
+        300,
+        evidence="Published annual report",
+    ),
 ]
 
 
@@ -137,13 +235,16 @@ def seed_demo(password: str | None, on: date) -> str | None:
         if user is None:
             if password is None and generated is None:
                 generated = secrets.token_urlsafe(15)
-            user = User(email=email, name=name, role=role,
-                        office_id=offices[office_code].id if office_code else None)
+            user = User(email=email, name=name, role=role, office_id=offices[office_code].id if office_code else None)
             user.set_password(password or generated or "")
             db.session.add(user)
             db.session.flush()
-            audit.record("user.create", user, after={"email": email, "role": role, "office": office_code},
-                         actor=user if role == "admin" else None)
+            audit.record(
+                "user.create",
+                user,
+                after={"email": email, "role": role, "office": office_code},
+                actor=user if role == "admin" else None,
+            )
         users[role] = user
     seed_reminders()
 
@@ -156,38 +257,72 @@ def seed_demo(password: str | None, on: date) -> str | None:
         return generated
 
     issued = on - timedelta(days=ISSUED_DAYS_AGO)
-    report = Report(number=REPORT_NUMBER, title=REPORT_TITLE, issued_on=issued, printed_issued_on=ISSUED_ON,
-                    oig_office="DHS Office of Inspector General",
-                    agency="Department of Homeland Security",
-                    summary=SUMMARY)
+    report = Report(
+        number=REPORT_NUMBER,
+        title=REPORT_TITLE,
+        issued_on=issued,
+        printed_issued_on=ISSUED_ON,
+        oig_office="DHS Office of Inspector General",
+        agency="Department of Homeland Security",
+        summary=SUMMARY,
+    )
     db.session.add(report)
     recommendation = Recommendation(
-        report=report, number="1", text=RECOMMENDATION_TEXT, status="unresolved_open",
-        concurrence="concur", concurrence_response=CONCURRENCE_RESPONSE,
-        action_office_id=offices["DHS-PLCY"].id, issued_on=issued,
+        report=report,
+        number="1",
+        text=RECOMMENDATION_TEXT,
+        status="unresolved_open",
+        concurrence="concur",
+        concurrence_response=CONCURRENCE_RESPONSE,
+        action_office_id=offices["DHS-PLCY"].id,
+        issued_on=issued,
         responsible_official="Assistant Secretary for Policy",
-        target_completion_on=on + timedelta(days=300))
+        target_completion_on=on + timedelta(days=300),
+    )
     db.session.add(recommendation)
     lines = {}
     for position, (kind, title, description, objective) in enumerate(LINES_OF_EFFORT, start=1):
-        lines[kind] = LineOfEffort(recommendation=recommendation, kind=kind, title=title,
-                                   description=description, objective=objective,
-                                   lead_owner=users["action_office"], position=position)
+        lines[kind] = LineOfEffort(
+            recommendation=recommendation,
+            kind=kind,
+            title=title,
+            description=description,
+            objective=objective,
+            lead_owner=users["action_office"],
+            position=position,
+        )
         db.session.add(lines[kind])
     for m in MILESTONES:
         due = on + timedelta(days=m.due)
-        db.session.add(Milestone(
-            line_of_effort=lines[m.line], title=m.title, owner=users["action_office"],
-            office_id=offices["DHS-PLCY"].id, start_on=on + timedelta(days=m.start),
-            baseline_due_on=due, current_due_on=due, status=m.status, percent_complete=m.percent,
-            completed_on=on + timedelta(days=m.completed) if m.completed is not None else None,
-            expected_evidence=m.evidence))
+        db.session.add(
+            Milestone(
+                line_of_effort=lines[m.line],
+                title=m.title,
+                owner=users["action_office"],
+                office_id=offices["DHS-PLCY"].id,
+                start_on=on + timedelta(days=m.start),
+                baseline_due_on=due,
+                current_due_on=due,
+                status=m.status,
+                percent_complete=m.percent,
+                completed_on=on + timedelta(days=m.completed) if m.completed is not None else None,
+                expected_evidence=m.evidence,
+            )
+        )
     db.session.flush()
     seed_milestone_history(recommendation.id, users["action_office"], on)
     seed_metrics(lines, users, on)
-    audit.record("demo.seed", report, after={"report": REPORT_NUMBER, "milestones": len(MILESTONES),
-                                             "printed_issued_on": ISSUED_ON, "replayed_issued_on": issued},
-                 recommendation_id=recommendation.id)
+    audit.record(
+        "demo.seed",
+        report,
+        after={
+            "report": REPORT_NUMBER,
+            "milestones": len(MILESTONES),
+            "printed_issued_on": ISSUED_ON,
+            "replayed_issued_on": issued,
+        },
+        recommendation_id=recommendation.id,
+    )
     seed_comments(recommendation, users)
     seed_evidence(on)
     return generated

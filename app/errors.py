@@ -1,4 +1,5 @@
 """Error pages in the site's own look; refusals and failures leave a trace."""
+
 import logging
 import uuid
 
@@ -11,14 +12,19 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please check what you entered and try again."),
-    403: ("Not allowed", "Your account does not have permission to see or do this. "
-                         "If you think it should, ask your administrator."),
+    403: (
+        "Not allowed",
+        "Your account does not have permission to see or do this. If you think it should, ask your administrator.",
+    ),
     404: ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped."),
     405: ("Not allowed", "That action cannot be done this way."),
     409: ("Conflict", "This change conflicts with the current state of the record. Nothing was changed."),
     413: ("File too large", "The upload is larger than this site accepts. Nothing was saved."),
-    500: ("Something went wrong", "An unexpected error stopped this request. Nothing was saved. "
-                                  "Please try again; if it happens again, give the incident number to support."),
+    500: (
+        "Something went wrong",
+        "An unexpected error stopped this request. Nothing was saved. "
+        "Please try again; if it happens again, give the incident number to support.",
+    ),
 }
 
 
@@ -37,8 +43,7 @@ def render_error(code: int, message: str | None = None, incident: str | None = N
     return render_template("error.html", code=code, title=title, message=message, incident=incident), code
 
 
-def refuse(code: int, message: str | None = None, *, recommendation_id: int | None = None,
-           **attempt) -> None:
+def refuse(code: int, message: str | None = None, *, recommendation_id: int | None = None, **attempt) -> None:
     """Abort with 403 or 409; the refusal is recorded with what was attempted, on the recommendation."""
     g.refusal = {"recommendation_id": recommendation_id, "attempt": attempt}
     abort(code, description=message)
@@ -54,9 +59,16 @@ def _record_refusal(description: str | None, action: str = "access.denied") -> N
     try:
         db.session.rollback()  # nothing the refused request staged may land
         if current_user.is_authenticated:
-            audit.record(action, after={"path": request.path, "method": request.method,
-                                        "reason": description or "", **refusal.get("attempt", {})},
-                         recommendation_id=refusal.get("recommendation_id"))
+            audit.record(
+                action,
+                after={
+                    "path": request.path,
+                    "method": request.method,
+                    "reason": description or "",
+                    **refusal.get("attempt", {}),
+                },
+                recommendation_id=refusal.get("recommendation_id"),
+            )
             db.session.commit()
     except Exception:  # the refusal itself must still be answered
         db.session.rollback()
@@ -66,8 +78,9 @@ def _record_refusal(description: str | None, action: str = "access.denied") -> N
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "The form expired or was not sent from this site. "
-                                 "Please go back, reload the page and try again.")
+        return render_error(
+            400, "The form expired or was not sent from this site. Please go back, reload the page and try again."
+        )
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -84,9 +97,13 @@ def register(app: Flask) -> None:
         """Two saves of one record raced where no edit form guards it (app/versioning.py): the
         later one changed nothing."""
         from app.extensions import db  # imported here, as the other handlers do
+
         db.session.rollback()
-        return render_error(409, "This record was changed by someone else at the same moment. "
-                                 "Nothing you sent was saved: reload the page and try again.")
+        return render_error(
+            409,
+            "This record was changed by someone else at the same moment. "
+            "Nothing you sent was saved: reload the page and try again.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -100,6 +117,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error):
         from app.extensions import db
+
         db.session.rollback()
         incident = g.get("request_id") or uuid.uuid4().hex[:12]  # the id in the log line and X-Request-Id
         log.exception("incident %s: unhandled error on %s %s", incident, request.method, request.path)

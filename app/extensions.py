@@ -1,4 +1,5 @@
 """Extensions, created unbound; ``create_app`` binds them."""
+
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate

@@ -6,6 +6,7 @@ page (bench/README.md, "Figures behind the code"). An option with no extra attri
 here directly, with the same escaping; options with ``render_kw`` or keyword arguments still go
 through WTForms.
 """
+
 from markupsafe import Markup, escape
 from wtforms import fields, widgets
 

@@ -7,6 +7,7 @@ evidence, metrics, flags, people, date-change requests) are read for a whole pag
 ``names_for(events)``, a fixed number of queries whatever the page's length. Hashes are never
 shown here (they belong to the integrity page).
 """
+
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,10 +19,14 @@ from app.timeutil import human_date
 
 #: The kinds a history can be filtered by: label and the action prefixes they cover.
 KINDS = {
-    "decisions": ("Status, submissions and decisions", ("recommendation.status", "submission.",
-                                                        "recommendation.correct", "recommendation.money_decision")),
-    "plan": ("Plan and milestones", ("milestone.", "line_of_effort.", "recommendation.response",
-                                     "recommendation.create")),
+    "decisions": (
+        "Status, submissions and decisions",
+        ("recommendation.status", "submission.", "recommendation.correct", "recommendation.money_decision"),
+    ),
+    "plan": (
+        "Plan and milestones",
+        ("milestone.", "line_of_effort.", "recommendation.response", "recommendation.create"),
+    ),
     "evidence": ("Evidence", ("evidence.",)),
     "metrics": ("Metrics, flags and improvement actions", ("metric.",)),
     "messages": ("Messages", ("comment.",)),
@@ -29,36 +34,81 @@ KINDS = {
 
 FIELD_LABELS = {
     # milestones
-    "title": "title", "description": "description", "owner": "owner", "office": "responsible office",
-    "start_on": "start date", "baseline_due_on": "baseline due date", "current_due_on": "due date",
-    "status": "status", "percent_complete": "progress", "completed_on": "completion date",
-    "expected_evidence": "expected evidence", "depends_on": "dependencies",
+    "title": "title",
+    "description": "description",
+    "owner": "owner",
+    "office": "responsible office",
+    "start_on": "start date",
+    "baseline_due_on": "baseline due date",
+    "current_due_on": "due date",
+    "status": "status",
+    "percent_complete": "progress",
+    "completed_on": "completion date",
+    "expected_evidence": "expected evidence",
+    "depends_on": "dependencies",
     # lines of effort
-    "objective": "objective", "kind": "kind", "lead_owner": "lead", "position": "position",
+    "objective": "objective",
+    "kind": "kind",
+    "lead_owner": "lead",
+    "position": "position",
     # the office's response
-    "concurrence": "concurrence", "concurrence_response": "management response",
-    "responsible_official": "responsible official", "target_completion_on": "target completion date",
+    "concurrence": "concurrence",
+    "concurrence_response": "management response",
+    "responsible_official": "responsible official",
+    "target_completion_on": "target completion date",
     # metrics and readings
-    "name": "name", "unit": "unit", "direction": "direction", "baseline_value": "baseline",
-    "baseline_period": "baseline period", "target_value": "target", "target_on": "target date",
-    "frequency": "frequency", "components": "components", "data_source": "data source",
-    "collect_from": "first period", "value": "value", "note": "note", "numerator": "numerator",
+    "name": "name",
+    "unit": "unit",
+    "direction": "direction",
+    "baseline_value": "baseline",
+    "baseline_period": "baseline period",
+    "target_value": "target",
+    "target_on": "target date",
+    "frequency": "frequency",
+    "components": "components",
+    "data_source": "data source",
+    "collect_from": "first period",
+    "value": "value",
+    "note": "note",
+    "numerator": "numerator",
     "denominator": "denominator",
     # reports and recommendations (corrections, the management decision on the money)
-    "number": "number", "text": "text", "issued_on": "issue date", "priority": "priority",
-    "questioned_costs": "questioned costs", "unsupported_costs": "unsupported costs",
-    "funds_put_to_better_use": "funds put to better use", "disallowed_costs": "disallowed costs",
-    "agreed_funds": "funds agreed", "action_office": "action office",
+    "number": "number",
+    "text": "text",
+    "issued_on": "issue date",
+    "priority": "priority",
+    "questioned_costs": "questioned costs",
+    "unsupported_costs": "unsupported costs",
+    "funds_put_to_better_use": "funds put to better use",
+    "disallowed_costs": "disallowed costs",
+    "agreed_funds": "funds agreed",
+    "action_office": "action office",
 }
 #: Bookkeeping fields that say nothing to a reader (and hashes, which belong to the integrity page).
-HIDDEN_FIELDS = {"version", "sha256", "snapshot_sha256", "hash", "change_id", "id", "line_of_effort_id",
-                 "metric_id", "flag_id", "owner_id", "milestone_id", "justification", "reason",
-                 "decision_reason", "requested_due_on", "acknowledged"}
+HIDDEN_FIELDS = {
+    "version",
+    "sha256",
+    "snapshot_sha256",
+    "hash",
+    "change_id",
+    "id",
+    "line_of_effort_id",
+    "metric_id",
+    "flag_id",
+    "owner_id",
+    "milestone_id",
+    "justification",
+    "reason",
+    "decision_reason",
+    "requested_due_on",
+    "acknowledged",
+}
 
 
 @dataclass
 class Names:
     """Names of the objects a page of events refers to by id."""
+
     milestones: dict[int, str] = field(default_factory=dict)
     evidence: dict[int, str] = field(default_factory=dict)
     metrics: dict[int, str] = field(default_factory=dict)
@@ -74,15 +124,31 @@ class Names:
 
 def _value_labels() -> dict[str, str]:
     from app.evidence.models import REVIEW_STATUS_LABELS
-    from app.metrics.models import DECISION_LABELS as ACTION_LABELS, DIRECTION_LABELS, FLAG_KIND_LABELS, FREQUENCY_LABELS
+    from app.metrics.models import (
+        DECISION_LABELS as ACTION_LABELS,
+        DIRECTION_LABELS,
+        FLAG_KIND_LABELS,
+        FREQUENCY_LABELS,
+    )
     from app.milestones.models import MILESTONE_STATUS_LABELS
     from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
     from app.submissions.models import KIND_LABELS
-    return {**MILESTONE_STATUS_LABELS, **REVIEW_STATUS_LABELS, **FREQUENCY_LABELS, **DIRECTION_LABELS,
-            **FLAG_KIND_LABELS, **ACTION_LABELS, **CONCURRENCE_LABELS, **STATUS_LABELS, **KIND_LABELS}
+
+    return {
+        **MILESTONE_STATUS_LABELS,
+        **REVIEW_STATUS_LABELS,
+        **FREQUENCY_LABELS,
+        **DIRECTION_LABELS,
+        **FLAG_KIND_LABELS,
+        **ACTION_LABELS,
+        **CONCURRENCE_LABELS,
+        **STATUS_LABELS,
+        **KIND_LABELS,
+    }
 
 
 # --- values ------------------------------------------------------------------------
+
 
 def _as_date(value) -> date | None:
     if isinstance(value, date):
@@ -132,7 +198,7 @@ def value_text(value, labels: dict[str, str], key: str = "") -> str:
 
 
 def date_span(before, after) -> str:
-    """"from Jan 16 to Feb 6, 2027" (the first year left out when both are in the same year)."""
+    """ "from Jan 16 to Feb 6, 2027" (the first year left out when both are in the same year)."""
     a, b = _as_date(before), _as_date(after)
     if a and b and a.year == b.year:
         return f"from {a:%b} {a.day} to {human_date(b)}"
@@ -147,7 +213,7 @@ def _quote(text) -> str:
 
 
 def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
-    """"due date from Jan 16 to Feb 6, 2027; progress from 20 % to 60 %"."""
+    """ "due date from Jan 16 to Feb 6, 2027; progress from 20 % to 60 %"."""
     parts = []
     for key in [k for k in after if k in before] + [k for k in after if k not in before]:
         if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
@@ -158,12 +224,14 @@ def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
         elif key in ("description", "concurrence_response", "objective", "expected_evidence", "note"):
             parts.append(f"{label} now {_quote(after.get(key))}" if after.get(key) else f"{label} removed")
         else:
-            parts.append(f"{label} from {value_text(before.get(key), labels, key)} "
-                         f"to {value_text(after.get(key), labels, key)}")
+            parts.append(
+                f"{label} from {value_text(before.get(key), labels, key)} to {value_text(after.get(key), labels, key)}"
+            )
     return "; ".join(parts)
 
 
 # --- sentences -----------------------------------------------------------------------
+
 
 def sentence(event, names: Names) -> str:
     """One event as one sentence."""
@@ -182,26 +250,31 @@ def _sentence(event, names: Names) -> str:
 
     if action == "recommendation.status":
         via = f" with submission {a['submission']}" if a.get("submission") else ""
-        return (f"{who} changed the status from {value('status', b)} to {value('status')}{via}: "
-                f"{_quote(a.get('reason'))}.")
+        return (
+            f"{who} changed the status from {value('status', b)} to {value('status')}{via}: {_quote(a.get('reason'))}."
+        )
     if action == "recommendation.response":
         return f"{who} edited the office's response: {changes_text(b, a, labels) or 'no visible change'}."
     if action == "recommendation.create":
         return f"{who} added the recommendation."
     if action == "submission.create":
         acknowledged = a.get("acknowledged") or []
-        tail = (f", acknowledging {len(acknowledged)} open {'item' if len(acknowledged) == 1 else 'items'}"
-                if acknowledged else "")
+        tail = (
+            f", acknowledging {len(acknowledged)} open {'item' if len(acknowledged) == 1 else 'items'}"
+            if acknowledged
+            else ""
+        )
         return f"{who} sent submission {a.get('number')}, a {value('kind').lower()}, to OIG{tail}."
     if action == "submission.decide":
         verb = "accepted" if a.get("decision") == "accepted" else "rejected"
-        return (f"{who} {verb} submission {a.get('number')} ({value('kind').lower()}): "
-                f"{_quote(a.get('analysis'))}.")
+        return f"{who} {verb} submission {a.get('number')} ({value('kind').lower()}): {_quote(a.get('analysis'))}."
     if action == "comment.create":
         return f"{who} wrote: {_quote(a.get('body'))}."
     if action == "recommendation.correct":
-        return (f"{who} corrected the recommendation: {changes_text(b, a, labels) or 'no visible change'}; "
-                f"reason: {_quote(a.get('reason'))}.")
+        return (
+            f"{who} corrected the recommendation: {changes_text(b, a, labels) or 'no visible change'}; "
+            f"reason: {_quote(a.get('reason'))}."
+        )
     if action == "recommendation.money_decision":
         return f"{who} recorded the management decision on the money: {changes_text(b, a, labels) or 'no change'}."
 
@@ -210,20 +283,30 @@ def _sentence(event, names: Names) -> str:
         if action == "milestone.create":
             return f"{who} added the milestone {title}, due {value('current_due_on')}."
         if action == "milestone.due_date_change":
-            return (f"{who} moved the due date of {title} {date_span(b.get('current_due_on'), a.get('current_due_on'))}: "
-                    f"{_quote(a.get('justification'))}.")
+            return (
+                f"{who} moved the due date of {title} {date_span(b.get('current_due_on'), a.get('current_due_on'))}: "
+                f"{_quote(a.get('justification'))}."
+            )
         if action == "milestone.due_date_request":
-            return (f"{who} asked to move the due date of {title} "
-                    f"{date_span(b.get('current_due_on'), a.get('requested_due_on'))}: {_quote(a.get('justification'))}.")
+            return (
+                f"{who} asked to move the due date of {title} "
+                f"{date_span(b.get('current_due_on'), a.get('requested_due_on'))}: {_quote(a.get('justification'))}."
+            )
         if action in ("milestone.due_date_approve", "milestone.due_date_decline"):
             requester = names.requesters.get(a.get("change_id"), "The office")
             span = date_span(b.get("current_due_on"), a.get("requested_due_on") or a.get("current_due_on"))
             if action == "milestone.due_date_approve":
                 return f"{requester} moved the due date of {title} {span}; approved by {who}."
-            return (f"{requester} asked to move the due date of {title} {span}; declined by {who}: "
-                    f"{_quote(a.get('decision_reason'))}.")
+            return (
+                f"{requester} asked to move the due date of {title} {span}; declined by {who}: "
+                f"{_quote(a.get('decision_reason'))}."
+            )
         changed = changes_text(b, a, labels)
-        return f"{who} changed the milestone {title}: {changed}." if changed else f"{who} saved the milestone {title} unchanged."
+        return (
+            f"{who} changed the milestone {title}: {changed}."
+            if changed
+            else f"{who} saved the milestone {title} unchanged."
+        )
 
     if action.startswith("line_of_effort."):
         title = _quote(a.get("title"))
@@ -240,8 +323,7 @@ def _sentence(event, names: Names) -> str:
         if action == "evidence.version":
             return f"{who} uploaded version {a.get('version')} of the evidence {title} ({a.get('filename')})."
         if action == "evidence.review":
-            return (f"{who} judged the evidence {title} {value('review_status').lower()}: "
-                    f"{_quote(a.get('comment'))}.")
+            return f"{who} judged the evidence {title} {value('review_status').lower()}: {_quote(a.get('comment'))}."
         if action == "evidence.withdraw":
             return f"{who} withdrew the evidence {title}: {_quote(a.get('withdrawal_reason') or a.get('reason'))}."
         if action == "evidence.verify":
@@ -256,14 +338,18 @@ def _sentence(event, names: Names) -> str:
         if action.startswith("metric.target_"):
             name = _quote(names.metrics.get(oid, "a metric"))
             if action == "metric.target_request":
-                return (f"{who} asked to change the target of {name} from {value('target_value', b)} to "
-                        f"{value('requested_target_value')}: {_quote(a.get('justification'))}.")
+                return (
+                    f"{who} asked to change the target of {name} from {value('target_value', b)} to "
+                    f"{value('requested_target_value')}: {_quote(a.get('justification'))}."
+                )
             if action in ("metric.target_approve", "metric.target_decline"):
                 verb = "approved" if action == "metric.target_approve" else "declined"
                 reason = f": {_quote(a.get('decision_reason'))}" if a.get("decision_reason") else ""
                 return f"{who} {verb} the change of target of {name}{reason}."
-            return (f"{who} changed the target of {name}: {changes_text(b, a, labels) or 'no visible change'}: "
-                    f"{_quote(a.get('justification'))}.")
+            return (
+                f"{who} changed the target of {name}: {changes_text(b, a, labels) or 'no visible change'}: "
+                f"{_quote(a.get('justification'))}."
+            )
         if action in ("metric.reading.create", "metric.reading.correct"):
             metric = _quote(names.readings.get(oid, "a metric"))
             where = f"{a.get('component')}, {a.get('period')}"
@@ -274,10 +360,17 @@ def _sentence(event, names: Names) -> str:
         if action.startswith("metric.flag."):
             metric = _quote(names.metrics.get(a.get("metric_id"), "a metric"))
             where = f"{a.get('component')}, {a.get('period')}"
-            what = ("a missing reading" if a.get("kind") == "missing"
-                    else f"{value('value')} against a target of {value('target')}")
-            verbs = {"metric.flag.raise": "A flag was raised", "metric.flag.reopen": "A flag was reopened",
-                     "metric.flag.update": "A flag was updated", "metric.flag.clear": "A flag was cleared"}
+            what = (
+                "a missing reading"
+                if a.get("kind") == "missing"
+                else f"{value('value')} against a target of {value('target')}"
+            )
+            verbs = {
+                "metric.flag.raise": "A flag was raised",
+                "metric.flag.reopen": "A flag was reopened",
+                "metric.flag.update": "A flag was updated",
+                "metric.flag.clear": "A flag was cleared",
+            }
             if action == "metric.flag.answer":
                 return f"{who} answered the flag on {metric} for {where}."
             return f"{verbs.get(action, 'A flag changed')} on {metric} for {where}: {what}."
@@ -287,8 +380,9 @@ def _sentence(event, names: Names) -> str:
             if action == "metric.action.done":
                 return f"{who} marked the improvement action ({value('decision').lower()}){on} done."
             owner = names.users.get(a.get("owner_id"), "someone")
-            return (f"{who} answered the flag{on} with “{value('decision')}”, owned by {owner}: "
-                    f"{_quote(a.get('reason'))}.")
+            return (
+                f"{who} answered the flag{on} with “{value('decision')}”, owned by {owner}: {_quote(a.get('reason'))}."
+            )
 
     if action == "demo.seed":
         return f"The {a.get('report', 'demo')} demonstration data was loaded."
@@ -330,27 +424,44 @@ def names_for(events) -> Names:
     ids = {k: {i for i in v if isinstance(i, int)} for k, v in ids.items()}
     names = Names(labels=_value_labels())
     if ids["milestone"]:
-        names.milestones = dict(db.session.execute(
-            sa.select(Milestone.id, Milestone.title).where(Milestone.id.in_(ids["milestone"]))).all())
+        names.milestones = dict(
+            db.session.execute(sa.select(Milestone.id, Milestone.title).where(Milestone.id.in_(ids["milestone"]))).all()
+        )
     if ids["evidence"]:
-        names.evidence = dict(db.session.execute(
-            sa.select(EvidenceItem.id, EvidenceItem.title).where(EvidenceItem.id.in_(ids["evidence"]))).all())
+        names.evidence = dict(
+            db.session.execute(
+                sa.select(EvidenceItem.id, EvidenceItem.title).where(EvidenceItem.id.in_(ids["evidence"]))
+            ).all()
+        )
     if ids["metric"]:
-        names.metrics = dict(db.session.execute(
-            sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids["metric"]))).all())
+        names.metrics = dict(
+            db.session.execute(sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids["metric"]))).all()
+        )
     if ids["reading"]:
-        names.readings = dict(db.session.execute(
-            sa.select(Reading.id, Metric.name).join(Reading.metric).where(Reading.id.in_(ids["reading"]))).all())
+        names.readings = dict(
+            db.session.execute(
+                sa.select(Reading.id, Metric.name).join(Reading.metric).where(Reading.id.in_(ids["reading"]))
+            ).all()
+        )
     if ids["flag"]:
-        names.flags = {i: (n, c, p) for i, n, c, p in db.session.execute(
-            sa.select(Flag.id, Metric.name, Flag.component, Flag.period).join(Flag.metric)
-            .where(Flag.id.in_(ids["flag"])))}
+        names.flags = {
+            i: (n, c, p)
+            for i, n, c, p in db.session.execute(
+                sa.select(Flag.id, Metric.name, Flag.component, Flag.period)
+                .join(Flag.metric)
+                .where(Flag.id.in_(ids["flag"]))
+            )
+        }
     if ids["user"]:
         names.users = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids["user"]))).all())
     if ids["change"]:
-        names.requesters = dict(db.session.execute(
-            sa.select(DueDateChange.id, User.name).join(User, User.id == DueDateChange.requested_by_id)
-            .where(DueDateChange.id.in_(ids["change"]))).all())
+        names.requesters = dict(
+            db.session.execute(
+                sa.select(DueDateChange.id, User.name)
+                .join(User, User.id == DueDateChange.requested_by_id)
+                .where(DueDateChange.id.in_(ids["change"]))
+            ).all()
+        )
     return names
 
 

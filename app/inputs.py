@@ -5,6 +5,7 @@ breaks only in multi-line fields. They have no business in a record: NUL is refu
 PostgreSQL outright, the others are illegal in XML (so in every XLSX and DOCX export) and
 invisible on the page. The refusal names the field; nothing is stored.
 """
+
 import json
 import re
 from datetime import date
@@ -42,8 +43,10 @@ def control_character_message(name: str, value: str, *, multiline: bool = False)
         return None
     if found in ("U+000A", "U+000D"):
         return f"{name} must be on one line: remove the line break."
-    return (f"{name} contains a control character ({found}), which is not allowed. "
-            "Remove it (it is often pasted in invisibly) and try again.")
+    return (
+        f"{name} contains a control character ({found}), which is not allowed. "
+        "Remove it (it is often pasted in invisibly) and try again."
+    )
 
 
 class TrackerForm(FlaskForm):
@@ -60,8 +63,7 @@ class TrackerForm(FlaskForm):
             values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
             multiline = isinstance(field.widget, widgets.TextArea)
             for value in values:
-                message = isinstance(value, str) and control_character_message(
-                    "This field", value, multiline=multiline)
+                message = isinstance(value, str) and control_character_message("This field", value, multiline=multiline)
                 if message:
                     field.errors = [*field.errors, message]
                     valid = False

@@ -1,4 +1,5 @@
 """The primary navigation: (endpoint, label, roles that see it). Each domain adds its pages here."""
+
 from flask_login import current_user
 
 from app.permissions import ANY_ROLE

@@ -1,4 +1,5 @@
 """Paging for every list that can grow: one COUNT and one page of rows."""
+
 import math
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
@@ -42,8 +43,9 @@ def page_number(name: str = "page") -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
-def paginate(query: sa.Select, per_page: int, page: int | None = None, *,
-             total: int | None = None, rows: Callable | None = None) -> Page:
+def paginate(
+    query: sa.Select, per_page: int, page: int | None = None, *, total: int | None = None, rows: Callable | None = None
+) -> Page:
     """``total``: the number of rows, when the caller has counted them already. ``rows``: the
     query selects columns, not a model, and each result row becomes ``rows(row)``."""
     if total is None:
@@ -55,8 +57,9 @@ def paginate(query: sa.Select, per_page: int, page: int | None = None, *,
     return Page(db.session.scalars(limited).all(), page, per_page, total)
 
 
-def paginate_bound(statement: sa.Select, values: dict, per_page: int, total: int, rows: Callable,
-                   page: int | None = None) -> Page:
+def paginate_bound(
+    statement: sa.Select, values: dict, per_page: int, total: int, rows: Callable, page: int | None = None
+) -> Page:
     """``paginate`` for a statement built once and run with ``values`` (and ``limit`` and
     ``offset``, which it binds as parameters), which the caller has counted."""
     page = _within(page or page_number(), per_page, total)

@@ -3,6 +3,7 @@
 Every view declares its rule with ``@public`` or ``@roles(...)``; a view without one
 is refused (fail closed), and ``tests/test_access.py`` fails on it.
 """
+
 from functools import wraps
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ def roles(*allowed: str):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 from app.extensions import login_manager
+
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
@@ -57,6 +59,7 @@ def token_scope(scope: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             from app.api.auth import require_token
+
             require_token(scope)
             return view(*args, **kwargs)
 
@@ -67,6 +70,7 @@ def token_scope(scope: str):
 
 
 # --- object rules -------------------------------------------------------------
+
 
 def can_view_recommendation(user, recommendation) -> bool:
     if not user.is_authenticated:
@@ -91,27 +95,34 @@ def can_make_transition(user, recommendation, to_status: str, via=None) -> bool:
     """Only OIG moves the status, except the move the office's own closure request makes."""
     if can_change_status(user):
         return True
-    return (via is not None and via.kind == "closure_request" and to_status == "closure_pending"
-            and via.submitted_by_id == user.id and user.role == "action_office"
-            and user.office_id == recommendation.action_office_id)
+    return (
+        via is not None
+        and via.kind == "closure_request"
+        and to_status == "closure_pending"
+        and via.submitted_by_id == user.id
+        and user.role == "action_office"
+        and user.office_id == recommendation.action_office_id
+    )
 
 
 def can_submit(user, recommendation) -> bool:
     """Staff of the responsible office send plans, updates and closure requests; nobody else."""
-    return (user.is_authenticated and user.role == "action_office"
-            and user.office_id == recommendation.action_office_id and recommendation.is_open)
+    return (
+        user.is_authenticated
+        and user.role == "action_office"
+        and user.office_id == recommendation.action_office_id
+        and recommendation.is_open
+    )
 
 
 def can_decide(user, submission) -> bool:
     """OIG decides; nobody decides a submission they sent (admins and the office never decide)."""
-    return (user.is_authenticated and user.role == "oig_reviewer"
-            and submission.submitted_by_id != user.id)
+    return user.is_authenticated and user.role == "oig_reviewer" and submission.submitted_by_id != user.id
 
 
 def can_edit_concurrence(user, recommendation) -> bool:
     """The office states whether it concurs; OIG reads it."""
-    return (user.is_authenticated and user.role == "action_office"
-            and user.office_id == recommendation.action_office_id)
+    return user.is_authenticated and user.role == "action_office" and user.office_id == recommendation.action_office_id
 
 
 def can_comment(user, recommendation) -> bool:
@@ -129,8 +140,9 @@ def can_view_milestone(user, milestone) -> bool:
     """Readers of the recommendation, and the milestone's responsible office."""
     if not user.is_authenticated:
         return False
-    return (can_view_recommendation(user, milestone.line_of_effort.recommendation)
-            or (user.office_id is not None and user.office_id == milestone.office_id))
+    return can_view_recommendation(user, milestone.line_of_effort.recommendation) or (
+        user.office_id is not None and user.office_id == milestone.office_id
+    )
 
 
 def can_edit_milestone(user, milestone) -> bool:
@@ -140,8 +152,7 @@ def can_edit_milestone(user, milestone) -> bool:
         return False
     if user.role == "admin":
         return True
-    return (user.role == "action_office"
-            and user.office_id in (milestone.office_id, recommendation.action_office_id))
+    return user.role == "action_office" and user.office_id in (milestone.office_id, recommendation.action_office_id)
 
 
 def can_decide_date_change(user, change) -> bool:
@@ -150,8 +161,11 @@ def can_decide_date_change(user, change) -> bool:
         return False
     milestone = change.milestone
     recommendation = milestone.line_of_effort.recommendation
-    return (recommendation.is_open and change.requested_by_id != user.id
-            and user.office_id in (milestone.office_id, recommendation.action_office_id))
+    return (
+        recommendation.is_open
+        and change.requested_by_id != user.id
+        and user.office_id in (milestone.office_id, recommendation.action_office_id)
+    )
 
 
 def can_decide_target_change(user, change) -> bool:
@@ -159,8 +173,11 @@ def can_decide_target_change(user, change) -> bool:
     if not user.is_authenticated or user.role != "manager" or change.status != "pending":
         return False
     recommendation = change.metric.line_of_effort.recommendation
-    return (recommendation.is_open and change.requested_by_id != user.id
-            and user.office_id == recommendation.action_office_id)
+    return (
+        recommendation.is_open
+        and change.requested_by_id != user.id
+        and user.office_id == recommendation.action_office_id
+    )
 
 
 def can_review_evidence(user, recommendation) -> bool:
@@ -214,7 +231,8 @@ def visible_audit_events(user, event_cls, recommendation_cls):
     if user.role in READ_ALL_ROLES:
         return sa.true()
     return event_cls.recommendation_id.in_(
-        sa.select(recommendation_cls.id).where(recommendation_cls.action_office_id == user.office_id))
+        sa.select(recommendation_cls.id).where(recommendation_cls.action_office_id == user.office_id)
+    )
 
 
 def require_view_recommendation(recommendation) -> None:

@@ -4,6 +4,7 @@ The Content-Security-Policy allows scripts and styles from this site only: no in
 no inline ``<style>``, no ``style=`` attribute except the three fixed ones frappe-gantt writes
 (allowed by hash, below), nothing from other origins, no plugins, no framing.
 """
+
 import base64
 import hashlib
 import re
@@ -29,19 +30,21 @@ def _csp_hash(value: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(value.encode()).digest()).decode() + "'"
 
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "style-src-attr 'unsafe-hashes' " + " ".join(_csp_hash(v) for v in GANTT_STYLE_ATTRIBUTES),
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-hashes' " + " ".join(_csp_hash(v) for v in GANTT_STYLE_ATTRIBUTES),
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -71,7 +74,8 @@ def apply_security_headers(response):
         # CSP's form-action also governs where a form's redirect may go: the sign-out form ends at the
         # provider's end-session endpoint. Only that origin is added.
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {target}")
+            "form-action 'self'", f"form-action 'self' {target}"
+        )
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static":

@@ -18,6 +18,7 @@ form was opened (read from the audit trail): field, what the user entered, what 
 who changed it and when. The form then carries the current version, so a second, informed
 save goes through.
 """
+
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class EditConflict(Exception):
 @dataclass
 class FieldChange:
     """One field someone else changed after the form was opened."""
+
     field: str
     label: str
     #: The value when the user opened the form, and the value stored now.
@@ -90,23 +92,25 @@ class FieldChange:
 @dataclass
 class Edit:
     """What ``guard`` found: ``conflict`` is None when the save went through."""
+
     record: object
     form: VersionedForm
     labels: dict
     conflict: list[FieldChange] | None = field(default=None)
 
 
-def changes_since(record, version: int, labels: dict, form=None, values=None,
-                  display=None) -> list[FieldChange]:
+def changes_since(record, version: int, labels: dict, form=None, values=None, display=None) -> list[FieldChange]:
     """Each labelled field the audit trail shows changed on ``record`` after ``version``, oldest
     first; ``yours`` from ``values`` (field -> the user's entry, as shown) or the form's field of
     the same name. ``display`` (field -> function) turns a stored value into words (an office's
     id into its name)."""
     display = display or {}
     events = db.session.scalars(
-        sa.select(audit.AuditEvent).where(audit.AuditEvent.object_type == audit.object_type(record),
-                                          audit.AuditEvent.object_id == record.id)
-        .options(joinedload(audit.AuditEvent.actor)).order_by(audit.AuditEvent.id)).all()
+        sa.select(audit.AuditEvent)
+        .where(audit.AuditEvent.object_type == audit.object_type(record), audit.AuditEvent.object_id == record.id)
+        .options(joinedload(audit.AuditEvent.actor))
+        .order_by(audit.AuditEvent.id)
+    ).all()
     changes: dict[str, FieldChange] = {}
     for event in events:
         if (event.after_data.get("version") or 0) <= (version or 0):
@@ -120,8 +124,15 @@ def changes_since(record, version: int, labels: dict, form=None, values=None,
                 changes[name].after, changes[name].by, changes[name].at = words(after), by, event.occurred_at
                 continue
             yours = _yours(name, form, values)
-            changes[name] = FieldChange(name, labels[name], words(before), words(after), by, event.occurred_at,
-                                        yours if yours is NOT_ON_FORM else words(yours))
+            changes[name] = FieldChange(
+                name,
+                labels[name],
+                words(before),
+                words(after),
+                by,
+                event.occurred_at,
+                yours if yours is NOT_ON_FORM else words(yours),
+            )
     return list(changes.values())
 
 

@@ -1,4 +1,5 @@
 """``flask bench``: the synthetic data sets bench/run.py measures (registered in bench mode only)."""
+
 import time
 
 import click

@@ -8,6 +8,7 @@ multipart body from disk (it never holds the file either), then the script reads
 worker's VmHWM (the kernel's peak resident set size) from /proc, and checks that the
 stored file's SHA-256 is the one computed while generating it.
 """
+
 import argparse
 import hashlib
 import http.client
@@ -46,7 +47,7 @@ def generate(path: Path, size: int) -> str:
         digest.update(head)
         written = len(head)
         while written < size:
-            piece = block[:min(CHUNK, size - written)]
+            piece = block[: min(CHUNK, size - written)]
             f.write(piece)
             digest.update(piece)
             written += len(piece)
@@ -92,10 +93,12 @@ def multipart_upload(session: Session, path: str, file_path: Path, token: str):
     boundary = "----benchmark" + os.urandom(8).hex()
     fields = {"csrf_token": token, "files-0-title": "One gigabyte", "files-0-description": "benchmark"}
     head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items())
-    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="files-0-file"; filename="big.pdf"\r\n'
-             "Content-Type: application/pdf\r\n\r\n").encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files-0-file"; filename="big.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     length = len(head) + file_path.stat().st_size + len(tail)
 
@@ -106,8 +109,12 @@ def multipart_upload(session: Session, path: str, file_path: Path, token: str):
                 yield chunk
         yield tail
 
-    return session.request("POST", path, body=body(), headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)})
+    return session.request(
+        "POST",
+        path,
+        body=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)},
+    )
 
 
 def main() -> int:
@@ -118,9 +125,14 @@ def main() -> int:
     size = args.size_mb * 1024 * 1024
     work = Path(args.workdir or tempfile.mkdtemp(prefix="evidence-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}/bench.db", EVIDENCE_DIR=str(work / "evidence"),
-               SECRET_KEY="benchmark-secret", DEMO_PASSWORD=PASSWORD,
-               MAX_CONTENT_LENGTH=str(size + 10 * 1024 * 1024))
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{work}/bench.db",
+        EVIDENCE_DIR=str(work / "evidence"),
+        SECRET_KEY="benchmark-secret",
+        DEMO_PASSWORD=PASSWORD,
+        MAX_CONTENT_LENGTH=str(size + 10 * 1024 * 1024),
+    )
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -132,9 +144,23 @@ def main() -> int:
 
     port = free_port()
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--workers", "1", "--worker-class", "sync", "--timeout", "600",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
-        stdout=open(work / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--workers",
+            "1",
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "600",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(work / "gunicorn.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         session = Session(port)
         for _ in range(100):
@@ -145,9 +171,12 @@ def main() -> int:
                 time.sleep(0.1)
         worker = int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()[0])
         token = session.csrf("/sign-in")
-        response, _ = session.request("POST", "/sign-in", body=urllib.parse.urlencode(
-            {"csrf_token": token, "email": "policy@example.gov", "password": PASSWORD}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response, _ = session.request(
+            "POST",
+            "/sign-in",
+            body=urllib.parse.urlencode({"csrf_token": token, "email": "policy@example.gov", "password": PASSWORD}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert response.status == 302, response.status
         milestone = "/milestones/4/evidence"
         token = session.csrf(milestone)  # also warms the worker up: every page template compiled
@@ -173,16 +202,24 @@ def main() -> int:
         assert response.status == 302, (response.status, body[:500])
 
         import sqlite3
-        row = sqlite3.connect(work / "bench.db").execute(
-            "SELECT sha256, size_bytes, storage_key FROM evidence_versions ORDER BY id DESC LIMIT 1").fetchone()
+
+        row = (
+            sqlite3.connect(work / "bench.db")
+            .execute("SELECT sha256, size_bytes, storage_key FROM evidence_versions ORDER BY id DESC LIMIT 1")
+            .fetchone()
+        )
         assert row[0] == expected_sha and row[1] == size, row
         incoming = list((work / "evidence" / ".incoming").glob("*"))
-        print(f"uploaded {size / 2**20:.0f} MiB in {elapsed:.1f}s ({size / 2**20 / elapsed:.0f} MiB/s); "
-              f"stored as {row[2]}, SHA-256 verified; temporary files left: {len(incoming)}")
+        print(
+            f"uploaded {size / 2**20:.0f} MiB in {elapsed:.1f}s ({size / 2**20 / elapsed:.0f} MiB/s); "
+            f"stored as {row[2]}, SHA-256 verified; temporary files left: {len(incoming)}"
+        )
         print(f"worker RSS before upload: {baseline_rss / 1024:.1f} MiB (peak so far {baseline_hwm / 1024:.1f} MiB)")
         print(f"worker RSS max sampled during upload: {max(samples) / 1024:.1f} MiB")
-        print(f"worker peak RSS (VmHWM) after upload: {peak_hwm / 1024:.1f} MiB "
-              f"(+{(peak_hwm - baseline_hwm) / 1024:.1f} MiB for a {size / 2**20:.0f} MiB upload)")
+        print(
+            f"worker peak RSS (VmHWM) after upload: {peak_hwm / 1024:.1f} MiB "
+            f"(+{(peak_hwm - baseline_hwm) / 1024:.1f} MiB for a {size / 2**20:.0f} MiB upload)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -4,6 +4,7 @@ A bare route (the floor every page is compared with), an ``X-Query-Count``
 response header with the number of SQL statements the request sent, and the
 ``flask bench`` commands that build the data sets.
 """
+
 from flask import Flask, g, has_app_context
 from sqlalchemy import event
 

@@ -4,6 +4,7 @@
         --role oig_reviewer /
 Prints every statement with its time (slowest first) and the whole request's time.
 """
+
 import argparse
 import os
 import sys
@@ -21,8 +22,12 @@ def main() -> None:
     parser.add_argument("--role", default="oig_reviewer")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="print each statement's query plan too")
-    parser.add_argument("--cprofile", type=int, metavar="N",
-                        help="instead: run the request N times under cProfile, print the top functions")
+    parser.add_argument(
+        "--cprofile",
+        type=int,
+        metavar="N",
+        help="instead: run the request N times under cProfile, print the top functions",
+    )
     parser.add_argument("--callees", metavar="FUNCTION", help="with --cprofile: what this function calls")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1")
@@ -49,11 +54,13 @@ def main() -> None:
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     import re
+
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     client.post("/sign-in", data={"email": BENCH_USERS[args.role], "password": BENCH_PASSWORD, "csrf_token": token})
     if args.cprofile:
         import cProfile
         import pstats
+
         client.get(args.path)  # warm caches (templates, compiled statements)
         profiler = cProfile.Profile()
         started = time.perf_counter()
@@ -61,8 +68,10 @@ def main() -> None:
         for attempt in range(args.cprofile):
             client.get(args.path)
         profiler.disable()
-        print(f"{args.path} as {args.role}: {(time.perf_counter() - started) * 1000 / args.cprofile:.1f} ms "
-              "a request under the profiler")
+        print(
+            f"{args.path} as {args.role}: {(time.perf_counter() - started) * 1000 / args.cprofile:.1f} ms "
+            "a request under the profiler"
+        )
         stats = pstats.Stats(profiler)
         print("== our own code (app/ and templates/), by cumulative time ==")
         stats.sort_stats("cumulative").print_stats(str(ROOT) + r"/(app|templates)/", 40)
@@ -77,8 +86,10 @@ def main() -> None:
         started = time.perf_counter()
         response = client.get(args.path)
         total = time.perf_counter() - started
-    print(f"{args.path} as {args.role}: HTTP {response.status_code}, {total * 1000:.1f} ms, "
-          f"{len(timings)} statements, {sum(t for t, _, _ in timings) * 1000:.1f} ms in SQL")
+    print(
+        f"{args.path} as {args.role}: HTTP {response.status_code}, {total * 1000:.1f} ms, "
+        f"{len(timings)} statements, {sum(t for t, _, _ in timings) * 1000:.1f} ms in SQL"
+    )
     for seconds, statement, parameters in sorted(timings, key=lambda t: -t[0]):
         print(f"\n--- {seconds * 1000:.1f} ms\n{statement}\n{parameters}")
         if args.explain:

@@ -5,6 +5,7 @@
 
 Writes the result into bench/README.md, section "Reminders".
 """
+
 import multiprocessing
 import os
 import re
@@ -64,33 +65,62 @@ def seed(db, on: date) -> None:
     office = Office(code="BENCH", name="Bench office")
     db.session.add(office)
     db.session.flush()
-    db.session.execute(sa.insert(User), [
-        {"email": f"owner{i}@example.gov", "name": f"Owner {i}", "role": "action_office",
-         "office_id": office.id, "password_hash": "x"} for i in range(OWNERS)])
+    db.session.execute(
+        sa.insert(User),
+        [
+            {
+                "email": f"owner{i}@example.gov",
+                "name": f"Owner {i}",
+                "role": "action_office",
+                "office_id": office.id,
+                "password_hash": "x",
+            }
+            for i in range(OWNERS)
+        ],
+    )
     owner_ids = db.session.scalars(sa.select(User.id).order_by(User.id)).all()
     report = Report(number="BENCH-1", title="Bench", issued_on=on - timedelta(days=10), oig_office="OIG")
     db.session.add(report)
     db.session.flush()
-    db.session.execute(sa.insert(Recommendation), [
-        {"report_id": report.id, "number": str(i), "text": "Bench", "status": "resolved_open",
-         "action_office_id": office.id, "issued_on": on - timedelta(days=10),
-         "management_decision_on": on - timedelta(days=5)} for i in range(RECOMMENDATIONS)])
+    db.session.execute(
+        sa.insert(Recommendation),
+        [
+            {
+                "report_id": report.id,
+                "number": str(i),
+                "text": "Bench",
+                "status": "resolved_open",
+                "action_office_id": office.id,
+                "issued_on": on - timedelta(days=10),
+                "management_decision_on": on - timedelta(days=5),
+            }
+            for i in range(RECOMMENDATIONS)
+        ],
+    )
     rec_ids = db.session.scalars(sa.select(Recommendation.id)).all()
     db.session.execute(sa.insert(LineOfEffort), [{"recommendation_id": r, "title": "Line"} for r in rec_ids])
     line_ids = db.session.scalars(sa.select(LineOfEffort.id)).all()
     rows = []
     for i in range(MILESTONES):
         if i < DUE:
-            due, status = on + timedelta(days=7), "in_progress"       # due in 7 days: one email each
+            due, status = on + timedelta(days=7), "in_progress"  # due in 7 days: one email each
         elif i < 15_000:
             due, status = on - timedelta(days=i % 300 + 1), "completed"  # done: nothing to say
         else:
             due, status = on + timedelta(days=40 + i % 400), "not_started"  # beyond every reminder
-        rows.append({"line_of_effort_id": line_ids[i % len(line_ids)], "title": f"Bench milestone {i}",
-                     "owner_id": owner_ids[i % len(owner_ids)], "office_id": office.id, "baseline_due_on": due,
-                     "current_due_on": due, "status": status})
+        rows.append(
+            {
+                "line_of_effort_id": line_ids[i % len(line_ids)],
+                "title": f"Bench milestone {i}",
+                "owner_id": owner_ids[i % len(owner_ids)],
+                "office_id": office.id,
+                "baseline_due_on": due,
+                "current_due_on": due,
+                "status": status,
+            }
+        )
     for start in range(0, len(rows), 5000):
-        db.session.execute(sa.insert(Milestone), rows[start:start + 5000])
+        db.session.execute(sa.insert(Milestone), rows[start : start + 5000])
     db.session.commit()
 
 

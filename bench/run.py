@@ -12,6 +12,7 @@ wrk, in slices that alternate with slices of the bare route. Prints requests/s, 
 queries per request and the ratio to the bare route (the slices beside the page, and the first);
 writes the same as JSON into bench/results/. See bench/README.md.
 """
+
 import argparse
 import http.cookiejar
 import json
@@ -56,8 +57,9 @@ def free_port() -> int:
 
 
 def flask(env, *args):
-    subprocess.run([str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def prepare(url: str, milestones: int, env: dict, reseed: bool) -> None:
@@ -75,7 +77,7 @@ def prepare(url: str, milestones: int, env: dict, reseed: bool) -> None:
     print(f"building the data set: {milestones} milestones ...", flush=True)
     if url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
-            Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
+            Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
     flask(env, "db", "upgrade")
     started = time.perf_counter()
     flask(env, "bench", "seed", "--milestones", str(milestones))
@@ -104,13 +106,21 @@ def probe(url: str, cookie: str | None):
 
 def combine(slices: list[dict]) -> dict:
     """Slices of one page's load as one: requests/s over all of them; p50/p95 the median slice's."""
+
     def median(key):
         return sorted(s[key] for s in slices)[len(slices) // 2]
+
     requests = sum(s["requests"] for s in slices)
     seconds = sum(s["requests"] / s["rps"] for s in slices if s["rps"])
-    return {"requests": requests, "rps": round(requests / seconds, 2) if seconds else 0.0,
-            "p50_ms": median("p50_ms"), "p95_ms": median("p95_ms"), "p99_ms": median("p99_ms"),
-            "errors": sum(s["errors"] for s in slices), "non2xx": sum(s["non2xx"] for s in slices)}
+    return {
+        "requests": requests,
+        "rps": round(requests / seconds, 2) if seconds else 0.0,
+        "p50_ms": median("p50_ms"),
+        "p95_ms": median("p95_ms"),
+        "p99_ms": median("p99_ms"),
+        "errors": sum(s["errors"] for s in slices),
+        "non2xx": sum(s["non2xx"] for s in slices),
+    }
 
 
 def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict:
@@ -122,20 +132,33 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict:
 
 
 def run_size(url: str, milestones: int, args) -> list[dict]:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1",
-               FLASK_APP="wsgi")
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1", FLASK_APP="wsgi")
     prepare(url, milestones, env, args.reseed)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        office = conn.execute(sa.text("SELECT office_id FROM users WHERE email = :e"),
-                              {"e": BENCH_USERS["action_office"]}).scalar()
-        rec = conn.execute(sa.text("SELECT min(id) FROM recommendations WHERE action_office_id = :o"),
-                           {"o": office}).scalar()
+        office = conn.execute(
+            sa.text("SELECT office_id FROM users WHERE email = :e"), {"e": BENCH_USERS["action_office"]}
+        ).scalar()
+        rec = conn.execute(
+            sa.text("SELECT min(id) FROM recommendations WHERE action_office_id = :o"), {"o": office}
+        ).scalar()
     engine.dispose()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(VENV / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                               "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -164,9 +187,11 @@ def run_size(url: str, milestones: int, args) -> list[dict]:
             stats = combine(slices)
             floor = combine(floors)["rps"]
             results.append({"page": name, "path": path, "queries": queries, "bare_rps_beside": floor, **stats})
-            print(f"  {name:30} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  "
-                  f"p95 {stats['p95_ms']:7.1f} ms  {queries:3d} queries  (bare beside it: {floor:.0f} req/s)",
-                  flush=True)
+            print(
+                f"  {name:30} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  "
+                f"p95 {stats['p95_ms']:7.1f} ms  {queries:3d} queries  (bare beside it: {floor:.0f} req/s)",
+                flush=True,
+            )
         return results
     finally:
         server.terminate()
@@ -178,8 +203,12 @@ def main() -> None:
     parser.add_argument("--milestones", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--database-url", help="default: a SQLite file per size in bench/results/")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
-    parser.add_argument("--slices", type=int, default=4,
-                        help="the page's load comes in this many slices, each after a slice of the bare route")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=4,
+        help="the page's load comes in this many slices, each after a slice of the bare route",
+    )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--reseed", action="store_true", help="rebuild the data set even if present")
@@ -212,6 +241,7 @@ def main() -> None:
 
 def platform_summary() -> str:
     import platform
+
     mem = ""
     try:
         kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])

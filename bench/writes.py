@@ -11,6 +11,7 @@ update is one transaction: the milestone row, an update row and an audit event, 
 serialised by the chain's advisory lock. Client latency is the POST's (the 302 included), the
 server time comes from the servers' JSON request log. Writes bench/results/writes-*.json.
 """
+
 import argparse
 import json
 import os
@@ -40,8 +41,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server; a scratch database is created there and dropped")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server; a scratch database is created there and dropped",
+    )
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
@@ -62,13 +66,24 @@ def main() -> None:
     url = base.set(database=name).render_as_string(hide_password=False)
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / name
     tmp.mkdir(parents=True)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex, "EVIDENCE_DIR": str(tmp / "evidence"),
-           "WEB_CONCURRENCY": str(args.workers), "FLASK_APP": "wsgi"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": uuid.uuid4().hex,
+        "EVIDENCE_DIR": str(tmp / "evidence"),
+        "WEB_CONCURRENCY": str(args.workers),
+        "FLASK_APP": "wsgi",
+    }
     processes = []
     try:
         bin_dir = Path(sys.executable).parent
-        subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
         class Config(TestConfig):
             SQLALCHEMY_DATABASE_URI = url
@@ -89,10 +104,15 @@ def main() -> None:
         servers = []
         for n in range(args.servers):
             log = tmp / f"gunicorn-{n}.log"
-            processes.append(subprocess.Popen(
-                [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"], cwd=ROOT,
-                env={**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-{n}")},
-                stdout=log.open("wb"), stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+                    cwd=ROOT,
+                    env={**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-{n}")},
+                    stdout=log.open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
             for _ in range(300):
                 found = re.search(r"Listening at: (http://[\d.]+:\d+)", log.read_text(errors="replace"))
                 if found:
@@ -111,8 +131,10 @@ def main() -> None:
         def writer(n: int, email: str, milestone_id: int) -> None:
             http = requests.Session()
             page = http.get(f"{servers[n % len(servers)]}/sign-in").text
-            http.post(f"{servers[n % len(servers)]}/sign-in", data={
-                "csrf_token": _CSRF.search(page).group(1), "email": email, "password": PASSWORD})
+            http.post(
+                f"{servers[n % len(servers)]}/sign-in",
+                data={"csrf_token": _CSRF.search(page).group(1), "email": email, "password": PASSWORD},
+            )
             page = http.get(f"{servers[n % len(servers)]}/milestones/{milestone_id}").text
             token = _CSRF.search(page).group(1)
             version = int(re.search(r'name="version"[^>]*value="(\d+)"', page).group(1))
@@ -121,9 +143,18 @@ def main() -> None:
             while time.monotonic() < stop_at[0]:
                 server = servers[(n + i) % len(servers)]
                 began = time.perf_counter()
-                response = http.post(f"{server}/milestones/{milestone_id}/updates", allow_redirects=False, data={
-                    "csrf_token": token, "version": version, "noted_on": today().isoformat(),
-                    "status": "in_progress", "percent_complete": i % 100, "note": f"update {i}"})
+                response = http.post(
+                    f"{server}/milestones/{milestone_id}/updates",
+                    allow_redirects=False,
+                    data={
+                        "csrf_token": token,
+                        "version": version,
+                        "noted_on": today().isoformat(),
+                        "status": "in_progress",
+                        "percent_complete": i % 100,
+                        "note": f"update {i}",
+                    },
+                )
                 took = time.perf_counter() - began
                 with lock:
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -131,8 +162,11 @@ def main() -> None:
                         latencies.append(took)
                 if response.status_code == 302:
                     version += 1
-                    http.get(server + response.headers["Location"] if response.headers["Location"].startswith("/")
-                             else response.headers["Location"])  # the page a browser loads next (untimed)
+                    http.get(
+                        server + response.headers["Location"]
+                        if response.headers["Location"].startswith("/")
+                        else response.headers["Location"]
+                    )  # the page a browser loads next (untimed)
                 i += 1
 
         threads = [threading.Thread(target=writer, args=(n, email, mid)) for n, (email, mid) in enumerate(targets)]
@@ -154,21 +188,33 @@ def main() -> None:
                     if line.get("endpoint") == "milestones.post_update" and line.get("status") == 302:
                         server_ms.append(line["duration_ms"])
                         queries.append(line["queries"])
-        verified = subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "audit", "verify"], cwd=ROOT, env=env,
-                                  capture_output=True, text=True)
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
+        verified = subprocess.run(
+            [str(bin_dir / "flask"), "--app", "wsgi", "audit", "verify"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         result = {
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
-            "writers": args.writers, "servers": args.servers, "workers_per_server": args.workers,
-            "seconds": round(elapsed, 1), "statuses": statuses, "writes": len(latencies),
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "commit": commit,
+            "writers": args.writers,
+            "servers": args.servers,
+            "workers_per_server": args.workers,
+            "seconds": round(elapsed, 1),
+            "statuses": statuses,
+            "writes": len(latencies),
             "writes_per_second": round(len(latencies) / elapsed, 1),
             "client_p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
             "client_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
             "server_p50_ms": round(percentile(server_ms, 0.50), 1),
             "server_p95_ms": round(percentile(server_ms, 0.95), 1),
             "queries_per_write": statistics.median(queries) if queries else None,
-            "load_average": os.getloadavg(), "audit_verify": verified.stdout.strip() or verified.stderr.strip(),
+            "load_average": os.getloadavg(),
+            "audit_verify": verified.stdout.strip() or verified.stderr.strip(),
         }
         print(json.dumps(result, indent=2))
         out = ROOT / "bench" / "results"

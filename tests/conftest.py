@@ -10,6 +10,7 @@ the worker), its own live servers and its own browser. A test that asks for ``de
 gets a clone of a second template, migrated and seeded once per worker, and a copy of
 its evidence files: seeding the demo takes over a second, copying it a few milliseconds.
 """
+
 import contextvars
 import hashlib
 import itertools
@@ -113,8 +114,7 @@ def pytest_collection_modifyitems(items):
         folder = Path(item.fspath).relative_to(TESTS).parts[0]
         tier = folder if folder in TIERS else "web"
         if tier == "unit" and "app" in getattr(item, "fixturenames", ()):
-            raise pytest.UsageError(f"{item.nodeid} uses the app: tests/unit is for pure rules, "
-                                    "move it to tests/web")
+            raise pytest.UsageError(f"{item.nodeid} uses the app: tests/unit is for pure rules, move it to tests/web")
         item.add_marker(getattr(pytest.mark, tier))
 
 
@@ -188,7 +188,7 @@ class _Databases:
 
     def name(self, url: str) -> str:
         database = sa.make_url(url).database
-        return database if PG_URL else os.path.basename(database)[:-len(".db")]
+        return database if PG_URL else os.path.basename(database)[: -len(".db")]
 
     def create(self, name: str, template: str | None = None) -> str:
         """A new database, empty or copied from ``template`` (a name this object made)."""
@@ -211,8 +211,7 @@ class _Databases:
             # of this worker drop while the next tests run, several at once so that drops
             # requested together share one checkpoint.
             if not self._droppers:
-                self._droppers = [threading.Thread(target=self._drop_queued, daemon=True)
-                                  for _ in range(DROPPERS)]
+                self._droppers = [threading.Thread(target=self._drop_queued, daemon=True) for _ in range(DROPPERS)]
                 for thread in self._droppers:
                     thread.start()
             self._to_drop.put(name)
@@ -334,8 +333,7 @@ def login_as(app, client, make, db):
     def login(role: str = "action_office", *, user=None, **kw):
         user = user or make.user(role, **kw)
         db.session.commit()
-        response = client.post_form("/sign-in", {"email": user.email, "password": PASSWORD},
-                                    token_from="/sign-in")
+        response = client.post_form("/sign-in", {"email": user.email, "password": PASSWORD}, token_from="/sign-in")
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
@@ -354,9 +352,16 @@ def demo(app, db):
 # --- the browser -----------------------------------------------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """Factories with defaults: a test names only what it cares about."""
+
 import itertools
 from datetime import date, timedelta
 
@@ -32,10 +33,16 @@ class Factory:
     def user(self, role: str = "action_office", office: Office | None = None, **kw) -> User:
         n = next(_seq)
         if office is None and role != "admin":
-            office = self.office("DHS-OIG" if role == "oig_reviewer" else "DHS-PLCY",
-                                 kind="oig" if role == "oig_reviewer" else "agency")
-        user = User(email=kw.pop("email", f"user{n}@example.gov"), name=kw.pop("name", f"User {n}"),
-                    role=role, office_id=office.id if office else None, **kw)
+            office = self.office(
+                "DHS-OIG" if role == "oig_reviewer" else "DHS-PLCY", kind="oig" if role == "oig_reviewer" else "agency"
+            )
+        user = User(
+            email=kw.pop("email", f"user{n}@example.gov"),
+            name=kw.pop("name", f"User {n}"),
+            role=role,
+            office_id=office.id if office else None,
+            **kw,
+        )
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.flush()

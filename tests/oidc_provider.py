@@ -9,6 +9,7 @@ tokens signed RS256 with the provider's own RSA key (Authlib's joserfc), userinf
 ``misbehave`` makes it send a bad ID token on purpose ("wrong_nonce", "expired", "wrong_key",
 "wrong_audience"), so that tests prove the tracker refuses each.
 """
+
 import base64
 import hashlib
 import json
@@ -56,10 +57,21 @@ class OIDCProvider:
 
     # --- set-up -------------------------------------------------------------------
 
-    def register_client(self, client_id: str, *, redirect_uris: list[str], secret: str | None = None,
-                        public_jwk: dict | None = None, auth_method: str = "client_secret_basic") -> None:
-        self.clients[client_id] = {"secret": secret, "jwk": public_jwk, "redirect_uris": redirect_uris,
-                                   "auth_method": auth_method}
+    def register_client(
+        self,
+        client_id: str,
+        *,
+        redirect_uris: list[str],
+        secret: str | None = None,
+        public_jwk: dict | None = None,
+        auth_method: str = "client_secret_basic",
+    ) -> None:
+        self.clients[client_id] = {
+            "secret": secret,
+            "jwk": public_jwk,
+            "redirect_uris": redirect_uris,
+            "auth_method": auth_method,
+        }
 
     def start(self) -> "OIDCProvider":
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -82,22 +94,27 @@ class OIDCProvider:
         @app.get("/.well-known/openid-configuration")
         def discovery():
             base = provider.issuer
-            return jsonify({
-                "issuer": base,
-                "authorization_endpoint": base + "/authorize",
-                "token_endpoint": base + "/token",
-                "userinfo_endpoint": base + "/userinfo",
-                "jwks_uri": base + "/jwks",
-                "end_session_endpoint": base + "/end_session",
-                "response_types_supported": ["code"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "scopes_supported": ["openid", "email", "profile"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
-                                                          "private_key_jwt"],
-                "code_challenge_methods_supported": ["S256"],
-                "claims_supported": ["sub", "email", "email_verified", "acr", "nonce"],
-            })
+            return jsonify(
+                {
+                    "issuer": base,
+                    "authorization_endpoint": base + "/authorize",
+                    "token_endpoint": base + "/token",
+                    "userinfo_endpoint": base + "/userinfo",
+                    "jwks_uri": base + "/jwks",
+                    "end_session_endpoint": base + "/end_session",
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "scopes_supported": ["openid", "email", "profile"],
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_basic",
+                        "client_secret_post",
+                        "private_key_jwt",
+                    ],
+                    "code_challenge_methods_supported": ["S256"],
+                    "claims_supported": ["sub", "email", "email_verified", "acr", "nonce"],
+                }
+            )
 
         @app.get("/jwks")
         def jwks():
@@ -123,21 +140,31 @@ class OIDCProvider:
             if provider.person is None:
                 return fail("access_denied")
             code = secrets.token_urlsafe(24)
-            provider.codes[code] = {"client_id": args["client_id"], "redirect_uri": back,
-                                    "nonce": args.get("nonce"), "challenge": args["code_challenge"],
-                                    "acr": args.get("acr_values"), "person": dict(provider.person),
-                                    "expires": time.time() + 60, "used": False}
+            provider.codes[code] = {
+                "client_id": args["client_id"],
+                "redirect_uri": back,
+                "nonce": args.get("nonce"),
+                "challenge": args["code_challenge"],
+                "acr": args.get("acr_values"),
+                "person": dict(provider.person),
+                "expires": time.time() + 60,
+                "used": False,
+            }
             answer = back + "?" + urlencode({"code": code, "state": state or ""})
             if provider.consent:
-                return (f'<!doctype html><title>Consent</title><a id="continue" href="{escape(answer)}">'
-                        "Continue to the tracker</a>")
+                return (
+                    f'<!doctype html><title>Consent</title><a id="continue" href="{escape(answer)}">'
+                    "Continue to the tracker</a>"
+                )
             return redirect(answer)
 
         @app.post("/token")
         def token():
             form = request.form.to_dict()
-            record = {"form": {k: v for k, v in form.items() if k != "client_secret"},
-                      "authorization": bool(request.authorization)}
+            record = {
+                "form": {k: v for k, v in form.items() if k != "client_secret"},
+                "authorization": bool(request.authorization),
+            }
             provider.token_requests.append(record)
             client_id, problem = provider._authenticate_client(form)
             record["client_auth"] = problem or "ok"
@@ -160,8 +187,14 @@ class OIDCProvider:
                 return jsonify({"error": "invalid_grant", "error_description": "PKCE verifier wrong"}), 400
             access = secrets.token_urlsafe(24)
             provider.access_tokens[access] = grant["person"]
-            return jsonify({"access_token": access, "token_type": "Bearer", "expires_in": 300,
-                            "id_token": provider._id_token(client_id, grant)})
+            return jsonify(
+                {
+                    "access_token": access,
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "id_token": provider._id_token(client_id, grant),
+                }
+            )
 
         @app.get("/userinfo")
         def userinfo():
@@ -189,8 +222,11 @@ class OIDCProvider:
         if request.authorization and request.authorization.type == "basic":
             client_id = unquote(request.authorization.username or "")
             client = self.clients.get(client_id)
-            if client is None or client["auth_method"] != "client_secret_basic" \
-                    or unquote(request.authorization.password or "") != client["secret"]:
+            if (
+                client is None
+                or client["auth_method"] != "client_secret_basic"
+                or unquote(request.authorization.password or "") != client["secret"]
+            ):
                 return None, "client_secret_basic refused"
             return client_id, None
         if form.get("client_assertion_type") == ASSERTION_TYPE:
@@ -237,8 +273,15 @@ class OIDCProvider:
     def _id_token(self, client_id: str, grant: dict) -> str:
         now = int(time.time())
         person = grant["person"]
-        claims = {"iss": self.issuer, "sub": person["sub"], "aud": client_id, "iat": now, "exp": now + 300,
-                  "auth_time": now, "nonce": grant["nonce"]}
+        claims = {
+            "iss": self.issuer,
+            "sub": person["sub"],
+            "aud": client_id,
+            "iat": now,
+            "exp": now + 300,
+            "auth_time": now,
+            "nonce": grant["nonce"],
+        }
         if grant.get("acr"):
             claims["acr"] = grant["acr"].split()[0]
         claims.update({k: v for k, v in person.items() if k in ("email", "email_verified")})

@@ -4,6 +4,7 @@
 ``tests.workers:slow_commit_app()`` is the app gunicorn serves in the kill test: every flush
 pauses while the file named by ``PAUSE_FILE`` exists, after writing its pid there.
 """
+
 import os
 import sys
 import time
@@ -47,6 +48,7 @@ def slow_commit_app():
     pause_file = os.environ["PAUSE_FILE"]
 
     with app.app_context():
+
         @event.listens_for(db.session, "after_flush")
         def pause_mid_transaction(session, _context):
             # Paused at the flush that writes the audit event, the last row of a change: the
@@ -58,6 +60,7 @@ def slow_commit_app():
                     time.sleep(0.05)
                     if not os.path.exists(pause_file):
                         break
+
     return app
 
 

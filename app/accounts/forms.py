@@ -13,7 +13,8 @@ from app.offices.models import Office
 def _office_choices():
     offices = db.session.execute(sa.select(Office.id, Office.name, Office.code).order_by(Office.name)).all()
     return [SelectChoice("", "No office (administrators only)")] + [
-        SelectChoice(str(o.id), f"{o.name} ({o.code})") for o in offices]
+        SelectChoice(str(o.id), f"{o.name} ({o.code})") for o in offices
+    ]
 
 
 class AccountForm(TrackerForm):
@@ -40,8 +41,7 @@ class AccountForm(TrackerForm):
 
 
 class NewAccountForm(AccountForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254),
-                                                     Email(check_deliverability=False)])
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
 
     def validate_email(self, field):
         field.data = field.data.strip().lower()

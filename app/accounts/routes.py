@@ -4,8 +4,16 @@ from flask_login import current_user
 
 from app.accounts import bp
 from app.accounts.forms import AccountForm, ConfirmForm, NewAccountForm
-from app.accounts.services import (create_account, deactivate, get_account_or_404, mail_reset_link,
-                                   queue_keys_reset_notice, reactivate, reset_link, update_account)
+from app.accounts.services import (
+    create_account,
+    deactivate,
+    get_account_or_404,
+    mail_reset_link,
+    queue_keys_reset_notice,
+    reactivate,
+    reset_link,
+    update_account,
+)
 from app.auth.models import User
 from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
 from app.auth.oidc import linked_identities
@@ -28,8 +36,13 @@ def index():
 def new():
     form = NewAccountForm()
     if form.validate_on_submit():
-        user, token = create_account(email=form.email.data, name=form.name.data, role=form.role.data,
-                                     office_id=form.office_value, by=current_user._get_current_object())
+        user, token = create_account(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            office_id=form.office_value,
+            by=current_user._get_current_object(),
+        )
         db.session.commit()
         link = reset_link(token)
         mailed = mail_reset_link(user, link)
@@ -45,15 +58,26 @@ def edit(user_id: int):
     if not form.is_submitted():
         form.office_id.data = str(user.office_id or "")
     if form.validate_on_submit():
-        changed = update_account(user, name=form.name.data, role=form.role.data, office_id=form.office_value,
-                                 by=current_user._get_current_object())
+        changed = update_account(
+            user,
+            name=form.name.data,
+            role=form.role.data,
+            office_id=form.office_value,
+            by=current_user._get_current_object(),
+        )
         db.session.commit()
         flash("The account is saved." if changed else "Nothing changed.", "success" if changed else "info")
         return redirect(url_for("accounts.edit", user_id=user.id))
-    return render_template("accounts/edit.html", user=user, form=form, action=ConfirmForm(),
-                           keys=keys_of(user), codes_left=unused_recovery_codes(user),
-                           identities=linked_identities(user),
-                           now=utcnow()), 400 if form.errors else 200
+    return render_template(
+        "accounts/edit.html",
+        user=user,
+        form=form,
+        action=ConfirmForm(),
+        keys=keys_of(user),
+        codes_left=unused_recovery_codes(user),
+        identities=linked_identities(user),
+        now=utcnow(),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
@@ -114,6 +138,9 @@ def reset_keys_of(user_id: int):
         queue_keys_reset_notice(user, admin)
         db.session.commit()
         deliver_pending(wait=False)
-        flash(f"{user.name}’s {removed} security key{'s' if removed != 1 else ''} and recovery codes are removed, "
-              "and they are told by email. They sign in with their password and add a key again.", "success")
+        flash(
+            f"{user.name}’s {removed} security key{'s' if removed != 1 else ''} and recovery codes are removed, "
+            "and they are told by email. They sign in with their password and add a key again.",
+            "success",
+        )
     return redirect(url_for("accounts.edit", user_id=user.id))

@@ -60,8 +60,13 @@ def deactivate(user: User, *, by: User | None, reason: str) -> None:
     user.is_active_account = False
     user.active_changed_at = utcnow()
     user.end_sessions()
-    audit.record("user.deactivate", user, before={"is_active_account": True},
-                 after={"is_active_account": False, "reason": reason}, actor=by)
+    audit.record(
+        "user.deactivate",
+        user,
+        before={"is_active_account": True},
+        after={"is_active_account": False, "reason": reason},
+        actor=by,
+    )
 
 
 def reactivate(user: User, *, by: User) -> None:
@@ -70,8 +75,9 @@ def reactivate(user: User, *, by: User) -> None:
     user.is_active_account = True
     # Idle time counts from now, or the idle job would deactivate it again tonight.
     user.active_changed_at = utcnow()
-    audit.record("user.reactivate", user, before={"is_active_account": False},
-                 after={"is_active_account": True}, actor=by)
+    audit.record(
+        "user.reactivate", user, before={"is_active_account": False}, after={"is_active_account": True}, actor=by
+    )
 
 
 def idle_accounts(now: datetime, days: int):
@@ -79,9 +85,14 @@ def idle_accounts(now: datetime, days: int):
     cutoff = now - timedelta(days=days)
     last_seen = sa.func.coalesce(User.last_login_at, User.created_at)
     return db.session.scalars(
-        sa.select(User).where(User.is_active_account.is_(True), last_seen < cutoff,
-                              sa.or_(User.active_changed_at.is_(None), User.active_changed_at < cutoff))
-        .order_by(User.id)).all()
+        sa.select(User)
+        .where(
+            User.is_active_account.is_(True),
+            last_seen < cutoff,
+            sa.or_(User.active_changed_at.is_(None), User.active_changed_at < cutoff),
+        )
+        .order_by(User.id)
+    ).all()
 
 
 def deactivate_idle_accounts(now: datetime | None = None) -> list[User]:
@@ -114,10 +125,13 @@ def mail_reset_link(user: User, link: str) -> bool:
     from flask_mail import Message
 
     from app.extensions import mail
+
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    body = (f"Hello {user.name},\n\nSet your password for the Corrective Action Tracker with this link. "
-            f"It works once, within {minutes // 60} hours:\n\n{link}\n\n"
-            "If you did not expect this message, tell your administrator.\n")
+    body = (
+        f"Hello {user.name},\n\nSet your password for the Corrective Action Tracker with this link. "
+        f"It works once, within {minutes // 60} hours:\n\n{link}\n\n"
+        "If you did not expect this message, tell your administrator.\n"
+    )
     try:
         mail.send(Message("Set your password", recipients=[user.email], body=body))
     except Exception:  # the account is saved; the administrator still sees the link
@@ -130,12 +144,23 @@ def queue_keys_reset_notice(user: User, by: User) -> None:
     """Tell the person, through the outbox, that their keys were reset (sent after the commit)."""
     now = utcnow()
     link = url_for("auth.security_keys", _external=True)
-    text = (f"Hello {user.name},\n\n{by.name}, an administrator of the Corrective Action Tracker, removed every "
-            f"security key and recovery code of your account on {now:%b %-d, %Y at %H:%M} UTC.\n\n"
-            f"Sign in with your password, then add a security key again:\n{link}\n\n"
-            "If you did not ask for this, tell your administrator or security office at once.\n")
+    text = (
+        f"Hello {user.name},\n\n{by.name}, an administrator of the Corrective Action Tracker, removed every "
+        f"security key and recovery code of your account on {now:%b %-d, %Y at %H:%M} UTC.\n\n"
+        f"Sign in with your password, then add a security key again:\n{link}\n\n"
+        "If you did not ask for this, tell your administrator or security office at once.\n"
+    )
     html = render_template("email/keys_reset.html", user=user, by=by, now=now, link=link)
-    db.session.add(OutboxMessage(kind="account.keys_reset", item_type="user", item_id=user.id,
-                                 recipient_id=user.id, period=now.isoformat(timespec="microseconds"),
-                                 to_address=user.email, subject="Your security keys were reset",
-                                 body_text=text, body_html=html))
+    db.session.add(
+        OutboxMessage(
+            kind="account.keys_reset",
+            item_type="user",
+            item_id=user.id,
+            recipient_id=user.id,
+            period=now.isoformat(timespec="microseconds"),
+            to_address=user.email,
+            subject="Your security keys were reset",
+            body_text=text,
+            body_html=html,
+        )
+    )

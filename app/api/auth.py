@@ -1,4 +1,5 @@
 """Bearer-token authentication for /api/v1: the token, never the session cookie, says who calls."""
+
 import sqlalchemy as sa
 from flask import abort, g, request
 from werkzeug.exceptions import Unauthorized

@@ -1,4 +1,5 @@
 """``flask --app wsgi tokens create --email E --scope read|write``: prints a new token once."""
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -22,6 +23,8 @@ def create_token(email, scope, name):
         raise click.ClickException(f"no active user with email {email}")
     token, secret = ApiToken.issue(user, scope, name)
     db.session.flush()
-    audit.record("api_token.create", token, after={"name": token.name, "scope": scope, "via": "cli", "user": user.email})
+    audit.record(
+        "api_token.create", token, after={"name": token.name, "scope": scope, "via": "cli", "user": user.email}
+    )
     db.session.commit()
     click.echo(secret)

@@ -9,5 +9,8 @@ from app.inputs import TrackerForm
 class TokenForm(TrackerForm):
     name = StringField("Token name (what it is for)", validators=[DataRequired("Name the token."), Length(max=100)])
     # A SelectField refuses any value outside its choices ("Not a valid choice").
-    scope = SelectField("Scope", choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
-                        validators=[DataRequired()])
+    scope = SelectField(
+        "Scope",
+        choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
+        validators=[DataRequired()],
+    )

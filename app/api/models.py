@@ -1,4 +1,5 @@
 """Personal access tokens for the JSON API: shown once, stored as a SHA-256 hash, revocable."""
+
 import hashlib
 import secrets
 from datetime import datetime
@@ -40,8 +41,9 @@ class ApiToken(db.Model):
     def issue(cls, user, scope: str, name: str = "") -> tuple["ApiToken", str]:
         """A new token row (added to the session) and its secret, which is never stored."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls(user_id=user.id, user=user, scope=scope, name=name[:100],
-                    token_hash=hash_token(secret), hint=secret[:10])
+        token = cls(
+            user_id=user.id, user=user, scope=scope, name=name[:100], token_hash=hash_token(secret), hint=secret[:10]
+        )
         db.session.add(token)
         return token, secret
 

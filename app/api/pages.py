@@ -1,4 +1,5 @@
 """The pages where a user makes and revokes their personal access tokens (CSRF-protected, unlike the API)."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -15,15 +16,22 @@ tokens_bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
 
 def token_page_context(form: TokenForm | None = None, new_token: str | None = None) -> dict:
-    tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == current_user.id)
-                                .order_by(ApiToken.created_at.desc())).all()
+    tokens = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
     return {"api_tokens": tokens, "token_form": form or TokenForm(), "new_api_token": new_token}
 
 
 def _render(form=None, new_token=None, status=200):
     from app.calendar.services import active_token
-    return render_template("calendar/settings.html", token=active_token(current_user), new_feed_url=None,
-                           form=TrackerForm(), **token_page_context(form, new_token)), status
+
+    return render_template(
+        "calendar/settings.html",
+        token=active_token(current_user),
+        new_feed_url=None,
+        form=TrackerForm(),
+        **token_page_context(form, new_token),
+    ), status
 
 
 @tokens_bp.route("/", methods=["POST"])

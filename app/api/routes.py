@@ -3,6 +3,7 @@
 Reads need a token with the read scope, writes one with the write scope; the object
 rules are app.permissions', applied to the token's user.
 """
+
 import sqlalchemy as sa
 from flask import abort, jsonify, request
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -11,8 +12,15 @@ from werkzeug.exceptions import HTTPException
 from app.api import bp
 from app.api.auth import api_user
 from app.api.openapi import openapi_document
-from app.api.serializers import audit_event_json, evidence_json, metric_json, milestone_json, reading_json, \
-    recommendation_json, report_json
+from app.api.serializers import (
+    audit_event_json,
+    evidence_json,
+    metric_json,
+    milestone_json,
+    reading_json,
+    recommendation_json,
+    report_json,
+)
 from app.audit import AuditEvent
 from app.errors import render_error
 from app.evidence.models import EvidenceItem
@@ -23,8 +31,14 @@ from app.metrics.models import Metric, Reading
 from app.metrics.services import parse_period, parse_value, save_reading, sync_flags
 from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
-from app.permissions import can_edit_metrics, can_edit_plan, can_view_recommendation, token_scope, visible_audit_events, \
-    visible_recommendations
+from app.permissions import (
+    can_edit_metrics,
+    can_edit_plan,
+    can_view_recommendation,
+    token_scope,
+    visible_audit_events,
+    visible_recommendations,
+)
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
 from app.timeutil import today
@@ -75,11 +89,19 @@ def paginate(query, to_json):
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return jsonify({"items": [to_json(r) for r in rows], "page": page, "per_page": per_page, "total": total,
-                    "pages": -(-(total or 0) // per_page)})
+    return jsonify(
+        {
+            "items": [to_json(r) for r in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "pages": -(-(total or 0) // per_page),
+        }
+    )
 
 
 # --- reports -------------------------------------------------------------------------
+
 
 def _visible_report_ids(user):
     return sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
@@ -88,16 +110,20 @@ def _visible_report_ids(user):
 @bp.route("/reports")
 @token_scope("read")
 def list_reports():
-    query = (sa.select(Report).where(Report.id.in_(_visible_report_ids(api_user())))
-             .order_by(Report.issued_on.desc(), Report.id))
+    query = (
+        sa.select(Report)
+        .where(Report.id.in_(_visible_report_ids(api_user())))
+        .order_by(Report.issued_on.desc(), Report.id)
+    )
     return paginate(query, report_json)
 
 
 @bp.route(f"/reports/<int(max={MAX_ID}):report_id>")
 @token_scope("read")
 def get_report(report_id: int):
-    report = db.session.scalar(sa.select(Report).where(Report.id == report_id,
-                                                       Report.id.in_(_visible_report_ids(api_user()))))
+    report = db.session.scalar(
+        sa.select(Report).where(Report.id == report_id, Report.id.in_(_visible_report_ids(api_user())))
+    )
     if report is None:
         abort(404, "No such report, or not one you may read.")
     return jsonify(report_json(report))
@@ -105,14 +131,19 @@ def get_report(report_id: int):
 
 # --- recommendations -------------------------------------------------------------------
 
+
 @bp.route("/recommendations")
 @token_scope("read")
 def list_recommendations():
     clauses, values = recommendation_filters(request.args)
-    query = (sa.select(Recommendation).join(Recommendation.report)
-             .where(visible_recommendations(api_user(), Recommendation), *clauses)
-             .options(contains_eager(Recommendation.report))
-             .order_by(Recommendation.id).params(values))
+    query = (
+        sa.select(Recommendation)
+        .join(Recommendation.report)
+        .where(visible_recommendations(api_user(), Recommendation), *clauses)
+        .options(contains_eager(Recommendation.report))
+        .order_by(Recommendation.id)
+        .params(values)
+    )
     return paginate(query, recommendation_json)
 
 
@@ -132,11 +163,19 @@ def get_recommendation(recommendation_id: int):
 
 # --- milestones ------------------------------------------------------------------------
 
+
 def _milestone_query():
-    return (sa.select(Milestone).join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
-            .where(visible_recommendations(api_user(), Recommendation))
-            .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation),
-                     joinedload(Milestone.owner), joinedload(Milestone.office)))
+    return (
+        sa.select(Milestone)
+        .join(Milestone.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(visible_recommendations(api_user(), Recommendation))
+        .options(
+            contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation),
+            joinedload(Milestone.owner),
+            joinedload(Milestone.office),
+        )
+    )
 
 
 @bp.route("/milestones")
@@ -187,8 +226,11 @@ def update_milestone(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     rec = milestone.line_of_effort.recommendation
     if not can_edit_plan(api_user(), rec):
-        abort(403, "Only the action office responsible for this recommendation may update its milestones, "
-                   "and only while it is open.")
+        abort(
+            403,
+            "Only the action office responsible for this recommendation may update its milestones, "
+            "and only while it is open.",
+        )
     data = _validated_update(json_body())
     if "version" in data and data["version"] != milestone.version:
         abort(409, "The milestone changed since you read it (version differs). Read it again, then retry.")
@@ -201,15 +243,18 @@ def update_milestone(milestone_id: int):
     elif status == "cancelled":
         milestone_services.cancel(milestone, note=note, actor=user)
     else:
-        percent = data.get("percent_complete",
-                           0 if status == "not_started" and "status" in data else milestone.percent_complete)
-        milestone_services.post_update(milestone, noted_on=today(), note=note, status=status, percent=percent,
-                                       actor=user)
+        percent = data.get(
+            "percent_complete", 0 if status == "not_started" and "status" in data else milestone.percent_complete
+        )
+        milestone_services.post_update(
+            milestone, noted_on=today(), note=note, status=status, percent=percent, actor=user
+        )
     db.session.commit()
     return jsonify(milestone_json(milestone, today()))
 
 
 # --- evidence (metadata only) --------------------------------------------------------------
+
 
 def _recommendation_filter(column):
     rec_id = request.args.get("recommendation")
@@ -221,16 +266,18 @@ def _recommendation_filter(column):
 
 
 def _evidence_query():
-    return (sa.select(EvidenceItem).join(EvidenceItem.recommendation)
-            .where(visible_recommendations(api_user(), Recommendation))
-            .options(selectinload(EvidenceItem.versions)))
+    return (
+        sa.select(EvidenceItem)
+        .join(EvidenceItem.recommendation)
+        .where(visible_recommendations(api_user(), Recommendation))
+        .options(selectinload(EvidenceItem.versions))
+    )
 
 
 @bp.route("/evidence")
 @token_scope("read")
 def list_evidence():
-    query = (_evidence_query().where(_recommendation_filter(EvidenceItem.recommendation_id))
-             .order_by(EvidenceItem.id))
+    query = _evidence_query().where(_recommendation_filter(EvidenceItem.recommendation_id)).order_by(EvidenceItem.id)
     return paginate(query, evidence_json)
 
 
@@ -245,10 +292,15 @@ def get_evidence(evidence_id: int):
 
 # --- metrics and readings -----------------------------------------------------------------
 
+
 def _metric_query():
-    return (sa.select(Metric).join(Metric.line_of_effort).join(LineOfEffort.recommendation)
-            .where(visible_recommendations(api_user(), Recommendation))
-            .options(contains_eager(Metric.line_of_effort).contains_eager(LineOfEffort.recommendation)))
+    return (
+        sa.select(Metric)
+        .join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(visible_recommendations(api_user(), Recommendation))
+        .options(contains_eager(Metric.line_of_effort).contains_eager(LineOfEffort.recommendation))
+    )
 
 
 def _metric_or_404(metric_id: int) -> Metric:
@@ -275,8 +327,12 @@ def get_metric(metric_id: int):
 @token_scope("read")
 def list_readings(metric_id: int):
     metric = _metric_or_404(metric_id)
-    query = (sa.select(Reading).where(Reading.metric_id == metric.id).options(selectinload(Reading.history))
-             .order_by(Reading.period_end, Reading.component, Reading.id))
+    query = (
+        sa.select(Reading)
+        .where(Reading.metric_id == metric.id)
+        .options(selectinload(Reading.history))
+        .order_by(Reading.period_end, Reading.component, Reading.id)
+    )
     return paginate(query, reading_json)
 
 
@@ -303,8 +359,10 @@ def save_metric_reading(metric_id: int):
     metric = _metric_or_404(metric_id)
     user = api_user()
     if not can_edit_metrics(user, metric.line_of_effort.recommendation):
-        abort(403, "Only the action office responsible for this recommendation may enter readings, "
-                   "and only while it is open.")
+        abort(
+            403,
+            "Only the action office responsible for this recommendation may enter readings, and only while it is open.",
+        )
     data = json_body(multiline=frozenset({"note"}))
     if not isinstance(data, dict):
         abort(400, "The body must be a JSON object.")
@@ -330,12 +388,16 @@ def save_metric_reading(metric_id: int):
 
 # --- audit trail ------------------------------------------------------------------------
 
+
 @bp.route("/audit-events")
 @token_scope("read")
 def list_audit_events():
-    query = (sa.select(AuditEvent)
-             .where(visible_audit_events(api_user(), AuditEvent, Recommendation), *audit_filters(request.args))
-             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id))
+    query = (
+        sa.select(AuditEvent)
+        .where(visible_audit_events(api_user(), AuditEvent, Recommendation), *audit_filters(request.args))
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.id)
+    )
     return paginate(query, audit_event_json)
 
 

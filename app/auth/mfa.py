@@ -5,6 +5,7 @@ keeps the challenges in the session, the keys and codes in the database, and the
 a correct password a person with keys holds only ``mfa_pending`` in the session, which grants nothing
 but the security-key page, until a key or a recovery code finishes the sign-in.
 """
+
 import hashlib
 import ipaddress
 import json
@@ -14,14 +15,23 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, request, session
-from webauthn import (base64url_to_bytes, generate_authentication_options, generate_registration_options,
-                      options_to_json, verify_authentication_response, verify_registration_response)
+from webauthn import (
+    base64url_to_bytes,
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
 from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure, \
-    InvalidRegistrationResponse
-from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, AuthenticatorTransport,
-                                      PublicKeyCredentialDescriptor, ResidentKeyRequirement,
-                                      UserVerificationRequirement)
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure, InvalidRegistrationResponse
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
 
 from app import audit
 from app.auth.models import RecoveryCode, SecurityKey, User
@@ -33,8 +43,14 @@ PENDING_MINUTES = 5
 RECOVERY_CODE_COUNT = 10
 #: 16 characters from a 32-letter alphabet without look-alikes: 80 bits, so a fast hash is enough.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CEREMONY_ERRORS = (InvalidRegistrationResponse, InvalidAuthenticationResponse, InvalidJSONStructure,
-                   ValueError, KeyError, TypeError)
+CEREMONY_ERRORS = (
+    InvalidRegistrationResponse,
+    InvalidAuthenticationResponse,
+    InvalidJSONStructure,
+    ValueError,
+    KeyError,
+    TypeError,
+)
 
 
 class KeyRefused(Exception):
@@ -42,6 +58,7 @@ class KeyRefused(Exception):
 
 
 # --- the relying party ------------------------------------------------------------
+
 
 def relying_party() -> tuple[str, str]:
     """(rp_id, origin) from BASE_URL; a development BASE_URL on an IP address falls back to the request's
@@ -75,18 +92,20 @@ def mfa_required(user: User) -> bool:
 
 def keys_of(user: User) -> list[SecurityKey]:
     return db.session.scalars(
-        sa.select(SecurityKey).where(SecurityKey.user_id == user.id).order_by(SecurityKey.created_at,
-                                                                              SecurityKey.id)).all()
+        sa.select(SecurityKey).where(SecurityKey.user_id == user.id).order_by(SecurityKey.created_at, SecurityKey.id)
+    ).all()
 
 
 def has_keys(user: User) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(SecurityKey)
-                             .where(SecurityKey.user_id == user.id)) > 0
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(SecurityKey).where(SecurityKey.user_id == user.id)) > 0
+    )
 
 
 def _descriptor(key: SecurityKey) -> PublicKeyCredentialDescriptor:
-    transports = [AuthenticatorTransport(t) for t in key.transports.split(",")
-                  if t in {m.value for m in AuthenticatorTransport}]
+    transports = [
+        AuthenticatorTransport(t) for t in key.transports.split(",") if t in {m.value for m in AuthenticatorTransport}
+    ]
     return PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id), transports=transports or None)
 
 
@@ -97,18 +116,26 @@ def _user_handle(user: User) -> bytes:
 
 # --- registration -----------------------------------------------------------------
 
+
 def registration_options(user: User) -> str:
     """The options for navigator.credentials.create(), as JSON; the challenge waits in the session."""
     rp_id, _origin = relying_party()
     options = generate_registration_options(
-        rp_id=rp_id, rp_name=current_app.config.get("WEBAUTHN_RP_NAME", "Corrective Action Tracker"),
-        user_id=_user_handle(user), user_name=user.email, user_display_name=user.name,
+        rp_id=rp_id,
+        rp_name=current_app.config.get("WEBAUTHN_RP_NAME", "Corrective Action Tracker"),
+        user_id=_user_handle(user),
+        user_name=user.email,
+        user_display_name=user.name,
         exclude_credentials=[_descriptor(k) for k in keys_of(user)],
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED,
-            user_verification=UserVerificationRequirement.PREFERRED))
-    session["webauthn_register"] = {"challenge": bytes_to_base64url(options.challenge), "uid": user.id,
-                                    "at": utcnow().timestamp()}
+            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
+        ),
+    )
+    session["webauthn_register"] = {
+        "challenge": bytes_to_base64url(options.challenge),
+        "uid": user.id,
+        "at": utcnow().timestamp(),
+    }
     return options_to_json(options)
 
 
@@ -120,17 +147,25 @@ def register_key(user: User, name: str, credential: dict) -> SecurityKey:
     rp_id, origin = relying_party()
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=base64url_to_bytes(pending["challenge"]),
-            expected_rp_id=rp_id, expected_origin=origin)
+            credential=credential,
+            expected_challenge=base64url_to_bytes(pending["challenge"]),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+        )
     except CEREMONY_ERRORS as error:
         raise KeyRefused("The security key’s answer could not be verified. Try again.") from error
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(sa.select(SecurityKey.id).where(SecurityKey.credential_id == credential_id)):
         raise KeyRefused("This security key is already registered.")
     transports = (credential.get("response") or {}).get("transports") or []
-    key = SecurityKey(user_id=user.id, name=name, credential_id=credential_id,
-                      public_key=verified.credential_public_key, sign_count=verified.sign_count,
-                      transports=",".join(str(t) for t in transports if isinstance(t, str))[:200])
+    key = SecurityKey(
+        user_id=user.id,
+        name=name,
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        transports=",".join(str(t) for t in transports if isinstance(t, str))[:200],
+    )
     db.session.add(key)
     db.session.flush()
     audit.record("auth.key_add", key, after={"name": name, "user_id": user.id}, actor=user)
@@ -155,18 +190,29 @@ def reset_keys(user: User, by: User) -> int:
         db.session.delete(key)
     codes = db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id)).rowcount
     user.end_sessions()
-    audit.record("auth.keys_reset", user, before={"keys": [k.name for k in keys], "recovery_codes": codes},
-                 after={"keys": [], "recovery_codes": 0}, actor=by)
+    audit.record(
+        "auth.keys_reset",
+        user,
+        before={"keys": [k.name for k in keys], "recovery_codes": codes},
+        after={"keys": [], "recovery_codes": 0},
+        actor=by,
+    )
     return len(keys)
 
 
 # --- the pending sign-in ------------------------------------------------------------
 
+
 def start_pending(user: User, next_url: str, method: str) -> None:
     """The password was right; the key is still to come. Nothing else in the session."""
     session.clear()
-    session["mfa_pending"] = {"uid": user.id, "token": user.session_token, "at": utcnow().timestamp(),
-                              "next": next_url, "method": method}
+    session["mfa_pending"] = {
+        "uid": user.id,
+        "token": user.session_token,
+        "at": utcnow().timestamp(),
+        "next": next_url,
+        "method": method,
+    }
 
 
 def pending_user() -> User | None:
@@ -174,8 +220,7 @@ def pending_user() -> User | None:
     if not pending or _stale(pending, PENDING_MINUTES):
         return None
     user = db.session.get(User, pending.get("uid"))
-    if user is None or not user.is_active or user.session_token != pending.get("token") \
-            or user.is_locked(utcnow()):
+    if user is None or not user.is_active or user.session_token != pending.get("token") or user.is_locked(utcnow()):
         return None  # a lockout (AC-7) ends the pending sign-in too
     return user
 
@@ -195,10 +240,15 @@ def _stale(state: dict, minutes: int = PENDING_MINUTES) -> bool:
 def authentication_options(user: User) -> str:
     rp_id, _origin = relying_party()
     options = generate_authentication_options(
-        rp_id=rp_id, allow_credentials=[_descriptor(k) for k in keys_of(user)],
-        user_verification=UserVerificationRequirement.PREFERRED)
-    session["webauthn_authenticate"] = {"challenge": bytes_to_base64url(options.challenge), "uid": user.id,
-                                        "at": utcnow().timestamp()}
+        rp_id=rp_id,
+        allow_credentials=[_descriptor(k) for k in keys_of(user)],
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    session["webauthn_authenticate"] = {
+        "challenge": bytes_to_base64url(options.challenge),
+        "uid": user.id,
+        "at": utcnow().timestamp(),
+    }
     return options_to_json(options)
 
 
@@ -210,16 +260,21 @@ def verify_key(user: User, credential: dict) -> SecurityKey:
     raw_id = credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
     if not isinstance(raw_id, str):
         raise KeyRefused("The security key’s answer could not be verified.")
-    key = db.session.scalar(sa.select(SecurityKey).where(SecurityKey.credential_id == raw_id,
-                                                         SecurityKey.user_id == user.id))
+    key = db.session.scalar(
+        sa.select(SecurityKey).where(SecurityKey.credential_id == raw_id, SecurityKey.user_id == user.id)
+    )
     if key is None:
         raise KeyRefused("This security key is not registered to your account.")
     rp_id, origin = relying_party()
     try:
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=base64url_to_bytes(pending["challenge"]),
-            expected_rp_id=rp_id, expected_origin=origin, credential_public_key=key.public_key,
-            credential_current_sign_count=key.sign_count)
+            credential=credential,
+            expected_challenge=base64url_to_bytes(pending["challenge"]),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=key.public_key,
+            credential_current_sign_count=key.sign_count,
+        )
     except CEREMONY_ERRORS as error:
         raise KeyRefused("The security key’s answer could not be verified.") from error
     key.sign_count = verified.new_sign_count
@@ -241,6 +296,7 @@ def parse_json_body(raw: bytes, limit: int = 64 * 1024) -> dict:
 
 # --- recovery codes ---------------------------------------------------------------
 
+
 def _hash_code(code: str) -> str:
     normal = "".join(ch for ch in code.upper() if ch.isalnum())
     return hashlib.sha256(normal.encode()).hexdigest()
@@ -252,24 +308,34 @@ def new_recovery_codes(user: User) -> list[str]:
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_code(c)) for c in codes)
     audit.record("auth.recovery_codes", user, after={"count": len(codes)}, actor=user)
     return codes
 
 
 def unused_recovery_codes(user: User) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)
-                             .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
 
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Spend one unused code of ``user``: one conditional UPDATE, so two requests never both spend it."""
     if not code or len(code) > 64:
         return False
-    return db.session.execute(
-        sa.update(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                      RecoveryCode.code_hash == _hash_code(code),
-                                      RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
-
+    return (
+        db.session.execute(
+            sa.update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == _hash_code(code),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )

@@ -1,4 +1,5 @@
 """Security keys: the second step of a password sign-in, and each person's own keys and recovery codes."""
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -6,10 +7,26 @@ from flask_login import current_user
 from app import audit
 from app.auth import bp
 from app.auth.forms import ConfirmForm, KeyNameForm, RecoveryCodeForm
-from app.auth.mfa import (KeyRefused, authentication_options, has_keys, keys_of, mfa_required,
-                          new_recovery_codes, parse_json_body, pending_method, pending_next, pending_user,
-                          register_key, registration_options, relying_party, remove_key, rename_key,
-                          unused_recovery_codes, use_recovery_code, verify_key)
+from app.auth.mfa import (
+    KeyRefused,
+    authentication_options,
+    has_keys,
+    keys_of,
+    mfa_required,
+    new_recovery_codes,
+    parse_json_body,
+    pending_method,
+    pending_next,
+    pending_user,
+    register_key,
+    registration_options,
+    relying_party,
+    remove_key,
+    rename_key,
+    unused_recovery_codes,
+    use_recovery_code,
+    verify_key,
+)
 from app.auth.models import SecurityKey
 from app.auth.services import record_failure, sign_in
 from app.extensions import db
@@ -17,10 +34,17 @@ from app.permissions import ANY_ROLE, public, roles
 from app.timeutil import utcnow
 
 #: What a person who must register a key may reach before they have one.
-ENROL_ENDPOINTS = {"auth.security_keys", "auth.security_key_registration_options", "auth.security_key_register",
-                   "auth.recovery_codes_new", "auth.sign_out_page", "static"}
-KEY_FAILURE = ("The security key did not sign you in. Use a key registered to your account, "
-               "or one of your recovery codes.")
+ENROL_ENDPOINTS = {
+    "auth.security_keys",
+    "auth.security_key_registration_options",
+    "auth.security_key_register",
+    "auth.recovery_codes_new",
+    "auth.sign_out_page",
+    "static",
+}
+KEY_FAILURE = (
+    "The security key did not sign you in. Use a key registered to your account, or one of your recovery codes."
+)
 
 
 @bp.before_app_request
@@ -46,6 +70,7 @@ def _json_error(message: str, status: int = 400, field: str | None = None):
 
 
 # --- the second step of sign-in -------------------------------------------------------
+
 
 @bp.route("/sign-in/security-key")
 @public
@@ -86,15 +111,20 @@ def security_key_verify():
             raise KeyRefused(KEY_FAILURE)
         key = verify_key(user, parse_json_body(request.form.get("credential", "").encode()))
     except KeyRefused as refused:
-        audit.record("auth.mfa_failed", user, after={"method": method, "factor": "security_key",
-                                                     "reason": browser_error or str(refused)}, actor=user)
+        audit.record(
+            "auth.mfa_failed",
+            user,
+            after={"method": method, "factor": "security_key", "reason": browser_error or str(refused)},
+            actor=user,
+        )
         record_failure(user, utcnow())
         db.session.commit()
         return _json_error(str(refused) if not browser_error else KEY_FAILURE)
     next_url = pending_next()
     sign_in(user, method=method)
-    audit.record("auth.mfa_verified", user, after={"method": method, "factor": "security_key",
-                                                   "key": key.name}, actor=user)
+    audit.record(
+        "auth.mfa_verified", user, after={"method": method, "factor": "security_key", "key": key.name}, actor=user
+    )
     db.session.commit()
     return jsonify({"redirect": next_url})
 
@@ -113,14 +143,25 @@ def recovery_code_sign_in():
             next_url = pending_next()
             sign_in(user, method=method)
             left = unused_recovery_codes(user)
-            audit.record("auth.mfa_verified", user, after={"method": method, "factor": "recovery_code",
-                                                           "codes_left": left}, actor=user)
+            audit.record(
+                "auth.mfa_verified",
+                user,
+                after={"method": method, "factor": "recovery_code", "codes_left": left},
+                actor=user,
+            )
             db.session.commit()
-            flash(f"You signed in with a recovery code. It will not work again; {left} codes are left. "
-                  "If your key is lost, remove it and add a new one.", "warning")
+            flash(
+                f"You signed in with a recovery code. It will not work again; {left} codes are left. "
+                "If your key is lost, remove it and add a new one.",
+                "warning",
+            )
             return redirect(next_url)
-        audit.record("auth.mfa_failed", user, after={"method": method, "factor": "recovery_code",
-                                                     "reason": "unknown or used code"}, actor=user)
+        audit.record(
+            "auth.mfa_failed",
+            user,
+            after={"method": method, "factor": "recovery_code", "reason": "unknown or used code"},
+            actor=user,
+        )
         record_failure(user, utcnow())
         db.session.commit()
         form.code.errors.append("This code is not one of your unused recovery codes.")
@@ -128,6 +169,7 @@ def recovery_code_sign_in():
 
 
 # --- a person's own keys --------------------------------------------------------------
+
 
 def get_own_key_or_404(key_id: int) -> SecurityKey:
     key = db.session.get(SecurityKey, key_id)
@@ -140,10 +182,17 @@ def _keys_page(form=None, status=200, rename_forms=None):
     user = current_user._get_current_object()
     rp_id, origin = relying_party()
     keys = keys_of(user)
-    return render_template("auth/security_keys.html", keys=keys, form=form or KeyNameForm(),
-                           action=ConfirmForm(), codes_left=unused_recovery_codes(user),
-                           required=mfa_required(user), enrolling=bool(session.get("mfa_enrol")),
-                           origin=origin, rename_forms=rename_forms or {}), status
+    return render_template(
+        "auth/security_keys.html",
+        keys=keys,
+        form=form or KeyNameForm(),
+        action=ConfirmForm(),
+        codes_left=unused_recovery_codes(user),
+        required=mfa_required(user),
+        enrolling=bool(session.get("mfa_enrol")),
+        origin=origin,
+        rename_forms=rename_forms or {},
+    ), status
 
 
 @bp.route("/account/security-keys")
@@ -201,8 +250,11 @@ def security_key_remove(key_id: int):
     user = current_user._get_current_object()
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    remaining = db.session.scalar(sa.select(sa.func.count()).select_from(SecurityKey)
-                                  .where(SecurityKey.user_id == user.id, SecurityKey.id != key.id))
+    remaining = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SecurityKey)
+        .where(SecurityKey.user_id == user.id, SecurityKey.id != key.id)
+    )
     if remaining == 0 and mfa_required(user):
         flash("Your role requires a security key: add another key before you remove this one.", "error")
         return redirect(url_for("auth.security_keys"))
@@ -224,5 +276,8 @@ def recovery_codes_new():
         return redirect(url_for("auth.security_keys"))
     codes = new_recovery_codes(user)
     db.session.commit()
-    return render_template("auth/recovery_codes.html", codes=codes,
-                           next_url=session.pop("mfa_enrol_next", None) or url_for("dashboard.index"))
+    return render_template(
+        "auth/recovery_codes.html",
+        codes=codes,
+        next_url=session.pop("mfa_enrol_next", None) or url_for("dashboard.index"),
+    )

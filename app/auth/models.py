@@ -33,8 +33,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[str] = mapped_column(enum(*ROLES, name="user_role"))
-    office_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+    office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)
     #: Rotated at sign-out and password change: a replayed session cookie carries the old one.
@@ -69,7 +68,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
-            normalise_password(password), method=current_app.config["PASSWORD_HASH_METHOD"])
+            normalise_password(password), method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
         self.password_changed_at = utcnow()
 
     def set_unusable_password(self) -> None:
@@ -102,6 +102,7 @@ def hash_token(token: str) -> str:
 
 class PasswordResetToken(db.Model):
     """A one-time link to set a password. Only the token's SHA-256 is stored."""
+
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +123,7 @@ class SignInThrottle(db.Model):
     """Failed sign-ins per client address in the current window (AC-7 against password spraying:
     many accounts, few tries each, from one address). In the database so that every worker counts
     the same failures."""
+
     __tablename__ = "sign_in_throttles"
 
     address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
@@ -132,6 +134,7 @@ class SignInThrottle(db.Model):
 class ExternalIdentity(db.Model):
     """The identity provider's account that signs in as this user: linked once by verified email,
     found by (issuer, subject) ever after, so that a changed email at the provider changes nothing here."""
+
     __tablename__ = "external_identities"
     __table_args__ = (sa.UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),)
 
@@ -149,6 +152,7 @@ class ExternalIdentity(db.Model):
 
 class SecurityKey(db.Model):
     """A WebAuthn credential (security key or passkey) registered by its owner."""
+
     __tablename__ = "security_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,6 +172,7 @@ class SecurityKey(db.Model):
 
 class RecoveryCode(db.Model):
     """A one-time code that stands in for a lost security key. Only its SHA-256 is stored."""
+
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ signature, issuer, audience, expiry and nonce. This module decides who the perso
 before is found by (issuer, subject); a first sign-in links by the provider's verified email to an
 account an administrator created. Nobody is created here.
 """
+
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,7 @@ log = logging.getLogger(__name__)
 _EXTENSION = "tracker_oidc"
 #: What a failed exchange can raise: a refused or replayed code, a wrong state, a bad ID token, the
 #: provider unreachable. Each ends as the one refusal the sign-in page shows.
-PROTOCOL_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError, TypeError,
-                   RuntimeError)
+PROTOCOL_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError, TypeError, RuntimeError)
 
 
 class SignInRefused(Exception):
@@ -62,9 +62,12 @@ def client():
     if registry is None:
         registry = OAuth(current_app._get_current_object())
         config = current_app.config
-        kwargs = {"scope": config.get("OIDC_SCOPES") or "openid email", "code_challenge_method": "S256",
-                  # A provider that does not answer must not hold a worker: every call gives up after this.
-                  "default_timeout": 10}
+        kwargs = {
+            "scope": config.get("OIDC_SCOPES") or "openid email",
+            "code_challenge_method": "S256",
+            # A provider that does not answer must not hold a worker: every call gives up after this.
+            "default_timeout": 10,
+        }
         secret = config.get("OIDC_CLIENT_SECRET")
         auth_methods = None
         if config.get("OIDC_PRIVATE_KEY_FILE"):
@@ -74,9 +77,13 @@ def client():
         elif not secret:
             kwargs["token_endpoint_auth_method"] = "none"  # a public client: PKCE alone protects the code
         registry.register(
-            "agency", client_id=config["OIDC_CLIENT_ID"], client_secret=secret,
+            "agency",
+            client_id=config["OIDC_CLIENT_ID"],
+            client_secret=secret,
             server_metadata_url=config["OIDC_ISSUER"] + "/.well-known/openid-configuration",
-            client_kwargs=kwargs, client_auth_methods=auth_methods)
+            client_kwargs=kwargs,
+            client_auth_methods=auth_methods,
+        )
         current_app.extensions[_EXTENSION] = registry
     return registry.agency
 
@@ -113,11 +120,14 @@ def finish_authorization() -> Verified:
             raise SignInRefused("protocol", error=_describe(error)) from error
         if extra.get("sub") == claims["sub"]:
             claims.update({k: extra[k] for k in ("email", "email_verified") if k in extra})
-    return Verified(issuer=claims["iss"], subject=str(claims["sub"])[:255],
-                    email=(claims.get("email") or None),
-                    email_verified=claims.get("email_verified") in (True, "true")
-                    or claims.get("xms_edov") in (True, "true", 1, "1"),
-                    id_token=token.get("id_token", ""))
+    return Verified(
+        issuer=claims["iss"],
+        subject=str(claims["sub"])[:255],
+        email=(claims.get("email") or None),
+        email_verified=claims.get("email_verified") in (True, "true")
+        or claims.get("xms_edov") in (True, "true", 1, "1"),
+        id_token=token.get("id_token", ""),
+    )
 
 
 def _describe(error: Exception) -> str:
@@ -126,8 +136,11 @@ def _describe(error: Exception) -> str:
 
 def find_or_link(verified: Verified) -> User:
     """The account this provider identity signs in as; raises SignInRefused (the caller audits)."""
-    identity = db.session.scalar(sa.select(ExternalIdentity).where(
-        ExternalIdentity.issuer == verified.issuer, ExternalIdentity.subject == verified.subject))
+    identity = db.session.scalar(
+        sa.select(ExternalIdentity).where(
+            ExternalIdentity.issuer == verified.issuer, ExternalIdentity.subject == verified.subject
+        )
+    )
     if identity is not None:
         user = identity.user
     else:
@@ -136,20 +149,32 @@ def find_or_link(verified: Verified) -> User:
         user = find_user_by_email(verified.email)
         if user is None:
             raise SignInRefused("no account with this email")
-        other = db.session.scalar(sa.select(ExternalIdentity).where(
-            ExternalIdentity.user_id == user.id, ExternalIdentity.issuer == verified.issuer))
+        other = db.session.scalar(
+            sa.select(ExternalIdentity).where(
+                ExternalIdentity.user_id == user.id, ExternalIdentity.issuer == verified.issuer
+            )
+        )
         if other is not None:
             # The account is already linked to another person at this provider: never re-link by email.
             raise SignInRefused("account linked to another identity at this provider", user_id=user.id)
         if not user.is_active:
             raise SignInRefused("account deactivated", user_id=user.id)
-        identity = ExternalIdentity(user_id=user.id, issuer=verified.issuer, subject=verified.subject,
-                                    email=verified.email[:254])
+        identity = ExternalIdentity(
+            user_id=user.id, issuer=verified.issuer, subject=verified.subject, email=verified.email[:254]
+        )
         db.session.add(identity)
         db.session.flush()
-        audit.record("auth.sso_link", user, after={"provider": provider_name(), "issuer": verified.issuer,
-                                                   "subject": verified.subject, "email": verified.email},
-                     actor=user)
+        audit.record(
+            "auth.sso_link",
+            user,
+            after={
+                "provider": provider_name(),
+                "issuer": verified.issuer,
+                "subject": verified.subject,
+                "email": verified.email,
+            },
+            actor=user,
+        )
     if not user.is_active:
         raise SignInRefused("account deactivated", user_id=user.id)
     identity.last_used_at = utcnow()
@@ -157,8 +182,9 @@ def find_or_link(verified: Verified) -> User:
 
 
 def linked_identities(user: User) -> list[ExternalIdentity]:
-    return db.session.scalars(sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id)
-                              .order_by(ExternalIdentity.created_at)).all()
+    return db.session.scalars(
+        sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.created_at)
+    ).all()
 
 
 def end_session_url(id_token: str | None, return_to: str) -> str | None:
@@ -169,8 +195,9 @@ def end_session_url(id_token: str | None, return_to: str) -> str | None:
     try:
         if not agency.load_server_metadata().get("end_session_endpoint"):
             return None
-        return agency.create_logout_url(post_logout_redirect_uri=return_to, id_token_hint=id_token,
-                                        client_id=current_app.config["OIDC_CLIENT_ID"])["url"]
+        return agency.create_logout_url(
+            post_logout_redirect_uri=return_to, id_token_hint=id_token, client_id=current_app.config["OIDC_CLIENT_ID"]
+        )["url"]
     except PROTOCOL_ERRORS as error:
         log.warning("no end-session address from the provider: %s", _describe(error))
         return None

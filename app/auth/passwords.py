@@ -5,6 +5,7 @@ list shipped in ``data/`` plus the 30,000 most frequent passwords of breach corp
 ``zxcvbn`` package carries (its ``frequency_lists``), also when dressed up: capitals, digits or
 symbols before or after, or the word repeated (``Password1234567!``, ``iloveyouiloveyou1``).
 """
+
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +49,7 @@ def _cores(squeezed: str) -> set[str]:
 
 
 def _is_one_repeated_unit(text: str) -> bool:
-    """"aaaaaaaaaaaaaaa", "abcabcabcabcabc": long, but no harder to guess than the unit."""
+    """ "aaaaaaaaaaaaaaa", "abcabcabcabcabc": long, but no harder to guess than the unit."""
     for size in range(1, len(text) // 2 + 1):
         if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
             return True
@@ -69,13 +70,21 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     if _is_one_repeated_unit(squeezed):
         return "This password repeats the same characters. Choose another one."
     local = email.casefold().split("@")[0]
-    context = {email.casefold(), local, *local.replace("_", ".").replace("-", ".").split("."),
-               name.casefold(), *name.casefold().split(), *SITE_NAMES}
+    context = {
+        email.casefold(),
+        local,
+        *local.replace("_", ".").replace("-", ".").split("."),
+        name.casefold(),
+        *name.casefold().split(),
+        *SITE_NAMES,
+    }
     context = {"".join(word.split()) for word in context}
     cores = _cores(squeezed)
     if any(len(word) >= 4 and word in cores for word in context):
         return "The password must not be your email address, your name or the name of this site."
     if cores & common_passwords():
-        return ("This password is a commonly used password with small changes (capitals, digits or "
-                "symbols added, or repeated). Choose another one.")
+        return (
+            "This password is a commonly used password with small changes (capitals, digits or "
+            "symbols added, or repeated). Choose another one."
+        )
     return None

@@ -9,8 +9,16 @@ from app.auth import bp, oidc
 from app.auth.forms import PASSWORD_HINT, ChangePasswordForm, NewPasswordForm, SignInForm
 from app.auth.mfa import has_keys, mfa_required, start_pending
 from app.auth.oidc import password_sign_in_allowed, provider_name, sso_enabled
-from app.auth.services import (address_retry_after, authenticate, change_password, find_reset_token,
-                               record_address_failure, sign_in, sign_out, use_reset_token)
+from app.auth.services import (
+    address_retry_after,
+    authenticate,
+    change_password,
+    find_reset_token,
+    record_address_failure,
+    sign_in,
+    sign_out,
+    use_reset_token,
+)
 from app.extensions import db
 from app.permissions import ANY_ROLE, public, roles
 from app.timeutil import utcnow
@@ -19,29 +27,42 @@ log = logging.getLogger(__name__)
 
 #: One message for an unknown email, a wrong password, a locked or a deactivated account (AC-7):
 #: an attacker learns nothing about which it was.
-GENERIC_FAILURE = ("The email address or password is not correct. After 5 failed attempts an "
-                   "account is locked for 15 minutes.")
+GENERIC_FAILURE = (
+    "The email address or password is not correct. After 5 failed attempts an account is locked for 15 minutes."
+)
 #: One message for every single sign-on that does not end signed in: an unknown person, a deactivated
 #: account, a replayed code, a forged or expired ID token. The audit trail has the reason.
-SSO_FAILURE = ("Sign-in with {provider} did not succeed. If you should have access to the tracker, "
-               "ask your administrator.")
+SSO_FAILURE = (
+    "Sign-in with {provider} did not succeed. If you should have access to the tracker, ask your administrator."
+)
 PROVIDER_DOWN = "{provider} cannot be reached right now. Try again in a few minutes."
 PASSWORD_OFF = "Sign-in with a password is turned off. Use your agency account."
 
 
 def _safe_next(target: str | None) -> str:
     # Only a path on this site: an absolute URL would make sign-in an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc \
-            and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+        and "\\" not in target
+    ):
         return target
     return url_for("dashboard.index")
 
 
 def _sign_in_page(form, error=None, status=200, *, break_glass=False):
-    return render_template("auth/sign_in.html", form=form, error=error, break_glass=break_glass,
-                           sso=sso_enabled(), provider=provider_name() if sso_enabled() else None,
-                           password_allowed=password_sign_in_allowed() or break_glass,
-                           next_url=request.args.get("next", "")), status
+    return render_template(
+        "auth/sign_in.html",
+        form=form,
+        error=error,
+        break_glass=break_glass,
+        sso=sso_enabled(),
+        provider=provider_name() if sso_enabled() else None,
+        password_allowed=password_sign_in_allowed() or break_glass,
+        next_url=request.args.get("next", ""),
+    ), status
 
 
 def _after_password(user, method: str):
@@ -85,8 +106,10 @@ def _throttled(form, address: str, retry_after: int, *, break_glass: bool):
     log.warning("sign-in refused: too many failed sign-ins from %s; retry after %d s", address, retry_after)
     audit.record("auth.sign_in_throttled", after={"email": form.email.data[:254], "retry_after": retry_after})
     db.session.commit()
-    error = (f"Too many failed sign-ins from your network address. Try again in {minutes} minute"
-             f"{'s' if minutes != 1 else ''}.")
+    error = (
+        f"Too many failed sign-ins from your network address. Try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}."
+    )
     response = make_response(_sign_in_page(form, error, 429, break_glass=break_glass))
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -136,12 +159,15 @@ def oidc_start():
         return redirect(url_for("dashboard.index"))
     session["oidc_next"] = _safe_next(request.args.get("next"))
     try:
-        return oidc.client().authorize_redirect(url_for("auth.oidc_callback", _external=True),
-                                                **oidc.authorize_params())
+        return oidc.client().authorize_redirect(
+            url_for("auth.oidc_callback", _external=True), **oidc.authorize_params()
+        )
     except oidc.PROTOCOL_ERRORS as error:
         current_app.logger.warning("the identity provider is unreachable: %s", error)
-        audit.record("auth.sign_in_failed", after={"method": "oidc", "provider": provider_name(),
-                                                   "reason": "provider unreachable"})
+        audit.record(
+            "auth.sign_in_failed",
+            after={"method": "oidc", "provider": provider_name(), "reason": "provider unreachable"},
+        )
         db.session.commit()
         return _sign_in_page(SignInForm(), PROVIDER_DOWN.format(provider=provider_name()), 503)
 
@@ -194,7 +220,9 @@ def change_password_page():
     form = ChangePasswordForm(user=user)
     if form.validate_on_submit():
         change_password(user, form.password.data, via="own account")
-        sign_in(user, method=session.get("sign_in_method", "password"))  # every other session of this user ends; this one continues with the new token
+        sign_in(
+            user, method=session.get("sign_in_method", "password")
+        )  # every other session of this user ends; this one continues with the new token
         db.session.commit()
         flash("Your password is changed. Your other sessions are signed out.", "success")
         return redirect(url_for("dashboard.index"))
@@ -217,5 +245,4 @@ def reset_password_page(token: str):
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("auth.sign_in_page"))
     status = 400 if form.errors else 200
-    return render_template("auth/reset_password.html", form=form, hint=PASSWORD_HINT,
-                           user=reset.user), status
+    return render_template("auth/reset_password.html", form=form, hint=PASSWORD_HINT, user=reset.user), status

@@ -3,6 +3,7 @@
 The lockout counter lives on the ``users`` row and is changed by single conditional UPDATEs,
 so that gunicorn workers (separate processes) count the same failures and never both lock.
 """
+
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -76,15 +77,22 @@ def record_address_failure(address: str, now: datetime) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(table).values(address=address, window_start=now, failures=0)
-                       .on_conflict_do_nothing(index_elements=["address"]))
+    db.session.execute(
+        insert(table)
+        .values(address=address, window_start=now, failures=0)
+        .on_conflict_do_nothing(index_elements=["address"])
+    )
     stale = SignInThrottle.window_start < window_start
     now_value = sa.literal(now, UTCDateTime)
     db.session.execute(
-        sa.update(SignInThrottle).where(SignInThrottle.address == address).values(
+        sa.update(SignInThrottle)
+        .where(SignInThrottle.address == address)
+        .values(
             failures=sa.case((stale, 1), else_=SignInThrottle.failures + 1),
-            window_start=sa.case((stale, now_value), else_=SignInThrottle.window_start))
-        .execution_options(synchronize_session=False))
+            window_start=sa.case((stale, now_value), else_=SignInThrottle.window_start),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _lock_expired(user: User) -> None:
@@ -101,21 +109,33 @@ def record_failure(user: User, now: datetime) -> bool:
     stale = sa.or_(User.first_failed_at.is_(None), User.first_failed_at < window_start)
     now_value = sa.literal(now, UTCDateTime)
     db.session.execute(
-        sa.update(User).where(User.id == user.id).values(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(
             failed_sign_ins=sa.case((stale, 1), else_=User.failed_sign_ins + 1),
-            first_failed_at=sa.case((stale, now_value), else_=User.first_failed_at))
-        .execution_options(synchronize_session=False))
+            first_failed_at=sa.case((stale, now_value), else_=User.first_failed_at),
+        )
+        .execution_options(synchronize_session=False)
+    )
     locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
-    locked = db.session.execute(
-        sa.update(User).where(
-            User.id == user.id, User.failed_sign_ins >= config["LOCKOUT_THRESHOLD"],
-            sa.or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
-        .execution_options(synchronize_session=False)).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult
+    locked = (
+        db.session.execute(
+            sa.update(User)
+            .where(
+                User.id == user.id,
+                User.failed_sign_ins >= config["LOCKOUT_THRESHOLD"],
+                sa.or_(User.locked_until.is_(None), User.locked_until <= now),
+            )
+            .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )  # type: ignore[attr-defined]  # DML returns a CursorResult
     db.session.expire(user, ["failed_sign_ins", "first_failed_at", "locked_until"])
     if locked:
-        audit.record("auth.lock", user, after={"locked_until": locked_until,
-                                               "failures": config["LOCKOUT_THRESHOLD"]}, actor=user)
+        audit.record(
+            "auth.lock", user, after={"locked_until": locked_until, "failures": config["LOCKOUT_THRESHOLD"]}, actor=user
+        )
     return locked
 
 
@@ -124,8 +144,7 @@ def unlock(user: User, by: User) -> None:
     user.locked_until = None
     user.failed_sign_ins = 0
     user.first_failed_at = None
-    audit.record("auth.unlock", user, before=before, after={"reason": "unlocked by an administrator"},
-                 actor=by)
+    audit.record("auth.unlock", user, before=before, after={"reason": "unlocked by an administrator"}, actor=by)
 
 
 def sign_in(user: User, *, method: str = "password", provider: str | None = None) -> None:
@@ -169,6 +188,7 @@ def same_secret(a: str, b: str) -> bool:
 
 # --- passwords ------------------------------------------------------------------
 
+
 def change_password(user: User, password: str, *, actor: User | None = None, via: str) -> None:
     """Set a new password and end every session of the user (the caller signs the user in again)."""
     user.set_password(password)
@@ -185,11 +205,16 @@ def issue_reset_token(user: User, by: User | None) -> str:
     db.session.execute(
         sa.update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
-    db.session.add(PasswordResetToken(user_id=user.id, token_hash=hash_token(token),
-                                      created_by_id=by.id if by else None, expires_at=expires_at))
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=hash_token(token), created_by_id=by.id if by else None, expires_at=expires_at
+        )
+    )
     audit.record("user.reset_link", user, after={"expires_at": expires_at}, actor=by)
     return token
 
@@ -198,8 +223,7 @@ def find_reset_token(token: str) -> PasswordResetToken | None:
     """The usable reset token for this secret (unexpired, unused, active user), or None."""
     if not token or len(token) > 100:
         return None
-    found = db.session.scalar(
-        sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token)))
+    found = db.session.scalar(sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token)))
     if found is None or not found.is_usable(utcnow()) or not found.user.is_active:
         return None
     return found
@@ -207,10 +231,15 @@ def find_reset_token(token: str) -> PasswordResetToken | None:
 
 def use_reset_token(reset: PasswordResetToken, password: str) -> bool:
     """Spend the token and set the password. False when another request spent it first."""
-    spent = db.session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1  # type: ignore[attr-defined]  # DML returns a CursorResult
+    spent = (
+        db.session.execute(
+            sa.update(PasswordResetToken)
+            .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )  # type: ignore[attr-defined]  # DML returns a CursorResult
     if not spent:
         return False
     change_password(reset.user, password, actor=reset.user, via="reset link")

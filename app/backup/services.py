@@ -1,4 +1,5 @@
 """Create and restore backups. See app/backup/__init__.py and the README for the format."""
+
 import base64
 import hashlib
 import json
@@ -41,8 +42,7 @@ def _tables() -> list[sa.Table]:
 
 
 def row_counts(connection) -> dict[str, int]:
-    return {t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-            for t in _tables()}
+    return {t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in _tables()}
 
 
 def _alembic_revision(connection) -> str | None:
@@ -62,6 +62,7 @@ def _new_backup_dir(target: Path) -> None:
 
 
 # --- create -------------------------------------------------------------------------
+
 
 def create_backup(target: Path, fmt: str = "auto") -> dict:
     """Write a consistent snapshot of the database, then the evidence files, then the manifest.
@@ -90,8 +91,7 @@ def create_backup(target: Path, fmt: str = "auto") -> dict:
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": utcnow().isoformat(),
-            "database": {"format": fmt, "dialect": dialect, "alembic_revision": revision,
-                         "row_counts": counts},
+            "database": {"format": fmt, "dialect": dialect, "alembic_revision": revision, "row_counts": counts},
             "files": files,
         }
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -145,8 +145,7 @@ def _dump_json(directory: Path) -> tuple[dict, str | None]:
             for table in _tables():
                 n = 0
                 order = list(table.primary_key.columns) or list(table.columns)
-                result = connection.execution_options(yield_per=1000).execute(
-                    sa.select(table).order_by(*order))
+                result = connection.execution_options(yield_per=1000).execute(sa.select(table).order_by(*order))
                 with open(directory / f"{table.name}.jsonl", "w", encoding="utf-8") as f:
                     for row in result.mappings():
                         f.write(json.dumps({k: _to_json(v) for k, v in row.items()}, ensure_ascii=False))
@@ -189,6 +188,7 @@ def _copy_evidence(source: Path, destination: Path) -> dict[str, str]:
 
 # --- restore ------------------------------------------------------------------------
 
+
 def read_manifest(source: Path) -> dict:
     path = Path(source) / MANIFEST
     if not path.is_file():
@@ -217,11 +217,16 @@ def verify_backup(source: Path, manifest: dict) -> None:
 def _require_empty_instance() -> None:
     with db.engine.connect() as connection:
         inspector = sa.inspect(connection)
-        nonempty = [t.name for t in _tables() if inspector.has_table(t.name) and connection.execute(
-            sa.select(sa.func.count()).select_from(t)).scalar_one()]
+        nonempty = [
+            t.name
+            for t in _tables()
+            if inspector.has_table(t.name)
+            and connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        ]
     if nonempty:
-        raise BackupError(f"the database is not empty ({', '.join(nonempty[:5])} have rows): "
-                          "restore onto a new, empty instance")
+        raise BackupError(
+            f"the database is not empty ({', '.join(nonempty[:5])} have rows): restore onto a new, empty instance"
+        )
     evidence = _evidence_dir()
     if evidence.exists() and any(p.is_file() for p in evidence.rglob("*")):
         raise BackupError(f"the evidence directory {evidence} is not empty")
@@ -289,8 +294,10 @@ def _restore_json(directory: Path, manifest: dict) -> None:
         revision = _alembic_revision(connection)
         wanted = manifest["database"]["alembic_revision"]
         if revision != wanted:
-            raise BackupError(f"the database schema is at {revision!r}, the backup at {wanted!r}: "
-                              "run `flask --app wsgi db upgrade` to the backup's revision first")
+            raise BackupError(
+                f"the database schema is at {revision!r}, the backup at {wanted!r}: "
+                "run `flask --app wsgi db upgrade` to the backup's revision first"
+            )
         for table in _tables():
             converters = {c.name: f for c in table.columns if (f := _from_json(c)) is not None}
             batch = []
@@ -319,8 +326,10 @@ def _reset_sequences(connection) -> None:
             highest = connection.execute(sa.select(sa.func.max(column))).scalar()
             if highest is None:
                 continue
-            connection.execute(sa.text("SELECT setval(pg_get_serial_sequence(:table, :column), :value)"),
-                               {"table": table.name, "column": column.name, "value": highest})
+            connection.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence(:table, :column), :value)"),
+                {"table": table.name, "column": column.name, "value": highest},
+            )
 
 
 def _restore_evidence(directory: Path, manifest: dict) -> None:

@@ -1,4 +1,5 @@
 """The secret token in a user's private calendar feed URL."""
+
 import hashlib
 import secrets
 from datetime import datetime

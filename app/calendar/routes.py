@@ -14,8 +14,14 @@ from app.timeutil import today
 
 def _settings(new_feed_url: str | None = None, status: int = 200):
     from app.api.pages import token_page_context
-    return render_template("calendar/settings.html", token=active_token(current_user), new_feed_url=new_feed_url,
-                           form=TrackerForm(), **token_page_context()), status
+
+    return render_template(
+        "calendar/settings.html",
+        token=active_token(current_user),
+        new_feed_url=new_feed_url,
+        form=TrackerForm(),
+        **token_page_context(),
+    ), status
 
 
 @bp.route("/")

@@ -3,6 +3,7 @@
 ``feed_events()`` decides what goes in (pure, from loaded rows); ``feed_ics()`` writes
 the iCalendar text with the ``icalendar`` package.
 """
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,21 +32,26 @@ class FeedEvent:
 
 
 def active_token(user) -> CalendarToken | None:
-    return db.session.scalar(sa.select(CalendarToken).where(
-        CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None)))
+    return db.session.scalar(
+        sa.select(CalendarToken).where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
+    )
 
 
 def revoke_tokens(user) -> int:
-    tokens = db.session.scalars(sa.select(CalendarToken).where(
-        CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))).all()
+    tokens = db.session.scalars(
+        sa.select(CalendarToken).where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
+    ).all()
     for token in tokens:
         token.revoked_at = utcnow()
     return len(tokens)
 
 
 def user_for_feed_token_or_404(secret: str):
-    token = db.session.scalar(sa.select(CalendarToken).where(
-        CalendarToken.token_hash == hash_feed_token(secret), CalendarToken.revoked_at.is_(None)))
+    token = db.session.scalar(
+        sa.select(CalendarToken).where(
+            CalendarToken.token_hash == hash_feed_token(secret), CalendarToken.revoked_at.is_(None)
+        )
+    )
     if token is None or not token.user.is_active:
         abort(404)
     token.last_used_at = utcnow()
@@ -53,13 +59,18 @@ def user_for_feed_token_or_404(secret: str):
 
 
 def _milestones(user) -> Sequence[Milestone]:
-    query = (sa.select(Milestone)
-             .join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
-             .where(Recommendation.status.in_(OPEN_STATUSES),
-                    Milestone.status.in_(("not_started", "in_progress")),
-                    visible_recommendations(user, Recommendation))
-             .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation))
-             .order_by(Milestone.current_due_on, Milestone.id))
+    query = (
+        sa.select(Milestone)
+        .join(Milestone.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(
+            Recommendation.status.in_(OPEN_STATUSES),
+            Milestone.status.in_(("not_started", "in_progress")),
+            visible_recommendations(user, Recommendation),
+        )
+        .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation))
+        .order_by(Milestone.current_due_on, Milestone.id)
+    )
     if user.role == "action_office":
         # Action office staff follow what they own; managers and OIG follow every visible milestone.
         query = query.where(sa.or_(Milestone.owner_id == user.id, Milestone.owner_id.is_(None)))
@@ -67,32 +78,47 @@ def _milestones(user) -> Sequence[Milestone]:
 
 
 def _recommendations(user) -> Sequence[Recommendation]:
-    return db.session.scalars(
-        sa.select(Recommendation).where(Recommendation.status.in_(OPEN_STATUSES),
-                                        visible_recommendations(user, Recommendation))
-        .order_by(Recommendation.id)).unique().all()
+    return (
+        db.session.scalars(
+            sa.select(Recommendation)
+            .where(Recommendation.status.in_(OPEN_STATUSES), visible_recommendations(user, Recommendation))
+            .order_by(Recommendation.id)
+        )
+        .unique()
+        .all()
+    )
 
 
 def feed_events(milestones, recommendations, today: date) -> list[FeedEvent]:
     events = []
     for m in milestones:
         rec = m.line_of_effort.recommendation
-        events.append(FeedEvent(
-            uid=f"milestone-{m.id}", on=m.current_due_on,
-            summary=f"Due: {m.title}",
-            description=(f"{rec.label} · {m.line_of_effort.title}\n"
-                         f"Status: {m.status_label}, {m.percent_complete}% complete\n"
-                         f"Baseline due {m.baseline_due_on.isoformat()}"),
-            url_path=f"/recommendations/{rec.id}"))
+        events.append(
+            FeedEvent(
+                uid=f"milestone-{m.id}",
+                on=m.current_due_on,
+                summary=f"Due: {m.title}",
+                description=(
+                    f"{rec.label} · {m.line_of_effort.title}\n"
+                    f"Status: {m.status_label}, {m.percent_complete}% complete\n"
+                    f"Baseline due {m.baseline_due_on.isoformat()}"
+                ),
+                url_path=f"/recommendations/{rec.id}",
+            )
+        )
     for rec in recommendations:
         for clock in clocks_for(rec, today).values():
             if clock.due_on is None or clock.state in ("met", "not_applicable"):
                 continue
-            events.append(FeedEvent(
-                uid=f"clock-{rec.id}-{clock.key}", on=clock.due_on,
-                summary=f"{rec.label}: {clock.label}",
-                description=f"{rec.report.title}\nState: {clock.state.replace('_', ' ')}",
-                url_path=f"/recommendations/{rec.id}"))
+            events.append(
+                FeedEvent(
+                    uid=f"clock-{rec.id}-{clock.key}",
+                    on=clock.due_on,
+                    summary=f"{rec.label}: {clock.label}",
+                    description=f"{rec.report.title}\nState: {clock.state.replace('_', ' ')}",
+                    url_path=f"/recommendations/{rec.id}",
+                )
+            )
     return sorted(events, key=lambda e: (e.on, e.uid))
 
 

@@ -1,4 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("comments", __name__)
-

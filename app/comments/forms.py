@@ -5,5 +5,6 @@ from app.inputs import TrackerForm
 
 
 class CommentForm(TrackerForm):
-    body = TextAreaField("Your message", validators=[
-        DataRequired("Write a message before sending."), Length(max=10_000)])
+    body = TextAreaField(
+        "Your message", validators=[DataRequired("Write a message before sending."), Length(max=10_000)]
+    )

@@ -17,9 +17,11 @@ def create(recommendation_id: int):
     require_comment(recommendation)
     form = CommentForm()
     if not form.validate_on_submit():
-        return render_template("comments/new.html", recommendation=recommendation, form=form,
-                               mentionable=notify.readers_of(recommendation)), 400
+        return render_template(
+            "comments/new.html", recommendation=recommendation, form=form, mentionable=notify.readers_of(recommendation)
+        ), 400
     comment = add_comment(recommendation, form.body.data, current_user)
     db.session.commit()
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                            _anchor=f"comment-{comment.id}"))
+    return redirect(
+        url_for("recommendations.show", recommendation_id=recommendation.id, _anchor=f"comment-{comment.id}")
+    )

@@ -6,6 +6,7 @@ into ``ListFilter``. The statements depend only on which filters are set and on 
 values bound (``ListFilter.values``), as the dashboard's other statements are. The export
 (app/exports) applies the same conditions and order, its values bound with ``params``.
 """
+
 import functools
 from dataclasses import asdict, dataclass, fields
 from datetime import date
@@ -37,6 +38,7 @@ SORTS = {
 class ListFilter:
     """What the list is narrowed to; "" is "any". Offices and reports by their code and number,
     as the exports and search name them."""
+
     office: str = ""
     status: str = ""
     age: str = ""
@@ -48,9 +50,11 @@ class ListFilter:
     @classmethod
     def from_args(cls, args, *, every_office: bool = True) -> "ListFilter":
         """Anything not understood is "any" (a hand-edited URL never breaks the page)."""
+
         def pick(name, allowed):
             value = (args.get(name) or "").strip()
             return value if value in allowed else ""
+
         return cls(
             office=(args.get("office") or "").strip()[:40] if every_office else "",
             status=pick("status", dict(STATUS_CHOICES)),
@@ -70,18 +74,31 @@ class ListFilter:
     def shape(self) -> tuple:
         """What the statements depend on: which filters are set (the age bucket, as it decides
         which bounds exist), and the order."""
-        return (bool(self.office), self.status == "open", bool(self.status) and self.status != "open",
-                self.age, self.priority, bool(self.report), bool(self.oig), self.sort)
+        return (
+            bool(self.office),
+            self.status == "open",
+            bool(self.status) and self.status != "open",
+            self.age,
+            self.priority,
+            bool(self.report),
+            bool(self.oig),
+            self.sort,
+        )
 
     def values(self, on: date) -> dict:
         # The dashboard's own age buckets (insights.age_bucket): newest boundary first.
         bounds = [latest_base_on(months, on) for months in AGE_MONTHS]
         age = int(self.age) if self.age else None
-        return {"f_office": self.office, "f_status": self.status, "f_priority": self.priority == "yes",
-                "f_report": self.report.lower(), "f_oig": self.oig,
-                # issued after the older boundary, and on or before the newer one
-                "f_age_after": bounds[age] if age is not None and age < len(bounds) else None,
-                "f_age_through": bounds[age - 1] if age else None}
+        return {
+            "f_office": self.office,
+            "f_status": self.status,
+            "f_priority": self.priority == "yes",
+            "f_report": self.report.lower(),
+            "f_oig": self.oig,
+            # issued after the older boundary, and on or before the newer one
+            "f_age_after": bounds[age] if age is not None and age < len(bounds) else None,
+            "f_age_through": bounds[age - 1] if age else None,
+        }
 
     def query_args(self) -> dict:
         """The filters as URL arguments (empty ones left out), for links and exports."""
@@ -93,8 +110,9 @@ def conditions(shape: tuple) -> list[sa.ColumnElement]:
     office, open_, one_status, age, priority, report, oig, _ = shape
     clauses = []
     if office:
-        clauses.append(Recommendation.action_office_id.in_(
-            sa.select(Office.id).where(Office.code == bound("f_office", sa.String))))
+        clauses.append(
+            Recommendation.action_office_id.in_(sa.select(Office.id).where(Office.code == bound("f_office", sa.String)))
+        )
     if open_:
         clauses.append(Recommendation.status.in_(OPEN_STATUSES))
     if one_status:
@@ -143,9 +161,15 @@ def list_statements(every_office: bool, shape: tuple) -> ListStatements:
     """The dashboard list's page and count for one shape of filter, built once."""
     scope = visible_recommendations_bound(every_office, Recommendation)
     where = [scope, *conditions(shape)]
-    page = (sa.select(*RecommendationLine.columns()).join(Recommendation.report).join(Recommendation.action_office)
-            .where(*where).order_by(*order_by(shape[-1]))
-            .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer)))
+    page = (
+        sa.select(*RecommendationLine.columns())
+        .join(Recommendation.report)
+        .join(Recommendation.action_office)
+        .where(*where)
+        .order_by(*order_by(shape[-1]))
+        .limit(bound("limit", sa.Integer))
+        .offset(bound("offset", sa.Integer))
+    )
     count = sa.select(sa.func.count(Recommendation.id)).join(Recommendation.report).where(*where)
     return ListStatements(page, count)
 
@@ -155,8 +179,11 @@ def choices_statement(every_office: bool) -> sa.Select:
     """The filter form's offices and issuing OIG offices, in one query: (kind, value, label)."""
     oig = sa.select(sa.literal("oig"), Report.oig_office, Report.oig_office).distinct()
     if not every_office:  # only the OIGs whose reports the office has recommendations in
-        oig = oig.where(Report.id.in_(sa.select(Recommendation.report_id).where(
-            visible_recommendations_bound(every_office, Recommendation))))
+        oig = oig.where(
+            Report.id.in_(
+                sa.select(Recommendation.report_id).where(visible_recommendations_bound(every_office, Recommendation))
+            )
+        )
         return oig.order_by(sa.literal_column("3"))
     offices = sa.select(sa.literal("office"), Office.code, Office.name).where(Office.kind == "agency")
     union = sa.union_all(offices, oig).subquery()

@@ -13,6 +13,7 @@ of rows (tests/web/test_query_budgets.py, bench/README.md):
   recomputed by ``clocks_for``: what the list shows is exactly what the recommendation page shows.
 - overdue milestones are one indexed COUNT and one LIMITed list.
 """
+
 import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,10 +25,23 @@ from app.extensions import db
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.permissions import reads_every_office, visible_recommendations, visible_recommendations_bound
-from app.recommendations.clocks import (DUE_SOON_DAYS, IMPLEMENTATION_MONTHS, PLAN_RESPONSE_DAYS,
-                                        RESOLUTION_MONTHS, STATUS_UPDATE_DAYS, add_months, clocks_for)
-from app.recommendations.models import (OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation,
-                                        RecommendationStatus, recommendation_label)
+from app.recommendations.clocks import (
+    DUE_SOON_DAYS,
+    IMPLEMENTATION_MONTHS,
+    PLAN_RESPONSE_DAYS,
+    RESOLUTION_MONTHS,
+    STATUS_UPDATE_DAYS,
+    add_months,
+    clocks_for,
+)
+from app.recommendations.models import (
+    OPEN_STATUSES,
+    STATUSES,
+    LineOfEffort,
+    Recommendation,
+    RecommendationStatus,
+    recommendation_label,
+)
 from app.reports.models import Report
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
@@ -63,6 +77,7 @@ def latest_base_on(months: int, on: date) -> date:
 @dataclass(frozen=True)
 class RecommendationDates(RecommendationStatus):
     """What a deadline alert needs of a recommendation: its clocks' inputs and its label."""
+
     id: int
     report_number: str
     number: str
@@ -80,14 +95,23 @@ class RecommendationDates(RecommendationStatus):
     @staticmethod
     def columns() -> tuple:
         """What to select for one, in the order of the fields."""
-        return (Recommendation.id, Report.number, Recommendation.number, Recommendation.status,
-                Recommendation.issued_on, Recommendation.management_decision_on, Recommendation.final_action_on,
-                Recommendation.plan_submitted_on, Recommendation.last_submitted_on)
+        return (
+            Recommendation.id,
+            Report.number,
+            Recommendation.number,
+            Recommendation.status,
+            Recommendation.issued_on,
+            Recommendation.management_decision_on,
+            Recommendation.final_action_on,
+            Recommendation.plan_submitted_on,
+            Recommendation.last_submitted_on,
+        )
 
 
 @dataclass(frozen=True)
 class RecommendationLine(RecommendationDates):
     """A line of the dashboard's list of recommendations: plain columns, no ORM objects."""
+
     text: str
     priority: bool
     report_title: str
@@ -98,8 +122,15 @@ class RecommendationLine(RecommendationDates):
 
     @staticmethod
     def columns() -> tuple:
-        return (*RecommendationDates.columns(), Recommendation.text, Recommendation.priority, Report.title,
-                Report.issued_on, Report.printed_issued_on, Office.name)
+        return (
+            *RecommendationDates.columns(),
+            Recommendation.text,
+            Recommendation.priority,
+            Report.title,
+            Report.issued_on,
+            Report.printed_issued_on,
+            Office.name,
+        )
 
 
 @dataclass
@@ -113,6 +144,7 @@ class ClockAlert:
 @dataclass(frozen=True)
 class OverdueMilestone:
     """A line of the overdue list: plain columns, no ORM objects."""
+
     title: str
     current_due_on: date
     recommendation_id: int
@@ -137,6 +169,7 @@ class Insights:
 class DashboardStatements:
     """The dashboard's statements for one kind of scope, built once (``dashboard_statements``):
     building them cost more than running several of them. They run with ``dashboard_values``."""
+
     #: Recommendations by status: one GROUP BY over the status index.
     by_status: sa.Select
     #: The open ones issued after each age boundary, counted over that range of the partial
@@ -156,31 +189,51 @@ class DashboardStatements:
 def dashboard_statements(every_office: bool) -> DashboardStatements:
     scope = visible_recommendations_bound(every_office, Recommendation)
     boundaries = [bound(f"age_{months}", sa.Date) for months in AGE_MONTHS]  # newest first
-    late = (literal_in(Milestone.status, ("not_started", "in_progress")),
-            Milestone.current_due_on < bound("today", sa.Date))
+    late = (
+        literal_in(Milestone.status, ("not_started", "in_progress")),
+        Milestone.current_due_on < bound("today", sa.Date),
+    )
     overdue_count = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*)
     if not every_office:  # every milestone belongs to a recommendation: no join needed for all
         overdue_count = overdue_count.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
     return DashboardStatements(
         by_status=sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status),
-        by_age=(sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries))
-                .where(scope, literal_in(Recommendation.status, OPEN_STATUSES),
-                       Recommendation.issued_on > boundaries[-1])),
+        by_age=(
+            sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries)).where(
+                scope, literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on > boundaries[-1]
+            )
+        ),
         overdue_count=overdue_count,
-        overdue=(sa.select(Milestone.title, Milestone.current_due_on, Recommendation.id, Recommendation.number,
-                           Report.number)
-                 .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
-                 .where(scope, *late).order_by(Milestone.current_due_on, Milestone.id).limit(LIST_LIMIT)),
-        page=(sa.select(*RecommendationLine.columns()).join(Recommendation.report).join(Recommendation.action_office)
-              .where(scope).order_by(Recommendation.issued_on.desc(), Recommendation.report_id, Recommendation.id)
-              .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer))),
+        overdue=(
+            sa.select(
+                Milestone.title, Milestone.current_due_on, Recommendation.id, Recommendation.number, Report.number
+            )
+            .join(Milestone.line_of_effort)
+            .join(LineOfEffort.recommendation)
+            .join(Recommendation.report)
+            .where(scope, *late)
+            .order_by(Milestone.current_due_on, Milestone.id)
+            .limit(LIST_LIMIT)
+        ),
+        page=(
+            sa.select(*RecommendationLine.columns())
+            .join(Recommendation.report)
+            .join(Recommendation.action_office)
+            .where(scope)
+            .order_by(Recommendation.issued_on.desc(), Recommendation.report_id, Recommendation.id)
+            .limit(bound("limit", sa.Integer))
+            .offset(bound("offset", sa.Integer))
+        ),
     )
 
 
 def dashboard_values(user, today: date) -> dict:
     """What ``dashboard_statements`` run with, for ``user`` on ``today``."""
-    return {"office_id": user.office_id, "today": today,
-            **{f"age_{months}": latest_base_on(months, today) for months in AGE_MONTHS}}
+    return {
+        "office_id": user.office_id,
+        "today": today,
+        **{f"age_{months}": latest_base_on(months, today) for months in AGE_MONTHS},
+    }
 
 
 def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
@@ -201,17 +254,24 @@ def last_activity_on():
     submission and the management decision, else the issue date), as SQL: the expression of
     the index ix_recommendations_open_activity (migration 0900), word for word."""
     decided, sent = Recommendation.management_decision_on, Recommendation.last_submitted_on
-    return sa.case((sent.is_(None), sa.func.coalesce(decided, Recommendation.issued_on)),
-                   (decided.is_(None), sent),
-                   (sent > decided, sent),
-                   else_=decided)
+    return sa.case(
+        (sent.is_(None), sa.func.coalesce(decided, Recommendation.issued_on)),
+        (decided.is_(None), sent),
+        (sent > decided, sent),
+        else_=decided,
+    )
 
 
 def _earliest(condition, order_by, scope) -> sa.Select:
     """The first candidates of one clock, as a subquery of ids (SQLite wants LIMIT inside one),
     read in order from a partial index of the open recommendations (migration 0900)."""
-    limited = (sa.select(Recommendation.id).where(scope, literal_in(Recommendation.status, OPEN_STATUSES), condition)
-               .order_by(order_by, Recommendation.id).limit(bound("candidates", sa.Integer)).subquery())
+    limited = (
+        sa.select(Recommendation.id)
+        .where(scope, literal_in(Recommendation.status, OPEN_STATUSES), condition)
+        .order_by(order_by, Recommendation.id)
+        .limit(bound("candidates", sa.Integer))
+        .subquery()
+    )
     return sa.select(limited.c.id)
 
 
@@ -230,16 +290,32 @@ def _candidates_statement(every_office: bool, dialect: str) -> sa.Select:
         # stops at the limit (0.02 ms). PostgreSQL chooses that index itself.
         undecided = sa.func.likely(undecided)  # type: ignore[assignment]
     candidates = sa.union_all(
-        _earliest(sa.and_(undecided, Recommendation.plan_submitted_on.is_(None),
-                          Recommendation.issued_on <= bound("plan_base", sa.Date)), Recommendation.issued_on, scope),
-        _earliest(sa.and_(undecided, Recommendation.issued_on <= bound("resolution_base", sa.Date)),
-                  Recommendation.issued_on, scope),
-        _earliest(Recommendation.management_decision_on <= bound("implementation_base", sa.Date),
-                  Recommendation.management_decision_on, scope),
+        _earliest(
+            sa.and_(
+                undecided,
+                Recommendation.plan_submitted_on.is_(None),
+                Recommendation.issued_on <= bound("plan_base", sa.Date),
+            ),
+            Recommendation.issued_on,
+            scope,
+        ),
+        _earliest(
+            sa.and_(undecided, Recommendation.issued_on <= bound("resolution_base", sa.Date)),
+            Recommendation.issued_on,
+            scope,
+        ),
+        _earliest(
+            Recommendation.management_decision_on <= bound("implementation_base", sa.Date),
+            Recommendation.management_decision_on,
+            scope,
+        ),
         _earliest(last_activity_on() <= bound("update_base", sa.Date), last_activity_on(), scope),
     ).subquery()
-    return (sa.select(*RecommendationDates.columns())
-            .join(Recommendation.report).where(Recommendation.id.in_(sa.select(candidates.c.id))))
+    return (
+        sa.select(*RecommendationDates.columns())
+        .join(Recommendation.report)
+        .where(Recommendation.id.in_(sa.select(candidates.c.id)))
+    )
 
 
 def candidate_values(user, today: date) -> dict:
@@ -264,9 +340,11 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     alerts = []
     for row in rows:
         rec = RecommendationDates(*row)
-        alerts += [ClockAlert(rec, clock.label, clock.due_on, clock.state)
-                   for clock in clocks_for(rec, today).values()
-                   if clock.state in ALERT_STATES and clock.due_on is not None]
+        alerts += [
+            ClockAlert(rec, clock.label, clock.due_on, clock.state)
+            for clock in clocks_for(rec, today).values()
+            if clock.state in ALERT_STATES and clock.due_on is not None
+        ]
     alerts.sort(key=lambda a: (a.due_on, a.recommendation.id, a.label))
     return alerts[:LIST_LIMIT]
 
@@ -274,21 +352,28 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
 def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
     """How many milestones are late, and the longest-late few."""
     statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
-    listed = [OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
-              for title, due, rec_id, rec_number, report_number in db.session.execute(statements.overdue, values)]
+    listed = [
+        OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
+        for title, due, rec_id, rec_number, report_number in db.session.execute(statements.overdue, values)
+    ]
     return db.session.scalar(statements.overdue_count, values), listed
 
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     """Open monitor flags on the recommendations the user may see, counted per recommendation."""
     from app.metrics.models import Flag, Metric
+
     rows = db.session.execute(
         sa.select(Recommendation.id, Report.number, Recommendation.number, sa.func.count(Flag.id))
-        .select_from(Flag).join(Flag.metric).join(Metric.line_of_effort)
-        .join(LineOfEffort.recommendation).join(Recommendation.report)
+        .select_from(Flag)
+        .join(Flag.metric)
+        .join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .join(Recommendation.report)
         .where(Flag.status == "open", visible_recommendations(user, Recommendation))
         .group_by(Recommendation.id, Report.number, Recommendation.number)
-        .order_by(Report.number, Recommendation.number))
+        .order_by(Report.number, Recommendation.number)
+    )
     return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
 
 
@@ -297,11 +382,17 @@ def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = N
         ages = status_and_age_counts(user, today)[1]
     overdue_count, overdue = overdue_milestones(user, today)
     flags = open_flags_by_recommendation(user)
-    insights = Insights(ages=ages, overdue_count=overdue_count, overdue=overdue,
-                        clock_alerts=clock_alerts(user, today), open_flags=sum(n for *_, n in flags),
-                        open_flags_by_recommendation=flags)
+    insights = Insights(
+        ages=ages,
+        overdue_count=overdue_count,
+        overdue=overdue,
+        clock_alerts=clock_alerts(user, today),
+        open_flags=sum(n for *_, n in flags),
+        open_flags_by_recommendation=flags,
+    )
     if user.role == "oig_reviewer":
         from app.submissions.services import awaiting_decision, awaiting_decision_count
+
         insights.submissions_waiting = awaiting_decision(limit=LIST_LIMIT)
         insights.submissions_waiting_count = awaiting_decision_count()
     return insights

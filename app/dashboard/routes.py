@@ -2,11 +2,23 @@ from flask import render_template, request
 from flask_login import current_user
 
 from app.dashboard import bp
-from app.dashboard.filters import (AGE_CHOICES, PRIORITY_CHOICES, SORTS, STATUS_CHOICES, ListFilter,
-                                   choices_statement, list_statements)
+from app.dashboard.filters import (
+    AGE_CHOICES,
+    PRIORITY_CHOICES,
+    SORTS,
+    STATUS_CHOICES,
+    ListFilter,
+    choices_statement,
+    list_statements,
+)
 from app.extensions import db
-from app.dashboard.insights import (RecommendationLine, dashboard_insights, dashboard_statements, dashboard_values,
-                                    status_and_age_counts)
+from app.dashboard.insights import (
+    RecommendationLine,
+    dashboard_insights,
+    dashboard_statements,
+    dashboard_values,
+    status_and_age_counts,
+)
 from app.notifications import queues
 from app.pagination import paginate_bound
 from app.permissions import ANY_ROLE, reads_every_office, roles
@@ -35,18 +47,28 @@ def index():
         statement = statements.page
     else:  # the list as it opens: read in the order of its indexes, counted by status already
         statement, total = dashboard_statements(every_office).page, sum(counts.values())
-    page = paginate_bound(statement, values, DASHBOARD_PER_PAGE, total=total,
-                          rows=lambda row: RecommendationLine(*row))
+    page = paginate_bound(statement, values, DASHBOARD_PER_PAGE, total=total, rows=lambda row: RecommendationLine(*row))
     options = db.session.execute(choices_statement(every_office), values).all()
     recommendations = page.items
     status_counts = [(s, STATUS_LABELS[s], counts[s]) for s in STATUSES]
     clocks = {r.id: clocks_for(r, on) for r in recommendations if r.is_open}
     queue = queues.queue_page(current_user, on, 1, QUEUE_ON_DASHBOARD)
-    return render_template("dashboard/index.html", recommendations=recommendations, page=page, queue=queue,
-                           queue_title=queues.QUEUE_TITLES.get(current_user.role),
-                           status_counts=status_counts, clocks=clocks, chosen=chosen, every_office=every_office,
-                           office_choices=[(v, label) for kind, v, label in options if kind == "office"],
-                           oig_choices=[v for kind, v, _ in options if kind == "oig"],
-                           status_choices=STATUS_CHOICES, age_choices=AGE_CHOICES,
-                           priority_choices=PRIORITY_CHOICES, sorts=SORTS,
-                           insights=dashboard_insights(current_user, on, ages), today=on)
+    return render_template(
+        "dashboard/index.html",
+        recommendations=recommendations,
+        page=page,
+        queue=queue,
+        queue_title=queues.QUEUE_TITLES.get(current_user.role),
+        status_counts=status_counts,
+        clocks=clocks,
+        chosen=chosen,
+        every_office=every_office,
+        office_choices=[(v, label) for kind, v, label in options if kind == "office"],
+        oig_choices=[v for kind, v, _ in options if kind == "oig"],
+        status_choices=STATUS_CHOICES,
+        age_choices=AGE_CHOICES,
+        priority_choices=PRIORITY_CHOICES,
+        sorts=SORTS,
+        insights=dashboard_insights(current_user, on, ages),
+        today=on,
+    )

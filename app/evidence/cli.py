@@ -1,5 +1,6 @@
 """``flask --app wsgi evidence verify``: re-hash every stored file; report (and with ``--clean``
 remove) partial uploads and stored files that belong to no record."""
+
 import sys
 
 import click
@@ -18,21 +19,27 @@ def _age(seconds: float) -> str:
 
 
 @evidence_cli.command("verify")
-@click.option("--clean", is_flag=True,
-              help="Remove partial uploads and stored files without a record, once older than an hour.")
+@click.option(
+    "--clean", is_flag=True, help="Remove partial uploads and stored files without a record, once older than an hour."
+)
 def verify(clean):
     """Re-hash every stored evidence file; exit 1 naming each missing or altered one."""
     storage = get_storage()
     check = services.verify_all(storage)
     db.session.commit()
     for p in check.problem_list:
-        click.echo(f"{p['problem'].upper()}: {p['storage_key']} ({p['filename']}, evidence item {p['item_id']}, "
-                   f"version record {p['version_id']})", err=True)
+        click.echo(
+            f"{p['problem'].upper()}: {p['storage_key']} ({p['filename']}, evidence item {p['item_id']}, "
+            f"version record {p['version_id']})",
+            err=True,
+        )
     removed = {"partial": [], "unrecorded": []}
     for name, age in storage.partial_files():
         stale = age >= STALE_SECONDS
-        click.echo(f"partial upload: .incoming/{name}, {_age(age)} old "
-                   + ("(an upload cut off by a crash)" if stale else "(may be an upload still running; kept)"))
+        click.echo(
+            f"partial upload: .incoming/{name}, {_age(age)} old "
+            + ("(an upload cut off by a crash)" if stale else "(may be an upload still running; kept)")
+        )
         if clean and stale:
             click.echo(f"  removing .incoming/{name}")
             storage.remove_partial(name)
@@ -43,8 +50,10 @@ def verify(clean):
         except FileNotFoundError:
             continue
         stale = age >= STALE_SECONDS
-        click.echo(f"stored but belongs to no record: {key}, {_age(age)} old "
-                   + ("(an upload interrupted before its commit)" if stale else "(may be committed now; kept)"))
+        click.echo(
+            f"stored but belongs to no record: {key}, {_age(age)} old "
+            + ("(an upload interrupted before its commit)" if stale else "(may be committed now; kept)")
+        )
         if clean and stale:
             click.echo(f"  removing {key}")
             storage.remove_unrecorded(key)
@@ -52,11 +61,14 @@ def verify(clean):
     if removed["partial"] or removed["unrecorded"]:
         audit.record("evidence.clean", after=removed)
         db.session.commit()
-        click.echo(f"removed {len(removed['partial'])} partial upload(s) and {len(removed['unrecorded'])} "
-                   "file(s) without a record")
+        click.echo(
+            f"removed {len(removed['partial'])} partial upload(s) and {len(removed['unrecorded'])} "
+            "file(s) without a record"
+        )
     if check.problem_list:
-        click.echo(f"evidence check failed: {len(check.problem_list)} of {check.checked} files missing or altered",
-                   err=True)
+        click.echo(
+            f"evidence check failed: {len(check.problem_list)} of {check.checked} files missing or altered", err=True
+        )
         sys.exit(1)
     click.echo(f"evidence intact: {check.checked} files match their records")
 

@@ -5,6 +5,7 @@
 transaction, *after* the upload's commit: a file whose text cannot be read is still a
 recorded upload, and its ``EvidenceText.problem`` says why.
 """
+
 import io
 import logging
 
@@ -30,6 +31,7 @@ class Unreadable(Exception):
 
 def _pdf(data: bytes) -> str:
     from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         raise Unreadable("The PDF is encrypted.")
@@ -45,6 +47,7 @@ def _pdf(data: bytes) -> str:
 
 def _docx(data: bytes) -> str:
     from docx import Document
+
     document = Document(io.BytesIO(data))
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -99,8 +102,9 @@ def index_versions(version_ids) -> int:
                 problem = str(error)
             except OSError as error:
                 problem = f"The stored file could not be opened ({type(error).__name__})."
-            db.session.add(EvidenceText(version_id=version.id, item_id=version.item_id, text=text,
-                                        problem=problem[:300]))
+            db.session.add(
+                EvidenceText(version_id=version.id, item_id=version.item_id, text=text, problem=problem[:300])
+            )
             db.session.commit()
             done += 1
         except Exception:  # the upload is recorded already; search simply misses this file
@@ -111,6 +115,10 @@ def index_versions(version_ids) -> int:
 
 def unindexed_version_ids() -> list[int]:
     """Versions uploaded before their text was read (or while reading failed outright)."""
-    return list(db.session.scalars(
-        sa.select(EvidenceVersion.id).where(~sa.exists().where(EvidenceText.version_id == EvidenceVersion.id))
-        .order_by(EvidenceVersion.id)))
+    return list(
+        db.session.scalars(
+            sa.select(EvidenceVersion.id)
+            .where(~sa.exists().where(EvidenceText.version_id == EvidenceVersion.id))
+            .order_by(EvidenceVersion.id)
+        )
+    )

@@ -4,6 +4,7 @@ The allow-list is checked against the bytes, never the extension or the browser'
 claim: an executable renamed ``.pdf`` is refused. The extension must then agree with
 the content, so that a download is never a PDF dressed as a picture.
 """
+
 import codecs
 import re
 import shlex
@@ -131,8 +132,10 @@ def detect(incoming: IncomingFile, filename: str) -> Detected:
         raise Refused(f"This type of file is not accepted. Upload a {ALLOWED_SUMMARY} file.")
     label, extensions = ALLOWED[content_type]
     if extension not in extensions:
-        raise Refused(f"The file's content is a {label}, but its name ends in "
-                      f"“{extension or 'no extension'}”. Name it with {' or '.join(extensions)}.")
+        raise Refused(
+            f"The file's content is a {label}, but its name ends in "
+            f"“{extension or 'no extension'}”. Name it with {' or '.join(extensions)}."
+        )
     return Detected(content_type, label)
 
 
@@ -153,7 +156,8 @@ def scan(command: str | None, incoming: IncomingFile, timeout: float) -> None:
     try:
         result = subprocess.run(args, capture_output=True, timeout=timeout, check=False)  # noqa: S603
     except (OSError, subprocess.TimeoutExpired):
-        raise Refused("The file could not be checked for viruses, so it was not accepted. "
-                      "Please try again later.") from None
+        raise Refused(
+            "The file could not be checked for viruses, so it was not accepted. Please try again later."
+        ) from None
     if result.returncode != 0:
         raise Refused("The virus scan did not pass this file, so it was not accepted.")

@@ -23,8 +23,11 @@ def inspect_upload(field) -> None:
     try:
         name = clean_filename(upload.filename)
         detected = detect(incoming, name)
-        scan(current_app.config.get("EVIDENCE_SCAN_COMMAND"), incoming,
-             current_app.config.get("EVIDENCE_SCAN_TIMEOUT", 120))
+        scan(
+            current_app.config.get("EVIDENCE_SCAN_COMMAND"),
+            incoming,
+            current_app.config.get("EVIDENCE_SCAN_TIMEOUT", 120),
+        )
     except Refused as refused:
         raise ValidationError(str(refused)) from None
     field.inspected = (incoming, name, detected)
@@ -46,8 +49,9 @@ class UploadForm(TrackerForm):
 
 
 class NewVersionForm(TrackerForm):
-    file = FileField("File for the new version", validators=[FileRequired("Choose a file to upload.")],
-                     render_kw={"accept": ACCEPT})
+    file = FileField(
+        "File for the new version", validators=[FileRequired("Choose a file to upload.")], render_kw={"accept": ACCEPT}
+    )
     note = TextAreaField("What changed", validators=[Optional(), Length(max=5000)])
 
     def validate_file(self, field):
@@ -55,14 +59,18 @@ class NewVersionForm(TrackerForm):
 
 
 class ReviewForm(TrackerForm):
-    decision = RadioField("Decision", choices=[SelectChoice(d, REVIEW_STATUS_LABELS[d]) for d in DECISIONS],
-                          validators=[DataRequired("Choose accepted or insufficient.")])
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice(d, REVIEW_STATUS_LABELS[d]) for d in DECISIONS],
+        validators=[DataRequired("Choose accepted or insufficient.")],
+    )
     comment = TextAreaField("Comment", validators=[DataRequired("Explain the decision."), Length(max=5000)])
 
 
 class WithdrawForm(TrackerForm):
-    reason = TextAreaField("Reason for withdrawing",
-                           validators=[DataRequired("Say why the item is withdrawn."), Length(max=5000)])
+    reason = TextAreaField(
+        "Reason for withdrawing", validators=[DataRequired("Say why the item is withdrawn."), Length(max=5000)]
+    )
 
 
 class RunCheckForm(TrackerForm):

@@ -27,18 +27,15 @@ class EvidenceItem(db.Model):
     __table_args__ = (sa.Index("ix_evidence_items_review", "review_status", "withdrawn_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
     #: None for the recommendation's general documents.
-    milestone_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Number of the newest version; the versions table holds every one.
     current_version: Mapped[int] = mapped_column(default=1)
     #: OIG's verdict on the current version; a new version starts over at "pending".
-    review_status: Mapped[str] = mapped_column(
-        enum(*REVIEW_STATUSES, name="evidence_review_status"), default="pending")
+    review_status: Mapped[str] = mapped_column(enum(*REVIEW_STATUSES, name="evidence_review_status"), default="pending")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -49,10 +46,12 @@ class EvidenceItem(db.Model):
     milestone = relationship("Milestone")
     created_by = relationship("User", foreign_keys=[created_by_id])
     withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
-    versions = relationship("EvidenceVersion", back_populates="item",
-                            order_by="EvidenceVersion.number.desc()", passive_deletes="all")
-    reviews = relationship("EvidenceReview", back_populates="item",
-                           order_by="EvidenceReview.id.desc()", passive_deletes="all")
+    versions = relationship(
+        "EvidenceVersion", back_populates="item", order_by="EvidenceVersion.number.desc()", passive_deletes="all"
+    )
+    reviews = relationship(
+        "EvidenceReview", back_populates="item", order_by="EvidenceReview.id.desc()", passive_deletes="all"
+    )
 
     @property
     def is_withdrawn(self) -> bool:
@@ -136,6 +135,7 @@ class EvidenceCheck(db.Model):
     @property
     def problem_list(self) -> list[dict]:
         import json
+
         return json.loads(self.problems or "[]")
 
     @property
@@ -153,8 +153,7 @@ class EvidenceText(db.Model):
     __tablename__ = "evidence_texts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("evidence_versions.id", ondelete="RESTRICT"), unique=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_versions.id", ondelete="RESTRICT"), unique=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_items.id", ondelete="RESTRICT"), index=True)
     text: Mapped[str] = mapped_column(sa.Text, default="")
     problem: Mapped[str] = mapped_column(sa.String(300), default="")

@@ -18,8 +18,11 @@ def too_large(_error):
     from app.errors import render_error
 
     limit = filesize(current_app.config["MAX_CONTENT_LENGTH"])
-    return render_error(413, f"The upload is larger than the {limit} this site accepts in one go. Nothing was "
-                             "saved. Upload fewer files at a time, or a smaller version of the file.")
+    return render_error(
+        413,
+        f"The upload is larger than the {limit} this site accepts in one go. Nothing was "
+        "saved. Upload fewer files at a time, or a smaller version of the file.",
+    )
 
 
 def _upload_form() -> UploadForm:
@@ -35,10 +38,17 @@ def _upload_form() -> UploadForm:
 def _store_uploads(form: UploadForm, recommendation, milestone):
     storage = get_storage()
     with storage.saving() as batch:
-        items = [services.add_item(recommendation, milestone, title=entry.form.title.data,
-                                   description=entry.form.description.data,
-                                   inspected=entry.form.file.inspected, batch=batch)
-                 for entry in form.files]
+        items = [
+            services.add_item(
+                recommendation,
+                milestone,
+                title=entry.form.title.data,
+                description=entry.form.description.data,
+                inspected=entry.form.file.inspected,
+                batch=batch,
+            )
+            for entry in form.files
+        ]
         db.session.commit()
     # After the commit, outside its transaction: a file whose words cannot be read stays uploaded.
     extract.index_versions([item.versions[0].id for item in items])
@@ -48,8 +58,7 @@ def _store_uploads(form: UploadForm, recommendation, milestone):
 @bp.route("/recommendations/<int:recommendation_id>/evidence", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def recommendation_evidence(recommendation_id: int):
-    recommendation = services.get_recommendation_or_404(
-        recommendation_id, for_edit=request.method == "POST")
+    recommendation = services.get_recommendation_or_404(recommendation_id, for_edit=request.method == "POST")
     form = _upload_form()
     if form.validate_on_submit():
         _store_uploads(form, recommendation, None)
@@ -57,9 +66,15 @@ def recommendation_evidence(recommendation_id: int):
     items = services.items_for(recommendation.id, general=True)
     counts = services.counts_by_milestone(recommendation.id)
     lines = services.plan_outline(recommendation.id)
-    return render_template("evidence/recommendation.html", recommendation=recommendation, items=items,
-                           counts=counts, lines=lines, form=form,
-                           can_upload=can_edit_plan(current_user, recommendation)), 400 if form.errors else 200
+    return render_template(
+        "evidence/recommendation.html",
+        recommendation=recommendation,
+        items=items,
+        counts=counts,
+        lines=lines,
+        form=form,
+        can_upload=can_edit_plan(current_user, recommendation),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
@@ -72,18 +87,26 @@ def milestone_evidence(milestone_id: int):
         _store_uploads(form, recommendation, milestone)
         return redirect(url_for(".milestone_evidence", milestone_id=milestone.id))
     items = services.items_for(recommendation.id, milestone.id)
-    return render_template("evidence/milestone.html", milestone=milestone, recommendation=recommendation,
-                           items=items, form=form,
-                           can_upload=can_edit_plan(current_user, recommendation)), 400 if form.errors else 200
+    return render_template(
+        "evidence/milestone.html",
+        milestone=milestone,
+        recommendation=recommendation,
+        items=items,
+        form=form,
+        can_upload=can_edit_plan(current_user, recommendation),
+    ), 400 if form.errors else 200
 
 
 def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withdraw_form=None, status=200):
     item = services.load_item_page(item.id)
     return render_template(
-        "evidence/item.html", item=item, recommendation=item.recommendation,
+        "evidence/item.html",
+        item=item,
+        recommendation=item.recommendation,
         version_form=version_form or NewVersionForm(formdata=None),
         review_form=review_form or ReviewForm(formdata=None),
-        withdraw_form=withdraw_form or WithdrawForm(formdata=None)), status
+        withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+    ), status
 
 
 @bp.route("/evidence/<int:item_id>")
@@ -150,17 +173,24 @@ def withdraw(item_id: int):
 
 
 def _send(version, *, inline: bool):
-    response = send_file(get_storage().open(version.storage_key), mimetype=version.content_type,
-                         as_attachment=not inline, download_name=version.original_filename,
-                         etag=version.sha256, conditional=True, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(version.original_filename,
-                                                                  "inline" if inline else "attachment")
+    response = send_file(
+        get_storage().open(version.storage_key),
+        mimetype=version.content_type,
+        as_attachment=not inline,
+        download_name=version.original_filename,
+        etag=version.sha256,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        version.original_filename, "inline" if inline else "attachment"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     # The file is the client's document, never part of our pages: no script, no plugins.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; script-src 'none'; object-src 'none'; "
-        "frame-ancestors 'self'; sandbox")
+        "default-src 'none'; img-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'self'; sandbox"
+    )
     return response
 
 
@@ -183,8 +213,7 @@ def preview(version_id: int):
 @roles(*ANY_ROLE)
 def attention():
     insufficient, unproven, awaiting = services.needs_attention(current_user)
-    return render_template("evidence/attention.html", insufficient=insufficient, unproven=unproven,
-                           awaiting=awaiting)
+    return render_template("evidence/attention.html", insufficient=insufficient, unproven=unproven, awaiting=awaiting)
 
 
 @bp.route("/evidence/integrity", methods=["GET", "POST"])
@@ -194,12 +223,19 @@ def integrity():
     if form.validate_on_submit():
         check = services.verify_all(get_storage())
         db.session.commit()
-        flash("Every stored file matches its record." if check.ok else
-              f"{len(check.problem_list)} stored files are missing or altered.",
-              "success" if check.ok else "error")
+        flash(
+            "Every stored file matches its record."
+            if check.ok
+            else f"{len(check.problem_list)} stored files are missing or altered.",
+            "success" if check.ok else "error",
+        )
         return redirect(url_for(".integrity"))
-    return render_template("evidence/integrity.html", check=services.last_check(), form=form,
-                           evidence_dir=current_app.config["EVIDENCE_DIR"])
+    return render_template(
+        "evidence/integrity.html",
+        check=services.last_check(),
+        form=form,
+        evidence_dir=current_app.config["EVIDENCE_DIR"],
+    )
 
 
 @bp.app_template_filter()

@@ -7,6 +7,7 @@ Nothing here removes a recorded file: the only files ever unlinked are temporary
 ones and files saved inside a ``saving()`` block that raised before its commit,
 which therefore never became a record.
 """
+
 import hashlib
 import os
 import secrets

@@ -5,6 +5,7 @@ views that stream is an ``IncomingFile`` under ``EVIDENCE_DIR`` that hashes as i
 written, so neither the body nor a file is ever held in memory. Every temporary file
 is removed when the request ends unless it was saved.
 """
+
 from pathlib import Path
 
 from flask import Flask, Request, g

@@ -1,4 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
-

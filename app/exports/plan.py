@@ -5,6 +5,7 @@ submission froze it (from its snapshot only, so a later edit cannot change what 
 ``plan_pdf()`` renders either through an HTML template with WeasyPrint and ``plan_docx()``
 writes the same rows with python-docx, so the two documents cannot disagree.
 """
+
 import io
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -95,18 +96,25 @@ class PlanDocument:
 def metric_row(result: dict) -> dict:
     """One row of ``metric_results()`` (live, or as frozen in a snapshot) as the document shows it."""
     value = result.get("value")
-    return {"name": f"{result.get('metric', '')} ({result.get('component', '')})",
-            "unit": result.get("unit") or "", "baseline": _blank(result.get("baseline")),
-            "target": _blank(result.get("target")), "latest": _blank(value),
-            "period": result.get("period") or "no reading yet"}
+    return {
+        "name": f"{result.get('metric', '')} ({result.get('component', '')})",
+        "unit": result.get("unit") or "",
+        "baseline": _blank(result.get("baseline")),
+        "target": _blank(result.get("target")),
+        "latest": _blank(value),
+        "period": result.get("period") or "no reading yet",
+    }
 
 
 def evidence_row(item: dict, milestone_titles: dict) -> dict:
     """One row of ``evidence_list()`` (live, or as frozen in a snapshot) as the document shows it."""
-    return {"title": item.get("title", ""),
-            "milestone": milestone_titles.get(item.get("milestone_id"), "General document"),
-            "version": _blank(item.get("version")), "uploaded_on": item.get("uploaded_on") or "",
-            "review": item.get("review_status") or ""}
+    return {
+        "title": item.get("title", ""),
+        "milestone": milestone_titles.get(item.get("milestone_id"), "General document"),
+        "version": _blank(item.get("version")),
+        "uploaded_on": item.get("uploaded_on") or "",
+        "review": item.get("review_status") or "",
+    }
 
 
 def _blank(value) -> object:
@@ -116,12 +124,14 @@ def _blank(value) -> object:
 def metric_rows(recommendation) -> list[dict]:
     """Metrics against targets of the plan: the latest reading per component."""
     from app.metrics.services import metric_results
+
     return [metric_row(r) for r in metric_results(recommendation.id)]
 
 
 def evidence_rows(recommendation) -> list[dict]:
     """The evidence list of the plan (items not withdrawn, current version)."""
     from app.evidence.services import evidence_list
+
     titles = {m.id: m.title for line in recommendation.lines_of_effort for m in line.milestones}
     return [evidence_row(r, titles) for r in evidence_list(recommendation.id)]
 
@@ -133,8 +143,9 @@ def issued_text(report) -> str:
 
 
 def report_facts(report) -> ReportFacts:
-    return ReportFacts(number=report.number, title=report.title, oig_office=report.oig_office,
-                       issued_on=issued_text(report))
+    return ReportFacts(
+        number=report.number, title=report.title, oig_office=report.oig_office, issued_on=issued_text(report)
+    )
 
 
 def plan_document(recommendation, today: date) -> PlanDocument:
@@ -143,23 +154,40 @@ def plan_document(recommendation, today: date) -> PlanDocument:
     for line in recommendation.lines_of_effort:
         section = LineSection(line.title, line.objective, line.description)
         for m in line.milestones:
-            section.milestones.append(MilestoneRow(
-                title=m.title, owner=m.owner.name if m.owner else "", office=m.office.name if m.office else "",
-                start_on=_d(m.start_on), baseline_due_on=_d(m.baseline_due_on),
-                current_due_on=_d(m.current_due_on), status=m.status_label,
-                percent_complete=m.percent_complete, completed_on=_d(m.completed_on)))
+            section.milestones.append(
+                MilestoneRow(
+                    title=m.title,
+                    owner=m.owner.name if m.owner else "",
+                    office=m.office.name if m.office else "",
+                    start_on=_d(m.start_on),
+                    baseline_due_on=_d(m.baseline_due_on),
+                    current_due_on=_d(m.current_due_on),
+                    status=m.status_label,
+                    percent_complete=m.percent_complete,
+                    completed_on=_d(m.completed_on),
+                )
+            )
         lines.append(section)
     facts = RecommendationFacts(
-        number=recommendation.number, text=recommendation.text, status_label=recommendation.status_label,
+        number=recommendation.number,
+        text=recommendation.text,
+        status_label=recommendation.status_label,
         concurrence_label=recommendation.concurrence_label,
         concurrence_response=recommendation.concurrence_response or "",
         action_office=recommendation.action_office.name,
         responsible_official=recommendation.responsible_official or "",
-        target_completion_on=_d(recommendation.target_completion_on))
-    return PlanDocument(recommendation=facts, report=report_facts(recommendation.report), generated_on=today,
-                        lines=lines, clocks=_clock_rows(clocks_for(recommendation, today)),
-                        metrics=metric_rows(recommendation), evidence=evidence_rows(recommendation),
-                        clocks_on=today)
+        target_completion_on=_d(recommendation.target_completion_on),
+    )
+    return PlanDocument(
+        recommendation=facts,
+        report=report_facts(recommendation.report),
+        generated_on=today,
+        lines=lines,
+        clocks=_clock_rows(clocks_for(recommendation, today)),
+        metrics=metric_rows(recommendation),
+        evidence=evidence_rows(recommendation),
+        clocks_on=today,
+    )
 
 
 def _clock_rows(clocks: dict) -> list[tuple[str, str, str]]:
@@ -193,7 +221,8 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
         concurrence_response=rec_data.get("concurrence_response") or "",
         action_office=rec_data.get("action_office") or not_recorded,
         responsible_official=rec_data.get("responsible_official") or "",
-        target_completion_on=rec_data.get("target_completion_on") or "")
+        target_completion_on=rec_data.get("target_completion_on") or "",
+    )
 
     lines, titles = [], {}
     for line in sections.get("plan") or []:
@@ -201,33 +230,54 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
         for m in line.get("milestones") or []:
             titles[m.get("id")] = m.get("title", "")
             status = m.get("status")
-            section.milestones.append(MilestoneRow(
-                title=m.get("title", ""), owner=m.get("owner") or "", office=m.get("office") or "",
-                start_on=m.get("start_on") or "", baseline_due_on=m.get("baseline_due_on") or "",
-                current_due_on=m.get("current_due_on") or "",
-                status=MILESTONE_STATUS_LABELS.get(status, status or ""),
-                percent_complete=m.get("percent_complete") or 0, completed_on=m.get("completed_on") or ""))
+            section.milestones.append(
+                MilestoneRow(
+                    title=m.get("title", ""),
+                    owner=m.get("owner") or "",
+                    office=m.get("office") or "",
+                    start_on=m.get("start_on") or "",
+                    baseline_due_on=m.get("baseline_due_on") or "",
+                    current_due_on=m.get("current_due_on") or "",
+                    status=MILESTONE_STATUS_LABELS.get(status, status or ""),
+                    percent_complete=m.get("percent_complete") or 0,
+                    completed_on=m.get("completed_on") or "",
+                )
+            )
         lines.append(section)
 
     # The clocks as they stood the day it was sent, this submission counted as sent.
     issued_on = rec_data.get("issued_on") or _d(live_rec.issued_on)
     decision_on = rec_data.get("management_decision_on")
-    clock_rows = _clock_rows(clocks(
-        issued_on=date.fromisoformat(issued_on), status=rec_data.get("status") or live_rec.status,
-        today=submission.submitted_on,
-        management_decision_on=date.fromisoformat(decision_on) if decision_on else None,
-        **dates_from(sent_up_to(submission))))
+    clock_rows = _clock_rows(
+        clocks(
+            issued_on=date.fromisoformat(issued_on),
+            status=rec_data.get("status") or live_rec.status,
+            today=submission.submitted_on,
+            management_decision_on=date.fromisoformat(decision_on) if decision_on else None,
+            **dates_from(sent_up_to(submission)),
+        )
+    )
 
     return PlanDocument(
         recommendation=facts,
-        report=ReportFacts(number=rec_data.get("report") or report.number, title=report.title,
-                           oig_office=report.oig_office, issued_on=issued_text(report)),
-        generated_on=today, lines=lines, clocks=clock_rows, clocks_on=submission.submitted_on,
+        report=ReportFacts(
+            number=rec_data.get("report") or report.number,
+            title=report.title,
+            oig_office=report.oig_office,
+            issued_on=issued_text(report),
+        ),
+        generated_on=today,
+        lines=lines,
+        clocks=clock_rows,
+        clocks_on=submission.submitted_on,
         metrics=[metric_row(r) for r in sections.get("metrics") or []],
         evidence=[evidence_row(r, titles) for r in sections.get("evidence") or []],
-        submission_label=(f"submission {submission.number}, {submission.kind_label.lower()}, as sent to OIG "
-                          f"on {_d(submission.submitted_on)} by {submission.submitted_by.name}"),
-        narrative=snapshot.get("narrative") or submission.narrative or "")
+        submission_label=(
+            f"submission {submission.number}, {submission.kind_label.lower()}, as sent to OIG "
+            f"on {_d(submission.submitted_on)} by {submission.submitted_by.name}"
+        ),
+        narrative=snapshot.get("narrative") or submission.narrative or "",
+    )
 
 
 def plan_filename(doc: PlanDocument, extension: str) -> str:
@@ -235,8 +285,10 @@ def plan_filename(doc: PlanDocument, extension: str) -> str:
 
 
 def submission_plan_filename(doc: PlanDocument, submission, extension: str) -> str:
-    return (f"{doc.report.number}-rec-{doc.recommendation.number}-submission-{submission.number}-"
-            f"{submission.kind.replace('_', '-')}-as-sent.{extension}")
+    return (
+        f"{doc.report.number}-rec-{doc.recommendation.number}-submission-{submission.number}-"
+        f"{submission.kind.replace('_', '-')}-as-sent.{extension}"
+    )
 
 
 def plan_html(doc: PlanDocument) -> str:
@@ -261,13 +313,31 @@ def plan_pdf(doc: PlanDocument) -> bytes:
     return pdf_from_html(plan_html(xml_safe_copy(doc)))
 
 
-MILESTONE_COLUMNS = ("Milestone", "Owner", "Responsible office", "Start", "Baseline due", "Current due",
-                     "Status", "% complete", "Completed")
+MILESTONE_COLUMNS = (
+    "Milestone",
+    "Owner",
+    "Responsible office",
+    "Start",
+    "Baseline due",
+    "Current due",
+    "Status",
+    "% complete",
+    "Completed",
+)
 
 
 def milestone_cells(row: MilestoneRow) -> list[str]:
-    return [row.title, row.owner, row.office, row.start_on, row.baseline_due_on, row.current_due_on,
-            row.status, f"{row.percent_complete}%", row.completed_on]
+    return [
+        row.title,
+        row.owner,
+        row.office,
+        row.start_on,
+        row.baseline_due_on,
+        row.current_due_on,
+        row.status,
+        f"{row.percent_complete}%",
+        row.completed_on,
+    ]
 
 
 def plan_docx(doc: PlanDocument) -> bytes:
@@ -341,11 +411,21 @@ def plan_docx(doc: PlanDocument) -> bytes:
             cell.text = value
 
     document.add_heading("Metrics against targets", level=1)
-    _docx_rows(document, doc.metrics, ("name", "unit", "baseline", "target", "latest", "period"),
-               ("Metric", "Unit", "Baseline", "Target", "Latest reading", "Period"), doc.none_recorded("metrics"))
+    _docx_rows(
+        document,
+        doc.metrics,
+        ("name", "unit", "baseline", "target", "latest", "period"),
+        ("Metric", "Unit", "Baseline", "Target", "Latest reading", "Period"),
+        doc.none_recorded("metrics"),
+    )
     document.add_heading("Evidence", level=1)
-    _docx_rows(document, doc.evidence, ("title", "milestone", "version", "uploaded_on", "review"),
-               ("Evidence", "Milestone", "Version", "Uploaded", "OIG review"), doc.none_recorded("evidence"))
+    _docx_rows(
+        document,
+        doc.evidence,
+        ("title", "milestone", "version", "uploaded_on", "review"),
+        ("Evidence", "Milestone", "Version", "Uploaded", "OIG review"),
+        doc.none_recorded("evidence"),
+    )
 
     out = io.BytesIO()
     document.save(out)

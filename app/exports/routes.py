@@ -3,10 +3,24 @@ from flask_login import current_user
 
 from app import audit
 from app.exports import bp
-from app.exports.plan import (plan_docx, plan_document, plan_filename, plan_pdf, submission_plan_document,
-                              submission_plan_filename)
-from app.exports.semiannual import (COLUMNS, TABLES, is_period_end, latest_period_end, recent_period_ends,
-                                    semiannual_pdf, semiannual_tables, table_rows)
+from app.exports.plan import (
+    plan_docx,
+    plan_document,
+    plan_filename,
+    plan_pdf,
+    submission_plan_document,
+    submission_plan_filename,
+)
+from app.exports.semiannual import (
+    COLUMNS,
+    TABLES,
+    is_period_end,
+    latest_period_end,
+    recent_period_ends,
+    semiannual_pdf,
+    semiannual_tables,
+    table_rows,
+)
 from app.exports.section5 import MONEY_COLUMNS, money_table_rows
 from app.exports.services import EXPORTS, parse_date
 from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
@@ -19,8 +33,19 @@ from app.timeutil import today
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: Query-string keys that are filters (anything else in the URL is not recorded).
-FILTER_KEYS = ("status", "office", "report", "q", "recommendation", "overdue", "due_from", "due_to",
-               "action", "since", "until")
+FILTER_KEYS = (
+    "status",
+    "office",
+    "report",
+    "q",
+    "recommendation",
+    "overdue",
+    "due_from",
+    "due_to",
+    "action",
+    "since",
+    "until",
+)
 
 
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
@@ -65,8 +90,9 @@ def _period_end_from_args():
 def semiannual():
     period_end = _period_end_from_args()
     tables = semiannual_tables(current_user, period_end)
-    return render_template("exports/semiannual.html", tables=tables, table_keys=TABLES,
-                           period_ends=recent_period_ends(today(), 8))
+    return render_template(
+        "exports/semiannual.html", tables=tables, table_keys=TABLES, period_ends=recent_period_ends(today(), 8)
+    )
 
 
 @bp.route("/semiannual.<fmt>")
@@ -82,8 +108,10 @@ def semiannual_download(fmt: str):
         body, mimetype = to_csv(("Table", *COLUMNS), rows), CSV_MIMETYPE
     elif fmt == "xlsx":
         sheets = [(label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES]
-        sheets += [(table.short_title, MONEY_COLUMNS[1:], [row[1:] for row in money_table_rows([table])])
-                   for table in tables.money]
+        sheets += [
+            (table.short_title, MONEY_COLUMNS[1:], [row[1:] for row in money_table_rows([table])])
+            for table in tables.money
+        ]
         body, mimetype = to_xlsx(sheets), XLSX_MIMETYPE
     else:
         body, mimetype = semiannual_pdf(tables, today()), "application/pdf"
@@ -103,9 +131,15 @@ def semiannual_money_csv():
 
 def _record_semiannual_export(fmt: str, tables) -> None:
     # Written before the commit, which expires the rows the file is made of.
-    audit.record("export.semiannual", after={
-        "format": fmt, "period_end": tables.period_end, **{key: len(getattr(tables, key)) for key, _ in TABLES},
-        **{f"{t.key}_reports": t.row("A+B").reports for t in tables.money}})
+    audit.record(
+        "export.semiannual",
+        after={
+            "format": fmt,
+            "period_end": tables.period_end,
+            **{key: len(getattr(tables, key)) for key, _ in TABLES},
+            **{f"{t.key}_reports": t.row("A+B").reports for t in tables.money},
+        },
+    )
     db.session.commit()
 
 
@@ -117,8 +151,12 @@ def plan(recommendation_id: int, fmt: str):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     doc = plan_document(recommendation, today())
     body = plan_pdf(doc) if fmt == "pdf" else plan_docx(doc)
-    audit.record("export.plan", recommendation, after={"format": fmt, "milestones": doc.milestone_count},
-                 recommendation_id=recommendation.id)
+    audit.record(
+        "export.plan",
+        recommendation,
+        after={"format": fmt, "milestones": doc.milestone_count},
+        recommendation_id=recommendation.id,
+    )
     db.session.commit()
     return _attachment(body, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE, plan_filename(doc, fmt))
 
@@ -133,9 +171,17 @@ def submission_plan(submission_id: int, fmt: str):
     doc = submission_plan_document(submission, today())
     body = plan_pdf(doc) if fmt == "pdf" else plan_docx(doc)
     filename = submission_plan_filename(doc, submission, fmt)
-    audit.record("export.submission_plan", submission,
-                 after={"format": fmt, "submission": submission.number, "kind": submission.kind,
-                        "snapshot_sha256": submission.snapshot_sha256, "milestones": doc.milestone_count},
-                 recommendation_id=submission.recommendation_id)
+    audit.record(
+        "export.submission_plan",
+        submission,
+        after={
+            "format": fmt,
+            "submission": submission.number,
+            "kind": submission.kind,
+            "snapshot_sha256": submission.snapshot_sha256,
+            "milestones": doc.milestone_count,
+        },
+        recommendation_id=submission.recommendation_id,
+    )
     db.session.commit()
     return _attachment(body, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE, filename)

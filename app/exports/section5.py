@@ -18,6 +18,7 @@ before any decision counts as decided on the day it was closed, with nothing dis
 agreed: from then on nothing is pending. Counts are of reports (a report whose recommendations
 fall in different rows is counted in each); dollar values are summed over recommendations.
 """
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -75,11 +76,19 @@ class MoneyTable:
 
 
 TABLE_TEXT = {
-    "questioned": ("Reports with questioned costs", "Questioned costs",
-                   {"agreed": "Dollar value of disallowed costs", "not_agreed": "Dollar value of costs not disallowed"}),
-    "better_use": ("Reports with recommendations that funds be put to better use", "Dollar value",
-                   {"agreed": "Dollar value of recommendations agreed to by management",
-                    "not_agreed": "Dollar value of recommendations not agreed to by management"}),
+    "questioned": (
+        "Reports with questioned costs",
+        "Questioned costs",
+        {"agreed": "Dollar value of disallowed costs", "not_agreed": "Dollar value of costs not disallowed"},
+    ),
+    "better_use": (
+        "Reports with recommendations that funds be put to better use",
+        "Dollar value",
+        {
+            "agreed": "Dollar value of recommendations agreed to by management",
+            "not_agreed": "Dollar value of recommendations not agreed to by management",
+        },
+    ),
 }
 
 
@@ -134,10 +143,21 @@ def _table(key: str, recs, start: date, end: date) -> MoneyTable:
                 if part > 0:
                     reports[row].add(rec.report_id)
                     values[row] += part
-    return MoneyTable(key, title, value_heading, tuple(
-        MoneyRow(k, label.format(**words), len(reports[k]), values[k],
-                 unsupported[k] if questioned and k not in ("C(i)", "C(ii)") else None)
-        for k, label in ROWS))
+    return MoneyTable(
+        key,
+        title,
+        value_heading,
+        tuple(
+            MoneyRow(
+                k,
+                label.format(**words),
+                len(reports[k]),
+                values[k],
+                unsupported[k] if questioned and k not in ("C(i)", "C(ii)") else None,
+            )
+            for k, label in ROWS
+        ),
+    )
 
 
 def money_tables(recs, start: date, end: date) -> tuple[MoneyTable, MoneyTable]:
@@ -149,12 +169,25 @@ def section5_tables(user, start: date, end: date) -> tuple[MoneyTable, MoneyTabl
     """The two tables over the recommendations ``user`` may read, in one query."""
     R = Recommendation
     recs = db.session.execute(
-        sa.select(R.report_id, R.issued_on, R.status, R.management_decision_on, R.closed_on,
-                  R.questioned_costs, R.unsupported_costs, R.disallowed_costs,
-                  R.funds_put_to_better_use, R.agreed_funds)
-        .where(visible_recommendations(user, R), R.issued_on <= end,
-               sa.or_(R.questioned_costs > 0, R.funds_put_to_better_use > 0))
-        .order_by(R.id)).all()
+        sa.select(
+            R.report_id,
+            R.issued_on,
+            R.status,
+            R.management_decision_on,
+            R.closed_on,
+            R.questioned_costs,
+            R.unsupported_costs,
+            R.disallowed_costs,
+            R.funds_put_to_better_use,
+            R.agreed_funds,
+        )
+        .where(
+            visible_recommendations(user, R),
+            R.issued_on <= end,
+            sa.or_(R.questioned_costs > 0, R.funds_put_to_better_use > 0),
+        )
+        .order_by(R.id)
+    ).all()
     return money_tables(recs, start, end)
 
 

@@ -16,6 +16,7 @@ was closed (``closed_on``): it stays listed in the periods it was open in.
 
 The IG Act section 5 money tables are built in app/exports/section5.py.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -85,14 +86,15 @@ def explanations(recommendation_ids: list[int]) -> dict[int, str]:
     sent, the table shows the management response.
     """
     from app.submissions.models import Submission
+
     if not recommendation_ids:
         return {}
     latest: dict[int, str] = {}
     for rec_id, narrative in db.session.execute(
-            sa.select(Submission.recommendation_id, Submission.narrative)
-            .where(Submission.recommendation_id.in_(recommendation_ids),
-                   Submission.kind.in_(("plan", "status_update")))
-            .order_by(Submission.submitted_at, Submission.id)):
+        sa.select(Submission.recommendation_id, Submission.narrative)
+        .where(Submission.recommendation_id.in_(recommendation_ids), Submission.kind.in_(("plan", "status_update")))
+        .order_by(Submission.submitted_at, Submission.id)
+    ):
         if narrative.strip():
             latest[rec_id] = narrative
     return latest
@@ -110,8 +112,9 @@ class SemiannualRow:
         if self.recommendation.target_completion_on:
             parts.append(f"target completion {self.recommendation.target_completion_on.isoformat()}")
         if self.next_milestone:
-            parts.append(f"next milestone due {self.next_milestone.current_due_on.isoformat()}: "
-                         f"{self.next_milestone.title}")
+            parts.append(
+                f"next milestone due {self.next_milestone.current_due_on.isoformat()}: {self.next_milestone.title}"
+            )
         return "; ".join(parts) or "no timeline given"
 
 
@@ -141,11 +144,17 @@ def period_start(period_end: date) -> date:
 def semiannual_tables(user, period_end: date) -> SemiannualTables:
     if not is_period_end(period_end):
         raise ValueError("a semiannual period ends on March 31 or September 30")
-    recs = db.session.scalars(
-        sa.select(Recommendation).join(Recommendation.report)
-        .where(visible_recommendations(user, Recommendation), Recommendation.issued_on <= period_end)
-        .options(contains_eager(Recommendation.report))
-        .order_by(Recommendation.issued_on, Report.number, Recommendation.number)).unique().all()
+    recs = (
+        db.session.scalars(
+            sa.select(Recommendation)
+            .join(Recommendation.report)
+            .where(visible_recommendations(user, Recommendation), Recommendation.issued_on <= period_end)
+            .options(contains_eager(Recommendation.report))
+            .order_by(Recommendation.issued_on, Report.number, Recommendation.number)
+        )
+        .unique()
+        .all()
+    )
     recs = [r for r in recs if qualifies_open(r, period_end)]
     ids = [r.id for r in recs]
     notes = explanations(ids)
@@ -153,7 +162,8 @@ def semiannual_tables(user, period_end: date) -> SemiannualTables:
     rows = {r.id: SemiannualRow(r, notes.get(r.id) or r.concurrence_response, next_due.get(r.id)) for r in recs}
     questioned, better_use = section5_tables(user, period_start(period_end), period_end)
     return SemiannualTables(
-        questioned=questioned, better_use=better_use,
+        questioned=questioned,
+        better_use=better_use,
         period_end=period_end,
         unresolved=[rows[r.id] for r in recs if qualifies_unresolved(r, period_end)],
         open=[rows[r.id] for r in recs],
@@ -167,9 +177,11 @@ def _next_milestones(recommendation_ids: list[int]) -> dict[int, Milestone]:
     rows = db.session.execute(
         sa.select(LineOfEffort.recommendation_id, Milestone)
         .join(Milestone.line_of_effort)
-        .where(LineOfEffort.recommendation_id.in_(recommendation_ids),
-               Milestone.status.in_(("not_started", "in_progress")))
-        .order_by(Milestone.current_due_on, Milestone.id)).all()
+        .where(
+            LineOfEffort.recommendation_id.in_(recommendation_ids), Milestone.status.in_(("not_started", "in_progress"))
+        )
+        .order_by(Milestone.current_due_on, Milestone.id)
+    ).all()
     result: dict[int, Milestone] = {}
     for rec_id, milestone in rows:
         result.setdefault(rec_id, milestone)
@@ -181,16 +193,37 @@ TABLES = (
     ("open", "Open recommendations without final action"),
     ("over_one_year", "Open at least one year (GAO-IG Act)"),
 )
-COLUMNS = ("Report", "Report title", "Issued", "Recommendation", "Action office", "Status",
-           "Management decision", "Questioned costs", "Funds put to better use", "Explanation", "Timeline")
+COLUMNS = (
+    "Report",
+    "Report title",
+    "Issued",
+    "Recommendation",
+    "Action office",
+    "Status",
+    "Management decision",
+    "Questioned costs",
+    "Funds put to better use",
+    "Explanation",
+    "Timeline",
+)
 
 
 def table_rows(rows: list[SemiannualRow]):
     for row in rows:
         rec = row.recommendation
-        yield (rec.report.number, rec.report.title, issued_cell(rec.report, rec.issued_on), rec.number, rec.action_office.name,
-               rec.status_label, rec.management_decision_on, rec.questioned_costs, rec.funds_put_to_better_use,
-               row.explanation, row.timeline)
+        yield (
+            rec.report.number,
+            rec.report.title,
+            issued_cell(rec.report, rec.issued_on),
+            rec.number,
+            rec.action_office.name,
+            rec.status_label,
+            rec.management_decision_on,
+            rec.questioned_costs,
+            rec.funds_put_to_better_use,
+            row.explanation,
+            row.timeline,
+        )
 
 
 def semiannual_pdf(tables: SemiannualTables, generated_on: date) -> bytes:
@@ -198,6 +231,8 @@ def semiannual_pdf(tables: SemiannualTables, generated_on: date) -> bytes:
     from flask import render_template
 
     from app.exports.plan import pdf_from_html
-    html = render_template("exports/semiannual_document.html", tables=tables, table_keys=TABLES,
-                           generated_on=generated_on)
+
+    html = render_template(
+        "exports/semiannual_document.html", tables=tables, table_keys=TABLES, generated_on=generated_on
+    )
     return pdf_from_html(html)

@@ -1,4 +1,5 @@
 """Rows out as CSV or XLSX: one list of columns and rows, two file formats."""
+
 import csv
 import dataclasses
 import io
@@ -29,8 +30,9 @@ def xml_safe_copy(value):
     if isinstance(value, str):
         return xml_safe(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: xml_safe_copy(getattr(value, f.name))
-                                             for f in dataclasses.fields(value) if f.init})
+        return dataclasses.replace(
+            value, **{f.name: xml_safe_copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        )
     if isinstance(value, (list, tuple)):
         return type(value)(xml_safe_copy(v) for v in value)
     if isinstance(value, dict):

@@ -4,6 +4,7 @@
 this server can do its work (database, schema at head, evidence storage writable), with the
 scheduler's heartbeat. ``/metrics``: Prometheus text, for METRICS_ALLOW addresses or a bearer token.
 """
+
 import hmac
 import ipaddress
 

@@ -3,6 +3,7 @@
 ``deploy_problems`` is the list ``flask check`` prints (like Django's ``check --deploy``): settings
 that work on a developer's machine and are wrong, or unsafe, for people's real records.
 """
+
 import os
 import secrets
 from dataclasses import dataclass
@@ -121,8 +122,10 @@ def deploy_problems(app: Flask) -> list[str]:
     config = app.config
     problems = []
     if config.get("SECRET_KEY_GENERATED"):
-        problems.append("SECRET_KEY is generated into this host's instance folder: set SECRET_KEY (the same "
-                        "on every host), or sessions made on one host fail on the others")
+        problems.append(
+            "SECRET_KEY is generated into this host's instance folder: set SECRET_KEY (the same "
+            "on every host), or sessions made on one host fail on the others"
+        )
     if not config.get("BASE_URL") or config["BASE_URL"] == DEV_BASE_URL:
         problems.append(f"BASE_URL is unset: links in emails point at {DEV_BASE_URL}")
     elif not config["BASE_URL"].startswith("https://"):
@@ -132,13 +135,16 @@ def deploy_problems(app: Flask) -> list[str]:
     if not config.get("SESSION_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE is off: the session cookie would travel over plain HTTP")
     if not config.get("MFA_REQUIRED_ROLES") and not config.get("OIDC_ISSUER"):
-        problems.append("MFA_REQUIRED_ROLES is empty and single sign-on (OIDC_ISSUER) is off: "
-                        "passwords alone protect every account")
+        problems.append(
+            "MFA_REQUIRED_ROLES is empty and single sign-on (OIDC_ISSUER) is off: passwords alone protect every account"
+        )
     if db.engine.dialect.name == "sqlite":
         why = _several_hosts(app)
         if why:
-            problems.append(f"SQLite with several hosts ({why}): each host would keep its own database; "
-                            "set DATABASE_URL to PostgreSQL")
+            problems.append(
+                f"SQLite with several hosts ({why}): each host would keep its own database; "
+                "set DATABASE_URL to PostgreSQL"
+            )
     probe = database()
     if not probe.ok:
         problems.append(f"database {probe.detail}")

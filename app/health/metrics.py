@@ -5,6 +5,7 @@ does it) prometheus-client keeps the counters in files there and a scrape sums e
 What the database knows (the outbox, the scheduler's heartbeat) is read when scraped, by whichever
 worker answers, so it is never stale and never summed twice.
 """
+
 import os
 from collections.abc import Iterator
 
@@ -19,11 +20,15 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.timeutil import utcnow
 
-REQUESTS = Counter("tracker_http_requests_total", "HTTP requests answered, by endpoint and status.",
-                   ["endpoint", "method", "status"])
-LATENCY = Histogram("tracker_http_request_duration_seconds", "Time to answer a request, by endpoint and status.",
-                    ["endpoint", "status"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+REQUESTS = Counter(
+    "tracker_http_requests_total", "HTTP requests answered, by endpoint and status.", ["endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "tracker_http_request_duration_seconds",
+    "Time to answer a request, by endpoint and status.",
+    ["endpoint", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 AUDIT_EVENTS = Counter("tracker_audit_events_written_total", "Audit events committed by this application.")
 
 
@@ -35,20 +40,26 @@ class DatabaseCollector(Collector):
         from app.reminders.models import MESSAGE_STATES, OutboxMessage
 
         depth = GaugeMetricFamily("tracker_outbox_messages", "Outbox messages by state.", labels=["state"])
-        counts = dict(db.session.execute(
-            sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
+        counts = dict(
+            db.session.execute(sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all()
+        )
         for state in MESSAGE_STATES:
             depth.add_metric([state], counts.get(state, 0))
         yield depth
-        oldest = db.session.scalar(sa.select(sa.func.min(OutboxMessage.created_at))
-                                   .where(OutboxMessage.state.in_(("pending", "sending"))))
-        yield GaugeMetricFamily("tracker_outbox_oldest_pending_age_seconds",
-                                "Age of the oldest message not yet sent (0 when none).",
-                                value=(utcnow() - oldest).total_seconds() if oldest else 0.0)
+        oldest = db.session.scalar(
+            sa.select(sa.func.min(OutboxMessage.created_at)).where(OutboxMessage.state.in_(("pending", "sending")))
+        )
+        yield GaugeMetricFamily(
+            "tracker_outbox_oldest_pending_age_seconds",
+            "Age of the oldest message not yet sent (0 when none).",
+            value=(utcnow() - oldest).total_seconds() if oldest else 0.0,
+        )
         age = heartbeat_age(current_lease())
-        yield GaugeMetricFamily("tracker_scheduler_heartbeat_age_seconds",
-                                "Seconds since the scheduler leader's last heartbeat (-1: never ran).",
-                                value=-1.0 if age is None else age)
+        yield GaugeMetricFamily(
+            "tracker_scheduler_heartbeat_age_seconds",
+            "Seconds since the scheduler leader's last heartbeat (-1: never ran).",
+            value=-1.0 if age is None else age,
+        )
 
 
 def render() -> bytes:

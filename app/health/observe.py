@@ -4,6 +4,7 @@ The id comes from the proxy's ``X-Request-Id`` when it sent a sane one (so nginx
 match), or is made here; it goes back in the ``X-Request-Id`` header and is the incident number
 an error page shows, so support finds the log line from what the user reads out.
 """
+
 import json
 import logging
 import re
@@ -27,8 +28,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: what log collectors (journald, Loki, CloudWatch) parse without rules."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if has_request_context() and "request_id" not in record.__dict__:
             line["request_id"] = g.get("request_id")
         line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
@@ -88,8 +93,21 @@ def register(app: Flask) -> None:
         LATENCY.labels(endpoint, status).observe(duration)
         user = g.get("_login_user")  # only if the request loaded it: a static file costs no query
         user_id = user.id if user is not None and user.is_authenticated else None
-        request_log.info("%s %s %s", request.method, request.path, status, extra={
-            "request_id": g.request_id, "user_id": user_id, "method": request.method, "path": request.path,
-            "endpoint": endpoint, "status": response.status_code, "duration_ms": round(duration * 1000, 1),
-            "queries": g.get("queries", 0), "remote_addr": request.remote_addr})
+        request_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            status,
+            extra={
+                "request_id": g.request_id,
+                "user_id": user_id,
+                "method": request.method,
+                "path": request.path,
+                "endpoint": endpoint,
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 1),
+                "queries": g.get("queries", 0),
+                "remote_addr": request.remote_addr,
+            },
+        )
         return response

@@ -6,6 +6,7 @@ row-by-row report comes back; only a file without a single error is imported
 recommendation number) is left as it is, so importing the same file twice changes
 nothing. The accepted columns are documented in README.md.
 """
+
 import csv
 import io
 import re
@@ -152,11 +153,26 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict], list[str]]:
         for record in reader:
             if not any(cell.strip() for cell in record):
                 continue
-            refused = [message for i, cell in enumerate(record) if (message := control_character_message(
-                COLUMNS[mapping[i]][0] if i in mapping else f"column “{header[i] if i < len(header) else i + 1}”",
-                cell, multiline=mapping.get(i) in MULTILINE))]
-            rows.append({"_line": reader.line_num, "_refused": refused,
-                         **{key: (record[i].strip() if i < len(record) else "") for i, key in mapping.items()}})
+            refused = [
+                message
+                for i, cell in enumerate(record)
+                if (
+                    message := control_character_message(
+                        COLUMNS[mapping[i]][0]
+                        if i in mapping
+                        else f"column “{header[i] if i < len(header) else i + 1}”",
+                        cell,
+                        multiline=mapping.get(i) in MULTILINE,
+                    )
+                )
+            ]
+            rows.append(
+                {
+                    "_line": reader.line_num,
+                    "_refused": refused,
+                    **{key: (record[i].strip() if i < len(record) else "") for i, key in mapping.items()},
+                }
+            )
             if len(rows) > MAX_ROWS:
                 return header, [], [f"The file has more than {MAX_ROWS} rows; split it."]
     except csv.Error as e:
@@ -194,8 +210,9 @@ def validate_rows(rows: list[dict]) -> list[RowResult]:
         if row.get("status"):
             status = STATUS_WORDS.get(_fold(row["status"]))
             if status is None:
-                result.errors.append(f"status “{row['status']}” is not one of Open, Resolved, Closed, "
-                                     "Closed - not implemented")
+                result.errors.append(
+                    f"status “{row['status']}” is not one of Open, Resolved, Closed, Closed - not implemented"
+                )
             v["status"] = status
         for key in ("questioned_costs", "funds_put_to_better_use"):
             try:
@@ -222,9 +239,18 @@ def check(data: bytes) -> ImportReport:
         return ImportReport([], file_errors)
     results = validate_rows(rows)
     numbers = {r.values["report_number"] for r in results if r.values.get("report_number")}
-    present = {tuple(row) for row in db.session.execute(
-        sa.select(Report.number, Recommendation.number).join(Recommendation.report)
-        .where(Report.number.in_(numbers)))} if numbers else set()
+    present = (
+        {
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(Report.number, Recommendation.number)
+                .join(Recommendation.report)
+                .where(Report.number.in_(numbers))
+            )
+        }
+        if numbers
+        else set()
+    )
     for r in results:
         if not r.errors:
             r.outcome = "present" if (r.values["report_number"], r.values["number"]) in present else "new"
@@ -245,23 +271,45 @@ def import_rows(report: ImportReport, *, filename: str = "") -> int:
         office = offices.get(v["office"]) or _office(v["office"])
         offices[v["office"]] = office
         rep = reports.get(v["report_number"]) or db.session.scalar(
-            sa.select(Report).where(Report.number == v["report_number"]))
+            sa.select(Report).where(Report.number == v["report_number"])
+        )
         if rep is None:
-            rep = Report(number=v["report_number"], title=v["report_title"], issued_on=v["issued_on"],
-                         oig_office=v["oig_office"] or "Office of Inspector General", agency=v["agency"])
+            rep = Report(
+                number=v["report_number"],
+                title=v["report_title"],
+                issued_on=v["issued_on"],
+                oig_office=v["oig_office"] or "Office of Inspector General",
+                agency=v["agency"],
+            )
             db.session.add(rep)
             db.session.flush()
             audit.record("report.import", rep, after={"number": rep.number, "title": rep.title})
         reports[v["report_number"]] = rep
         rec = Recommendation(
-            report=rep, number=v["number"], text=v["text"], status=v["status"], action_office_id=office.id,
-            issued_on=v["issued_on"], questioned_costs=v["questioned_costs"],
-            funds_put_to_better_use=v["funds_put_to_better_use"])
+            report=rep,
+            number=v["number"],
+            text=v["text"],
+            status=v["status"],
+            action_office_id=office.id,
+            issued_on=v["issued_on"],
+            questioned_costs=v["questioned_costs"],
+            funds_put_to_better_use=v["funds_put_to_better_use"],
+        )
         db.session.add(rec)
         db.session.flush()
-        audit.record("recommendation.import", rec, recommendation_id=rec.id,
-                     after={"report": rep.number, "number": rec.number, "status": rec.status,
-                            "office": office.code, "file": filename, "line": row.line})
+        audit.record(
+            "recommendation.import",
+            rec,
+            recommendation_id=rec.id,
+            after={
+                "report": rep.number,
+                "number": rec.number,
+                "status": rec.status,
+                "office": office.code,
+                "file": filename,
+                "line": row.line,
+            },
+        )
         added += 1
     return added
 

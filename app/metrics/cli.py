@@ -1,4 +1,5 @@
 """``flask --app wsgi metrics import FILE`` and ``metrics check``."""
+
 import sys
 
 import click
@@ -15,8 +16,13 @@ metrics_cli = AppGroup("metrics", help="Metric readings and flags.")
 
 @metrics_cli.command("import")
 @click.argument("file", type=click.File("rb"))
-@click.option("--recommendation", "recommendation_id", type=int, default=None,
-              help="Only metrics of this recommendation may be named (default: all).")
+@click.option(
+    "--recommendation",
+    "recommendation_id",
+    type=int,
+    default=None,
+    help="Only metrics of this recommendation may be named (default: all).",
+)
 @click.option("--user", "email", default=None, help="Record the readings as entered by this user.")
 def import_command(file, recommendation_id, email):
     """Import readings from a CSV file (period,component,metric,value,note): all rows or none."""
@@ -33,8 +39,10 @@ def import_command(file, recommendation_id, email):
         sys.exit(1)
     counts = apply_import(check, today(), actor=actor)
     db.session.commit()
-    click.echo(f"imported {len(check.rows)} rows: {counts['created']} new, {counts['corrected']} corrected, "
-               f"{counts['unchanged']} unchanged")
+    click.echo(
+        f"imported {len(check.rows)} rows: {counts['created']} new, {counts['corrected']} corrected, "
+        f"{counts['unchanged']} unchanged"
+    )
 
 
 @metrics_cli.command("check")

@@ -5,11 +5,27 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.fields import SelectField
 from app.inputs import TrackerForm
-from app.metrics.models import (DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, DECISION_LABELS, DECISIONS,
-                                DIRECTION_LABELS, DIRECTIONS, FREQUENCIES, FREQUENCY_LABELS,
-                                METRIC_KIND_LABELS, METRIC_KINDS)
-from app.metrics.services import (PERIOD_HINTS, data_quality_value, parse_components, parse_number,
-                                  parse_period, period_choices, period_problem)
+from app.metrics.models import (
+    DATA_QUALITY_INPUTS,
+    DATA_QUALITY_KINDS,
+    DECISION_LABELS,
+    DECISIONS,
+    DIRECTION_LABELS,
+    DIRECTIONS,
+    FREQUENCIES,
+    FREQUENCY_LABELS,
+    METRIC_KIND_LABELS,
+    METRIC_KINDS,
+)
+from app.metrics.services import (
+    PERIOD_HINTS,
+    data_quality_value,
+    parse_components,
+    parse_number,
+    parse_period,
+    period_choices,
+    period_problem,
+)
 from app.timeutil import today
 from app.versioning import VersionedForm
 
@@ -36,14 +52,16 @@ class MetricForm(VersionedForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
     kind = SelectField("Kind", choices=_choices((k, METRIC_KIND_LABELS[k]) for k in METRIC_KINDS), default="outcome")
     unit = StringField("Unit", validators=[Length(max=60)])
-    direction = SelectField("Direction", choices=_choices((d, DIRECTION_LABELS[d]) for d in DIRECTIONS),
-                            default="higher")
+    direction = SelectField(
+        "Direction", choices=_choices((d, DIRECTION_LABELS[d]) for d in DIRECTIONS), default="higher"
+    )
     baseline_value = StringField("Baseline value", validators=[Optional(), Length(max=40)])
     baseline_period = StringField("Baseline period", validators=[Optional(), Length(max=200)])
     target_value = StringField("Target value", validators=[Length(max=40)])
     target_on = DateField("Target date", validators=[Optional()])
-    frequency = SelectField("Collection frequency", choices=_choices((f, FREQUENCY_LABELS[f]) for f in FREQUENCIES),
-                            default="quarterly")
+    frequency = SelectField(
+        "Collection frequency", choices=_choices((f, FREQUENCY_LABELS[f]) for f in FREQUENCIES), default="quarterly"
+    )
     components = StringField("Components", default="ICE, CBP, USCIS", validators=[Length(max=400)])
     data_source = StringField("Data source", validators=[Optional(), Length(max=300)])
     collect_from = DateField("Collect readings from", default=today, validators=[DataRequired()])
@@ -61,8 +79,9 @@ class MetricForm(VersionedForm):
         except ValidationError:
             return  # reported next to the target
         if new != self.stored_target and not (field.data or "").strip():
-            raise ValidationError("Explain why the target changes; after the plan is accepted a manager "
-                                  "approves the change.")
+            raise ValidationError(
+                "Explain why the target changes; after the plan is accepted a manager approves the change."
+            )
 
     def validate_unit(self, field):
         if self.kind.data == "outcome" and not (field.data or "").strip():
@@ -103,8 +122,9 @@ class MetricForm(VersionedForm):
 class ReadingForm(VersionedForm):
     #: Chosen from the metric's due periods (``period_choices``); any text posted is still parsed
     #: and checked (``period_problem``), so the API's and a hand-made post's rules are the same.
-    period = SelectField("Period", validators=[DataRequired("Choose the period of the reading.")],
-                         validate_choice=False)
+    period = SelectField(
+        "Period", validators=[DataRequired("Choose the period of the reading.")], validate_choice=False
+    )
     component = SelectField("Component", validators=[DataRequired()])
     value = StringField("Value", validators=[Length(max=40)])
     numerator = StringField("Count", validators=[Length(max=40)])
@@ -115,9 +135,15 @@ class ReadingForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.metric = metric
         self.today = today
-        self.period.choices = [SelectChoice("", "Choose a period")] + [
-            SelectChoice(value, label) for value, label in
-            period_choices(metric.frequency, metric.collect_from, today, set(have))] if today else []
+        self.period.choices = (
+            [SelectChoice("", "Choose a period")]
+            + [
+                SelectChoice(value, label)
+                for value, label in period_choices(metric.frequency, metric.collect_from, today, set(have))
+            ]
+            if today
+            else []
+        )
         self.component.choices = _choices((c, c) for c in metric.component_list)
         self.period_hint = PERIOD_HINTS[metric.frequency]
         if metric.kind in DATA_QUALITY_KINDS:
@@ -173,12 +199,13 @@ class ImportForm(TrackerForm):
 
 
 class ActionForm(TrackerForm):
-    decision = SelectField("Decision", choices=_choices([("", "Choose a decision")]
-                                                        + [(d, DECISION_LABELS[d]) for d in DECISIONS]),
-                           validators=[DataRequired("Choose a decision.")])
+    decision = SelectField(
+        "Decision",
+        choices=_choices([("", "Choose a decision")] + [(d, DECISION_LABELS[d]) for d in DECISIONS]),
+        validators=[DataRequired("Choose a decision.")],
+    )
     owner_id = SelectField("Owner", coerce=int, validators=[DataRequired("Choose an owner.")])
-    reason = TextAreaField("Reason", validators=[DataRequired("Give the reason for this decision."),
-                                                 Length(max=5000)])
+    reason = TextAreaField("Reason", validators=[DataRequired("Give the reason for this decision."), Length(max=5000)])
     new_target = StringField("New target value", validators=[Length(max=40)])
     milestone_title = StringField("New milestone title", validators=[Length(max=300)])
     milestone_due = DateField("New milestone due date", validators=[Optional()])

@@ -1,5 +1,6 @@
 """The feedback loop made of data: metrics (plan), readings (monitor), flags and
 improvement actions (improve). Milestones (implement) live in app/milestones."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -33,8 +34,7 @@ DATA_QUALITY_INPUTS = {
     "duplicates": ("Records counting a person already counted", "Records received"),
 }
 #: Data-quality measures are percentages whose good direction is fixed by their kind.
-DATA_QUALITY_DIRECTION = {"completeness": "higher", "timeliness": "higher", "accuracy": "higher",
-                          "duplicates": "lower"}
+DATA_QUALITY_DIRECTION = {"completeness": "higher", "timeliness": "higher", "accuracy": "higher", "duplicates": "lower"}
 
 #: Components a metric may be broken down by; a field office is written "ICE/Houston".
 COMPONENTS = ("DHS", "ICE", "CBP", "USCIS")
@@ -63,8 +63,7 @@ class Metric(db.Model):
     __tablename__ = "metrics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    line_of_effort_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("lines_of_effort.id", ondelete="RESTRICT"), index=True)
+    line_of_effort_id: Mapped[int] = mapped_column(sa.ForeignKey("lines_of_effort.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     kind: Mapped[str] = mapped_column(enum(*METRIC_KINDS, name="metric_kind"), default="outcome")
@@ -87,11 +86,13 @@ class Metric(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     line_of_effort = relationship("LineOfEffort")
-    readings = relationship("Reading", back_populates="metric", passive_deletes="all",
-                            order_by="(Reading.period_end, Reading.component)")
+    readings = relationship(
+        "Reading", back_populates="metric", passive_deletes="all", order_by="(Reading.period_end, Reading.component)"
+    )
     flags = relationship("Flag", back_populates="metric", passive_deletes="all")
-    target_changes = relationship("TargetChange", back_populates="metric", passive_deletes="all",
-                                  order_by="TargetChange.id.desc()")
+    target_changes = relationship(
+        "TargetChange", back_populates="metric", passive_deletes="all", order_by="TargetChange.id.desc()"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -144,8 +145,9 @@ class Reading(db.Model):
 
     metric = relationship("Metric", back_populates="readings")
     entered_by = relationship("User")
-    history = relationship("ReadingRevision", back_populates="reading", passive_deletes="all",
-                           order_by="ReadingRevision.id.desc()")
+    history = relationship(
+        "ReadingRevision", back_populates="reading", passive_deletes="all", order_by="ReadingRevision.id.desc()"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -156,8 +158,7 @@ class ReadingRevision(db.Model):
     __tablename__ = "metric_reading_revisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reading_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("metric_readings.id", ondelete="RESTRICT"), index=True)
+    reading_id: Mapped[int] = mapped_column(sa.ForeignKey("metric_readings.id", ondelete="RESTRICT"), index=True)
     value: Mapped[Decimal] = mapped_column(NUMBER)
     numerator: Mapped[Decimal | None] = mapped_column(NUMBER)
     denominator: Mapped[Decimal | None] = mapped_column(NUMBER)
@@ -192,8 +193,9 @@ class Flag(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     metric = relationship("Metric", back_populates="flags")
-    actions = relationship("ImprovementAction", back_populates="flag", passive_deletes="all",
-                           order_by="ImprovementAction.id")
+    actions = relationship(
+        "ImprovementAction", back_populates="flag", passive_deletes="all", order_by="ImprovementAction.id"
+    )
 
     @property
     def gap(self) -> Decimal | None:
@@ -220,13 +222,13 @@ class ImprovementAction(db.Model):
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     reason: Mapped[str] = mapped_column(sa.Text)
     #: The milestone added or changed in answer to the flag.
-    milestone_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
     #: For "adjust the target": the target before and after.
     old_target_value: Mapped[Decimal | None] = mapped_column(NUMBER)
     new_target_value: Mapped[Decimal | None] = mapped_column(NUMBER)
-    status: Mapped[str] = mapped_column(enum(*ACTION_STATUSES, name="improvement_action_status"),
-                                        default="open", index=True)
+    status: Mapped[str] = mapped_column(
+        enum(*ACTION_STATUSES, name="improvement_action_status"), default="open", index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -259,9 +261,13 @@ class TargetChange(db.Model):
     __tablename__ = "metric_target_changes"
     __table_args__ = (
         #: At most one request awaits a decision per metric.
-        sa.Index("uq_metric_target_changes_one_pending", "metric_id", unique=True,
-                 sqlite_where=sa.text("status = 'pending'"),
-                 postgresql_where=sa.text("status = 'pending'")),
+        sa.Index(
+            "uq_metric_target_changes_one_pending",
+            "metric_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,15 +8,44 @@ from app.auth.models import User
 from app.extensions import db
 from app.metrics import bp
 from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
-from app.metrics.models import (COMPONENTS, DATA_QUALITY_INPUTS, DATA_QUALITY_KINDS, Flag,
-                                ImprovementAction, Metric, Reading, ReadingRevision)
-from app.metrics.services import (CSV_COLUMNS, ParsedValue, apply_import, chart_csv, check_csv,
-                                  complete_action, create_metric, data_quality_chart,
-                                  data_quality_value, get_action_or_404, get_flag_or_404,
-                                  get_loop_recommendation_or_404, get_metric_or_404, metric_chart,
-                                  metrics_in_scope, outcomes_of, parse_number, parse_period, save_reading,
-                                  sync_flags, take_action, update_metric, DEFINITION_LABELS,
-                                  decide_target_change, get_target_change_or_404, pending_target_change)
+from app.metrics.models import (
+    COMPONENTS,
+    DATA_QUALITY_INPUTS,
+    DATA_QUALITY_KINDS,
+    Flag,
+    ImprovementAction,
+    Metric,
+    Reading,
+    ReadingRevision,
+)
+from app.metrics.services import (
+    CSV_COLUMNS,
+    ParsedValue,
+    apply_import,
+    chart_csv,
+    check_csv,
+    complete_action,
+    create_metric,
+    data_quality_chart,
+    data_quality_value,
+    get_action_or_404,
+    get_flag_or_404,
+    get_loop_recommendation_or_404,
+    get_metric_or_404,
+    metric_chart,
+    metrics_in_scope,
+    outcomes_of,
+    parse_number,
+    parse_period,
+    save_reading,
+    sync_flags,
+    take_action,
+    update_metric,
+    DEFINITION_LABELS,
+    decide_target_change,
+    get_target_change_or_404,
+    pending_target_change,
+)
 from app.milestones.models import Milestone
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
 from app.security import content_disposition
@@ -31,17 +60,20 @@ EDITORS = ("action_office", "admin")
 
 def _metrics_of(recommendation_id: int, *options):
     return db.session.scalars(
-        sa.select(Metric).join(Metric.line_of_effort)
+        sa.select(Metric)
+        .join(Metric.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation_id)
-        .options(*options).order_by(LineOfEffort.position, Metric.kind != "outcome", Metric.id)).all()
+        .options(*options)
+        .order_by(LineOfEffort.position, Metric.kind != "outcome", Metric.id)
+    ).all()
 
 
 def _csv_response(text: str, filename: str) -> Response:
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": content_disposition(filename)})
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": content_disposition(filename)})
 
 
 # --- the loop ------------------------------------------------------------------------
+
 
 @bp.route("/recommendations/<int:recommendation_id>/loop")
 @roles(*ANY_ROLE)
@@ -49,33 +81,57 @@ def loop(recommendation_id: int):
     recommendation = get_loop_recommendation_or_404(recommendation_id)
     metrics = _metrics_of(recommendation.id)
     line_of = {m.id: m.line_of_effort_id for m in metrics}
-    readings = dict(db.session.execute(
-        sa.select(Reading.metric_id, sa.func.count()).join(Reading.metric).join(Metric.line_of_effort)
-        .where(LineOfEffort.recommendation_id == recommendation.id).group_by(Reading.metric_id)).all())
+    readings = dict(
+        db.session.execute(
+            sa.select(Reading.metric_id, sa.func.count())
+            .join(Reading.metric)
+            .join(Metric.line_of_effort)
+            .where(LineOfEffort.recommendation_id == recommendation.id)
+            .group_by(Reading.metric_id)
+        ).all()
+    )
     flags = db.session.scalars(
-        sa.select(Flag).join(Flag.metric).join(Metric.line_of_effort)
+        sa.select(Flag)
+        .join(Flag.metric)
+        .join(Metric.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation.id, Flag.status == "open")
-        .order_by(Flag.period_end, Flag.id)).all()
+        .order_by(Flag.period_end, Flag.id)
+    ).all()
     actions = db.session.scalars(
-        sa.select(ImprovementAction).join(ImprovementAction.flag).join(Flag.metric).join(Metric.line_of_effort)
+        sa.select(ImprovementAction)
+        .join(ImprovementAction.flag)
+        .join(Flag.metric)
+        .join(Metric.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation.id, ImprovementAction.status == "open")
-        .options(contains_eager(ImprovementAction.flag), joinedload(ImprovementAction.owner),
-                 joinedload(ImprovementAction.milestone))
-        .order_by(ImprovementAction.id)).all()
+        .options(
+            contains_eager(ImprovementAction.flag),
+            joinedload(ImprovementAction.owner),
+            joinedload(ImprovementAction.milestone),
+        )
+        .order_by(ImprovementAction.id)
+    ).all()
     metric_by_id = {m.id: m for m in metrics}
-    stages: dict[int, dict[str, list]] = {line.id: {"metrics": [], "flags": [], "actions": []}
-                                          for line in recommendation.lines_of_effort}
+    stages: dict[int, dict[str, list]] = {
+        line.id: {"metrics": [], "flags": [], "actions": []} for line in recommendation.lines_of_effort
+    }
     for m in metrics:
         stages[m.line_of_effort_id]["metrics"].append(m)
     for f in flags:
         stages[line_of[f.metric_id]]["flags"].append(f)
     for a in actions:
         stages[line_of[a.flag.metric_id]]["actions"].append(a)
-    return render_template("metrics/loop.html", recommendation=recommendation, stages=stages,
-                           reading_counts=readings, metric_by_id=metric_by_id, today=today())
+    return render_template(
+        "metrics/loop.html",
+        recommendation=recommendation,
+        stages=stages,
+        reading_counts=readings,
+        metric_by_id=metric_by_id,
+        today=today(),
+    )
 
 
 # --- metrics ---------------------------------------------------------------------------
+
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics")
 @roles(*ANY_ROLE)
@@ -84,23 +140,32 @@ def index(recommendation_id: int):
     metrics = _metrics_of(recommendation.id, selectinload(Metric.readings))
     quality = [m for m in metrics if m.kind in DATA_QUALITY_KINDS]
     quality_readings = [r for m in quality for r in m.readings]
-    components = [c for c in COMPONENTS if any(r.component == c for r in quality_readings)
-                  or any(c in m.component_list for m in quality)]
+    components = [
+        c
+        for c in COMPONENTS
+        if any(r.component == c for r in quality_readings) or any(c in m.component_list for m in quality)
+    ]
     latest = {}
     for r in quality_readings:
         latest[(r.metric_id, r.component)] = r  # readings come ordered by period end
     charts = {c: data_quality_chart(c, quality, quality_readings) for c in components}
-    return render_template("metrics/index.html", recommendation=recommendation, metrics=metrics,
-                           quality=quality, components=components, latest=latest, charts=charts,
-                           can_edit=can_edit_metrics(current_user, recommendation))
+    return render_template(
+        "metrics/index.html",
+        recommendation=recommendation,
+        metrics=metrics,
+        quality=quality,
+        components=components,
+        latest=latest,
+        charts=charts,
+        can_edit=can_edit_metrics(current_user, recommendation),
+    )
 
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics/data-quality.csv")
 @roles(*ANY_ROLE)
 def data_quality_csv(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
-    quality = [m for m in _metrics_of(recommendation.id, selectinload(Metric.readings))
-               if m.kind in DATA_QUALITY_KINDS]
+    quality = [m for m in _metrics_of(recommendation.id, selectinload(Metric.readings)) if m.kind in DATA_QUALITY_KINDS]
     component = request.args.get("component", "")
     chart = data_quality_chart(component, quality, [r for m in quality for r in m.readings])
     safe = "".join(ch if ch.isalnum() else "-" for ch in component) or "none"
@@ -127,8 +192,14 @@ def new(recommendation_id: int):
         db.session.commit()
         flash(f"Metric “{metric.name}” defined.", "success")
         return redirect(url_for("metrics.show", metric_id=metric.id))
-    return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=None,
-                           quality_inputs=DATA_QUALITY_INPUTS, conflict=None), 400 if form.errors else 200
+    return render_template(
+        "metrics/form.html",
+        form=form,
+        recommendation=recommendation,
+        metric=None,
+        quality_inputs=DATA_QUALITY_INPUTS,
+        conflict=None,
+    ), 400 if form.errors else 200
 
 
 @bp.route("/metrics/<int:metric_id>")
@@ -136,22 +207,35 @@ def new(recommendation_id: int):
 def show(metric_id: int):
     metric = get_metric_or_404(metric_id)
     readings = db.session.scalars(
-        sa.select(Reading).where(Reading.metric_id == metric.id)
+        sa.select(Reading)
+        .where(Reading.metric_id == metric.id)
         .options(selectinload(Reading.history).joinedload(ReadingRevision.entered_by), joinedload(Reading.entered_by))
-        .order_by(Reading.period_end, Reading.component)).all()
+        .order_by(Reading.period_end, Reading.component)
+    ).all()
     flags = db.session.scalars(
-        sa.select(Flag).where(Flag.metric_id == metric.id)
-        .options(selectinload(Flag.actions).options(joinedload(ImprovementAction.owner),
-                                                     joinedload(ImprovementAction.milestone)))
-        .order_by(Flag.period_end.desc(), Flag.component, Flag.id)).all()
+        sa.select(Flag)
+        .where(Flag.metric_id == metric.id)
+        .options(
+            selectinload(Flag.actions).options(
+                joinedload(ImprovementAction.owner), joinedload(ImprovementAction.milestone)
+            )
+        )
+        .order_by(Flag.period_end.desc(), Flag.component, Flag.id)
+    ).all()
     outcomes = outcomes_of(flags, readings, {metric.id: metric})
     recommendation = metric.line_of_effort.recommendation
-    return render_template("metrics/show.html", metric=metric, recommendation=recommendation,
-                           readings=readings, flags=flags, outcomes=outcomes,
-                           chart=metric_chart(metric, readings),
-                           can_edit=can_edit_metrics(current_user, recommendation),
-                           pending_target=pending_target_change(metric),
-                           decision_form=DecisionForm(formdata=None))
+    return render_template(
+        "metrics/show.html",
+        metric=metric,
+        recommendation=recommendation,
+        readings=readings,
+        flags=flags,
+        outcomes=outcomes,
+        chart=metric_chart(metric, readings),
+        can_edit=can_edit_metrics(current_user, recommendation),
+        pending_target=pending_target_change(metric),
+        decision_form=DecisionForm(formdata=None),
+    )
 
 
 @bp.route("/metrics/<int:metric_id>/readings.csv")
@@ -179,20 +263,29 @@ def edit(metric_id: int):
     conflict = None
     if form.validate_on_submit():
         with guard(metric, form, DEFINITION_LABELS, values=_metric_entries(form)) as saved:
-            change = update_metric(metric, form.definition(), today(),
-                                   justification=(form.justification.data or "").strip())
+            change = update_metric(
+                metric, form.definition(), today(), justification=(form.justification.data or "").strip()
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
             if change is not None and change.status == "pending":
-                flash("Metric saved. The new target awaits a manager's approval; the current target "
-                      "stays until then.", "success")
+                flash(
+                    "Metric saved. The new target awaits a manager's approval; the current target stays until then.",
+                    "success",
+                )
             else:
                 flash("Metric updated.", "success")
             return redirect(url_for("metrics.show", metric_id=metric.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("metrics/form.html", form=form, recommendation=recommendation, metric=metric,
-                           quality_inputs=DATA_QUALITY_INPUTS, conflict=conflict), status
+    return render_template(
+        "metrics/form.html",
+        form=form,
+        recommendation=recommendation,
+        metric=metric,
+        quality_inputs=DATA_QUALITY_INPUTS,
+        conflict=conflict,
+    ), status
 
 
 def _metric_entries(form: MetricForm) -> dict:
@@ -212,8 +305,7 @@ def decide_target(change_id: int):
         flash("Give the reason for your decision; nothing was decided.", "error")
         return redirect(url_for("metrics.show", metric_id=change.metric_id, _anchor="target-changes"))
     approve = bool(form.approve.data)
-    decide_target_change(change, approve=approve, reason=form.reason.data.strip(), today=today(),
-                         actor=current_user)
+    decide_target_change(change, approve=approve, reason=form.reason.data.strip(), today=today(), actor=current_user)
     db.session.commit()
     flash("Target change approved." if approve else "Target change declined.", "success")
     return redirect(url_for("metrics.show", metric_id=change.metric_id))
@@ -233,7 +325,8 @@ def new_reading(metric_id: int):
     components = set(metric.component_list)
     read: dict[str, set] = {}
     for period, component in db.session.execute(
-            sa.select(Reading.period, Reading.component).where(Reading.metric_id == metric.id)):
+        sa.select(Reading.period, Reading.component).where(Reading.metric_id == metric.id)
+    ):
         read.setdefault(period, set()).add(component)
     form = ReadingForm(metric, today=today(), have={p for p, cs in read.items() if components <= cs})
     if request.method == "GET":
@@ -253,28 +346,38 @@ def new_reading(metric_id: int):
         stored = _stored_reading(metric, form.period.data, form.component.data)
         outcome, raised = None, []
         if stored is None:
-            _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
-                                      (form.note.data or "").strip(), current_user)
+            _, outcome = save_reading(
+                metric, form.period.data, form.component.data, parsed, (form.note.data or "").strip(), current_user
+            )
             raised = sync_flags(metric, today(), actor=current_user)
             db.session.commit()
         else:
             entries = {"value": parsed.value, "numerator": parsed.numerator, "denominator": parsed.denominator}
             with guard(stored, form, READING_LABELS, values=entries) as saved:
-                _, outcome = save_reading(metric, form.period.data, form.component.data, parsed,
-                                          (form.note.data or "").strip(), current_user)
+                _, outcome = save_reading(
+                    metric, form.period.data, form.component.data, parsed, (form.note.data or "").strip(), current_user
+                )
                 raised = sync_flags(metric, today(), actor=current_user)
                 db.session.commit()
             conflict = saved.conflict
         if conflict is None:
-            message = {"created": "Reading saved.", "corrected": "Reading corrected; the earlier value is kept in its history.",
-                       "unchanged": "The reading already had this value; nothing changed."}[outcome]
+            message = {
+                "created": "Reading saved.",
+                "corrected": "Reading corrected; the earlier value is kept in its history.",
+                "unchanged": "The reading already had this value; nothing changed.",
+            }[outcome]
             if raised:
                 message += f" {len(raised)} flag{'s' if len(raised) > 1 else ''} raised."
             flash(message, "warning" if raised else "success")
             return redirect(url_for("metrics.show", metric_id=metric.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("metrics/reading_form.html", form=form, metric=metric, conflict=conflict,
-                           recommendation=metric.line_of_effort.recommendation), status
+    return render_template(
+        "metrics/reading_form.html",
+        form=form,
+        metric=metric,
+        conflict=conflict,
+        recommendation=metric.line_of_effort.recommendation,
+    ), status
 
 
 READING_LABELS = {"value": "Value", "numerator": "Count", "denominator": "Out of", "note": "Note"}
@@ -285,8 +388,11 @@ def _stored_reading(metric: Metric, period: str, component: str) -> Reading | No
         period = parse_period(metric.frequency, period or "")
     except ValueError:
         return None
-    return db.session.scalar(sa.select(Reading).where(
-        Reading.metric_id == metric.id, Reading.period == period, Reading.component == (component or "")))
+    return db.session.scalar(
+        sa.select(Reading).where(
+            Reading.metric_id == metric.id, Reading.period == period, Reading.component == (component or "")
+        )
+    )
 
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics/import", methods=["GET", "POST"])
@@ -301,40 +407,59 @@ def import_readings(recommendation_id: int):
         if check.ok:
             counts = apply_import(check, today(), actor=current_user)
             db.session.commit()
-            flash(f"Imported {len(check.rows)} rows: {counts['created']} new readings, "
-                  f"{counts['corrected']} corrected, {counts['unchanged']} unchanged.", "success")
+            flash(
+                f"Imported {len(check.rows)} rows: {counts['created']} new readings, "
+                f"{counts['corrected']} corrected, {counts['unchanged']} unchanged.",
+                "success",
+            )
             return redirect(url_for("metrics.index", recommendation_id=recommendation.id))
         status = 400
     elif form.errors:
         status = 400
-    return render_template("metrics/import.html", form=form, recommendation=recommendation, check=check,
-                           columns=CSV_COLUMNS, metrics=metrics_in_scope(recommendation.id)), status
+    return render_template(
+        "metrics/import.html",
+        form=form,
+        recommendation=recommendation,
+        check=check,
+        columns=CSV_COLUMNS,
+        metrics=metrics_in_scope(recommendation.id),
+    ), status
 
 
 # --- monitor and improve ------------------------------------------------------------------
+
 
 @bp.route("/recommendations/<int:recommendation_id>/flags")
 @roles(*ANY_ROLE)
 def flags(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
     show_all = request.args.get("show") == "all"
-    query = (sa.select(Flag).join(Flag.metric).join(Metric.line_of_effort)
-             .where(LineOfEffort.recommendation_id == recommendation.id)
-             .options(selectinload(Flag.actions).joinedload(ImprovementAction.milestone),
-                      joinedload(Flag.metric))
-             .order_by(Flag.period_end.desc(), Metric.name, Flag.component))
+    query = (
+        sa.select(Flag)
+        .join(Flag.metric)
+        .join(Metric.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation.id)
+        .options(selectinload(Flag.actions).joinedload(ImprovementAction.milestone), joinedload(Flag.metric))
+        .order_by(Flag.period_end.desc(), Metric.name, Flag.component)
+    )
     if not show_all:
         query = query.where(Flag.status == "open")
     flag_list = db.session.scalars(query).unique().all()
     answered = [f for f in flag_list if f.status == "answered"]
     outcomes = {}
     if answered:
-        later = db.session.scalars(sa.select(Reading).where(
-            Reading.metric_id.in_({f.metric_id for f in answered}))).all()
+        later = db.session.scalars(
+            sa.select(Reading).where(Reading.metric_id.in_({f.metric_id for f in answered}))
+        ).all()
         outcomes = outcomes_of(answered, later, {f.metric_id: f.metric for f in answered})
-    return render_template("metrics/flags.html", recommendation=recommendation, flags=flag_list,
-                           show_all=show_all, outcomes=outcomes,
-                           can_edit=can_edit_metrics(current_user, recommendation))
+    return render_template(
+        "metrics/flags.html",
+        recommendation=recommendation,
+        flags=flag_list,
+        show_all=show_all,
+        outcomes=outcomes,
+        can_edit=can_edit_metrics(current_user, recommendation),
+    )
 
 
 @bp.route("/flags/<int:flag_id>/action", methods=["GET", "POST"])
@@ -346,27 +471,43 @@ def new_action(flag_id: int):
     if flag.status != "open":
         abort(409, "This flag is no longer open: it was answered or cleared. Nothing was changed.")
     owners = db.session.scalars(
-        sa.select(User).where(User.office_id == recommendation.action_office_id,
-                              User.role.in_(("action_office", "manager")), User.is_active_account.is_(True))
-        .order_by(User.name)).all()
+        sa.select(User)
+        .where(
+            User.office_id == recommendation.action_office_id,
+            User.role.in_(("action_office", "manager")),
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.name)
+    ).all()
     milestones = db.session.scalars(
-        sa.select(Milestone).where(Milestone.line_of_effort_id == metric.line_of_effort_id)
-        .order_by(Milestone.current_due_on, Milestone.id)).all()
+        sa.select(Milestone)
+        .where(Milestone.line_of_effort_id == metric.line_of_effort_id)
+        .order_by(Milestone.current_due_on, Milestone.id)
+    ).all()
     form = ActionForm(owners, milestones)
     if request.method == "GET" and current_user in owners:
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
         owner = next(u for u in owners if u.id == form.owner_id.data)
         milestone = next((m for m in milestones if m.id == form.milestone_id.data), None)
-        action = take_action(flag, form.decision.data, owner, form.reason.data.strip(), today(),
-                             actor=current_user, new_target=form.new_target_value(),
-                             milestone_title=(form.milestone_title.data or "").strip(),
-                             milestone_due=form.milestone_due.data, milestone=milestone)
+        action = take_action(
+            flag,
+            form.decision.data,
+            owner,
+            form.reason.data.strip(),
+            today(),
+            actor=current_user,
+            new_target=form.new_target_value(),
+            milestone_title=(form.milestone_title.data or "").strip(),
+            milestone_due=form.milestone_due.data,
+            milestone=milestone,
+        )
         db.session.commit()
         flash(f"Improvement action recorded: {action.decision_label.lower()}.", "success")
         return redirect(url_for("metrics.flags", recommendation_id=recommendation.id))
-    return render_template("metrics/action_form.html", form=form, flag=flag, metric=metric,
-                           recommendation=recommendation), 400 if form.errors else 200
+    return render_template(
+        "metrics/action_form.html", form=form, flag=flag, metric=metric, recommendation=recommendation
+    ), 400 if form.errors else 200
 
 
 @bp.route("/improvement-actions/<int:action_id>/done", methods=["POST"])

@@ -4,6 +4,7 @@
 the stored flags agree with it. Both the reading form and the CSV import go through
 ``parse_value`` and ``save_reading``, so the two can never disagree.
 """
+
 import calendar
 import csv
 import io
@@ -21,12 +22,20 @@ from app import audit, versioning
 from app.extensions import db
 from app.inputs import EARLIEST_YEAR, LATEST_YEAR, control_character_message
 from app.notifications import services as notify
-from app.metrics.models import (COMPONENTS, DATA_QUALITY_DIRECTION, DATA_QUALITY_KINDS, Flag,
-                                ImprovementAction, Metric, Reading, ReadingRevision, TargetChange)
+from app.metrics.models import (
+    COMPONENTS,
+    DATA_QUALITY_DIRECTION,
+    DATA_QUALITY_KINDS,
+    Flag,
+    ImprovementAction,
+    Metric,
+    Reading,
+    ReadingRevision,
+    TargetChange,
+)
 from app.milestones.models import Milestone
 from app.milestones.services import plan_accepted
-from app.permissions import (require_decide_target_change, require_edit_metrics,
-                             require_view_recommendation)
+from app.permissions import require_decide_target_change, require_edit_metrics, require_view_recommendation
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
@@ -41,8 +50,7 @@ HUNDRED = Decimal(100)
 _MONTHLY = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTERLY = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _ANNUAL = re.compile(r"^(?:FY|CY)?(\d{4})$", re.IGNORECASE)
-PERIOD_HINTS = {"monthly": "YYYY-MM, e.g. 2026-03", "quarterly": "YYYY-Qn, e.g. 2026-Q1",
-                "annually": "YYYY, e.g. 2026"}
+PERIOD_HINTS = {"monthly": "YYYY-MM, e.g. 2026-03", "quarterly": "YYYY-Qn, e.g. 2026-Q1", "annually": "YYYY, e.g. 2026"}
 
 
 def parse_period(frequency: str, text: str) -> str:
@@ -116,11 +124,9 @@ def period_problem(frequency: str, collect_from: date, label: str, today: date) 
     start, end = period_bounds(frequency, label)
     first = period_of(frequency, collect_from)
     if start < period_bounds(frequency, first)[0]:
-        return (f"{label} is before the metric's first period ({first}); readings are due from "
-                f"{first} on.")
+        return f"{label} is before the metric's first period ({first}); readings are due from {first} on."
     if end >= today:
-        return (f"{label} has not ended yet (it ends {end:%b} {end.day}, {end.year}); enter its reading "
-                f"once it is over.")
+        return f"{label} has not ended yet (it ends {end:%b} {end.day}, {end.year}); enter its reading once it is over."
     return None
 
 
@@ -131,10 +137,11 @@ def period_choices(frequency: str, collect_from: date, today: date, have: set[st
     periods = due_periods(frequency, collect_from, today)
     missing = [p for p in periods if p not in have]
     done = [p for p in reversed(periods) if p in have]
-    return ([(p, f"{p}: missing") for p in missing] + [(p, f"{p}: has a reading (enter to correct)") for p in done])
+    return [(p, f"{p}: missing") for p in missing] + [(p, f"{p}: has a reading (enter to correct)") for p in done]
 
 
 # --- values and targets ---------------------------------------------------------
+
 
 def parse_number(text: str) -> Decimal:
     """A finite decimal number; thousands separators are allowed. ValueError otherwise."""
@@ -205,8 +212,9 @@ def parse_components(text: str) -> list[str]:
         agency, _, field_office = code.partition("/")
         agency = agency.strip().upper()
         if agency not in COMPONENTS:
-            raise ValueError(f"unknown component {code!r}: use {', '.join(COMPONENTS)}, "
-                             "or a field office written like ICE/Houston")
+            raise ValueError(
+                f"unknown component {code!r}: use {', '.join(COMPONENTS)}, or a field office written like ICE/Houston"
+            )
         code = f"{agency}/{field_office.strip()}" if field_office.strip() else agency
         if len(code) > 60:
             raise ValueError(f"component {code[:20]!r}… is longer than 60 characters")
@@ -218,6 +226,7 @@ def parse_components(text: str) -> list[str]:
 
 
 # --- flags: the decision --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FlagDecision:
@@ -258,41 +267,68 @@ def decide_flags(metric, readings, today: date) -> dict[tuple[str, str, str], Fl
 def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
     """Make the stored flags of ``metric`` agree with ``decide_flags``; returns those raised."""
     readings = db.session.scalars(sa.select(Reading).where(Reading.metric_id == metric.id)).all()
-    stored = {(f.component, f.period, f.kind): f for f in db.session.scalars(
-        sa.select(Flag).where(Flag.metric_id == metric.id)).all()}
+    stored = {
+        (f.component, f.period, f.kind): f
+        for f in db.session.scalars(sa.select(Flag).where(Flag.metric_id == metric.id)).all()
+    }
     wanted = decide_flags(metric, readings, today)
     rec_id = metric.line_of_effort.recommendation_id
     raised = []
     for key, d in wanted.items():
         flag = stored.get(key)
         if flag is None:
-            flag = Flag(metric=metric, component=d.component, period=d.period, period_end=d.period_end,
-                        kind=d.kind, value=d.value, target_value=d.target_value, status="open")
+            flag = Flag(
+                metric=metric,
+                component=d.component,
+                period=d.period,
+                period_end=d.period_end,
+                kind=d.kind,
+                value=d.value,
+                target_value=d.target_value,
+                status="open",
+            )
             db.session.add(flag)
             db.session.flush()
-            audit.record("metric.flag.raise", flag, after=_flag_snapshot(flag),
-                         recommendation_id=rec_id, actor=actor)
+            audit.record("metric.flag.raise", flag, after=_flag_snapshot(flag), recommendation_id=rec_id, actor=actor)
             notify.flag_raised(flag, actor, "raised")
             raised.append(flag)
         elif flag.status == "cleared":
             before = _flag_snapshot(flag)
             flag.status, flag.closed_at = "open", None
             flag.value, flag.target_value = d.value, d.target_value
-            event = audit.record("metric.flag.reopen", flag, before=before, after=_flag_snapshot(flag),
-                                 recommendation_id=rec_id, actor=actor)
+            event = audit.record(
+                "metric.flag.reopen",
+                flag,
+                before=before,
+                after=_flag_snapshot(flag),
+                recommendation_id=rec_id,
+                actor=actor,
+            )
             notify.flag_raised(flag, actor, f"reopened-{event.id}")
             raised.append(flag)
         elif flag.status == "open" and (flag.value, flag.target_value) != (d.value, d.target_value):
             before = _flag_snapshot(flag)
             flag.value, flag.target_value = d.value, d.target_value
-            audit.record("metric.flag.update", flag, before=before, after=_flag_snapshot(flag),
-                         recommendation_id=rec_id, actor=actor)
+            audit.record(
+                "metric.flag.update",
+                flag,
+                before=before,
+                after=_flag_snapshot(flag),
+                recommendation_id=rec_id,
+                actor=actor,
+            )
     for key, flag in stored.items():
         if key not in wanted and flag.status == "open":
             before = _flag_snapshot(flag)
             flag.status, flag.closed_at = "cleared", utcnow()
-            audit.record("metric.flag.clear", flag, before=before, after=_flag_snapshot(flag),
-                         recommendation_id=rec_id, actor=actor)
+            audit.record(
+                "metric.flag.clear",
+                flag,
+                before=before,
+                after=_flag_snapshot(flag),
+                recommendation_id=rec_id,
+                actor=actor,
+            )
     db.session.flush()
     return raised
 
@@ -304,15 +340,35 @@ def check_all(today: date) -> int:
 
 
 def _flag_snapshot(flag: Flag) -> dict:
-    return {"metric_id": flag.metric_id, "component": flag.component, "period": flag.period,
-            "kind": flag.kind, "status": flag.status, "value": flag.value, "target": flag.target_value}
+    return {
+        "metric_id": flag.metric_id,
+        "component": flag.component,
+        "period": flag.period,
+        "kind": flag.kind,
+        "status": flag.status,
+        "value": flag.value,
+        "target": flag.target_value,
+    }
 
 
 # --- definitions -----------------------------------------------------------------
 
-DEFINITION_FIELDS = ("name", "description", "kind", "unit", "direction", "baseline_value",
-                     "baseline_period", "target_value", "target_on", "frequency", "components",
-                     "data_source", "collect_from", "line_of_effort_id")
+DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "unit",
+    "direction",
+    "baseline_value",
+    "baseline_period",
+    "target_value",
+    "target_on",
+    "frequency",
+    "components",
+    "data_source",
+    "collect_from",
+    "line_of_effort_id",
+)
 
 
 def create_metric(line: LineOfEffort, data: dict, today: date, *, sync: bool = True) -> Metric:
@@ -320,8 +376,12 @@ def create_metric(line: LineOfEffort, data: dict, today: date, *, sync: bool = T
     normalise_definition(metric)
     db.session.add(metric)
     db.session.flush()
-    audit.record("metric.create", metric, after=audit.snapshot(metric, DEFINITION_FIELDS),
-                 recommendation_id=line.recommendation_id)
+    audit.record(
+        "metric.create",
+        metric,
+        after=audit.snapshot(metric, DEFINITION_FIELDS),
+        recommendation_id=line.recommendation_id,
+    )
     if sync:
         sync_flags(metric, today)
     return metric
@@ -329,25 +389,44 @@ def create_metric(line: LineOfEffort, data: dict, today: date, *, sync: bool = T
 
 TARGET_FIELDS = ("target_value", "target_on")
 #: How the edit form and the conflict page name a metric's fields.
-DEFINITION_LABELS = {"name": "Name", "description": "Description", "kind": "Kind", "unit": "Unit",
-                     "direction": "Direction", "baseline_value": "Baseline value",
-                     "baseline_period": "Baseline period", "target_value": "Target value",
-                     "target_on": "Target date", "frequency": "Collection frequency", "components": "Components",
-                     "data_source": "Data source", "collect_from": "Collect readings from",
-                     "line_of_effort_id": "Line of effort"}
+DEFINITION_LABELS = {
+    "name": "Name",
+    "description": "Description",
+    "kind": "Kind",
+    "unit": "Unit",
+    "direction": "Direction",
+    "baseline_value": "Baseline value",
+    "baseline_period": "Baseline period",
+    "target_value": "Target value",
+    "target_on": "Target date",
+    "frequency": "Collection frequency",
+    "components": "Components",
+    "data_source": "Data source",
+    "collect_from": "Collect readings from",
+    "line_of_effort_id": "Line of effort",
+}
 
 
-def update_metric(metric: Metric, data: dict, today: date, *, justification: str = "",
-                  actor=None) -> TargetChange | None:
+def update_metric(
+    metric: Metric, data: dict, today: date, *, justification: str = "", actor=None
+) -> TargetChange | None:
     """Save the definition. A new target goes through ``change_target`` (returned): after the
     plan is accepted, the office's change waits for a manager."""
     actor = actor or current_user
     target = {name: data.pop(name) for name in TARGET_FIELDS if name in data}
     change = None
-    if target and (target.get("target_value", metric.target_value), target.get("target_on", metric.target_on)) \
-            != (metric.target_value, metric.target_on):
-        change = change_target(metric, target.get("target_value", metric.target_value),
-                               target.get("target_on", metric.target_on), justification, today, actor=actor)
+    if target and (target.get("target_value", metric.target_value), target.get("target_on", metric.target_on)) != (
+        metric.target_value,
+        metric.target_on,
+    ):
+        change = change_target(
+            metric,
+            target.get("target_value", metric.target_value),
+            target.get("target_on", metric.target_on),
+            justification,
+            today,
+            actor=actor,
+        )
     before = audit.snapshot(metric, DEFINITION_FIELDS)
     for name, value in data.items():
         setattr(metric, name, value)
@@ -356,8 +435,9 @@ def update_metric(metric: Metric, data: dict, today: date, *, justification: str
     if after == before:
         return change
     db.session.flush()
-    audit.record("metric.update", metric, before=before, after=after,
-                 recommendation_id=metric.line_of_effort.recommendation_id)
+    audit.record(
+        "metric.update", metric, before=before, after=after, recommendation_id=metric.line_of_effort.recommendation_id
+    )
     sync_flags(metric, today)
     return change
 
@@ -366,8 +446,9 @@ def pending_target_change(metric: Metric) -> TargetChange | None:
     return next((c for c in metric.target_changes if c.status == "pending"), None)
 
 
-def change_target(metric: Metric, value: Decimal, target_on: date | None, justification: str, today: date,
-                  *, actor) -> TargetChange:
+def change_target(
+    metric: Metric, value: Decimal, target_on: date | None, justification: str, today: date, *, actor
+) -> TargetChange:
     """Before the plan is accepted the target moves at once, as does OIG's or an administrator's
     change; after, the action office's change is a request a manager approves or declines."""
     recommendation = metric.line_of_effort.recommendation
@@ -375,25 +456,45 @@ def change_target(metric: Metric, value: Decimal, target_on: date | None, justif
         abort(409, "A target change for this metric already awaits a manager's decision.")
     accepted = plan_accepted(recommendation)
     pending = accepted and actor.role == "action_office"
-    change = TargetChange(metric=metric, old_target_value=metric.target_value, new_target_value=value,
-                          old_target_on=metric.target_on, new_target_on=target_on, justification=justification,
-                          requested_by_id=actor.id, status="pending" if pending else "applied")
+    change = TargetChange(
+        metric=metric,
+        old_target_value=metric.target_value,
+        new_target_value=value,
+        old_target_on=metric.target_on,
+        new_target_on=target_on,
+        justification=justification,
+        requested_by_id=actor.id,
+        status="pending" if pending else "applied",
+    )
     db.session.add(change)
     before = audit.snapshot(metric, DEFINITION_FIELDS)
     if pending:
         versioning.touch(metric)  # a stale request is refused like any other edit
         db.session.flush()
-        audit.record("metric.target_request", metric, before={"target_value": metric.target_value,
-                                                              "target_on": metric.target_on},
-                     after={"requested_target_value": value, "requested_target_on": target_on,
-                            "justification": justification, "change_id": change.id},
-                     recommendation_id=recommendation.id, actor=actor)
+        audit.record(
+            "metric.target_request",
+            metric,
+            before={"target_value": metric.target_value, "target_on": metric.target_on},
+            after={
+                "requested_target_value": value,
+                "requested_target_on": target_on,
+                "justification": justification,
+                "change_id": change.id,
+            },
+            recommendation_id=recommendation.id,
+            actor=actor,
+        )
         return change
     metric.target_value, metric.target_on = value, target_on
     db.session.flush()
-    audit.record("metric.target_change", metric, before=before,
-                 after={**audit.snapshot(metric, DEFINITION_FIELDS), "justification": justification,
-                        "change_id": change.id}, recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "metric.target_change",
+        metric,
+        before=before,
+        after={**audit.snapshot(metric, DEFINITION_FIELDS), "justification": justification, "change_id": change.id},
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     sync_flags(metric, today, actor=actor)
     return change
 
@@ -420,17 +521,26 @@ def decide_target_change(change: TargetChange, *, approve: bool, reason: str, to
     else:
         versioning.touch(metric)
     db.session.flush()
-    audit.record("metric.target_approve" if approve else "metric.target_decline", metric, before=before,
-                 after={**audit.snapshot(metric, DEFINITION_FIELDS), "decision_reason": reason,
-                        "change_id": change.id}, recommendation_id=metric.line_of_effort.recommendation_id,
-                 actor=actor)
+    audit.record(
+        "metric.target_approve" if approve else "metric.target_decline",
+        metric,
+        before=before,
+        after={**audit.snapshot(metric, DEFINITION_FIELDS), "decision_reason": reason, "change_id": change.id},
+        recommendation_id=metric.line_of_effort.recommendation_id,
+        actor=actor,
+    )
     if approve:
         # The improvement action that asked for this target is done once the target moved.
         for action in db.session.scalars(
-                sa.select(ImprovementAction).join(ImprovementAction.flag)
-                .where(Flag.metric_id == metric.id, ImprovementAction.decision == "adjust_target",
-                       ImprovementAction.status == "open",
-                       ImprovementAction.new_target_value == change.new_target_value)):
+            sa.select(ImprovementAction)
+            .join(ImprovementAction.flag)
+            .where(
+                Flag.metric_id == metric.id,
+                ImprovementAction.decision == "adjust_target",
+                ImprovementAction.status == "open",
+                ImprovementAction.new_target_value == change.new_target_value,
+            )
+        ):
             action.status, action.done_at = "done", utcnow()
         sync_flags(metric, today, actor=actor)
 
@@ -440,12 +550,18 @@ def target_decisions_awaiting(user) -> list[TargetChange]:
     if user.role != "manager" or user.office_id is None:
         return []
     changes = db.session.scalars(
-        sa.select(TargetChange).where(TargetChange.status == "pending")
-        .join(TargetChange.metric).join(Metric.line_of_effort).join(LineOfEffort.recommendation)
+        sa.select(TargetChange)
+        .where(TargetChange.status == "pending")
+        .join(TargetChange.metric)
+        .join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation)
         .where(Recommendation.action_office_id == user.office_id)
-        .options(joinedload(TargetChange.metric).joinedload(Metric.line_of_effort)
-                 .joinedload(LineOfEffort.recommendation), joinedload(TargetChange.requested_by))
-        .order_by(TargetChange.requested_at)).all()
+        .options(
+            joinedload(TargetChange.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation),
+            joinedload(TargetChange.requested_by),
+        )
+        .order_by(TargetChange.requested_at)
+    ).all()
     return [c for c in changes if c.requested_by_id != user.id]
 
 
@@ -456,42 +572,74 @@ READING_FIELDS = ("period", "component", "value", "numerator", "denominator", "n
 READING_OUTCOMES = ("created", "corrected", "unchanged")
 
 
-def save_reading(metric: Metric, period: str, component: str, parsed: ParsedValue, note: str,
-                 actor=None) -> tuple[Reading, str]:
+def save_reading(
+    metric: Metric, period: str, component: str, parsed: ParsedValue, note: str, actor=None
+) -> tuple[Reading, str]:
     """Record a reading, or correct the one already there (its earlier value goes to history).
 
     Returns the reading and "created", "corrected" or "unchanged". The caller syncs flags.
     """
     rec_id = metric.line_of_effort.recommendation_id
-    reading = db.session.scalar(sa.select(Reading).where(
-        Reading.metric_id == metric.id, Reading.period == period, Reading.component == component))
+    reading = db.session.scalar(
+        sa.select(Reading).where(
+            Reading.metric_id == metric.id, Reading.period == period, Reading.component == component
+        )
+    )
     if reading is None:
-        reading = Reading(metric=metric, period=period, component=component,
-                          period_end=period_bounds(metric.frequency, period)[1],
-                          value=parsed.value, numerator=parsed.numerator, denominator=parsed.denominator,
-                          note=note or "", entered_by_id=actor.id if actor else None, entered_at=utcnow())
+        reading = Reading(
+            metric=metric,
+            period=period,
+            component=component,
+            period_end=period_bounds(metric.frequency, period)[1],
+            value=parsed.value,
+            numerator=parsed.numerator,
+            denominator=parsed.denominator,
+            note=note or "",
+            entered_by_id=actor.id if actor else None,
+            entered_at=utcnow(),
+        )
         db.session.add(reading)
         db.session.flush()
-        audit.record("metric.reading.create", reading, after=audit.snapshot(reading, READING_FIELDS),
-                     recommendation_id=rec_id, actor=actor)
+        audit.record(
+            "metric.reading.create",
+            reading,
+            after=audit.snapshot(reading, READING_FIELDS),
+            recommendation_id=rec_id,
+            actor=actor,
+        )
         return reading, "created"
     before = audit.snapshot(reading, READING_FIELDS)
     new = (parsed.value, parsed.numerator, parsed.denominator, note or "")
     if (reading.value, reading.numerator, reading.denominator, reading.note) == new:
         return reading, "unchanged"
-    db.session.add(ReadingRevision(
-        reading=reading, value=reading.value, numerator=reading.numerator, denominator=reading.denominator,
-        note=reading.note, entered_by_id=reading.entered_by_id, entered_at=reading.entered_at))
+    db.session.add(
+        ReadingRevision(
+            reading=reading,
+            value=reading.value,
+            numerator=reading.numerator,
+            denominator=reading.denominator,
+            note=reading.note,
+            entered_by_id=reading.entered_by_id,
+            entered_at=reading.entered_at,
+        )
+    )
     reading.value, reading.numerator, reading.denominator, reading.note = new
     reading.entered_by_id = actor.id if actor else None
     reading.entered_at = utcnow()
     db.session.flush()
-    audit.record("metric.reading.correct", reading, before=before,
-                 after=audit.snapshot(reading, READING_FIELDS), recommendation_id=rec_id, actor=actor)
+    audit.record(
+        "metric.reading.correct",
+        reading,
+        before=before,
+        after=audit.snapshot(reading, READING_FIELDS),
+        recommendation_id=rec_id,
+        actor=actor,
+    )
     return reading, "corrected"
 
 
 # --- CSV import ------------------------------------------------------------------------
+
 
 @dataclass
 class ImportRow:
@@ -543,8 +691,9 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
     columns = [h.strip().lower() for h in header]
     missing = [c for c in CSV_COLUMNS[:4] if c not in columns]
     if missing:
-        check.problems.append((1, f"the header must name the columns {','.join(CSV_COLUMNS)}; "
-                                  f"missing: {', '.join(missing)}"))
+        check.problems.append(
+            (1, f"the header must name the columns {','.join(CSV_COLUMNS)}; missing: {', '.join(missing)}")
+        )
         return check
     index = {name: columns.index(name) for name in CSV_COLUMNS if name in columns}
     by_id = {str(m.id): m for m in metrics}
@@ -563,9 +712,17 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
             def cell(name, row=row):
                 return row[index[name]].strip() if name in index else ""
 
-            problems = [message for number, text in enumerate(row) if (message := control_character_message(
-                columns[number] if number < len(columns) else f"column {number + 1}", text,
-                multiline=number < len(columns) and columns[number] == "note"))]
+            problems = [
+                message
+                for number, text in enumerate(row)
+                if (
+                    message := control_character_message(
+                        columns[number] if number < len(columns) else f"column {number + 1}",
+                        text,
+                        multiline=number < len(columns) and columns[number] == "note",
+                    )
+                )
+            ]
             metric_text = cell("metric")
             metric = by_id.get(metric_text.lstrip("#"))
             if metric is None:
@@ -582,8 +739,10 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
             if metric is not None:
                 known = {c.upper(): c for c in metric.component_list}
                 if component.upper() not in known:
-                    problems.append(f"unknown component {component!r} for metric {metric.name!r} "
-                                    f"(expected one of {', '.join(metric.component_list)})")
+                    problems.append(
+                        f"unknown component {component!r} for metric {metric.name!r} "
+                        f"(expected one of {', '.join(metric.component_list)})"
+                    )
                 else:
                     component = known[component.upper()]
                 try:
@@ -636,19 +795,43 @@ def metrics_in_scope(recommendation_id: int | None = None) -> list[Metric]:
 
 # --- improvement actions ---------------------------------------------------------------
 
-ACTION_FIELDS = ("flag_id", "decision", "owner_id", "reason", "milestone_id", "old_target_value",
-                 "new_target_value", "status")
+ACTION_FIELDS = (
+    "flag_id",
+    "decision",
+    "owner_id",
+    "reason",
+    "milestone_id",
+    "old_target_value",
+    "new_target_value",
+    "status",
+)
 
 
-def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, actor,
-                new_target: Decimal | None = None, milestone_title: str = "",
-                milestone_due: date | None = None, milestone: Milestone | None = None) -> ImprovementAction:
+def take_action(
+    flag: Flag,
+    decision: str,
+    owner,
+    reason: str,
+    today: date,
+    *,
+    actor,
+    new_target: Decimal | None = None,
+    milestone_title: str = "",
+    milestone_due: date | None = None,
+    milestone: Milestone | None = None,
+) -> ImprovementAction:
     """Answer a flag. "Add a milestone" creates it on the metric's line of effort, linked back."""
     metric = flag.metric
     line = metric.line_of_effort
     rec_id = line.recommendation_id
-    action = ImprovementAction(flag=flag, decision=decision, owner_id=owner.id, reason=reason,
-                               created_by_id=actor.id if actor else None, status="open")
+    action = ImprovementAction(
+        flag=flag,
+        decision=decision,
+        owner_id=owner.id,
+        reason=reason,
+        created_by_id=actor.id if actor else None,
+        status="open",
+    )
     db.session.add(action)
     target_change = None
     if decision == "adjust_target":
@@ -657,16 +840,30 @@ def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, a
         target_change = change_target(metric, new_target, metric.target_on, reason, today, actor=actor)
     elif decision == "add_milestone":
         milestone = Milestone(
-            line_of_effort=line, title=milestone_title, owner_id=owner.id,
-            office_id=line.recommendation.action_office_id, start_on=today,
-            baseline_due_on=milestone_due, current_due_on=milestone_due,
-            description=f"Added to answer the flag on {metric.name} ({flag.component}, {flag.period}): {reason}")
+            line_of_effort=line,
+            title=milestone_title,
+            owner_id=owner.id,
+            office_id=line.recommendation.action_office_id,
+            start_on=today,
+            baseline_due_on=milestone_due,
+            current_due_on=milestone_due,
+            description=f"Added to answer the flag on {metric.name} ({flag.component}, {flag.period}): {reason}",
+        )
         db.session.add(milestone)
         db.session.flush()
-        audit.record("milestone.create", milestone,
-                     after={"title": milestone.title, "line_of_effort_id": line.id,
-                            "current_due_on": milestone_due, "owner_id": owner.id, "flag_id": flag.id},
-                     recommendation_id=rec_id, actor=actor)
+        audit.record(
+            "milestone.create",
+            milestone,
+            after={
+                "title": milestone.title,
+                "line_of_effort_id": line.id,
+                "current_due_on": milestone_due,
+                "owner_id": owner.id,
+                "flag_id": flag.id,
+            },
+            recommendation_id=rec_id,
+            actor=actor,
+        )
         action.milestone_id = milestone.id
     elif decision == "change_milestone":
         assert milestone is not None  # the form requires one for this decision
@@ -674,12 +871,18 @@ def take_action(flag: Flag, decision: str, owner, reason: str, today: date, *, a
     if decision == "accept" or (target_change is not None and target_change.status == "applied"):
         action.status, action.done_at = "done", utcnow()
     db.session.flush()
-    audit.record("metric.action.create", action, after=audit.snapshot(action, ACTION_FIELDS),
-                 recommendation_id=rec_id, actor=actor)
+    audit.record(
+        "metric.action.create",
+        action,
+        after=audit.snapshot(action, ACTION_FIELDS),
+        recommendation_id=rec_id,
+        actor=actor,
+    )
     before = _flag_snapshot(flag)
     flag.status, flag.closed_at = "answered", utcnow()
-    audit.record("metric.flag.answer", flag, before=before, after=_flag_snapshot(flag),
-                 recommendation_id=rec_id, actor=actor)
+    audit.record(
+        "metric.flag.answer", flag, before=before, after=_flag_snapshot(flag), recommendation_id=rec_id, actor=actor
+    )
     return action
 
 
@@ -688,20 +891,30 @@ def complete_action(action: ImprovementAction, actor) -> None:
         abort(409, "This improvement action is already done.")
     before = audit.snapshot(action, ACTION_FIELDS)
     action.status, action.done_at = "done", utcnow()
-    audit.record("metric.action.done", action, before=before, after=audit.snapshot(action, ACTION_FIELDS),
-                 recommendation_id=action.flag.metric.line_of_effort.recommendation_id, actor=actor)
+    audit.record(
+        "metric.action.done",
+        action,
+        before=before,
+        after=audit.snapshot(action, ACTION_FIELDS),
+        recommendation_id=action.flag.metric.line_of_effort.recommendation_id,
+        actor=actor,
+    )
 
 
 def next_reading_after(flag: Flag, readings) -> Reading | None:
     """The first reading of the flag's metric and component after the flagged period."""
-    later = [r for r in readings if r.metric_id == flag.metric_id and r.component == flag.component
-             and r.period_end > flag.period_end]
+    later = [
+        r
+        for r in readings
+        if r.metric_id == flag.metric_id and r.component == flag.component and r.period_end > flag.period_end
+    ]
     return min(later, key=lambda r: r.period_end) if later else None
 
 
 @dataclass
 class Outcome:
     """What the next reading says about an answered flag: did the action work?"""
+
     reading: Reading | None
     worked: bool | None = None
 
@@ -713,13 +926,13 @@ def outcomes_of(flags, readings, metrics_by_id: dict) -> dict[int, Outcome]:
             continue
         reading = next_reading_after(flag, readings)
         metric = metrics_by_id[flag.metric_id]
-        worked = None if reading is None else not is_off_target(reading.value, metric.target_value,
-                                                                  metric.direction)
+        worked = None if reading is None else not is_off_target(reading.value, metric.target_value, metric.direction)
         result[flag.id] = Outcome(reading, worked)
     return result
 
 
 # --- charts ---------------------------------------------------------------------------
+
 
 def _num(value: Decimal | None):
     if value is None:
@@ -753,8 +966,7 @@ def data_quality_chart(component: str, metrics, readings) -> dict:
         "title": f"Data quality, {component}",
         "unit": "%",
         "labels": months,
-        "series": [{"label": m.name, "data": [_num(values.get((m.id, month))) for month in months]}
-                   for m in metrics],
+        "series": [{"label": m.name, "data": [_num(values.get((m.id, month))) for month in months]} for m in metrics],
         "target": None,
         "baseline": None,
     }
@@ -771,16 +983,23 @@ def chart_csv(chart: dict) -> str:
     extra = [name for name in ("target", "baseline") if chart.get(name) is not None]
     writer.writerow(["period"] + [_text_cell(s["label"]) for s in chart["series"]] + extra)
     for i, label in enumerate(chart["labels"]):
-        writer.writerow([label] + ["" if s["data"][i] is None else s["data"][i] for s in chart["series"]]
-                        + [chart[name] for name in extra])
+        writer.writerow(
+            [label]
+            + ["" if s["data"][i] is None else s["data"][i] for s in chart["series"]]
+            + [chart[name] for name in extra]
+        )
     return out.getvalue()
 
 
 # --- loading, then authorising ------------------------------------------------------------
 
+
 def get_metric_or_404(metric_id: int, *, for_edit: bool = False) -> Metric:
-    metric = db.session.scalar(sa.select(Metric).where(Metric.id == metric_id).options(
-        joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation)))
+    metric = db.session.scalar(
+        sa.select(Metric)
+        .where(Metric.id == metric_id)
+        .options(joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation))
+    )
     if metric is None:
         abort(404)
     recommendation = metric.line_of_effort.recommendation
@@ -791,8 +1010,11 @@ def get_metric_or_404(metric_id: int, *, for_edit: bool = False) -> Metric:
 
 
 def get_flag_or_404(flag_id: int, *, for_edit: bool = False) -> Flag:
-    flag = db.session.scalar(sa.select(Flag).where(Flag.id == flag_id).options(
-        joinedload(Flag.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation)))
+    flag = db.session.scalar(
+        sa.select(Flag)
+        .where(Flag.id == flag_id)
+        .options(joinedload(Flag.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation))
+    )
     if flag is None:
         abort(404)
     recommendation = flag.metric.line_of_effort.recommendation
@@ -803,9 +1025,16 @@ def get_flag_or_404(flag_id: int, *, for_edit: bool = False) -> Flag:
 
 
 def get_action_or_404(action_id: int, *, for_edit: bool = False) -> ImprovementAction:
-    action = db.session.scalar(sa.select(ImprovementAction).where(ImprovementAction.id == action_id).options(
-        joinedload(ImprovementAction.flag).joinedload(Flag.metric).joinedload(Metric.line_of_effort)
-        .joinedload(LineOfEffort.recommendation)))
+    action = db.session.scalar(
+        sa.select(ImprovementAction)
+        .where(ImprovementAction.id == action_id)
+        .options(
+            joinedload(ImprovementAction.flag)
+            .joinedload(Flag.metric)
+            .joinedload(Metric.line_of_effort)
+            .joinedload(LineOfEffort.recommendation)
+        )
+    )
     if action is None:
         abort(404)
     recommendation = action.flag.metric.line_of_effort.recommendation
@@ -818,9 +1047,11 @@ def get_action_or_404(action_id: int, *, for_edit: bool = False) -> ImprovementA
 def get_loop_recommendation_or_404(recommendation_id: int) -> Recommendation:
     """The recommendation with its lines of effort and their milestones (no owners: the loop
     page names none), authorised for reading."""
-    recommendation = db.session.scalar(sa.select(Recommendation).where(Recommendation.id == recommendation_id)
-                                       .options(selectinload(Recommendation.lines_of_effort)
-                                                .selectinload(LineOfEffort.milestones)))
+    recommendation = db.session.scalar(
+        sa.select(Recommendation)
+        .where(Recommendation.id == recommendation_id)
+        .options(selectinload(Recommendation.lines_of_effort).selectinload(LineOfEffort.milestones))
+    )
     if recommendation is None:
         abort(404)
     require_view_recommendation(recommendation)
@@ -834,25 +1065,28 @@ def metric_results(recommendation_id: int) -> list[dict]:
         return []
     latest: dict[tuple[int, str], Reading] = {}
     for each in db.session.scalars(
-            sa.select(Reading).where(Reading.metric_id.in_([m.id for m in metrics]))
-            .order_by(Reading.period_end)):
+        sa.select(Reading).where(Reading.metric_id.in_([m.id for m in metrics])).order_by(Reading.period_end)
+    ):
         latest[(each.metric_id, each.component)] = each
     rows = []
     for m in metrics:
         for component in m.component_list:
             reading = latest.get((m.id, component))
-            rows.append({
-                "metric": m.name,
-                "line_of_effort": m.line_of_effort.title,
-                "component": component,
-                "unit": m.unit,
-                "direction": m.direction,
-                "baseline": _num(m.baseline_value),
-                "target": _num(m.target_value),
-                "target_on": m.target_on.isoformat() if m.target_on else None,
-                "period": reading.period if reading else None,
-                "value": _num(reading.value) if reading else None,
-                "on_target": (None if reading is None
-                              else not is_off_target(reading.value, m.target_value, m.direction)),
-            })
+            rows.append(
+                {
+                    "metric": m.name,
+                    "line_of_effort": m.line_of_effort.title,
+                    "component": component,
+                    "unit": m.unit,
+                    "direction": m.direction,
+                    "baseline": _num(m.baseline_value),
+                    "target": _num(m.target_value),
+                    "target_on": m.target_on.isoformat() if m.target_on else None,
+                    "period": reading.period if reading else None,
+                    "value": _num(reading.value) if reading else None,
+                    "on_target": (
+                        None if reading is None else not is_off_target(reading.value, m.target_value, m.direction)
+                    ),
+                }
+            )
     return rows

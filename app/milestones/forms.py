@@ -1,5 +1,4 @@
-from wtforms import (DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField,
-                     ValidationError)
+from wtforms import DateField, IntegerField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -48,8 +47,12 @@ class VersionedForm(PageForm, versioning.VersionedForm):
 
 class LineOfEffortForm(versioning.VersionedForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[SelectChoice(k, LINE_OF_EFFORT_KIND_LABELS[k]) for k in LINE_OF_EFFORT_KINDS],
-                       default="other", validators=[InputRequired("Choose the kind of line of effort.")])
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice(k, LINE_OF_EFFORT_KIND_LABELS[k]) for k in LINE_OF_EFFORT_KINDS],
+        default="other",
+        validators=[InputRequired("Choose the kind of line of effort.")],
+    )
     description = TextAreaField("Description", validators=[Optional(), Length(max=LONG_TEXT)])
     objective = TextAreaField("Objective", validators=[Optional(), Length(max=LONG_TEXT)])
     lead_owner_id = SelectField("Lead owner", coerce=int)
@@ -92,6 +95,7 @@ class MilestoneForm(VersionedForm):
 
     def validate_depends_on(self, field):
         from app.milestones.services import find_cycle
+
         cycle = find_cycle(self.milestone_id, set(field.data or ()), self.edges)
         if cycle:
             names = " → ".join(self.titles.get(i, f"#{i}") for i in cycle)
@@ -100,13 +104,17 @@ class MilestoneForm(VersionedForm):
 
 class UpdateForm(VersionedForm):
     id_prefix = "update"
-    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")],
-                         default=today)
-    status = SelectField("Status", choices=choices(
-        (s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress")))
-    percent_complete = IntegerField("Percent complete", validators=[
-        InputRequired(message="Enter a percentage from 0 to 100."),
-        NumberRange(min=0, max=100, message="Enter a percentage from 0 to 100.")])
+    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")], default=today)
+    status = SelectField(
+        "Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress"))
+    )
+    percent_complete = IntegerField(
+        "Percent complete",
+        validators=[
+            InputRequired(message="Enter a percentage from 0 to 100."),
+            NumberRange(min=0, max=100, message="Enter a percentage from 0 to 100."),
+        ],
+    )
     note = TextAreaField("Note", validators=[DataRequired(message="Write what happened."), Length(max=LONG_TEXT)])
     submit = SubmitField("Post update")
 
@@ -117,10 +125,12 @@ class UpdateForm(VersionedForm):
 
 class CompleteForm(VersionedForm):
     id_prefix = "complete"
-    completed_on = DateField("Completion date", validators=[InputRequired(message="Enter the completion date.")],
-                             default=today)
-    note = TextAreaField("Completion note", validators=[
-        DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)])
+    completed_on = DateField(
+        "Completion date", validators=[InputRequired(message="Enter the completion date.")], default=today
+    )
+    note = TextAreaField(
+        "Completion note", validators=[DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)]
+    )
     submit = SubmitField("Mark completed")
 
     def validate_completed_on(self, field):
@@ -130,16 +140,19 @@ class CompleteForm(VersionedForm):
 
 class CancelForm(VersionedForm):
     id_prefix = "cancel"
-    note = TextAreaField("Reason for cancelling", validators=[
-        DataRequired(message="Give the reason for cancelling."), Length(max=LONG_TEXT)])
+    note = TextAreaField(
+        "Reason for cancelling",
+        validators=[DataRequired(message="Give the reason for cancelling."), Length(max=LONG_TEXT)],
+    )
     submit = SubmitField("Cancel milestone")
 
 
 class DueDateForm(VersionedForm):
     id_prefix = "due"
     new_due_on = DateField("New due date", validators=[InputRequired(message="Enter the new due date.")])
-    justification = TextAreaField("Justification", validators=[
-        DataRequired(message="Explain why the due date changes."), Length(max=LONG_TEXT)])
+    justification = TextAreaField(
+        "Justification", validators=[DataRequired(message="Explain why the due date changes."), Length(max=LONG_TEXT)]
+    )
     submit = SubmitField("Change due date")
 
     def __init__(self, *args, start_on=None, current_due_on=None, **kw):
@@ -158,8 +171,10 @@ class DueDateForm(VersionedForm):
 
 class DecisionForm(PageForm):
     id_prefix = "decision"
-    reason = TextAreaField("Reason for the decision", validators=[
-        DataRequired(message="Give the reason for your decision."), Length(max=LONG_TEXT)])
+    reason = TextAreaField(
+        "Reason for the decision",
+        validators=[DataRequired(message="Give the reason for your decision."), Length(max=LONG_TEXT)],
+    )
     approve = SubmitField("Approve")
     decline = SubmitField("Decline")
 
@@ -169,8 +184,13 @@ class MyWorkFilterForm(TrackerForm):
         csrf = False  # a GET filter changes nothing
 
     line = SelectField("Line of effort", coerce=_int_or_none, validate_choice=False)
-    status = SelectField("Status", choices=choices(
-        [("", "Any status"), ("open", "Open (not started or in progress)")]
-        + [(s, MILESTONE_STATUS_LABELS[s]) for s in MILESTONE_STATUSES]), validate_choice=False)
+    status = SelectField(
+        "Status",
+        choices=choices(
+            [("", "Any status"), ("open", "Open (not started or in progress)")]
+            + [(s, MILESTONE_STATUS_LABELS[s]) for s in MILESTONE_STATUSES]
+        ),
+        validate_choice=False,
+    )
     office = SelectField("Office", coerce=_int_or_none, validate_choice=False)
     submit = SubmitField("Filter")

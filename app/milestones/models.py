@@ -52,8 +52,12 @@ class MilestoneSchedule:
 
     def is_at_risk(self, on: date | None = None) -> bool:
         on = on or today()
-        return (not self.is_closed and not self.is_overdue(on)
-                and self.current_due_on - on <= AT_RISK_WINDOW and self.percent_complete < 50)
+        return (
+            not self.is_closed
+            and not self.is_overdue(on)
+            and self.current_due_on - on <= AT_RISK_WINDOW
+            and self.percent_complete < 50
+        )
 
     def slip_days(self) -> int:
         return (self.current_due_on - self.baseline_due_on).days
@@ -66,18 +70,25 @@ class Milestone(MilestoneSchedule, db.Model):
         sa.Index("ix_milestones_owner_due", "owner_id", "current_due_on"),
         sa.Index("ix_milestones_status_due", "status", "current_due_on"),
         #: The open milestones by due date: the dashboard's overdue list and count.
-        sa.Index("ix_milestones_open_due", "current_due_on", "id",
-                 sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
-                 postgresql_where=sa.text("status IN ('not_started', 'in_progress')")),
+        sa.Index(
+            "ix_milestones_open_due",
+            "current_due_on",
+            "id",
+            sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
+            postgresql_where=sa.text("status IN ('not_started', 'in_progress')"),
+        ),
         #: The same by line of effort: an office's overdue count, through its lines (migration 1000).
-        sa.Index("ix_milestones_open_line_due", "line_of_effort_id", "current_due_on",
-                 sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
-                 postgresql_where=sa.text("status IN ('not_started', 'in_progress')")),
+        sa.Index(
+            "ix_milestones_open_line_due",
+            "line_of_effort_id",
+            "current_due_on",
+            sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
+            postgresql_where=sa.text("status IN ('not_started', 'in_progress')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    line_of_effort_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("lines_of_effort.id", ondelete="RESTRICT"), index=True)
+    line_of_effort_id: Mapped[int] = mapped_column(sa.ForeignKey("lines_of_effort.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
@@ -87,8 +98,7 @@ class Milestone(MilestoneSchedule, db.Model):
     #: Frozen once OIG accepts the plan; slippage is measured against it.
     baseline_due_on: Mapped[date]
     current_due_on: Mapped[date]
-    status: Mapped[str] = mapped_column(
-        enum(*MILESTONE_STATUSES, name="milestone_status"), default="not_started")
+    status: Mapped[str] = mapped_column(enum(*MILESTONE_STATUSES, name="milestone_status"), default="not_started")
     percent_complete: Mapped[int] = mapped_column(default=0)
     completed_on: Mapped[date | None]
     #: What evidence will prove this milestone done (free text until evidence is mapped).
@@ -102,16 +112,21 @@ class Milestone(MilestoneSchedule, db.Model):
     owner = relationship("User")
     office = relationship("Office")
     depends_on = relationship(
-        "Milestone", secondary=milestone_dependencies,
+        "Milestone",
+        secondary=milestone_dependencies,
         primaryjoin=lambda: Milestone.id == milestone_dependencies.c.milestone_id,
         secondaryjoin=lambda: Milestone.id == milestone_dependencies.c.depends_on_id,
-        backref="required_by")
+        backref="required_by",
+    )
     updates = relationship(
-        "MilestoneUpdate", back_populates="milestone",
-        order_by="(MilestoneUpdate.noted_on.desc(), MilestoneUpdate.id.desc())", passive_deletes="all")
+        "MilestoneUpdate",
+        back_populates="milestone",
+        order_by="(MilestoneUpdate.noted_on.desc(), MilestoneUpdate.id.desc())",
+        passive_deletes="all",
+    )
     date_changes = relationship(
-        "DueDateChange", back_populates="milestone",
-        order_by="DueDateChange.id.desc()", passive_deletes="all")
+        "DueDateChange", back_populates="milestone", order_by="DueDateChange.id.desc()", passive_deletes="all"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -123,6 +138,7 @@ class Milestone(MilestoneSchedule, db.Model):
 class MilestoneRow(MilestoneSchedule):
     """One line of a long list of milestones (My work): plain columns, read without building ORM
     objects, which cost four times as much for the same 50 rows."""
+
     id: int
     title: str
     status: str
@@ -151,8 +167,7 @@ class MilestoneUpdate(db.Model):
     __tablename__ = "milestone_updates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    milestone_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    milestone_id: Mapped[int] = mapped_column(sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     #: The day the update speaks for (may be earlier than the day it was typed in).
     noted_on: Mapped[date]
@@ -176,14 +191,17 @@ class DueDateChange(db.Model):
     __table_args__ = (
         sa.Index("ix_due_date_changes_status", "status", "milestone_id"),
         #: At most one request awaits a decision per milestone.
-        sa.Index("uq_due_date_changes_one_pending", "milestone_id", unique=True,
-                 sqlite_where=sa.text("status = 'pending'"),
-                 postgresql_where=sa.text("status = 'pending'")),
+        sa.Index(
+            "uq_due_date_changes_one_pending",
+            "milestone_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    milestone_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
+    milestone_id: Mapped[int] = mapped_column(sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
     old_due_on: Mapped[date]
     new_due_on: Mapped[date]
     #: Before acceptance the baseline moves with the current date; after, it never does.

@@ -1,4 +1,3 @@
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -7,8 +6,18 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.pagination import paginate_bound
 from app.milestones import bp, services
-from app.milestones.forms import (CancelForm, CompleteForm, DecisionForm, DueDateForm, LineOfEffortForm,
-                                  MilestoneForm, MoveForm, MyWorkFilterForm, UpdateForm, choices)
+from app.milestones.forms import (
+    CancelForm,
+    CompleteForm,
+    DecisionForm,
+    DueDateForm,
+    LineOfEffortForm,
+    MilestoneForm,
+    MoveForm,
+    MyWorkFilterForm,
+    UpdateForm,
+    choices,
+)
 from app.milestones.models import Milestone
 from app.metrics.services import target_decisions_awaiting
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
@@ -26,6 +35,7 @@ def _recommendation_url(recommendation_id: int, anchor: str | None = None) -> st
 
 # --- lines of effort --------------------------------------------------------------
 
+
 @bp.route("/recommendations/<int:recommendation_id>/lines/new", methods=["GET", "POST"])
 @roles(*EDITORS)
 def new_line(recommendation_id: int):
@@ -33,14 +43,20 @@ def new_line(recommendation_id: int):
     form = LineOfEffortForm()
     form.lead_owner_id.choices = choices(services.owner_choices())
     if form.validate_on_submit():
-        line = services.create_line(recommendation, title=form.title.data, kind=form.kind.data,
-                                    description=form.description.data or "",
-                                    objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
+        line = services.create_line(
+            recommendation,
+            title=form.title.data,
+            kind=form.kind.data,
+            description=form.description.data or "",
+            objective=form.objective.data or "",
+            lead_owner_id=form.lead_owner_id.data or None,
+        )
         db.session.commit()
         flash(f"Line of effort “{line.title}” added.", "success")
         return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
-    return render_template("milestones/line_form.html", form=form, recommendation=recommendation,
-                           line=None, conflict=None), 400 if form.errors else 200
+    return render_template(
+        "milestones/line_form.html", form=form, recommendation=recommendation, line=None, conflict=None
+    ), 400 if form.errors else 200
 
 
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -55,18 +71,26 @@ def edit_line(line_id: int):
     conflict = None
     if form.validate_on_submit():
         owners = dict(services.owner_choices())
-        with guard(line, form, services.LINE_LABELS,
-                   display={"lead_owner_id": lambda i: owners.get(i or 0, i)}) as saved:
-            services.update_line(line, title=form.title.data, kind=form.kind.data, description=form.description.data or "",
-                                 objective=form.objective.data or "", lead_owner_id=form.lead_owner_id.data or None)
+        with guard(
+            line, form, services.LINE_LABELS, display={"lead_owner_id": lambda i: owners.get(i or 0, i)}
+        ) as saved:
+            services.update_line(
+                line,
+                title=form.title.data,
+                kind=form.kind.data,
+                description=form.description.data or "",
+                objective=form.objective.data or "",
+                lead_owner_id=form.lead_owner_id.data or None,
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
             flash(f"Line of effort “{line.title}” saved.", "success")
             return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("milestones/line_form.html", form=form, recommendation=line.recommendation,
-                           line=line, conflict=conflict), status
+    return render_template(
+        "milestones/line_form.html", form=form, recommendation=line.recommendation, line=line, conflict=conflict
+    ), status
 
 
 @bp.route("/lines/<int:line_id>/move/<any(up, down):direction>", methods=["POST"])
@@ -83,17 +107,21 @@ def move_line(line_id: int, direction: str):
 
 # --- milestones -----------------------------------------------------------------
 
+
 def _milestone_form(recommendation_id: int, milestone: Milestone | None = None, **kw) -> MilestoneForm:
     others = services.plan_milestones(recommendation_id)
     form = MilestoneForm(
         milestone_id=milestone.id if milestone else None,
         current_due_on=milestone.current_due_on if milestone else None,
         edges=services.dependency_edges(recommendation_id),
-        titles={m.id: m.title for m in others}, **kw)
+        titles={m.id: m.title for m in others},
+        **kw,
+    )
     form.owner_id.choices = choices(services.owner_choices())
     form.office_id.choices = choices(services.office_choices())
-    form.depends_on.choices = choices((m.id, f"{m.line_of_effort.title}: {m.title}") for m in others
-                                      if milestone is None or m.id != milestone.id)
+    form.depends_on.choices = choices(
+        (m.id, f"{m.line_of_effort.title}: {m.title}") for m in others if milestone is None or m.id != milestone.id
+    )
     return form
 
 
@@ -107,15 +135,22 @@ def new_milestone(line_id: int):
         form.owner_id.data = current_user.id if current_user.role == "action_office" else 0
     if form.validate_on_submit():
         milestone = services.create_milestone(
-            line, title=form.title.data, description=form.description.data or "",
-            owner_id=form.owner_id.data or None, office_id=form.office_id.data, start_on=form.start_on.data,
-            due_on=form.due_on.data, expected_evidence=form.expected_evidence.data or "",
-            depends_on_ids=form.depends_on.data)
+            line,
+            title=form.title.data,
+            description=form.description.data or "",
+            owner_id=form.owner_id.data or None,
+            office_id=form.office_id.data,
+            start_on=form.start_on.data,
+            due_on=form.due_on.data,
+            expected_evidence=form.expected_evidence.data or "",
+            depends_on_ids=form.depends_on.data,
+        )
         db.session.commit()
         flash(f"Milestone “{milestone.title}” added to {line.title}.", "success")
         return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    return render_template("milestones/form.html", form=form, line=line, milestone=None,
-                           conflict=None), 400 if form.errors else 200
+    return render_template(
+        "milestones/form.html", form=form, line=line, milestone=None, conflict=None
+    ), 400 if form.errors else 200
 
 
 #: The forms of the milestone page, posted to the page's own URL (``action`` names the form),
@@ -130,8 +165,9 @@ def show(milestone_id: int):
         action = request.form.get("action")
         if action not in PAGE_ACTIONS:
             abort(400)
-        return {"update": post_update, "due_date": change_due_date, "complete": complete,
-                "cancel": cancel}[action](milestone_id)
+        return {"update": post_update, "due_date": change_due_date, "complete": complete, "cancel": cancel}[action](
+            milestone_id
+        )
     milestone = services.get_milestone_or_404(milestone_id, with_history=True)
     forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
     return _render_show(milestone, forms)
@@ -143,10 +179,19 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
     if decision_form is None and pending is not None:
         decision_form = DecisionForm(formdata=None)
     return render_template(
-        "milestones/show.html", milestone=milestone, recommendation=recommendation, forms=forms,
-        decision_form=decision_form, pending=pending, today=today(), conflict=conflict,
-        accepted=services.plan_accepted(recommendation), blocking=services.open_dependencies(milestone),
-        history=services.history(milestone), field_labels=services.FIELD_LABELS), status
+        "milestones/show.html",
+        milestone=milestone,
+        recommendation=recommendation,
+        forms=forms,
+        decision_form=decision_form,
+        pending=pending,
+        today=today(),
+        conflict=conflict,
+        accepted=services.plan_accepted(recommendation),
+        blocking=services.open_dependencies(milestone),
+        history=services.history(milestone),
+        field_labels=services.FIELD_LABELS,
+    ), status
 
 
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
@@ -163,25 +208,35 @@ def edit(milestone_id: int):
     if form.validate_on_submit():
         with guard(milestone, form, services.FIELD_LABELS, values=_milestone_entries(form)) as saved:
             services.update_milestone(
-                milestone, title=form.title.data, description=form.description.data or "",
-                owner_id=form.owner_id.data or None, office_id=form.office_id.data,
-                start_on=form.start_on.data, expected_evidence=form.expected_evidence.data or "",
-                depends_on_ids=form.depends_on.data)
+                milestone,
+                title=form.title.data,
+                description=form.description.data or "",
+                owner_id=form.owner_id.data or None,
+                office_id=form.office_id.data,
+                start_on=form.start_on.data,
+                expected_evidence=form.expected_evidence.data or "",
+                depends_on_ids=form.depends_on.data,
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
             flash("Milestone saved.", "success")
             return redirect(url_for("milestones.show", milestone_id=milestone.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("milestones/form.html", form=form, line=milestone.line_of_effort,
-                           milestone=milestone, conflict=conflict), status
+    return render_template(
+        "milestones/form.html", form=form, line=milestone.line_of_effort, milestone=milestone, conflict=conflict
+    ), status
 
 
 def _editor_forms(milestone: Milestone, submitted=None) -> dict:
     """The milestone page's forms, blank at the current version; ``submitted`` keeps what was typed."""
     dates = {"start_on": milestone.start_on, "current_due_on": milestone.current_due_on}
-    forms = {"update": UpdateForm(formdata=None), "complete": CompleteForm(formdata=None),
-             "cancel": CancelForm(formdata=None), "due_date": DueDateForm(formdata=None, **dates)}
+    forms = {
+        "update": UpdateForm(formdata=None),
+        "complete": CompleteForm(formdata=None),
+        "cancel": CancelForm(formdata=None),
+        "due_date": DueDateForm(formdata=None, **dates),
+    }
     for form in forms.values():
         form.set_version(milestone.version)
     forms["update"].status.data = "in_progress"
@@ -213,12 +268,17 @@ def _act(milestone_id: int, form_cls, action, form_kw=None):
 
 def _milestone_entries(form: MilestoneForm) -> dict:
     """The edit form's entries under the names the milestone's audit snapshot uses."""
+
     def label(select, value):
         return next((c.label for c in select.choices if c.value == value), value)
+
     owner = label(form.owner_id, form.owner_id.data) if form.owner_id.data else None
     office = label(form.office_id, form.office_id.data)
-    return {"owner": owner.split(" (")[0] if owner else None, "office": str(office).split(":")[0],
-            "depends_on": sorted(form.depends_on.data or [])}
+    return {
+        "owner": owner.split(" (")[0] if owner else None,
+        "office": str(office).split(":")[0],
+        "depends_on": sorted(form.depends_on.data or []),
+    }
 
 
 def render_template_conflict(milestone: Milestone, form, changes):
@@ -230,9 +290,11 @@ def render_template_conflict(milestone: Milestone, form, changes):
 @roles(*EDITORS)
 def post_update(milestone_id: int):
     def act(m, f):
-        services.post_update(m, noted_on=f.noted_on.data, note=f.note.data, status=f.status.data,
-                             percent=f.percent_complete.data)
+        services.post_update(
+            m, noted_on=f.noted_on.data, note=f.note.data, status=f.status.data, percent=f.percent_complete.data
+        )
         return "Update posted."
+
     return _act(milestone_id, UpdateForm, act)
 
 
@@ -242,6 +304,7 @@ def complete(milestone_id: int):
     def act(m, f):
         services.complete(m, completed_on=f.completed_on.data, note=f.note.data)
         return "Milestone marked completed."
+
     return _act(milestone_id, CompleteForm, act)
 
 
@@ -251,6 +314,7 @@ def cancel(milestone_id: int):
     def act(m, f):
         services.cancel(m, note=f.note.data)
         return "Milestone cancelled."
+
     return _act(milestone_id, CancelForm, act)
 
 
@@ -262,8 +326,10 @@ def change_due_date(milestone_id: int):
         if change.status == "pending":
             return "Due-date change requested; a manager of the office will approve or decline it."
         return "Due date changed."
-    return _act(milestone_id, DueDateForm, act,
-                form_kw=lambda m: {"start_on": m.start_on, "current_due_on": m.current_due_on})
+
+    return _act(
+        milestone_id, DueDateForm, act, form_kw=lambda m: {"start_on": m.start_on, "current_due_on": m.current_due_on}
+    )
 
 
 @bp.route("/date-changes/<int:change_id>/decide", methods=["POST"])
@@ -293,20 +359,32 @@ MY_WORK_PER_PAGE = 50
 def my_work():
     form = MyWorkFilterForm(request.args)
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
-    statements = services.my_work_statements(line=bool(form.line.data), office=bool(form.office.data),
-                                             status="open" if status == "open" else (status and "one"))
-    values = services.my_work_values(current_user, line_id=form.line.data, status=status or None,
-                                     office_id=form.office.data)
+    statements = services.my_work_statements(
+        line=bool(form.line.data),
+        office=bool(form.office.data),
+        status="open" if status == "open" else (status and "one"),
+    )
+    values = services.my_work_values(
+        current_user, line_id=form.line.data, status=status or None, office_id=form.office.data
+    )
     lines = db.session.execute(statements.lines, values).all()
     offices = db.session.execute(statements.offices, values).all()
-    form.line.choices = choices([("", "Any line of effort")]
-                                + [(i, f"{recommendation_label(report, rec)}: {title}") for i, title, rec, report in lines])
+    form.line.choices = choices(
+        [("", "Any line of effort")]
+        + [(i, f"{recommendation_label(report, rec)}: {title}") for i, title, rec, report in lines]
+    )
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
-    page = paginate_bound(statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values),
-                          services.my_work_row)
-    return render_template("milestones/my_work.html", form=form, page=page, today=values["on"],
-                           decisions=services.decisions_awaiting(current_user),
-                           target_decisions=target_decisions_awaiting(current_user))
+    page = paginate_bound(
+        statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values), services.my_work_row
+    )
+    return render_template(
+        "milestones/my_work.html",
+        form=form,
+        page=page,
+        today=values["on"],
+        decisions=services.decisions_awaiting(current_user),
+        target_decisions=target_decisions_awaiting(current_user),
+    )
 
 
 def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
@@ -314,19 +392,28 @@ def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
     for line in recommendation.lines_of_effort:
         for m in line.milestones:
             start = m.start_on or min(m.baseline_due_on, m.current_due_on)
-            tasks.append({
-                "id": f"m{m.id}", "name": f"{line.title}: {m.title}",
-                "start": start.isoformat(), "end": max(start, m.current_due_on).isoformat(),
-                "progress": m.percent_complete,
-                "dependencies": ",".join(f"m{d.id}" for d in m.depends_on),
-                "custom_class": "app-gantt-" + ("overdue" if m.is_overdue() else m.status),
-            })
+            tasks.append(
+                {
+                    "id": f"m{m.id}",
+                    "name": f"{line.title}: {m.title}",
+                    "start": start.isoformat(),
+                    "end": max(start, m.current_due_on).isoformat(),
+                    "progress": m.percent_complete,
+                    "dependencies": ",".join(f"m{d.id}" for d in m.depends_on),
+                    "custom_class": "app-gantt-" + ("overdue" if m.is_overdue() else m.status),
+                }
+            )
             if m.baseline_due_on != m.current_due_on:
-                tasks.append({
-                    "id": f"b{m.id}", "name": f"{m.title} (baseline)",
-                    "start": start.isoformat(), "end": max(start, m.baseline_due_on).isoformat(),
-                    "progress": 0, "custom_class": "app-gantt-baseline",
-                })
+                tasks.append(
+                    {
+                        "id": f"b{m.id}",
+                        "name": f"{m.title} (baseline)",
+                        "start": start.isoformat(),
+                        "end": max(start, m.baseline_due_on).isoformat(),
+                        "progress": 0,
+                        "custom_class": "app-gantt-baseline",
+                    }
+                )
     return tasks
 
 
@@ -335,8 +422,12 @@ def _gantt_tasks(recommendation: Recommendation) -> list[dict]:
 def timeline(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     # The plan loader does not fetch dependencies: load them for every milestone in one query.
-    db.session.scalars(sa.select(Milestone).join(Milestone.line_of_effort)
-                       .where(LineOfEffort.recommendation_id == recommendation_id)
-                       .options(selectinload(Milestone.depends_on))).all()
-    return render_template("milestones/timeline.html", recommendation=recommendation, today=today(),
-                           tasks=_gantt_tasks(recommendation))
+    db.session.scalars(
+        sa.select(Milestone)
+        .join(Milestone.line_of_effort)
+        .where(LineOfEffort.recommendation_id == recommendation_id)
+        .options(selectinload(Milestone.depends_on))
+    ).all()
+    return render_template(
+        "milestones/timeline.html", recommendation=recommendation, today=today(), tasks=_gantt_tasks(recommendation)
+    )

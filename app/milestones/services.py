@@ -2,6 +2,7 @@
 
 Services change state and write the audit trail; the view commits once at the end.
 """
+
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,8 +20,13 @@ from app.extensions import db
 from app.notifications import services as notify
 from app.milestones.models import DueDateChange, Milestone, MilestoneRow, MilestoneUpdate, milestone_dependencies
 from app.offices.models import Office
-from app.permissions import (require_decide_date_change, require_edit_milestone, require_edit_plan,
-                             require_view_milestone, require_view_recommendation)
+from app.permissions import (
+    require_decide_date_change,
+    require_edit_milestone,
+    require_edit_plan,
+    require_view_milestone,
+    require_view_recommendation,
+)
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.reports.models import Report
 from app.timeutil import today, utcnow
@@ -41,23 +47,38 @@ FIELD_LABELS = {
     "depends_on": "Depends on",
 }
 LINE_FIELDS = ("title", "kind", "description", "objective", "lead_owner_id", "position")
-LINE_LABELS = {"title": "Title", "kind": "Kind", "description": "Description", "objective": "Objective",
-               "lead_owner_id": "Lead owner", "position": "Order in the plan"}
+LINE_LABELS = {
+    "title": "Title",
+    "kind": "Kind",
+    "description": "Description",
+    "objective": "Objective",
+    "lead_owner_id": "Lead owner",
+    "position": "Order in the plan",
+}
 
 
 # --- loading, then authorising --------------------------------------------------
 
-def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False,
-                         with_history: bool = False) -> Milestone:
-    query = sa.select(Milestone).where(Milestone.id == milestone_id).options(
-        joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation),
-        joinedload(Milestone.owner), joinedload(Milestone.office),
-        selectinload(Milestone.depends_on), selectinload(Milestone.required_by))
+
+def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_history: bool = False) -> Milestone:
+    query = (
+        sa.select(Milestone)
+        .where(Milestone.id == milestone_id)
+        .options(
+            joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation),
+            joinedload(Milestone.owner),
+            joinedload(Milestone.office),
+            selectinload(Milestone.depends_on),
+            selectinload(Milestone.required_by),
+        )
+    )
     if with_history:
         query = query.options(
             selectinload(Milestone.updates).joinedload(MilestoneUpdate.author),
             selectinload(Milestone.date_changes).options(
-                joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)))
+                joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
+            ),
+        )
     milestone = db.session.scalar(query)
     if milestone is None:
         abort(404)
@@ -68,8 +89,9 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False,
 
 
 def get_line_or_404(line_id: int, *, for_edit: bool = False) -> LineOfEffort:
-    line = db.session.scalar(sa.select(LineOfEffort).where(LineOfEffort.id == line_id)
-                             .options(joinedload(LineOfEffort.recommendation)))
+    line = db.session.scalar(
+        sa.select(LineOfEffort).where(LineOfEffort.id == line_id).options(joinedload(LineOfEffort.recommendation))
+    )
     if line is None:
         abort(404)
     require_view_recommendation(line.recommendation)
@@ -97,12 +119,14 @@ def plan_accepted(recommendation: Recommendation) -> bool:
 
 # --- choices for forms ---------------------------------------------------------
 
+
 def owner_choices() -> list[tuple[int, str]]:
     users = db.session.scalars(
-        sa.select(User).where(User.is_active_account.is_(True), User.role.in_(("action_office", "manager")))
-        .order_by(User.name)).all()
-    return [(0, "Unassigned")] + [
-        (u.id, f"{u.name} ({u.office.code})" if u.office else u.name) for u in users]
+        sa.select(User)
+        .where(User.is_active_account.is_(True), User.role.in_(("action_office", "manager")))
+        .order_by(User.name)
+    ).all()
+    return [(0, "Unassigned")] + [(u.id, f"{u.name} ({u.office.code})" if u.office else u.name) for u in users]
 
 
 def office_choices() -> list[tuple[int, str]]:
@@ -113,9 +137,11 @@ def office_choices() -> list[tuple[int, str]]:
 def plan_milestones(recommendation_id: int) -> Sequence[Milestone]:
     """Every milestone of a recommendation, in plan order (lines, then due dates)."""
     return db.session.scalars(
-        sa.select(Milestone).join(Milestone.line_of_effort)
+        sa.select(Milestone)
+        .join(Milestone.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation_id)
-        .order_by(LineOfEffort.position, Milestone.current_due_on, Milestone.id)).all()
+        .order_by(LineOfEffort.position, Milestone.current_due_on, Milestone.id)
+    ).all()
 
 
 def dependency_edges(recommendation_id: int) -> dict[int, set[int]]:
@@ -124,7 +150,8 @@ def dependency_edges(recommendation_id: int) -> dict[int, set[int]]:
         sa.select(milestone_dependencies.c.milestone_id, milestone_dependencies.c.depends_on_id)
         .join(Milestone, Milestone.id == milestone_dependencies.c.milestone_id)
         .join(LineOfEffort, LineOfEffort.id == Milestone.line_of_effort_id)
-        .where(LineOfEffort.recommendation_id == recommendation_id)).all()
+        .where(LineOfEffort.recommendation_id == recommendation_id)
+    ).all()
     edges: dict[int, set[int]] = {}
     for milestone_id, depends_on_id in rows:
         edges.setdefault(milestone_id, set()).add(depends_on_id)
@@ -154,6 +181,7 @@ def find_cycle(milestone_id: int | None, depends_on: set[int], edges: dict[int, 
 
 # --- the audit snapshot and edit conflicts --------------------------------------
 
+
 def snapshot(milestone: Milestone) -> dict:
     return {
         "title": milestone.title,
@@ -172,16 +200,21 @@ def snapshot(milestone: Milestone) -> dict:
     }
 
 
-def _record(action: str, milestone: Milestone, before: dict | None, extra: dict | None = None,
-            actor=None) -> None:
+def _record(action: str, milestone: Milestone, before: dict | None, extra: dict | None = None, actor=None) -> None:
     """Flush first so that the ``after`` snapshot carries the version the change produced."""
     db.session.flush()
     db.session.refresh(milestone, ["owner", "office"])
     after = snapshot(milestone)
     if extra:
         after.update(extra)
-    audit.record(action, milestone, before=before, after=after,
-                 recommendation_id=milestone.line_of_effort.recommendation_id, actor=actor)
+    audit.record(
+        action,
+        milestone,
+        before=before,
+        after=after,
+        recommendation_id=milestone.line_of_effort.recommendation_id,
+        actor=actor,
+    )
 
 
 def _touch(milestone: Milestone) -> None:
@@ -191,17 +224,35 @@ def _touch(milestone: Milestone) -> None:
 
 # --- lines of effort --------------------------------------------------------------
 
+
 def line_snapshot(line: LineOfEffort) -> dict:
     return audit.snapshot(line, LINE_FIELDS)
 
 
-def create_line(recommendation: Recommendation, *, title: str, description: str, objective: str,
-                lead_owner_id: int | None, kind: str = "other") -> LineOfEffort:
-    last = db.session.scalar(sa.select(sa.func.max(LineOfEffort.position))
-                             .where(LineOfEffort.recommendation_id == recommendation.id)) or 0
-    line = LineOfEffort(recommendation_id=recommendation.id, kind=kind, title=title,
-                        description=description, objective=objective, lead_owner_id=lead_owner_id,
-                        position=last + 1)
+def create_line(
+    recommendation: Recommendation,
+    *,
+    title: str,
+    description: str,
+    objective: str,
+    lead_owner_id: int | None,
+    kind: str = "other",
+) -> LineOfEffort:
+    last = (
+        db.session.scalar(
+            sa.select(sa.func.max(LineOfEffort.position)).where(LineOfEffort.recommendation_id == recommendation.id)
+        )
+        or 0
+    )
+    line = LineOfEffort(
+        recommendation_id=recommendation.id,
+        kind=kind,
+        title=title,
+        description=description,
+        objective=objective,
+        lead_owner_id=lead_owner_id,
+        position=last + 1,
+    )
     db.session.add(line)
     db.session.flush()
     audit.record("line_of_effort.create", line, after=line_snapshot(line), recommendation_id=recommendation.id)
@@ -214,15 +265,20 @@ def update_line(line: LineOfEffort, **values) -> None:
         setattr(line, name, value)
     after = line_snapshot(line)
     if after != before:
-        audit.record("line_of_effort.update", line, before=before, after=after,
-                     recommendation_id=line.recommendation_id)
+        audit.record(
+            "line_of_effort.update", line, before=before, after=after, recommendation_id=line.recommendation_id
+        )
 
 
 def move_line(line: LineOfEffort, direction: str) -> bool:
     """Swap the line with its neighbour above ("up") or below ("down"); False at either end."""
-    lines = list(db.session.scalars(
-        sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == line.recommendation_id)
-        .order_by(LineOfEffort.position, LineOfEffort.id)))
+    lines = list(
+        db.session.scalars(
+            sa.select(LineOfEffort)
+            .where(LineOfEffort.recommendation_id == line.recommendation_id)
+            .order_by(LineOfEffort.position, LineOfEffort.id)
+        )
+    )
     index = lines.index(line)
     other = index - 1 if direction == "up" else index + 1
     if other < 0 or other >= len(lines):
@@ -231,12 +287,18 @@ def move_line(line: LineOfEffort, direction: str) -> bool:
     lines[index], lines[other] = lines[other], lines[index]
     for position, loe in enumerate(lines, start=1):
         loe.position = position
-    audit.record("line_of_effort.reorder", line, before={"order": before},
-                 after={"order": [loe.id for loe in lines]}, recommendation_id=line.recommendation_id)
+    audit.record(
+        "line_of_effort.reorder",
+        line,
+        before={"order": before},
+        after={"order": [loe.id for loe in lines]},
+        recommendation_id=line.recommendation_id,
+    )
     return True
 
 
 # --- milestones -----------------------------------------------------------------
+
 
 def _dependencies(ids) -> Sequence[Milestone]:
     ids = set(ids or ())
@@ -245,13 +307,31 @@ def _dependencies(ids) -> Sequence[Milestone]:
     return db.session.scalars(sa.select(Milestone).where(Milestone.id.in_(ids))).all()
 
 
-def create_milestone(line: LineOfEffort, *, title: str, description: str, owner_id: int | None,
-                     office_id: int, start_on: date | None, due_on: date, expected_evidence: str,
-                     depends_on_ids=()) -> Milestone:
+def create_milestone(
+    line: LineOfEffort,
+    *,
+    title: str,
+    description: str,
+    owner_id: int | None,
+    office_id: int,
+    start_on: date | None,
+    due_on: date,
+    expected_evidence: str,
+    depends_on_ids=(),
+) -> Milestone:
     milestone = Milestone(
-        line_of_effort=line, title=title, description=description, owner_id=owner_id,
-        office_id=office_id, start_on=start_on, baseline_due_on=due_on, current_due_on=due_on,
-        status="not_started", percent_complete=0, expected_evidence=expected_evidence)
+        line_of_effort=line,
+        title=title,
+        description=description,
+        owner_id=owner_id,
+        office_id=office_id,
+        start_on=start_on,
+        baseline_due_on=due_on,
+        current_due_on=due_on,
+        status="not_started",
+        percent_complete=0,
+        expected_evidence=expected_evidence,
+    )
     db.session.add(milestone)
     milestone.depends_on = _dependencies(depends_on_ids)
     _record("milestone.create", milestone, None)
@@ -267,15 +347,17 @@ def update_milestone(milestone: Milestone, *, depends_on_ids=(), **values) -> No
     _record("milestone.update", milestone, before)
 
 
-def post_update(milestone: Milestone, *, noted_on: date, note: str, status: str, percent: int,
-                actor=None) -> MilestoneUpdate:
+def post_update(
+    milestone: Milestone, *, noted_on: date, note: str, status: str, percent: int, actor=None
+) -> MilestoneUpdate:
     """``actor`` defaults to the signed-in user (the API passes its token's user)."""
     actor = actor or current_user
     if milestone.is_closed:
         abort(409, "This milestone is closed; reopen it before posting updates.")
     before = snapshot(milestone)
-    update = MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=noted_on, note=note,
-                             status=status, percent_complete=percent)
+    update = MilestoneUpdate(
+        milestone=milestone, author_id=actor.id, noted_on=noted_on, note=note, status=status, percent_complete=percent
+    )
     db.session.add(update)
     milestone.status = status
     milestone.percent_complete = percent
@@ -295,11 +377,20 @@ def complete(milestone: Milestone, *, completed_on: date, note: str, actor=None)
         abort(409, "This milestone is already closed.")
     blocking = open_dependencies(milestone)
     if blocking:
-        abort(409, "This milestone depends on milestones not yet completed: "
-              + "; ".join(d.title for d in blocking) + ".")
+        abort(
+            409, "This milestone depends on milestones not yet completed: " + "; ".join(d.title for d in blocking) + "."
+        )
     before = snapshot(milestone)
-    db.session.add(MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=completed_on,
-                                   note=note, status="completed", percent_complete=100))
+    db.session.add(
+        MilestoneUpdate(
+            milestone=milestone,
+            author_id=actor.id,
+            noted_on=completed_on,
+            note=note,
+            status="completed",
+            percent_complete=100,
+        )
+    )
     milestone.status = "completed"
     milestone.percent_complete = 100
     milestone.completed_on = completed_on
@@ -312,8 +403,16 @@ def cancel(milestone: Milestone, *, note: str, actor=None) -> None:
     if milestone.is_closed:
         abort(409, "This milestone is already closed.")
     before = snapshot(milestone)
-    db.session.add(MilestoneUpdate(milestone=milestone, author_id=actor.id, noted_on=today(),
-                                   note=note, status="cancelled", percent_complete=milestone.percent_complete))
+    db.session.add(
+        MilestoneUpdate(
+            milestone=milestone,
+            author_id=actor.id,
+            noted_on=today(),
+            note=note,
+            status="cancelled",
+            percent_complete=milestone.percent_complete,
+        )
+    )
     milestone.status = "cancelled"
     _touch(milestone)
     _record("milestone.cancel", milestone, before, {"note": note}, actor)
@@ -331,17 +430,27 @@ def change_due_date(milestone: Milestone, *, new_due_on: date, justification: st
     if pending_change(milestone):
         abort(409, "A due-date change for this milestone already awaits a manager's decision.")
     accepted = plan_accepted(recommendation)
-    change = DueDateChange(milestone=milestone, old_due_on=milestone.current_due_on, new_due_on=new_due_on,
-                           justification=justification, requested_by_id=current_user.id,
-                           status="pending" if accepted else "applied", baseline_moved=not accepted)
+    change = DueDateChange(
+        milestone=milestone,
+        old_due_on=milestone.current_due_on,
+        new_due_on=new_due_on,
+        justification=justification,
+        requested_by_id=current_user.id,
+        status="pending" if accepted else "applied",
+        baseline_moved=not accepted,
+    )
     db.session.add(change)
     before = snapshot(milestone)
     if accepted:
         versioning.touch(milestone)
         db.session.flush()
-        audit.record("milestone.due_date_request", milestone, before={"current_due_on": milestone.current_due_on},
-                     after={"requested_due_on": new_due_on, "justification": justification,
-                            "change_id": change.id}, recommendation_id=recommendation.id)
+        audit.record(
+            "milestone.due_date_request",
+            milestone,
+            before={"current_due_on": milestone.current_due_on},
+            after={"requested_due_on": new_due_on, "justification": justification, "change_id": change.id},
+            recommendation_id=recommendation.id,
+        )
         notify.date_change_requested(change, current_user)
         return change
     milestone.current_due_on = new_due_on
@@ -363,27 +472,34 @@ def decide_date_change(change: DueDateChange, *, approve: bool, reason: str) -> 
     if approve:
         milestone.current_due_on = change.new_due_on
         _touch(milestone)
-    _record("milestone.due_date_approve" if approve else "milestone.due_date_decline", milestone, before,
-            {"decision_reason": reason, "change_id": change.id, "requested_due_on": change.new_due_on})
+    _record(
+        "milestone.due_date_approve" if approve else "milestone.due_date_decline",
+        milestone,
+        before,
+        {"decision_reason": reason, "change_id": change.id, "requested_due_on": change.new_due_on},
+    )
     notify.date_change_decided(change, current_user)
 
 
 def history(milestone: Milestone) -> Sequence[audit.AuditEvent]:
     """Every audit event about the milestone, newest first."""
     return db.session.scalars(
-        sa.select(audit.AuditEvent).where(audit.AuditEvent.object_type == "milestone",
-                                          audit.AuditEvent.object_id == milestone.id)
+        sa.select(audit.AuditEvent)
+        .where(audit.AuditEvent.object_type == "milestone", audit.AuditEvent.object_id == milestone.id)
         .options(joinedload(audit.AuditEvent.actor))
-        .order_by(audit.AuditEvent.id.desc())).all()
+        .order_by(audit.AuditEvent.id.desc())
+    ).all()
 
 
 # --- my work ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MyWorkStatements:
     """My work's statements for one combination of filters, built once (``my_work_statements``):
     building them cost more than running them (bench/README.md, "Figures behind the code").
     They run with ``my_work_values``; ``page`` with ``limit`` and ``offset`` too."""
+
     #: The user's milestones, counted on the milestones table alone (index ix_milestones_owner_due):
     #: every milestone has its line, recommendation, report and office, so the page's joins drop none.
     count: sa.Select
@@ -412,38 +528,67 @@ def my_work_statements(line: bool = False, status: str | None = None, office: bo
         conditions.append(Milestone.office_id == bound("office_id", Milestone.office_id.type))
     is_open = Milestone.status.in_(("not_started", "in_progress"))
     overdue = sa.and_(is_open, Milestone.current_due_on < bound("on", Milestone.current_due_on.type))
-    page = (sa.select(Milestone.id, Milestone.title, Milestone.status, Milestone.percent_complete,
-                      Milestone.current_due_on, Milestone.baseline_due_on, LineOfEffort.title,
-                      Report.number, Recommendation.number, Office.code)
-            .select_from(Milestone).where(*conditions)
-            .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report)
-            .join(Milestone.office)
-            # Overdue first, then the other open ones, completed and cancelled last; by due date.
-            .order_by(sa.case((overdue, 0), (is_open, 1), else_=2), Milestone.current_due_on, Milestone.id)
-            .limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer)))
+    page = (
+        sa.select(
+            Milestone.id,
+            Milestone.title,
+            Milestone.status,
+            Milestone.percent_complete,
+            Milestone.current_due_on,
+            Milestone.baseline_due_on,
+            LineOfEffort.title,
+            Report.number,
+            Recommendation.number,
+            Office.code,
+        )
+        .select_from(Milestone)
+        .where(*conditions)
+        .join(Milestone.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .join(Recommendation.report)
+        .join(Milestone.office)
+        # Overdue first, then the other open ones, completed and cancelled last; by due date.
+        .order_by(sa.case((overdue, 0), (is_open, 1), else_=2), Milestone.current_due_on, Milestone.id)
+        .limit(bound("limit", sa.Integer))
+        .offset(bound("offset", sa.Integer))
+    )
     my_lines = sa.select(Milestone.line_of_effort_id.label("id")).where(mine).distinct().subquery()
     my_offices = sa.select(Milestone.office_id.label("id")).where(mine).distinct().subquery()
     return MyWorkStatements(
         count=sa.select(sa.func.count(Milestone.id)).where(*conditions),
         page=page,
-        lines=(sa.select(LineOfEffort.id, LineOfEffort.title, Recommendation.number, Report.number)
-               .join(my_lines, my_lines.c.id == LineOfEffort.id).join(LineOfEffort.recommendation)
-               .join(Recommendation.report)
-               .order_by(Report.number, Recommendation.number, LineOfEffort.position, LineOfEffort.id)),
-        offices=(sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id)
-                 .order_by(Office.code)),
+        lines=(
+            sa.select(LineOfEffort.id, LineOfEffort.title, Recommendation.number, Report.number)
+            .join(my_lines, my_lines.c.id == LineOfEffort.id)
+            .join(LineOfEffort.recommendation)
+            .join(Recommendation.report)
+            .order_by(Report.number, Recommendation.number, LineOfEffort.position, LineOfEffort.id)
+        ),
+        offices=(
+            sa.select(Office.id, Office.code).join(my_offices, my_offices.c.id == Office.id).order_by(Office.code)
+        ),
     )
 
 
-def my_work_values(user, *, line_id: int | None = None, status: str | None = None,
-                   office_id: int | None = None, on: date | None = None) -> dict:
+def my_work_values(
+    user, *, line_id: int | None = None, status: str | None = None, office_id: int | None = None, on: date | None = None
+) -> dict:
     return {"owner_id": user.id, "line_id": line_id, "status": status, "office_id": office_id, "on": on or today()}
 
 
 def my_work_row(row) -> MilestoneRow:
     id_, title, status, percent, due, baseline, line_title, report_number, rec_number, office_code = row
-    return MilestoneRow(id_, title, status, percent, due, baseline, line_title,
-                        recommendation_label(report_number, rec_number), office_code)
+    return MilestoneRow(
+        id_,
+        title,
+        status,
+        percent,
+        due,
+        baseline,
+        line_title,
+        recommendation_label(report_number, rec_number),
+        office_code,
+    )
 
 
 def decisions_awaiting(user) -> list[DueDateChange]:
@@ -451,11 +596,18 @@ def decisions_awaiting(user) -> list[DueDateChange]:
     if user.role != "manager" or user.office_id is None:
         return []
     changes = db.session.scalars(
-        sa.select(DueDateChange).where(DueDateChange.status == "pending")
-        .join(DueDateChange.milestone).join(Milestone.line_of_effort).join(LineOfEffort.recommendation)
+        sa.select(DueDateChange)
+        .where(DueDateChange.status == "pending")
+        .join(DueDateChange.milestone)
+        .join(Milestone.line_of_effort)
+        .join(LineOfEffort.recommendation)
         .where(sa.or_(Milestone.office_id == user.office_id, Recommendation.action_office_id == user.office_id))
-        .options(joinedload(DueDateChange.milestone).joinedload(Milestone.line_of_effort)
-                 .joinedload(LineOfEffort.recommendation),
-                 joinedload(DueDateChange.requested_by))
-        .order_by(DueDateChange.requested_at)).all()
+        .options(
+            joinedload(DueDateChange.milestone)
+            .joinedload(Milestone.line_of_effort)
+            .joinedload(LineOfEffort.recommendation),
+            joinedload(DueDateChange.requested_by),
+        )
+        .order_by(DueDateChange.requested_at)
+    ).all()
     return [c for c in changes if c.requested_by_id != user.id]

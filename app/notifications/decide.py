@@ -6,6 +6,7 @@ people who may see the recommendation, once per person, and each person's choice
 (immediately, daily summary, off), except that an OIG decision on one's own plan is always
 mailed. The services load the facts, call these, and write what they return.
 """
+
 import re
 from dataclasses import dataclass
 
@@ -60,8 +61,14 @@ def email_mode(kind: str, chosen: str | None) -> str:
     return mode
 
 
-def deliveries(kind: str, candidates: list[tuple[Person, str]], *, actor_id: int | None,
-               recommendation_office_id: int, prefs: dict[tuple[int, str], str]) -> list[Delivery]:
+def deliveries(
+    kind: str,
+    candidates: list[tuple[Person, str]],
+    *,
+    actor_id: int | None,
+    recommendation_office_id: int,
+    prefs: dict[tuple[int, str], str],
+) -> list[Delivery]:
     """The people told of one event, in the order first named, each once."""
     seen, result = set(), []
     for person, reason in candidates:
@@ -76,54 +83,71 @@ def deliveries(kind: str, candidates: list[tuple[Person, str]], *, actor_id: int
 
 # --- who each event concerns ---------------------------------------------------------
 
+
 def submission_sent_recipients(reviewers: list[Person], report_oig_office_ids: set[int]):
     """The OIG reviewers of the report's OIG (an OIG office named as the report's issuer);
     when no reviewer belongs to it, every active OIG reviewer."""
     own = [p for p in reviewers if p.office_id in report_oig_office_ids]
-    reason = ("You review for the Inspector General who issued this report." if own
-              else "You are an OIG reviewer, and submissions await OIG's decision.")
+    reason = (
+        "You review for the Inspector General who issued this report."
+        if own
+        else "You are an OIG reviewer, and submissions await OIG's decision."
+    )
     return [(p, reason) for p in (own or reviewers)]
 
 
-def oig_decision_recipients(*, milestone_owners: list[Person], line_leads: list[Person],
-                            responsible_officials: list[Person], managers: list[Person], submitter: Person | None):
+def oig_decision_recipients(
+    *,
+    milestone_owners: list[Person],
+    line_leads: list[Person],
+    responsible_officials: list[Person],
+    managers: list[Person],
+    submitter: Person | None,
+):
     """The action office staff on that plan and the office's managers."""
-    return ([(p, "You sent this submission to OIG.") for p in [submitter] if p]
-            + [(p, "You are the recommendation's responsible official.") for p in responsible_officials]
-            + [(p, "You lead a line of effort of this plan.") for p in line_leads]
-            + [(p, "You own a milestone of this plan.") for p in milestone_owners]
-            + [(p, "You manage the office responsible for this plan.") for p in managers])
+    return (
+        [(p, "You sent this submission to OIG.") for p in [submitter] if p]
+        + [(p, "You are the recommendation's responsible official.") for p in responsible_officials]
+        + [(p, "You lead a line of effort of this plan.") for p in line_leads]
+        + [(p, "You own a milestone of this plan.") for p in milestone_owners]
+        + [(p, "You manage the office responsible for this plan.") for p in managers]
+    )
 
 
 def evidence_reviewed_recipients(*, uploader: Person | None, milestone_owner: Person | None):
-    return ([(p, "You uploaded this evidence.") for p in [uploader] if p]
-            + [(p, "You own the milestone this evidence proves.") for p in [milestone_owner] if p])
+    return [(p, "You uploaded this evidence.") for p in [uploader] if p] + [
+        (p, "You own the milestone this evidence proves.") for p in [milestone_owner] if p
+    ]
 
 
 def date_change_requested_recipients(managers: list[Person]):
-    return [(p, "You manage the office responsible for this milestone; the change needs your approval.")
-            for p in managers]
+    return [
+        (p, "You manage the office responsible for this milestone; the change needs your approval.") for p in managers
+    ]
 
 
 def date_change_decided_recipients(*, requester: Person | None, owner: Person | None):
-    return ([(p, "You asked for this due-date change.") for p in [requester] if p]
-            + [(p, "You own this milestone.") for p in [owner] if p])
+    return [(p, "You asked for this due-date change.") for p in [requester] if p] + [
+        (p, "You own this milestone.") for p in [owner] if p
+    ]
 
 
 def comment_recipients(*, body: str, participants: list[Person], people: list[Person]):
     """Those @mentioned (by email or by name, among ``people``: those who may see the
     recommendation), then the others in the conversation."""
     mentioned = mentions(body, people)
-    return ([(p, "You were mentioned in this message.") for p in mentioned]
-            + [(p, "You take part in this conversation.") for p in participants])
+    return [(p, "You were mentioned in this message.") for p in mentioned] + [
+        (p, "You take part in this conversation.") for p in participants
+    ]
 
 
 def metric_flag_recipients(line_lead: Person | None):
     return [(p, "You lead the line of effort this metric measures.") for p in [line_lead] if p]
 
 
-_MENTION = re.compile(r"(?<![\w.@])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})",
-                      re.UNICODE)
+_MENTION = re.compile(
+    r"(?<![\w.@])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})", re.UNICODE
+)
 
 
 def mentions(body: str, people: list[Person]) -> list[Person]:

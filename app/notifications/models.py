@@ -8,8 +8,15 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 #: The kinds of event a person is told of, each with its own preference.
-EVENT_KINDS = ("submission_sent", "oig_decision", "evidence_reviewed", "date_change_requested",
-               "date_change_decided", "comment", "metric_flag")
+EVENT_KINDS = (
+    "submission_sent",
+    "oig_decision",
+    "evidence_reviewed",
+    "date_change_requested",
+    "date_change_decided",
+    "comment",
+    "metric_flag",
+)
 #: How a person takes a kind of event by email: at once, in one daily summary, or not at all.
 #: The in-app notification is made in every case.
 EMAIL_MODES = ("immediate", "daily", "off")
@@ -21,17 +28,25 @@ class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         #: Once per recipient per event: the same event told twice is refused by the database.
-        sa.UniqueConstraint("recipient_id", "kind", "item_type", "item_id", "occurrence",
-                            name="uq_notifications_event"),
+        sa.UniqueConstraint(
+            "recipient_id", "kind", "item_type", "item_id", "occurrence", name="uq_notifications_event"
+        ),
         #: The header's unread count: an index of the unread rows only.
-        sa.Index("ix_notifications_unread", "recipient_id",
-                 sqlite_where=sa.text("read_at IS NULL"), postgresql_where=sa.text("read_at IS NULL")),
+        sa.Index(
+            "ix_notifications_unread",
+            "recipient_id",
+            sqlite_where=sa.text("read_at IS NULL"),
+            postgresql_where=sa.text("read_at IS NULL"),
+        ),
         #: The inbox, newest first.
         sa.Index("ix_notifications_recipient_id", "recipient_id", "id"),
         #: What the daily summary has still to send.
-        sa.Index("ix_notifications_daily_pending", "created_at",
-                 sqlite_where=sa.text("email = 'daily' AND summarised_on IS NULL"),
-                 postgresql_where=sa.text("email = 'daily' AND summarised_on IS NULL")),
+        sa.Index(
+            "ix_notifications_daily_pending",
+            "created_at",
+            sqlite_where=sa.text("email = 'daily' AND summarised_on IS NULL"),
+            postgresql_where=sa.text("email = 'daily' AND summarised_on IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 Every queue is a single statement that returns its page and, in each row, the total
 (``COUNT(*) OVER ()``), so a queue costs one query whatever its length.
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -27,8 +28,12 @@ QUEUE_TITLES = {
     "action_office": "Returned to you",
 }
 #: The federal clock each kind of item bears on.
-CLOCK_OF = {"plan": "resolution", "status_update": "status_update", "closure_request": "implementation",
-            "evidence": "implementation"}
+CLOCK_OF = {
+    "plan": "resolution",
+    "status_update": "status_update",
+    "closure_request": "implementation",
+    "evidence": "implementation",
+}
 
 
 def has_queue(user) -> bool:
@@ -92,47 +97,88 @@ def _page(stmt: sa.Select, page: int, per_page: int, make) -> Page:
     return Page([make(r) for r in rows], page, per_page, total)
 
 
-_REC_COLUMNS = (Recommendation.id.label("rec_id"), Report.number.label("report_number"),
-                Recommendation.number.label("rec_number"), Recommendation.status, Recommendation.issued_on,
-                Recommendation.management_decision_on, Recommendation.final_action_on,
-                Recommendation.plan_submitted_on, Recommendation.last_submitted_on)
+_REC_COLUMNS = (
+    Recommendation.id.label("rec_id"),
+    Report.number.label("report_number"),
+    Recommendation.number.label("rec_number"),
+    Recommendation.status,
+    Recommendation.issued_on,
+    Recommendation.management_decision_on,
+    Recommendation.final_action_on,
+    Recommendation.plan_submitted_on,
+    Recommendation.last_submitted_on,
+)
 
 
 def review_statement() -> sa.Select:
     """OIG: submissions awaiting a decision and evidence awaiting review, oldest first."""
     submissions = (
-        sa.select(sa.literal("submission").label("kind"), Submission.id.label("id"),
-                  sa.cast(Submission.kind, sa.String).label("sub"), Submission.number.label("number"),
-                  sa.literal("").label("title"), Submission.submitted_at.label("since"), *_REC_COLUMNS)
+        sa.select(
+            sa.literal("submission").label("kind"),
+            Submission.id.label("id"),
+            sa.cast(Submission.kind, sa.String).label("sub"),
+            Submission.number.label("number"),
+            sa.literal("").label("title"),
+            Submission.submitted_at.label("since"),
+            *_REC_COLUMNS,
+        )
         .join(Recommendation, Submission.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(Submission.decision.is_(None)))
+        .where(Submission.decision.is_(None))
+    )
     evidence = (
-        sa.select(sa.literal("evidence").label("kind"), EvidenceItem.id.label("id"),
-                  sa.literal("evidence").label("sub"), EvidenceItem.current_version.label("number"),
-                  EvidenceItem.title.label("title"), EvidenceVersion.uploaded_at.label("since"), *_REC_COLUMNS)
-        .join(EvidenceVersion, sa.and_(EvidenceVersion.item_id == EvidenceItem.id,
-                                       EvidenceVersion.number == EvidenceItem.current_version))
+        sa.select(
+            sa.literal("evidence").label("kind"),
+            EvidenceItem.id.label("id"),
+            sa.literal("evidence").label("sub"),
+            EvidenceItem.current_version.label("number"),
+            EvidenceItem.title.label("title"),
+            EvidenceVersion.uploaded_at.label("since"),
+            *_REC_COLUMNS,
+        )
+        .join(
+            EvidenceVersion,
+            sa.and_(EvidenceVersion.item_id == EvidenceItem.id, EvidenceVersion.number == EvidenceItem.current_version),
+        )
         .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(EvidenceItem.review_status == "pending", EvidenceItem.withdrawn_at.is_(None),
-               Recommendation.status.in_(OPEN_STATUSES)))
+        .where(
+            EvidenceItem.review_status == "pending",
+            EvidenceItem.withdrawn_at.is_(None),
+            Recommendation.status.in_(OPEN_STATUSES),
+        )
+    )
     both = sa.union_all(submissions, evidence).subquery()
-    return (sa.select(both, sa.func.count().over().label("total"))
-            .order_by(both.c.since, both.c.kind, both.c.id))
+    return sa.select(both, sa.func.count().over().label("total")).order_by(both.c.since, both.c.kind, both.c.id)
 
 
 def _review_item(on: date):
     def make(r) -> QueueItem:
         label = recommendation_label(r.report_number, r.rec_number)
-        clock = clocks(issued_on=r.issued_on, status=r.status, today=on,
-                       management_decision_on=r.management_decision_on, final_action_on=r.final_action_on,
-                       plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_submitted_on)[CLOCK_OF[r.sub]]
+        clock = clocks(
+            issued_on=r.issued_on,
+            status=r.status,
+            today=on,
+            management_decision_on=r.management_decision_on,
+            final_action_on=r.final_action_on,
+            plan_submitted_on=r.plan_submitted_on,
+            last_update_on=r.last_submitted_on,
+        )[CLOCK_OF[r.sub]]
         if r.kind == "submission":
-            return QueueItem("submission", r.id, f"Submission {r.number}: {KIND_LABELS[r.sub]}",
-                             "Awaiting OIG's decision", r.since, r.rec_id, label, clock)
-        return QueueItem("evidence", r.id, r.title, f"Evidence, version {r.number}, awaiting review",
-                         r.since, r.rec_id, label, clock)
+            return QueueItem(
+                "submission",
+                r.id,
+                f"Submission {r.number}: {KIND_LABELS[r.sub]}",
+                "Awaiting OIG's decision",
+                r.since,
+                r.rec_id,
+                label,
+                clock,
+            )
+        return QueueItem(
+            "evidence", r.id, r.title, f"Evidence, version {r.number}, awaiting review", r.since, r.rec_id, label, clock
+        )
+
     return make
 
 
@@ -141,25 +187,46 @@ def approval_statement(user) -> sa.Select:
     (not their own requests: nobody approves their own)."""
     requester = aliased(User)
     return (
-        sa.select(DueDateChange.id, Milestone.id.label("milestone_id"), Milestone.title, Report.number.label("report_number"),
-                  Recommendation.number.label("rec_number"), DueDateChange.old_due_on, DueDateChange.new_due_on,
-                  DueDateChange.justification, sa.func.coalesce(requester.name, "").label("requested_by"),
-                  DueDateChange.requested_at, sa.func.count().over().label("total"))
+        sa.select(
+            DueDateChange.id,
+            Milestone.id.label("milestone_id"),
+            Milestone.title,
+            Report.number.label("report_number"),
+            Recommendation.number.label("rec_number"),
+            DueDateChange.old_due_on,
+            DueDateChange.new_due_on,
+            DueDateChange.justification,
+            sa.func.coalesce(requester.name, "").label("requested_by"),
+            DueDateChange.requested_at,
+            sa.func.count().over().label("total"),
+        )
         .join(Milestone, DueDateChange.milestone_id == Milestone.id)
         .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
         .outerjoin(requester, DueDateChange.requested_by_id == requester.id)
-        .where(DueDateChange.status == "pending",
-               sa.or_(Milestone.office_id == user.office_id, Recommendation.action_office_id == user.office_id),
-               sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user.id),
-               Recommendation.status.in_(OPEN_STATUSES))
-        .order_by(DueDateChange.requested_at, DueDateChange.id))
+        .where(
+            DueDateChange.status == "pending",
+            sa.or_(Milestone.office_id == user.office_id, Recommendation.action_office_id == user.office_id),
+            sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user.id),
+            Recommendation.status.in_(OPEN_STATUSES),
+        )
+        .order_by(DueDateChange.requested_at, DueDateChange.id)
+    )
 
 
 def _approval_item(r) -> DateChangeItem:
-    return DateChangeItem(r.id, r.milestone_id, r.title, recommendation_label(r.report_number, r.rec_number),
-                          r.old_due_on, r.new_due_on, r.justification, r.requested_by, r.requested_at)
+    return DateChangeItem(
+        r.id,
+        r.milestone_id,
+        r.title,
+        recommendation_label(r.report_number, r.rec_number),
+        r.old_due_on,
+        r.new_due_on,
+        r.justification,
+        r.requested_by,
+        r.requested_at,
+    )
 
 
 def returned_statement(user) -> sa.Select:
@@ -168,58 +235,104 @@ def returned_statement(user) -> sa.Select:
     OIG did not accept (until a newer one of that kind is sent), open flags on metrics of
     lines they lead, and their date changes declined (until the milestone has a newer one)."""
     office = Recommendation.action_office_id == user.office_id
-    last_review = (sa.select(sa.func.max(EvidenceReview.reviewed_at)).where(EvidenceReview.item_id == EvidenceItem.id)
-                   .correlate(EvidenceItem).scalar_subquery())
+    last_review = (
+        sa.select(sa.func.max(EvidenceReview.reviewed_at))
+        .where(EvidenceReview.item_id == EvidenceItem.id)
+        .correlate(EvidenceItem)
+        .scalar_subquery()
+    )
     evidence = (
-        sa.select(sa.literal("returned_evidence").label("kind"), EvidenceItem.id.label("id"),
-                  EvidenceItem.title.label("title"), sa.literal("").label("sub"),
-                  sa.func.coalesce(last_review, EvidenceItem.created_at).label("since"),
-                  Recommendation.id.label("rec_id"), Report.number.label("report_number"),
-                  Recommendation.number.label("rec_number"))
+        sa.select(
+            sa.literal("returned_evidence").label("kind"),
+            EvidenceItem.id.label("id"),
+            EvidenceItem.title.label("title"),
+            sa.literal("").label("sub"),
+            sa.func.coalesce(last_review, EvidenceItem.created_at).label("since"),
+            Recommendation.id.label("rec_id"),
+            Report.number.label("report_number"),
+            Recommendation.number.label("rec_number"),
+        )
         .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
         .outerjoin(Milestone, EvidenceItem.milestone_id == Milestone.id)
-        .where(office, EvidenceItem.review_status == "insufficient", EvidenceItem.withdrawn_at.is_(None),
-               sa.or_(EvidenceItem.created_by_id == user.id, Milestone.owner_id == user.id)))
+        .where(
+            office,
+            EvidenceItem.review_status == "insufficient",
+            EvidenceItem.withdrawn_at.is_(None),
+            sa.or_(EvidenceItem.created_by_id == user.id, Milestone.owner_id == user.id),
+        )
+    )
     later = aliased(Submission)
     submissions = (
-        sa.select(sa.literal("returned_submission").label("kind"), Submission.id.label("id"),
-                  sa.cast(Submission.number, sa.String).label("title"), sa.cast(Submission.kind, sa.String).label("sub"),
-                  Submission.decided_at.label("since"), Recommendation.id.label("rec_id"),
-                  Report.number.label("report_number"), Recommendation.number.label("rec_number"))
+        sa.select(
+            sa.literal("returned_submission").label("kind"),
+            Submission.id.label("id"),
+            sa.cast(Submission.number, sa.String).label("title"),
+            sa.cast(Submission.kind, sa.String).label("sub"),
+            Submission.decided_at.label("since"),
+            Recommendation.id.label("rec_id"),
+            Report.number.label("report_number"),
+            Recommendation.number.label("rec_number"),
+        )
         .join(Recommendation, Submission.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(office, Submission.decision == "rejected", Recommendation.status.in_(OPEN_STATUSES),
-               ~sa.select(later.id).where(later.recommendation_id == Submission.recommendation_id,
-                                          later.kind == Submission.kind, later.number > Submission.number)
-               .exists()))
+        .where(
+            office,
+            Submission.decision == "rejected",
+            Recommendation.status.in_(OPEN_STATUSES),
+            ~sa.select(later.id)
+            .where(
+                later.recommendation_id == Submission.recommendation_id,
+                later.kind == Submission.kind,
+                later.number > Submission.number,
+            )
+            .exists(),
+        )
+    )
     flags = (
-        sa.select(sa.literal("flag").label("kind"), Flag.id.label("id"), Metric.name.label("title"),
-                  (Flag.component + ", " + Flag.period).label("sub"), Flag.raised_at.label("since"),
-                  Recommendation.id.label("rec_id"), Report.number.label("report_number"),
-                  Recommendation.number.label("rec_number"))
+        sa.select(
+            sa.literal("flag").label("kind"),
+            Flag.id.label("id"),
+            Metric.name.label("title"),
+            (Flag.component + ", " + Flag.period).label("sub"),
+            Flag.raised_at.label("since"),
+            Recommendation.id.label("rec_id"),
+            Report.number.label("report_number"),
+            Recommendation.number.label("rec_number"),
+        )
         .join(Metric, Flag.metric_id == Metric.id)
         .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(office, Flag.status == "open", LineOfEffort.lead_owner_id == user.id))
+        .where(office, Flag.status == "open", LineOfEffort.lead_owner_id == user.id)
+    )
     newer = aliased(DueDateChange)
     changes = (
-        sa.select(sa.literal("declined_change").label("kind"), DueDateChange.milestone_id.label("id"),
-                  Milestone.title.label("title"), DueDateChange.decision_reason.label("sub"),
-                  DueDateChange.decided_at.label("since"), Recommendation.id.label("rec_id"),
-                  Report.number.label("report_number"), Recommendation.number.label("rec_number"))
+        sa.select(
+            sa.literal("declined_change").label("kind"),
+            DueDateChange.milestone_id.label("id"),
+            Milestone.title.label("title"),
+            DueDateChange.decision_reason.label("sub"),
+            DueDateChange.decided_at.label("since"),
+            Recommendation.id.label("rec_id"),
+            Report.number.label("report_number"),
+            Recommendation.number.label("rec_number"),
+        )
         .join(Milestone, DueDateChange.milestone_id == Milestone.id)
         .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(office, DueDateChange.status == "declined",
-               sa.or_(DueDateChange.requested_by_id == user.id, Milestone.owner_id == user.id),
-               ~sa.select(newer.id).where(newer.milestone_id == DueDateChange.milestone_id,
-                                          newer.id > DueDateChange.id).exists()))
+        .where(
+            office,
+            DueDateChange.status == "declined",
+            sa.or_(DueDateChange.requested_by_id == user.id, Milestone.owner_id == user.id),
+            ~sa.select(newer.id)
+            .where(newer.milestone_id == DueDateChange.milestone_id, newer.id > DueDateChange.id)
+            .exists(),
+        )
+    )
     every = sa.union_all(evidence, submissions, flags, changes).subquery()
-    return (sa.select(every, sa.func.count().over().label("total"))
-            .order_by(every.c.since, every.c.kind, every.c.id))
+    return sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
 
 
 def _returned_item(r) -> QueueItem:
@@ -227,12 +340,14 @@ def _returned_item(r) -> QueueItem:
     if r.kind == "returned_evidence":
         return QueueItem(r.kind, r.id, r.title, "Evidence judged insufficient by OIG", r.since, r.rec_id, label)
     if r.kind == "returned_submission":
-        return QueueItem(r.kind, r.id, f"Submission {r.title}: {KIND_LABELS[r.sub]}", "Not accepted by OIG",
-                         r.since, r.rec_id, label)
+        return QueueItem(
+            r.kind, r.id, f"Submission {r.title}: {KIND_LABELS[r.sub]}", "Not accepted by OIG", r.since, r.rec_id, label
+        )
     if r.kind == "flag":
         return QueueItem(r.kind, r.id, r.title, f"Open flag: {r.sub}", r.since, r.rec_id, label)
-    return QueueItem(r.kind, r.id, r.title, "Due-date change declined" + (f": {r.sub}" if r.sub else ""),
-                     r.since, r.rec_id, label)
+    return QueueItem(
+        r.kind, r.id, r.title, "Due-date change declined" + (f": {r.sub}" if r.sub else ""), r.since, r.rec_id, label
+    )
 
 
 def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
@@ -249,8 +364,14 @@ def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
 def review_count_statement() -> sa.ScalarSelect:
     """How many items await OIG (the header's count): the same two sets, counted."""
     subs = sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None)).scalar_subquery()
-    ev = (sa.select(sa.func.count(EvidenceItem.id))
-          .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
-          .where(EvidenceItem.review_status == "pending", EvidenceItem.withdrawn_at.is_(None),
-                 Recommendation.status.in_(OPEN_STATUSES)).scalar_subquery())
+    ev = (
+        sa.select(sa.func.count(EvidenceItem.id))
+        .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
+        .where(
+            EvidenceItem.review_status == "pending",
+            EvidenceItem.withdrawn_at.is_(None),
+            Recommendation.status.in_(OPEN_STATUSES),
+        )
+        .scalar_subquery()
+    )
     return subs + ev

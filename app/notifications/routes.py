@@ -97,5 +97,6 @@ def mark_all_read():
 def queue():
     on = today()
     page = queues.queue_page(current_user, on, page_number(), QUEUE_PER_PAGE)
-    return render_template("notifications/queue.html", page=page, today=on,
-                           title=queues.QUEUE_TITLES[current_user.role])
+    return render_template(
+        "notifications/queue.html", page=page, today=on, title=queues.QUEUE_TITLES[current_user.role]
+    )

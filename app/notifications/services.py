@@ -5,6 +5,7 @@ Nothing is sent here: the outbox rows are committed with the change they tell of
 scheduler's delivery job (every minute) sends them after that commit, exactly once (the
 outbox's key, its claim and its retries: app/reminders/send.py).
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
@@ -67,6 +68,7 @@ def actor_name(actor: User | None) -> str:
 
 # --- loading people -------------------------------------------------------------------
 
+
 def _person(user: User | None) -> d.Person | None:
     if user is None or not user.is_active_account:
         return None
@@ -74,9 +76,14 @@ def _person(user: User | None) -> d.Person | None:
 
 
 def _people(*conditions) -> list[d.Person]:
-    return [d.Person(*row) for row in db.session.execute(
-        sa.select(User.id, User.email, User.name, User.role, User.office_id)
-        .where(User.is_active_account.is_(True), *conditions).order_by(User.name, User.id))]
+    return [
+        d.Person(*row)
+        for row in db.session.execute(
+            sa.select(User.id, User.email, User.name, User.role, User.office_id)
+            .where(User.is_active_account.is_(True), *conditions)
+            .order_by(User.name, User.id)
+        )
+    ]
 
 
 def people_by_ids(ids) -> list[d.Person]:
@@ -96,22 +103,34 @@ def readers_of(recommendation: Recommendation) -> list[d.Person]:
 def preferences_for(person_ids, kind: str) -> dict[tuple[int, str], str]:
     if not person_ids:
         return {}
-    return {(uid, kind): mode for uid, mode in db.session.execute(
-        sa.select(NotificationPreference.user_id, NotificationPreference.mode)
-        .where(NotificationPreference.kind == kind, NotificationPreference.user_id.in_(set(person_ids))))}
+    return {
+        (uid, kind): mode
+        for uid, mode in db.session.execute(
+            sa.select(NotificationPreference.user_id, NotificationPreference.mode).where(
+                NotificationPreference.kind == kind, NotificationPreference.user_id.in_(set(person_ids))
+            )
+        )
+    }
 
 
 def preferences_of(user: User) -> dict[str, str]:
-    chosen = dict(db.session.execute(sa.select(NotificationPreference.kind, NotificationPreference.mode)
-                                     .where(NotificationPreference.user_id == user.id)).all())
+    chosen = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.kind, NotificationPreference.mode).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
     return {kind: d.email_mode(kind, chosen.get(kind)) for kind in EVENT_KINDS}
 
 
 def set_preferences(user: User, modes: dict[str, str]) -> dict[str, str]:
     """Store ``modes`` (kind -> mode); returns what was there before (for the audit trail)."""
     before = preferences_of(user)
-    rows = {p.kind: p for p in db.session.scalars(
-        sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    rows = {
+        p.kind: p
+        for p in db.session.scalars(sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    }
     for kind, mode in modes.items():
         mode = d.email_mode(kind, mode)
         if kind in rows:
@@ -123,49 +142,100 @@ def set_preferences(user: User, modes: dict[str, str]) -> dict[str, str]:
 
 # --- writing ----------------------------------------------------------------------------
 
+
 def tell(event: Event, candidates: list[tuple[d.Person, str]]) -> list[d.Delivery]:
     """Write the notification of ``event`` for each person ``decide`` keeps, and the email of
     those who take this kind immediately. The caller's commit makes both real at once."""
     prefs = preferences_for([p.id for p, _ in candidates if p], event.kind)
-    chosen = d.deliveries(event.kind, candidates, actor_id=event.actor.id if event.actor else None,
-                          recommendation_office_id=event.recommendation.action_office_id, prefs=prefs)
+    chosen = d.deliveries(
+        event.kind,
+        candidates,
+        actor_id=event.actor.id if event.actor else None,
+        recommendation_office_id=event.recommendation.action_office_id,
+        prefs=prefs,
+    )
     if not chosen:
         return chosen
     path = event.path
-    db.session.execute(insert_ignoring(Notification.__table__, NOTIFICATION_KEY), [
-        {"recipient_id": c.person.id, "kind": event.kind, "item_type": event.item_type, "item_id": event.item_id,
-         "occurrence": event.occurrence, "recommendation_id": event.recommendation.id,
-         "actor_id": event.actor.id if event.actor else None, "text": event.text[:500], "reason": c.reason[:300],
-         "link": path, "email": c.email, "summarised_on": None, "created_at": utcnow(), "read_at": None}
-        for c in chosen])
+    db.session.execute(
+        insert_ignoring(Notification.__table__, NOTIFICATION_KEY),
+        [
+            {
+                "recipient_id": c.person.id,
+                "kind": event.kind,
+                "item_type": event.item_type,
+                "item_id": event.item_id,
+                "occurrence": event.occurrence,
+                "recommendation_id": event.recommendation.id,
+                "actor_id": event.actor.id if event.actor else None,
+                "text": event.text[:500],
+                "reason": c.reason[:300],
+                "link": path,
+                "email": c.email,
+                "summarised_on": None,
+                "created_at": utcnow(),
+                "read_at": None,
+            }
+            for c in chosen
+        ],
+    )
     enqueue_rows([_email_row(event, c, path) for c in chosen if c.email == "immediate"])
     return chosen
 
 
 def _email_row(event: Event, delivery: d.Delivery, path: str) -> dict:
-    context = {"event": event, "person": delivery.person, "reason": delivery.reason, "link": absolute(path),
-               "actor": actor_name(event.actor), "preferences_url": absolute(app_path("reminders.preferences", {}))}
-    return {"kind": f"event.{event.kind}", "item_type": event.item_type, "item_id": event.item_id,
-            "recipient_id": delivery.person.id, "period": event.occurrence or "-",
-            "to_address": delivery.person.email, "subject": event.subject[:300],
-            "body_text": render_template("email/event.txt", **context),
-            "body_html": render_template("email/event.html", **context)}
+    context = {
+        "event": event,
+        "person": delivery.person,
+        "reason": delivery.reason,
+        "link": absolute(path),
+        "actor": actor_name(event.actor),
+        "preferences_url": absolute(app_path("reminders.preferences", {})),
+    }
+    return {
+        "kind": f"event.{event.kind}",
+        "item_type": event.item_type,
+        "item_id": event.item_id,
+        "recipient_id": delivery.person.id,
+        "period": event.occurrence or "-",
+        "to_address": delivery.person.email,
+        "subject": event.subject[:300],
+        "body_text": render_template("email/event.txt", **context),
+        "body_html": render_template("email/event.html", **context),
+    }
 
 
 # --- the events -------------------------------------------------------------------------
+
 
 def submission_sent(submission, actor: User) -> None:
     rec = submission.recommendation
     label = rec.label
     kind = KIND_LABELS[submission.kind].lower()
-    oig_offices = {i for (i,) in db.session.execute(
-        sa.select(Office.id).where(Office.kind == "oig", sa.func.lower(Office.name) == rec.report.oig_office.lower()))}
-    event = Event("submission_sent", "submission", submission.id, rec, actor,
-                  f"{actor.name} sent a {kind} (submission {submission.number}) on {label} to OIG for decision.",
-                  f"{label}: {KIND_LABELS[submission.kind]} sent to OIG by {actor.name}",
-                  "submissions.show", {"submission_id": submission.id},
-                  details=[("Recommendation", label), ("Submission", f"{submission.number}: {KIND_LABELS[submission.kind]}"),
-                           ("Sent by", actor.name)])
+    oig_offices = {
+        i
+        for (i,) in db.session.execute(
+            sa.select(Office.id).where(
+                Office.kind == "oig", sa.func.lower(Office.name) == rec.report.oig_office.lower()
+            )
+        )
+    }
+    event = Event(
+        "submission_sent",
+        "submission",
+        submission.id,
+        rec,
+        actor,
+        f"{actor.name} sent a {kind} (submission {submission.number}) on {label} to OIG for decision.",
+        f"{label}: {KIND_LABELS[submission.kind]} sent to OIG by {actor.name}",
+        "submissions.show",
+        {"submission_id": submission.id},
+        details=[
+            ("Recommendation", label),
+            ("Submission", f"{submission.number}: {KIND_LABELS[submission.kind]}"),
+            ("Sent by", actor.name),
+        ],
+    )
     tell(event, d.submission_sent_recipients(_people(User.role == "oig_reviewer"), oig_offices))
 
 
@@ -177,28 +247,50 @@ def oig_decided(submission, actor: User) -> None:
     owners, leads = plan_people(rec.id)
     officials = []
     if rec.responsible_official.strip():
-        officials = _people(User.office_id == rec.action_office_id,
-                            sa.func.lower(User.name) == rec.responsible_official.strip().lower())
-    event = Event("oig_decision", "submission", submission.id, rec, actor,
-                  f"{actor.name} (OIG) {verb} the {kind} (submission {submission.number}) on {label}.",
-                  f"{label}: OIG {verb} the {kind}",
-                  "submissions.show", {"submission_id": submission.id},
-                  details=[("Recommendation", label), ("Submission", f"{submission.number}: {KIND_LABELS[submission.kind]}"),
-                           ("Decision", submission.decision_label), ("Decided by", actor.name),
-                           ("OIG's analysis", submission.analysis)])
-    tell(event, d.oig_decision_recipients(
-        milestone_owners=owners, line_leads=leads, responsible_officials=officials,
-        managers=managers_of(rec.action_office_id), submitter=_person(submission.submitted_by)))
+        officials = _people(
+            User.office_id == rec.action_office_id, sa.func.lower(User.name) == rec.responsible_official.strip().lower()
+        )
+    event = Event(
+        "oig_decision",
+        "submission",
+        submission.id,
+        rec,
+        actor,
+        f"{actor.name} (OIG) {verb} the {kind} (submission {submission.number}) on {label}.",
+        f"{label}: OIG {verb} the {kind}",
+        "submissions.show",
+        {"submission_id": submission.id},
+        details=[
+            ("Recommendation", label),
+            ("Submission", f"{submission.number}: {KIND_LABELS[submission.kind]}"),
+            ("Decision", submission.decision_label),
+            ("Decided by", actor.name),
+            ("OIG's analysis", submission.analysis),
+        ],
+    )
+    tell(
+        event,
+        d.oig_decision_recipients(
+            milestone_owners=owners,
+            line_leads=leads,
+            responsible_officials=officials,
+            managers=managers_of(rec.action_office_id),
+            submitter=_person(submission.submitted_by),
+        ),
+    )
 
 
 def plan_people(recommendation_id: int) -> tuple[list[d.Person], list[d.Person]]:
     """The owners of the plan's milestones, and the leads of its lines of effort."""
     owners = db.session.scalars(
-        sa.select(Milestone.owner_id).join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-        .where(LineOfEffort.recommendation_id == recommendation_id).distinct()).all()
+        sa.select(Milestone.owner_id)
+        .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
+        .where(LineOfEffort.recommendation_id == recommendation_id)
+        .distinct()
+    ).all()
     leads = db.session.scalars(
-        sa.select(LineOfEffort.lead_owner_id).where(LineOfEffort.recommendation_id == recommendation_id)
-        .distinct()).all()
+        sa.select(LineOfEffort.lead_owner_id).where(LineOfEffort.recommendation_id == recommendation_id).distinct()
+    ).all()
     return people_by_ids(owners), people_by_ids(leads)
 
 
@@ -208,35 +300,59 @@ def evidence_reviewed(item, review, actor: User) -> None:
     verdict = "accepted" if review.decision == "accepted" else "judged insufficient"
     uploader = db.session.get(User, review.version.uploaded_by_id) if review.version.uploaded_by_id else None
     owner = item.milestone.owner if item.milestone is not None else None
-    event = Event("evidence_reviewed", "evidence_review", review.id, rec, actor,
-                  f"{actor.name} (OIG) {verdict} the evidence “{item.title}” on {label}.",
-                  f"{label}: evidence {verdict} by OIG",
-                  "evidence.item", {"item_id": item.id},
-                  details=[("Recommendation", label), ("Evidence", f"{item.title} (version {review.version.number})"),
-                           *([("Milestone", item.milestone.title)] if item.milestone else []),
-                           ("Review", review.decision_label), ("Reviewed by", actor.name),
-                           ("OIG's comment", review.comment)])
+    event = Event(
+        "evidence_reviewed",
+        "evidence_review",
+        review.id,
+        rec,
+        actor,
+        f"{actor.name} (OIG) {verdict} the evidence “{item.title}” on {label}.",
+        f"{label}: evidence {verdict} by OIG",
+        "evidence.item",
+        {"item_id": item.id},
+        details=[
+            ("Recommendation", label),
+            ("Evidence", f"{item.title} (version {review.version.number})"),
+            *([("Milestone", item.milestone.title)] if item.milestone else []),
+            ("Review", review.decision_label),
+            ("Reviewed by", actor.name),
+            ("OIG's comment", review.comment),
+        ],
+    )
     tell(event, d.evidence_reviewed_recipients(uploader=_person(uploader), milestone_owner=_person(owner)))
 
 
 def _change_details(change: DueDateChange, label: str) -> list[tuple[str, str]]:
     slip = (change.new_due_on - change.old_due_on).days
-    return [("Recommendation", label), ("Milestone", change.milestone.title),
-            ("Due date", f"{change.old_due_on:%b %-d, %Y} -> {change.new_due_on:%b %-d, %Y} "
-                         f"({'+' if slip > 0 else ''}{slip} days)"),
-            ("Justification", change.justification)]
+    return [
+        ("Recommendation", label),
+        ("Milestone", change.milestone.title),
+        (
+            "Due date",
+            f"{change.old_due_on:%b %-d, %Y} -> {change.new_due_on:%b %-d, %Y} ({'+' if slip > 0 else ''}{slip} days)",
+        ),
+        ("Justification", change.justification),
+    ]
 
 
 def date_change_requested(change: DueDateChange, actor: User) -> None:
     milestone = change.milestone
     rec = milestone.line_of_effort.recommendation
     label = rec.label
-    event = Event("date_change_requested", "due_date_change", change.id, rec, actor,
-                  f"{actor.name} asked to move the due date of “{milestone.title}” ({label}) "
-                  f"from {change.old_due_on:%b %-d, %Y} to {change.new_due_on:%b %-d, %Y}.",
-                  f"{label}: due-date change awaits your approval",
-                  "milestones.show", {"milestone_id": milestone.id}, anchor="dates-heading",
-                  details=_change_details(change, label) + [("Asked by", actor.name)])
+    event = Event(
+        "date_change_requested",
+        "due_date_change",
+        change.id,
+        rec,
+        actor,
+        f"{actor.name} asked to move the due date of “{milestone.title}” ({label}) "
+        f"from {change.old_due_on:%b %-d, %Y} to {change.new_due_on:%b %-d, %Y}.",
+        f"{label}: due-date change awaits your approval",
+        "milestones.show",
+        {"milestone_id": milestone.id},
+        anchor="dates-heading",
+        details=_change_details(change, label) + [("Asked by", actor.name)],
+    )
     # As ``permissions.can_decide_date_change``: a manager of the milestone's office or of the plan's.
     tell(event, d.date_change_requested_recipients(managers_of(milestone.office_id, rec.action_office_id)))
 
@@ -246,27 +362,43 @@ def date_change_decided(change: DueDateChange, actor: User) -> None:
     rec = milestone.line_of_effort.recommendation
     label = rec.label
     verb = "approved" if change.status == "approved" else "declined"
-    event = Event("date_change_decided", "due_date_change", change.id, rec, actor,
-                  f"{actor.name} {verb} moving the due date of “{milestone.title}” ({label}) "
-                  f"to {change.new_due_on:%b %-d, %Y}.",
-                  f"{label}: due-date change {verb} by {actor.name}",
-                  "milestones.show", {"milestone_id": milestone.id}, anchor="dates-heading",
-                  details=_change_details(change, label) + [("Decision", verb.capitalize()), ("Decided by", actor.name),
-                                                             ("Reason", change.decision_reason)])
+    event = Event(
+        "date_change_decided",
+        "due_date_change",
+        change.id,
+        rec,
+        actor,
+        f"{actor.name} {verb} moving the due date of “{milestone.title}” ({label}) to {change.new_due_on:%b %-d, %Y}.",
+        f"{label}: due-date change {verb} by {actor.name}",
+        "milestones.show",
+        {"milestone_id": milestone.id},
+        anchor="dates-heading",
+        details=_change_details(change, label)
+        + [("Decision", verb.capitalize()), ("Decided by", actor.name), ("Reason", change.decision_reason)],
+    )
     requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
     tell(event, d.date_change_decided_recipients(requester=_person(requester), owner=_person(milestone.owner)))
 
 
 def comment_posted(comment: Comment, rec: Recommendation, actor: User) -> None:
     label = rec.label
-    authors = db.session.scalars(sa.select(Comment.author_id).where(Comment.recommendation_id == rec.id)
-                                 .distinct()).all()
+    authors = db.session.scalars(
+        sa.select(Comment.author_id).where(Comment.recommendation_id == rec.id).distinct()
+    ).all()
     excerpt = " ".join(comment.body.split())
-    event = Event("comment", "comment", comment.id, rec, actor,
-                  f"{actor.name} wrote on {label}: “{excerpt[:200]}{'…' if len(excerpt) > 200 else ''}”",
-                  f"{label}: new message from {actor.name}",
-                  "recommendations.show", {"recommendation_id": rec.id}, anchor=f"comment-{comment.id}",
-                  details=[("Recommendation", label), ("From", actor.name), ("Message", comment.body)])
+    event = Event(
+        "comment",
+        "comment",
+        comment.id,
+        rec,
+        actor,
+        f"{actor.name} wrote on {label}: “{excerpt[:200]}{'…' if len(excerpt) > 200 else ''}”",
+        f"{label}: new message from {actor.name}",
+        "recommendations.show",
+        {"recommendation_id": rec.id},
+        anchor=f"comment-{comment.id}",
+        details=[("Recommendation", label), ("From", actor.name), ("Message", comment.body)],
+    )
     tell(event, d.comment_recipients(body=comment.body, participants=people_by_ids(authors), people=readers_of(rec)))
 
 
@@ -276,38 +408,58 @@ def flag_raised(flag, actor: User | None, occurrence: str) -> None:
     rec = line.recommendation
     label = rec.label
     what = flag.kind_label.lower()
-    event = Event("metric_flag", "metric_flag", flag.id, rec, actor,
-                  (f"A reading entered by {actor.name}" if actor else "The tracker's daily check")
-                  + f" raised a flag ({what}) on the metric “{metric.name}”, {flag.component}, {flag.period}, of {label}.",
-                  f"{label}: flag raised on {metric.name} ({flag.component}, {flag.period})",
-                  "metrics.show", {"metric_id": metric.id}, occurrence=occurrence,
-                  details=[("Recommendation", label), ("Line of effort", line.title), ("Metric", metric.name),
-                           ("Component and period", f"{flag.component}, {flag.period}"), ("Flag", flag.kind_label)])
+    event = Event(
+        "metric_flag",
+        "metric_flag",
+        flag.id,
+        rec,
+        actor,
+        (f"A reading entered by {actor.name}" if actor else "The tracker's daily check")
+        + f" raised a flag ({what}) on the metric “{metric.name}”, {flag.component}, {flag.period}, of {label}.",
+        f"{label}: flag raised on {metric.name} ({flag.component}, {flag.period})",
+        "metrics.show",
+        {"metric_id": metric.id},
+        occurrence=occurrence,
+        details=[
+            ("Recommendation", label),
+            ("Line of effort", line.title),
+            ("Metric", metric.name),
+            ("Component and period", f"{flag.component}, {flag.period}"),
+            ("Flag", flag.kind_label),
+        ],
+    )
     tell(event, d.metric_flag_recipients(_person(line.lead_owner)))
 
 
 # --- the inbox ----------------------------------------------------------------------------
 
+
 def unread_count_statement(user_id: int) -> sa.Select:
-    return (sa.select(sa.func.count()).select_from(Notification)
-            .where(Notification.recipient_id == user_id, Notification.read_at.is_(None)))
+    return (
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+    )
 
 
 def inbox_query(user_id: int) -> sa.Select:
-    return (sa.select(Notification).where(Notification.recipient_id == user_id)
-            .order_by(Notification.id.desc()))
+    return sa.select(Notification).where(Notification.recipient_id == user_id).order_by(Notification.id.desc())
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
     """Mark one (or every) unread notification of ``user_id`` read; returns how many."""
-    stmt = (sa.update(Notification).where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=utcnow()))
+    stmt = (
+        sa.update(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     return db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
 
 
 # --- the daily summary ----------------------------------------------------------------------
+
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
@@ -318,12 +470,24 @@ def write_daily_summaries(today: date) -> int:
     (UTC) and not yet summarised. The outbox key (person, day) and the ``summarised_on``
     mark make a second run, or two at once, write nothing more. The caller commits."""
     rows = db.session.execute(
-        sa.select(Notification.id, Notification.recipient_id, Notification.text, Notification.link,
-                  Notification.created_at, User.email, User.name)
+        sa.select(
+            Notification.id,
+            Notification.recipient_id,
+            Notification.text,
+            Notification.link,
+            Notification.created_at,
+            User.email,
+            User.name,
+        )
         .join(User, Notification.recipient_id == User.id)
-        .where(Notification.email == "daily", Notification.summarised_on.is_(None),
-               Notification.created_at < start_of(today), User.is_active_account.is_(True))
-        .order_by(Notification.recipient_id, Notification.id)).all()
+        .where(
+            Notification.email == "daily",
+            Notification.summarised_on.is_(None),
+            Notification.created_at < start_of(today),
+            User.is_active_account.is_(True),
+        )
+        .order_by(Notification.recipient_id, Notification.id)
+    ).all()
     by_person: dict[int, list] = {}
     for row in rows:
         by_person.setdefault(row.recipient_id, []).append(row)
@@ -331,19 +495,33 @@ def write_daily_summaries(today: date) -> int:
     for uid, items in by_person.items():
         n = len(items)
         subject = f"Daily summary for {today - timedelta(days=1):%b %-d, %Y}: {n} notification{'s' if n != 1 else ''}"
-        context = {"subject": subject, "items": [(r, absolute(r.link)) for r in items],
-                   "inbox_url": absolute(app_path("notifications.index", {})),
-                   "preferences_url": absolute(app_path("reminders.preferences", {}))}
-        messages.append({"kind": SUMMARY_KIND, "item_type": "user", "item_id": uid, "recipient_id": uid,
-                         "period": today.isoformat(), "to_address": items[0].email, "subject": subject,
-                         "body_text": render_template("email/event_summary.txt", **context),
-                         "body_html": render_template("email/event_summary.html", **context)})
+        context = {
+            "subject": subject,
+            "items": [(r, absolute(r.link)) for r in items],
+            "inbox_url": absolute(app_path("notifications.index", {})),
+            "preferences_url": absolute(app_path("reminders.preferences", {})),
+        }
+        messages.append(
+            {
+                "kind": SUMMARY_KIND,
+                "item_type": "user",
+                "item_id": uid,
+                "recipient_id": uid,
+                "period": today.isoformat(),
+                "to_address": items[0].email,
+                "subject": subject,
+                "body_text": render_template("email/event_summary.txt", **context),
+                "body_html": render_template("email/event_summary.html", **context),
+            }
+        )
     enqueue_rows(messages)
     if rows:
         ids = [r.id for r in rows]
         for start in range(0, len(ids), 500):
-            db.session.execute(sa.update(Notification).where(Notification.id.in_(ids[start:start + 500]),
-                                                             Notification.summarised_on.is_(None))
-                               .values(summarised_on=today), execution_options={"synchronize_session": False})
+            db.session.execute(
+                sa.update(Notification)
+                .where(Notification.id.in_(ids[start : start + 500]), Notification.summarised_on.is_(None))
+                .values(summarised_on=today),
+                execution_options={"synchronize_session": False},
+            )
     return len(messages)
-

@@ -8,6 +8,7 @@ so that a deadline shown on a page is the deadline an email reminds about.
 - implementation: within 1 year of the management decision (OMB A-123);
 - status update: every 90 days while the recommendation is open.
 """
+
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -53,8 +54,7 @@ class Clock:
         return self.state == "past_due"
 
 
-def _clock(key: str, due_on: date | None, today: date, met_on: date | None = None,
-           applicable: bool = True) -> Clock:
+def _clock(key: str, due_on: date | None, today: date, met_on: date | None = None, applicable: bool = True) -> Clock:
     if met_on is not None:
         return Clock(key, due_on, "met", met_on=met_on)
     if not applicable or due_on is None:
@@ -69,9 +69,16 @@ def _clock(key: str, due_on: date | None, today: date, met_on: date | None = Non
     return Clock(key, due_on, state, days_left=days_left)
 
 
-def clocks(*, issued_on: date, status: str, today: date, management_decision_on: date | None = None,
-           final_action_on: date | None = None, plan_submitted_on: date | None = None,
-           last_update_on: date | None = None) -> dict[str, Clock]:
+def clocks(
+    *,
+    issued_on: date,
+    status: str,
+    today: date,
+    management_decision_on: date | None = None,
+    final_action_on: date | None = None,
+    plan_submitted_on: date | None = None,
+    last_update_on: date | None = None,
+) -> dict[str, Clock]:
     """Every clock of one recommendation on ``today``, by key.
 
     ``plan_submitted_on`` is the day the first corrective action plan went to OIG;
@@ -80,38 +87,50 @@ def clocks(*, issued_on: date, status: str, today: date, management_decision_on:
     is_open = status not in CLOSED
     plan_met = plan_submitted_on or management_decision_on
     result = {
-        "plan_response": _clock("plan_response", issued_on + timedelta(days=PLAN_RESPONSE_DAYS), today,
-                                met_on=plan_met, applicable=is_open),
-        "resolution": _clock("resolution", add_months(issued_on, RESOLUTION_MONTHS), today,
-                             met_on=management_decision_on, applicable=is_open),
+        "plan_response": _clock(
+            "plan_response", issued_on + timedelta(days=PLAN_RESPONSE_DAYS), today, met_on=plan_met, applicable=is_open
+        ),
+        "resolution": _clock(
+            "resolution",
+            add_months(issued_on, RESOLUTION_MONTHS),
+            today,
+            met_on=management_decision_on,
+            applicable=is_open,
+        ),
     }
-    implementation_due = (add_months(management_decision_on, IMPLEMENTATION_MONTHS)
-                          if management_decision_on else None)
+    implementation_due = add_months(management_decision_on, IMPLEMENTATION_MONTHS) if management_decision_on else None
     implemented_on = final_action_on if status == "resolved_closed" else None
-    result["implementation"] = _clock("implementation", implementation_due, today,
-                                      met_on=implemented_on, applicable=is_open)
-    last = max((d for d in (last_update_on, plan_submitted_on, management_decision_on) if d),
-               default=issued_on)
-    result["status_update"] = _clock("status_update", last + timedelta(days=STATUS_UPDATE_DAYS), today,
-                                     applicable=is_open)
+    result["implementation"] = _clock(
+        "implementation", implementation_due, today, met_on=implemented_on, applicable=is_open
+    )
+    last = max((d for d in (last_update_on, plan_submitted_on, management_decision_on) if d), default=issued_on)
+    result["status_update"] = _clock(
+        "status_update", last + timedelta(days=STATUS_UPDATE_DAYS), today, applicable=is_open
+    )
     return result
 
 
 _FROM_RECORD = object()
 
 
-def clocks_for(recommendation, today: date, *, plan_submitted_on=_FROM_RECORD,
-               last_update_on=_FROM_RECORD) -> dict[str, Clock]:
+def clocks_for(
+    recommendation, today: date, *, plan_submitted_on=_FROM_RECORD, last_update_on=_FROM_RECORD
+) -> dict[str, Clock]:
     """The clocks of a recommendation; the submission dates are the record's own unless given
     (a document "as sent" counts only the submissions up to it)."""
     if plan_submitted_on is _FROM_RECORD:
         plan_submitted_on = recommendation.plan_submitted_on
     if last_update_on is _FROM_RECORD:
         last_update_on = recommendation.last_submitted_on
-    return clocks(issued_on=recommendation.issued_on, status=recommendation.status, today=today,
-                  management_decision_on=recommendation.management_decision_on,
-                  final_action_on=recommendation.final_action_on,
-                  plan_submitted_on=plan_submitted_on, last_update_on=last_update_on)
+    return clocks(
+        issued_on=recommendation.issued_on,
+        status=recommendation.status,
+        today=today,
+        management_decision_on=recommendation.management_decision_on,
+        final_action_on=recommendation.final_action_on,
+        plan_submitted_on=plan_submitted_on,
+        last_update_on=last_update_on,
+    )
 
 
 def semiannual_period_end(on: date) -> date:

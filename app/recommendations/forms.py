@@ -12,8 +12,10 @@ class StatusChangeForm(TrackerForm):
     #: The choices shown are the legal moves; any known status is accepted here, because
     #: whether a move is legal is the status machine's answer (409), not the form's.
     to_status = SelectField("New status", validate_choice=False)
-    reason = TextAreaField("Reason", validators=[
-        DataRequired("Write the reason for this change; it is kept in the history."), Length(max=20_000)])
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired("Write the reason for this change; it is kept in the history."), Length(max=20_000)],
+    )
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,7 +36,11 @@ class StatusChangeForm(TrackerForm):
 
 
 class ConcurrenceForm(VersionedForm):
-    concurrence = SelectField("Concurrence", choices=[SelectChoice("", "Not recorded")] + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()])
+    concurrence = SelectField(
+        "Concurrence",
+        choices=[SelectChoice("", "Not recorded")]
+        + [SelectChoice(value, label) for value, label in CONCURRENCE_LABELS.items()],
+    )
     concurrence_response = TextAreaField("Management response", validators=[Length(max=50_000)])
     responsible_official = StringField("Responsible official", validators=[Optional(), Length(max=200)])
     target_completion_on = DateField("Target completion date", validators=[Optional()])

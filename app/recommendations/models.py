@@ -10,8 +10,7 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 #: Resolution status, as OIG decides it (shared/DOMAIN.md).
-STATUSES = ("unresolved_open", "resolved_open", "closure_pending", "resolved_closed",
-            "closed_not_implemented")
+STATUSES = ("unresolved_open", "resolved_open", "closure_pending", "resolved_closed", "closed_not_implemented")
 STATUS_LABELS = {
     "unresolved_open": "Unresolved, open",
     "resolved_open": "Resolved, open",
@@ -80,8 +79,13 @@ class Recommendation(RecommendationStatus, db.Model):
         # Made in migration 0900, as Alembic cannot compare them (app/dbtypes.py):
         # ix_recommendations_(office_)list_order: the dashboard's list order (issued_on DESC, ...).
         #: Open recommendations by issue date: the plan-response and resolution clocks.
-        sa.Index("ix_recommendations_open_issued", "issued_on", "id",
-                 sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
+        sa.Index(
+            "ix_recommendations_open_issued",
+            "issued_on",
+            "id",
+            sqlite_where=sa.text(OPEN_WHERE),
+            postgresql_where=sa.text(OPEN_WHERE),
+        ),
         # ix_recommendations_open_activity: the open ones by the status-update clock's base day.
     )
 
@@ -91,7 +95,8 @@ class Recommendation(RecommendationStatus, db.Model):
     number: Mapped[str] = mapped_column(sa.String(20))
     text: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(
-        enum(*STATUSES, name="recommendation_status"), default="unresolved_open", index=True)
+        enum(*STATUSES, name="recommendation_status"), default="unresolved_open", index=True
+    )
     concurrence: Mapped[str | None] = mapped_column(enum(*CONCURRENCES, name="concurrence"))
     #: The office's management comments, as quoted in or attached to the report.
     concurrence_response: Mapped[str] = mapped_column(sa.Text, default="")
@@ -105,8 +110,7 @@ class Recommendation(RecommendationStatus, db.Model):
     disallowed_costs: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     agreed_funds: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     #: The auditee office responsible for corrective action.
-    action_office_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+    action_office_id: Mapped[int] = mapped_column(sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
     responsible_official: Mapped[str] = mapped_column(sa.String(200), default="")
     target_completion_on: Mapped[date | None]
     #: Usually the report's issue date; kept here because the clocks run per recommendation.
@@ -131,8 +135,8 @@ class Recommendation(RecommendationStatus, db.Model):
     report = relationship("Report", back_populates="recommendations", lazy="joined")
     action_office = relationship("Office", lazy="joined")
     lines_of_effort = relationship(
-        "LineOfEffort", back_populates="recommendation", order_by="LineOfEffort.position",
-        passive_deletes="all")
+        "LineOfEffort", back_populates="recommendation", order_by="LineOfEffort.position", passive_deletes="all"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -152,10 +156,8 @@ class LineOfEffort(db.Model):
     __tablename__ = "lines_of_effort"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
-    kind: Mapped[str] = mapped_column(enum(*LINE_OF_EFFORT_KINDS, name="line_of_effort_kind"),
-                                      default="other")
+    recommendation_id: Mapped[int] = mapped_column(sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(enum(*LINE_OF_EFFORT_KINDS, name="line_of_effort_kind"), default="other")
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     objective: Mapped[str] = mapped_column(sa.Text, default="")
@@ -169,8 +171,11 @@ class LineOfEffort(db.Model):
     recommendation = relationship("Recommendation", back_populates="lines_of_effort")
     lead_owner = relationship("User")
     milestones = relationship(
-        "Milestone", back_populates="line_of_effort",
-        order_by="(Milestone.current_due_on, Milestone.id)", passive_deletes="all")
+        "Milestone",
+        back_populates="line_of_effort",
+        order_by="(Milestone.current_due_on, Milestone.id)",
+        passive_deletes="all",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -188,8 +193,7 @@ class StatusChange(db.Model):
     __tablename__ = "status_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
     from_status: Mapped[str] = mapped_column(enum(*STATUSES, name="from_status"))
     to_status: Mapped[str] = mapped_column(enum(*STATUSES, name="to_status"))
     reason: Mapped[str] = mapped_column(sa.Text)

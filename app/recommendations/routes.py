@@ -13,8 +13,14 @@ from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
 from app.recommendations.services import (
-    RESPONSE_LABELS, change_status, get_recommendation_or_404, history, history_query, legal_targets,
-    update_response)
+    RESPONSE_LABELS,
+    change_status,
+    get_recommendation_or_404,
+    history,
+    history_query,
+    legal_targets,
+    update_response,
+)
 from app.submissions import services as submissions
 from app.submissions.package import readiness_for
 from app.submissions.models import DECISION_LABELS, KIND_LABELS
@@ -59,11 +65,16 @@ def show(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     sent = submissions.for_recommendation(recommendation.id)
     return render_template(
-        "recommendations/show.html", recommendation=recommendation, today=today(),
+        "recommendations/show.html",
+        recommendation=recommendation,
+        today=today(),
         clocks=clocks_for(recommendation, today()),
-        submissions=sent, comments=comments.for_recommendation(recommendation.id),
-        comment_form=CommentForm(), events=described(history(recommendation.id, limit=RECENT_EVENTS)),
-        mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [])
+        submissions=sent,
+        comments=comments.for_recommendation(recommendation.id),
+        comment_form=CommentForm(),
+        events=described(history(recommendation.id, limit=RECENT_EVENTS)),
+        mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [],
+    )
 
 
 @bp.route("/<int:recommendation_id>/history")
@@ -72,8 +83,14 @@ def history_page(recommendation_id: int):
     recommendation = get_recommendation_or_404(recommendation_id)
     kind = request.args.get("kind") if request.args.get("kind") in HISTORY_KINDS else None
     page = paginate(history_query(recommendation.id, kind), HISTORY_PER_PAGE)
-    return render_template("recommendations/history.html", recommendation=recommendation,
-                           events=described(page.items), page=page, kinds=HISTORY_KINDS, kind=kind)
+    return render_template(
+        "recommendations/history.html",
+        recommendation=recommendation,
+        events=described(page.items),
+        page=page,
+        kinds=HISTORY_KINDS,
+        kind=kind,
+    )
 
 
 @bp.route("/<int:recommendation_id>/status", methods=["GET", "POST"])
@@ -94,8 +111,9 @@ def status(recommendation_id: int):
         db.session.commit()
         flash(f"Status changed from “{change.from_label}” to “{change.to_label}”.", "success")
         return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    return render_template("recommendations/status.html", recommendation=recommendation,
-                           form=form, open_items=open_items), 400 if form.errors else 200
+    return render_template(
+        "recommendations/status.html", recommendation=recommendation, form=form, open_items=open_items
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:recommendation_id>/concurrence", methods=["GET", "POST"])
@@ -108,12 +126,17 @@ def concurrence(recommendation_id: int):
         form.set_version(recommendation.version)
     conflict = None
     if form.validate_on_submit():
-        with guard(recommendation, form, RESPONSE_LABELS,
-                   display={"concurrence": lambda v: CONCURRENCE_LABELS.get(v, v)}) as saved:
-            changed = update_response(recommendation, current_user, concurrence=form.concurrence.data,
-                                      concurrence_response=form.concurrence_response.data,
-                                      responsible_official=form.responsible_official.data,
-                                      target_completion_on=form.target_completion_on.data)
+        with guard(
+            recommendation, form, RESPONSE_LABELS, display={"concurrence": lambda v: CONCURRENCE_LABELS.get(v, v)}
+        ) as saved:
+            changed = update_response(
+                recommendation,
+                current_user,
+                concurrence=form.concurrence.data,
+                concurrence_response=form.concurrence_response.data,
+                responsible_official=form.responsible_official.data,
+                target_completion_on=form.target_completion_on.data,
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
@@ -121,5 +144,6 @@ def concurrence(recommendation_id: int):
                 flash("The office's response was saved.", "success")
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("recommendations/concurrence.html", recommendation=recommendation,
-                           form=form, conflict=conflict), status
+    return render_template(
+        "recommendations/concurrence.html", recommendation=recommendation, form=form, conflict=conflict
+    ), status

@@ -16,11 +16,13 @@ from app.recommendations.models import STATUS_LABELS, TRANSITIONS, LineOfEffort,
 from app.timeutil import today
 
 
-def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False,
-                              with_plan: bool = False) -> Recommendation:
+def get_recommendation_or_404(
+    recommendation_id: int, *, for_edit: bool = False, with_plan: bool = False
+) -> Recommendation:
     """Load, then authorise: the recommendation, or 404 / 403."""
-    recommendation = db.session.scalars(_recommendation_statement(with_plan),
-                                        {"id": recommendation_id}).unique().one_or_none()
+    recommendation = (
+        db.session.scalars(_recommendation_statement(with_plan), {"id": recommendation_id}).unique().one_or_none()
+    )
     if recommendation is None:
         abort(404)
     require_view_recommendation(recommendation)
@@ -41,8 +43,10 @@ def _recommendation_statement(with_plan: bool) -> sa.Select:
         # One query: a plan has a few lines of a few milestones each, and each extra round
         # trip through the ORM costs more than the rows repeated by the joins.
         query = query.options(
-            joinedload(Recommendation.lines_of_effort).joinedload(LineOfEffort.milestones)
-            .options(joinedload(Milestone.owner), joinedload(Milestone.office)))
+            joinedload(Recommendation.lines_of_effort)
+            .joinedload(LineOfEffort.milestones)
+            .options(joinedload(Milestone.owner), joinedload(Milestone.office))
+        )
     return query
 
 
@@ -51,8 +55,9 @@ def legal_targets(status: str) -> list[str]:
     return [to for to in STATUS_LABELS if (status, to) in TRANSITIONS]
 
 
-def change_status(recommendation: Recommendation, to_status: str, reason: str, actor, *,
-                  submission=None, on: date | None = None) -> StatusChange:
+def change_status(
+    recommendation: Recommendation, to_status: str, reason: str, actor, *, submission=None, on: date | None = None
+) -> StatusChange:
     """Move the status machine one step, or refuse: 403 for the wrong role, 409 for an illegal move.
 
     ``submission`` is the OIG decision or closure request that makes the move. The dates the
@@ -62,12 +67,20 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
     from_status = recommendation.status
     attempt = {"from_status": from_status, "to_status": to_status}
     if not can_make_transition(actor, recommendation, to_status, submission):
-        refuse(403, "Only an OIG reviewer changes a recommendation's status.",
-               recommendation_id=recommendation.id, **attempt)
+        refuse(
+            403,
+            "Only an OIG reviewer changes a recommendation's status.",
+            recommendation_id=recommendation.id,
+            **attempt,
+        )
     if (from_status, to_status) not in TRANSITIONS:
-        refuse(409, f"A recommendation cannot move from “{STATUS_LABELS[from_status]}” to "
-                    f"“{STATUS_LABELS.get(to_status, to_status)}”. Nothing was changed.",
-               recommendation_id=recommendation.id, **attempt)
+        refuse(
+            409,
+            f"A recommendation cannot move from “{STATUS_LABELS[from_status]}” to "
+            f"“{STATUS_LABELS.get(to_status, to_status)}”. Nothing was changed.",
+            recommendation_id=recommendation.id,
+            **attempt,
+        )
     if not reason or not reason.strip():
         abort(400, description="A status change needs a written reason.")
 
@@ -88,21 +101,38 @@ def change_status(recommendation: Recommendation, to_status: str, reason: str, a
     result = db.session.execute(
         sa.update(Recommendation)
         .where(Recommendation.id == recommendation.id, Recommendation.status == from_status)
-        .values(**values), execution_options={"synchronize_session": "evaluate"})
+        .values(**values),
+        execution_options={"synchronize_session": "evaluate"},
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
-        refuse(409, "The recommendation's status changed meanwhile. Reload the page; nothing was changed.",
-               recommendation_id=recommendation.id, **attempt)
+        refuse(
+            409,
+            "The recommendation's status changed meanwhile. Reload the page; nothing was changed.",
+            recommendation_id=recommendation.id,
+            **attempt,
+        )
 
-    change = StatusChange(recommendation_id=recommendation.id, from_status=from_status, to_status=to_status,
-                          reason=reason.strip(), actor_id=actor.id,
-                          submission_id=submission.id if submission is not None else None)
+    change = StatusChange(
+        recommendation_id=recommendation.id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason.strip(),
+        actor_id=actor.id,
+        submission_id=submission.id if submission is not None else None,
+    )
     db.session.add(change)
     db.session.flush()
     after = {"status": to_status, **{f: getattr(recommendation, f) for f in dated}, "reason": reason.strip()}
     if submission is not None:
         after["submission"] = submission.number
-    audit.record("recommendation.status", recommendation, before=before, after=after,
-                 recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "recommendation.status",
+        recommendation,
+        before=before,
+        after=after,
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     return change
 
 
@@ -113,23 +143,46 @@ def record_money_decision(recommendation: Recommendation, actor, *, disallowed_c
     """The management decision's answer on the money: questioned costs disallowed, funds agreed."""
     before = audit.snapshot(recommendation, MONEY_DECISION_FIELDS)
     cents = Decimal("0.01")
-    recommendation.disallowed_costs = (Decimal(disallowed_costs).quantize(cents)
-                                       if recommendation.questioned_costs and disallowed_costs is not None else None)
-    recommendation.agreed_funds = (Decimal(agreed_funds).quantize(cents)
-                                   if recommendation.funds_put_to_better_use and agreed_funds is not None else None)
+    recommendation.disallowed_costs = (
+        Decimal(disallowed_costs).quantize(cents)
+        if recommendation.questioned_costs and disallowed_costs is not None
+        else None
+    )
+    recommendation.agreed_funds = (
+        Decimal(agreed_funds).quantize(cents)
+        if recommendation.funds_put_to_better_use and agreed_funds is not None
+        else None
+    )
     after = audit.snapshot(recommendation, MONEY_DECISION_FIELDS)
     if after != before:
-        audit.record("recommendation.money_decision", recommendation, before=before, after=after,
-                     recommendation_id=recommendation.id, actor=actor)
+        audit.record(
+            "recommendation.money_decision",
+            recommendation,
+            before=before,
+            after=after,
+            recommendation_id=recommendation.id,
+            actor=actor,
+        )
 
 
 RESPONSE_FIELDS = ("concurrence", "concurrence_response", "responsible_official", "target_completion_on")
-RESPONSE_LABELS = {"concurrence": "Concurrence", "concurrence_response": "Management response",
-                   "responsible_official": "Responsible official", "target_completion_on": "Target completion date"}
+RESPONSE_LABELS = {
+    "concurrence": "Concurrence",
+    "concurrence_response": "Management response",
+    "responsible_official": "Responsible official",
+    "target_completion_on": "Target completion date",
+}
 
 
-def update_response(recommendation: Recommendation, actor, *, concurrence: str | None, concurrence_response: str,
-                    responsible_official: str, target_completion_on: date | None) -> bool:
+def update_response(
+    recommendation: Recommendation,
+    actor,
+    *,
+    concurrence: str | None,
+    concurrence_response: str,
+    responsible_official: str,
+    target_completion_on: date | None,
+) -> bool:
     """Record the office's concurrence, response, responsible official and target date; True if any changed."""
     before = audit.snapshot(recommendation, RESPONSE_FIELDS)
     recommendation.concurrence = concurrence or None
@@ -139,8 +192,14 @@ def update_response(recommendation: Recommendation, actor, *, concurrence: str |
     after = audit.snapshot(recommendation, RESPONSE_FIELDS)
     if before == after:
         return False
-    audit.record("recommendation.response", recommendation, before=before, after=after,
-                 recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "recommendation.response",
+        recommendation,
+        before=before,
+        after=after,
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     return True
 
 
@@ -149,8 +208,12 @@ def history_query(recommendation_id: int | sa.BindParameter, kind: str | None = 
     ``kind`` (a key of app.history.KINDS) keeps the events of that kind."""
     from app.history import KINDS
 
-    query = (sa.select(AuditEvent).where(AuditEvent.recommendation_id == recommendation_id)
-             .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()))
+    query = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.recommendation_id == recommendation_id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.id.desc())
+    )
     if kind in KINDS:
         query = query.where(sa.or_(*(AuditEvent.action.startswith(prefix) for prefix in KINDS[kind][1])))
     return query

@@ -1,4 +1,5 @@
 """``flask --app wsgi reminders run`` and ``flask --app wsgi scheduler``."""
+
 import logging
 import signal
 import threading
@@ -152,20 +153,57 @@ def build_scheduler(app: Flask):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler()
-    common = {"args": [app], "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS,
-              "max_instances": 1, "replace_existing": True}
+    common = {
+        "args": [app],
+        "coalesce": True,
+        "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        "max_instances": 1,
+        "replace_existing": True,
+    }
     # First run at start-up: a scheduler that was down catches up once; the keys make it harmless.
-    scheduler.add_job(daily_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
-                      id="reminders.daily", next_run_time=datetime.now().astimezone(), **common)
-    scheduler.add_job(housekeeping_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
-                      id="housekeeping.daily", next_run_time=datetime.now().astimezone(), **common)
-    scheduler.add_job(summary_job, "cron", hour=app.config.get("REMINDERS_DAILY_HOUR", 6), minute=0,
-                      id="notifications.daily_summary", next_run_time=datetime.now().astimezone(), **common)
+    scheduler.add_job(
+        daily_job,
+        "cron",
+        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
+        minute=0,
+        id="reminders.daily",
+        next_run_time=datetime.now().astimezone(),
+        **common,
+    )
+    scheduler.add_job(
+        housekeeping_job,
+        "cron",
+        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
+        minute=0,
+        id="housekeeping.daily",
+        next_run_time=datetime.now().astimezone(),
+        **common,
+    )
+    scheduler.add_job(
+        summary_job,
+        "cron",
+        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
+        minute=0,
+        id="notifications.daily_summary",
+        next_run_time=datetime.now().astimezone(),
+        **common,
+    )
     # Every minute by default: an event's email leaves within a minute of the commit that recorded it.
-    scheduler.add_job(deliver_job, "interval", seconds=app.config.get("REMINDERS_DELIVER_SECONDS") or 60,
-                      id="reminders.deliver", **common)
-    scheduler.add_job(checkpoint_job, "interval", minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
-                      id="audit.checkpoint", next_run_time=datetime.now().astimezone(), **common)
+    scheduler.add_job(
+        deliver_job,
+        "interval",
+        seconds=app.config.get("REMINDERS_DELIVER_SECONDS") or 60,
+        id="reminders.deliver",
+        **common,
+    )
+    scheduler.add_job(
+        checkpoint_job,
+        "interval",
+        minutes=app.config.get("AUDIT_CHECKPOINT_MINUTES", 60),
+        id="audit.checkpoint",
+        next_run_time=datetime.now().astimezone(),
+        **common,
+    )
     return scheduler
 
 
@@ -200,6 +238,7 @@ def scheduler_command():
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("LOG_JSON"):
         from app.health.observe import JsonFormatter
+
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logging.basicConfig(level=logging.INFO, handlers=[handler])
@@ -213,6 +252,8 @@ def scheduler_command():
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    click.echo(f"scheduler started: leader election every {setting(app, 'SCHEDULER_POLL_SECONDS'):g} s; "
-               "the leader runs the daily reminders and summaries, sends pending mail and writes audit checkpoints")
+    click.echo(
+        f"scheduler started: leader election every {setting(app, 'SCHEDULER_POLL_SECONDS'):g} s; "
+        "the leader runs the daily reminders and summaries, sends pending mail and writes audit checkpoints"
+    )
     run_scheduler(app, stop)

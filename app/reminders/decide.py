@@ -9,6 +9,7 @@ names the occurrence, so that a job run twice, or by two schedulers, decides the
 and the outbox's unique constraint keeps one copy. Reminders fire in windows, not on exact
 days ("due within 7 days, not yet within 1"), so a scheduler that was down catches up.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -67,6 +68,7 @@ class MilestoneFact:
 @dataclass(frozen=True)
 class RecommendationFact:
     """What ``clocks_for`` reads from a recommendation."""
+
     id: int
     label: str
     office_id: int
@@ -81,6 +83,7 @@ class RecommendationFact:
 @dataclass(frozen=True)
 class MissingReadingFact:
     """An open "missing" flag: a metric reading that was due and has not arrived."""
+
     flag_id: int
     metric_id: int
     metric_name: str
@@ -94,6 +97,7 @@ class MissingReadingFact:
 @dataclass(frozen=True)
 class DateChangeFact:
     """A due-date change waiting for a manager's approval."""
+
     id: int
     milestone: MilestoneFact
     old_due_on: date
@@ -118,8 +122,7 @@ class Snapshot:
         return [p for p in self.people.values() if p.role == "manager" and p.office_id == office_id]
 
     def action_office_people(self, office_id: int) -> list[Person]:
-        return [p for p in self.people.values()
-                if p.office_id == office_id and p.role in ("action_office", "manager")]
+        return [p for p in self.people.values() if p.office_id == office_id and p.role in ("action_office", "manager")]
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ def _milestone_details(m: MilestoneFact) -> tuple[tuple[str, str], ...]:
 
 # --- sources of reminders ---------------------------------------------------------
 
+
 def milestone_reminders(today: date, snap: Snapshot):
     """To the owner: due in 30/14/7/1 days (the admin's offsets), due today, overdue (weekly)."""
     for m in snap.milestones:
@@ -202,17 +206,44 @@ def milestone_reminders(today: date, snap: Snapshot):
             w = window(days_left, snap.rules.offsets)
             if w is None or not owner.prefs.due_soon:
                 continue
-            yield Due(f"milestone.due_in_{w}", "milestone", m.id, owner.id, m.due_on.isoformat(),
-                      f"Due in {_days(days_left)}: {m.title}", reason, milestone_link(m), _milestone_details(m))
+            yield Due(
+                f"milestone.due_in_{w}",
+                "milestone",
+                m.id,
+                owner.id,
+                m.due_on.isoformat(),
+                f"Due in {_days(days_left)}: {m.title}",
+                reason,
+                milestone_link(m),
+                _milestone_details(m),
+            )
         elif days_left == 0:
             if owner.prefs.due_today:
-                yield Due("milestone.due_today", "milestone", m.id, owner.id, m.due_on.isoformat(),
-                          f"Due today: {m.title}", reason, milestone_link(m), _milestone_details(m))
+                yield Due(
+                    "milestone.due_today",
+                    "milestone",
+                    m.id,
+                    owner.id,
+                    m.due_on.isoformat(),
+                    f"Due today: {m.title}",
+                    reason,
+                    milestone_link(m),
+                    _milestone_details(m),
+                )
         elif owner.prefs.overdue_weekly:
             late = -days_left
             week = (late - 1) // 7
-            yield Due("milestone.overdue", "milestone", m.id, owner.id, f"{m.due_on.isoformat()}/w{week}",
-                      f"Overdue by {_days(late)}: {m.title}", reason, milestone_link(m), _milestone_details(m))
+            yield Due(
+                "milestone.overdue",
+                "milestone",
+                m.id,
+                owner.id,
+                f"{m.due_on.isoformat()}/w{week}",
+                f"Overdue by {_days(late)}: {m.title}",
+                reason,
+                milestone_link(m),
+                _milestone_details(m),
+            )
 
 
 def milestone_escalations(today: date, snap: Snapshot):
@@ -225,16 +256,32 @@ def milestone_escalations(today: date, snap: Snapshot):
         details = _milestone_details(m) + (("Days overdue", str(late)),)
         if late >= rules.escalate_manager_after:
             for manager in snap.managers_of(m.office_id):
-                yield Due("milestone.escalation_manager", "milestone", m.id, manager.id, m.due_on.isoformat(),
-                          f"Overdue by {_days(late)} (escalation): {m.title}",
-                          f"You manage the responsible office, and the milestone is more than "
-                          f"{_days(rules.escalate_manager_after)} late.", milestone_link(m), details)
+                yield Due(
+                    "milestone.escalation_manager",
+                    "milestone",
+                    m.id,
+                    manager.id,
+                    m.due_on.isoformat(),
+                    f"Overdue by {_days(late)} (escalation): {m.title}",
+                    f"You manage the responsible office, and the milestone is more than "
+                    f"{_days(rules.escalate_manager_after)} late.",
+                    milestone_link(m),
+                    details,
+                )
         official = snap.people.get(rules.follow_up_official_id or 0)
         if official is not None and late >= rules.escalate_official_after:
-            yield Due("milestone.escalation_official", "milestone", m.id, official.id, m.due_on.isoformat(),
-                      f"Overdue by {_days(late)} (escalation): {m.title}",
-                      f"You are the audit follow-up official, and the milestone is more than "
-                      f"{_days(rules.escalate_official_after)} late.", milestone_link(m), details)
+            yield Due(
+                "milestone.escalation_official",
+                "milestone",
+                m.id,
+                official.id,
+                m.due_on.isoformat(),
+                f"Overdue by {_days(late)} (escalation): {m.title}",
+                f"You are the audit follow-up official, and the milestone is more than "
+                f"{_days(rules.escalate_official_after)} late.",
+                milestone_link(m),
+                details,
+            )
 
 
 def recommendation_clock_notices(today: date, snap: Snapshot):
@@ -254,10 +301,18 @@ def recommendation_clock_notices(today: date, snap: Snapshot):
                 when = "today" if clock.days_left == 0 else f"in {_days(clock.days_left)}"
                 kind, subject = f"clock.{key}.due_in_{w}", f"{name} due {when} ({_fmt(clock.due_on)}): {r.label}"
             for person in snap.action_office_people(r.office_id):
-                yield Due(kind, "recommendation", r.id, person.id, clock.due_on.isoformat(), subject,
-                          "Your office is responsible for this recommendation; federal deadline notices "
-                          "are sent to all its staff and managers.", recommendation_link(r),
-                          (("Recommendation", r.label), (clock.label, _fmt(clock.due_on))))
+                yield Due(
+                    kind,
+                    "recommendation",
+                    r.id,
+                    person.id,
+                    clock.due_on.isoformat(),
+                    subject,
+                    "Your office is responsible for this recommendation; federal deadline notices "
+                    "are sent to all its staff and managers.",
+                    recommendation_link(r),
+                    (("Recommendation", r.label), (clock.label, _fmt(clock.due_on))),
+                )
 
 
 def recommendation_clocks(r: RecommendationFact, today: date):
@@ -272,11 +327,23 @@ def missing_reading_notices(today: date, snap: Snapshot):
         for person in snap.action_office_people(f.office_id):
             if person.role != "action_office":
                 continue
-            yield Due("metric.reading_missing", "metric_flag", f.flag_id, person.id, f.period, subject,
-                      "Your office enters the readings of this metric; a reading missing when due is "
-                      "flagged until it arrives.", Link("metrics.show", (("metric_id", f.metric_id),)),
-                      (("Recommendation", f.recommendation_label), ("Metric", f.metric_name),
-                       ("Component", f.component), ("Period", f"{f.period} (ended {_fmt(f.period_end)})")))
+            yield Due(
+                "metric.reading_missing",
+                "metric_flag",
+                f.flag_id,
+                person.id,
+                f.period,
+                subject,
+                "Your office enters the readings of this metric; a reading missing when due is "
+                "flagged until it arrives.",
+                Link("metrics.show", (("metric_id", f.metric_id),)),
+                (
+                    ("Recommendation", f.recommendation_label),
+                    ("Metric", f.metric_name),
+                    ("Component", f.component),
+                    ("Period", f"{f.period} (ended {_fmt(f.period_end)})"),
+                ),
+            )
 
 
 #: Each source yields the messages due today. Add one function per new kind of reminder.
@@ -285,19 +352,27 @@ SOURCES = [milestone_reminders, milestone_escalations, recommendation_clock_noti
 
 # --- the manager's weekly digest --------------------------------------------------
 
+
 def digest_due_soon(today: date, snap: Snapshot, office_id: int) -> DigestSection:
     horizon = today + timedelta(days=DIGEST_HORIZON_DAYS)
-    items = [DigestItem(m.title, f"{m.recommendation_label}, due {_fmt(m.due_on)}", milestone_link(m))
-             for m in sorted(snap.milestones, key=lambda m: (m.due_on, m.id))
-             if m.office_id == office_id and today <= m.due_on <= horizon]
+    items = [
+        DigestItem(m.title, f"{m.recommendation_label}, due {_fmt(m.due_on)}", milestone_link(m))
+        for m in sorted(snap.milestones, key=lambda m: (m.due_on, m.id))
+        if m.office_id == office_id and today <= m.due_on <= horizon
+    ]
     return DigestSection(f"Milestones due in the next {DIGEST_HORIZON_DAYS} days", tuple(items))
 
 
 def digest_overdue(today: date, snap: Snapshot, office_id: int) -> DigestSection:
-    items = [DigestItem(m.title, f"{m.recommendation_label}, due {_fmt(m.due_on)}, "
-                                 f"{_days((today - m.due_on).days)} overdue", milestone_link(m))
-             for m in sorted(snap.milestones, key=lambda m: (m.due_on, m.id))
-             if m.office_id == office_id and m.due_on < today]
+    items = [
+        DigestItem(
+            m.title,
+            f"{m.recommendation_label}, due {_fmt(m.due_on)}, {_days((today - m.due_on).days)} overdue",
+            milestone_link(m),
+        )
+        for m in sorted(snap.milestones, key=lambda m: (m.due_on, m.id))
+        if m.office_id == office_id and m.due_on < today
+    ]
     return DigestSection("Overdue milestones", tuple(items))
 
 
@@ -308,16 +383,21 @@ def digest_nearing_resolution_limit(today: date, snap: Snapshot, office_id: int)
             continue
         clock = recommendation_clocks(r, today)["resolution"]
         if clock.state in ("due_soon", "past_due"):
-            items.append(DigestItem(r.label, f"unresolved; 6-month limit {_fmt(clock.due_on)}",
-                                    recommendation_link(r)))
+            items.append(DigestItem(r.label, f"unresolved; 6-month limit {_fmt(clock.due_on)}", recommendation_link(r)))
     return DigestSection("Recommendations nearing 6 months unresolved", tuple(items))
 
 
 def digest_pending_date_changes(today: date, snap: Snapshot, office_id: int) -> DigestSection:
-    items = [DigestItem(c.milestone.title, f"{c.milestone.recommendation_label}, due date "
-                                           f"{_fmt(c.old_due_on)} -> {_fmt(c.new_due_on)}, waiting for approval",
-                        milestone_link(c.milestone))
-             for c in sorted(snap.pending_date_changes, key=lambda c: c.id) if c.milestone.office_id == office_id]
+    items = [
+        DigestItem(
+            c.milestone.title,
+            f"{c.milestone.recommendation_label}, due date "
+            f"{_fmt(c.old_due_on)} -> {_fmt(c.new_due_on)}, waiting for approval",
+            milestone_link(c.milestone),
+        )
+        for c in sorted(snap.pending_date_changes, key=lambda c: c.id)
+        if c.milestone.office_id == office_id
+    ]
     return DigestSection("Due-date changes waiting for your approval", tuple(items))
 
 
@@ -342,11 +422,19 @@ def weekly_digests(today: date, snap: Snapshot):
         if not any(s.items for s in sections) and not person.prefs.digest_when_empty:
             continue
         count = sum(len(s.items) for s in sections)
-        yield Due("digest.weekly", "office", person.office_id, person.id, f"{year}-W{week:02d}",
-                  f"Weekly digest for the week of {_fmt(today - timedelta(days=weekday - 1))}: "
-                  f"{count} item{'s' if count != 1 else ''}",
-                  "You manage this office; the digest comes once a week on your digest day.",
-                  Link("dashboard.index", ()), sections=sections, template="digest")
+        yield Due(
+            "digest.weekly",
+            "office",
+            person.office_id,
+            person.id,
+            f"{year}-W{week:02d}",
+            f"Weekly digest for the week of {_fmt(today - timedelta(days=weekday - 1))}: "
+            f"{count} item{'s' if count != 1 else ''}",
+            "You manage this office; the digest comes once a week on your digest day.",
+            Link("dashboard.index", ()),
+            sections=sections,
+            template="digest",
+        )
 
 
 def decide(today: date, snap: Snapshot) -> list[Due]:

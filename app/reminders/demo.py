@@ -1,4 +1,5 @@
 """Demo reminder settings: the defaults, with the demo admin standing in as audit follow-up official."""
+
 import sqlalchemy as sa
 
 from app.auth.models import User

@@ -8,8 +8,11 @@ from app.notifications.decide import KIND_LABELS, NOT_OFF
 from app.notifications.models import EVENT_KINDS
 from app.reminders.models import WEEKDAYS, parse_offsets
 
-MODE_CHOICES = [SelectChoice("immediate", "Email me immediately"), SelectChoice("daily", "In my daily summary"),
-                SelectChoice("off", "Not by email (in the app only)")]
+MODE_CHOICES = [
+    SelectChoice("immediate", "Email me immediately"),
+    SelectChoice("daily", "In my daily summary"),
+    SelectChoice("off", "Not by email (in the app only)"),
+]
 
 
 def _mode_field(kind: str) -> SelectField:
@@ -22,8 +25,12 @@ def _valid_mode(form, field):
     kind = field.name.removeprefix("notify_")
     allowed = {c.value for c in MODE_CHOICES if not (kind in NOT_OFF and c.value == "off")}
     if field.data not in (None, "", *allowed):
-        raise ValidationError("OIG decisions on your office's plan are always sent: choose immediately or daily."
-                              if kind in NOT_OFF and field.data == "off" else "Choose one of the options.")
+        raise ValidationError(
+            "OIG decisions on your office's plan are always sent: choose immediately or daily."
+            if kind in NOT_OFF and field.data == "off"
+            else "Choose one of the options."
+        )
+
 
 WEEKDAY_CHOICES = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)]
 
@@ -34,8 +41,9 @@ class PreferencesForm(TrackerForm):
     overdue_weekly = BooleanField("A milestone I own is overdue (weekly until it is done)")
     weekly_digest = BooleanField("Send me the weekly digest of my office")
     # Not validated as a choice: the field is shown to managers only, and absent from other users' posts.
-    digest_weekday = SelectField("Digest day", choices=[SelectChoice("", "The office default")] + WEEKDAY_CHOICES,
-                                 validate_choice=False)
+    digest_weekday = SelectField(
+        "Digest day", choices=[SelectChoice("", "The office default")] + WEEKDAY_CHOICES, validate_choice=False
+    )
     digest_when_empty = BooleanField("Send the digest even when there is nothing to report")
 
     def mode_fields(self, kinds):
@@ -55,10 +63,12 @@ class SettingsForm(TrackerForm):
     offsets = StringField("Reminder days before a due date", validators=[InputRequired()])
     escalate_manager_after_days = IntegerField(
         "Escalate to the office's manager after this many days overdue",
-        validators=[InputRequired(), NumberRange(min=1, max=365)])
+        validators=[InputRequired(), NumberRange(min=1, max=365)],
+    )
     escalate_official_after_days = IntegerField(
         "Escalate to the audit follow-up official after this many days overdue",
-        validators=[InputRequired(), NumberRange(min=1, max=365)])
+        validators=[InputRequired(), NumberRange(min=1, max=365)],
+    )
     follow_up_official_id = SelectField("Audit follow-up official", choices=[], validate_choice=True)
     digest_weekday = SelectField("Default digest day", choices=WEEKDAY_CHOICES)
 
@@ -66,7 +76,9 @@ class SettingsForm(TrackerForm):
         try:
             parse_offsets(field.data or "")
         except ValueError:
-            raise ValidationError("Enter whole days between 1 and 365, separated by commas, e.g. 30, 14, 7, 1.") from None
+            raise ValidationError(
+                "Enter whole days between 1 and 365, separated by commas, e.g. 30, 14, 7, 1."
+            ) from None
 
     def validate_escalate_official_after_days(self, field):
         manager_days = self.escalate_manager_after_days.data

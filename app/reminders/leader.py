@@ -9,6 +9,7 @@ Either way the leader writes its heartbeat (host, pid, time) into ``scheduler_le
 /metrics and ``flask check`` read it. Jobs stay safe to run twice (the outbox keys and the claim
 UPDATE), so the short overlap a hand-over may allow sends nothing twice.
 """
+
 import logging
 import os
 import socket
@@ -82,7 +83,8 @@ class Elector:
     def _seen(self, dialect: str) -> None:
         now = utcnow()
         stmt = _insert(dialect)(SchedulerNode.__table__).values(
-            holder=self.holder, host=self.host, pid=self.pid, started_at=now, seen_at=now)
+            holder=self.holder, host=self.host, pid=self.pid, started_at=now, seen_at=now
+        )
         db.session.execute(stmt.on_conflict_do_update(index_elements=["holder"], set_={"seen_at": now}))
         db.session.execute(sa.delete(SchedulerNode).where(SchedulerNode.seen_at < now - NODE_FORGET_AFTER))
 
@@ -96,13 +98,15 @@ class Elector:
                 self._drop_lock_connection()
                 return False
         if self._lock_engine is None:
-            self._lock_engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool,
-                                                 isolation_level="AUTOCOMMIT")
+            self._lock_engine = sa.create_engine(
+                db.engine.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
+            )
         conn = self._lock_engine.connect()
         try:
             # A host that vanishes without closing its socket frees the lock after about 20 s.
-            conn.execute(sa.text("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; "
-                                 "SET tcp_keepalives_count = 3"))
+            conn.execute(
+                sa.text("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3")
+            )
             got = conn.scalar(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY})
         except sa.exc.SQLAlchemyError:
             conn.close()
@@ -115,29 +119,46 @@ class Elector:
 
     def _sqlite_hold(self) -> bool:
         now = utcnow()
-        db.session.execute(_insert("sqlite")(SchedulerLease.__table__).values(
-            name=self.name, holder="", host="", pid=0, acquired_at=_EPOCH, heartbeat_at=_EPOCH,
-            expires_at=_EPOCH).on_conflict_do_nothing(index_elements=["name"]))
+        db.session.execute(
+            _insert("sqlite")(SchedulerLease.__table__)
+            .values(
+                name=self.name, holder="", host="", pid=0, acquired_at=_EPOCH, heartbeat_at=_EPOCH, expires_at=_EPOCH
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
         taken = db.session.execute(
             sa.update(SchedulerLease)
-            .where(SchedulerLease.name == self.name,
-                   sa.or_(SchedulerLease.holder == self.holder, SchedulerLease.expires_at < now))
-            .values(expires_at=now + self.lease,
-                    acquired_at=sa.case((SchedulerLease.holder == self.holder, SchedulerLease.acquired_at),
-                                        else_=now),
-                    holder=self.holder, host=self.host, pid=self.pid)
-            .execution_options(synchronize_session=False))
+            .where(
+                SchedulerLease.name == self.name,
+                sa.or_(SchedulerLease.holder == self.holder, SchedulerLease.expires_at < now),
+            )
+            .values(
+                expires_at=now + self.lease,
+                acquired_at=sa.case((SchedulerLease.holder == self.holder, SchedulerLease.acquired_at), else_=now),
+                holder=self.holder,
+                host=self.host,
+                pid=self.pid,
+            )
+            .execution_options(synchronize_session=False)
+        )
         return getattr(taken, "rowcount", 0) == 1
 
     def _heartbeat(self, dialect: str) -> None:
         now = utcnow()
-        values = {"holder": self.holder, "host": self.host, "pid": self.pid, "heartbeat_at": now,
-                  "expires_at": now + self.lease}
+        values = {
+            "holder": self.holder,
+            "host": self.host,
+            "pid": self.pid,
+            "heartbeat_at": now,
+            "expires_at": now + self.lease,
+        }
         stmt = _insert(dialect)(SchedulerLease.__table__).values(name=self.name, acquired_at=now, **values)
-        acquired = sa.case((SchedulerLease.__table__.c.holder == self.holder,
-                            SchedulerLease.__table__.c.acquired_at), else_=now)
-        db.session.execute(stmt.on_conflict_do_update(index_elements=["name"],
-                                                      set_={**values, "acquired_at": acquired}))
+        acquired = sa.case(
+            (SchedulerLease.__table__.c.holder == self.holder, SchedulerLease.__table__.c.acquired_at), else_=now
+        )
+        db.session.execute(
+            stmt.on_conflict_do_update(index_elements=["name"], set_={**values, "acquired_at": acquired})
+        )
 
     # --- leaving ----------------------------------------------------------------------------
 
@@ -154,9 +175,11 @@ class Elector:
         with self.app.app_context():
             try:
                 if self.is_leader:
-                    db.session.execute(sa.update(SchedulerLease).where(
-                        SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
-                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+                    db.session.execute(
+                        sa.update(SchedulerLease)
+                        .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
+                        .values(expires_at=utcnow() - timedelta(seconds=1))
+                    )
                 db.session.execute(sa.delete(SchedulerNode).where(SchedulerNode.holder == self.holder))
                 db.session.commit()
             except sa.exc.SQLAlchemyError:
@@ -181,6 +204,11 @@ def heartbeat_age(lease: SchedulerLease | None) -> float | None:
 
 def scheduler_hosts(since: timedelta = NODE_FORGET_AFTER) -> list[str]:
     """Hosts whose scheduler process was seen lately, leader or standby."""
-    return list(db.session.scalars(sa.select(SchedulerNode.host).distinct()
-                                   .where(SchedulerNode.seen_at >= utcnow() - since)
-                                   .order_by(SchedulerNode.host)))
+    return list(
+        db.session.scalars(
+            sa.select(SchedulerNode.host)
+            .distinct()
+            .where(SchedulerNode.seen_at >= utcnow() - since)
+            .order_by(SchedulerNode.host)
+        )
+    )

@@ -19,8 +19,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "reminder_messages"
     __table_args__ = (
-        sa.UniqueConstraint("kind", "item_type", "item_id", "recipient_id", "period",
-                            name="uq_reminder_messages_key"),
+        sa.UniqueConstraint("kind", "item_type", "item_id", "recipient_id", "period", name="uq_reminder_messages_key"),
         sa.Index("ix_reminder_messages_state_next", "state", "next_attempt_at"),
     )
 
@@ -36,8 +35,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
-    state: Mapped[str] = mapped_column(enum(*MESSAGE_STATES, name="reminder_message_state"),
-                                       default="pending")
+    state: Mapped[str] = mapped_column(enum(*MESSAGE_STATES, name="reminder_message_state"), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

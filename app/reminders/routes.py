@@ -17,10 +17,14 @@ from app.reminders.send import deliver_pending, requeue_stored
 from app.reminders.services import get_preferences, get_settings
 from app.timeutil import utcnow
 
-PREFERENCE_FIELDS = ("due_soon", "due_today", "overdue_weekly", "weekly_digest", "digest_weekday",
-                     "digest_when_empty")
-SETTINGS_FIELDS = ("offsets", "escalate_manager_after_days", "escalate_official_after_days",
-                   "follow_up_official_id", "digest_weekday")
+PREFERENCE_FIELDS = ("due_soon", "due_today", "overdue_weekly", "weekly_digest", "digest_weekday", "digest_when_empty")
+SETTINGS_FIELDS = (
+    "offsets",
+    "escalate_manager_after_days",
+    "escalate_official_after_days",
+    "follow_up_official_id",
+    "digest_weekday",
+)
 OUTBOX_PAGE_SIZE = 100
 
 
@@ -36,8 +40,7 @@ def preferences():
             getattr(form, f"notify_{kind}").data = mode
     if form.validate_on_submit():
         before = audit.snapshot(prefs, PREFERENCE_FIELDS) if prefs.id else None
-        modes = {kind: getattr(form, f"notify_{kind}").data for kind in kinds
-                 if getattr(form, f"notify_{kind}").data}
+        modes = {kind: getattr(form, f"notify_{kind}").data for kind in kinds if getattr(form, f"notify_{kind}").data}
         # The notify_* choices are not columns of the reminder preferences: stored apart.
         for name, f in form._fields.items():
             if not name.startswith("notify_") and name != "csrf_token":
@@ -49,16 +52,24 @@ def preferences():
         db.session.flush()
         now = notify.preferences_of(current_user)
         if any(previous[k] != now[k] for k in modes):
-            audit.record("notification.preferences", current_user._get_current_object(),
-                         before={k: previous[k] for k in modes}, after={k: now[k] for k in modes})
+            audit.record(
+                "notification.preferences",
+                current_user._get_current_object(),
+                before={k: previous[k] for k in modes},
+                after={k: now[k] for k in modes},
+            )
         db.session.commit()
         flash("Your email preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"))
     status = 400 if form.errors else 200
     db.session.rollback()
     settings_row = db.session.get(ReminderSettings, 1)
-    return render_template("reminders/preferences.html", form=form, notify_kinds=kinds,
-                           default_day=WEEKDAYS[settings_row.digest_weekday if settings_row else 0]), status
+    return render_template(
+        "reminders/preferences.html",
+        form=form,
+        notify_kinds=kinds,
+        default_day=WEEKDAYS[settings_row.digest_weekday if settings_row else 0],
+    ), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -67,9 +78,11 @@ def settings():
     current = get_settings()
     form = SettingsForm(obj=current)
     officials = db.session.execute(
-        sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name)).all()
-    form.follow_up_official_id.choices = [SelectChoice("", "Nobody")] + [SelectChoice(str(i), f"{n} ({e})")
-                                                                           for i, n, e in officials]
+        sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name)
+    ).all()
+    form.follow_up_official_id.choices = [SelectChoice("", "Nobody")] + [
+        SelectChoice(str(i), f"{n} ({e})") for i, n, e in officials
+    ]
     if request.method == "GET":
         form.follow_up_official_id.data = str(current.follow_up_official_id or "")
         form.digest_weekday.data = str(current.digest_weekday)
@@ -78,7 +91,9 @@ def settings():
         current.offsets = ",".join(str(o) for o in parse_offsets(form.offsets.data))
         current.escalate_manager_after_days = form.escalate_manager_after_days.data
         current.escalate_official_after_days = form.escalate_official_after_days.data
-        current.follow_up_official_id = int(form.follow_up_official_id.data) if form.follow_up_official_id.data else None
+        current.follow_up_official_id = (
+            int(form.follow_up_official_id.data) if form.follow_up_official_id.data else None
+        )
         current.digest_weekday = int(form.digest_weekday.data)
         db.session.flush()
         audit.record("reminder.settings", current, before=before, after=audit.snapshot(current, SETTINGS_FIELDS))
@@ -96,16 +111,27 @@ def outbox():
     state = request.args.get("state", "")
     if state not in MESSAGE_STATES:
         state = ""
-    counts = dict(db.session.execute(
-        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
-    query = (sa.select(OutboxMessage).options(joinedload(OutboxMessage.recipient))
-             .order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE_SIZE))
+    counts = dict(
+        db.session.execute(sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all()
+    )
+    query = (
+        sa.select(OutboxMessage)
+        .options(joinedload(OutboxMessage.recipient))
+        .order_by(OutboxMessage.id.desc())
+        .limit(OUTBOX_PAGE_SIZE)
+    )
     if state:
         query = query.where(OutboxMessage.state == state)
     messages = db.session.scalars(query).unique().all()
-    return render_template("reminders/outbox.html", messages=messages, counts=counts, state=state,
-                           states=MESSAGE_STATES, page_size=OUTBOX_PAGE_SIZE,
-                           mail_configured=bool(current_app.config.get("MAIL_SERVER")))
+    return render_template(
+        "reminders/outbox.html",
+        messages=messages,
+        counts=counts,
+        state=state,
+        states=MESSAGE_STATES,
+        page_size=OUTBOX_PAGE_SIZE,
+        mail_configured=bool(current_app.config.get("MAIL_SERVER")),
+    )
 
 
 @bp.route("/outbox/send-stored", methods=["POST"])
@@ -120,8 +146,11 @@ def send_stored():
     db.session.commit()
     results = deliver_pending(wait=False)
     sent = sum(1 for state, _, _ in results if state == "sent")
-    flash(f"{count} stored message{'s' if count != 1 else ''} queued; {sent} sent now, "
-          f"any other is retried by the scheduler.", "success")
+    flash(
+        f"{count} stored message{'s' if count != 1 else ''} queued; {sent} sent now, "
+        f"any other is retried by the scheduler.",
+        "success",
+    )
     return redirect(url_for("reminders.outbox"))
 
 

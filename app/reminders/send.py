@@ -6,6 +6,7 @@ processes never send the same row. The only window for a duplicate is a crash af
 server accepted a message and before its ``sent`` mark was committed: the claim then goes stale
 and the message is sent again after ``REMINDERS_CLAIM_LEASE_SECONDS``.
 """
+
 import smtplib
 import time
 import uuid
@@ -48,47 +49,73 @@ def release_stale_claims() -> None:
     """Claims older than the lease belong to a process that died: the rows are pending again."""
     cutoff = utcnow() - timedelta(seconds=_cfg("REMINDERS_CLAIM_LEASE_SECONDS"))
     db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < cutoff)
-        .values(state="pending", claimed_by=""))
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < cutoff)
+        .values(state="pending", claimed_by="")
+    )
     db.session.commit()
 
 
 #: What sending reads of a claimed row: plain rows, so that a commit per message reloads nothing.
-_SEND_COLUMNS = (OutboxMessage.id, OutboxMessage.kind, OutboxMessage.item_type, OutboxMessage.item_id,
-                 OutboxMessage.period, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text,
-                 OutboxMessage.body_html, OutboxMessage.attempts)
+_SEND_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.kind,
+    OutboxMessage.item_type,
+    OutboxMessage.item_id,
+    OutboxMessage.period,
+    OutboxMessage.to_address,
+    OutboxMessage.subject,
+    OutboxMessage.body_text,
+    OutboxMessage.body_html,
+    OutboxMessage.attempts,
+)
 
 
 def claim(limit: int) -> Sequence:
     token = uuid.uuid4().hex
     now = utcnow()
     ids = db.session.scalars(
-        sa.select(OutboxMessage.id).where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id).limit(limit)).all()
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
     if not ids:
         return []
     # The state test is repeated in the UPDATE: a row another process claimed meanwhile is skipped.
     db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.state == "pending")
-        .values(state="sending", claimed_by=token, claimed_at=now))
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.state == "pending")
+        .values(state="sending", claimed_by=token, claimed_at=now)
+    )
     db.session.commit()
     return db.session.execute(
-        sa.select(*_SEND_COLUMNS).where(OutboxMessage.claimed_by == token, OutboxMessage.state == "sending")
-        .order_by(OutboxMessage.id)).all()
+        sa.select(*_SEND_COLUMNS)
+        .where(OutboxMessage.claimed_by == token, OutboxMessage.state == "sending")
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 def _next_retry_in() -> float | None:
     when = db.session.scalar(
-        sa.select(OutboxMessage.next_attempt_at).where(OutboxMessage.state == "pending")
-        .order_by(OutboxMessage.next_attempt_at).limit(1))
+        sa.select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.state == "pending")
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )
     if when is None:
         return None
     return max(0.0, (when - utcnow()).total_seconds())
 
 
 def _message(row) -> Message:
-    return Message(subject=row.subject, recipients=[row.to_address], body=row.body_text, html=row.body_html,
-                   extra_headers={"X-Tracker-Key": f"{row.kind}/{row.item_type}/{row.item_id}/{row.period}"})
+    return Message(
+        subject=row.subject,
+        recipients=[row.to_address],
+        body=row.body_text,
+        html=row.body_html,
+        extra_headers={"X-Tracker-Key": f"{row.kind}/{row.item_type}/{row.item_id}/{row.period}"},
+    )
 
 
 def _mark(row_id: int, **values) -> None:
@@ -124,8 +151,14 @@ def _send_batch(batch: Sequence, results: list) -> None:
                     results.append(("failed", row.to_address, row.subject))
                 else:
                     delay = _cfg("REMINDERS_RETRY_BASE_SECONDS") * 2 ** (attempts - 1)
-                    _mark(row.id, state="pending", attempts=attempts, last_error=error, claimed_by="",
-                          next_attempt_at=utcnow() + timedelta(seconds=delay))
+                    _mark(
+                        row.id,
+                        state="pending",
+                        attempts=attempts,
+                        last_error=error,
+                        claimed_by="",
+                        next_attempt_at=utcnow() + timedelta(seconds=delay),
+                    )
             else:
                 _mark(row.id, state="sent", attempts=attempts, sent_at=utcnow(), claimed_by="")
                 results.append(("sent", row.to_address, row.subject))
@@ -137,9 +170,11 @@ def requeue_stored() -> int:
     """Messages kept while no mail server was configured go back to ``pending`` (the caller
     commits, then delivers); returns how many."""
     return db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.state == "stored")
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == "stored")
         .values(state="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=""),
-        execution_options={"synchronize_session": False}).rowcount
+        execution_options={"synchronize_session": False},
+    ).rowcount
 
 
 def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:
@@ -150,7 +185,9 @@ def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:
     release_stale_claims()
     results: list = []
     while limit is None or len(results) < limit:
-        size = _cfg("REMINDERS_BATCH_SIZE") if limit is None else min(_cfg("REMINDERS_BATCH_SIZE"), limit - len(results))
+        size = (
+            _cfg("REMINDERS_BATCH_SIZE") if limit is None else min(_cfg("REMINDERS_BATCH_SIZE"), limit - len(results))
+        )
         batch = claim(size)
         if not batch:
             delay = _next_retry_in() if wait else None
@@ -159,8 +196,11 @@ def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:
             time.sleep(delay + 0.01)
             continue
         if not current_app.config.get("MAIL_SERVER"):
-            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in batch]))
-                               .values(state="stored", claimed_by=""))
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in batch]))
+                .values(state="stored", claimed_by="")
+            )
             db.session.commit()
             results.extend(("stored", row.to_address, row.subject) for row in batch)
             continue

@@ -1,4 +1,5 @@
 """Loading what the decision reads, writing the outbox, and the daily job."""
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -31,8 +32,14 @@ def get_settings() -> ReminderSettings:
 def get_preferences(user: User) -> ReminderPreference:
     prefs = db.session.scalar(sa.select(ReminderPreference).where(ReminderPreference.user_id == user.id))
     if prefs is None:
-        prefs = ReminderPreference(user_id=user.id, due_soon=True, due_today=True, overdue_weekly=True,
-                                   weekly_digest=True, digest_when_empty=False)
+        prefs = ReminderPreference(
+            user_id=user.id,
+            due_soon=True,
+            due_today=True,
+            overdue_weekly=True,
+            weekly_digest=True,
+            digest_when_empty=False,
+        )
         db.session.add(prefs)
     return prefs
 
@@ -41,9 +48,13 @@ def _rules() -> d.Rules:
     s = db.session.get(ReminderSettings, 1)
     if s is None:
         return d.Rules()
-    return d.Rules(offsets=s.offset_days, escalate_manager_after=s.escalate_manager_after_days,
-                   escalate_official_after=s.escalate_official_after_days,
-                   follow_up_official_id=s.follow_up_official_id, digest_weekday=s.digest_weekday)
+    return d.Rules(
+        offsets=s.offset_days,
+        escalate_manager_after=s.escalate_manager_after_days,
+        escalate_official_after=s.escalate_official_after_days,
+        follow_up_official_id=s.follow_up_official_id,
+        digest_weekday=s.digest_weekday,
+    )
 
 
 def load_snapshot(today: date) -> d.Snapshot:
@@ -53,21 +64,38 @@ def load_snapshot(today: date) -> d.Snapshot:
     rows = db.session.execute(
         sa.select(User.id, User.email, User.name, User.role, User.office_id, ReminderPreference)
         .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
-        .where(User.is_active_account.is_(True)))
+        .where(User.is_active_account.is_(True))
+    )
     for uid, email, name, role, office_id, p in rows:
-        prefs = d.Prefs() if p is None else d.Prefs(p.due_soon, p.due_today, p.overdue_weekly, p.weekly_digest,
-                                                     p.digest_weekday, p.digest_when_empty)
+        prefs = (
+            d.Prefs()
+            if p is None
+            else d.Prefs(
+                p.due_soon, p.due_today, p.overdue_weekly, p.weekly_digest, p.digest_weekday, p.digest_when_empty
+            )
+        )
         people[uid] = d.Person(uid, email, name, role, office_id, prefs)
 
     open_recs = db.session.execute(
-        sa.select(Recommendation, Report.number).join(Report, Recommendation.report_id == Report.id)
+        sa.select(Recommendation, Report.number)
+        .join(Report, Recommendation.report_id == Report.id)
         .where(Recommendation.status.in_(OPEN_STATUSES))
-        .execution_options(populate_existing=False)).all()
+        .execution_options(populate_existing=False)
+    ).all()
     recommendations = [
-        d.RecommendationFact(r.id, recommendation_label(number, r.number), r.action_office_id, r.status, r.issued_on,
-                             r.management_decision_on, r.final_action_on,
-                             plan_submitted_on=r.plan_submitted_on, last_update_on=r.last_submitted_on)
-        for r, number in open_recs]
+        d.RecommendationFact(
+            r.id,
+            recommendation_label(number, r.number),
+            r.action_office_id,
+            r.status,
+            r.issued_on,
+            r.management_decision_on,
+            r.final_action_on,
+            plan_submitted_on=r.plan_submitted_on,
+            last_update_on=r.last_submitted_on,
+        )
+        for r, number in open_recs
+    ]
     labels = {r.id: r.label for r in recommendations}
     offices = {r.id: r.office_id for r in recommendations}
 
@@ -75,33 +103,62 @@ def load_snapshot(today: date) -> d.Snapshot:
     milestones = [
         d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id])
         for mid, title, due, owner_id, office_id, rec_id in db.session.execute(
-            sa.select(Milestone.id, Milestone.title, Milestone.current_due_on, Milestone.owner_id,
-                      Milestone.office_id, LineOfEffort.recommendation_id)
+            sa.select(
+                Milestone.id,
+                Milestone.title,
+                Milestone.current_due_on,
+                Milestone.owner_id,
+                Milestone.office_id,
+                LineOfEffort.recommendation_id,
+            )
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-            .where(Milestone.status.in_(("not_started", "in_progress")),
-                   Milestone.current_due_on <= horizon))
-        if rec_id in labels]
+            .where(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on <= horizon)
+        )
+        if rec_id in labels
+    ]
     pending = [
-        d.DateChangeFact(cid, d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id]),
-                         old, new, requested_by)
+        d.DateChangeFact(
+            cid, d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id]), old, new, requested_by
+        )
         for cid, old, new, requested_by, mid, title, due, owner_id, office_id, rec_id in db.session.execute(
-            sa.select(DueDateChange.id, DueDateChange.old_due_on, DueDateChange.new_due_on,
-                      DueDateChange.requested_by_id, Milestone.id, Milestone.title, Milestone.current_due_on,
-                      Milestone.owner_id, Milestone.office_id, LineOfEffort.recommendation_id)
+            sa.select(
+                DueDateChange.id,
+                DueDateChange.old_due_on,
+                DueDateChange.new_due_on,
+                DueDateChange.requested_by_id,
+                Milestone.id,
+                Milestone.title,
+                Milestone.current_due_on,
+                Milestone.owner_id,
+                Milestone.office_id,
+                LineOfEffort.recommendation_id,
+            )
             .join(Milestone, DueDateChange.milestone_id == Milestone.id)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-            .where(DueDateChange.status == "pending"))
-        if rec_id in labels]
+            .where(DueDateChange.status == "pending")
+        )
+        if rec_id in labels
+    ]
     from app.metrics.models import Flag, Metric
+
     missing = [
         d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id])
         for fid, mid, name, component, period, period_end, rec_id in db.session.execute(
-            sa.select(Flag.id, Metric.id, Metric.name, Flag.component, Flag.period, Flag.period_end,
-                      LineOfEffort.recommendation_id)
+            sa.select(
+                Flag.id,
+                Metric.id,
+                Metric.name,
+                Flag.component,
+                Flag.period,
+                Flag.period_end,
+                LineOfEffort.recommendation_id,
+            )
             .join(Metric, Flag.metric_id == Metric.id)
             .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
-            .where(Flag.status == "open", Flag.kind == "missing"))
-        if rec_id in labels]
+            .where(Flag.status == "open", Flag.kind == "missing")
+        )
+        if rec_id in labels
+    ]
     return d.Snapshot(rules, people, milestones, recommendations, pending, missing)
 
 
@@ -121,20 +178,33 @@ class Rendered:
 
     def row(self) -> dict:
         due = self.due
-        return {"kind": due.kind, "item_type": due.item_type, "item_id": due.item_id,
-                "recipient_id": due.recipient_id, "period": due.period, "to_address": self.to_address,
-                "subject": due.subject[:300], "body_text": self.body_text, "body_html": self.body_html}
+        return {
+            "kind": due.kind,
+            "item_type": due.item_type,
+            "item_id": due.item_id,
+            "recipient_id": due.recipient_id,
+            "period": due.period,
+            "to_address": self.to_address,
+            "subject": due.subject[:300],
+            "body_text": self.body_text,
+            "body_html": self.body_html,
+        }
 
 
 def render(due: d.Due, person: d.Person) -> Rendered:
     context = {
-        "due": due, "person": person, "link": external_url(due.link),
+        "due": due,
+        "person": person,
+        "link": external_url(due.link),
         "preferences_url": external_url(d.Link("reminders.preferences", ())),
         "sections": [(s, [(item, external_url(item.link)) for item in s.items]) for s in due.sections],
     }
-    return Rendered(due, person.email,
-                    render_template(f"email/{due.template}.txt", **context),
-                    render_template(f"email/{due.template}.html", **context))
+    return Rendered(
+        due,
+        person.email,
+        render_template(f"email/{due.template}.txt", **context),
+        render_template(f"email/{due.template}.html", **context),
+    )
 
 
 def enqueue(rendered: list[Rendered]) -> None:
@@ -149,7 +219,7 @@ def enqueue_rows(rows: list[dict]) -> None:
         return
     stmt = insert_ignoring(OutboxMessage.__table__, KEY_COLUMNS)
     for start in range(0, len(rows), 1000):
-        db.session.execute(stmt, rows[start:start + 1000])
+        db.session.execute(stmt, rows[start : start + 1000])
 
 
 def insert_ignoring(table, key_columns: list[str]):
@@ -165,9 +235,14 @@ def existing_keys(dues: list[d.Due]) -> set[tuple]:
     found: set[tuple] = set()
     period_list = sorted(periods)
     for start in range(0, len(period_list), 500):
-        found.update(tuple(row) for row in db.session.execute(
-            sa.select(*(getattr(OutboxMessage, c) for c in KEY_COLUMNS))
-            .where(OutboxMessage.period.in_(period_list[start:start + 500]))))
+        found.update(
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(*(getattr(OutboxMessage, c) for c in KEY_COLUMNS)).where(
+                    OutboxMessage.period.in_(period_list[start : start + 500])
+                )
+            )
+        )
     return found
 
 

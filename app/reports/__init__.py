@@ -1,4 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-

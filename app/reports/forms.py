@@ -18,8 +18,9 @@ class ReportForm(TrackerForm):
     number = StringField("Report number", validators=[DataRequired(), Length(max=60)])
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     issued_on = DateField("Issue date", validators=[DataRequired("Enter the issue date as YYYY-MM-DD.")])
-    oig_office = StringField("Issuing OIG office", default="DHS Office of Inspector General",
-                             validators=[DataRequired(), Length(max=200)])
+    oig_office = StringField(
+        "Issuing OIG office", default="DHS Office of Inspector General", validators=[DataRequired(), Length(max=200)]
+    )
     agency = StringField("Audited agency or component", validators=[Optional(), Length(max=200)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20_000)])
 
@@ -28,8 +29,11 @@ class ReportForm(TrackerForm):
 
     def validate_number(self, field):
         field.data = field.data.strip()
-        if db.session.scalar(sa.select(Report.id).where(sa.func.lower(Report.number) == field.data.lower(),
-                                                        Report.id != (self.report_id or 0))):
+        if db.session.scalar(
+            sa.select(Report.id).where(
+                sa.func.lower(Report.number) == field.data.lower(), Report.id != (self.report_id or 0)
+            )
+        ):
             raise ValidationError("A report with this number already exists.")
 
 
@@ -38,18 +42,35 @@ class RecommendationForm(TrackerForm):
     text = TextAreaField("Recommendation text", validators=[DataRequired(), Length(max=20_000)])
     action_office_id = SelectField("Action office", coerce=int)
     priority = BooleanField("Priority recommendation")
-    questioned_costs = DecimalField("Questioned costs (USD)", places=2, validators=[
-        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
-    unsupported_costs = DecimalField("Of which unsupported costs (USD)", places=2, validators=[
-        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
-    funds_put_to_better_use = DecimalField("Funds put to better use (USD)", places=2, validators=[
-        Optional(), NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999.")])
+    questioned_costs = DecimalField(
+        "Questioned costs (USD)",
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
+        ],
+    )
+    unsupported_costs = DecimalField(
+        "Of which unsupported costs (USD)",
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
+        ],
+    )
+    funds_put_to_better_use = DecimalField(
+        "Funds put to better use (USD)",
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
+        ],
+    )
 
     def __init__(self, report: Report, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
-        offices = db.session.scalars(
-            sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
+        offices = db.session.scalars(sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
         self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
 
     #: On edit, the recommendation itself: its own number is not a duplicate.
@@ -57,9 +78,13 @@ class RecommendationForm(TrackerForm):
 
     def validate_number(self, field):
         field.data = field.data.strip()
-        if db.session.scalar(sa.select(Recommendation.id).where(
-                Recommendation.report_id == self.report.id, Recommendation.number == field.data,
-                Recommendation.id != (self.recommendation_id or 0))):
+        if db.session.scalar(
+            sa.select(Recommendation.id).where(
+                Recommendation.report_id == self.report.id,
+                Recommendation.number == field.data,
+                Recommendation.id != (self.recommendation_id or 0),
+            )
+        ):
             raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")
 
     def validate_unsupported_costs(self, field):
@@ -70,12 +95,12 @@ class RecommendationForm(TrackerForm):
         if field.data > self.questioned_costs.data:
             raise ValidationError("Unsupported costs cannot exceed the questioned costs.")
 
+
 REASON_MESSAGE = "Say why this is corrected; the reason is kept in the history."
 
 
 class ReportEditForm(VersionedForm, ReportForm):
-    reason = TextAreaField("Reason for the correction", validators=[
-        DataRequired(REASON_MESSAGE), Length(max=5000)])
+    reason = TextAreaField("Reason for the correction", validators=[DataRequired(REASON_MESSAGE), Length(max=5000)])
 
     def __init__(self, report: Report, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,8 +109,7 @@ class ReportEditForm(VersionedForm, ReportForm):
 
 class RecommendationEditForm(VersionedForm, RecommendationForm):
     issued_on = DateField("Issue date", validators=[DataRequired("Enter the issue date as YYYY-MM-DD.")])
-    reason = TextAreaField("Reason for the correction", validators=[
-        DataRequired(REASON_MESSAGE), Length(max=5000)])
+    reason = TextAreaField("Reason for the correction", validators=[DataRequired(REASON_MESSAGE), Length(max=5000)])
 
     def __init__(self, report: Report, recommendation: Recommendation, *args, **kwargs):
         super().__init__(report, *args, **kwargs)

@@ -31,8 +31,8 @@ class Report(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recommendations = relationship(
-        "Recommendation", back_populates="report", order_by="Recommendation.number",
-        passive_deletes="all")
+        "Recommendation", back_populates="report", order_by="Recommendation.number", passive_deletes="all"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

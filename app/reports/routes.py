@@ -27,9 +27,14 @@ def new():
     form = ReportForm()
     if form.validate_on_submit():
         report = services.create_report(
-            current_user, number=form.number.data, title=form.title.data.strip(),
-            issued_on=form.issued_on.data, oig_office=form.oig_office.data.strip(),
-            agency=(form.agency.data or "").strip(), summary=(form.summary.data or "").strip())
+            current_user,
+            number=form.number.data,
+            title=form.title.data.strip(),
+            issued_on=form.issued_on.data,
+            oig_office=form.oig_office.data.strip(),
+            agency=(form.agency.data or "").strip(),
+            summary=(form.summary.data or "").strip(),
+        )
         db.session.commit()
         flash(f"Report {report.number} added. Now add its recommendations.", "success")
         return redirect(url_for("reports.new_recommendation", report_id=report.id))
@@ -41,8 +46,11 @@ def new():
 def show(report_id: int):
     report = services.get_report_or_404(report_id)
     recommendations = db.session.scalars(
-        sa.select(Recommendation).where(Recommendation.report_id == report.id)
-        .options(joinedload(Recommendation.action_office)).order_by(Recommendation.id)).all()
+        sa.select(Recommendation)
+        .where(Recommendation.report_id == report.id)
+        .options(joinedload(Recommendation.action_office))
+        .order_by(Recommendation.id)
+    ).all()
     return render_template("reports/show.html", report=report, recommendations=recommendations)
 
 
@@ -53,18 +61,24 @@ def new_recommendation(report_id: int):
     form = RecommendationForm(report)
     if form.validate_on_submit():
         recommendation = services.add_recommendation(
-            report, current_user, number=form.number.data, text=form.text.data.strip(),
-            action_office_id=form.action_office_id.data, priority=form.priority.data,
-            questioned_costs=form.questioned_costs.data, unsupported_costs=form.unsupported_costs.data,
-            funds_put_to_better_use=form.funds_put_to_better_use.data)
+            report,
+            current_user,
+            number=form.number.data,
+            text=form.text.data.strip(),
+            action_office_id=form.action_office_id.data,
+            priority=form.priority.data,
+            questioned_costs=form.questioned_costs.data,
+            unsupported_costs=form.unsupported_costs.data,
+            funds_put_to_better_use=form.funds_put_to_better_use.data,
+        )
         db.session.commit()
         flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
         return redirect(url_for("reports.show", report_id=report.id))
-    return render_template("reports/new_recommendation.html", report=report, form=form), \
-        400 if form.errors else 200
+    return render_template("reports/new_recommendation.html", report=report, form=form), 400 if form.errors else 200
 
 
 # --- corrections ------------------------------------------------------------------
+
 
 @bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
 @roles(*REPORT_EDITORS)
@@ -79,14 +93,23 @@ def edit(report_id: int):
     if form.validate_on_submit():
         with guard(report, form, services.REPORT_LABELS) as saved:
             changed = services.correct_report(
-                report, current_user, reason=form.reason.data.strip(), number=form.number.data,
-                title=form.title.data.strip(), issued_on=form.issued_on.data, oig_office=form.oig_office.data.strip(),
-                agency=(form.agency.data or "").strip(), summary=(form.summary.data or "").strip())
+                report,
+                current_user,
+                reason=form.reason.data.strip(),
+                number=form.number.data,
+                title=form.title.data.strip(),
+                issued_on=form.issued_on.data,
+                oig_office=form.oig_office.data.strip(),
+                agency=(form.agency.data or "").strip(),
+                summary=(form.summary.data or "").strip(),
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(f"Report {report.number} corrected." if changed else "Nothing was changed.",
-                  "success" if changed else "info")
+            flash(
+                f"Report {report.number} corrected." if changed else "Nothing was changed.",
+                "success" if changed else "info",
+            )
             return redirect(url_for("reports.show", report_id=report.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
     return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
@@ -109,19 +132,33 @@ def edit_recommendation(recommendation_id: int):
     conflict = None
     if form.validate_on_submit():
         names = _office_names()
-        with guard(recommendation, form, services.RECOMMENDATION_LABELS,
-                   display={"action_office_id": lambda i: names.get(i, i)}) as saved:
+        with guard(
+            recommendation,
+            form,
+            services.RECOMMENDATION_LABELS,
+            display={"action_office_id": lambda i: names.get(i, i)},
+        ) as saved:
             changed = services.correct_recommendation(
-                recommendation, current_user, reason=form.reason.data.strip(), number=form.number.data,
-                text=form.text.data.strip(), action_office_id=form.action_office_id.data,
-                priority=form.priority.data, questioned_costs=form.questioned_costs.data,
-                funds_put_to_better_use=form.funds_put_to_better_use.data, issued_on=form.issued_on.data)
+                recommendation,
+                current_user,
+                reason=form.reason.data.strip(),
+                number=form.number.data,
+                text=form.text.data.strip(),
+                action_office_id=form.action_office_id.data,
+                priority=form.priority.data,
+                questioned_costs=form.questioned_costs.data,
+                funds_put_to_better_use=form.funds_put_to_better_use.data,
+                issued_on=form.issued_on.data,
+            )
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(f"Recommendation {recommendation.number} corrected." if changed else "Nothing was changed.",
-                  "success" if changed else "info")
+            flash(
+                f"Recommendation {recommendation.number} corrected." if changed else "Nothing was changed.",
+                "success" if changed else "info",
+            )
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     status = 409 if conflict is not None else 400 if form.errors else 200
-    return render_template("reports/edit_recommendation.html", form=form, report=report,
-                           recommendation=recommendation, conflict=conflict), status
+    return render_template(
+        "reports/edit_recommendation.html", form=form, report=report, recommendation=recommendation, conflict=conflict
+    ), status

@@ -7,8 +7,16 @@ from app.recommendations.models import Recommendation
 from app.reports.models import Report
 
 REPORT_FIELDS = ("number", "title", "issued_on", "oig_office", "agency", "summary")
-RECOMMENDATION_FIELDS = ("number", "text", "action_office_id", "priority", "questioned_costs",
-                         "unsupported_costs", "funds_put_to_better_use", "issued_on")
+RECOMMENDATION_FIELDS = (
+    "number",
+    "text",
+    "action_office_id",
+    "priority",
+    "questioned_costs",
+    "unsupported_costs",
+    "funds_put_to_better_use",
+    "issued_on",
+)
 
 
 def demo_loaded() -> bool:
@@ -18,23 +26,33 @@ def demo_loaded() -> bool:
     failed on the database (an error page must still render).
     """
     from flask import g
+
     if "demo_loaded" not in g:
         try:
-            g.demo_loaded = bool(db.session.scalar(
-                sa.select(sa.exists().where(Report.printed_issued_on.is_not(None)))))
+            g.demo_loaded = bool(db.session.scalar(sa.select(sa.exists().where(Report.printed_issued_on.is_not(None)))))
         except sa.exc.SQLAlchemyError:
             g.demo_loaded = False
     return g.demo_loaded
 
 
 #: How the edit forms and the conflict page name each corrected field.
-REPORT_LABELS = {"number": "Report number", "title": "Title", "issued_on": "Issue date",
-                 "oig_office": "Issuing OIG office", "agency": "Audited agency or component",
-                 "summary": "Summary"}
-RECOMMENDATION_LABELS = {"number": "Recommendation number", "text": "Recommendation text",
-                         "action_office_id": "Action office", "priority": "Priority recommendation",
-                         "questioned_costs": "Questioned costs (USD)",
-                         "funds_put_to_better_use": "Funds put to better use (USD)", "issued_on": "Issue date"}
+REPORT_LABELS = {
+    "number": "Report number",
+    "title": "Title",
+    "issued_on": "Issue date",
+    "oig_office": "Issuing OIG office",
+    "agency": "Audited agency or component",
+    "summary": "Summary",
+}
+RECOMMENDATION_LABELS = {
+    "number": "Recommendation number",
+    "text": "Recommendation text",
+    "action_office_id": "Action office",
+    "priority": "Priority recommendation",
+    "questioned_costs": "Questioned costs (USD)",
+    "funds_put_to_better_use": "Funds put to better use (USD)",
+    "issued_on": "Issue date",
+}
 
 
 def get_report_or_404(report_id: int) -> Report:
@@ -46,10 +64,13 @@ def get_report_or_404(report_id: int) -> Report:
 
 def list_reports() -> list[tuple[Report, int]]:
     """Every report with its number of recommendations, newest first, in one query."""
-    count = (sa.select(sa.func.count(Recommendation.id)).where(Recommendation.report_id == Report.id)
-             .correlate(Report).scalar_subquery())
-    return list(db.session.execute(
-        sa.select(Report, count).order_by(Report.issued_on.desc(), Report.number)).all())
+    count = (
+        sa.select(sa.func.count(Recommendation.id))
+        .where(Recommendation.report_id == Report.id)
+        .correlate(Report)
+        .scalar_subquery()
+    )
+    return list(db.session.execute(sa.select(Report, count).order_by(Report.issued_on.desc(), Report.number)).all())
 
 
 def create_report(actor, **fields) -> Report:
@@ -64,9 +85,13 @@ def add_recommendation(report: Report, actor, **fields) -> Recommendation:
     recommendation = Recommendation(report=report, issued_on=report.issued_on, **fields)
     db.session.add(recommendation)
     db.session.flush()
-    audit.record("recommendation.create", recommendation,
-                 after={"report": report.number, **audit.snapshot(recommendation, RECOMMENDATION_FIELDS)},
-                 recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "recommendation.create",
+        recommendation,
+        after={"report": report.number, **audit.snapshot(recommendation, RECOMMENDATION_FIELDS)},
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     return recommendation
 
 
@@ -88,8 +113,12 @@ def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
     if report.issued_on != old_issued_on:
         for recommendation in report.recommendations:
             if recommendation.issued_on == old_issued_on:
-                correct_recommendation(recommendation, actor, reason=f"The report's issue date was corrected: {reason}",
-                                       issued_on=report.issued_on)
+                correct_recommendation(
+                    recommendation,
+                    actor,
+                    reason=f"The report's issue date was corrected: {reason}",
+                    issued_on=report.issued_on,
+                )
     return True
 
 
@@ -102,6 +131,12 @@ def correct_recommendation(recommendation: Recommendation, actor, *, reason: str
     if after == before:
         return False
     db.session.flush()
-    audit.record("recommendation.correct", recommendation, before=before, after={**after, "reason": reason},
-                 recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "recommendation.correct",
+        recommendation,
+        before=before,
+        after={**after, "reason": reason},
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     return True

@@ -9,6 +9,7 @@
 ``DOCUMENTS`` names the columns of each table's document. Migrations 0800 and 1700 hold their own copy
 (a migration is a record of what was done); change both together, with a new migration.
 """
+
 import re
 
 import sqlalchemy as sa

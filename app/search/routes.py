@@ -12,8 +12,13 @@ from app.search.services import COUNT_CAP, KINDS, count_label, search
 @roles(*ANY_ROLE)
 def index():
     filters = {"status": request.args.get("status", ""), "office": request.args.get("office", "")}
-    result = search(current_user, request.args.get("q", ""), request.args.get("kind"), filters,
-                    page_number())
-    return render_template("search/index.html", result=result, kinds=KINDS, filters=filters,
-                           count_label=count_label, cap=COUNT_CAP,
-                           status_labels=STATUS_LABELS)
+    result = search(current_user, request.args.get("q", ""), request.args.get("kind"), filters, page_number())
+    return render_template(
+        "search/index.html",
+        result=result,
+        kinds=KINDS,
+        filters=filters,
+        count_label=count_label,
+        cap=COUNT_CAP,
+        status_labels=STATUS_LABELS,
+    )

@@ -10,6 +10,7 @@ whether the user reads every office, which filters are set), not on its words: e
 is built once per shape and run with the values bound, as building and compiling a search's
 statements cost more than running them.
 """
+
 import functools
 import re
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ _REC_NUMBER = re.compile(r"\s*(?:rec(?:ommendation)?\.?\s*)(\w+)\s*", re.IGNOREC
 @dataclass(frozen=True)
 class Shape:
     """What a search's statements depend on besides the values bound into them."""
+
     dialect: str
     every_office: bool  # else bound: office_id
     words: bool  # the query has words for the full-text index (bound: text)
@@ -57,9 +59,16 @@ def prepare(q: str, filters: dict, *, every_office: bool, office_id: int | None 
     dialect = db.session.get_bind().dialect.name
     shape = Shape(dialect, every_office, bool(found), bool(number), bool(status), bool(office))
     escaped = q.strip().lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
-    values = {"number": escaped, "text": fulltext.query_text(found, dialect), "office_id": office_id,
-              "rec_number": number.group(1) if number else None, "status": status, "office_code": office,
-              "cap": COUNT_CAP + 1, "first_word": found[0] if found else ""}
+    values = {
+        "number": escaped,
+        "text": fulltext.query_text(found, dialect),
+        "office_id": office_id,
+        "rec_number": number.group(1) if number else None,
+        "status": status,
+        "office_code": office,
+        "cap": COUNT_CAP + 1,
+        "first_word": found[0] if found else "",
+    }
     return shape, values
 
 
@@ -80,20 +89,21 @@ def _number_match(column) -> sa.ColumnElement:
 
 
 def _report_match(shape: Shape) -> sa.ColumnElement:
-    return _any_of(Report.id, sa.select(Report.id).where(_number_match(Report.number)),
-                   _text_ids(shape, "reports", Report.id))
+    return _any_of(
+        Report.id, sa.select(Report.id).where(_number_match(Report.number)), _text_ids(shape, "reports", Report.id)
+    )
 
 
 def _recommendation_matches(shape: Shape) -> sa.CompoundSelect:
     """The ids of the recommendations found: by their words, their report, or their number."""
     branches = [
         _text_ids(shape, "recommendations", Recommendation.id),
-        sa.select(Recommendation.id).where(Recommendation.report_id.in_(
-            sa.select(Report.id).where(_report_match(shape)))),
+        sa.select(Recommendation.id).where(
+            Recommendation.report_id.in_(sa.select(Report.id).where(_report_match(shape)))
+        ),
     ]
     if shape.rec_number:
-        branches.append(sa.select(Recommendation.id).where(
-            Recommendation.number == bound("rec_number", sa.String)))
+        branches.append(sa.select(Recommendation.id).where(Recommendation.number == bound("rec_number", sa.String)))
     if shape.words:  # the conversation on the recommendation
         branches.append(sa.select(Comment.recommendation_id).where(_comment_match(shape)))
     return sa.union_all(*branches)
@@ -139,16 +149,18 @@ def _recommendation_filters(shape: Shape) -> list[sa.ColumnElement]:
 
 
 def _recommendation_ids(shape: Shape, ordered: bool) -> sa.Select:
-    stmt = (sa.select(Recommendation.id).where(Recommendation.id.in_(_recommendation_matches(shape)), *_recommendation_filters(shape)))
+    stmt = sa.select(Recommendation.id).where(
+        Recommendation.id.in_(_recommendation_matches(shape)), *_recommendation_filters(shape)
+    )
     if ordered:
-        stmt = stmt.join(Recommendation.report).order_by(Report.issued_on.desc(), Report.number,
-                                                         Recommendation.number)
+        stmt = stmt.join(Recommendation.report).order_by(Report.issued_on.desc(), Report.number, Recommendation.number)
     return stmt.limit(bound("cap", sa.Integer))
 
 
 def _report_ids(shape: Shape, ordered: bool) -> sa.Select:
-    visible = sa.select(Recommendation.report_id).where(visible_recommendations_bound(shape.every_office,
-                                                                                      Recommendation))
+    visible = sa.select(Recommendation.report_id).where(
+        visible_recommendations_bound(shape.every_office, Recommendation)
+    )
     stmt = sa.select(Report.id).where(_report_match(shape), Report.id.in_(visible))
     if ordered:
         stmt = stmt.order_by(Report.issued_on.desc(), Report.id)
@@ -170,17 +182,23 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
     conditions: list[sa.ColumnElement] = []
     if not shape.every_office or shape.status:
         recommendations = sa.select(Recommendation.id).where(*_recommendation_scope(shape))
-        conditions.append(Milestone.line_of_effort_id.in_(
-            sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))))
+        conditions.append(
+            Milestone.line_of_effort_id.in_(
+                sa.select(LineOfEffort.id).where(LineOfEffort.recommendation_id.in_(recommendations))
+            )
+        )
     if shape.office:  # the milestone's own office
         conditions.append(_office_code(Milestone.office_id))
     cap = bound("cap", sa.Integer)
     lines = _text_ids(shape, "lines_of_effort", LineOfEffort.id)
     if shape.dialect == "postgresql":
         stmt = sa.select(Milestone.id).where(
-            sa.or_(fulltext.matches("milestones"),
-                   Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery()))),
-            *conditions)
+            sa.or_(
+                fulltext.matches("milestones"),
+                Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())),
+            ),
+            *conditions,
+        )
         return (stmt.order_by(Milestone.id.desc()) if ordered else stmt).limit(cap)
     own = fulltext.matching_ids("milestones", Milestone.id, shape.dialect)
     rowid = own.selected_columns[0]
@@ -197,17 +215,23 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
 def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:
     """Evidence whose title or description holds the words, or the text inside one of its files
     (app/evidence/extract.py): two indexes, joined as for milestones and their lines."""
-    stmt = (sa.select(EvidenceItem.id).join(EvidenceItem.recommendation)
-            .where(*_recommendation_filters(shape)))
+    stmt = sa.select(EvidenceItem.id).join(EvidenceItem.recommendation).where(*_recommendation_filters(shape))
     in_files = sa.select(EvidenceText.item_id).where(_file_text_match(shape)) if shape.words else None
     if not shape.words:
         stmt = stmt.where(sa.false())
     elif shape.dialect == "postgresql":
-        stmt = stmt.where(sa.or_(fulltext.matches("evidence_items"),
-                                 EvidenceItem.id == sa.any_(sa.func.array(in_files.scalar_subquery()))))
+        stmt = stmt.where(
+            sa.or_(
+                fulltext.matches("evidence_items"),
+                EvidenceItem.id == sa.any_(sa.func.array(in_files.scalar_subquery())),
+            )
+        )
     else:
-        stmt = stmt.where(EvidenceItem.id.in_(sa.union(
-            fulltext.matching_ids("evidence_items", EvidenceItem.id, shape.dialect), in_files)))
+        stmt = stmt.where(
+            EvidenceItem.id.in_(
+                sa.union(fulltext.matching_ids("evidence_items", EvidenceItem.id, shape.dialect), in_files)
+            )
+        )
     if ordered:
         stmt = stmt.order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc())
     return stmt.limit(bound("cap", sa.Integer))
@@ -232,9 +256,16 @@ def _where_in_files(shape: Shape) -> tuple:
     dialect = shape.dialect
 
     def newest(column):
-        return (sa.select(column).select_from(EvidenceText).join(EvidenceText.version)
-                .where(EvidenceText.item_id == EvidenceItem.id, _file_text_match(shape))
-                .order_by(EvidenceVersion.number.desc()).limit(1).scalar_subquery())
+        return (
+            sa.select(column)
+            .select_from(EvidenceText)
+            .join(EvidenceText.version)
+            .where(EvidenceText.item_id == EvidenceItem.id, _file_text_match(shape))
+            .order_by(EvidenceVersion.number.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     return newest(EvidenceVersion.original_filename), newest(_excerpt_around(EvidenceText.text, dialect))
 
 
@@ -242,9 +273,13 @@ def _where_in_comments(shape: Shape):
     """An excerpt of the newest comment on the recommendation (in the hits' row) holding the words."""
     if not shape.words:
         return sa.null()
-    return (sa.select(_excerpt_around(Comment.body, shape.dialect))
-            .where(Comment.recommendation_id == Recommendation.id, _comment_match(shape))
-            .order_by(Comment.id.desc()).limit(1).scalar_subquery())
+    return (
+        sa.select(_excerpt_around(Comment.body, shape.dialect))
+        .where(Comment.recommendation_id == Recommendation.id, _comment_match(shape))
+        .order_by(Comment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 @dataclass
@@ -262,14 +297,26 @@ class Hit:
 
 def _report_hit(row) -> Hit:
     id_, number, title, oig_office, issued_on, summary = row
-    return Hit("report", f"{number}: {title}", f"{oig_office} · issued {human_date(issued_on)}", summary,
-               "search.index", {"q": number, "kind": "recommendations"})
+    return Hit(
+        "report",
+        f"{number}: {title}",
+        f"{oig_office} · issued {human_date(issued_on)}",
+        summary,
+        "search.index",
+        {"q": number, "kind": "recommendations"},
+    )
 
 
 def _recommendation_hit(row) -> Hit:
     id_, report_number, number, status, office_name, text, in_comment = row
-    hit = Hit("recommendation", f"{report_number} Recommendation {number}", f"{STATUS_LABELS[status]} · {office_name}",
-              text, "recommendations.show", {"recommendation_id": id_})
+    hit = Hit(
+        "recommendation",
+        f"{report_number} Recommendation {number}",
+        f"{STATUS_LABELS[status]} · {office_name}",
+        text,
+        "recommendations.show",
+        {"recommendation_id": id_},
+    )
     if in_comment:
         hit.found_in, hit.excerpt = "In a comment", _trim(in_comment)
         hit.url_args = {**hit.url_args, "_anchor": "conversation-heading"}
@@ -278,16 +325,28 @@ def _recommendation_hit(row) -> Hit:
 
 def _milestone_hit(row) -> Hit:
     id_, title, description, expected, due, status, line_title, report_number, rec_number = row
-    return Hit("milestone", title, f"{recommendation_label(report_number, rec_number)} · {line_title} · due {human_date(due)}"
-               f" · {MILESTONE_STATUS_LABELS[status]}", description or expected, "milestones.show",
-               {"milestone_id": id_})
+    return Hit(
+        "milestone",
+        title,
+        f"{recommendation_label(report_number, rec_number)} · {line_title} · due {human_date(due)}"
+        f" · {MILESTONE_STATUS_LABELS[status]}",
+        description or expected,
+        "milestones.show",
+        {"milestone_id": id_},
+    )
 
 
 def _evidence_hit(row) -> Hit:
     id_, title, description, withdrawn_at, review_status, report_number, rec_number, filename, in_file = row
     state = "withdrawn" if withdrawn_at else review_status
-    hit = Hit("evidence", title, f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
-              description, "evidence.item", {"item_id": id_})
+    hit = Hit(
+        "evidence",
+        title,
+        f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
+        description,
+        "evidence.item",
+        {"item_id": id_},
+    )
     if filename:
         hit.found_in, hit.excerpt = f"In the file {filename}", _trim(in_file or "")
     return hit
@@ -327,9 +386,13 @@ class SearchKind:
         for where in a file or a comment the words were found)."""
         if not ids:
             return []
-        found = {row[0]: row for row in db.session.execute(
-            _statement(self, Shape(shape.dialect, True, shape.words, False, False, False), "hits"),
-            {**values, "ids": ids})}
+        found = {
+            row[0]: row
+            for row in db.session.execute(
+                _statement(self, Shape(shape.dialect, True, shape.words, False, False, False), "hits"),
+                {**values, "ids": ids},
+            )
+        }
         return [self.to_hit(found[i]) for i in ids if i in found]
 
 
@@ -346,28 +409,80 @@ def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
 
 
 KINDS = [
-    SearchKind("recommendations", "Recommendations", "Recommendation", _recommendation_ids,
-               lambda shape: sa.select(Recommendation.id, Report.number, Recommendation.number,
-                                         Recommendation.status, Office.name, Recommendation.text,
-                                         _where_in_comments(shape))
-               .join(Recommendation.report).join(Recommendation.action_office),
-               _recommendation_hit),
-    SearchKind("reports", "Reports", "Report", _report_ids,
-               lambda shape: sa.select(Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on,
-                                 Report.summary),
-               _report_hit),
-    SearchKind("milestones", "Milestones", "Milestone", _milestone_ids,
-               lambda shape: sa.select(Milestone.id, Milestone.title, Milestone.description, Milestone.expected_evidence,
-                                 Milestone.current_due_on, Milestone.status, LineOfEffort.title, Report.number,
-                                 Recommendation.number)
-               .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).join(Recommendation.report),
-               _milestone_hit),
-    SearchKind("evidence", "Evidence", "Evidence", _evidence_ids,
-               lambda shape: sa.select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.description,
-                                         EvidenceItem.withdrawn_at, EvidenceItem.review_status, Report.number,
-                                         Recommendation.number, *_where_in_files(shape))
-               .join(EvidenceItem.recommendation).join(Recommendation.report),
-               _evidence_hit),
+    SearchKind(
+        "recommendations",
+        "Recommendations",
+        "Recommendation",
+        _recommendation_ids,
+        lambda shape: (
+            sa.select(
+                Recommendation.id,
+                Report.number,
+                Recommendation.number,
+                Recommendation.status,
+                Office.name,
+                Recommendation.text,
+                _where_in_comments(shape),
+            )
+            .join(Recommendation.report)
+            .join(Recommendation.action_office)
+        ),
+        _recommendation_hit,
+    ),
+    SearchKind(
+        "reports",
+        "Reports",
+        "Report",
+        _report_ids,
+        lambda shape: sa.select(
+            Report.id, Report.number, Report.title, Report.oig_office, Report.issued_on, Report.summary
+        ),
+        _report_hit,
+    ),
+    SearchKind(
+        "milestones",
+        "Milestones",
+        "Milestone",
+        _milestone_ids,
+        lambda shape: (
+            sa.select(
+                Milestone.id,
+                Milestone.title,
+                Milestone.description,
+                Milestone.expected_evidence,
+                Milestone.current_due_on,
+                Milestone.status,
+                LineOfEffort.title,
+                Report.number,
+                Recommendation.number,
+            )
+            .join(Milestone.line_of_effort)
+            .join(LineOfEffort.recommendation)
+            .join(Recommendation.report)
+        ),
+        _milestone_hit,
+    ),
+    SearchKind(
+        "evidence",
+        "Evidence",
+        "Evidence",
+        _evidence_ids,
+        lambda shape: (
+            sa.select(
+                EvidenceItem.id,
+                EvidenceItem.title,
+                EvidenceItem.description,
+                EvidenceItem.withdrawn_at,
+                EvidenceItem.review_status,
+                Report.number,
+                Recommendation.number,
+                *_where_in_files(shape),
+            )
+            .join(EvidenceItem.recommendation)
+            .join(Recommendation.report)
+        ),
+        _evidence_hit,
+    ),
 ]
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 
@@ -415,5 +530,5 @@ def search(user, q: str, kind_key: str | None, filters: dict, page: int = 1) -> 
     pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
     page = min(max(page, 1), pages)
     offset = (page - 1) * PER_PAGE
-    hits = listed.hits(ids[offset:min(offset + PER_PAGE, COUNT_CAP)], shape, values)
+    hits = listed.hits(ids[offset : min(offset + PER_PAGE, COUNT_CAP)], shape, values)
     return SearchResult(q, listed, counts, hits, page, pages, total)

@@ -11,18 +11,28 @@ NARRATIVE_MAX = 20_000
 
 
 class SubmissionForm(TrackerForm):
-    narrative = TextAreaField("Cover narrative for OIG", validators=[
-        DataRequired("Write a cover narrative: what this submission shows and what OIG should look at."),
-        Length(max=NARRATIVE_MAX)])
+    narrative = TextAreaField(
+        "Cover narrative for OIG",
+        validators=[
+            DataRequired("Write a cover narrative: what this submission shows and what OIG should look at."),
+            Length(max=NARRATIVE_MAX),
+        ],
+    )
 
 
 class DecisionForm(TrackerForm):
-    decision = RadioField("Decision", choices=[SelectChoice(d, {"accepted": "Accept", "rejected": "Reject"}[d])
-                                               for d in DECISIONS],
-                          validators=[InputRequired("Choose accept or reject.")])
-    analysis = TextAreaField("OIG analysis", validators=[
-        DataRequired("Write the analysis behind the decision; it is sent to the office and kept on record."),
-        Length(max=NARRATIVE_MAX)])
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice(d, {"accepted": "Accept", "rejected": "Reject"}[d]) for d in DECISIONS],
+        validators=[InputRequired("Choose accept or reject.")],
+    )
+    analysis = TextAreaField(
+        "OIG analysis",
+        validators=[
+            DataRequired("Write the analysis behind the decision; it is sent to the office and kept on record."),
+            Length(max=NARRATIVE_MAX),
+        ],
+    )
     close_anyway = BooleanField("I have read what is not done (listed above) and accept closure anyway")
 
     #: The readiness list of the recommendation: accepting a closure request over open items
@@ -31,8 +41,9 @@ class DecisionForm(TrackerForm):
 
     def validate_close_anyway(self, field):
         if self.decision.data == "accepted" and self.open_items and not field.data:
-            raise ValidationError(f"{len(self.open_items)} items are not done: tick this box to close "
-                                  f"anyway, or reject the request.")
+            raise ValidationError(
+                f"{len(self.open_items)} items are not done: tick this box to close anyway, or reject the request."
+            )
 
     # The management decision's answer on the money (IG Act section 5): asked only when a plan that
     # would resolve a recommendation with questioned costs or funds to be put to better use is
@@ -65,16 +76,18 @@ class DecisionForm(TrackerForm):
         rec = self._recommendation()
         accepting = self.decision.data == "accepted"
         for field, asked, limit, name in (
-                (self.disallowed_costs, self.asks_disallowed, rec and rec.questioned_costs, "the questioned costs"),
-                (self.agreed_funds, self.asks_agreed, rec and rec.funds_put_to_better_use,
-                 "the funds put to better use")):
+            (self.disallowed_costs, self.asks_disallowed, rec and rec.questioned_costs, "the questioned costs"),
+            (self.agreed_funds, self.asks_agreed, rec and rec.funds_put_to_better_use, "the funds put to better use"),
+        ):
             if not (asked and accepting):
                 field.data = None  # nothing to record: a rejection, or no money in the recommendation
                 continue
             if field.errors:
                 continue
             if field.data is None or field.data < Decimal(0) or field.data > limit:
-                field.errors = [*field.errors, f"Enter the amount the management decision sustains, "
-                                               f"from $0.00 to ${limit:,.2f} ({name})."]
+                field.errors = [
+                    *field.errors,
+                    f"Enter the amount the management decision sustains, from $0.00 to ${limit:,.2f} ({name}).",
+                ]
                 valid = False
         return valid

@@ -24,13 +24,17 @@ class Submission(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("recommendation_id", "number", name="uq_submissions_recommendation_number"),
         #: The submissions waiting for a decision, oldest first, read in order (no sort).
-        sa.Index("ix_submissions_pending", "submitted_at", "id",
-                 sqlite_where=sa.text("decision IS NULL"), postgresql_where=sa.text("decision IS NULL")),
+        sa.Index(
+            "ix_submissions_pending",
+            "submitted_at",
+            "id",
+            sqlite_where=sa.text("decision IS NULL"),
+            postgresql_where=sa.text("decision IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recommendation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(sa.ForeignKey("recommendations.id", ondelete="RESTRICT"), index=True)
     #: 1, 2, 3… per recommendation, in the order sent.
     number: Mapped[int]
     kind: Mapped[str] = mapped_column(enum(*SUBMISSION_KINDS, name="submission_kind"))

@@ -18,6 +18,7 @@ AWAITING_PER_PAGE = 50
 def isodate(value, fmt="%b %-d, %Y"):
     """A date kept as ISO text in a snapshot, shown like every other date."""
     from datetime import date
+
     return date.fromisoformat(value).strftime(fmt) if value else "—"
 
 
@@ -31,8 +32,12 @@ def line_progress(milestones) -> int:
 def package(recommendation_id: int):
     """Everything a closure rests on, and what is not done yet, on one page."""
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
-    return render_template("submissions/package.html", recommendation=recommendation,
-                           package=closure_package(recommendation), today=today())
+    return render_template(
+        "submissions/package.html",
+        recommendation=recommendation,
+        package=closure_package(recommendation),
+        today=today(),
+    )
 
 
 @bp.route("/recommendations/<int:recommendation_id>/submissions/new/<kind>", methods=["GET", "POST"])
@@ -57,11 +62,13 @@ def new(recommendation_id: int, kind: str):
     if "confirm" not in request.form:
         return render_template("submissions/confirm.html", **context, **confirm, missing=())
     try:
-        submission = services.submit(recommendation, kind, form.narrative.data, current_user,
-                                     acknowledgements=acknowledgements)
+        submission = services.submit(
+            recommendation, kind, form.narrative.data, current_user, acknowledgements=acknowledgements
+        )
     except services.NotAcknowledged as refused:
-        return render_template("submissions/confirm.html", **context, **confirm,
-                               missing={item.key for item in refused.items}), 400
+        return render_template(
+            "submissions/confirm.html", **context, **confirm, missing={item.key for item in refused.items}
+        ), 400
     db.session.commit()
     flash(f"{submission.title} was sent to OIG.", "success")
     return redirect(url_for("submissions.show", submission_id=submission.id))
@@ -69,8 +76,14 @@ def new(recommendation_id: int, kind: str):
 
 def _show(submission, form, status=200):
     package = closure_package(submission.recommendation) if submission.kind == "closure_request" else None
-    return render_template("submissions/show.html", submission=submission, recommendation=submission.recommendation,
-                           form=form, package=package, today=today()), status
+    return render_template(
+        "submissions/show.html",
+        submission=submission,
+        recommendation=submission.recommendation,
+        form=form,
+        package=package,
+        today=today(),
+    ), status
 
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
@@ -93,8 +106,14 @@ def decide(submission_id: int):
         form.open_items = readiness_for(submission.recommendation)
     if not form.validate_on_submit():
         return _show(submission, form, 400)
-    services.decide(submission, form.decision.data, form.analysis.data, current_user,
-                    disallowed_costs=form.disallowed_costs.data, agreed_funds=form.agreed_funds.data)
+    services.decide(
+        submission,
+        form.decision.data,
+        form.analysis.data,
+        current_user,
+        disallowed_costs=form.disallowed_costs.data,
+        agreed_funds=form.agreed_funds.data,
+    )
     db.session.commit()
     flash(f"{submission.title} {submission.decision}.", "success")
     return redirect(url_for("recommendations.show", recommendation_id=submission.recommendation_id))
@@ -103,6 +122,5 @@ def decide(submission_id: int):
 @bp.route("/submissions/awaiting")
 @roles("oig_reviewer")
 def awaiting():
-    page = paginate(services.awaiting_decision_query(), AWAITING_PER_PAGE,
-                    total=services.awaiting_decision_count())
+    page = paginate(services.awaiting_decision_query(), AWAITING_PER_PAGE, total=services.awaiting_decision_count())
     return render_template("submissions/awaiting.html", submissions=page.items, page=page)

@@ -32,9 +32,14 @@ SUBMITTABLE_IN = {
 
 def get_submission_or_404(submission_id: int) -> Submission:
     submission = db.session.scalar(
-        sa.select(Submission).where(Submission.id == submission_id)
-        .options(joinedload(Submission.recommendation), joinedload(Submission.submitted_by),
-                 joinedload(Submission.decided_by)))
+        sa.select(Submission)
+        .where(Submission.id == submission_id)
+        .options(
+            joinedload(Submission.recommendation),
+            joinedload(Submission.submitted_by),
+            joinedload(Submission.decided_by),
+        )
+    )
     if submission is None:
         abort(404)
     require_view_recommendation(submission.recommendation)
@@ -48,9 +53,11 @@ _WITHOUT_PLAN = (defer(Submission.snapshot, raiseload=True), defer(Submission.na
 
 #: Built once, the recommendation's id bound when it runs (``for_recommendation``).
 _FOR_RECOMMENDATION = (
-    sa.select(Submission).where(Submission.recommendation_id == bound("id", sa.Integer))
+    sa.select(Submission)
+    .where(Submission.recommendation_id == bound("id", sa.Integer))
     .options(*_WITHOUT_PLAN, joinedload(Submission.submitted_by), joinedload(Submission.decided_by))
-    .order_by(Submission.number.desc()))
+    .order_by(Submission.number.desc())
+)
 
 
 def for_recommendation(recommendation_id: int) -> list[Submission]:
@@ -61,10 +68,13 @@ def for_recommendation(recommendation_id: int) -> list[Submission]:
 
 def sent_up_to(submission: Submission) -> list[Submission]:
     """The submissions of its recommendation sent before ``submission``, and itself."""
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.recommendation_id == submission.recommendation_id,
-                                    Submission.number <= submission.number)
-        .order_by(Submission.number)))
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.recommendation_id == submission.recommendation_id, Submission.number <= submission.number)
+            .order_by(Submission.number)
+        )
+    )
 
 
 def _waiting(query: sa.Select) -> sa.Select:
@@ -74,13 +84,17 @@ def _waiting(query: sa.Select) -> sa.Select:
 
 def awaiting_decision_query() -> sa.Select:
     """The waiting submissions, for the awaiting page (what was sent, by whom and when)."""
-    return _waiting(sa.select(Submission).options(
-        *_WITHOUT_PLAN, joinedload(Submission.recommendation), joinedload(Submission.submitted_by)))
+    return _waiting(
+        sa.select(Submission).options(
+            *_WITHOUT_PLAN, joinedload(Submission.recommendation), joinedload(Submission.submitted_by)
+        )
+    )
 
 
 @dataclass(frozen=True)
 class WaitingSubmission:
     """A line of the dashboard's list of submissions waiting for a decision: plain columns."""
+
     id: int
     number: int
     kind: str
@@ -94,11 +108,23 @@ class WaitingSubmission:
 
 def awaiting_decision(limit: int) -> list[WaitingSubmission]:
     """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_query."""
-    return [WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
-            for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(_waiting(
-                sa.select(Submission.id, Submission.number, Submission.kind, Submission.submitted_on,
-                          Recommendation.number, Report.number)
-                .join(Submission.recommendation).join(Recommendation.report)).limit(limit))]
+    return [
+        WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
+        for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(
+            _waiting(
+                sa.select(
+                    Submission.id,
+                    Submission.number,
+                    Submission.kind,
+                    Submission.submitted_on,
+                    Recommendation.number,
+                    Report.number,
+                )
+                .join(Submission.recommendation)
+                .join(Recommendation.report)
+            ).limit(limit)
+        )
+    ]
 
 
 def awaiting_decision_count() -> int:
@@ -116,8 +142,10 @@ def note_sent(recommendation: Recommendation, kind: str, on: date) -> None:
 def dates_from(submissions: list[Submission]) -> dict[str, date | None]:
     """``clocks_for`` keywords from submissions already loaded (e.g. those up to one sent)."""
     plans = [s.submitted_on for s in submissions if s.kind == "plan"]
-    return {"plan_submitted_on": min(plans, default=None),
-            "last_update_on": max((s.submitted_on for s in submissions), default=None)}
+    return {
+        "plan_submitted_on": min(plans, default=None),
+        "last_update_on": max((s.submitted_on for s in submissions), default=None),
+    }
 
 
 def snapshot_digest(snapshot: dict) -> str:
@@ -137,12 +165,21 @@ def readiness_record(items, acknowledgements: dict[str, str]) -> list[dict]:
     missing = [item for item in items if not (acknowledgements.get(item.key) or "").strip()]
     if missing:
         raise NotAcknowledged(missing)
-    return [{"key": item.key, "kind": item.kind, "text": item.text,
-             "acknowledgement": acknowledgements[item.key].strip()} for item in items]
+    return [
+        {"key": item.key, "kind": item.kind, "text": item.text, "acknowledgement": acknowledgements[item.key].strip()}
+        for item in items
+    ]
 
 
-def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
-           on: date | None = None, acknowledgements: dict[str, str] | None = None) -> Submission:
+def submit(
+    recommendation: Recommendation,
+    kind: str,
+    narrative: str,
+    actor,
+    *,
+    on: date | None = None,
+    acknowledgements: dict[str, str] | None = None,
+) -> Submission:
     """Freeze the plan as it stands and send it to OIG (a closure request also moves the status).
 
     A closure request carries the readiness list as it stands, each item acknowledged in the
@@ -150,41 +187,69 @@ def submit(recommendation: Recommendation, kind: str, narrative: str, actor, *,
     raises NotAcknowledged and nothing is sent."""
     on = on or today()
     if not can_submit(actor, recommendation):
-        refuse(403, "Only the action office sends submissions to OIG.",
-               recommendation_id=recommendation.id, kind=kind)
+        refuse(403, "Only the action office sends submissions to OIG.", recommendation_id=recommendation.id, kind=kind)
     if recommendation.status not in SUBMITTABLE_IN[kind]:
-        refuse(409, f"A {KIND_LABELS[kind].lower()} cannot be sent while the recommendation is "
-                    f"“{STATUS_LABELS[recommendation.status]}”.",
-               recommendation_id=recommendation.id, kind=kind, status=recommendation.status)
+        refuse(
+            409,
+            f"A {KIND_LABELS[kind].lower()} cannot be sent while the recommendation is "
+            f"“{STATUS_LABELS[recommendation.status]}”.",
+            recommendation_id=recommendation.id,
+            kind=kind,
+            status=recommendation.status,
+        )
     pending = db.session.scalar(
-        sa.select(Submission.number).where(Submission.recommendation_id == recommendation.id,
-                                           Submission.kind == kind, Submission.decision.is_(None)))
+        sa.select(Submission.number).where(
+            Submission.recommendation_id == recommendation.id, Submission.kind == kind, Submission.decision.is_(None)
+        )
+    )
     if pending is not None:
-        refuse(409, f"Submission {pending} ({KIND_LABELS[kind].lower()}) is still awaiting OIG's decision.",
-               recommendation_id=recommendation.id, kind=kind, pending=pending)
+        refuse(
+            409,
+            f"Submission {pending} ({KIND_LABELS[kind].lower()}) is still awaiting OIG's decision.",
+            recommendation_id=recommendation.id,
+            kind=kind,
+            pending=pending,
+        )
 
     snapshot = build_snapshot(recommendation, kind, narrative=narrative.strip())
     acknowledged = []
     if kind == "closure_request":
         acknowledged = readiness_record(readiness_for(recommendation), acknowledgements or {})
         snapshot["sections"].append({"key": "readiness", "title": READINESS_TITLE, "data": acknowledged})
-    number = (db.session.scalar(sa.select(sa.func.max(Submission.number))
-                                .where(Submission.recommendation_id == recommendation.id)) or 0) + 1
-    submission = Submission(recommendation_id=recommendation.id, number=number, kind=kind,
-                            narrative=narrative.strip(), snapshot=snapshot,
-                            snapshot_sha256=snapshot_digest(snapshot), submitted_by_id=actor.id,
-                            submitted_on=on)
+    number = (
+        db.session.scalar(
+            sa.select(sa.func.max(Submission.number)).where(Submission.recommendation_id == recommendation.id)
+        )
+        or 0
+    ) + 1
+    submission = Submission(
+        recommendation_id=recommendation.id,
+        number=number,
+        kind=kind,
+        narrative=narrative.strip(),
+        snapshot=snapshot,
+        snapshot_sha256=snapshot_digest(snapshot),
+        submitted_by_id=actor.id,
+        submitted_on=on,
+    )
     db.session.add(submission)
     note_sent(recommendation, kind, on)
     db.session.flush()
-    audit.record("submission.create", submission,
-                 after={"number": number, "kind": kind, "narrative": submission.narrative,
-                        "snapshot_sha256": submission.snapshot_sha256,
-                        **({"acknowledged": acknowledged} if acknowledged else {})},
-                 recommendation_id=recommendation.id, actor=actor)
+    audit.record(
+        "submission.create",
+        submission,
+        after={
+            "number": number,
+            "kind": kind,
+            "narrative": submission.narrative,
+            "snapshot_sha256": submission.snapshot_sha256,
+            **({"acknowledged": acknowledged} if acknowledged else {}),
+        },
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
     if kind == "closure_request":
-        change_status(recommendation, "closure_pending", submission.narrative, actor,
-                      submission=submission, on=on)
+        change_status(recommendation, "closure_pending", submission.narrative, actor, submission=submission, on=on)
     notify.submission_sent(submission, actor)
     return submission
 
@@ -194,22 +259,37 @@ def _status_after(submission: Submission, decision: str) -> str | None:
     status = submission.recommendation.status
     if submission.kind == "plan":
         if status not in SUBMITTABLE_IN["plan"]:
-            refuse(409, f"A plan cannot be decided while the recommendation is “{STATUS_LABELS[status]}”.",
-                   recommendation_id=submission.recommendation_id, submission=submission.number,
-                   decision=decision)
+            refuse(
+                409,
+                f"A plan cannot be decided while the recommendation is “{STATUS_LABELS[status]}”.",
+                recommendation_id=submission.recommendation_id,
+                submission=submission.number,
+                decision=decision,
+            )
         return "resolved_open" if decision == "accepted" and status == "unresolved_open" else None
     if submission.kind == "closure_request":
         if status != "closure_pending":
-            refuse(409, f"A closure request cannot be decided while the recommendation is "
-                        f"“{STATUS_LABELS[status]}”.",
-                   recommendation_id=submission.recommendation_id, submission=submission.number,
-                   decision=decision)
+            refuse(
+                409,
+                f"A closure request cannot be decided while the recommendation is “{STATUS_LABELS[status]}”.",
+                recommendation_id=submission.recommendation_id,
+                submission=submission.number,
+                decision=decision,
+            )
         return "resolved_closed" if decision == "accepted" else "resolved_open"
     return None
 
 
-def decide(submission: Submission, decision: str, analysis: str, actor, *, on: date | None = None,
-           disallowed_costs=None, agreed_funds=None) -> None:
+def decide(
+    submission: Submission,
+    decision: str,
+    analysis: str,
+    actor,
+    *,
+    on: date | None = None,
+    disallowed_costs=None,
+    agreed_funds=None,
+) -> None:
     """OIG accepts or rejects a submission with its written analysis; the status follows.
 
     Accepting a plan is the management decision: ``disallowed_costs`` and ``agreed_funds`` are
@@ -217,28 +297,52 @@ def decide(submission: Submission, decision: str, analysis: str, actor, *, on: d
     """
     attempt = {"submission": submission.number, "decision": decision}
     if not can_decide(actor, submission):
-        refuse(403, "Only an OIG reviewer decides, and never on a submission of their own.",
-               recommendation_id=submission.recommendation_id, **attempt)
+        refuse(
+            403,
+            "Only an OIG reviewer decides, and never on a submission of their own.",
+            recommendation_id=submission.recommendation_id,
+            **attempt,
+        )
     if not submission.is_pending:
-        refuse(409, f"Submission {submission.number} was already {submission.decision}.",
-               recommendation_id=submission.recommendation_id, **attempt)
+        refuse(
+            409,
+            f"Submission {submission.number} was already {submission.decision}.",
+            recommendation_id=submission.recommendation_id,
+            **attempt,
+        )
     target = _status_after(submission, decision)
     decided_at = utcnow()
     # Of two reviewers deciding at once, the second finds the submission decided.
     result = db.session.execute(
-        sa.update(Submission).where(Submission.id == submission.id, Submission.decision.is_(None))
+        sa.update(Submission)
+        .where(Submission.id == submission.id, Submission.decision.is_(None))
         .values(decision=decision, analysis=analysis.strip(), decided_by_id=actor.id, decided_at=decided_at),
-        execution_options={"synchronize_session": "evaluate"})
+        execution_options={"synchronize_session": "evaluate"},
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
-        refuse(409, f"Submission {submission.number} was decided meanwhile.",
-               recommendation_id=submission.recommendation_id, **attempt)
-    audit.record("submission.decide", submission, before={"decision": None},
-                 after={"number": submission.number, "kind": submission.kind, "decision": decision,
-                        "analysis": analysis.strip()},
-                 recommendation_id=submission.recommendation_id, actor=actor)
+        refuse(
+            409,
+            f"Submission {submission.number} was decided meanwhile.",
+            recommendation_id=submission.recommendation_id,
+            **attempt,
+        )
+    audit.record(
+        "submission.decide",
+        submission,
+        before={"decision": None},
+        after={
+            "number": submission.number,
+            "kind": submission.kind,
+            "decision": decision,
+            "analysis": analysis.strip(),
+        },
+        recommendation_id=submission.recommendation_id,
+        actor=actor,
+    )
     if target is not None:
         change_status(submission.recommendation, target, analysis, actor, submission=submission, on=on)
     if target == "resolved_open" and submission.kind == "plan":
-        record_money_decision(submission.recommendation, actor, disallowed_costs=disallowed_costs,
-                              agreed_funds=agreed_funds)
+        record_money_decision(
+            submission.recommendation, actor, disallowed_costs=disallowed_costs, agreed_funds=agreed_funds
+        )
     notify.oig_decided(submission, actor)

@@ -6,6 +6,7 @@ closure request rests on (evidence, metric results) is one more line in ``SECTIO
 its page rendering is ``templates/submissions/sections/_<key>.html`` (a generic
 rendering is used when there is none).
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -61,20 +62,28 @@ def _milestone(m: Milestone) -> dict:
 
 def plan_section(recommendation, kind: str) -> list[dict]:
     lines = db.session.scalars(
-        sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == recommendation.id)
-        .options(selectinload(LineOfEffort.lead_owner),
-                 selectinload(LineOfEffort.milestones).options(selectinload(Milestone.owner),
-                                                               selectinload(Milestone.office)))
-        .order_by(LineOfEffort.position, LineOfEffort.id))
-    return [{
-        "id": line.id,
-        "kind": line.kind,
-        "title": line.title,
-        "description": line.description,
-        "objective": line.objective,
-        "lead_owner": line.lead_owner.name if line.lead_owner else None,
-        "milestones": [_milestone(m) for m in line.milestones],
-    } for line in lines]
+        sa.select(LineOfEffort)
+        .where(LineOfEffort.recommendation_id == recommendation.id)
+        .options(
+            selectinload(LineOfEffort.lead_owner),
+            selectinload(LineOfEffort.milestones).options(
+                selectinload(Milestone.owner), selectinload(Milestone.office)
+            ),
+        )
+        .order_by(LineOfEffort.position, LineOfEffort.id)
+    )
+    return [
+        {
+            "id": line.id,
+            "kind": line.kind,
+            "title": line.title,
+            "description": line.description,
+            "objective": line.objective,
+            "lead_owner": line.lead_owner.name if line.lead_owner else None,
+            "milestones": [_milestone(m) for m in line.milestones],
+        }
+        for line in lines
+    ]
 
 
 @dataclass(frozen=True)
@@ -87,11 +96,13 @@ class Section:
 
 def evidence_section(recommendation, kind: str) -> list[dict]:
     from app.evidence.services import evidence_list
+
     return evidence_list(recommendation.id)
 
 
 def metrics_section(recommendation, kind: str) -> list[dict]:
     from app.metrics.services import metric_results
+
     return metric_results(recommendation.id)
 
 
@@ -112,6 +123,7 @@ def build_snapshot(recommendation, kind: str, *, narrative: str = "") -> dict:
         "kind": kind,
         "taken_at": utcnow().isoformat(timespec="seconds"),
         "narrative": narrative,
-        "sections": [{"key": s.key, "title": s.title, "data": s.build(recommendation, kind)}
-                     for s in SECTIONS if kind in s.kinds],
+        "sections": [
+            {"key": s.key, "title": s.title, "data": s.build(recommendation, kind)} for s in SECTIONS if kind in s.kinds
+        ],
     }

@@ -14,6 +14,7 @@ Revision ID: 0800
 Revises: 0700
 Create Date: 2026-11-27
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -48,15 +49,22 @@ def _sqlite_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
 
 
 def upgrade():
-    op.create_index("ix_milestones_open_due", "milestones", ["current_due_on", "id"],
-                    sqlite_where=sa.text(OPEN_MILESTONE), postgresql_where=sa.text(OPEN_MILESTONE))
+    op.create_index(
+        "ix_milestones_open_due",
+        "milestones",
+        ["current_due_on", "id"],
+        sqlite_where=sa.text(OPEN_MILESTONE),
+        postgresql_where=sa.text(OPEN_MILESTONE),
+    )
     op.create_index("ix_recommendations_status_issued", "recommendations", ["status", "issued_on"])
     op.create_index("ix_recommendations_decision_on", "recommendations", ["management_decision_on"])
     if op.get_bind().dialect.name == "sqlite":
         for table, columns in DOCUMENTS.items():
             fts = f"fts_{table}"
-            op.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, content='{table}', "
-                       f"content_rowid='id', tokenize='porter unicode61')")
+            op.execute(
+                f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, content='{table}', "
+                f"content_rowid='id', tokenize='porter unicode61')"
+            )
             for statement in _sqlite_triggers(table, columns):
                 op.execute(statement)
             op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")

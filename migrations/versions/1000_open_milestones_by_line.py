@@ -7,6 +7,7 @@ Revision ID: 1000
 Revises: 0900
 Create Date: 2026-11-27
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,8 +20,13 @@ OPEN_MILESTONE = "status IN ('not_started', 'in_progress')"
 
 
 def upgrade():
-    op.create_index("ix_milestones_open_line_due", "milestones", ["line_of_effort_id", "current_due_on"],
-                    sqlite_where=sa.text(OPEN_MILESTONE), postgresql_where=sa.text(OPEN_MILESTONE))
+    op.create_index(
+        "ix_milestones_open_line_due",
+        "milestones",
+        ["line_of_effort_id", "current_due_on"],
+        sqlite_where=sa.text(OPEN_MILESTONE),
+        postgresql_where=sa.text(OPEN_MILESTONE),
+    )
     op.execute("ANALYZE milestones")
 
 

@@ -4,6 +4,7 @@ Revision ID: 1100
 Revises: 1000
 Create Date: 2026-12-02
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -14,13 +15,14 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('sign_in_throttles',
-    sa.Column('address', sa.String(length=45), nullable=False),
-    sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('failures', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('address', name=op.f('pk_sign_in_throttles'))
+    op.create_table(
+        "sign_in_throttles",
+        sa.Column("address", sa.String(length=45), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("address", name=op.f("pk_sign_in_throttles")),
     )
 
 
 def downgrade():
-    op.drop_table('sign_in_throttles')
+    op.drop_table("sign_in_throttles")

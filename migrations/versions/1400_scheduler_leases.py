@@ -4,6 +4,7 @@ Revision ID: 1400
 Revises: 1500
 Create Date: 2026-12-02
 """
+
 from alembic import op
 import sqlalchemy as sa
 

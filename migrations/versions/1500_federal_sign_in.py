@@ -6,6 +6,7 @@ Revision ID: 1500
 Revises: 1100
 Create Date: 2026-12-02
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -25,8 +26,9 @@ def upgrade():
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_external_identities_user_id_users"),
-                                ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_external_identities_user_id_users"), ondelete="RESTRICT"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_external_identities")),
         sa.UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),
     )
@@ -42,8 +44,9 @@ def upgrade():
         sa.Column("transports", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_security_keys_user_id_users"),
-                                ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_security_keys_user_id_users"), ondelete="RESTRICT"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_security_keys")),
         sa.UniqueConstraint("credential_id", name=op.f("uq_security_keys_credential_id")),
     )
@@ -55,8 +58,9 @@ def upgrade():
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users"),
-                                ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users"), ondelete="RESTRICT"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
     )

@@ -14,6 +14,7 @@ Revision ID: 1600
 Revises: 1200
 Create Date: 2026-12-02
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -34,8 +35,11 @@ def upgrade():
     op.add_column("recommendations", sa.Column("closed_on", sa.Date(), nullable=True))
     op.execute("UPDATE recommendations SET closed_on = final_action_on WHERE status = 'resolved_closed'")
     # The day (UTC) of the status change that closed it.
-    day = ("date(max(c.changed_at))" if op.get_bind().dialect.name == "sqlite"
-           else "CAST(max(c.changed_at) AT TIME ZONE 'UTC' AS DATE)")
+    day = (
+        "date(max(c.changed_at))"
+        if op.get_bind().dialect.name == "sqlite"
+        else "CAST(max(c.changed_at) AT TIME ZONE 'UTC' AS DATE)"
+    )
     op.execute(f"""
         UPDATE recommendations SET closed_on = (
           SELECT {day} FROM status_changes c

@@ -14,6 +14,7 @@ Revision ID: 1700
 Revises: 1400
 Create Date: 2026-12-02
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -26,9 +27,11 @@ VERSIONED = ("reports", "recommendations", "lines_of_effort", "metrics", "metric
 DOCUMENTS = {"evidence_texts": ("text",), "comments": ("body",)}
 #: Migration 0800's full-text documents of the versioned tables: a batch DROP COLUMN on SQLite
 #: rebuilds the table and drops its triggers, so the downgrade makes them again.
-VERSIONED_DOCUMENTS = {"reports": ("title", "summary", "agency"),
-                       "recommendations": ("text", "concurrence_response", "responsible_official"),
-                       "lines_of_effort": ("title",)}
+VERSIONED_DOCUMENTS = {
+    "reports": ("title", "summary", "agency"),
+    "recommendations": ("text", "concurrence_response", "responsible_official"),
+    "lines_of_effort": ("title",),
+}
 
 
 def _sqlite_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
@@ -59,24 +62,50 @@ def upgrade():
         sa.Column("old_target_on", sa.Date(), nullable=True),
         sa.Column("new_target_on", sa.Date(), nullable=True),
         sa.Column("justification", sa.Text(), nullable=False),
-        sa.Column("status", sa.Enum("applied", "pending", "approved", "declined", name="target_change_status",
-                                    native_enum=False, create_constraint=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "applied",
+                "pending",
+                "approved",
+                "declined",
+                name="target_change_status",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("requested_by_id", sa.Integer(), nullable=True),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["metric_id"], ["metrics.id"], name=op.f("fk_metric_target_changes_metric_id_metrics"),
-                                ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["requested_by_id"], ["users.id"],
-                                name=op.f("fk_metric_target_changes_requested_by_id_users"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["decided_by_id"], ["users.id"],
-                                name=op.f("fk_metric_target_changes_decided_by_id_users"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["metric_id"], ["metrics.id"], name=op.f("fk_metric_target_changes_metric_id_metrics"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"],
+            ["users.id"],
+            name=op.f("fk_metric_target_changes_requested_by_id_users"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["users.id"],
+            name=op.f("fk_metric_target_changes_decided_by_id_users"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_target_changes")),
     )
     op.create_index(op.f("ix_metric_target_changes_metric_id"), "metric_target_changes", ["metric_id"])
-    op.create_index("uq_metric_target_changes_one_pending", "metric_target_changes", ["metric_id"], unique=True,
-                    sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "uq_metric_target_changes_one_pending",
+        "metric_target_changes",
+        ["metric_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
 
     op.create_table(
         "evidence_texts",
@@ -86,10 +115,18 @@ def upgrade():
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("problem", sa.String(300), nullable=False),
         sa.Column("extracted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["version_id"], ["evidence_versions.id"],
-                                name=op.f("fk_evidence_texts_version_id_evidence_versions"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["item_id"], ["evidence_items.id"],
-                                name=op.f("fk_evidence_texts_item_id_evidence_items"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["evidence_versions.id"],
+            name=op.f("fk_evidence_texts_version_id_evidence_versions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_evidence_texts_item_id_evidence_items"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_texts")),
         sa.UniqueConstraint("version_id", name=op.f("uq_evidence_texts_version_id")),
     )
@@ -98,8 +135,10 @@ def upgrade():
     if op.get_bind().dialect.name == "sqlite":
         for table, columns in DOCUMENTS.items():
             fts = f"fts_{table}"
-            op.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, content='{table}', "
-                       f"content_rowid='id', tokenize='porter unicode61')")
+            op.execute(
+                f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, content='{table}', "
+                f"content_rowid='id', tokenize='porter unicode61')"
+            )
             for statement in _sqlite_triggers(table, columns):
                 op.execute(statement)
             op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")

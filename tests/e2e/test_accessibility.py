@@ -5,6 +5,7 @@ pages come from ``app.navigation.NAV``; a test per role checks that the navigati
 shows is exactly the one walked. Each domain adds the pages it owns (beyond the navigation) to
 ``EXTRA_PAGES``.
 """
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import url_for
@@ -75,8 +76,9 @@ _axe = Axe()
 def assert_accessible(page, label: str) -> None:
     results = _axe.run(page)
     serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    report = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at "
-                       f"{[n['target'] for n in v['nodes']][:3]}" for v in serious)
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in serious
+    )
     assert not serious, f"{label}:\n{report}"
 
 
@@ -84,13 +86,17 @@ def _navigation() -> dict[str, list[str]]:
     """Each role's navigation as URLs, from ``NAV`` (an app without a database builds them)."""
     app = create_app(TestConfig)
     with app.test_request_context():
-        return {role: sorted({url_for(endpoint) for endpoint, _label, roles in NAV if role in roles})
-                for role in DEMO_USERS}
+        return {
+            role: sorted({url_for(endpoint) for endpoint, _label, roles in NAV if role in roles}) for role in DEMO_USERS
+        }
 
 
 NAVIGATION = _navigation()
-PAGES = [(role, url) for role in DEMO_USERS
-         for url in NAVIGATION[role] + [url for url, roles in EXTRA_PAGES if roles is None or role in roles]]
+PAGES = [
+    (role, url)
+    for role in DEMO_USERS
+    for url in NAVIGATION[role] + [url for url, roles in EXTRA_PAGES if roles is None or role in roles]
+]
 
 
 def _signed_in(app, page, live_server, email: str) -> None:

@@ -2,6 +2,7 @@
 through the confirmation step, acknowledging each open item; OIG decides beside the readiness
 list. Also: an invalid form puts the focus on its error summary at the same address, and a
 reading for a period that has not ended is refused with the reason."""
+
 import re
 
 import pytest
@@ -91,8 +92,14 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
     page.get_by_role("link", name="The whole history, by kind of event").click()
     page.get_by_label("Kind of event").select_option("decisions")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_text(re.compile(rf"^Dana Whitfield sent submission 2, a closure request, to OIG, "
-                                       rf"acknowledging {count} open items\.$"))).to_be_visible()
+    expect(
+        page.get_by_text(
+            re.compile(
+                rf"^Dana Whitfield sent submission 2, a closure request, to OIG, "
+                rf"acknowledging {count} open items\.$"
+            )
+        )
+    ).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Marcus Ortega accepted submission 2 \(closure request\)"))).to_be_visible()
     # The two refusals answer 400 (the browser logs that); nothing else went wrong in the pages.
     assert [e for e in page.console_errors if "status of 400" not in e] == []

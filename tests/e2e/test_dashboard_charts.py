@@ -1,4 +1,5 @@
 """The dashboard's charts draw in a real browser, with no script error, beside their tables."""
+
 import pytest
 
 

@@ -1,4 +1,5 @@
 """Evidence in the browser: upload, a second version, OIG's review, byte-identical downloads, the 413 page."""
+
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -11,6 +12,7 @@ MILESTONE = "Deputy Secretary approves the data strategy and corrective action p
 
 def _milestone_id() -> int:
     from app.milestones.models import Milestone
+
     return db.session.scalar(sa.select(Milestone.id).where(Milestone.title == MILESTONE))
 
 
@@ -19,7 +21,8 @@ def test_upload_a_version_review_and_download(page, sign_in, demo, live_server, 
     page.goto(f"/milestones/{_milestone_id()}/evidence")
     expect(page.get_by_role("heading", level=1)).to_contain_text(MILESTONE)
     page.locator("#files-0-file").set_input_files(
-        files=[{"name": "approval-memo.pdf", "mimeType": "application/pdf", "buffer": files.PDF}])
+        files=[{"name": "approval-memo.pdf", "mimeType": "application/pdf", "buffer": files.PDF}]
+    )
     page.get_by_label("Title").fill("Approval memorandum")
     page.get_by_label("Description").fill("Signed by the Deputy Secretary.")
     page.get_by_role("button", name="Upload", exact=True).click()
@@ -27,7 +30,8 @@ def test_upload_a_version_review_and_download(page, sign_in, demo, live_server, 
 
     page.get_by_role("link", name="Approval memorandum").click()
     page.locator("#file").set_input_files(
-        files=[{"name": "approval-memo-signed.pdf", "mimeType": "application/pdf", "buffer": files.PDF_V2}])
+        files=[{"name": "approval-memo-signed.pdf", "mimeType": "application/pdf", "buffer": files.PDF_V2}]
+    )
     page.get_by_label("What changed").fill("Countersigned copy")
     page.get_by_role("button", name="Upload new version").click()
     expect(page.get_by_text("Version 2 uploaded.")).to_be_visible()
@@ -69,7 +73,8 @@ def test_an_over_size_upload_gets_a_clear_page(page, sign_in, demo, app):
     page.goto(f"/milestones/{_milestone_id()}/evidence")
     big = files.PDF + b"%" + b"x" * (3 * 1024 * 1024)
     page.locator("#files-0-file").set_input_files(
-        files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": big}])
+        files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": big}]
+    )
     page.get_by_label("Title").fill("Too big")
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_role("heading", name="File too large")).to_be_visible()
@@ -80,7 +85,8 @@ def test_a_refused_type_is_explained_next_to_the_field(page, sign_in, demo):
     sign_in("policy@example.gov")
     page.goto(f"/milestones/{_milestone_id()}/evidence")
     page.locator("#files-0-file").set_input_files(
-        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": files.ELF}])
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": files.ELF}]
+    )
     page.get_by_label("Title").fill("Not a PDF")
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator("#files-0-file-error")).to_contain_text("This type of file is not accepted")

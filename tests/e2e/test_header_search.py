@@ -1,4 +1,5 @@
 """The header's search box is visible and usable from the keyboard on every signed-in page."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -33,7 +34,10 @@ def test_header_search_box_stays_usable_beside_a_long_menu(page, sign_in, demo, 
         header = page.locator("header.usa-header").bounding_box()
         assert rect["width"] >= 96, (width, rect)
         assert button_rect["x"] + button_rect["width"] <= width, (width, button_rect)
-        assert header["y"] <= button_rect["y"] and button_rect["y"] + button_rect["height"] <= header["y"] + header["height"]
+        assert (
+            header["y"] <= button_rect["y"]
+            and button_rect["y"] + button_rect["height"] <= header["y"] + header["height"]
+        )
         background = button.evaluate("b => getComputedStyle(b).backgroundColor")
         assert background not in ("transparent", "rgba(0, 0, 0, 0)"), background
     box.fill("OIG-15-85")

@@ -7,6 +7,7 @@ One demo site (with a plan accepted and a closure request waiting) is served for
 module, and one signed-in browser context per role is reused: each case is one page load.
 Cases are parametrised per role, page and width, so pytest-xdist can spread them.
 """
+
 import threading
 
 import pytest
@@ -59,10 +60,13 @@ WIDTHS = (1280, 1024, 390)
 AXE_WIDTHS = (1280,)
 SERIOUS = ("moderate", "serious", "critical")
 
-CASES = [pytest.param(role, path, width, id=f"{role}-{path.strip('/').replace('/', '_') or 'dashboard'}-{width}")
-         for role in USERS
-         for path, roles in {**NAV_PATHS, **DECISION_PATHS}.items() if roles is None or role in roles
-         for width in WIDTHS]
+CASES = [
+    pytest.param(role, path, width, id=f"{role}-{path.strip('/').replace('/', '_') or 'dashboard'}-{width}")
+    for role in USERS
+    for path, roles in {**NAV_PATHS, **DECISION_PATHS}.items()
+    if roles is None or role in roles
+    for width in WIDTHS
+]
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +91,13 @@ def site(database_template, tmp_path_factory):
         services.submit(rec, "plan", "Three lines of effort with milestones.", office)
         plan = _db.session.scalar(_db.select(services.Submission).order_by(services.Submission.id.desc()))
         services.decide(plan, "accepted", "The plan answers the recommendation.", oig)
-        services.submit(rec, "closure_request", "Data collected and reported.", office,
-                        acknowledgements={i.key: "Tracked in the next plan." for i in readiness_for(rec)})
+        services.submit(
+            rec,
+            "closure_request",
+            "Data collected and reported.",
+            office,
+            acknowledgements={i.key: "Tracked in the next plan." for i in readiness_for(rec)},
+        )
         _db.session.commit()
         _db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -149,6 +158,7 @@ def test_page_layout_and_accessibility(signed_in, role, path, width):
     problems = layout_problems(page)
     if width in AXE_WIDTHS:
         violations = [v for v in _axe.run(page).response["violations"] if v.get("impact") in SERIOUS]
-        problems += [f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                     for v in violations]
+        problems += [
+            f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in violations
+        ]
     assert not problems, f"{path} as {role} at {width} px:\n" + "\n".join(problems)

@@ -1,4 +1,5 @@
 """The issue's acceptance walk: plan, implement, monitor, improve, in a real browser."""
+
 import re
 from datetime import timedelta
 

@@ -1,4 +1,5 @@
 """The acceptance walk of issue 4, in a real browser, on the OIG-15-85 demo."""
+
 from playwright.sync_api import expect
 
 from app.recommendations.models import Recommendation
@@ -25,8 +26,9 @@ def test_policy_runs_a_milestone_and_a_manager_approves_a_date_change(page, sign
     page.get_by_label("Start date").fill(iso(0))
     page.get_by_label("Due date").fill(iso(30))
     page.get_by_label("Evidence it expects").fill("Briefing slides and attendance list")
-    page.get_by_label("Depends on").select_option(label="Data collection: Inventory component systems that "
-                                                        "record prosecutorial discretion (EARM, e3, CLAIMS)")
+    page.get_by_label("Depends on").select_option(
+        label="Data collection: Inventory component systems that record prosecutorial discretion (EARM, e3, CLAIMS)"
+    )
     page.get_by_role("button", name="Save milestone").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     assert_accessible(page, "new milestone page")
@@ -102,5 +104,6 @@ def test_the_timeline_draws_a_gantt_chart_beside_its_table(page, sign_in, demo):
     expect(page.locator("#gantt svg .bar-wrapper").first).to_be_attached()
     assert page.locator("#gantt .bar-wrapper").count() >= 12
     expect(page.get_by_role("table", name="Line of effort 2: Data collection")).to_contain_text(
-        "Begin monthly data submissions")
+        "Begin monthly data submissions"
+    )
     assert page.console_errors == []

@@ -1,6 +1,7 @@
 """Issue 16 in a real browser: each event made in the UI reaches each recipient once by email
 (a real SMTP server, aiosmtpd), and the recipient follows the email's link, signing in on the
 way, to the item. Queues, the inbox and the preferences: axe-clean and keyboard-operable."""
+
 import os
 import re
 from datetime import timedelta
@@ -46,8 +47,12 @@ def world(make, db):
         lead=make.user("action_office", office=plcy, name="Lee Lead", email="lead@example.gov"),
         manager=make.user("manager", office=plcy, name="Mona Manager", email="manager@example.gov"),
         reviewer=make.user("oig_reviewer", office=oig_office, name="Olivia Reviewer", email="oig@example.gov"),
-        gao=make.user("oig_reviewer", office=make.office("GAO", kind="oig", name="GAO"), name="Gus Auditor",
-                      email="gao@example.gov"),
+        gao=make.user(
+            "oig_reviewer",
+            office=make.office("GAO", kind="oig", name="GAO"),
+            name="Gus Auditor",
+            email="gao@example.gov",
+        ),
         stranger=make.user("action_office", office=other, name="Eve Stranger", email="eve@example.gov"),
     )
     w.rec = make.recommendation(office=plcy, report=make.report(number="OIG-15-85"), number="1")
@@ -139,13 +144,24 @@ def test_an_oig_decision_reaches_the_plans_staff_and_managers(app, page, browser
 
 def test_evidence_reviewed_reaches_uploader_and_owner(app, page, browser, live_server, world, mailbox, db):
     w = world
-    item = EvidenceItem(recommendation_id=w.rec.id, milestone_id=w.milestone.id, title="Signed charter",
-                        created_by_id=w.sender.id)
+    item = EvidenceItem(
+        recommendation_id=w.rec.id, milestone_id=w.milestone.id, title="Signed charter", created_by_id=w.sender.id
+    )
     db.session.add(item)
     db.session.flush()
-    db.session.add(EvidenceVersion(item_id=item.id, number=1, storage_key="k-charter", original_filename="charter.pdf",
-                                   content_type="application/pdf", size_bytes=3, sha256="0" * 64,
-                                   uploaded_by_id=w.sender.id, uploaded_at=utcnow() - timedelta(days=3)))
+    db.session.add(
+        EvidenceVersion(
+            item_id=item.id,
+            number=1,
+            storage_key="k-charter",
+            original_filename="charter.pdf",
+            content_type="application/pdf",
+            size_bytes=3,
+            sha256="0" * 64,
+            uploaded_by_id=w.sender.id,
+            uploaded_at=utcnow() - timedelta(days=3),
+        )
+    )
     db.session.commit()
     sign_in_as(page, w.reviewer.email)
     page.goto("/queue")
@@ -164,8 +180,9 @@ def _accept_plan(db, w):
     db.session.commit()
 
 
-def test_a_date_change_reaches_the_manager_who_declines_it_in_place(app, page, browser, live_server, world,
-                                                                      mailbox, db):
+def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
+    app, page, browser, live_server, world, mailbox, db
+):
     w = world
     _accept_plan(db, w)
     sign_in_as(page, w.sender.email)
@@ -176,8 +193,9 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(app, page, b
     with page.expect_navigation():
         page.get_by_role("button", name="Request due-date change").click()
     deliver(app, mailbox, {"manager@example.gov": 1, "sender@example.gov": 0, "owner@example.gov": 0})
-    follow(browser, live_server, mailbox.to("manager@example.gov")[0], "manager@example.gov",
-           "Publish the data standard")
+    follow(
+        browser, live_server, mailbox.to("manager@example.gov")[0], "manager@example.gov", "Publish the data standard"
+    )
 
     sign_in_as(page, w.manager.email)
     queue = page.get_by_role("region", name=re.compile("Awaiting your approval"))
@@ -192,15 +210,18 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(app, page, b
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.get_by_text("Due-date change declined.")).to_be_visible()
-    expect(page.get_by_role("region", name=re.compile("Awaiting your approval"))
-           .get_by_text("Nothing is waiting for you.")).to_be_visible()
+    expect(
+        page.get_by_role("region", name=re.compile("Awaiting your approval")).get_by_text("Nothing is waiting for you.")
+    ).to_be_visible()
     deliver(app, mailbox, {"sender@example.gov": 1, "owner@example.gov": 1, "manager@example.gov": 1})
-    follow(browser, live_server, mailbox.to("sender@example.gov")[0], "sender@example.gov",
-           "Publish the data standard")
+    follow(browser, live_server, mailbox.to("sender@example.gov")[0], "sender@example.gov", "Publish the data standard")
     # The declined change is back in the requester's queue.
     sign_in_as(page, w.sender.email)
-    expect(page.get_by_role("region", name=re.compile("Returned to you"))
-           .get_by_role("link", name="Publish the data standard")).to_be_visible()
+    expect(
+        page.get_by_role("region", name=re.compile("Returned to you")).get_by_role(
+            "link", name="Publish the data standard"
+        )
+    ).to_be_visible()
 
 
 def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_server, world, mailbox):
@@ -250,9 +271,15 @@ def _last_quarter_start():
 
 def test_a_flag_raised_reaches_the_line_lead(app, page, browser, live_server, world, mailbox, db):
     w = world
-    metric = Metric(line_of_effort_id=w.line.id, name="Share of releases with a recorded basis",
-                    target_value=Decimal(90), direction="higher", frequency="quarterly", components="ICE",
-                    collect_from=_last_quarter_start())
+    metric = Metric(
+        line_of_effort_id=w.line.id,
+        name="Share of releases with a recorded basis",
+        target_value=Decimal(90),
+        direction="higher",
+        frequency="quarterly",
+        components="ICE",
+        collect_from=_last_quarter_start(),
+    )
     db.session.add(metric)
     db.session.commit()
     sign_in_as(page, w.sender.email)
@@ -263,8 +290,13 @@ def test_a_flag_raised_reaches_the_line_lead(app, page, browser, live_server, wo
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Save")).click()
     deliver(app, mailbox, {"lead@example.gov": 1, "sender@example.gov": 0})
-    follow(browser, live_server, mailbox.to("lead@example.gov")[0], "lead@example.gov",
-           "Share of releases with a recorded basis")
+    follow(
+        browser,
+        live_server,
+        mailbox.to("lead@example.gov")[0],
+        "lead@example.gov",
+        "Share of releases with a recorded basis",
+    )
 
 
 def test_inbox_header_count_and_marking_read_by_keyboard(page, world, db, app, mailbox):
@@ -290,8 +322,10 @@ def test_preferences_are_keyboard_operable_and_the_decision_cannot_be_off(page, 
     sign_in_as(page, world.owner.email)
     page.goto("/reminders/preferences")
     decision = page.get_by_label("OIG decides on a submission of your office's plan")
-    assert [o for o in decision.locator("option").all_text_contents()] == ["Email me immediately",
-                                                                             "In my daily summary"]
+    assert [o for o in decision.locator("option").all_text_contents()] == [
+        "Email me immediately",
+        "In my daily summary",
+    ]
     comment = page.get_by_label("A message in a conversation you are part of, or one that mentions you")
     comment.focus()
     page.keyboard.press("End")
@@ -299,7 +333,10 @@ def test_preferences_are_keyboard_operable_and_the_decision_cannot_be_off(page, 
     assert_accessible(page, "/reminders/preferences")
     with page.expect_navigation():
         page.get_by_role("button", name="Save preferences").press("Enter")
-    assert page.get_by_label("A message in a conversation you are part of, or one that mentions you").input_value() == "off"
+    assert (
+        page.get_by_label("A message in a conversation you are part of, or one that mentions you").input_value()
+        == "off"
+    )
 
 
 @pytest.mark.parametrize("role", ["oig_reviewer", "manager", "action_office"])
@@ -309,35 +346,84 @@ def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, 
     _accept_plan(db, w)
     from app.milestones.models import DueDateChange
     from app.submissions.models import Submission
-    long = ("The data dictionary from ICE arrived a month late, and the CBP field mapping needs a second "
-            "review by the Office of Policy's data governance board before the standard is published. ") * 3
-    db.session.add(DueDateChange(milestone_id=w.milestone.id, old_due_on=w.milestone.current_due_on,
-                                 new_due_on=w.milestone.current_due_on + timedelta(days=60), justification=long,
-                                 status="pending", requested_by_id=w.sender.id))
-    db.session.add(Submission(recommendation_id=w.rec.id, number=1, kind="status_update", narrative="n", snapshot={},
-                              snapshot_sha256="0" * 64, submitted_by_id=w.sender.id, submitted_on=today(),
-                              decision="rejected", decided_by_id=w.reviewer.id, decided_at=utcnow()))
-    db.session.add(Submission(recommendation_id=w.rec.id, number=2, kind="plan", narrative="n", snapshot={},
-                              snapshot_sha256="0" * 64, submitted_by_id=w.sender.id, submitted_on=today(),
-                              submitted_at=utcnow() - timedelta(days=12)))
+
+    long = (
+        "The data dictionary from ICE arrived a month late, and the CBP field mapping needs a second "
+        "review by the Office of Policy's data governance board before the standard is published. "
+    ) * 3
+    db.session.add(
+        DueDateChange(
+            milestone_id=w.milestone.id,
+            old_due_on=w.milestone.current_due_on,
+            new_due_on=w.milestone.current_due_on + timedelta(days=60),
+            justification=long,
+            status="pending",
+            requested_by_id=w.sender.id,
+        )
+    )
+    db.session.add(
+        Submission(
+            recommendation_id=w.rec.id,
+            number=1,
+            kind="status_update",
+            narrative="n",
+            snapshot={},
+            snapshot_sha256="0" * 64,
+            submitted_by_id=w.sender.id,
+            submitted_on=today(),
+            decision="rejected",
+            decided_by_id=w.reviewer.id,
+            decided_at=utcnow(),
+        )
+    )
+    db.session.add(
+        Submission(
+            recommendation_id=w.rec.id,
+            number=2,
+            kind="plan",
+            narrative="n",
+            snapshot={},
+            snapshot_sha256="0" * 64,
+            submitted_by_id=w.sender.id,
+            submitted_on=today(),
+            submitted_at=utcnow() - timedelta(days=12),
+        )
+    )
     from app.notifications.models import Notification
+
     who = {"oig_reviewer": w.reviewer, "manager": w.manager, "action_office": w.sender}[role]
-    texts = ["Olivia Reviewer (OIG) did not accept the 90-day status update (submission 1) on OIG-15-85 Rec. 1.",
-             "Sam Sender asked to move the due date of “Publish the data standard” (OIG-15-85 Rec. 1) from "
-             "Jan 1, 2027 to Mar 2, 2027.",
-             "Gus Auditor wrote on OIG-15-85 Rec. 1: “Could the Office of Policy say which component owns the "
-             "prosecutorial-discretion release data, and when the first complete quarter will be reported?”"]
+    texts = [
+        "Olivia Reviewer (OIG) did not accept the 90-day status update (submission 1) on OIG-15-85 Rec. 1.",
+        "Sam Sender asked to move the due date of “Publish the data standard” (OIG-15-85 Rec. 1) from "
+        "Jan 1, 2027 to Mar 2, 2027.",
+        "Gus Auditor wrote on OIG-15-85 Rec. 1: “Could the Office of Policy say which component owns the "
+        "prosecutorial-discretion release data, and when the first complete quarter will be reported?”",
+    ]
     for i, text in enumerate(texts):
-        db.session.add(Notification(recipient_id=who.id, kind="comment", item_type="comment", item_id=900 + i,
-                                    recommendation_id=w.rec.id, text=text, reason="You take part in this conversation.",
-                                    link=f"/recommendations/{w.rec.id}", read_at=utcnow() if i == 0 else None))
+        db.session.add(
+            Notification(
+                recipient_id=who.id,
+                kind="comment",
+                item_type="comment",
+                item_id=900 + i,
+                recommendation_id=w.rec.id,
+                text=text,
+                reason="You take part in this conversation.",
+                link=f"/recommendations/{w.rec.id}",
+                read_at=utcnow() if i == 0 else None,
+            )
+        )
     db.session.commit()
     email = {"oig_reviewer": w.reviewer.email, "manager": w.manager.email, "action_office": w.sender.email}[role]
     sign_in_as(page, email)
     out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    for url, name in (("/", "start"), ("/queue", "queue"), ("/notifications", "inbox"),
-                      ("/reminders/preferences", "preferences")):
+    for url, name in (
+        ("/", "start"),
+        ("/queue", "queue"),
+        ("/notifications", "inbox"),
+        ("/reminders/preferences", "preferences"),
+    ):
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(url)
         assert_accessible(page, f"{url} as {role}")

@@ -1,4 +1,5 @@
 """Single sign-on in Chromium against a real OpenID Connect provider on loopback (tests/oidc_provider.py)."""
+
 import json
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -24,23 +25,29 @@ def provider():
 
 
 def _configure(app, provider, live_server, **config):
-    app.config.update(OIDC_ISSUER=provider.issuer, OIDC_CLIENT_ID="tracker", OIDC_PROVIDER_NAME=PROVIDER,
-                      OIDC_SCOPES="openid email", OIDC_ACR_VALUES=PIV, **config)
+    app.config.update(
+        OIDC_ISSUER=provider.issuer,
+        OIDC_CLIENT_ID="tracker",
+        OIDC_PROVIDER_NAME=PROVIDER,
+        OIDC_SCOPES="openid email",
+        OIDC_ACR_VALUES=PIV,
+        **config,
+    )
     app.extensions.pop("tracker_oidc", None)
 
 
 @pytest.fixture
 def sso(app, provider, live_server):
-    provider.register_client("tracker", secret="a-client-secret",
-                             redirect_uris=[live_server + "/sign-in/oidc/callback"])
+    provider.register_client(
+        "tracker", secret="a-client-secret", redirect_uris=[live_server + "/sign-in/oidc/callback"]
+    )
     _configure(app, provider, live_server, OIDC_CLIENT_SECRET="a-client-secret", OIDC_PRIVATE_KEY_FILE=None)
     return provider
 
 
 def _audits(db, action):
     db.session.expire_all()
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)
-                              .order_by(AuditEvent.id)).all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def _last(db, action) -> dict:
@@ -133,8 +140,11 @@ def test_unknown_deactivated_and_unverified_people_get_the_one_refusal(page, sso
     if case == "deactivated":
         user.is_active_account = False
     db.session.commit()
-    sso.person = {"sub": "idp-x", "email": "nobody@example.gov" if case == "unknown" else "someone@example.gov",
-                  "email_verified": case != "unverified_email"}
+    sso.person = {
+        "sub": "idp-x",
+        "email": "nobody@example.gov" if case == "unknown" else "someone@example.gov",
+        "email_verified": case != "unverified_email",
+    }
     page.goto("/sign-in")
     _click_sso(page)
     assert "/sign-in/oidc/callback" in page.url
@@ -142,8 +152,14 @@ def test_unknown_deactivated_and_unverified_people_get_the_one_refusal(page, sso
     assert page.locator(".app-userbar").count() == 0
     failed = _last(db, "auth.sign_in_failed")
     assert failed["method"] == "oidc" and failed["provider"] == PROVIDER
-    assert failed["reason"] == {"unknown": "no account with this email", "deactivated": "account deactivated",
-                                      "unverified_email": "email not verified by the provider"}[case]
+    assert (
+        failed["reason"]
+        == {
+            "unknown": "no account with this email",
+            "deactivated": "account deactivated",
+            "unverified_email": "email not verified by the provider",
+        }[case]
+    )
     assert page.goto("/").url.endswith("/sign-in?next=%2F")
 
 
@@ -232,8 +248,12 @@ def test_private_key_jwt_as_login_gov_requires(page, app, provider, live_server,
     key = RSAKey.generate_key(2048, parameters={"kid": "tracker-1"})
     key_file = tmp_path / "tracker-oidc.pem"
     key_file.write_bytes(key.as_pem(private=True))
-    provider.register_client("tracker", public_jwk=key.as_dict(private=False), auth_method="private_key_jwt",
-                             redirect_uris=[live_server + "/sign-in/oidc/callback"])
+    provider.register_client(
+        "tracker",
+        public_jwk=key.as_dict(private=False),
+        auth_method="private_key_jwt",
+        redirect_uris=[live_server + "/sign-in/oidc/callback"],
+    )
     _configure(app, provider, live_server, OIDC_CLIENT_SECRET=None, OIDC_PRIVATE_KEY_FILE=str(key_file))
     make.user("oig_reviewer", email="piv@example.gov", name="Pat PIV")
     db.session.commit()

@@ -1,4 +1,5 @@
 """The OIG-15-85 case, from the office's first plan to closure, in a real browser."""
+
 import re
 
 from playwright.sync_api import expect
@@ -57,8 +58,13 @@ def test_the_oig_15_85_case_from_plan_to_closure(page, sign_in, demo):
     _submit(page, "Submit a corrective action plan", "Three lines of effort with milestones.", check_a11y=True)
 
     _switch(page, sign_in, OIG)
-    _decide(page, "Submission 1: Corrective action plan", "Reject",
-            "The plan has no step to ensure the accuracy of the data.", check_a11y=True)
+    _decide(
+        page,
+        "Submission 1: Corrective action plan",
+        "Reject",
+        "The plan has no step to ensure the accuracy of the data.",
+        check_a11y=True,
+    )
     assert _status(page) == "Unresolved, open"
 
     _switch(page, sign_in, POLICY)
@@ -84,8 +90,10 @@ def test_the_oig_15_85_case_from_plan_to_closure(page, sign_in, demo):
     expect(events.filter(has_text=re.compile(r"^Dana Whitfield sent submission \d, a "))).to_have_count(3)
     expect(events.filter(has_text=re.compile(r"^Marcus Ortega (accepted|rejected) submission"))).to_have_count(3)
     expect(events.filter(has_text="The plan has no step to ensure")).to_have_count(1)
-    for before, after, author in [("Unresolved, open", "Resolved, open", "Marcus Ortega"),
-                                  ("Resolved, open", "Closure pending", "Dana Whitfield"),
-                                  ("Closure pending", "Resolved, closed", "Marcus Ortega")]:
+    for before, after, author in [
+        ("Unresolved, open", "Resolved, open", "Marcus Ortega"),
+        ("Resolved, open", "Closure pending", "Dana Whitfield"),
+        ("Closure pending", "Resolved, closed", "Marcus Ortega"),
+    ]:
         expect(events.filter(has_text=f"{author} changed the status from {before} to {after}")).to_have_count(1)
     assert page.console_errors == []

@@ -1,5 +1,6 @@
 """Issue 21 in a real browser: two people correct the same recommendation (the second gets the
 409 page with their entries kept), and the dashboard's filters live in the URL."""
+
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import assert_accessible

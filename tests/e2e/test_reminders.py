@@ -1,4 +1,5 @@
 """The outbox with messages in it, and the preferences form, in a real browser."""
+
 from playwright.sync_api import expect
 
 from app.reminders.services import run_daily

@@ -3,6 +3,7 @@
 Payloads go into every text field that pages show today (user and office names, report, recommendation,
 line of effort and milestone text); a payload that ran would open a dialog or set ``window.__xss``.
 """
+
 import sqlalchemy as sa
 from flask import Response, render_template_string
 from playwright.sync_api import expect
@@ -11,7 +12,7 @@ from app.permissions import roles
 
 PAYLOADS = [
     '<script>alert("xss-script")</script>',
-    '<img src=x onerror="window.__xss=1;alert(\'xss-img\')">',
+    "<img src=x onerror=\"window.__xss=1;alert('xss-img')\">",
     '"><svg onload=alert("xss-svg")>',
     "javascript:alert('xss-link')",
     "</textarea><iframe src=javascript:alert(1)>",
@@ -35,8 +36,13 @@ def test_stored_xss_payloads_render_as_text_on_every_page(page, sign_in, make, d
     admin = make.user("admin", name=PAYLOADS[0], email="xss-admin@example.gov")
     make.user("action_office", office=office, name=PAYLOADS[1])
     report = make.report(title=PAYLOADS[1], summary=PAYLOADS[4])
-    rec = make.recommendation(report=report, office=office, text=PAYLOADS[3], responsible_official=PAYLOADS[5],
-                              concurrence_response=PAYLOADS[0])
+    rec = make.recommendation(
+        report=report,
+        office=office,
+        text=PAYLOADS[3],
+        responsible_official=PAYLOADS[5],
+        concurrence_response=PAYLOADS[0],
+    )
     line = make.line(rec, title=PAYLOADS[0], description=PAYLOADS[1], objective=PAYLOADS[2])
     make.milestone(line, title=PAYLOADS[1], description=PAYLOADS[4], expected_evidence=PAYLOADS[0], owner=admin)
     db.session.commit()
@@ -124,6 +130,7 @@ def test_uswds_chartjs_and_frappe_gantt_work_under_the_csp_without_errors(app, p
 
 def test_an_inline_script_is_blocked_and_reported(app, page, sign_in, make, db):
     """The other half of the proof: the browser does enforce the policy."""
+
     @app.route("/inline-for-test")
     @roles("admin")
     def inline():
@@ -171,6 +178,7 @@ def test_admin_creates_an_account_and_the_new_user_sets_a_password(page, sign_in
     other.close()
 
     from app.auth.models import User
+
     user = db.session.scalar(sa.select(User).where(User.email == "dana@example.gov"))
     page.goto(f"/accounts/{user.id}")
     page.once("dialog", lambda d: d.accept())

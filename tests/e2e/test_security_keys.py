@@ -2,6 +2,7 @@
 
 A relying party id must be a host name, so these pages are served at ``localhost`` and BASE_URL says so.
 """
+
 import json
 import re
 
@@ -34,9 +35,19 @@ def kpage(browser, site):
 
 
 def add_authenticator(page) -> str:
-    return page.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
-        "isUserVerified": True, "automaticPresenceSimulation": True}})["authenticatorId"]
+    return page.cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )["authenticatorId"]
 
 
 def remove_authenticator(page, authenticator_id: str) -> list[dict]:
@@ -85,8 +96,10 @@ def sign_out(page):
 
 def audit_after(db, action) -> list[dict]:
     db.session.expire_all()
-    return [json.loads(e.after or "{}") for e in db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
+    return [
+        json.loads(e.after or "{}")
+        for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+    ]
 
 
 def test_register_a_key_and_sign_in_with_it(kpage, make, db):
@@ -112,8 +125,11 @@ def test_register_a_key_and_sign_in_with_it(kpage, make, db):
     page.goto("/sign-in/security-key")
     use_key(page)
     assert "Sam Staff" in page.locator(".app-userbar").inner_text()
-    assert audit_after(db, "auth.mfa_verified")[-1] == {"method": "password", "factor": "security_key",
-                                                        "key": "Blue key"}
+    assert audit_after(db, "auth.mfa_verified")[-1] == {
+        "method": "password",
+        "factor": "security_key",
+        "key": "Blue key",
+    }
     key = db.session.scalar(sa.select(SecurityKey))
     assert key.last_used_at is not None
     assert page.console_errors == []
@@ -277,8 +293,12 @@ def test_the_new_pages_are_accessible_and_fit_every_width(kpage, app, make, db):
 
     shots = os.environ.get("SCREENSHOT_DIR")
     page = kpage
-    app.config.update(OIDC_ISSUER="https://idp.example.gov", OIDC_CLIENT_ID="tracker",
-                      OIDC_PROVIDER_NAME="Login.gov", MFA_REQUIRED_ROLES="oig_reviewer")
+    app.config.update(
+        OIDC_ISSUER="https://idp.example.gov",
+        OIDC_CLIENT_ID="tracker",
+        OIDC_PROVIDER_NAME="Login.gov",
+        MFA_REQUIRED_ROLES="oig_reviewer",
+    )
     admin = make.user("admin", email="admin@example.gov", name="Ada Admin")
     reviewer = make.user("oig_reviewer", email="oig@example.gov", name="Rosa Reviewer-Montgomery")
     db.session.commit()

@@ -1,6 +1,7 @@
 """Issue 21 in a real browser: OIG records a recommendation's questioned costs, accepts the office's plan
 with the management decision on the money, and the semiannual report's section 5 tables count it;
 the demo's banner and printed issue date are on the pages."""
+
 import re
 from datetime import date
 
@@ -68,13 +69,16 @@ def test_oig_records_the_money_decision_and_the_section5_tables_count_it(page, s
     page.goto(f"/exports/semiannual?period_end={end.isoformat()}")
     questioned = page.get_by_role("table", name=re.compile("^Reports with questioned costs"))
     expect(questioned.get_by_role("row", name=re.compile(r"^B\. Which were issued"))).to_contain_text("$1,000.00")
-    expect(questioned.get_by_role("row", name=re.compile(r"^\(i\) Dollar value of disallowed costs"))) \
-        .to_contain_text("$250.00")
-    expect(questioned.get_by_role("row", name=re.compile(r"^\(ii\) Dollar value of costs not disallowed"))) \
-        .to_contain_text("$750.00")
+    expect(questioned.get_by_role("row", name=re.compile(r"^\(i\) Dollar value of disallowed costs"))).to_contain_text(
+        "$250.00"
+    )
+    expect(
+        questioned.get_by_role("row", name=re.compile(r"^\(ii\) Dollar value of costs not disallowed"))
+    ).to_contain_text("$750.00")
     funds = page.get_by_role("table", name=re.compile("^Reports with recommendations that funds"))
-    expect(funds.get_by_role("row", name=re.compile(r"^\(i\) Dollar value of recommendations agreed"))) \
-        .to_contain_text("$5,000.00")
+    expect(funds.get_by_role("row", name=re.compile(r"^\(i\) Dollar value of recommendations agreed"))).to_contain_text(
+        "$5,000.00"
+    )
     assert_accessible(page, "the semiannual page with the section 5 tables")
     pdf = page.request.get(page.get_by_role("link", name="PDF").get_attribute("href"), timeout=60_000)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"

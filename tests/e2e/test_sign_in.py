@@ -9,7 +9,9 @@ def test_policy_staff_sign_in_and_open_the_recommendation(page, sign_in, demo):
     expect(page.get_by_role("heading", level=1)).to_contain_text("DHS Missing Data")
     for line in ("Governance and standardization", "Data collection", "Data reporting"):
         expect(page.get_by_role("heading", name=line)).to_be_visible()
-    expect(page.get_by_role("rowheader", name="Charter the Prosecutorial Discretion Data Working Group")).to_be_visible()
+    expect(
+        page.get_by_role("rowheader", name="Charter the Prosecutorial Discretion Data Working Group")
+    ).to_be_visible()
     expect(page.get_by_text("Overdue")).to_be_visible()
     assert page.console_errors == []
 

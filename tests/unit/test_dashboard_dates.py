@@ -1,4 +1,5 @@
 """The dashboard's date rules without an app: age buckets and the boundaries of add_months."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -9,11 +10,17 @@ from app.recommendations.clocks import add_months
 TODAY = date(2026, 11, 27)
 
 
-@pytest.mark.parametrize("issued, bucket", [
-    (date(2026, 5, 28), 0), (date(2026, 5, 27), 1),   # 6 months to the day: 6-12
-    (date(2025, 11, 28), 1), (date(2025, 11, 27), 2),
-    (date(2024, 11, 28), 2), (date(2024, 11, 27), 3),
-])
+@pytest.mark.parametrize(
+    "issued, bucket",
+    [
+        (date(2026, 5, 28), 0),
+        (date(2026, 5, 27), 1),  # 6 months to the day: 6-12
+        (date(2025, 11, 28), 1),
+        (date(2025, 11, 27), 2),
+        (date(2024, 11, 28), 2),
+        (date(2024, 11, 27), 3),
+    ],
+)
 def test_age_buckets(issued, bucket):
     assert age_bucket(issued, TODAY) == bucket
 

@@ -1,4 +1,5 @@
 """The select fields' own option writer (app/fields.py) writes what WTForms writes."""
+
 import re
 
 import wtforms
@@ -7,9 +8,16 @@ from wtforms.fields.choices import SelectChoice
 
 from app.fields import SelectField, SelectMultipleField
 
-CHOICES = [SelectChoice(value, label) for value, label in (
-    ("", "Any line"), ("1", 'OIG-15-85 Rec. 1: Governance & "data" <standards>'), ("2", ""), ("3", "Données"),
-    (True, "yes"))]
+CHOICES = [
+    SelectChoice(value, label)
+    for value, label in (
+        ("", "Any line"),
+        ("1", 'OIG-15-85 Rec. 1: Governance & "data" <standards>'),
+        ("2", ""),
+        ("3", "Données"),
+        (True, "yes"),
+    )
+]
 MANY = [SelectChoice(1, "a"), SelectChoice(2, "b & c")]
 
 
@@ -29,10 +37,12 @@ def _same_order(html: str, name: str) -> str:
 
 def test_options_are_written_as_wtforms_writes_them():
     form = Pair()
-    assert _same_order(form.ours(class_="usa-select"), "ours") == _same_order(form.theirs(class_="usa-select"), "theirs")
+    assert _same_order(form.ours(class_="usa-select"), "ours") == _same_order(
+        form.theirs(class_="usa-select"), "theirs"
+    )
     assert _same_order(form.many(), "many") == _same_order(form.many_theirs(), "many_theirs")
     html = str(form.ours())
-    assert '&amp; &#34;data&#34; &lt;standards&gt;' in html and '<option value="1" selected>' in html
+    assert "&amp; &#34;data&#34; &lt;standards&gt;" in html and '<option value="1" selected>' in html
     assert '<option value="2">2</option>' in html  # an empty label shows the value, as in WTForms
     assert '<option disabled value="x">X</option>' in form.extra()  # render_kw: WTForms writes it
 

@@ -1,26 +1,47 @@
 """The metric rules without an app: periods, data-quality values, flag decisions, the chart's CSV."""
+
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
-from app.metrics.services import (chart_csv, data_quality_value, decide_flags, due_periods, parse_period,
-                                  period_bounds, previous_periods)
+from app.metrics.services import (
+    chart_csv,
+    data_quality_value,
+    decide_flags,
+    due_periods,
+    parse_period,
+    period_bounds,
+    previous_periods,
+)
 
 
-@pytest.mark.parametrize("frequency, text, label", [
-    ("monthly", "2026-3", "2026-03"), ("monthly", " 2026-12 ", "2026-12"),
-    ("quarterly", "2026-q2", "2026-Q2"), ("quarterly", "2026Q4", "2026-Q4"),
-    ("annually", "FY2014", "2014"), ("annually", "2026", "2026"),
-])
+@pytest.mark.parametrize(
+    "frequency, text, label",
+    [
+        ("monthly", "2026-3", "2026-03"),
+        ("monthly", " 2026-12 ", "2026-12"),
+        ("quarterly", "2026-q2", "2026-Q2"),
+        ("quarterly", "2026Q4", "2026-Q4"),
+        ("annually", "FY2014", "2014"),
+        ("annually", "2026", "2026"),
+    ],
+)
 def test_periods_are_written_one_way(frequency, text, label):
     assert parse_period(frequency, text) == label
 
 
-@pytest.mark.parametrize("frequency, text", [
-    ("monthly", "2026-13"), ("monthly", "2026-Q1"), ("quarterly", "2026-Q5"), ("annually", "26"), ("monthly", ""),
-])
+@pytest.mark.parametrize(
+    "frequency, text",
+    [
+        ("monthly", "2026-13"),
+        ("monthly", "2026-Q1"),
+        ("quarterly", "2026-Q5"),
+        ("annually", "26"),
+        ("monthly", ""),
+    ],
+)
 def test_bad_periods_are_refused(frequency, text):
     with pytest.raises(ValueError):
         parse_period(frequency, text)
@@ -45,15 +66,21 @@ def test_data_quality_values_come_from_their_inputs():
 
 
 def _spec(**kw):
-    base = dict(frequency="monthly", direction="higher", target_value=Decimal(90),
-                component_list=["ICE", "CBP"], collect_from=date(2026, 1, 1))
+    base = dict(
+        frequency="monthly",
+        direction="higher",
+        target_value=Decimal(90),
+        component_list=["ICE", "CBP"],
+        collect_from=date(2026, 1, 1),
+    )
     base.update(kw)
     return SimpleNamespace(**base)
 
 
 def _reading(period, component, value, frequency="monthly"):
-    return SimpleNamespace(period=period, component=component, value=Decimal(value),
-                           period_end=period_bounds(frequency, period)[1])
+    return SimpleNamespace(
+        period=period, component=component, value=Decimal(value), period_end=period_bounds(frequency, period)[1]
+    )
 
 
 def test_decide_flags_follows_the_direction_and_the_calendar():
@@ -61,13 +88,19 @@ def test_decide_flags_follows_the_direction_and_the_calendar():
     flags = decide_flags(_spec(), readings, date(2026, 3, 5))
     assert set(flags) == {("CBP", "2026-01", "off_target"), ("CBP", "2026-02", "missing")}
     assert flags[("CBP", "2026-01", "off_target")].value == Decimal(80)
-    lower = decide_flags(_spec(direction="lower", target_value=Decimal(2)),
-                         [_reading("2026-01", "ICE", 3), _reading("2026-01", "CBP", 1)], date(2026, 2, 1))
+    lower = decide_flags(
+        _spec(direction="lower", target_value=Decimal(2)),
+        [_reading("2026-01", "ICE", 3), _reading("2026-01", "CBP", 1)],
+        date(2026, 2, 1),
+    )
     assert set(lower) == {("ICE", "2026-01", "off_target")}
 
 
 def test_chart_csv_has_the_table_numbers_and_no_formulas():
-    chart = {"labels": ["2026-Q1", "2026-Q2"], "series": [{"label": "=HYPERLINK(1)", "data": [1.5, None]},
-                                                          {"label": "ICE", "data": [-2, 3]}],
-             "target": 2, "baseline": None}
+    chart = {
+        "labels": ["2026-Q1", "2026-Q2"],
+        "series": [{"label": "=HYPERLINK(1)", "data": [1.5, None]}, {"label": "ICE", "data": [-2, 3]}],
+        "target": 2,
+        "baseline": None,
+    }
     assert chart_csv(chart).splitlines() == ["period,'=HYPERLINK(1),ICE,target", "2026-Q1,1.5,-2,2", "2026-Q2,,3,2"]

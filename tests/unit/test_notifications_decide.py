@@ -1,4 +1,5 @@
 """Who is told of what (app/notifications/decide.py): pure rules, no app, no database."""
+
 from app.notifications import decide as d
 
 OFFICE, OTHER = 1, 2
@@ -13,8 +14,9 @@ admin = d.Person(7, "admin@example.gov", "Ada Admin", "admin", None)
 
 
 def deliver(kind, candidates, actor=None, prefs=None):
-    return d.deliveries(kind, candidates, actor_id=actor.id if actor else None,
-                        recommendation_office_id=OFFICE, prefs=prefs or {})
+    return d.deliveries(
+        kind, candidates, actor_id=actor.id if actor else None, recommendation_office_id=OFFICE, prefs=prefs or {}
+    )
 
 
 def test_the_actor_is_never_told_of_their_own_action():
@@ -23,12 +25,17 @@ def test_the_actor_is_never_told_of_their_own_action():
 
 
 def test_each_person_is_told_once_with_the_first_reason():
-    chosen = deliver("oig_decision", d.oig_decision_recipients(
-        milestone_owners=[alice, bob], line_leads=[alice], responsible_officials=[], managers=[mgr],
-        submitter=alice))
+    chosen = deliver(
+        "oig_decision",
+        d.oig_decision_recipients(
+            milestone_owners=[alice, bob], line_leads=[alice], responsible_officials=[], managers=[mgr], submitter=alice
+        ),
+    )
     assert [(c.person, c.reason) for c in chosen] == [
-        (alice, "You sent this submission to OIG."), (bob, "You own a milestone of this plan."),
-        (mgr, "You manage the office responsible for this plan.")]
+        (alice, "You sent this submission to OIG."),
+        (bob, "You own a milestone of this plan."),
+        (mgr, "You manage the office responsible for this plan."),
+    ]
 
 
 def test_nobody_who_may_not_see_the_recommendation_is_told():
@@ -41,8 +48,11 @@ def test_preferences_choose_the_email_and_oig_decisions_cannot_be_switched_off()
     prefs = {(alice.id, "comment"): "off", (bob.id, "comment"): "daily"}
     chosen = deliver("comment", [(alice, ""), (bob, ""), (mgr, "")], prefs=prefs)
     assert [c.email for c in chosen] == ["off", "daily", "immediate"]
-    chosen = deliver("oig_decision", [(alice, ""), (bob, "")],
-                     prefs={(alice.id, "oig_decision"): "off", (bob.id, "oig_decision"): "daily"})
+    chosen = deliver(
+        "oig_decision",
+        [(alice, ""), (bob, "")],
+        prefs={(alice.id, "oig_decision"): "off", (bob.id, "oig_decision"): "daily"},
+    )
     assert [c.email for c in chosen] == ["immediate", "daily"]
 
 
@@ -63,10 +73,15 @@ def test_mentions_by_email_or_by_name_among_those_who_may_see():
     assert d.mentions(body, people) == [alice, mgr]
     assert d.mentions("cc @bob li.", people) == [bob]
     assert d.mentions("mail me at x@alice@example.gov", people) == []
-    chosen = deliver("comment", d.comment_recipients(body="@Olivia Reviewer please look", participants=[alice, bob],
-                                                     people=people), actor=bob)
-    assert [(c.person, c.reason) for c in chosen] == [(oig, "You were mentioned in this message."),
-                                                      (alice, "You take part in this conversation.")]
+    chosen = deliver(
+        "comment",
+        d.comment_recipients(body="@Olivia Reviewer please look", participants=[alice, bob], people=people),
+        actor=bob,
+    )
+    assert [(c.person, c.reason) for c in chosen] == [
+        (oig, "You were mentioned in this message."),
+        (alice, "You take part in this conversation."),
+    ]
 
 
 def test_a_flag_goes_to_the_line_lead():

@@ -1,4 +1,5 @@
 """The decision, as a pure function of (today, data): no database, no SMTP."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -31,14 +32,17 @@ def kinds(dues, recipient=None):
     return sorted(due.kind for due in dues if recipient is None or due.recipient_id == recipient)
 
 
-@pytest.mark.parametrize("due_in, kind, subject", [
-    (30, "milestone.due_in_30", "Due in 30 days: Milestone 1"),
-    (14, "milestone.due_in_14", "Due in 14 days: Milestone 1"),
-    (7, "milestone.due_in_7", "Due in 7 days: Milestone 1"),
-    (1, "milestone.due_in_1", "Due in 1 day: Milestone 1"),
-    (0, "milestone.due_today", "Due today: Milestone 1"),
-    (-1, "milestone.overdue", "Overdue by 1 day: Milestone 1"),
-])
+@pytest.mark.parametrize(
+    "due_in, kind, subject",
+    [
+        (30, "milestone.due_in_30", "Due in 30 days: Milestone 1"),
+        (14, "milestone.due_in_14", "Due in 14 days: Milestone 1"),
+        (7, "milestone.due_in_7", "Due in 7 days: Milestone 1"),
+        (1, "milestone.due_in_1", "Due in 1 day: Milestone 1"),
+        (0, "milestone.due_today", "Due today: Milestone 1"),
+        (-1, "milestone.overdue", "Overdue by 1 day: Milestone 1"),
+    ],
+)
 def test_owner_reminders_on_each_offset(due_in, kind, subject):
     [due] = [x for x in d.milestone_reminders(TODAY, snap(milestone(due_in)))]
     assert (due.kind, due.subject, due.recipient_id) == (kind, subject, OWNER)
@@ -67,9 +71,12 @@ def test_admin_offsets_change_the_windows():
 def test_escalation_reaches_the_manager_after_7_days_and_the_official_after_30():
     assert kinds(d.milestone_escalations(TODAY, snap(milestone(-6)))) == []
     assert [(x.kind, x.recipient_id) for x in d.milestone_escalations(TODAY, snap(milestone(-8)))] == [
-        ("milestone.escalation_manager", MANAGER)]
+        ("milestone.escalation_manager", MANAGER)
+    ]
     assert kinds(d.milestone_escalations(TODAY, snap(milestone(-30)))) == [
-        "milestone.escalation_manager", "milestone.escalation_official"]
+        "milestone.escalation_manager",
+        "milestone.escalation_official",
+    ]
 
 
 def test_optional_reminders_follow_preferences_but_escalations_do_not():
@@ -86,7 +93,9 @@ def test_recommendation_clocks_come_from_the_clock_function():
     assert {x.recipient_id for x in dues} == {OWNER, MANAGER}
     assert all("due in 7 days" in x.subject for x in dues)
     late = d.RecommendationFact(8, "OIG-1 Rec. 2", OFFICE, "unresolved_open", TODAY - timedelta(days=200))
-    assert "clock.resolution.past_due" in {x.kind for x in d.recommendation_clock_notices(TODAY, snap(recommendations=[late]))}
+    assert "clock.resolution.past_due" in {
+        x.kind for x in d.recommendation_clock_notices(TODAY, snap(recommendations=[late]))
+    }
 
 
 def test_digest_lists_the_office_items_only():
@@ -118,10 +127,12 @@ def test_decide_gives_each_key_once():
 
 def test_digest_lists_due_date_changes_waiting_for_the_manager():
     s = snap(milestone(5, id=1))
-    s.pending_date_changes.append(d.DateChangeFact(9, milestone(5, id=1), TODAY + timedelta(days=5),
-                                                   TODAY + timedelta(days=40), OWNER))
-    s.pending_date_changes.append(d.DateChangeFact(10, milestone(5, id=2, office=OTHER), TODAY,
-                                                   TODAY + timedelta(days=9), OWNER))
+    s.pending_date_changes.append(
+        d.DateChangeFact(9, milestone(5, id=1), TODAY + timedelta(days=5), TODAY + timedelta(days=40), OWNER)
+    )
+    s.pending_date_changes.append(
+        d.DateChangeFact(10, milestone(5, id=2, office=OTHER), TODAY, TODAY + timedelta(days=9), OWNER)
+    )
     [digest] = [x for x in d.weekly_digests(TODAY, s) if x.recipient_id == MANAGER]
     pending = digest.sections[2]
     assert pending.title == "Due-date changes waiting for your approval"

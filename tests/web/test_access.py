@@ -1,4 +1,5 @@
 """Every route declares who may use it, and none serves an anonymous visitor by accident."""
+
 import re
 
 
@@ -17,8 +18,11 @@ def _routes(app):
 
 
 def test_every_view_declares_an_access_rule(app):
-    missing = [endpoint for endpoint, view in app.view_functions.items()
-               if endpoint != "static" and getattr(view, "access", None) is None]
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, "access", None) is None
+    ]
     assert missing == []
 
 

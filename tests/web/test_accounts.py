@@ -1,4 +1,5 @@
 """Account administration (AC-2), the password rule (IA-5) and one-time reset links."""
+
 import re
 import socket
 from datetime import timedelta
@@ -26,29 +27,34 @@ def sign_in(client, email, password=PASSWORD):
 
 # --- the password rule (its cases without an app: tests/unit/test_passwords.py) ------------
 
+
 def test_users_create_applies_the_password_rule(app, db):
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create", "--email", "a@example.gov", "--name", "A", "--role", "admin",
-        "--password-stdin"], input="passwordpassword\n")
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "a@example.gov", "--name", "A", "--role", "admin", "--password-stdin"],
+        input="passwordpassword\n",
+    )
     assert result.exit_code != 0 and "commonly used" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
 def test_unicode_passwords_match_whatever_the_keyboard_composed(app, make, db):
     user = make.user()
-    user.set_password("Cafe\u0301 au lait sans sucre")      # e + combining accent
+    user.set_password("Cafe\u0301 au lait sans sucre")  # e + combining accent
     assert user.check_password("Caf\u00e9 au lait sans sucre")  # precomposed é
 
 
 # --- admin pages ------------------------------------------------------------------
 
+
 def test_admin_creates_an_account_and_its_owner_sets_a_password_by_link(client, login_as, make, db, app):
     login_as("admin")
     office = make.office("ICE", name="Immigration and Customs Enforcement")
     db.session.commit()
-    response = client.post_form("/accounts/new", {
-        "email": "New.Person@Example.gov", "name": "New Person", "role": "manager",
-        "office_id": str(office.id)}, token_from="/accounts/new")
+    response = client.post_form(
+        "/accounts/new",
+        {"email": "New.Person@Example.gov", "name": "New Person", "role": "manager", "office_id": str(office.id)},
+        token_from="/accounts/new",
+    )
     assert response.status_code == 200
     link = _LINK_RE.search(response.get_data(as_text=True)).group(1)
     user = db.session.scalar(sa.select(User).where(User.email == "new.person@example.gov"))
@@ -73,6 +79,7 @@ def test_admin_creates_an_account_and_its_owner_sets_a_password_by_link(client, 
 
 def test_an_expired_reset_link_does_not_work(client, make, db, app):
     from app.auth.services import issue_reset_token
+
     user = make.user()
     with app.test_request_context():
         token = issue_reset_token(user, None)
@@ -99,6 +106,7 @@ def test_a_newer_link_cancels_the_older_one(client, login_as, make, db):
 
 def test_a_password_reset_ends_every_session_of_the_user(app, make, db):
     from app.auth.services import issue_reset_token
+
     user = make.user()
     db.session.commit()
     victim = app.test_client()
@@ -115,12 +123,17 @@ def test_change_own_password_keeps_this_session_and_ends_the_others(app, client,
     user = login_as("manager")
     other_device = app.test_client()
     assert sign_in(other_device, user.email).status_code == 302
-    wrong = client.post_form("/account/password", {"current": "not my password at all",
-                                                   "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                             token_from="/account/password")
+    wrong = client.post_form(
+        "/account/password",
+        {"current": "not my password at all", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        token_from="/account/password",
+    )
     assert wrong.status_code == 400 and "current password is not correct" in wrong.get_data(as_text=True)
-    ok = client.post_form("/account/password", {"current": PASSWORD, "password": NEW_PASSWORD,
-                                                "confirm": NEW_PASSWORD}, token_from="/account/password")
+    ok = client.post_form(
+        "/account/password",
+        {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        token_from="/account/password",
+    )
     assert ok.status_code == 302
     assert client.get("/").status_code == 200
     assert other_device.get("/").status_code == 302
@@ -149,8 +162,11 @@ def test_admin_changes_role_and_office_and_the_user_is_signed_out(app, client, l
     db.session.commit()
     theirs = app.test_client()
     sign_in(theirs, user.email)
-    response = client.post_form(f"/accounts/{user.id}", {"name": "Renamed", "role": "manager",
-                                                         "office_id": str(ice.id)}, token_from=f"/accounts/{user.id}")
+    response = client.post_form(
+        f"/accounts/{user.id}",
+        {"name": "Renamed", "role": "manager", "office_id": str(ice.id)},
+        token_from=f"/accounts/{user.id}",
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert (user.name, user.role, user.office_id) == ("Renamed", "manager", ice.id)
@@ -165,17 +181,23 @@ def test_invalid_account_forms_change_nothing(client, login_as, make, db):
     make.user(email="taken@example.gov")
     db.session.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-    for data in ({"email": "taken@example.gov", "name": "X", "role": "admin", "office_id": ""},
-                 {"email": "not an email", "name": "X", "role": "admin", "office_id": ""},
-                 {"email": "a@example.gov", "name": "X", "role": "king", "office_id": ""},
-                 {"email": "a@example.gov", "name": "X", "role": "manager", "office_id": ""},
-                 {"email": "a@example.gov", "name": "X", "role": "manager", "office_id": "99999"},
-                 {"email": "a@example.gov", "name": "   ", "role": "admin", "office_id": ""}):
+    for data in (
+        {"email": "taken@example.gov", "name": "X", "role": "admin", "office_id": ""},
+        {"email": "not an email", "name": "X", "role": "admin", "office_id": ""},
+        {"email": "a@example.gov", "name": "X", "role": "king", "office_id": ""},
+        {"email": "a@example.gov", "name": "X", "role": "manager", "office_id": ""},
+        {"email": "a@example.gov", "name": "X", "role": "manager", "office_id": "99999"},
+        {"email": "a@example.gov", "name": "   ", "role": "admin", "office_id": ""},
+    ):
         response = client.post_form("/accounts/new", data, token_from="/accounts/new")
         assert response.status_code == 400, data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
-    assert client.post_form(f"/accounts/{admin.id}", {"name": "Me", "role": "manager", "office_id": ""},
-                            token_from="/accounts").status_code == 400
+    assert (
+        client.post_form(
+            f"/accounts/{admin.id}", {"name": "Me", "role": "manager", "office_id": ""}, token_from="/accounts"
+        ).status_code
+        == 400
+    )
     assert client.post_form(f"/accounts/{admin.id}/deactivate", token_from="/accounts").status_code == 409
     assert client.get("/accounts/99999").status_code == 404
 
@@ -199,6 +221,7 @@ def test_account_list_shows_state(client, login_as, make, db):
 
 # --- idle deactivation ------------------------------------------------------------
 
+
 def test_accounts_idle_for_90_days_are_deactivated_by_the_command(app, make, db):
     now = utcnow()
     idle = make.user(last_login_at=now - timedelta(days=91))
@@ -213,8 +236,13 @@ def test_accounts_idle_for_90_days_are_deactivated_by_the_command(app, make, db)
     assert "2 idle account(s) deactivated" in result.output
     for user in (idle, recent, never_old, never_new, reactivated):
         db.session.refresh(user)
-    assert [idle.is_active, recent.is_active, never_old.is_active, never_new.is_active, reactivated.is_active] \
-        == [False, True, False, True, True]
+    assert [idle.is_active, recent.is_active, never_old.is_active, never_new.is_active, reactivated.is_active] == [
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
     assert "0 idle account(s)" in runner.invoke(args=["accounts", "deactivate-idle"]).output  # safe to rerun
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.deactivate")).all()
     assert len(events) == 2 and all("no sign-in for 90 days" in e.after for e in events)
@@ -222,12 +250,12 @@ def test_accounts_idle_for_90_days_are_deactivated_by_the_command(app, make, db)
 
 def test_the_scheduled_job_entry_point_commits(app, make, db):
     from app.accounts.services import run_idle_deactivation
+
     make.user(last_login_at=utcnow() - timedelta(days=100))
     db.session.commit()
     assert run_idle_deactivation() == 1
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.is_active_account.is_(False))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_active_account.is_(False))) == 1
 
 
 def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(database_template, tmp_path, caplog):
@@ -254,6 +282,7 @@ def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(databa
     clone, drop = database_template
     url = clone()
     try:
+
         class MailConfig(_config_for(url, tmp_path)):
             MAIL_SERVER = "127.0.0.1"
             MAIL_PORT = port
@@ -265,8 +294,11 @@ def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(databa
             db.session.commit()
             client = app.test_client()
             client.post_form("/sign-in", {"email": admin.email, "password": PASSWORD}, token_from="/sign-in")
-            page = client.post_form("/accounts/new", {"email": "mailed@example.gov", "name": "Mailed Person",
-                                                      "role": "admin", "office_id": ""}, token_from="/accounts/new")
+            page = client.post_form(
+                "/accounts/new",
+                {"email": "mailed@example.gov", "name": "Mailed Person", "role": "admin", "office_id": ""},
+                token_from="/accounts/new",
+            )
             assert "It was also emailed to mailed@example.gov" in page.get_data(as_text=True)
             link = _LINK_RE.search(page.get_data(as_text=True)).group(1)
             db.session.remove()
@@ -279,23 +311,35 @@ def test_the_password_link_is_mailed_to_its_owner_when_mail_is_configured(databa
     assert link.rsplit("/", 1)[1] not in caplog.text  # the secret reaches the mailbox, not the log
 
 
-@pytest.mark.parametrize("password", [
-    "Password1234567!", "iloveyouiloveyou1", "PASSWORD!!2026xyz".replace("xyz", "!!!"), "Sunshine2024!!!!",
-    "qwertyuiop123456", "!!Football!!1987", "monkeymonkeymonkey7",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Password1234567!",
+        "iloveyouiloveyou1",
+        "PASSWORD!!2026xyz".replace("xyz", "!!!"),
+        "Sunshine2024!!!!",
+        "qwertyuiop123456",
+        "!!Football!!1987",
+        "monkeymonkeymonkey7",
+    ],
+)
 def test_breached_passwords_dressed_up_are_refused(password):
     assert "commonly used" in password_problem(password)
 
 
-@pytest.mark.parametrize("password, email, name", [
-    ("Whitfield2026!!!!!", "dana.whitfield@example.gov", "Dana Whitfield"),
-    ("dana.whitfield1234", "dana.whitfield@example.gov", "Dana Whitfield"),
-    ("CorrectiveActionTracker1!", "", ""),
-    ("trackertrackertracker!", "", ""),
-])
+@pytest.mark.parametrize(
+    "password, email, name",
+    [
+        ("Whitfield2026!!!!!", "dana.whitfield@example.gov", "Dana Whitfield"),
+        ("dana.whitfield1234", "dana.whitfield@example.gov", "Dana Whitfield"),
+        ("CorrectiveActionTracker1!", "", ""),
+        ("trackertrackertracker!", "", ""),
+    ],
+)
 def test_the_users_own_name_email_and_the_sites_name_are_refused_dressed_up(password, email, name):
-    assert "your email address, your name or the name of this site" in password_problem(password, email=email,
-                                                                                        name=name)
+    assert "your email address, your name or the name of this site" in password_problem(
+        password, email=email, name=name
+    )
 
 
 def test_changing_the_password_to_the_current_one_is_refused(client, db, login_as):
@@ -303,8 +347,11 @@ def test_changing_the_password_to_the_current_one_is_refused(client, db, login_a
 
     user = login_as("action_office")
     before = user.password_hash
-    response = client.post_form("/account/password", {"current": PASSWORD, "password": PASSWORD,
-                                                      "confirm": PASSWORD}, token_from="/account/password")
+    response = client.post_form(
+        "/account/password",
+        {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
+        token_from="/account/password",
+    )
     assert response.status_code == 400
     assert "The new password must differ from your current one." in response.get_data(as_text=True)
     db.session.refresh(user)

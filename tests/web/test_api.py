@@ -1,4 +1,5 @@
 """/api/v1: bearer tokens, the pages' permission rules, JSON errors, an OpenAPI document that tells the truth."""
+
 import contextvars
 import re
 
@@ -65,14 +66,16 @@ def test_write_token_updates_a_milestone_with_an_audit_event(client, db, make, p
     rec, milestone = plan
     user = make.user("action_office")
     headers = token_for(user, "write")
-    response = client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "completed", "version": 1},
-                            headers=headers)
+    response = client.patch(
+        f"/api/v1/milestones/{milestone.id}", json={"status": "completed", "version": 1}, headers=headers
+    )
     assert response.status_code == 200, response.json
     assert response.json["status"] == "completed" and response.json["percent_complete"] == 100
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "milestone.complete"))
     assert event.actor_id == user.id and event.recommendation_id == rec.id
-    stale = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5, "version": 1},
-                         headers=headers)
+    stale = client.patch(
+        f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5, "version": 1}, headers=headers
+    )
     assert stale.status_code == 409
     # The milestone service's own rules hold: a closed milestone takes no further update.
     closed = client.patch(f"/api/v1/milestones/{milestone.id}", json={"percent_complete": 5}, headers=headers)
@@ -84,8 +87,11 @@ def test_api_milestone_update_goes_through_the_milestone_service(client, db, mak
 
     _, milestone = plan
     user = make.user("action_office")
-    response = client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "in_progress", "percent_complete": 40},
-                            headers=token_for(user, "write"))
+    response = client.patch(
+        f"/api/v1/milestones/{milestone.id}",
+        json={"status": "in_progress", "percent_complete": 40},
+        headers=token_for(user, "write"),
+    )
     assert response.status_code == 200 and response.json["percent_complete"] == 40
     update = db.session.scalar(sa.select(MilestoneUpdate).where(MilestoneUpdate.milestone_id == milestone.id))
     assert update.author_id == user.id and update.status == "in_progress"
@@ -96,8 +102,10 @@ def test_api_milestone_update_goes_through_the_milestone_service(client, db, mak
 def test_oig_write_token_still_cannot_edit_the_plan(client, make, plan, token_for):
     _, milestone = plan
     headers = token_for(make.user("oig_reviewer"), "write")
-    assert client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "in_progress"},
-                        headers=headers).status_code == 403
+    assert (
+        client.patch(f"/api/v1/milestones/{milestone.id}", json={"status": "in_progress"}, headers=headers).status_code
+        == 403
+    )
 
 
 def test_another_offices_milestone_is_not_visible(client, make, token_for):
@@ -110,8 +118,9 @@ def test_another_offices_milestone_is_not_visible(client, make, token_for):
     rec_id = theirs.line_of_effort.recommendation_id
     assert client.get(f"/api/v1/recommendations/{rec_id}", headers=headers).status_code == 404
     write = token_for(make.user("action_office"), "write")
-    assert client.patch(f"/api/v1/milestones/{theirs.id}", json={"status": "completed"},
-                        headers=write).status_code == 404
+    assert (
+        client.patch(f"/api/v1/milestones/{theirs.id}", json={"status": "completed"}, headers=write).status_code == 404
+    )
 
 
 def test_audit_events_follow_the_same_scope(client, db, make, token_for):
@@ -160,21 +169,25 @@ def test_cli_creates_a_token_printed_once(app, db, make, client):
 
 def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     user = login_as("action_office")
-    page = client.post_form("/account/api-tokens/", {"name": "script", "scope": "write"},
-                            token_from="/calendar/").get_data(as_text=True)
+    page = client.post_form(
+        "/account/api-tokens/", {"name": "script", "scope": "write"}, token_from="/calendar/"
+    ).get_data(as_text=True)
     secret = re.search(r'id="new-token" readonly value="(cat_[^"]+)"', page).group(1)
     assert secret not in client.get("/calendar/").get_data(as_text=True)
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user.id))
     assert token.scope == "write"
     client.post_form(f"/account/api-tokens/{token.id}/revoke", token_from="/calendar/")
     assert client.get("/api/v1/reports", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
-    assert client.post_form("/account/api-tokens/", {"name": "", "scope": "admin"},
-                            token_from="/calendar/").status_code == 400
+    assert (
+        client.post_form("/account/api-tokens/", {"name": "", "scope": "admin"}, token_from="/calendar/").status_code
+        == 400
+    )
 
 
 # --- the OpenAPI document -------------------------------------------------------------
 
 # --- evidence, metrics and readings ---------------------------------------------------------
+
 
 def _evidence(db, rec, milestone=None, title="Signed policy"):
     from app.evidence.models import EvidenceItem, EvidenceVersion
@@ -182,8 +195,17 @@ def _evidence(db, rec, milestone=None, title="Signed policy"):
     item = EvidenceItem(recommendation=rec, milestone=milestone, title=title, description="Proof")
     db.session.add(item)
     db.session.flush()
-    db.session.add(EvidenceVersion(item=item, number=1, storage_key=f"key-{item.id}", original_filename="p.pdf",
-                                   content_type="application/pdf", size_bytes=1234, sha256="ab" * 32))
+    db.session.add(
+        EvidenceVersion(
+            item=item,
+            number=1,
+            storage_key=f"key-{item.id}",
+            original_filename="p.pdf",
+            content_type="application/pdf",
+            size_bytes=1234,
+            sha256="ab" * 32,
+        )
+    )
     db.session.commit()
     return item
 
@@ -192,8 +214,15 @@ def _metric(db, line, **kw):
     from app.metrics.models import Metric
     from app.timeutil import today
 
-    kw = {"name": "Share of releases with a recorded basis", "unit": "%", "target_value": 90,
-          "frequency": "quarterly", "components": "ICE,CBP", "collect_from": today(), **kw}
+    kw = {
+        "name": "Share of releases with a recorded basis",
+        "unit": "%",
+        "target_value": 90,
+        "frequency": "quarterly",
+        "components": "ICE,CBP",
+        "collect_from": today(),
+        **kw,
+    }
     metric = Metric(line_of_effort=line, **kw)
     db.session.add(metric)
     db.session.commit()
@@ -209,9 +238,16 @@ def test_evidence_metadata_follows_the_office_scope(client, db, make, plan, toke
     assert [e["id"] for e in body["items"]] == [mine.id] and body["total"] == 1
     item = client.get(f"/api/v1/evidence/{mine.id}", headers=headers).json
     assert item["milestone_id"] == milestone.id and item["review_status"] == "pending" and not item["withdrawn"]
-    assert item["versions"] == [{"number": 1, "original_filename": "p.pdf", "content_type": "application/pdf",
-                                 "size_bytes": 1234, "sha256": "ab" * 32,
-                                 "uploaded_at": item["versions"][0]["uploaded_at"]}]
+    assert item["versions"] == [
+        {
+            "number": 1,
+            "original_filename": "p.pdf",
+            "content_type": "application/pdf",
+            "size_bytes": 1234,
+            "sha256": "ab" * 32,
+            "uploaded_at": item["versions"][0]["uploaded_at"],
+        }
+    ]
     assert client.get(f"/api/v1/evidence/{theirs.id}", headers=headers).status_code == 404
     oig = token_for(make.user("oig_reviewer"))
     assert client.get(f"/api/v1/evidence?recommendation={theirs.recommendation_id}", headers=oig).json["total"] == 1
@@ -230,8 +266,11 @@ def test_metrics_and_readings_follow_the_office_scope(client, db, make, plan, to
     for url in (f"/api/v1/metrics/{theirs.id}", f"/api/v1/metrics/{theirs.id}/readings"):
         assert client.get(url, headers=headers).status_code == 404, url
     write = token_for(make.user("action_office"), "write")
-    response = client.post(f"/api/v1/metrics/{theirs.id}/readings", json={"period": "2026-Q1", "component": "ICE",
-                                                                           "value": "95"}, headers=write)
+    response = client.post(
+        f"/api/v1/metrics/{theirs.id}/readings",
+        json={"period": "2026-Q1", "component": "ICE", "value": "95"},
+        headers=write,
+    )
     assert response.status_code == 404
 
 
@@ -240,12 +279,18 @@ def test_read_only_token_cannot_write_readings(client, db, make, plan, token_for
 
     metric = _metric(db, plan[1].line_of_effort)
     headers = token_for(make.user("action_office"), "read")
-    response = client.post(f"/api/v1/metrics/{metric.id}/readings",
-                           json={"period": "2026-Q1", "component": "ICE", "value": "95"}, headers=headers)
+    response = client.post(
+        f"/api/v1/metrics/{metric.id}/readings",
+        json={"period": "2026-Q1", "component": "ICE", "value": "95"},
+        headers=headers,
+    )
     assert response.status_code == 403 and response.json["message"]
     oig = token_for(make.user("oig_reviewer"), "write")
-    response = client.post(f"/api/v1/metrics/{metric.id}/readings",
-                           json={"period": "2026-Q1", "component": "ICE", "value": "95"}, headers=oig)
+    response = client.post(
+        f"/api/v1/metrics/{metric.id}/readings",
+        json={"period": "2026-Q1", "component": "ICE", "value": "95"},
+        headers=oig,
+    )
     assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
 
@@ -265,8 +310,9 @@ def test_a_reading_is_stored_with_an_audit_event_and_a_correction_keeps_history(
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.reading.create"))
     assert event.actor_id == user.id and event.recommendation_id == rec.id
 
-    response = client.post(url, json={"period": "2026-Q1", "component": "ICE", "value": 80, "note": "Recount"},
-                           headers=headers)
+    response = client.post(
+        url, json={"period": "2026-Q1", "component": "ICE", "value": 80, "note": "Recount"}, headers=headers
+    )
     assert response.status_code == 200 and response.json["outcome"] == "corrected"
     assert float(response.json["value"]) == 80 and float(response.json["history"][0]["value"]) == 1234.5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 1
@@ -284,9 +330,20 @@ def test_bad_readings_are_400_json(client, db, make, plan, token_for):
     dq = _metric(db, plan[1].line_of_effort, name="Completeness", kind="completeness", target_value=95)
     headers = token_for(make.user("action_office"), "write")
     good = {"period": "2026-Q1", "component": "ICE", "value": "5"}
-    for body in ([1], {}, {**good, "period": "2026-13"}, {**good, "period": "March"}, {**good, "component": "FEMA"},
-                 {**good, "value": "lots"}, {**good, "value": "NaN"}, {**good, "value": "1e30"}, {**good, "value": True},
-                 {**good, "note": 5}, {**good, "extra": 1}, {**good, "note": "a\x00b"}):
+    for body in (
+        [1],
+        {},
+        {**good, "period": "2026-13"},
+        {**good, "period": "March"},
+        {**good, "component": "FEMA"},
+        {**good, "value": "lots"},
+        {**good, "value": "NaN"},
+        {**good, "value": "1e30"},
+        {**good, "value": True},
+        {**good, "note": 5},
+        {**good, "extra": 1},
+        {**good, "note": "a\x00b"},
+    ):
         response = client.post(f"/api/v1/metrics/{metric.id}/readings", json=body, headers=headers)
         assert response.status_code == 400, body
         assert response.json["message"], body
@@ -356,8 +413,7 @@ def _check_response(doc: dict, path: str, method: str, response) -> None:
     assert str(response.status_code) in operation["responses"], (path, method, response.status_code)
     schema = operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"]
     assert _schema_mismatches(doc, schema, response.json) == [], (path, method)
-    errors = [e.message for e in OAS30Validator({**schema, "components": doc["components"]})
-              .iter_errors(response.json)]
+    errors = [e.message for e in OAS30Validator({**schema, "components": doc["components"]}).iter_errors(response.json)]
     assert errors == [], (path, method, errors)
 
 
@@ -367,16 +423,19 @@ def test_reading_responses_carry_exactly_the_documented_fields(client, db, make,
     doc = client.get("/api/v1/openapi.json", headers=headers).json
     path, url = "/metrics/{metric_id}/readings", f"/api/v1/metrics/{metric.id}/readings"
     outcomes = []
-    for body, status in (({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 201),
-                         ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 200),
-                         ({"period": "2026-Q1", "component": "ICE", "value": "950/1000", "note": "Recount"}, 200)):
+    for body, status in (
+        ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 201),
+        ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 200),
+        ({"period": "2026-Q1", "component": "ICE", "value": "950/1000", "note": "Recount"}, 200),
+    ):
         response = client.post(url, json=body, headers=headers)
         assert response.status_code == status, response.json
         _check_response(doc, path, "post", response)
         outcomes.append(response.json["outcome"])
     assert outcomes == ["created", "unchanged", "corrected"]
-    documented = _resolve(doc, doc["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]
-                          ["schema"])["properties"]["outcome"]["enum"]
+    documented = _resolve(doc, doc["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]["schema"])[
+        "properties"
+    ]["outcome"]["enum"]
     assert sorted(documented) == sorted(outcomes)
     listed = client.get(url, headers=headers)
     assert listed.json["items"][0]["history"] and "outcome" not in listed.json["items"][0]
@@ -393,12 +452,18 @@ def test_milestone_responses_carry_exactly_the_documented_fields(client, db, mak
     _check_response(doc, "/milestones", "get", listed)
     one = client.get(f"/api/v1/milestones/{milestone.id}", headers=headers)
     _check_response(doc, "/milestones/{milestone_id}", "get", one)
-    patched = client.patch(f"/api/v1/milestones/{milestone.id}", headers=headers,
-                           json={"status": "completed", "version": one.json["version"]})
+    patched = client.patch(
+        f"/api/v1/milestones/{milestone.id}",
+        headers=headers,
+        json={"status": "completed", "version": one.json["version"]},
+    )
     assert patched.status_code == 200 and patched.json["completed_on"]
     _check_response(doc, "/milestones/{milestone_id}", "patch", patched)
-    stale = client.patch(f"/api/v1/milestones/{milestone.id}", headers=headers,
-                         json={"percent_complete": 10, "version": one.json["version"]})
+    stale = client.patch(
+        f"/api/v1/milestones/{milestone.id}",
+        headers=headers,
+        json={"percent_complete": 10, "version": one.json["version"]},
+    )
     assert stale.status_code == 409
     _check_response(doc, "/milestones/{milestone_id}", "patch", stale)
 
@@ -438,16 +503,16 @@ def test_schemathesis_finds_no_server_errors(app, db, make, token_for, demo):
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=10, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case):
             response = contextvars.Context().run(case.call, headers=headers)
             calls.append(case.operation.label)
             content_type = response.headers.get("content-type")
             if response.status_code >= 500 or content_type != ["application/json"]:
-                failures.append((case.method, case.formatted_path, case.query, case.body, response.status_code,
-                                 content_type))
+                failures.append(
+                    (case.method, case.formatted_path, case.query, case.body, response.status_code, content_type)
+                )
 
         check()
     documented = {f"{method.upper()} {path}" for path, ops in openapi_document()["paths"].items() for method in ops}

@@ -4,6 +4,7 @@
 threaded development server and to gunicorn with two workers on the test's database; every event
 must then follow the one before it (``verify_chain``) and no two events share a ``prev_hash``.
 """
+
 import contextlib
 import http.cookiejar
 import os
@@ -88,9 +89,11 @@ def _users(db, make) -> list[str]:
 def _assert_one_chain(db, events_before: int):
     db.session.remove()
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-    forks = db.session.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(AuditEvent.prev_hash).group_by(AuditEvent.prev_hash)
-        .having(sa.func.count() > 1).subquery()))
+    forks = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(AuditEvent.prev_hash).group_by(AuditEvent.prev_hash).having(sa.func.count() > 1).subquery()
+        )
+    )
     # each thread: one sign-in, 20 exports and 20 failed sign-ins, each audited once
     assert events - events_before == THREADS * (1 + REQUESTS)
     assert forks == 0
@@ -109,12 +112,31 @@ def test_parallel_requests_on_the_threaded_server_keep_one_chain(app, db, make, 
 def serving(app, tmp_path, workers: int = 2, **env):
     """gunicorn with ``workers`` processes serving ``tests.workers:plain_app()`` on the test's database."""
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               EVIDENCE_DIR=str(tmp_path / "evidence"), **env)
+    env = dict(
+        os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], EVIDENCE_DIR=str(tmp_path / "evidence"), **env
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "--graceful-timeout", "2", "tests.workers:plain_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+            "tests.workers:plain_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, process, timeout=90)  # a loaded machine starts two workers slowly

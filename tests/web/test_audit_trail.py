@@ -1,4 +1,5 @@
 """The audit trail: a row altered or removed outside the app is named by `flask audit verify`."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -27,11 +28,14 @@ def test_an_untouched_trail_verifies(app, trail):
     assert result.exit_code == 0 and "intact: 5 events" in result.output
 
 
-@pytest.mark.parametrize("column, value", [
-    ("after", '{"n": 99}'),
-    ("object_id", 424242),
-    ("action", "test.innocent"),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("after", '{"n": 99}'),
+        ("object_id", 424242),
+        ("action", "test.innocent"),
+    ],
+)
 def test_altering_a_row_makes_verify_fail_naming_that_row(app, db, trail, column, value):
     target = trail[2]
     _disable_guard(db, "update")
@@ -52,10 +56,13 @@ def test_removing_a_row_makes_verify_fail_naming_the_next_row(app, db, trail):
     assert f"audit chain broken at event {trail[2]} " in result.output and "removed" in result.output
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET after = '{}' WHERE action = 'recommendation.status'",
-    "DELETE FROM audit_events WHERE action = 'recommendation.status'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET after = '{}' WHERE action = 'recommendation.status'",
+        "DELETE FROM audit_events WHERE action = 'recommendation.status'",
+    ],
+)
 def test_the_database_refuses_to_rewrite_a_status_change(app, db, make, statement):
     from app.recommendations.services import change_status
 
@@ -68,21 +75,28 @@ def test_the_database_refuses_to_rewrite_a_status_change(app, db, make, statemen
         db.session.execute(sa.text(statement))
         db.session.commit()
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "recommendation.status")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "recommendation.status")
+        )
+        == 1
+    )
 
 
-@pytest.mark.parametrize("column, value", [
-    ("occurred_at", "not a time"),
-    ("occurred_at", "2026-13-45 99:99:99"),
-    ("after", ""),
-    ("ip", "10.9.8.7"),
-    ("actor_id", None),
-    ("recommendation_id", None),
-    ("object_type", "user"),
-    ("prev_hash", "f" * 64),
-    ("hash", "e" * 64),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("occurred_at", "not a time"),
+        ("occurred_at", "2026-13-45 99:99:99"),
+        ("after", ""),
+        ("ip", "10.9.8.7"),
+        ("actor_id", None),
+        ("recommendation_id", None),
+        ("object_type", "user"),
+        ("prev_hash", "f" * 64),
+        ("hash", "e" * 64),
+    ],
+)
 def test_any_altered_column_is_named_with_its_row(app, db, make, column, value):
     rec = make.recommendation()
     actor = make.user("admin")
@@ -149,15 +163,26 @@ def test_verify_names_a_chain_rebuilt_after_its_checkpoint(app, db, make):
     _disable_guard(db, "update")
     event = db.session.get(AuditEvent, ids[-1])
     forged_after = '{"n": 42}'
-    event_hash = AuditEvent(occurred_at=event.occurred_at, prev_hash=event.prev_hash, actor_id=event.actor_id,
-                            action=event.action, object_type=event.object_type, object_id=event.object_id,
-                            recommendation_id=event.recommendation_id, before=event.before, after=forged_after,
-                            ip=event.ip).compute_hash()
-    db.session.execute(sa.text("UPDATE audit_events SET after = :a, hash = :h WHERE id = :id"),
-                       {"a": forged_after, "h": event_hash, "id": ids[-1]})
+    event_hash = AuditEvent(
+        occurred_at=event.occurred_at,
+        prev_hash=event.prev_hash,
+        actor_id=event.actor_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        recommendation_id=event.recommendation_id,
+        before=event.before,
+        after=forged_after,
+        ip=event.ip,
+    ).compute_hash()
+    db.session.execute(
+        sa.text("UPDATE audit_events SET after = :a, hash = :h WHERE id = :id"),
+        {"a": forged_after, "h": event_hash, "id": ids[-1]},
+    )
     db.session.commit()
     db.session.expire_all()
     from app.audit import verify_chain
+
     assert verify_chain() is None  # without checkpoints nothing can tell
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1

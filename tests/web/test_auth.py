@@ -70,17 +70,21 @@ def test_sign_in_form_without_csrf_is_refused(client, make, db):
     assert client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("/recommendations/1", "/recommendations/1"),
-    ("https://evil.example.com/", "/"),
-    ("//evil.example.com/", "/"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/recommendations/1", "/recommendations/1"),
+        ("https://evil.example.com/", "/"),
+        ("//evil.example.com/", "/"),
+    ],
+)
 def test_sign_in_returns_only_to_local_pages(client, make, db, target, expected):
     user = make.user()
     db.session.commit()
     token = client.csrf_token("/sign-in")
-    response = client.post(f"/sign-in?next={target}", data={
-        "email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        f"/sign-in?next={target}", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == expected
 
 
@@ -110,6 +114,7 @@ def test_healthz_says_the_database_answered(client):
 
 def test_passwords_are_hashed_with_a_modern_kdf(app, make):
     from config import Config
+
     user = make.user()
     assert user.password_hash.startswith("pbkdf2:sha256:")
     assert PASSWORD not in user.password_hash

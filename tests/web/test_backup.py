@@ -1,4 +1,5 @@
 """Backup then restore onto a fresh, empty instance: every table's rows and every evidence file come back."""
+
 import hashlib
 import json
 import os
@@ -21,8 +22,11 @@ def table_counts(db) -> dict[str, int]:
 
 
 def evidence_hashes(directory: Path) -> dict[str, str]:
-    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in directory.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -51,19 +55,23 @@ def _with_evidence(app, make, db):
 def test_backup_then_restore_brings_every_row_and_file_back(app, db, demo, make, fresh_instance, tmp_path, fmt):
     _with_evidence(app, make, db)
     counts, hashes = table_counts(db), evidence_hashes(Path(app.config["EVIDENCE_DIR"]))
-    assert counts["users"] >= 5 and counts["audit_events"] > 0 and {"ab/cd/charter.pdf", "standard-v1.docx"} <= set(hashes)
+    assert (
+        counts["users"] >= 5 and counts["audit_events"] > 0 and {"ab/cd/charter.pdf", "standard-v1.docx"} <= set(hashes)
+    )
 
     backup = tmp_path / "backup"
     result = app.test_cli_runner().invoke(args=["backup", "create", str(backup), "--format", fmt])
     assert result.exit_code == 0, result.output
     manifest = json.loads((backup / "manifest.json").read_text())
-    assert set(manifest["files"]) == {p.relative_to(backup).as_posix() for p in backup.rglob("*")
-                                      if p.is_file() and p.name != "manifest.json"}
+    assert set(manifest["files"]) == {
+        p.relative_to(backup).as_posix() for p in backup.rglob("*") if p.is_file() and p.name != "manifest.json"
+    }
     assert not list(backup.glob("*-wal")) and not list(backup.glob("*-shm"))
     assert manifest["database"]["row_counts"] == counts
     assert manifest["database"]["format"] == ("sqlite" if SQLITE and fmt == "auto" else "json")
-    assert {name[len("evidence/"):]: h for name, h in manifest["files"].items()
-            if name.startswith("evidence/")} == hashes
+    assert {
+        name[len("evidence/") :]: h for name, h in manifest["files"].items() if name.startswith("evidence/")
+    } == hashes
 
     with fresh_instance.app_context():
         assert sum(table_counts(_db).values()) == 0
@@ -78,8 +86,9 @@ def test_backup_then_restore_brings_every_row_and_file_back(app, db, demo, make,
         client = fresh_instance.test_client()
         token_page = client.get("/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', token_page).group(1)
-        response = client.post("/sign-in", data={"email": "policy@example.gov", "password": PASSWORD,
-                                                 "csrf_token": token})
+        response = client.post(
+            "/sign-in", data={"email": "policy@example.gov", "password": PASSWORD, "csrf_token": token}
+        )
         assert response.status_code == 302
 
 

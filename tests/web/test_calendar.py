@@ -1,4 +1,5 @@
 """The private iCalendar feed: parses, holds the user's deadlines, dies with its token."""
+
 import re
 
 import sqlalchemy as sa
@@ -12,8 +13,9 @@ FEED_RE = re.compile(r'value="(http://localhost/calendar/feed/[^"]+\.ics)"')
 
 
 def _sign_in(client, email):
-    assert client.post_form("/sign-in", {"email": email, "password": PASSWORD},
-                            token_from="/sign-in").status_code == 302
+    assert (
+        client.post_form("/sign-in", {"email": email, "password": PASSWORD}, token_from="/sign-in").status_code == 302
+    )
 
 
 def _new_feed(client) -> str:
@@ -34,8 +36,11 @@ def test_feed_parses_and_holds_milestones_and_clocks(app, client, db, demo):
     for m in open_milestones:
         assert events[f"Due: {m.title}"] == m.current_due_on
     assert any("Resolution limit (6 months after issue)" in s for s in events)
-    assert not any(m.title in s for m in db.session.scalars(
-        sa.select(Milestone).where(Milestone.status == "completed")) for s in events)
+    assert not any(
+        m.title in s
+        for m in db.session.scalars(sa.select(Milestone).where(Milestone.status == "completed"))
+        for s in events
+    )
 
 
 def test_a_revoked_or_replaced_feed_answers_404(app, client, db, demo):

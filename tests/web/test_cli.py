@@ -8,8 +8,10 @@ from app.reports.models import Report
 
 
 def _counts(db):
-    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (User, Report, Recommendation, LineOfEffort, Milestone, AuditEvent)}
+    return {
+        m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (User, Report, Recommendation, LineOfEffort, Milestone, AuditEvent)
+    }
 
 
 def test_seed_demo_twice_changes_nothing(app, db, monkeypatch):
@@ -38,10 +40,22 @@ def test_seed_demo_without_password_prints_a_generated_one_once(app, db, monkeyp
 def test_users_create_reads_the_password_from_stdin(app, db, make):
     make.office("DHS-PLCY")
     db.session.commit()
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create", "--email", "new@example.gov", "--name", "New Person",
-        "--role", "manager", "--office", "DHS-PLCY", "--password-stdin"],
-        input="a long enough passphrase\n")
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "new@example.gov",
+            "--name",
+            "New Person",
+            "--role",
+            "manager",
+            "--office",
+            "DHS-PLCY",
+            "--password-stdin",
+        ],
+        input="a long enough passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "new@example.gov"))
     assert user.role == "manager" and user.office.code == "DHS-PLCY"
@@ -50,15 +64,32 @@ def test_users_create_reads_the_password_from_stdin(app, db, make):
 
 def test_users_create_refuses_bad_input(app, db):
     runner = app.test_cli_runner()
-    bad_role = runner.invoke(args=["users", "create", "--email", "a@example.gov", "--name", "A",
-                                   "--role", "king", "--password-stdin"], input="a long enough passphrase\n")
+    bad_role = runner.invoke(
+        args=["users", "create", "--email", "a@example.gov", "--name", "A", "--role", "king", "--password-stdin"],
+        input="a long enough passphrase\n",
+    )
     assert bad_role.exit_code != 0
-    bad_office = runner.invoke(args=["users", "create", "--email", "a@example.gov", "--name", "A",
-                                     "--role", "manager", "--office", "NOPE", "--password-stdin"],
-                               input="a long enough passphrase\n")
+    bad_office = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@example.gov",
+            "--name",
+            "A",
+            "--role",
+            "manager",
+            "--office",
+            "NOPE",
+            "--password-stdin",
+        ],
+        input="a long enough passphrase\n",
+    )
     assert bad_office.exit_code != 0 and "no office" in bad_office.output
-    short = runner.invoke(args=["users", "create", "--email", "a@example.gov", "--name", "A",
-                                "--role", "admin", "--password-stdin"], input="short\n")
+    short = runner.invoke(
+        args=["users", "create", "--email", "a@example.gov", "--name", "A", "--role", "admin", "--password-stdin"],
+        input="short\n",
+    )
     assert short.exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 

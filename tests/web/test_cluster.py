@@ -3,6 +3,7 @@
 Started as real processes, as in production (gunicorn.conf.py, ``flask scheduler``), with short
 election intervals. Runs against TEST_DATABASE_URL's server, or PostgreSQL on 127.0.0.1.
 """
+
 import email
 import os
 import re
@@ -87,15 +88,25 @@ def cluster_db():
 class Cluster:
     def __init__(self, url: str, tmp: Path, smtp_port: int):
         self.tmp = tmp
-        self.env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cluster-test-" + uuid.uuid4().hex,
-                    "EVIDENCE_DIR": str(tmp / "evidence"), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
-                    "BASE_URL": "https://tracker.example.gov", "WEB_CONCURRENCY": "2",
-                    "SCHEDULER_LEASE_SECONDS": "6", "SCHEDULER_POLL_SECONDS": "1",
-                    "REMINDERS_DELIVER_SECONDS": "2", "REMINDERS_CLAIM_LEASE_SECONDS": "5",
-                    # The schedulers write audit checkpoints: into this run's folder, never instance/.
-                    "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.jsonl"),
-                    "AUDIT_CHECKPOINT_KEY": "cluster-checkpoint-" + uuid.uuid4().hex,
-                    "FLASK_APP": "wsgi", "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "cluster-test-" + uuid.uuid4().hex,
+            "EVIDENCE_DIR": str(tmp / "evidence"),
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(smtp_port),
+            "BASE_URL": "https://tracker.example.gov",
+            "WEB_CONCURRENCY": "2",
+            "SCHEDULER_LEASE_SECONDS": "6",
+            "SCHEDULER_POLL_SECONDS": "1",
+            "REMINDERS_DELIVER_SECONDS": "2",
+            "REMINDERS_CLAIM_LEASE_SECONDS": "5",
+            # The schedulers write audit checkpoints: into this run's folder, never instance/.
+            "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.jsonl"),
+            "AUDIT_CHECKPOINT_KEY": "cluster-checkpoint-" + uuid.uuid4().hex,
+            "FLASK_APP": "wsgi",
+            "PYTHONUNBUFFERED": "1",
+        }
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.processes: list[subprocess.Popen] = []
         self.bin = Path(sys.executable).parent
@@ -107,18 +118,31 @@ class Cluster:
         return process
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.bin / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [str(self.bin / "flask"), "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def server(self, n: int) -> None:
-        self._start([str(self.bin / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
-                    f"gunicorn-{n}.log", PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"metrics-{n}"))
+        self._start(
+            [str(self.bin / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+            f"gunicorn-{n}.log",
+            PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"metrics-{n}"),
+        )
 
     def address(self, n: int) -> str:
         """The server's address, once it listens (started with port 0, it says which in its log)."""
-        found = _wait(lambda: re.search(r"Listening at: (http://127\.0\.0\.1:\d+)",
-                                        (self.tmp / f"gunicorn-{n}.log").read_text(errors="replace")),
-                      60, f"gunicorn {n}")
+        found = _wait(
+            lambda: re.search(
+                r"Listening at: (http://127\.0\.0\.1:\d+)", (self.tmp / f"gunicorn-{n}.log").read_text(errors="replace")
+            ),
+            60,
+            f"gunicorn {n}",
+        )
         return found.group(1)
 
     def scheduler(self, n: int) -> subprocess.Popen:
@@ -138,8 +162,11 @@ class Cluster:
 def _sign_in(base: str, email_address: str) -> requests.Session:
     session = requests.Session()
     token = _CSRF.search(session.get(f"{base}/sign-in").text).group(1)
-    response = session.post(f"{base}/sign-in", data={"csrf_token": token, "email": email_address,
-                                                        "password": PASSWORD}, allow_redirects=False)
+    response = session.post(
+        f"{base}/sign-in",
+        data={"csrf_token": token, "email": email_address, "password": PASSWORD},
+        allow_redirects=False,
+    )
     assert response.status_code == 302, response.text
     return session
 
@@ -172,8 +199,10 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
         writers = [make.user("action_office", office=office) for _ in range(WRITERS)]
         for user in writers[:4]:  # each owner gets a "due in 7 days" reminder from the first leader's run
             make.milestone(line, owner_id=user.id, due=today() + timedelta(days=7))
-        targets = [(user.email, make.milestone(line, owner_id=user.id, due=today() + timedelta(days=60)).id)
-                   for user in writers]
+        targets = [
+            (user.email, make.milestone(line, owner_id=user.id, due=today() + timedelta(days=60)).id)
+            for user in writers
+        ]
         db.session.commit()
         line_id, last_owner = line.id, writers[7].id
         first_email, first_name, last_email = writers[0].email, writers[0].name, writers[7].email
@@ -201,8 +230,11 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
             return rows
 
     first = _wait(lease, 30, "a scheduler leader")
-    _wait(lambda: len(smtp.messages) >= 4 and all(state == "sent" for state, _ in outbox()), 30,
-          "the first leader's daily reminders")
+    _wait(
+        lambda: len(smtp.messages) >= 4 and all(state == "sent" for state, _ in outbox()),
+        30,
+        "the first leader's daily reminders",
+    )
 
     # Writers: 8 threads, each its own session and milestone, alternating between the servers.
     statuses: Counter = Counter()
@@ -216,10 +248,17 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
             i = 0
             while time.monotonic() < stop_at:
                 base = servers[(n + i) % 2]
-                response = http.post(f"{base}/milestones/{milestone_id}/updates", data={
-                    "csrf_token": _CSRF.search(page).group(1), "version": _VERSION.search(page).group(1),
-                    "noted_on": today().isoformat(), "status": "in_progress", "percent_complete": i % 100,
-                    "note": f"Update {i} from writer {n}"})
+                response = http.post(
+                    f"{base}/milestones/{milestone_id}/updates",
+                    data={
+                        "csrf_token": _CSRF.search(page).group(1),
+                        "version": _VERSION.search(page).group(1),
+                        "noted_on": today().isoformat(),
+                        "status": "in_progress",
+                        "percent_complete": i % 100,
+                        "note": f"Update {i} from writer {n}",
+                    },
+                )
                 statuses[response.status_code] += 1
                 page = response.text
                 i += 1
@@ -232,8 +271,12 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
 
     # Meanwhile: a new reminder becomes due, then the leader dies without a word.
     with app.app_context():
-        make.milestone(db.session.get(LineOfEffort, line_id), owner_id=last_owner,
-                       due=today() + timedelta(days=14), title="After the hand-over")
+        make.milestone(
+            db.session.get(LineOfEffort, line_id),
+            owner_id=last_owner,
+            due=today() + timedelta(days=14),
+            title="After the hand-over",
+        )
         db.session.commit()
     killed_at = time.monotonic()
     schedulers[first.pid].send_signal(signal.SIGKILL)
@@ -241,8 +284,11 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
     second = _wait(lambda: (row := lease()) and row.pid != first.pid and row, 60, "the standby to lead")
     took = time.monotonic() - killed_at
     assert took < 60
-    _wait(lambda: len(smtp.messages) >= 5 and all(state == "sent" for state, _ in outbox()), 30,
-          "the new leader's reminders")
+    _wait(
+        lambda: len(smtp.messages) >= 5 and all(state == "sent" for state, _ in outbox()),
+        30,
+        "the new leader's reminders",
+    )
 
     for thread in threads:
         thread.join(timeout=WRITE_SECONDS + 30)
@@ -261,11 +307,17 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
     assert "audit chain intact" in verified.stdout
     with app.app_context():
         db.engine.dispose()
-    durations = sorted(line["duration_ms"] for n in (1, 2) for line in _log_lines(tmp_path / f"gunicorn-{n}.log")
-                       if line.get("endpoint") == "milestones.post_update")
-    print(f"\n{sum(statuses.values())} milestone updates in {WRITE_SECONDS:.0f} s "
-          f"(server time p50 {durations[len(durations) // 2]} ms, max {durations[-1]} ms); "
-          f"leader {first.host}:{first.pid} killed, {second.pid} led after {took:.1f} s")
+    durations = sorted(
+        line["duration_ms"]
+        for n in (1, 2)
+        for line in _log_lines(tmp_path / f"gunicorn-{n}.log")
+        if line.get("endpoint") == "milestones.post_update"
+    )
+    print(
+        f"\n{sum(statuses.values())} milestone updates in {WRITE_SECONDS:.0f} s "
+        f"(server time p50 {durations[len(durations) // 2]} ms, max {durations[-1]} ms); "
+        f"leader {first.host}:{first.pid} killed, {second.pid} led after {took:.1f} s"
+    )
 
 
 def _log_lines(path: Path) -> list[dict]:

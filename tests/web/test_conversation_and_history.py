@@ -1,4 +1,5 @@
 """Comments, concurrence, the history tab and the recommendation page's deadlines."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -24,7 +25,10 @@ def test_comments_are_kept_in_order_between_oig_and_the_office(client, login_as,
     response = client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Added: sample-based accuracy review."})
     assert response.status_code == 302
     page = client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
-    first, second = page.index("Please add a data-quality milestone."), page.index("Added: sample-based accuracy review.")
+    first, second = (
+        page.index("Please add a data-quality milestone."),
+        page.index("Added: sample-based accuracy review."),
+    )
     assert first < second and "Marcus Ortega" in page and "Dana Whitfield" in page
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "comment.create")).all()
     assert [e.actor_id for e in events] == [reviewer.id, staff.id]
@@ -48,10 +52,16 @@ def test_comments_refused_to_outsiders_and_empty_messages(client, login_as, make
 
 def test_the_office_records_its_concurrence_and_the_history_shows_before_and_after(client, login_as, make, db, rec):
     staff = login_as("action_office", office=rec.action_office, name="Dana Whitfield")
-    response = client.post_form(f"/recommendations/{rec.id}/concurrence",
-                                {"concurrence": "partially_concur", "concurrence_response": "We agree in part.",
-                                 "responsible_official": "Assistant Secretary for Policy",
-                                 "target_completion_on": days(200).isoformat(), "version": rec.version})
+    response = client.post_form(
+        f"/recommendations/{rec.id}/concurrence",
+        {
+            "concurrence": "partially_concur",
+            "concurrence_response": "We agree in part.",
+            "responsible_official": "Assistant Secretary for Policy",
+            "target_completion_on": days(200).isoformat(),
+            "version": rec.version,
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert rec.concurrence == "partially_concur" and rec.concurrence_response == "We agree in part."
@@ -64,8 +74,10 @@ def test_the_office_records_its_concurrence_and_the_history_shows_before_and_aft
     assert "Partially concur" in history and "We agree in part." in history
     bad = client.post_form(f"/recommendations/{rec.id}/concurrence", {"concurrence": "shrug"})
     assert bad.status_code == 400
-    early = client.post_form(f"/recommendations/{rec.id}/concurrence",
-                             {"concurrence": "concur", "target_completion_on": days(-101).isoformat()})
+    early = client.post_form(
+        f"/recommendations/{rec.id}/concurrence",
+        {"concurrence": "concur", "target_completion_on": days(-101).isoformat()},
+    )
     assert early.status_code == 400 and "cannot be before the report was issued" in early.get_data(as_text=True)
     db.session.expire_all()
     assert rec.concurrence == "partially_concur"
@@ -83,8 +95,12 @@ def test_only_the_office_staff_edit_concurrence(client, login_as, make, db, rec,
 def test_recommendation_page_shows_every_clock_and_marks_past_due(client, login_as, rec):
     login_as("oig_reviewer")
     page = client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
-    for label in ("Corrective action plan due (90 days after issue)", "Resolution limit (6 months after issue)",
-                  "Implementation target (1 year after management decision)", "Next 90-day status update"):
+    for label in (
+        "Corrective action plan due (90 days after issue)",
+        "Resolution limit (6 months after issue)",
+        "Implementation target (1 year after management decision)",
+        "Next 90-day status update",
+    ):
         assert label in page
     assert page.count("Past due") == 2  # the plan (90 days) and the first update are late at day 100
     assert days(-10).strftime("%b %-d, %Y") in page  # plan response was due 10 days ago
@@ -95,8 +111,7 @@ def test_history_tab_lists_status_changes_with_author_and_refusals(client, login
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_open", "reason": "Plan accepted"})
     client.post_form(f"/recommendations/{rec.id}/status", {"to_status": "resolved_closed", "reason": "Skip"})
     page = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    assert ("Marcus Ortega changed the status from Unresolved, open to Resolved, open: “Plan accepted”."
-            in page)
+    assert "Marcus Ortega changed the status from Unresolved, open to Resolved, open: “Plan accepted”." in page
     assert "Marcus Ortega was refused an action that conflicts with the current state." in page
 
 
@@ -139,15 +154,28 @@ def test_history_page_query_count_does_not_grow_with_events_of_every_kind(app, c
 
     def add(n):
         for i in range(n):
-            audit.record("milestone.due_date_approve", None, before={"current_due_on": "2027-01-16"},
-                         after={"current_due_on": "2027-02-06", "change_id": 1000 + i}, recommendation_id=rec.id)
-            audit.record("metric.reading.create", None, after={"component": "ICE", "period": "2026-Q1", "value": "3"},
-                         recommendation_id=rec.id)
-            audit.record("metric.action.create", None, after={"flag_id": 2000 + i, "owner_id": 3000 + i,
-                                                              "decision": "accept", "reason": "r"},
-                         recommendation_id=rec.id)
-            audit.record("evidence.review", None, after={"review_status": "accepted", "comment": "ok"},
-                         recommendation_id=rec.id)
+            audit.record(
+                "milestone.due_date_approve",
+                None,
+                before={"current_due_on": "2027-01-16"},
+                after={"current_due_on": "2027-02-06", "change_id": 1000 + i},
+                recommendation_id=rec.id,
+            )
+            audit.record(
+                "metric.reading.create",
+                None,
+                after={"component": "ICE", "period": "2026-Q1", "value": "3"},
+                recommendation_id=rec.id,
+            )
+            audit.record(
+                "metric.action.create",
+                None,
+                after={"flag_id": 2000 + i, "owner_id": 3000 + i, "decision": "accept", "reason": "r"},
+                recommendation_id=rec.id,
+            )
+            audit.record(
+                "evidence.review", None, after={"review_status": "accepted", "comment": "ok"}, recommendation_id=rec.id
+            )
         db.session.commit()
 
     login_as("oig_reviewer")

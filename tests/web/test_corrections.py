@@ -1,5 +1,6 @@
 """OIG (and administrators) correct reports and recommendations as entered: every change audited
 with its reason, stale edits refused with the 409 page; the action office cannot correct them."""
+
 from decimal import Decimal
 
 import pytest
@@ -9,17 +10,31 @@ from app.audit import AuditEvent
 
 
 def _report_form(report, **changes):
-    data = {"number": report.number, "title": report.title, "issued_on": report.issued_on.isoformat(),
-            "oig_office": report.oig_office, "agency": report.agency, "summary": report.summary,
-            "version": report.version, "reason": "Typo in the title as entered."}
+    data = {
+        "number": report.number,
+        "title": report.title,
+        "issued_on": report.issued_on.isoformat(),
+        "oig_office": report.oig_office,
+        "agency": report.agency,
+        "summary": report.summary,
+        "version": report.version,
+        "reason": "Typo in the title as entered.",
+    }
     data.update(changes)
     return data
 
 
 def _recommendation_form(rec, **changes):
-    data = {"number": rec.number, "text": rec.text, "issued_on": rec.issued_on.isoformat(),
-            "action_office_id": rec.action_office_id, "questioned_costs": "", "funds_put_to_better_use": "",
-            "version": rec.version, "reason": "The dollar figures were left out."}
+    data = {
+        "number": rec.number,
+        "text": rec.text,
+        "issued_on": rec.issued_on.isoformat(),
+        "action_office_id": rec.action_office_id,
+        "questioned_costs": "",
+        "funds_put_to_better_use": "",
+        "version": rec.version,
+        "reason": "The dollar figures were left out.",
+    }
     if rec.priority:
         data["priority"] = "y"
     data.update(changes)
@@ -35,8 +50,9 @@ def test_oig_and_admins_correct_a_report_with_a_reason(client, login_as, make, d
     assert "Correct the report" in client.get(f"/reports/{report.id}").get_data(as_text=True)
     page = client.get(f"/reports/{report.id}/edit")
     assert page.status_code == 200 and 'name="version"' in page.get_data(as_text=True)
-    response = client.post_form(f"/reports/{report.id}/edit",
-                                _report_form(report, title="Corrected title", issued_on="2015-05-04"))
+    response = client.post_form(
+        f"/reports/{report.id}/edit", _report_form(report, title="Corrected title", issued_on="2015-05-04")
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert report.title == "Corrected title" and report.issued_on.isoformat() == "2015-05-04"
@@ -67,8 +83,12 @@ def test_oig_corrects_a_recommendation_and_its_dollar_fields(client, login_as, m
     rec = make.recommendation(priority=False)
     login_as("oig_reviewer")
     assert "Correct the recommendation" in client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
-    response = client.post_form(f"/reports/recommendations/{rec.id}/edit", _recommendation_form(
-        rec, text="Corrected text.", priority="y", questioned_costs="1250.50", funds_put_to_better_use="99"))
+    response = client.post_form(
+        f"/reports/recommendations/{rec.id}/edit",
+        _recommendation_form(
+            rec, text="Corrected text.", priority="y", questioned_costs="1250.50", funds_put_to_better_use="99"
+        ),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert rec.text == "Corrected text." and rec.priority and rec.questioned_costs == Decimal("1250.50")
@@ -101,6 +121,7 @@ def test_a_stale_correction_is_refused_with_what_changed(client, login_as, make,
     db.session.commit()
     # Someone else corrects the text after this user opened the form.
     from app.reports.services import correct_recommendation
+
     correct_recommendation(rec, other, reason="Their fix.", text="Their text.")
     db.session.commit()
     login_as("oig_reviewer")
@@ -125,6 +146,7 @@ def test_two_saves_racing_past_the_check_lose_nothing(app, make, db):
     matches no row."""
     from sqlalchemy.orm.exc import StaleDataError
     from app.reports.models import Report
+
     report = make.report()
     db.session.commit()
     assert report.version == 1  # read now, as a form would be built
@@ -142,12 +164,16 @@ def test_a_race_outside_an_edit_form_answers_409_not_500(app, client, login_as, 
     """A save that loses a race where no form guards the record changes nothing and says so."""
     from sqlalchemy.orm.exc import StaleDataError
     from app.recommendations import routes
+
     rec = make.recommendation()
     db.session.commit()
     login_as("oig_reviewer")
 
     def racing(*args, **kwargs):
         raise StaleDataError("UPDATE statement on table 'recommendations' expected to update 1 row(s); 0 were matched.")
+
     monkeypatch.setattr(routes, "history", racing)
     response = client.get(f"/recommendations/{rec.id}")
-    assert response.status_code == 409 and "changed by someone else at the same moment" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "changed by someone else at the same moment" in response.get_data(
+        as_text=True
+    )

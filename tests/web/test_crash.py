@@ -5,6 +5,7 @@ its rows, then pauses before the commit (a test hook on the session's flush); th
 the worker with SIGKILL at that moment, then checks the database: integrity, no half-written
 rows, an intact audit chain, and a fresh worker that completes the same request.
 """
+
 import http.client
 import http.cookiejar
 import os
@@ -32,10 +33,12 @@ NEW_PASSWORD = "velvet harbour compass 1987"
 #: (what, path, form): requests that write several rows in one transaction. Each domain adds
 #: its own (evidence upload, milestone save, submission) here.
 WRITES = [
-    ("account creation", "/accounts/new",
-     {"email": "crash@example.gov", "name": "Crash Test", "role": "admin", "office_id": ""}),
-    ("password change", "/account/password",
-     {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    (
+        "account creation",
+        "/accounts/new",
+        {"email": "crash@example.gov", "name": "Crash Test", "role": "admin", "office_id": ""},
+    ),
+    ("password change", "/account/password", {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
 ]
 
 
@@ -63,12 +66,32 @@ class Browser:
 def server(app, tmp_path):
     port = _free_port()
     pause_file = tmp_path / "pause"
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], PAUSE_FILE=str(pause_file),
-               EVIDENCE_DIR=str(tmp_path / "evidence"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        PAUSE_FILE=str(pause_file),
+        EVIDENCE_DIR=str(tmp_path / "evidence"),
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "60",
-         "--graceful-timeout", "2", "tests.workers:slow_commit_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+            "tests.workers:slow_commit_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     _wait_healthy(base, process)
     yield base, pause_file, process
@@ -96,8 +119,7 @@ def _wait_healthy(base: str, process, timeout: float = 90) -> None:
 
 def _snapshot(db):
     db.session.expire_all()
-    counts = {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-              for t in db.metadata.sorted_tables}
+    counts = {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in db.metadata.sorted_tables}
     hashes = db.session.scalars(sa.select(User.password_hash).order_by(User.id)).all()
     return counts, hashes
 

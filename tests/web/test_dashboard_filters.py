@@ -1,5 +1,6 @@
 """The dashboard's list of recommendations: filtered and sorted from the URL, exported as shown,
 in a fixed number of queries."""
+
 import csv
 import io
 from datetime import timedelta
@@ -19,13 +20,22 @@ def recs(make, db):
     old = make.report(number="OIG-15-85", issued_on=on - timedelta(days=800))
     new = make.report(number="OIG-26-01", issued_on=on - timedelta(days=30), oig_office="GAO")
     made = {
-        "old_policy": make.recommendation(old, plcy, number="1", text="Old policy work", status="resolved_open",
-                                          priority=True, issued_on=old.issued_on),
-        "old_ice": make.recommendation(old, ice, number="2", text="Old ICE work", status="resolved_closed",
-                                       issued_on=old.issued_on),
+        "old_policy": make.recommendation(
+            old,
+            plcy,
+            number="1",
+            text="Old policy work",
+            status="resolved_open",
+            priority=True,
+            issued_on=old.issued_on,
+        ),
+        "old_ice": make.recommendation(
+            old, ice, number="2", text="Old ICE work", status="resolved_closed", issued_on=old.issued_on
+        ),
         "new_policy": make.recommendation(new, plcy, number="1", text="New policy work", issued_on=new.issued_on),
-        "new_ice": make.recommendation(new, ice, number="2", text="New ICE work", priority=True,
-                                       issued_on=new.issued_on),
+        "new_ice": make.recommendation(
+            new, ice, number="2", text="New ICE work", priority=True, issued_on=new.issued_on
+        ),
     }
     db.session.commit()
     return made
@@ -33,30 +43,33 @@ def recs(make, db):
 
 def _listed(page: str, recs) -> list[str]:
     """The recommendations listed, in page order (the list only: the deadlines above link too)."""
-    page = page[page.index('id="recs-heading"'):]
+    page = page[page.index('id="recs-heading"') :]
     found = [(page.find(f'href="/recommendations/{r.id}"'), name) for name, r in recs.items()]
     return [name for position, name in sorted(found) if position >= 0]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("", ["new_policy", "new_ice", "old_policy", "old_ice"]),
-    ("?office=DHS-ICE", ["new_ice", "old_ice"]),
-    ("?status=open", ["new_policy", "new_ice", "old_policy"]),
-    ("?status=resolved_closed", ["old_ice"]),
-    ("?age=0", ["new_policy", "new_ice"]),
-    ("?age=3", ["old_policy", "old_ice"]),
-    ("?age=1", []),
-    ("?priority=yes", ["new_ice", "old_policy"]),
-    ("?priority=no&sort=oldest", ["old_ice", "new_policy"]),
-    ("?report=oig-15-85", ["old_policy", "old_ice"]),
-    ("?oig=GAO", ["new_policy", "new_ice"]),
-    ("?sort=oldest", ["old_policy", "old_ice", "new_policy", "new_ice"]),
-    ("?sort=office", ["new_policy", "old_policy", "new_ice", "old_ice"]),
-    ("?sort=status", ["new_policy", "new_ice", "old_policy", "old_ice"]),
-    ("?sort=priority", ["new_ice", "old_policy", "new_policy", "old_ice"]),
-    ("?office=DHS-PLCY&status=open&sort=oldest", ["old_policy", "new_policy"]),
-    ("?status=shrug&age=9&sort=sideways&priority=maybe", ["new_policy", "new_ice", "old_policy", "old_ice"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", ["new_policy", "new_ice", "old_policy", "old_ice"]),
+        ("?office=DHS-ICE", ["new_ice", "old_ice"]),
+        ("?status=open", ["new_policy", "new_ice", "old_policy"]),
+        ("?status=resolved_closed", ["old_ice"]),
+        ("?age=0", ["new_policy", "new_ice"]),
+        ("?age=3", ["old_policy", "old_ice"]),
+        ("?age=1", []),
+        ("?priority=yes", ["new_ice", "old_policy"]),
+        ("?priority=no&sort=oldest", ["old_ice", "new_policy"]),
+        ("?report=oig-15-85", ["old_policy", "old_ice"]),
+        ("?oig=GAO", ["new_policy", "new_ice"]),
+        ("?sort=oldest", ["old_policy", "old_ice", "new_policy", "new_ice"]),
+        ("?sort=office", ["new_policy", "old_policy", "new_ice", "old_ice"]),
+        ("?sort=status", ["new_policy", "new_ice", "old_policy", "old_ice"]),
+        ("?sort=priority", ["new_ice", "old_policy", "new_policy", "old_ice"]),
+        ("?office=DHS-PLCY&status=open&sort=oldest", ["old_policy", "new_policy"]),
+        ("?status=shrug&age=9&sort=sideways&priority=maybe", ["new_policy", "new_ice", "old_policy", "old_ice"]),
+    ],
+)
 def test_the_list_is_filtered_and_sorted_from_the_url(client, login_as, recs, query, expected):
     login_as("oig_reviewer")
     response = client.get("/" + query)
@@ -79,6 +92,7 @@ def test_the_form_keeps_the_filters_and_the_export_is_the_list_as_shown(client, 
     xlsx = client.get("/exports/recommendations.xlsx?office=DHS-ICE&age=0")
     assert xlsx.status_code == 200
     from openpyxl import load_workbook
+
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert [(r[0].value, r[3].value) for r in sheet.iter_rows(min_row=2)] == [("OIG-26-01", "2")]
 
@@ -98,8 +112,9 @@ def test_the_age_filter_is_the_dashboard_age_bucket(recs):
         values = ListFilter(age=bucket).values(on)
         for days in (1, 150, 200, 366, 500, 730, 731, 900):
             issued = on - timedelta(days=days)
-            inside = ((values["f_age_after"] is None or issued > values["f_age_after"])
-                      and (values["f_age_through"] is None or issued <= values["f_age_through"]))
+            inside = (values["f_age_after"] is None or issued > values["f_age_after"]) and (
+                values["f_age_through"] is None or issued <= values["f_age_through"]
+            )
             assert inside == (age_bucket(issued, on) == int(bucket)), (bucket, days)
 
 

@@ -1,4 +1,5 @@
 """Dashboard figures: age buckets at their boundaries, overdue milestones, clocks, per office, bounded queries."""
+
 import random
 from datetime import date, timedelta
 
@@ -41,7 +42,7 @@ def test_figures_for_an_office(app, db, make):
 def test_dashboard_shows_charts_with_tables(client, demo, login_as):
     login_as("manager")
     page = client.get("/").get_data(as_text=True)
-    assert 'id="age-table"' in page and 'id="status-table"' in page and "data-chart=\"bar\"" in page
+    assert 'id="age-table"' in page and 'id="status-table"' in page and 'data-chart="bar"' in page
     assert "Overdue milestones (1)" in page  # the demo's one overdue milestone
     assert "Resolution limit (6 months after issue)" not in page or "clock-alerts" in page
 
@@ -65,10 +66,13 @@ def _brute_force_alerts(recommendations, on, limit):
     sent = {}
     for submission in db.session.scalars(sa.select(Submission)):
         sent.setdefault(submission.recommendation_id, []).append(submission)
-    alerts = [(clock.due_on, rec.id, clock.label, clock.state)
-              for rec in recommendations if rec.is_open
-              for clock in clocks_for(rec, on, **dates_from(sent.get(rec.id, []))).values()
-              if clock.state in ("due_soon", "past_due")]
+    alerts = [
+        (clock.due_on, rec.id, clock.label, clock.state)
+        for rec in recommendations
+        if rec.is_open
+        for clock in clocks_for(rec, on, **dates_from(sent.get(rec.id, []))).values()
+        if clock.state in ("due_soon", "past_due")
+    ]
     return sorted(alerts)[:limit]
 
 
@@ -87,21 +91,32 @@ def test_clock_alerts_found_in_sql_equal_every_clock_computed_one_by_one(db, mak
         decided = (issued + timedelta(days=rng.randint(20, 400))) if rng.random() < 0.5 else None
         if decided and decided > TODAY:
             decided = None
-        status = rng.choice(["unresolved_open", "resolved_open", "closure_pending", "resolved_closed"]
-                            if decided else ["unresolved_open", "closed_not_implemented"])
+        status = rng.choice(
+            ["unresolved_open", "resolved_open", "closure_pending", "resolved_closed"]
+            if decided
+            else ["unresolved_open", "closed_not_implemented"]
+        )
         rec = make.recommendation(issued_on=issued, management_decision_on=decided, status=status)
         for number in range(1, rng.choice([1, 1, 2, 3])):
             sent = issued + timedelta(days=rng.randint(1, (TODAY - issued).days))
             kind = rng.choice(SUBMISSION_KINDS)
-            db.session.add(Submission(recommendation_id=rec.id, number=number, kind=kind,
-                                      narrative="n", snapshot={}, snapshot_sha256="0" * 64,
-                                      submitted_by_id=sender.id, submitted_on=sent))
+            db.session.add(
+                Submission(
+                    recommendation_id=rec.id,
+                    number=number,
+                    kind=kind,
+                    narrative="n",
+                    snapshot={},
+                    snapshot_sha256="0" * 64,
+                    submitted_by_id=sender.id,
+                    submitted_on=sent,
+                )
+            )
             note_sent(rec, kind, sent)
         recs.append(rec)
     db.session.commit()
     expected = _brute_force_alerts(recs, TODAY, limit)
-    found = [(a.due_on, a.recommendation.id, a.label, a.state)
-             for a in clock_alerts(make.user("oig_reviewer"), TODAY)]
+    found = [(a.due_on, a.recommendation.id, a.label, a.state) for a in clock_alerts(make.user("oig_reviewer"), TODAY)]
     assert len(expected) == min(limit, len(expected)) and len(expected) >= LIST_LIMIT
     assert found == expected
 
@@ -109,9 +124,18 @@ def test_clock_alerts_found_in_sql_equal_every_clock_computed_one_by_one(db, mak
 def test_dashboard_counts_submissions_waiting_beyond_the_list(client, db, make, login_as):
     sender = make.user("action_office")
     for _ in range(LIST_LIMIT + 2):
-        db.session.add(Submission(recommendation_id=make.recommendation().id, number=1, kind="plan",
-                                  narrative="n", snapshot={}, snapshot_sha256="0" * 64,
-                                  submitted_by_id=sender.id, submitted_on=TODAY))
+        db.session.add(
+            Submission(
+                recommendation_id=make.recommendation().id,
+                number=1,
+                kind="plan",
+                narrative="n",
+                snapshot={},
+                snapshot_sha256="0" * 64,
+                submitted_by_id=sender.id,
+                submitted_on=TODAY,
+            )
+        )
     db.session.commit()
     login_as("oig_reviewer")
     page = client.get("/").get_data(as_text=True)
@@ -136,23 +160,58 @@ def _plan(db, statement, index: str) -> str:
         return "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
 
 
-@pytest.mark.parametrize("index, build", [
-    ("ix_recommendations_open_activity", lambda: sa.select(Recommendation.id).where(
-        literal_in(Recommendation.status, OPEN_STATUSES), last_activity_on() <= TODAY)
-        .order_by(last_activity_on(), Recommendation.id).limit(20)),
-    ("ix_recommendations_open_issued", lambda: sa.select(Recommendation.id).where(
-        literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on <= TODAY)
-        .order_by(Recommendation.issued_on, Recommendation.id).limit(20)),
-    ("ix_milestones_open_due", lambda: sa.select(Milestone.id).where(
-        literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < TODAY)
-        .order_by(Milestone.current_due_on, Milestone.id).limit(10)),
-    ("ix_submissions_pending", lambda: sa.select(Submission.id).where(Submission.decision.is_(None))
-        .order_by(Submission.submitted_at, Submission.id).limit(10)),
-    # An office's overdue count reaches the milestones through its recommendations' lines.
-    ("ix_milestones_open_line_due", lambda: sa.select(sa.func.count(Milestone.id))
-        .where(literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < TODAY)
-        .join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(Recommendation.action_office_id == 1)),
-])
+@pytest.mark.parametrize(
+    "index, build",
+    [
+        (
+            "ix_recommendations_open_activity",
+            lambda: (
+                sa.select(Recommendation.id)
+                .where(literal_in(Recommendation.status, OPEN_STATUSES), last_activity_on() <= TODAY)
+                .order_by(last_activity_on(), Recommendation.id)
+                .limit(20)
+            ),
+        ),
+        (
+            "ix_recommendations_open_issued",
+            lambda: (
+                sa.select(Recommendation.id)
+                .where(literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on <= TODAY)
+                .order_by(Recommendation.issued_on, Recommendation.id)
+                .limit(20)
+            ),
+        ),
+        (
+            "ix_milestones_open_due",
+            lambda: (
+                sa.select(Milestone.id)
+                .where(literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < TODAY)
+                .order_by(Milestone.current_due_on, Milestone.id)
+                .limit(10)
+            ),
+        ),
+        (
+            "ix_submissions_pending",
+            lambda: (
+                sa.select(Submission.id)
+                .where(Submission.decision.is_(None))
+                .order_by(Submission.submitted_at, Submission.id)
+                .limit(10)
+            ),
+        ),
+        # An office's overdue count reaches the milestones through its recommendations' lines.
+        (
+            "ix_milestones_open_line_due",
+            lambda: (
+                sa.select(sa.func.count(Milestone.id))
+                .where(literal_in(Milestone.status, ("not_started", "in_progress")), Milestone.current_due_on < TODAY)
+                .join(Milestone.line_of_effort)
+                .join(LineOfEffort.recommendation)
+                .where(Recommendation.action_office_id == 1)
+            ),
+        ),
+    ],
+)
 def test_the_dashboard_queries_can_be_answered_from_their_indexes(db, index, build):
     """The expressions and WHERE clauses the dashboard sends are those of its partial and
     expression indexes (migration 0900), so the planner can read them in order; the plans
@@ -164,11 +223,16 @@ def test_the_dashboard_queries_can_be_answered_from_their_indexes(db, index, bui
 #: SQLite's statistics of the bench's 5,000 recommendations (sqlite_stat1 after ANALYZE): a few
 #: rows per management-decision day, NULL included, though a fifth of them have none.
 BENCH_STATISTICS = {
-    "ix_recommendations_open_activity": "2992 4 1", "ix_recommendations_open_issued": "2992 4 1",
-    "ix_recommendations_office_list_order": "5000 250 6 5 1", "ix_recommendations_list_order": "5000 7 5 1",
-    "ix_recommendations_decision_on": "5000 3", "ix_recommendations_status_issued": "5000 1000 2",
-    "ix_recommendations_status": "5000 1000", "ix_recommendations_report_id": "5000 5",
-    "ix_recommendations_action_office_id": "5000 250", "sqlite_autoindex_recommendations_1": "5000 5 1",
+    "ix_recommendations_open_activity": "2992 4 1",
+    "ix_recommendations_open_issued": "2992 4 1",
+    "ix_recommendations_office_list_order": "5000 250 6 5 1",
+    "ix_recommendations_list_order": "5000 7 5 1",
+    "ix_recommendations_decision_on": "5000 3",
+    "ix_recommendations_status_issued": "5000 1000 2",
+    "ix_recommendations_status": "5000 1000",
+    "ix_recommendations_report_id": "5000 5",
+    "ix_recommendations_action_office_id": "5000 250",
+    "sqlite_autoindex_recommendations_1": "5000 5 1",
 }
 
 
@@ -208,8 +272,10 @@ def test_the_undecided_clocks_candidates_are_read_in_issue_order(db, make, by_of
 def test_age_counts_in_sql_equal_age_bucket_on_both_sides_of_each_boundary(db, make):
     from app.dashboard.insights import status_and_age_counts
 
-    issued = [add_months(TODAY, -months) + timedelta(days=shift)
-              for months in (6, 12, 24) for shift in (-1, 0, 1)] + [TODAY, date(2019, 2, 28)]
+    issued = [add_months(TODAY, -months) + timedelta(days=shift) for months in (6, 12, 24) for shift in (-1, 0, 1)] + [
+        TODAY,
+        date(2019, 2, 28),
+    ]
     for day in issued:
         make.recommendation(issued_on=day)
         make.recommendation(issued_on=day, status="resolved_closed")  # closed ones have no age bucket

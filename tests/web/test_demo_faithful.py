@@ -1,6 +1,7 @@
 """Issue 21: the OIG-15-85 demo is faithful to the report. Every figure, quotation and date the demo
 takes from the report is checked against the report's text, ``shared/reference/OIG-15-85-report.txt``,
 found beside the repository (CI lays shared/ beside its clone)."""
+
 import re
 from datetime import date
 from pathlib import Path
@@ -77,16 +78,36 @@ def test_the_recommendation_response_and_finding_are_the_reports_words(report_te
     assert f"{REPORT_NUMBER} OFFICE OF INSPECTOR GENERAL" in report_text
 
 
-MONTHS = {m: i for i, m in enumerate(("January", "February", "March", "April", "May", "June", "July", "August",
-                                      "September", "October", "November", "December"), start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        start=1,
+    )
+}
 
 
 def test_the_issue_date_fits_the_report(report_text):
     """The text starts after the report's cover, which prints the issue date: every date in it is
     earlier, the latest being the court filing of Feb. 23, 2015, and the fieldwork ended in January 2015."""
     assert ISSUED_ON == date(2015, 5, 4)
-    days = [date(int(y), MONTHS[m], int(d)) for m, d, y in
-            re.findall(r"\b(" + "|".join(MONTHS) + r") (\d{1,2}), (\d{4})", report_text)]
+    days = [
+        date(int(y), MONTHS[m], int(d))
+        for m, d, y in re.findall(r"\b(" + "|".join(MONTHS) + r") (\d{1,2}), (\d{4})", report_text)
+    ]
     assert days and max(days) < ISSUED_ON
     assert "Feb. 23, 2015" in report_text and "between August 2014 and January 2015" in report_text
     # The oversight.gov listing the import tests use gives the same day.
@@ -117,8 +138,10 @@ def test_pages_show_the_printed_issue_date_and_label_the_replayed_one(client, lo
     replayed = report.issued_on.strftime("%b %-d, %Y")
     assert f'May 4, 2015 <span class="app-replayed">(deadlines replayed from {replayed})</span>' in page
     if url == "/recommendations/1":
-        assert (f"Replayed for the demonstration: these deadlines count from {replayed}, not from the printed "
-                f"issue date, May 4, 2015.") in page
+        assert (
+            f"Replayed for the demonstration: these deadlines count from {replayed}, not from the printed "
+            f"issue date, May 4, 2015."
+        ) in page
     if url == "/":
         assert "The demonstration report’s deadlines are replayed" in page
 
@@ -127,6 +150,7 @@ def test_the_plan_document_gives_the_printed_issue_date(client, login_as, demo):
     login_as("oig_reviewer")
     from docx import Document
     import io
+
     document = Document(io.BytesIO(client.get("/exports/recommendations/1/plan.docx").data))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert any(c.startswith("DHS Office of Inspector General, 2015-05-04 (deadlines replayed from ") for c in cells)
@@ -154,6 +178,7 @@ def test_no_banner_without_the_demo(client, login_as, make, db):
 def test_exports_give_the_printed_issue_date_with_the_replayed_one(client, login_as, demo, db):
     import csv
     import io
+
     report = db.session.scalar(sa.select(Report).where(Report.number == REPORT_NUMBER))
     login_as("oig_reviewer")
     expected = f"2015-05-04 (deadlines replayed from {report.issued_on.isoformat()})"

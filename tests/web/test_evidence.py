@@ -1,4 +1,5 @@
 """Evidence: uploads streamed to disk and checked by content, versions, review, withdrawal, downloads."""
+
 import hashlib
 import io
 from pathlib import Path
@@ -49,8 +50,11 @@ def count(db, model):
 
 def test_upload_streams_to_a_generated_name_with_its_hash(app, client, login_as, milestone, db):
     login_as("action_office")
-    response = upload(client, f"/milestones/{milestone.id}/evidence",
-                      (files.PDF, "charter.pdf", "Signed charter", "The signed charter."))
+    response = upload(
+        client,
+        f"/milestones/{milestone.id}/evidence",
+        (files.PDF, "charter.pdf", "Signed charter", "The signed charter."),
+    )
     assert response.status_code == 302
     version = db.session.scalar(sa.select(EvidenceVersion))
     assert version.item.title == "Signed charter" and version.item.milestone_id == milestone.id
@@ -71,20 +75,35 @@ def test_several_files_in_one_upload_each_with_a_title(app, client, login_as, ma
     login_as("action_office")
     page = client.get(f"/recommendations/{rec.id}/evidence?rows=2").get_data(as_text=True)
     assert 'name="files-1-title"' in page
-    response = upload(client, f"/recommendations/{rec.id}/evidence",
-                      (files.CSV, "figures.csv", "FY2014 figures"), (files.png(), "chart.png", "Chart"))
+    response = upload(
+        client,
+        f"/recommendations/{rec.id}/evidence",
+        (files.CSV, "figures.csv", "FY2014 figures"),
+        (files.png(), "chart.png", "Chart"),
+    )
     assert response.status_code == 302
     items = db.session.scalars(sa.select(EvidenceItem).order_by(EvidenceItem.id)).all()
     assert [(i.title, i.milestone_id, i.versions[0].content_type) for i in items] == [
-        ("FY2014 figures", None, "text/csv"), ("Chart", None, "image/png")]
+        ("FY2014 figures", None, "text/csv"),
+        ("Chart", None, "image/png"),
+    ]
     assert len(stored_files(app)) == 2
 
 
-@pytest.mark.parametrize("content, filename", [
-    (files.PDF, "charter.pdf"), (files.ooxml("docx"), "memo.docx"), (files.ooxml("xlsx"), "data.xlsx"),
-    (files.ooxml("pptx"), "briefing.pptx"), (files.CSV, "figures.csv"), (files.TXT, "notes.txt"),
-    (files.png(), "chart.png"), (files.JPEG, "photo.jpeg"), (files.PDF, "报告.pdf"),
-])
+@pytest.mark.parametrize(
+    "content, filename",
+    [
+        (files.PDF, "charter.pdf"),
+        (files.ooxml("docx"), "memo.docx"),
+        (files.ooxml("xlsx"), "data.xlsx"),
+        (files.ooxml("pptx"), "briefing.pptx"),
+        (files.CSV, "figures.csv"),
+        (files.TXT, "notes.txt"),
+        (files.png(), "chart.png"),
+        (files.JPEG, "photo.jpeg"),
+        (files.PDF, "报告.pdf"),
+    ],
+)
 def test_every_allowed_type_is_accepted_by_content(client, login_as, milestone, db, content, filename):
     login_as("action_office")
     response = upload(client, f"/milestones/{milestone.id}/evidence", (content, filename, "A document"))
@@ -92,20 +111,23 @@ def test_every_allowed_type_is_accepted_by_content(client, login_as, milestone, 
     assert db.session.scalar(sa.select(EvidenceVersion.original_filename)) == filename
 
 
-@pytest.mark.parametrize("content, filename, message", [
-    (files.ELF, "report.pdf", "This type of file is not accepted"),
-    (b"", "empty.pdf", "The file is empty"),
-    (files.plain_zip(), "archive.docx", "This type of file is not accepted"),
-    (files.ooxml("docm"), "macro.docx", "This type of file is not accepted"),
-    (files.CSV + b"\x00\x01", "figures.csv", "This type of file is not accepted"),
-    (b"\xff\xfe not utf-8 \xc3\x28", "notes.txt", "This type of file is not accepted"),
-    (files.PDF, "picture.png", "its name ends in"),
-    (files.PDF, "../../x.pdf", "may not contain a folder path"),
-    # Werkzeug's parser already drops the backslash; what is left still may not be a dot-file.
-    (files.PDF, "..\\evil.pdf", "Rename the file and try again."),
-    (files.PDF, "a\x00b.pdf", "control characters"),
-    (files.PDF, ".hidden.pdf", "may not start with a dot"),
-])
+@pytest.mark.parametrize(
+    "content, filename, message",
+    [
+        (files.ELF, "report.pdf", "This type of file is not accepted"),
+        (b"", "empty.pdf", "The file is empty"),
+        (files.plain_zip(), "archive.docx", "This type of file is not accepted"),
+        (files.ooxml("docm"), "macro.docx", "This type of file is not accepted"),
+        (files.CSV + b"\x00\x01", "figures.csv", "This type of file is not accepted"),
+        (b"\xff\xfe not utf-8 \xc3\x28", "notes.txt", "This type of file is not accepted"),
+        (files.PDF, "picture.png", "its name ends in"),
+        (files.PDF, "../../x.pdf", "may not contain a folder path"),
+        # Werkzeug's parser already drops the backslash; what is left still may not be a dot-file.
+        (files.PDF, "..\\evil.pdf", "Rename the file and try again."),
+        (files.PDF, "a\x00b.pdf", "control characters"),
+        (files.PDF, ".hidden.pdf", "may not start with a dot"),
+    ],
+)
 def test_refused_uploads_leave_no_row_and_no_file(app, client, login_as, milestone, db, content, filename, message):
     login_as("action_office")
     before = stored_files(app)
@@ -119,9 +141,11 @@ def test_refused_uploads_leave_no_row_and_no_file(app, client, login_as, milesto
 
 def test_missing_title_or_file_is_explained(app, client, login_as, milestone, db):
     login_as("action_office")
-    response = client.post_form(f"/milestones/{milestone.id}/evidence",
-                                {"files-0-title": "", "files-0-description": ""},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        f"/milestones/{milestone.id}/evidence",
+        {"files-0-title": "", "files-0-description": ""},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Choose a file to upload." in page and "Give the document a title." in page
@@ -146,7 +170,8 @@ def test_a_crash_before_the_commit_leaves_no_row_and_no_file(app, client, login_
 
     def crash(session):
         if any(isinstance(o, EvidenceVersion) for o in session.new) or any(
-                isinstance(o, EvidenceVersion) for o in session.identity_map.values()):
+            isinstance(o, EvidenceVersion) for o in session.identity_map.values()
+        ):
             raise RuntimeError("forced crash between writing the file and committing the row")
 
     sa.event.listen(db.session, "before_commit", crash)
@@ -182,9 +207,11 @@ def _item(client, login_as, milestone, db, content=files.PDF, filename="charter.
 
 def test_a_new_version_keeps_every_earlier_one_downloadable(app, client, login_as, milestone, db):
     item, _ = _item(client, login_as, milestone, db)
-    response = client.post_form(f"/evidence/{item.id}/versions",
-                                {"file": (io.BytesIO(files.PDF_V2), "charter-v2.pdf"), "note": "Signature added"},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        f"/evidence/{item.id}/versions",
+        {"file": (io.BytesIO(files.PDF_V2), "charter-v2.pdf"), "note": "Signature added"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     v2, v1 = item.versions
@@ -224,15 +251,21 @@ def test_oig_reviews_and_the_office_sees_it(app, client, login_as, milestone, db
     reviewer = make.user("oig_reviewer")
     db.session.commit()
     office_client, client = client, client_for(app, reviewer)
-    assert client.post_form(f"/evidence/{item.id}/versions",
-                            {"file": (io.BytesIO(files.PDF), "x.pdf")},
-                            content_type="multipart/form-data").status_code == 403
+    assert (
+        client.post_form(
+            f"/evidence/{item.id}/versions",
+            {"file": (io.BytesIO(files.PDF), "x.pdf")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 403
+    )
     no_comment = client.post_form(f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": ""})
     assert no_comment.status_code == 400 and "Explain the decision." in no_comment.get_data(as_text=True)
     bad = client.post_form(f"/evidence/{item.id}/review", {"decision": "rejected", "comment": "x"})
     assert bad.status_code == 400
-    ok = client.post_form(f"/evidence/{item.id}/review",
-                          {"decision": "insufficient", "comment": "The charter is not signed."})
+    ok = client.post_form(
+        f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": "The charter is not signed."}
+    )
     assert ok.status_code == 302
     db.session.expire_all()
     assert item.review_status == "insufficient"
@@ -243,8 +276,11 @@ def test_oig_reviews_and_the_office_sees_it(app, client, login_as, milestone, db
         page = client.get(url).get_data(as_text=True)
         assert "Insufficient" in page and "The charter is not signed." in page
     # A new version goes back to OIG.
-    client.post_form(f"/evidence/{item.id}/versions", {"file": (io.BytesIO(files.PDF_V2), "charter.pdf")},
-                     content_type="multipart/form-data")
+    client.post_form(
+        f"/evidence/{item.id}/versions",
+        {"file": (io.BytesIO(files.PDF_V2), "charter.pdf")},
+        content_type="multipart/form-data",
+    )
     db.session.expire_all()
     assert item.review_status == "pending"
     assert "The charter is not signed." not in client.get("/evidence/attention").get_data(as_text=True)
@@ -258,8 +294,9 @@ def test_withdrawal_keeps_the_record_and_the_file(app, client, login_as, milesto
     assert item.is_withdrawn and item.withdrawal_reason == "Superseded"
     assert client.get(f"/evidence/versions/{item.versions[0].id}/download").data == files.PDF
     assert client.post_form(f"/evidence/{item.id}/withdraw", {"reason": "Again"}).status_code == 409
-    again = client.post_form(f"/evidence/{item.id}/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")},
-                             content_type="multipart/form-data")
+    again = client.post_form(
+        f"/evidence/{item.id}/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")}, content_type="multipart/form-data"
+    )
     assert again.status_code == 409
     assert "Withdrawn" in client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
     assert closure_package(item.recommendation_id) == []
@@ -280,8 +317,11 @@ def test_evidence_dir_under_static_is_refused_at_startup(app):
 
 def test_the_database_refuses_to_delete_or_change_evidence(app, db, client, login_as, milestone):
     item, _ = _item(client, login_as, milestone, db)
-    for statement in ("UPDATE evidence_versions SET sha256 = 'x'", "DELETE FROM evidence_versions",
-                      "DELETE FROM evidence_items"):
+    for statement in (
+        "UPDATE evidence_versions SET sha256 = 'x'",
+        "DELETE FROM evidence_versions",
+        "DELETE FROM evidence_items",
+    ):
         with pytest.raises(sa.exc.DatabaseError):
             db.session.execute(sa.text(statement))
             db.session.commit()
@@ -319,6 +359,7 @@ def test_a_semicolon_in_a_name_stays_inside_the_header_value(app, client, login_
     item, _ = _item(client, login_as, milestone, db, files.PDF, name)
     assert item.versions[0].original_filename == name
     disposition = client.get(f"/evidence/versions/{item.versions[0].id}/download").headers["Content-Disposition"]
-    assert disposition == ('attachment; filename="memo_filename_evil.exe.pdf"; '
-                           "filename*=UTF-8''memo%3B%20filename%3Devil.exe.pdf")
+    assert disposition == (
+        "attachment; filename=\"memo_filename_evil.exe.pdf\"; filename*=UTF-8''memo%3B%20filename%3Devil.exe.pdf"
+    )
     assert parse_options_header(disposition) == ("attachment", {"filename": name})

@@ -1,4 +1,5 @@
 """Who may see and change evidence: every evidence URL checks access to its recommendation."""
+
 import io
 import re
 
@@ -25,11 +26,19 @@ def evidence_urls(app):
 def _request(client, method, url):
     if method == "GET":
         return client.get(url)
-    return client.post_form(url, {"reason": "x", "decision": "accepted", "comment": "x", "files-0-title": "x",
-                                  "files-0-file": (io.BytesIO(files.PDF), "a.pdf"),
-                                  "file": (io.BytesIO(files.PDF), "a.pdf")},
-                            token_from="/sign-in" if not client.signed_in else "/",
-                            content_type="multipart/form-data")
+    return client.post_form(
+        url,
+        {
+            "reason": "x",
+            "decision": "accepted",
+            "comment": "x",
+            "files-0-title": "x",
+            "files-0-file": (io.BytesIO(files.PDF), "a.pdf"),
+            "file": (io.BytesIO(files.PDF), "a.pdf"),
+        },
+        token_from="/sign-in" if not client.signed_in else "/",
+        content_type="multipart/form-data",
+    )
 
 
 def test_the_demo_has_evidence_on_every_url_checked(demo, db):
@@ -67,10 +76,12 @@ def test_readers_who_may_not_edit_the_plan_cannot_upload(app, client, demo, logi
     login_as(role)
     assert client.get("/milestones/1/evidence").status_code == 200
     assert client.get("/evidence/versions/1/download").data.startswith(b"%PDF-")
-    for url, data in [("/milestones/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
-                      ("/recommendations/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
-                      ("/evidence/1/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")}),
-                      ("/evidence/1/withdraw", {"reason": "x"})]:
+    for url, data in [
+        ("/milestones/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
+        ("/recommendations/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
+        ("/evidence/1/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")}),
+        ("/evidence/1/withdraw", {"reason": "x"}),
+    ]:
         assert client.post_form(url, data, content_type="multipart/form-data").status_code == 403, url
     page = client.get("/milestones/1/evidence").get_data(as_text=True)
     assert "Upload evidence" not in page
@@ -86,27 +97,37 @@ def test_upload_is_refused_once_the_recommendation_is_closed(app, client, login_
     db.session.commit()
     login_as("action_office")
     assert client.get(f"/recommendations/{rec.id}/evidence").status_code == 200
-    response = client.post_form(f"/recommendations/{rec.id}/evidence",
-                                {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        f"/recommendations/{rec.id}/evidence",
+        {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 403
 
 
 def test_evidence_pages_query_count_does_not_grow_with_rows(app, client, demo, login_as, db):
     login_as("action_office")
-    urls = ["/evidence/attention", "/recommendations/1/evidence", "/milestones/1/evidence", "/evidence/1",
-            "/recommendations/1"]
+    urls = [
+        "/evidence/attention",
+        "/recommendations/1/evidence",
+        "/milestones/1/evidence",
+        "/evidence/1",
+        "/recommendations/1",
+    ]
     before = {}
     for url in urls:
         with count_queries(app) as counted:
             assert client.get(url).status_code == 200
         before[url] = counted.count
     for n in range(3):
-        client.post_form("/milestones/1/evidence",
-                         {"files-0-title": f"More {n}", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")},
-                         content_type="multipart/form-data")
-        client.post_form("/evidence/1/versions", {"file": (io.BytesIO(files.PDF_V2), "a.pdf")},
-                         content_type="multipart/form-data")
+        client.post_form(
+            "/milestones/1/evidence",
+            {"files-0-title": f"More {n}", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")},
+            content_type="multipart/form-data",
+        )
+        client.post_form(
+            "/evidence/1/versions", {"file": (io.BytesIO(files.PDF_V2), "a.pdf")}, content_type="multipart/form-data"
+        )
     for url in urls:
         with count_queries(app) as counted:
             assert client.get(url).status_code == 200

@@ -1,4 +1,5 @@
 """Stored evidence is re-hashed by `flask evidence verify` and the admin page; the demo brings real files."""
+
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,13 +36,17 @@ def test_seed_demo_twice_adds_no_evidence(app, db, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "a demo password of some length")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    counts = [db.session.scalar(sa.select(sa.func.count()).select_from(m))
-              for m in (EvidenceItem, EvidenceVersion, EvidenceReview)]
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (EvidenceItem, EvidenceVersion, EvidenceReview)
+    ]
     files = sorted(Path(app.config["EVIDENCE_DIR"]).rglob("*"))
     assert counts == [3, 3, 2]
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    assert [db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (EvidenceItem, EvidenceVersion, EvidenceReview)] == counts
+    assert [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (EvidenceItem, EvidenceVersion, EvidenceReview)
+    ] == counts
     assert sorted(Path(app.config["EVIDENCE_DIR"]).rglob("*")) == files
 
 

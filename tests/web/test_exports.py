@@ -1,4 +1,5 @@
 """OIG-ready documents and exports: the plan as PDF and DOCX, CSV/XLSX lists, filters, audit events."""
+
 import csv
 import io
 import re
@@ -79,8 +80,9 @@ def test_plan_docx_opens_and_holds_the_same_rows(client, db, demo):
         cells = [c.text for c in table.rows[0].cells]
         if cells and cells[0] == "Milestone":
             rows += [[c.text for c in row.cells] for row in table.rows[1:]]
-    expected = [[m.title, m.baseline_due_on.isoformat(), m.current_due_on.isoformat(), m.status_label]
-                for m in _milestones(db)]
+    expected = [
+        [m.title, m.baseline_due_on.isoformat(), m.current_due_on.isoformat(), m.status_label] for m in _milestones(db)
+    ]
     assert sorted([r[0], r[4], r[5], r[6]] for r in rows) == sorted(expected)
     body = "\n".join(p.text for p in document.paragraphs)
     assert rec.text in body
@@ -106,11 +108,13 @@ def test_another_office_cannot_download_the_plan(client, db, make, login_as):
 
 def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
+
     return _squash(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
 
 
 def _docx_milestone_rows(data: bytes) -> list[list[str]]:
     from docx import Document
+
     rows = []
     for table in Document(io.BytesIO(data)).tables:
         if [c.text for c in table.rows[0].cells][:1] == ["Milestone"]:
@@ -124,16 +128,18 @@ def sent_plan(make, db):
     from app.submissions.services import submit
 
     office = make.office("DHS-PLCY")
-    rec = make.recommendation(office=office, responsible_official="Assistant Secretary for Policy",
-                              target_completion_on=days(300), concurrence="concur")
+    rec = make.recommendation(
+        office=office,
+        responsible_official="Assistant Secretary for Policy",
+        target_completion_on=days(300),
+        concurrence="concur",
+    )
     staff = make.user("action_office", office=office, name="Dana Whitfield")
     governance = make.line(rec, title="Governance and standardization", objective="One data standard")
     collection = make.line(rec, title="Data collection")
-    make.milestone(governance, title="Charter the data governance board", owner=staff, due=days(20),
-                   start_on=days(-15))
+    make.milestone(governance, title="Charter the data governance board", owner=staff, due=days(20), start_on=days(-15))
     make.milestone(governance, title="Publish the data dictionary", owner=staff, due=days(75))
-    make.milestone(collection, title="Monthly submissions from ICE, CBP and USCIS", due=days(120),
-                   start_on=days(5))
+    make.milestone(collection, title="Monthly submissions from ICE, CBP and USCIS", due=days(120), start_on=days(5))
     submission = submit(rec, "plan", "Our corrective action plan,\nwith three milestones.", staff)
     db.session.commit()
     return rec, submission, staff
@@ -144,8 +150,9 @@ def test_a_submission_pdf_holds_every_milestone_title_and_dates_as_sent(client, 
     login_as(user=staff)
     response = client.get(f"/exports/submissions/{submission.id}/plan.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert (f"{rec.report.number}-rec-{rec.number}-submission-1-plan-as-sent.pdf"
-            in response.headers["Content-Disposition"])
+    assert (
+        f"{rec.report.number}-rec-{rec.number}-submission-1-plan-as-sent.pdf" in response.headers["Content-Disposition"]
+    )
     text = _pdf_text(response.data)
     assert f"submission 1, corrective action plan, as sent to OIG on {submission.submitted_on.isoformat()}" in text
     assert "by Dana Whitfield" in text and "Our corrective action plan, with three milestones." in text
@@ -160,8 +167,7 @@ def test_a_submission_pdf_holds_every_milestone_title_and_dates_as_sent(client, 
     assert "No evidence recorded in this submission." in text
 
 
-def test_a_milestone_changed_after_sending_changes_the_live_plan_not_the_submission(client, db, login_as,
-                                                                                    sent_plan):
+def test_a_milestone_changed_after_sending_changes_the_live_plan_not_the_submission(client, db, login_as, sent_plan):
     from docx import Document
 
     rec, submission, staff = sent_plan
@@ -186,8 +192,10 @@ def test_a_milestone_changed_after_sending_changes_the_live_plan_not_the_submiss
     sent_rows = _docx_milestone_rows(client.get(f"/exports/submissions/{submission.id}/plan.docx").data)
     changed = [r for r in sent_rows if r[0] == sent_title]
     assert changed and changed[0][5] == sent_due.isoformat() and changed[0][6] == "Not started"
-    body = "\n".join(p.text for p in Document(io.BytesIO(
-        client.get(f"/exports/submissions/{submission.id}/plan.docx").data)).paragraphs)
+    body = "\n".join(
+        p.text
+        for p in Document(io.BytesIO(client.get(f"/exports/submissions/{submission.id}/plan.docx").data)).paragraphs
+    )
     assert "renamed after sending" not in body
 
 
@@ -200,8 +208,11 @@ def test_a_submission_docx_opens_and_holds_the_rows_of_its_snapshot(client, db, 
     assert response.status_code == 200 and response.mimetype == DOCX_MIMETYPE
     rows = _docx_milestone_rows(response.data)
     plan = next(s["data"] for s in submission.snapshot["sections"] if s["key"] == "plan")
-    expected = [[m["title"], m["start_on"] or "", m["baseline_due_on"], m["current_due_on"]]
-                for line in plan for m in line["milestones"]]
+    expected = [
+        [m["title"], m["start_on"] or "", m["baseline_due_on"], m["current_due_on"]]
+        for line in plan
+        for m in line["milestones"]
+    ]
     assert len(expected) == 3
     assert sorted([r[0], r[3], r[4], r[5]] for r in rows) == sorted(expected)
     document = Document(io.BytesIO(response.data))
@@ -221,14 +232,21 @@ def test_a_closure_request_document_shows_its_evidence_and_metric_results_as_sen
     rec.status = "resolved_open"
     policy = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
     from app.submissions.package import readiness_for
-    closure = submit(rec, "closure_request", "Done; here is the proof.", policy,
-                     acknowledgements={i.key: "Tracked." for i in readiness_for(rec)})
+
+    closure = submit(
+        rec,
+        "closure_request",
+        "Done; here is the proof.",
+        policy,
+        acknowledgements={i.key: "Tracked." for i in readiness_for(rec)},
+    )
     db.session.commit()
     sections = {s["key"]: s["data"] for s in closure.snapshot["sections"]}
     assert sections["evidence"] and sections["metrics"]
 
     login_as(user=policy)
     from docx import Document
+
     document = Document(io.BytesIO(client.get(f"/exports/submissions/{closure.id}/plan.docx").data))
     tables = {t.rows[0].cells[0].text: t for t in document.tables}
     evidence = [[c.text for c in row.cells] for row in tables["Evidence"].rows[1:]]
@@ -236,8 +254,9 @@ def test_a_closure_request_document_shows_its_evidence_and_metric_results_as_sen
     metrics = [[c.text for c in row.cells] for row in tables["Metric"].rows[1:]]
     assert len(metrics) == len(sections["metrics"])
     read = next(m for m in sections["metrics"] if m["value"] is not None)
-    assert [f"{read['metric']} ({read['component']})", str(read["value"]), read["period"]] in \
-        [[r[0], r[4], r[5]] for r in metrics]
+    assert [f"{read['metric']} ({read['component']})", str(read["value"]), read["period"]] in [
+        [r[0], r[4], r[5]] for r in metrics
+    ]
 
 
 def test_an_old_snapshot_without_sections_renders_them_as_none_recorded(client, db, make, login_as):
@@ -247,13 +266,35 @@ def test_an_old_snapshot_without_sections_renders_them_as_none_recorded(client, 
     rec = make.recommendation(text="Collect data on prosecutorial discretion.")
     staff = make.user("action_office", office=rec.action_office, name="Early Adopter")
     # As an early version wrote it: the recommendation without the office or issue date, no plan section.
-    snapshot = {"schema": 1, "kind": "status_update", "taken_at": "2024-01-05T10:00:00", "narrative": "",
-                "sections": [{"key": "recommendation", "title": "Recommendation",
-                              "data": {"report": rec.report.number, "number": rec.number,
-                                       "text": "Collect data on prosecutorial discretion.",
-                                       "status": "unresolved_open", "concurrence": None}}]}
-    old = Submission(recommendation_id=rec.id, number=1, kind="status_update", narrative="", snapshot=snapshot,
-                     snapshot_sha256=snapshot_digest(snapshot), submitted_by_id=staff.id, submitted_on=days(-40))
+    snapshot = {
+        "schema": 1,
+        "kind": "status_update",
+        "taken_at": "2024-01-05T10:00:00",
+        "narrative": "",
+        "sections": [
+            {
+                "key": "recommendation",
+                "title": "Recommendation",
+                "data": {
+                    "report": rec.report.number,
+                    "number": rec.number,
+                    "text": "Collect data on prosecutorial discretion.",
+                    "status": "unresolved_open",
+                    "concurrence": None,
+                },
+            }
+        ],
+    }
+    old = Submission(
+        recommendation_id=rec.id,
+        number=1,
+        kind="status_update",
+        narrative="",
+        snapshot=snapshot,
+        snapshot_sha256=snapshot_digest(snapshot),
+        submitted_by_id=staff.id,
+        submitted_on=days(-40),
+    )
     db.session.add(old)
     db.session.commit()
 
@@ -287,8 +328,10 @@ def test_who_may_not_see_a_submission_may_not_download_its_plan(client, db, make
     assert client.get(f"/exports/submissions/{submission.id}/plan.rtf").status_code == 404
     assert client.get(f"/submissions/{submission.id + 1000}").status_code == 404
     assert client.get(f"/exports/submissions/{submission.id + 1000}/plan.pdf").status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
-                             .where(AuditEvent.action == "export.submission_plan")) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "export.submission_plan"))
+        == 0
+    )
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in(client, sent_plan):
@@ -314,8 +357,9 @@ def test_recommendation_export_honours_filters_and_office_scope(client, db, make
     assert rows[0]["Report"] == open_rec.report.number
     rows = _csv_rows(client.get("/exports/recommendations.csv?q=releases"))
     assert [r["Text"] for r in rows] == ["Collect data on releases."]
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export.recommendations")
-                               .order_by(AuditEvent.id)).all()[-1]
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "export.recommendations").order_by(AuditEvent.id)
+    ).all()[-1]
     assert event.after_data == {"format": "csv", "filters": {"q": "releases"}, "rows": 1}
 
 
@@ -347,18 +391,24 @@ def test_audit_trail_export_is_limited_to_the_users_recommendations(client, db, 
 
 
 def test_csv_cells_that_look_like_formulas_are_defused(client, db, make, login_as):
-    make.recommendation(text="=HYPERLINK(\"http://evil\")")
+    make.recommendation(text='=HYPERLINK("http://evil")')
     login_as("oig_reviewer")
     rows = _csv_rows(client.get("/exports/recommendations.csv"))
     assert rows[0]["Text"].startswith("'=")
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/exports/nothing.csv", 404), ("/exports/recommendations.pdf", 404),
-    ("/exports/semiannual?period_end=2025-06-30", 404), ("/exports/semiannual.docx", 404), ("/exports/semiannual.pdf?period_end=2025-06-30", 404),
-    ("/exports/semiannual?period_end=not-a-date", 200),  # falls back to the latest period
-    ("/exports/milestones.csv?due_from=garbage&recommendation=x", 200),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/exports/nothing.csv", 404),
+        ("/exports/recommendations.pdf", 404),
+        ("/exports/semiannual?period_end=2025-06-30", 404),
+        ("/exports/semiannual.docx", 404),
+        ("/exports/semiannual.pdf?period_end=2025-06-30", 404),
+        ("/exports/semiannual?period_end=not-a-date", 200),  # falls back to the latest period
+        ("/exports/milestones.csv?due_from=garbage&recommendation=x", 200),
+    ],
+)
 def test_bad_export_parameters_never_give_a_500(client, login_as, url, status):
     login_as("oig_reviewer")
     assert client.get(url).status_code == status
@@ -370,8 +420,15 @@ def test_exports_page_is_served(client, login_as):
     assert "Semiannual report to Congress" in page
 
 
-@pytest.mark.parametrize("url", ["/exports/milestones.csv", "/exports/recommendations.xlsx",
-                                 "/exports/audit-trail.csv", "/exports/semiannual.csv?period_end=2026-09-30"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/exports/milestones.csv",
+        "/exports/recommendations.xlsx",
+        "/exports/audit-trail.csv",
+        "/exports/semiannual.csv?period_end=2026-09-30",
+    ],
+)
 def test_export_query_count_does_not_grow_with_rows(app, client, db, make, login_as, url):
     from app.audit import record
     from tests.querycount import count_queries
@@ -390,4 +447,4 @@ def test_export_query_count_does_not_grow_with_rows(app, client, db, make, login
         add_rows()
     with count_queries(app) as many:
         client.get(url)
-    assert many.count == few.count, many.statements[few.count - 2:few.count + 3]
+    assert many.count == few.count, many.statements[few.count - 2 : few.count + 3]

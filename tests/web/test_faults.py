@@ -1,4 +1,5 @@
 """Faults around evidence files: backups while uploads run, uploads cut off by a crash."""
+
 import io
 import os
 import threading
@@ -21,9 +22,12 @@ def _uploader(app, email: str, milestone_id: int, stop: threading.Event, outcome
     url = f"/milestones/{milestone_id}/evidence"
     body = files.TXT * 4_000  # about 200 kB: written to .incoming while a backup walks the tree
     while not stop.is_set():
-        response = client.post_form(url, {"files-0-file": (io.BytesIO(body), "notes.txt"), "files-0-title": "Notes",
-                                          "files-0-description": ""},
-                                    token_from=url, content_type="multipart/form-data")
+        response = client.post_form(
+            url,
+            {"files-0-file": (io.BytesIO(body), "notes.txt"), "files-0-title": "Notes", "files-0-description": ""},
+            token_from=url,
+            content_type="multipart/form-data",
+        )
         outcomes.append(response.status_code)
 
 
@@ -36,15 +40,19 @@ def test_backups_while_uploads_run_all_succeed_and_hold_no_partial_file(app, db,
     incoming.mkdir(parents=True)
     (incoming / "left-by-a-crash.part").write_bytes(b"half an upload")  # always there, whatever the timing
     stop, outcomes = threading.Event(), []
-    threads = [threading.Thread(target=_uploader, args=(app, user.email, milestone.id, stop, outcomes))
-               for _ in range(UPLOADERS)]
+    threads = [
+        threading.Thread(target=_uploader, args=(app, user.email, milestone.id, stop, outcomes))
+        for _ in range(UPLOADERS)
+    ]
     for thread in threads:
         thread.start()
     try:
         while len(outcomes) < UPLOADERS:
             time.sleep(0.05)  # every uploader is signed in and sending
-        results = [app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / f"backup-{n}")])
-                   for n in range(BACKUPS)]
+        results = [
+            app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / f"backup-{n}")])
+            for n in range(BACKUPS)
+        ]
     finally:
         stop.set()
         for thread in threads:
@@ -65,8 +73,12 @@ def _leftovers(app):
     (root / ".incoming").mkdir(parents=True, exist_ok=True)
     (root / "ab").mkdir(parents=True, exist_ok=True)
     old = time.time() - 2 * 3600
-    paths = {"old_part": root / ".incoming" / "0ld.part", "new_part": root / ".incoming" / "n3w.part",
-             "old_stray": root / "ab" / ("ab" + "1" * 38), "new_stray": root / "ab" / ("ab" + "2" * 38)}
+    paths = {
+        "old_part": root / ".incoming" / "0ld.part",
+        "new_part": root / ".incoming" / "n3w.part",
+        "old_stray": root / "ab" / ("ab" + "1" * 38),
+        "new_stray": root / "ab" / ("ab" + "2" * 38),
+    }
     for path in paths.values():
         path.write_bytes(b"half")
     for key in ("old_part", "old_stray"):
@@ -89,7 +101,9 @@ def test_evidence_verify_reports_partial_and_unrecorded_files_and_clean_removes_
 
     cleaned = runner.invoke(args=["evidence", "verify", "--clean"])
     assert cleaned.exit_code == 0, cleaned.output
-    assert "  removing .incoming/0ld.part" in cleaned.output and f"  removing {paths['old_stray'].name}" in cleaned.output
+    assert (
+        "  removing .incoming/0ld.part" in cleaned.output and f"  removing {paths['old_stray'].name}" in cleaned.output
+    )
     assert "removed 1 partial upload(s) and 1 file(s) without a record" in cleaned.output
     assert not paths["old_part"].exists() and not paths["old_stray"].exists()
     assert paths["new_part"].exists() and paths["new_stray"].exists()

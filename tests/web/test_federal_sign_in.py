@@ -1,5 +1,6 @@
 """Federal sign-in over HTTP: the routes' rules with SSO on, password sign-in off, break-glass,
 the pending second step, key resets by administrators. The browser journeys are in tests/e2e."""
+
 import json
 import re
 
@@ -13,22 +14,28 @@ from app.reminders.models import OutboxMessage
 from tests.factories import PASSWORD
 from tests.web.test_access import _routes
 
-SSO = {"OIDC_ISSUER": "https://idp.example.gov", "OIDC_CLIENT_ID": "tracker", "OIDC_CLIENT_SECRET": "s",
-       "OIDC_PROVIDER_NAME": "Agency ID"}
+SSO = {
+    "OIDC_ISSUER": "https://idp.example.gov",
+    "OIDC_CLIENT_ID": "tracker",
+    "OIDC_CLIENT_SECRET": "s",
+    "OIDC_PROVIDER_NAME": "Agency ID",
+}
 #: The new endpoints an anonymous visitor may reach with success.
 PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "health.healthz", "health.readyz", "health.metrics", "static"}
 
 
 def _last_after(db, action) -> dict:
     db.session.expire_all()
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)
-                               .order_by(AuditEvent.id.desc()).limit(1)).one()
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
     return json.loads(event.after or "{}")
 
 
 def _add_key(db, user, name="Key", credential_id="cred-1"):
-    key = SecurityKey(user_id=user.id, name=name, credential_id=credential_id, public_key=b"\x01",
-                      sign_count=0, transports="usb")
+    key = SecurityKey(
+        user_id=user.id, name=name, credential_id=credential_id, public_key=b"\x01", sign_count=0, transports="usb"
+    )
     db.session.add(key)
     db.session.commit()
     return key
@@ -105,8 +112,7 @@ def test_password_sign_in_off_without_sso_changes_nothing(app, client, make, db)
 def test_password_sign_ins_are_audited_with_their_method(client, make, db):
     user = make.user()
     db.session.commit()
-    client.post_form("/sign-in", {"email": user.email, "password": "wrong password entirely"},
-                     token_from="/sign-in")
+    client.post_form("/sign-in", {"email": user.email, "password": "wrong password entirely"}, token_from="/sign-in")
     assert _last_after(db, "auth.sign_in_failed") == {"email": user.email, "method": "password"}
     _password(client, user.email)
     assert _last_after(db, "auth.sign_in") == {"method": "password"}
@@ -125,8 +131,7 @@ def test_the_pending_second_step_grants_nothing_and_expires(app, client, make, d
     with client.session_transaction() as session:
         session["mfa_pending"] = session["mfa_pending"] | {"at": session["mfa_pending"]["at"] - 6 * 60}
     assert client.get("/sign-in/security-key").headers["Location"] == "/sign-in"
-    options = client.post("/sign-in/security-key/options",
-                          headers={"X-CSRFToken": client.csrf_token("/sign-in")})
+    options = client.post("/sign-in/security-key/options", headers={"X-CSRFToken": client.csrf_token("/sign-in")})
     assert options.status_code == 409
 
 
@@ -141,8 +146,12 @@ def test_an_answer_from_a_key_that_is_not_the_users_is_refused_and_audited(clien
     options = client.post("/sign-in/security-key/options", headers={"X-CSRFToken": token}).get_json()
     assert [c["id"] for c in options["allowCredentials"]] == ["mine"]
     assert options["rpId"] == "127.0.0.1" or options["rpId"]  # from BASE_URL or the request
-    forged = {"id": "theirs", "rawId": "theirs", "type": "public-key",
-              "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"}}
+    forged = {
+        "id": "theirs",
+        "rawId": "theirs",
+        "type": "public-key",
+        "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"},
+    }
     response = client.post("/sign-in/security-key", data={"csrf_token": token, "credential": json.dumps(forged)})
     assert response.status_code == 400
     assert response.get_json()["error"] == "This security key is not registered to your account."
@@ -198,8 +207,13 @@ def test_nobody_renames_or_removes_anothers_key(client, login_as, make, db):
     login_as("admin")
     token = client.csrf_token("/account/security-keys")
     assert client.post(f"/account/security-keys/{key.id}/remove", data={"csrf_token": token}).status_code == 404
-    assert client.post(f"/account/security-keys/{key.id}/rename",
-                       data={f"key{key.id}-csrf_token": token, f"key{key.id}-name": "Mine now"}).status_code == 404
+    assert (
+        client.post(
+            f"/account/security-keys/{key.id}/rename",
+            data={f"key{key.id}-csrf_token": token, f"key{key.id}-name": "Mine now"},
+        ).status_code
+        == 404
+    )
 
 
 def test_recovery_codes_need_a_key_first(client, login_as):

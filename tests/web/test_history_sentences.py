@@ -1,50 +1,97 @@
 """History in plain language: sentences built from audit events (no app needed)."""
+
 from types import SimpleNamespace
 
 from app.history import Names, date_span, sentence
 
 
 def _event(action, before=None, after=None, actor="Dana Whitfield", object_id=6):
-    return SimpleNamespace(action=action, before_data=before or {}, after_data=after or {}, object_id=object_id,
-                           actor=SimpleNamespace(name=actor) if actor else None)
+    return SimpleNamespace(
+        action=action,
+        before_data=before or {},
+        after_data=after or {},
+        object_id=object_id,
+        actor=SimpleNamespace(name=actor) if actor else None,
+    )
 
 
-LABELS = Names(labels={"in_progress": "In progress", "completed": "Completed", "resolved_open": "Resolved, open",
-                       "closure_pending": "Closure pending", "closure_request": "Closure request"},
-               requesters={3: "Dana Whitfield"}, milestones={6: "Define required fields"})
+LABELS = Names(
+    labels={
+        "in_progress": "In progress",
+        "completed": "Completed",
+        "resolved_open": "Resolved, open",
+        "closure_pending": "Closure pending",
+        "closure_request": "Closure request",
+    },
+    requesters={3: "Dana Whitfield"},
+    milestones={6: "Define required fields"},
+)
 
 
 def test_an_approved_due_date_change_names_both_people_and_formats_the_dates():
-    event = _event("milestone.due_date_approve", {"current_due_on": "2027-01-16", "title": "Define required fields"},
-                   {"current_due_on": "2027-02-06", "requested_due_on": "2027-02-06", "change_id": 3,
-                    "title": "Define required fields", "version": 4}, actor="Priya Raman")
-    assert sentence(event, LABELS) == ("Dana Whitfield moved the due date of “Define required fields” "
-                                       "from Jan 16 to Feb 6, 2027; approved by Priya Raman.")
+    event = _event(
+        "milestone.due_date_approve",
+        {"current_due_on": "2027-01-16", "title": "Define required fields"},
+        {
+            "current_due_on": "2027-02-06",
+            "requested_due_on": "2027-02-06",
+            "change_id": 3,
+            "title": "Define required fields",
+            "version": 4,
+        },
+        actor="Priya Raman",
+    )
+    assert sentence(event, LABELS) == (
+        "Dana Whitfield moved the due date of “Define required fields” "
+        "from Jan 16 to Feb 6, 2027; approved by Priya Raman."
+    )
 
 
 def test_a_milestone_edit_lists_labels_and_values_but_no_bookkeeping():
-    event = _event("milestone.update", {"title": "Define required fields", "status": "in_progress",
-                                        "percent_complete": 60, "version": 2},
-                   {"title": "Define required fields", "status": "completed", "percent_complete": 100,
-                    "completed_on": "2026-11-20", "version": 3})
+    event = _event(
+        "milestone.update",
+        {"title": "Define required fields", "status": "in_progress", "percent_complete": 60, "version": 2},
+        {
+            "title": "Define required fields",
+            "status": "completed",
+            "percent_complete": 100,
+            "completed_on": "2026-11-20",
+            "version": 3,
+        },
+    )
     text = sentence(event, LABELS)
-    assert text == ("Dana Whitfield changed the milestone “Define required fields”: status from In progress to "
-                    "Completed; progress from 60 % to 100 %; completion date from none to Nov 20, 2026.")
+    assert text == (
+        "Dana Whitfield changed the milestone “Define required fields”: status from In progress to "
+        "Completed; progress from 60 % to 100 %; completion date from none to Nov 20, 2026."
+    )
 
 
 def test_status_and_submission_sentences():
-    assert sentence(_event("recommendation.status", {"status": "resolved_open"},
-                           {"status": "closure_pending", "reason": "All done.", "submission": 3}), LABELS) == (
-        "Dana Whitfield changed the status from Resolved, open to Closure pending with submission 3: “All done.”")
-    assert sentence(_event("submission.create", None, {"number": 3, "kind": "closure_request",
-                                                       "snapshot_sha256": "ab" * 32,
-                                                       "acknowledged": [{}, {}]}), LABELS) == (
-        "Dana Whitfield sent submission 3, a closure request, to OIG, acknowledging 2 open items.")
+    assert sentence(
+        _event(
+            "recommendation.status",
+            {"status": "resolved_open"},
+            {"status": "closure_pending", "reason": "All done.", "submission": 3},
+        ),
+        LABELS,
+    ) == ("Dana Whitfield changed the status from Resolved, open to Closure pending with submission 3: “All done.”")
+    assert sentence(
+        _event(
+            "submission.create",
+            None,
+            {"number": 3, "kind": "closure_request", "snapshot_sha256": "ab" * 32, "acknowledged": [{}, {}]},
+        ),
+        LABELS,
+    ) == ("Dana Whitfield sent submission 3, a closure request, to OIG, acknowledging 2 open items.")
 
 
 def test_hashes_never_appear():
-    text = sentence(_event("evidence.upload", None, {"title": "Charter", "filename": "charter.pdf",
-                                                     "sha256": "f" * 64, "version": 1}), LABELS)
+    text = sentence(
+        _event(
+            "evidence.upload", None, {"title": "Charter", "filename": "charter.pdf", "sha256": "f" * 64, "version": 1}
+        ),
+        LABELS,
+    )
     assert "f" * 16 not in text and text == "Dana Whitfield uploaded the evidence “Charter” (charter.pdf)."
 
 

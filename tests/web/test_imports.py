@@ -1,4 +1,5 @@
 """Recommendations from an Oversight.gov-style CSV: checked whole, all or nothing, idempotent."""
+
 import io
 from pathlib import Path
 
@@ -17,8 +18,12 @@ def _count(db, model):
 
 
 def _upload(client, data: bytes, name="recs.csv", button="submit"):
-    return client.post_form("/imports/", {"file": (io.BytesIO(data), name), button: "1"},
-                            token_from="/imports/", content_type="multipart/form-data")
+    return client.post_form(
+        "/imports/",
+        {"file": (io.BytesIO(data), name), button: "1"},
+        token_from="/imports/",
+        content_type="multipart/form-data",
+    )
 
 
 def test_the_sample_of_real_recommendations_imports_and_a_second_import_changes_nothing(client, db, login_as):
@@ -27,15 +32,16 @@ def test_the_sample_of_real_recommendations_imports_and_a_second_import_changes_
     response = _upload(client, data)
     assert response.status_code == 302
     assert _count(db, Recommendation) == 20
-    rec = db.session.scalar(sa.select(Recommendation).join(Recommendation.report)
-                            .where(Report.number == "OIG-15-85"))
+    rec = db.session.scalar(sa.select(Recommendation).join(Recommendation.report).where(Report.number == "OIG-15-85"))
     assert rec.status == "unresolved_open" and rec.action_office.name == "DHS Office of Policy"
     assert rec.issued_on.isoformat() == "2015-05-04"
-    closed = db.session.scalar(sa.select(Recommendation).join(Recommendation.report)
-                               .where(Report.number == "OIG-19-18"))
+    closed = db.session.scalar(
+        sa.select(Recommendation).join(Recommendation.report).where(Report.number == "OIG-19-18")
+    )
     assert closed.status == "resolved_closed"
-    hiring = db.session.scalars(sa.select(Recommendation).join(Recommendation.report)
-                                .where(Report.number == "GAO-24-106153")).all()
+    hiring = db.session.scalars(
+        sa.select(Recommendation).join(Recommendation.report).where(Report.number == "GAO-24-106153")
+    ).all()
     assert len(hiring) == 4 and {r.issued_on.isoformat() for r in hiring} == {"2024-06-11"}
     events = _count(db, AuditEvent)
 
@@ -68,12 +74,14 @@ def test_check_only_reports_without_importing(client, db, login_as):
 
 
 def test_row_errors_are_each_reported(app, db):
-    data = ("Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status,"
-            "Questioned Costs,Ignored column\n"
-            "R-1,Title,2024-01-05,DHS,1,Do it.,Open,\"$1,250.50\",x\n"
-            "R-1,Title,2024-01-05,DHS,1,Do it again.,Open,,x\n"
-            "R-2,Title,2024-01-05,DHS,1,Do it.,Maybe,,x\n"
-            "R-3,Title,2024-01-05,,1,,Open,lots,x\n").encode()
+    data = (
+        "Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status,"
+        "Questioned Costs,Ignored column\n"
+        'R-1,Title,2024-01-05,DHS,1,Do it.,Open,"$1,250.50",x\n'
+        "R-1,Title,2024-01-05,DHS,1,Do it again.,Open,,x\n"
+        "R-2,Title,2024-01-05,DHS,1,Do it.,Maybe,,x\n"
+        "R-3,Title,2024-01-05,,1,,Open,lots,x\n"
+    ).encode()
     report = check(data)
     assert not report.ok
     assert [r.line for r in report.error_rows] == [3, 4, 5]

@@ -1,5 +1,6 @@
 """The seams between domains: closure requests carry evidence and metric results, documents and
 exports show them, search finds evidence, the dashboard shows flags and waiting submissions."""
+
 import sqlalchemy as sa
 
 from app.auth.models import User
@@ -57,6 +58,7 @@ def test_another_office_exports_no_readings(app, db, demo, make):
     other = make.user("action_office", office=make.office("OTHER-EXP"))
     db.session.commit()
     from tests.factories import PASSWORD
+
     client.post_form("/sign-in", {"email": other.email, "password": PASSWORD}, token_from="/sign-in")
     csv_text = client.get("/exports/metric-readings.csv").get_data(as_text=True)
     assert len(csv_text.strip().splitlines()) == 1

@@ -1,4 +1,5 @@
 """Metrics drive the loop: definitions, readings, flags, improvement actions, CSV import."""
+
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from tests.querycount import count_queries
 
 # --- helpers -----------------------------------------------------------------------------
 
+
 def _plan(make, db, login_as, role="action_office"):
     user = login_as(role)
     rec = make.recommendation(status="resolved_open")
@@ -25,10 +27,21 @@ def _plan(make, db, login_as, role="action_office"):
 
 
 def _define(client, rec, line, **overrides):
-    data = {"line_of_effort_id": line.id, "name": "Share of releases with a recorded basis",
-            "kind": "outcome", "unit": "% of releases", "direction": "higher", "baseline_value": "0",
-            "baseline_period": "FY2014", "target_value": "90", "target_on": "", "frequency": "quarterly",
-            "components": "ICE, CBP", "data_source": "EARM", "collect_from": "2025-01-01"}
+    data = {
+        "line_of_effort_id": line.id,
+        "name": "Share of releases with a recorded basis",
+        "kind": "outcome",
+        "unit": "% of releases",
+        "direction": "higher",
+        "baseline_value": "0",
+        "baseline_period": "FY2014",
+        "target_value": "90",
+        "target_on": "",
+        "frequency": "quarterly",
+        "components": "ICE, CBP",
+        "data_source": "EARM",
+        "collect_from": "2025-01-01",
+    }
     data.update(overrides)
     return client.post_form(f"/recommendations/{rec.id}/metrics/new", data)
 
@@ -53,6 +66,7 @@ def _actions(db, prefix):
 
 # --- definitions ----------------------------------------------------------------------------
 
+
 def test_action_office_defines_a_metric_and_it_is_audited(client, login_as, make, db):
     _, rec, line = _plan(make, db, login_as)
     response = _define(client, rec, line)
@@ -66,19 +80,32 @@ def test_action_office_defines_a_metric_and_it_is_audited(client, login_as, make
 
 def test_a_data_quality_metric_is_a_percentage_with_a_fixed_direction(client, login_as, make, db):
     _, rec, line = _plan(make, db, login_as)
-    _define(client, rec, line, name="Duplicates", kind="duplicates", unit="", direction="higher",
-            target_value="1", frequency="monthly", components="ICE, CBP, USCIS")
+    _define(
+        client,
+        rec,
+        line,
+        name="Duplicates",
+        kind="duplicates",
+        unit="",
+        direction="higher",
+        target_value="1",
+        frequency="monthly",
+        components="ICE, CBP, USCIS",
+    )
     metric = _metric(db, "Duplicates")
     assert metric.unit == "%" and metric.direction == "lower"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("target_value", "ninety", "is not a number"),
-    ("components", "ICE, FBI", "unknown component"),
-    ("name", "", "This field is required"),
-    ("unit", "", "Name the unit"),
-    ("frequency", "weekly", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("target_value", "ninety", "is not a number"),
+        ("components", "ICE, FBI", "unknown component"),
+        ("name", "", "This field is required"),
+        ("unit", "", "Name the unit"),
+        ("frequency", "weekly", "Not a valid choice"),
+    ],
+)
 def test_an_invalid_definition_is_refused_next_to_its_field(client, login_as, make, db, field, value, message):
     _, rec, line = _plan(make, db, login_as)
     response = _define(client, rec, line, **{field: value})
@@ -91,11 +118,24 @@ def test_editing_a_definition_records_before_and_after(client, login_as, make, d
     _, rec, line = _plan(make, db, login_as)
     _define(client, rec, line)
     metric = _metric(db)
-    response = client.post_form(f"/metrics/{metric.id}/edit", {
-        "line_of_effort_id": line.id, "name": metric.name, "kind": "outcome", "unit": "% of releases",
-        "direction": "higher", "baseline_value": "0", "baseline_period": "FY2014", "target_value": "95",
-        "frequency": "quarterly", "components": "ICE, CBP, USCIS", "collect_from": today().isoformat(),
-        "version": metric.version, "justification": "The baseline year showed 95 is within reach."})
+    response = client.post_form(
+        f"/metrics/{metric.id}/edit",
+        {
+            "line_of_effort_id": line.id,
+            "name": metric.name,
+            "kind": "outcome",
+            "unit": "% of releases",
+            "direction": "higher",
+            "baseline_value": "0",
+            "baseline_period": "FY2014",
+            "target_value": "95",
+            "frequency": "quarterly",
+            "components": "ICE, CBP, USCIS",
+            "collect_from": today().isoformat(),
+            "version": metric.version,
+            "justification": "The baseline year showed 95 is within reach.",
+        },
+    )
     assert response.status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.update"))
     changes = {name: (before, after) for name, before, after in event.changes()}
@@ -109,19 +149,24 @@ def test_editing_a_definition_records_before_and_after(client, login_as, make, d
 def test_oig_and_managers_read_but_do_not_define_or_enter(client, login_as, make, db, role):
     rec = make.recommendation(status="resolved_open")
     line = make.line(rec)
-    metric = Metric(line_of_effort=line, name="M", unit="u", target_value=1, collect_from=today(),
-                    components="ICE")
+    metric = Metric(line_of_effort=line, name="M", unit="u", target_value=1, collect_from=today(), components="ICE")
     db.session.add(metric)
     db.session.commit()
     login_as(role)
-    for url in (f"/recommendations/{rec.id}/loop", f"/recommendations/{rec.id}/metrics",
-                f"/recommendations/{rec.id}/flags", f"/metrics/{metric.id}"):
+    for url in (
+        f"/recommendations/{rec.id}/loop",
+        f"/recommendations/{rec.id}/metrics",
+        f"/recommendations/{rec.id}/flags",
+        f"/metrics/{metric.id}",
+    ):
         assert client.get(url).status_code == 200, url
     assert client.get(f"/recommendations/{rec.id}/metrics/new").status_code == 403
     assert client.get(f"/metrics/{metric.id}/readings/new").status_code == 403
     token = client.csrf_token(f"/metrics/{metric.id}")
-    response = client.post(f"/metrics/{metric.id}/readings/new", data={
-        "csrf_token": token, "period": "2026-Q1", "component": "ICE", "value": "3"})
+    response = client.post(
+        f"/metrics/{metric.id}/readings/new",
+        data={"csrf_token": token, "period": "2026-Q1", "component": "ICE", "value": "3"},
+    )
     assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
 
@@ -136,6 +181,7 @@ def test_another_office_cannot_see_the_metrics(client, login_as, make, db):
 
 
 # --- readings and flags -----------------------------------------------------------------------
+
 
 def _enter(client, metric, period, component, value, **extra):
     data = {"period": period, "component": component, "value": value, "note": extra.pop("note", "")}
@@ -162,18 +208,25 @@ def test_a_reading_off_target_raises_a_flag_and_a_correction_keeps_history(clien
     [old] = db.session.scalars(sa.select(ReadingRevision)).all()
     assert old.reading_id == reading.id and old.value == 70
     assert _flags(db, metric)[0].status == "cleared"
-    assert set(_actions(db, "metric.")) >= {"metric.reading.create", "metric.reading.correct",
-                                            "metric.flag.raise", "metric.flag.clear"}
+    assert set(_actions(db, "metric.")) >= {
+        "metric.reading.create",
+        "metric.reading.correct",
+        "metric.flag.raise",
+        "metric.flag.clear",
+    }
     page = client.get(f"/metrics/{metric.id}").get_data(as_text=True)
     assert "late records" in page and "replaced" in page
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"period": "2025-13", "component": "ICE", "value": "3"}, "is not a quarterly period"),
-    ({"period": "2025-Q1", "component": "USCIS", "value": "3"}, "Not a valid choice"),
-    ({"period": "2025-Q1", "component": "ICE", "value": "lots"}, "is not a number"),
-    ({"period": "2025-Q1", "component": "ICE", "value": "NaN"}, "is not a number"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"period": "2025-13", "component": "ICE", "value": "3"}, "is not a quarterly period"),
+        ({"period": "2025-Q1", "component": "USCIS", "value": "3"}, "Not a valid choice"),
+        ({"period": "2025-Q1", "component": "ICE", "value": "lots"}, "is not a number"),
+        ({"period": "2025-Q1", "component": "ICE", "value": "NaN"}, "is not a number"),
+    ],
+)
 def test_an_invalid_reading_changes_nothing(client, login_as, make, db, data, message):
     _, rec, line = _plan(make, db, login_as)
     _define(client, rec, line)
@@ -186,13 +239,31 @@ def test_an_invalid_reading_changes_nothing(client, login_as, make, db, data, me
 
 def test_a_data_quality_reading_is_entered_as_two_counts(client, login_as, make, db):
     _, rec, line = _plan(make, db, login_as)
-    _define(client, rec, line, name="Required fields received", kind="completeness", target_value="95",
-            frequency="monthly", components="ICE")
+    _define(
+        client,
+        rec,
+        line,
+        name="Required fields received",
+        kind="completeness",
+        target_value="95",
+        frequency="monthly",
+        components="ICE",
+    )
     metric = _metric(db, "Required fields received")
-    assert client.post_form(f"/metrics/{metric.id}/readings/new", {
-        "period": "2025-01", "component": "ICE", "numerator": "5", "denominator": "4"}).status_code == 400
-    assert client.post_form(f"/metrics/{metric.id}/readings/new", {
-        "period": "2025-01", "component": "ICE", "numerator": "940", "denominator": "1000"}).status_code == 302
+    assert (
+        client.post_form(
+            f"/metrics/{metric.id}/readings/new",
+            {"period": "2025-01", "component": "ICE", "numerator": "5", "denominator": "4"},
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post_form(
+            f"/metrics/{metric.id}/readings/new",
+            {"period": "2025-01", "component": "ICE", "numerator": "940", "denominator": "1000"},
+        ).status_code
+        == 302
+    )
     reading = db.session.scalar(sa.select(Reading))
     assert (reading.value, reading.numerator, reading.denominator) == (Decimal(94), 940, 1000)
     assert _flags(db, metric, "open")[0].kind == "off_target"
@@ -202,8 +273,15 @@ def test_a_monthly_metric_without_last_months_reading_shows_a_missing_flag(clien
     _, rec, line = _plan(make, db, login_as)
     this_month = today().replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
-    _define(client, rec, line, name="Monthly submissions", frequency="monthly", components="ICE",
-            collect_from=last_month.isoformat())
+    _define(
+        client,
+        rec,
+        line,
+        name="Monthly submissions",
+        frequency="monthly",
+        components="ICE",
+        collect_from=last_month.isoformat(),
+    )
     metric = _metric(db, "Monthly submissions")
     [flag] = _flags(db, metric, "open", kind="missing")
     assert (flag.kind, flag.period) == ("missing", last_month.strftime("%Y-%m"))
@@ -218,11 +296,13 @@ def test_a_monthly_metric_without_last_months_reading_shows_a_missing_flag(clien
     assert _flags(db, metric, "open", kind="missing") == []
     # Once this month has ended, its reading is missing in turn.
     from app.metrics.services import check_all
+
     assert check_all(this_month + timedelta(days=40)) == 1
     assert [f.period for f in _flags(db, metric, "open", kind="missing")] == [this_month.strftime("%Y-%m")]
 
 
 # --- improve --------------------------------------------------------------------------------------
+
 
 def _off_target_flag(client, db, rec, line):
     _define(client, rec, line)
@@ -235,12 +315,22 @@ def test_adding_a_milestone_answers_the_flag_and_links_back(client, login_as, ma
     user, rec, line = _plan(make, db, login_as)
     metric, flag = _off_target_flag(client, db, rec, line)
     due = (today() + timedelta(days=60)).isoformat()
-    response = client.post_form(f"/flags/{flag.id}/action", {
-        "decision": "add_milestone", "owner_id": user.id, "reason": "Records lack the basis field.",
-        "milestone_title": "Add a basis field to the release form", "milestone_due": due, "milestone_id": 0})
+    response = client.post_form(
+        f"/flags/{flag.id}/action",
+        {
+            "decision": "add_milestone",
+            "owner_id": user.id,
+            "reason": "Records lack the basis field.",
+            "milestone_title": "Add a basis field to the release form",
+            "milestone_due": due,
+            "milestone_id": 0,
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
-    milestone = db.session.scalar(sa.select(Milestone).where(Milestone.title == "Add a basis field to the release form"))
+    milestone = db.session.scalar(
+        sa.select(Milestone).where(Milestone.title == "Add a basis field to the release form")
+    )
     assert milestone.line_of_effort_id == line.id and milestone.owner_id == user.id
     action = db.session.scalar(sa.select(ImprovementAction))
     assert action.milestone_id == milestone.id and action.flag_id == flag.id and action.status == "open"
@@ -264,9 +354,16 @@ def test_adding_a_milestone_answers_the_flag_and_links_back(client, login_as, ma
 def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, db):
     user, rec, line = _plan(make, db, login_as)
     metric, flag = _off_target_flag(client, db, rec, line)
-    response = client.post_form(f"/flags/{flag.id}/action", {
-        "decision": "adjust_target", "owner_id": user.id, "reason": "The target assumed full coverage.",
-        "new_target": "65", "milestone_id": 0})
+    response = client.post_form(
+        f"/flags/{flag.id}/action",
+        {
+            "decision": "adjust_target",
+            "owner_id": user.id,
+            "reason": "The target assumed full coverage.",
+            "new_target": "65",
+            "milestone_id": 0,
+        },
+    )
     assert response.status_code == 302
     # The plan is accepted: the office's new target waits for a manager, like a due date.
     db.session.expire_all()
@@ -274,12 +371,14 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
     action = db.session.scalar(sa.select(ImprovementAction))
     assert (action.old_target_value, action.new_target_value, action.status) == (90, 65, "open")
     from app.metrics.models import TargetChange
+
     change = db.session.scalar(sa.select(TargetChange))
     assert change.status == "pending" and change.justification == "The target assumed full coverage."
     client.post_form("/sign-out")
     login_as("manager", office=rec.action_office)
-    response = client.post_form(f"/target-changes/{change.id}/decide",
-                                {"reason": "Coverage is partial this year.", "approve": "Approve"})
+    response = client.post_form(
+        f"/target-changes/{change.id}/decide", {"reason": "Coverage is partial this year.", "approve": "Approve"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Metric, metric.id).target_value == 65
@@ -287,15 +386,18 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
     assert flag.id not in [f.id for f in _flags(db, metric, "open")]
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"decision": "add_milestone", "reason": "r", "milestone_title": ""}, "Give the new milestone a title"),
-    ({"decision": "adjust_target", "reason": "r", "new_target": "x"}, "is not a number"),
-    ({"decision": "change_milestone", "reason": "r"}, "Choose the milestone to change"),
-    ({"decision": "accept", "reason": ""}, "Give the reason"),
-    ({"decision": "accept", "reason": "r", "owner_id": 0}, "Choose an owner"),
-    ({"decision": "", "reason": "r"}, "Choose a decision"),
-    ({"decision": "delete_everything", "reason": "r"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"decision": "add_milestone", "reason": "r", "milestone_title": ""}, "Give the new milestone a title"),
+        ({"decision": "adjust_target", "reason": "r", "new_target": "x"}, "is not a number"),
+        ({"decision": "change_milestone", "reason": "r"}, "Choose the milestone to change"),
+        ({"decision": "accept", "reason": ""}, "Give the reason"),
+        ({"decision": "accept", "reason": "r", "owner_id": 0}, "Choose an owner"),
+        ({"decision": "", "reason": "r"}, "Choose a decision"),
+        ({"decision": "delete_everything", "reason": "r"}, "Not a valid choice"),
+    ],
+)
 def test_an_invalid_action_changes_nothing(client, login_as, make, db, data, message):
     user, rec, line = _plan(make, db, login_as)
     _, flag = _off_target_flag(client, db, rec, line)
@@ -309,14 +411,23 @@ def test_an_invalid_action_changes_nothing(client, login_as, make, db, data, mes
 
 # --- the loop page's query budget -------------------------------------------------------------------
 
+
 def _bulk_readings(db, metric, components, count):
     period = date(1990, 1, 1)
     rows = []
     for i in range(count):
         label = f"{period.year}-{period.month:02d}"
         comp = components[i % len(components)]
-        rows.append(Reading(metric_id=metric.id, period=label, period_end=period_bounds("monthly", label)[1],
-                            component=comp, value=Decimal(i % 100), entered_at=utcnow()))
+        rows.append(
+            Reading(
+                metric_id=metric.id,
+                period=label,
+                period_end=period_bounds("monthly", label)[1],
+                component=comp,
+                value=Decimal(i % 100),
+                entered_at=utcnow(),
+            )
+        )
         if i % len(components) == len(components) - 1:
             period = (period + timedelta(days=32)).replace(day=1)
     db.session.add_all(rows)
@@ -329,19 +440,52 @@ def test_loop_page_query_count_does_not_grow_with_readings(client, login_as, mak
     lines = [make.line(rec) for _ in range(3)]
     for line in lines:
         make.milestone(line, owner=user)
-    metrics = [Metric(line_of_effort=line, name=f"M{line.id}", unit="u", target_value=50, frequency="monthly",
-                      components="ICE,CBP", collect_from=date(1990, 1, 1)) for line in lines]
+    metrics = [
+        Metric(
+            line_of_effort=line,
+            name=f"M{line.id}",
+            unit="u",
+            target_value=50,
+            frequency="monthly",
+            components="ICE,CBP",
+            collect_from=date(1990, 1, 1),
+        )
+        for line in lines
+    ]
     db.session.add_all(metrics)
     db.session.flush()
     for m in metrics:
-        db.session.add(Flag(metric=m, component="ICE", period="1990-01", period_end=date(1990, 1, 31),
-                            kind="off_target", value=1, target_value=50))
+        db.session.add(
+            Flag(
+                metric=m,
+                component="ICE",
+                period="1990-01",
+                period_end=date(1990, 1, 31),
+                kind="off_target",
+                value=1,
+                target_value=50,
+            )
+        )
     db.session.commit()
     for m in metrics:
-        db.session.add(ImprovementAction(flag=db.session.scalar(sa.select(Flag).where(Flag.metric_id == m.id)),
-                                         decision="fix_data_source", owner_id=user.id, reason="r"))
-        db.session.add(Flag(metric=m, component="CBP", period="1990-01", period_end=date(1990, 1, 31),
-                            kind="missing", target_value=50))
+        db.session.add(
+            ImprovementAction(
+                flag=db.session.scalar(sa.select(Flag).where(Flag.metric_id == m.id)),
+                decision="fix_data_source",
+                owner_id=user.id,
+                reason="r",
+            )
+        )
+        db.session.add(
+            Flag(
+                metric=m,
+                component="CBP",
+                period="1990-01",
+                period_end=date(1990, 1, 31),
+                kind="missing",
+                target_value=50,
+            )
+        )
     db.session.commit()
     _bulk_readings(db, metrics[0], ["ICE", "CBP"], 10)
     with count_queries(app) as small:
@@ -357,33 +501,43 @@ def test_loop_page_query_count_does_not_grow_with_readings(client, login_as, mak
 
 # --- CSV import ----------------------------------------------------------------------------------------
 
-GOOD = ("period,component,metric,value,note\n"
-        "2025-Q1,ICE,Share of releases with a recorded basis,88,\n"
-        "2025-Q1,CBP,Share of releases with a recorded basis,\"1,000\",thousands separator\n"
-        "2025-Q2,ICE,Share of releases with a recorded basis,91,\n")
+GOOD = (
+    "period,component,metric,value,note\n"
+    "2025-Q1,ICE,Share of releases with a recorded basis,88,\n"
+    '2025-Q1,CBP,Share of releases with a recorded basis,"1,000",thousands separator\n'
+    "2025-Q2,ICE,Share of releases with a recorded basis,91,\n"
+)
 
 
-@pytest.mark.parametrize("bad_line, problem", [
-    ("2025-Q2,FBI,Share of releases with a recorded basis,91,", "unknown component 'FBI'"),
-    ("2025-Q2,CBP,Share of releases with a recorded basis,ninety-one,", "'ninety-one' is not a number"),
-])
+@pytest.mark.parametrize(
+    "bad_line, problem",
+    [
+        ("2025-Q2,FBI,Share of releases with a recorded basis,91,", "unknown component 'FBI'"),
+        ("2025-Q2,CBP,Share of releases with a recorded basis,ninety-one,", "'ninety-one' is not a number"),
+    ],
+)
 def test_csv_import_is_all_or_nothing_with_a_row_report(client, login_as, make, db, bad_line, problem):
     _, rec, line = _plan(make, db, login_as)
     _define(client, rec, line)
     from io import BytesIO
+
     bad = GOOD + bad_line + "\n"
-    response = client.post_form(f"/recommendations/{rec.id}/metrics/import",
-                                {"file": (BytesIO(bad.encode()), "readings.csv")},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        f"/recommendations/{rec.id}/metrics/import",
+        {"file": (BytesIO(bad.encode()), "readings.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Nothing was imported" in page
     assert '<th scope="row">5</th>' in page and problem in page.replace("&#39;", "'")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
 
-    response = client.post_form(f"/recommendations/{rec.id}/metrics/import",
-                                {"file": (BytesIO(GOOD.encode()), "readings.csv")},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        f"/recommendations/{rec.id}/metrics/import",
+        {"file": (BytesIO(GOOD.encode()), "readings.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 3
 
@@ -409,19 +563,32 @@ def test_csv_import_from_the_command_line(app, client, login_as, make, db, tmp_p
     assert again.exit_code == 0 and "3 unchanged" in again.output
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"", "the file is empty"),
-    (b"period,component,value\n", "missing: metric"),
-    (b"period,component,metric,value,note\n", "no rows to import"),
-    (b"\xff\xfe\x00bad", "not UTF-8"),
-    (b"period,component,metric,value,note\n2025-Q1,ICE,Share of releases with a recorded basis,5,\n"
-     b"2025-Q1,ICE,Share of releases with a recorded basis,6,\n", "the same metric, period and component as line 2"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"", "the file is empty"),
+        (b"period,component,value\n", "missing: metric"),
+        (b"period,component,metric,value,note\n", "no rows to import"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+        (
+            b"period,component,metric,value,note\n2025-Q1,ICE,Share of releases with a recorded basis,5,\n"
+            b"2025-Q1,ICE,Share of releases with a recorded basis,6,\n",
+            "the same metric, period and component as line 2",
+        ),
+    ],
+)
 def test_csv_check_reports_what_is_wrong(app, db, make, content, problem):
     from app.metrics.services import check_csv
+
     line = make.line()
-    metric = Metric(line_of_effort=line, name="Share of releases with a recorded basis", unit="%",
-                    target_value=90, components="ICE", collect_from=today())
+    metric = Metric(
+        line_of_effort=line,
+        name="Share of releases with a recorded basis",
+        unit="%",
+        target_value=90,
+        components="ICE",
+        collect_from=today(),
+    )
     db.session.add(metric)
     db.session.flush()
     check = check_csv(content, [metric])
@@ -430,6 +597,7 @@ def test_csv_check_reports_what_is_wrong(app, db, make, content, problem):
 
 
 # --- the demo --------------------------------------------------------------------------------------------
+
 
 def test_demo_has_metrics_readings_and_data_quality_per_component(client, login_as, demo, db):
     metrics = db.session.scalars(sa.select(Metric)).all()
@@ -448,13 +616,16 @@ def test_demo_has_metrics_readings_and_data_quality_per_component(client, login_
     for component in ("ICE", "CBP", "USCIS"):
         assert f"{component}: data quality over time" in page
     csv_text = client.get("/recommendations/1/metrics/data-quality.csv?component=ICE").get_data(as_text=True)
-    assert csv_text.splitlines()[0] == ("period,Required fields received,Monthly submissions on time,"
-                                        "Sampled records verified without discrepancy,"
-                                        "Records counting a person already counted")
+    assert csv_text.splitlines()[0] == (
+        "period,Required fields received,Monthly submissions on time,"
+        "Sampled records verified without discrepancy,"
+        "Records counting a person already counted"
+    )
 
 
 def test_a_reading_is_chosen_from_the_due_periods_and_an_unfinished_or_early_period_is_refused(
-        client, login_as, make, db):
+    client, login_as, make, db
+):
     _, rec, line = _plan(make, db, login_as)
     _define(client, rec, line, collect_from="2025-04-01")
     metric = _metric(db)
@@ -470,5 +641,7 @@ def test_a_reading_is_chosen_from_the_due_periods_and_an_unfinished_or_early_per
     assert db.session.scalar(sa.select(sa.func.count(Reading.id))) == 0
     assert _enter(client, metric, "2025-Q2", "ICE", "95").status_code == 302
     assert _enter(client, metric, "2025-Q2", "CBP", "95").status_code == 302
-    options = re.findall(r'<option value="(\d{4}-Q\d)"', client.get(f"/metrics/{metric.id}/readings/new").get_data(as_text=True))
+    options = re.findall(
+        r'<option value="(\d{4}-Q\d)"', client.get(f"/metrics/{metric.id}/readings/new").get_data(as_text=True)
+    )
     assert options[0] == "2025-Q3" and options[-1] == "2025-Q2"  # read periods last, to correct

@@ -1,4 +1,5 @@
 """The action office runs its plan: lines of effort, milestones, updates, due-date changes."""
+
 import re
 
 import pytest
@@ -20,9 +21,15 @@ def form_version(client, url: str) -> str:
 
 
 def milestone_form(m, **changes) -> dict:
-    data = {"title": m.title, "description": m.description, "owner_id": m.owner_id or 0,
-            "office_id": m.office_id, "start_on": m.start_on.isoformat() if m.start_on else "",
-            "expected_evidence": m.expected_evidence, "version": m.version}
+    data = {
+        "title": m.title,
+        "description": m.description,
+        "owner_id": m.owner_id or 0,
+        "office_id": m.office_id,
+        "start_on": m.start_on.isoformat() if m.start_on else "",
+        "expected_evidence": m.expected_evidence,
+        "version": m.version,
+    }
     data.update(changes)
     return data
 
@@ -48,25 +55,48 @@ def reload(db, obj):
 
 # --- lines of effort ------------------------------------------------------------
 
+
 def test_action_office_adds_edits_and_reorders_lines_of_effort(client, login_as, make, db, plan):
     rec, line, _ = plan
     login_as("action_office")
     url = f"/recommendations/{rec.id}/lines/new"
     form = client.get(url).get_data(as_text=True)
-    for value, label in (("governance", "Governance and standardization"), ("data_collection", "Data collection"),
-                         ("data_reporting", "Data reporting"), ("other", "Other")):
+    for value, label in (
+        ("governance", "Governance and standardization"),
+        ("data_collection", "Data collection"),
+        ("data_reporting", "Data reporting"),
+        ("other", "Other"),
+    ):
         assert f'<option value="{value}"' in form and label in form
-    response = client.post_form(url, {"title": "Data quality", "kind": "data_collection",
-                                      "objective": "Measured completeness", "description": "",
-                                      "lead_owner_id": 0}, token_from=url)
+    response = client.post_form(
+        url,
+        {
+            "title": "Data quality",
+            "kind": "data_collection",
+            "objective": "Measured completeness",
+            "description": "",
+            "lead_owner_id": 0,
+        },
+        token_from=url,
+    )
     assert response.status_code == 302
     added = db.session.scalar(sa.select(LineOfEffort).where(LineOfEffort.title == "Data quality"))
     assert added.position == 2 and added.kind == "data_collection"
 
     url = f"/lines/{added.id}/edit"
     assert '<option value="data_collection" selected>' in client.get(url).get_data(as_text=True)
-    response = client.post_form(url, {"title": "Data quality and accuracy", "kind": "data_reporting", "objective": "x",
-                                      "description": "", "lead_owner_id": 0, "version": 1}, token_from=url)
+    response = client.post_form(
+        url,
+        {
+            "title": "Data quality and accuracy",
+            "kind": "data_reporting",
+            "objective": "x",
+            "description": "",
+            "lead_owner_id": 0,
+            "version": 1,
+        },
+        token_from=url,
+    )
     assert response.status_code == 302
     assert reload(db, added).title == "Data quality and accuracy" and reload(db, added).kind == "data_reporting"
     update = events(db, "line_of_effort.update")[0]
@@ -77,8 +107,9 @@ def test_action_office_adds_edits_and_reorders_lines_of_effort(client, login_as,
     assert [(loe.id, loe.position) for loe in reload(db, rec).lines_of_effort] == [(added.id, 1), (line.id, 2)]
     page = client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
     assert page.index("Data quality and accuracy") < page.index("Data collection")
-    assert [len(events(db, a)) for a in ("line_of_effort.create", "line_of_effort.update",
-                                         "line_of_effort.reorder")] == [1, 1, 1]
+    assert [
+        len(events(db, a)) for a in ("line_of_effort.create", "line_of_effort.update", "line_of_effort.reorder")
+    ] == [1, 1, 1]
 
 
 def test_a_line_kind_outside_the_list_is_refused_next_to_the_field(client, login_as, db, plan):
@@ -88,8 +119,10 @@ def test_a_line_kind_outside_the_list_is_refused_next_to_the_field(client, login
     response = client.post_form(url, {"title": "Anything", "kind": "priority", "lead_owner_id": 0}, token_from=url)
     assert response.status_code == 400
     assert 'id="kind-error"' in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(LineOfEffort)
-                             .where(LineOfEffort.title == "Anything")) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(LineOfEffort).where(LineOfEffort.title == "Anything"))
+        == 0
+    )
 
 
 def test_a_line_title_too_long_is_refused_next_to_the_field(client, login_as, db, plan):
@@ -104,9 +137,17 @@ def test_a_line_title_too_long_is_refused_next_to_the_field(client, login_as, db
 
 # --- milestones: create, validate ---------------------------------------------
 
+
 def new_milestone_data(**changes):
-    data = {"title": "Publish the data dictionary", "description": "", "owner_id": 0, "office_id": 0,
-            "start_on": days(0).isoformat(), "due_on": days(30).isoformat(), "expected_evidence": "The dictionary"}
+    data = {
+        "title": "Publish the data dictionary",
+        "description": "",
+        "owner_id": 0,
+        "office_id": 0,
+        "start_on": days(0).isoformat(),
+        "due_on": days(30).isoformat(),
+        "expected_evidence": "The dictionary",
+    }
     data.update(changes)
     return data
 
@@ -126,13 +167,16 @@ def test_action_office_adds_a_milestone_with_baseline_and_dependencies(client, l
     assert event.actor_id == user.id and event.after_data["title"] == "Publish the data dictionary"
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"due_on": days(-5).isoformat()}, "due_on", "cannot be before the start date"),
-    ({"title": "t" * 5000}, "title", "Field cannot be longer than 300 characters"),
-    ({"title": ""}, "title", "This field is required"),
-    ({"due_on": "not a date"}, "due_on", "Not a valid date"),
-    ({"office_id": "999999"}, "office_id", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"due_on": days(-5).isoformat()}, "due_on", "cannot be before the start date"),
+        ({"title": "t" * 5000}, "title", "Field cannot be longer than 300 characters"),
+        ({"title": ""}, "title", "This field is required"),
+        ({"due_on": "not a date"}, "due_on", "Not a valid date"),
+        ({"office_id": "999999"}, "office_id", "Not a valid choice"),
+    ],
+)
 def test_bad_milestone_input_is_answered_next_to_the_field(client, login_as, db, plan, changes, field, message):
     rec, line, _ = plan
     login_as("action_office")
@@ -183,6 +227,7 @@ def test_a_start_after_the_due_date_is_refused_on_edit(client, login_as, db, pla
 
 # --- edit conflicts ---------------------------------------------------------------
 
+
 def test_the_second_of_two_edits_from_the_same_version_is_refused(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
@@ -191,12 +236,15 @@ def test_the_second_of_two_edits_from_the_same_version_is_refused(client, login_
     second_version = form_version(client, url)
     assert first_version == second_version == str(m.version)
 
-    first = client.post_form(url, milestone_form(m, title="Define the required fields (v2)",
-                                                 version=first_version), token_from=url)
+    first = client.post_form(
+        url, milestone_form(m, title="Define the required fields (v2)", version=first_version), token_from=url
+    )
     assert first.status_code == 302
-    second = client.post_form(url, milestone_form(m, title="Someone else's title",
-                                                  expected_evidence="Overwritten?", version=second_version),
-                              token_from=url)
+    second = client.post_form(
+        url,
+        milestone_form(m, title="Someone else's title", expected_evidence="Overwritten?", version=second_version),
+        token_from=url,
+    )
     assert second.status_code == 409
     page = second.get_data(as_text=True)
     assert "someone changed this milestone after you opened it" in page
@@ -214,8 +262,9 @@ def test_a_stale_status_update_is_refused_too(client, login_as, db, plan):
     stale = form_version(client, f"/milestones/{m.id}")
     data = {"noted_on": days(0).isoformat(), "status": "in_progress", "percent_complete": 30, "note": "Started"}
     assert client.post_form(f"/milestones/{m.id}/updates", dict(data, version=stale)).status_code == 302
-    response = client.post_form(f"/milestones/{m.id}/updates",
-                                dict(data, percent_complete=10, note="Older view", version=stale))
+    response = client.post_form(
+        f"/milestones/{m.id}/updates", dict(data, percent_complete=10, note="Older view", version=stale)
+    )
     assert response.status_code == 409
     assert "Percent complete" in response.get_data(as_text=True)
     assert reload(db, m).percent_complete == 30
@@ -224,16 +273,27 @@ def test_a_stale_status_update_is_refused_too(client, login_as, db, plan):
 
 # --- permissions ------------------------------------------------------------------
 
+
 def _attempts(m, line):
     edit = milestone_form(m, title="Hijacked")
     return [
         (f"/milestones/{m.id}/edit", edit),
-        (f"/milestones/{m.id}/updates", {"noted_on": days(0).isoformat(), "status": "in_progress",
-                                         "percent_complete": 50, "note": "x", "version": m.version}),
+        (
+            f"/milestones/{m.id}/updates",
+            {
+                "noted_on": days(0).isoformat(),
+                "status": "in_progress",
+                "percent_complete": 50,
+                "note": "x",
+                "version": m.version,
+            },
+        ),
         (f"/milestones/{m.id}/complete", {"completed_on": days(0).isoformat(), "note": "x", "version": m.version}),
         (f"/milestones/{m.id}/cancel", {"note": "x", "version": m.version}),
-        (f"/milestones/{m.id}/due-date", {"new_due_on": days(60).isoformat(), "justification": "x",
-                                          "version": m.version}),
+        (
+            f"/milestones/{m.id}/due-date",
+            {"new_due_on": days(60).isoformat(), "justification": "x", "version": m.version},
+        ),
         (f"/lines/{line.id}/milestones/new", new_milestone_data(office_id=m.office_id)),
         (f"/lines/{line.id}/edit", {"title": "Hijacked", "lead_owner_id": 0}),
         (f"/lines/{line.id}/move/down", {}),
@@ -248,16 +308,20 @@ def test_readers_and_other_offices_cannot_edit_a_milestone(client, login_as, mak
     else:
         login_as(who)
     before = (m.title, m.status, m.percent_complete, m.current_due_on, m.version)
-    counts = [db.session.scalar(sa.select(sa.func.count()).select_from(t))
-              for t in (Milestone, MilestoneUpdate, DueDateChange, LineOfEffort)]
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(t))
+        for t in (Milestone, MilestoneUpdate, DueDateChange, LineOfEffort)
+    ]
     for url, data in _attempts(m, line):
         response = client.post_form(url, data)
         assert response.status_code == 403, url
     saved = reload(db, m)
     assert (saved.title, saved.status, saved.percent_complete, saved.current_due_on, saved.version) == before
     assert reload(db, line).title == "Data collection"
-    assert [db.session.scalar(sa.select(sa.func.count()).select_from(t))
-            for t in (Milestone, MilestoneUpdate, DueDateChange, LineOfEffort)] == counts
+    assert [
+        db.session.scalar(sa.select(sa.func.count()).select_from(t))
+        for t in (Milestone, MilestoneUpdate, DueDateChange, LineOfEffort)
+    ] == counts
     page = client.get(f"/milestones/{m.id}")
     if who == "other_office":
         assert page.status_code == 403
@@ -291,13 +355,21 @@ def test_plan_controls_show_only_to_those_who_may_edit(client, login_as, plan):
 
 # --- updates and completion -------------------------------------------------------
 
+
 def test_updates_are_listed_newest_first(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
     for noted, note, percent in ((-3, "Kick-off held", 10), (-1, "Draft fields circulated", 40)):
-        response = client.post_form(f"/milestones/{m.id}/updates", {
-            "noted_on": days(noted).isoformat(), "status": "in_progress", "percent_complete": percent,
-            "note": note, "version": reload(db, m).version})
+        response = client.post_form(
+            f"/milestones/{m.id}/updates",
+            {
+                "noted_on": days(noted).isoformat(),
+                "status": "in_progress",
+                "percent_complete": percent,
+                "note": note,
+                "version": reload(db, m).version,
+            },
+        )
         assert response.status_code == 302
     saved = reload(db, m)
     assert (saved.status, saved.percent_complete) == ("in_progress", 40)
@@ -307,19 +379,27 @@ def test_updates_are_listed_newest_first(client, login_as, db, plan):
     assert len(events(db, "milestone.status_update")) == 2
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"percent_complete": 130}, "update-percent_complete"),
-    ({"percent_complete": -1}, "update-percent_complete"),
-    ({"percent_complete": "lots"}, "update-percent_complete"),
-    ({"note": ""}, "update-note"),
-    ({"noted_on": days(3).isoformat()}, "update-noted_on"),
-    ({"status": "completed"}, "update-status"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"percent_complete": 130}, "update-percent_complete"),
+        ({"percent_complete": -1}, "update-percent_complete"),
+        ({"percent_complete": "lots"}, "update-percent_complete"),
+        ({"note": ""}, "update-note"),
+        ({"noted_on": days(3).isoformat()}, "update-noted_on"),
+        ({"status": "completed"}, "update-status"),
+    ],
+)
 def test_a_bad_update_changes_nothing(client, login_as, db, plan, changes, field):
     _, _, m = plan
     login_as("action_office")
-    data = {"noted_on": days(0).isoformat(), "status": "in_progress", "percent_complete": 50,
-            "note": "Progress", "version": m.version}
+    data = {
+        "noted_on": days(0).isoformat(),
+        "status": "in_progress",
+        "percent_complete": 50,
+        "note": "Progress",
+        "version": m.version,
+    }
     response = client.post_form(f"/milestones/{m.id}/updates", dict(data, **changes))
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
@@ -338,17 +418,26 @@ def test_completion_waits_for_dependencies(client, login_as, make, db, plan):
     assert client.post_form(f"/milestones/{second.id}/complete", data).status_code == 409
     assert reload(db, second).status == "not_started"
 
-    done = client.post_form(f"/milestones/{first.id}/complete",
-                            {"completed_on": days(-1).isoformat(), "note": "Fields approved", "version": first.version})
+    done = client.post_form(
+        f"/milestones/{first.id}/complete",
+        {"completed_on": days(-1).isoformat(), "note": "Fields approved", "version": first.version},
+    )
     assert done.status_code == 302
     assert client.post_form(f"/milestones/{second.id}/complete", data).status_code == 302
     saved = reload(db, second)
     assert (saved.status, saved.percent_complete, saved.completed_on) == ("completed", 100, days(0))
     assert saved.updates[0].note == "Done" and saved.updates[0].status == "completed"
     # A closed milestone takes no further updates.
-    response = client.post_form(f"/milestones/{second.id}/updates", {
-        "noted_on": days(0).isoformat(), "status": "in_progress", "percent_complete": 50, "note": "x",
-        "version": saved.version})
+    response = client.post_form(
+        f"/milestones/{second.id}/updates",
+        {
+            "noted_on": days(0).isoformat(),
+            "status": "in_progress",
+            "percent_complete": 50,
+            "note": "x",
+            "version": saved.version,
+        },
+    )
     assert response.status_code == 409
 
 
@@ -365,8 +454,9 @@ def test_completion_needs_a_date_and_a_note(client, login_as, db, plan):
 def test_cancel_with_a_reason(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
-    response = client.post_form(f"/milestones/{m.id}/cancel", {"note": "Superseded by the new standard",
-                                                               "version": m.version})
+    response = client.post_form(
+        f"/milestones/{m.id}/cancel", {"note": "Superseded by the new standard", "version": m.version}
+    )
     assert response.status_code == 302
     assert reload(db, m).status == "cancelled"
     assert len(events(db, "milestone.cancel")) == 1
@@ -374,29 +464,39 @@ def test_cancel_with_a_reason(client, login_as, db, plan):
 
 # --- due-date changes -------------------------------------------------------------
 
+
 def test_before_acceptance_the_dates_move_at_once_with_a_reason(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
-    response = client.post_form(f"/milestones/{m.id}/due-date", {
-        "new_due_on": days(35).isoformat(), "justification": "Components asked for more time",
-        "version": m.version})
+    response = client.post_form(
+        f"/milestones/{m.id}/due-date",
+        {"new_due_on": days(35).isoformat(), "justification": "Components asked for more time", "version": m.version},
+    )
     assert response.status_code == 302
     saved = reload(db, m)
     assert saved.current_due_on == saved.baseline_due_on == days(35)
     (change,) = saved.date_changes
-    assert (change.status, change.old_due_on, change.new_due_on, change.baseline_moved) == \
-        ("applied", days(20), days(35), True)
+    assert (change.status, change.old_due_on, change.new_due_on, change.baseline_moved) == (
+        "applied",
+        days(20),
+        days(35),
+        True,
+    )
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
     assert "Components asked for more time" in page and "Applied (plan not yet accepted)" in page
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"justification": ""}, "due-justification"),
-    ({"new_due_on": days(-20).isoformat()}, "due-new_due_on"),
-    ({"new_due_on": ""}, "due-new_due_on"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"justification": ""}, "due-justification"),
+        ({"new_due_on": days(-20).isoformat()}, "due-new_due_on"),
+        ({"new_due_on": ""}, "due-new_due_on"),
+    ],
+)
 def test_a_due_date_change_without_justification_or_before_the_start_is_refused(
-        client, login_as, db, plan, changes, field):
+    client, login_as, db, plan, changes, field
+):
     _, _, m = plan
     login_as("action_office")
     data = dict({"new_due_on": days(35).isoformat(), "justification": "Reason", "version": m.version}, **changes)
@@ -413,38 +513,52 @@ def test_after_acceptance_a_manager_approves_and_the_baseline_stays(client, logi
     rec.management_decision_on = days(-1)
     db.session.commit()
     staff = login_as("action_office")
-    response = client.post_form(f"/milestones/{m.id}/due-date", {
-        "new_due_on": days(50).isoformat(), "justification": "ICE system outage", "version": m.version})
+    response = client.post_form(
+        f"/milestones/{m.id}/due-date",
+        {"new_due_on": days(50).isoformat(), "justification": "ICE system outage", "version": m.version},
+    )
     assert response.status_code == 302
     saved = reload(db, m)
     assert saved.current_due_on == days(20) and saved.baseline_due_on == days(20)
     (change,) = saved.date_changes
     assert change.status == "pending" and change.requested_by_id == staff.id
     # Only one request at a time.
-    again = client.post_form(f"/milestones/{m.id}/due-date", {
-        "new_due_on": days(60).isoformat(), "justification": "More", "version": saved.version})
+    again = client.post_form(
+        f"/milestones/{m.id}/due-date",
+        {"new_due_on": days(60).isoformat(), "justification": "More", "version": saved.version},
+    )
     assert again.status_code == 409
     # The requester cannot decide; a manager of another office cannot either.
-    assert client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+    assert (
+        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+    )
     client.post_form("/sign-out")
     login_as("manager", office=make.office("CBP"))
-    assert client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+    assert (
+        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+    )
     client.post_form("/sign-out")
     manager = login_as("manager")
     missing = client.post_form(f"/date-changes/{change.id}/decide", {"reason": "", "approve": "Approve"})
     assert missing.status_code == 400 and 'id="decision-reason-error"' in missing.get_data(as_text=True)
     assert reload(db, change).status == "pending"
 
-    approved = client.post_form(f"/date-changes/{change.id}/decide",
-                                {"reason": "Outage is documented", "approve": "Approve"})
+    approved = client.post_form(
+        f"/date-changes/{change.id}/decide", {"reason": "Outage is documented", "approve": "Approve"}
+    )
     assert approved.status_code == 302
     saved = reload(db, m)
     assert saved.current_due_on == days(50) and saved.baseline_due_on == days(20)
     change = reload(db, change)
-    assert (change.status, change.decided_by_id, change.decision_reason) == \
-        ("approved", manager.id, "Outage is documented")
-    assert client.post_form(f"/date-changes/{change.id}/decide",
-                            {"reason": "again", "approve": "Approve"}).status_code == 403
+    assert (change.status, change.decided_by_id, change.decision_reason) == (
+        "approved",
+        manager.id,
+        "Outage is documented",
+    )
+    assert (
+        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "again", "approve": "Approve"}).status_code
+        == 403
+    )
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
     assert "30 days later than baseline" in page and "Outage is documented" in page
     assert len(events(db, "milestone.due_date_request")) == 1
@@ -456,15 +570,18 @@ def test_a_declined_request_leaves_the_date_and_stays_listed(client, login_as, m
     rec.status = "resolved_open"
     db.session.commit()
     login_as("action_office")
-    client.post_form(f"/milestones/{m.id}/due-date", {
-        "new_due_on": days(50).isoformat(), "justification": "Want more time", "version": m.version})
+    client.post_form(
+        f"/milestones/{m.id}/due-date",
+        {"new_due_on": days(50).isoformat(), "justification": "Want more time", "version": m.version},
+    )
     change = db.session.scalar(sa.select(DueDateChange))
     client.post_form("/sign-out")
     login_as("manager")
     page = client.get("/my-work").get_data(as_text=True)
     assert "Due-date changes awaiting your decision" in page and "Want more time" in page
-    response = client.post_form(f"/date-changes/{change.id}/decide",
-                                {"reason": "Not justified by the facts", "decline": "Decline"})
+    response = client.post_form(
+        f"/date-changes/{change.id}/decide", {"reason": "Not justified by the facts", "decline": "Decline"}
+    )
     assert response.status_code == 302
     assert reload(db, m).current_due_on == days(20)
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
@@ -472,6 +589,7 @@ def test_a_declined_request_leaves_the_date_and_stays_listed(client, login_as, m
 
 
 # --- my work and the timeline -------------------------------------------------------
+
 
 def test_my_work_lists_my_milestones_overdue_first_with_filters(client, login_as, make, db):
     user = make.user("action_office")
@@ -546,6 +664,7 @@ def test_timeline_carries_its_data_as_json_and_as_a_table(client, login_as, make
     assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
     assert "style=" not in page and "<style" not in page
     import json
+
     data = json.loads(page.split('id="timeline-data">')[1].split("</script>")[0])
     ids = {t["id"] for t in data}
     assert {f"m{m.id}", f"m{late.id}", f"b{late.id}"} <= ids
@@ -571,9 +690,17 @@ def test_the_milestone_page_forms_post_to_the_page_and_come_back_in_place_with_a
     login_as("action_office")
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
     assert f'action="/milestones/{m.id}"' in page and "/updates" not in page
-    response = client.post_form(f"/milestones/{m.id}", {"action": "update", "noted_on": days(0).isoformat(),
-                                                         "status": "in_progress", "percent_complete": "150",
-                                                         "note": "Most fields agreed", "version": m.version})
+    response = client.post_form(
+        f"/milestones/{m.id}",
+        {
+            "action": "update",
+            "noted_on": days(0).isoformat(),
+            "status": "in_progress",
+            "percent_complete": "150",
+            "note": "Most fields agreed",
+            "version": m.version,
+        },
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "app-error-summary" in body and 'href="#update-percent_complete"' in body

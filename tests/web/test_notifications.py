@@ -1,5 +1,6 @@
 """Issue 16: events tell the people who must act, in the app and by email through the outbox;
 preferences; the daily summary; the inbox; each role's queue."""
+
 import os
 import subprocess
 import sys
@@ -46,8 +47,12 @@ def world(make, db):
         lead=make.user("action_office", office=plcy, name="Lee Lead", email="lead@example.gov"),
         manager=make.user("manager", office=plcy, name="Mona Manager", email="manager@example.gov"),
         reviewer=make.user("oig_reviewer", office=oig_office, name="Olivia Reviewer", email="oig@example.gov"),
-        reviewer_elsewhere=make.user("oig_reviewer", office=make.office("GAO", kind="oig", name="GAO"),
-                                     name="Gus Auditor", email="gao@example.gov"),
+        reviewer_elsewhere=make.user(
+            "oig_reviewer",
+            office=make.office("GAO", kind="oig", name="GAO"),
+            name="Gus Auditor",
+            email="gao@example.gov",
+        ),
         stranger=make.user("action_office", office=other, name="Eve Stranger", email="eve@example.gov"),
         other_manager=make.user("manager", office=other, name="Otto Manager", email="otto@example.gov"),
     )
@@ -62,16 +67,19 @@ def world(make, db):
 
 def told(db, kind):
     """{email: (notification, outbox message or None)} for one kind of event."""
-    rows = db.session.execute(
-        sa.select(Notification).where(Notification.kind == kind)).scalars().all()
-    mails = {m.to_address: m for m in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.kind == f"event.{kind}"))}
+    rows = db.session.execute(sa.select(Notification).where(Notification.kind == kind)).scalars().all()
+    mails = {
+        m.to_address: m
+        for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == f"event.{kind}"))
+    }
     return {n.recipient.email: (n, mails.get(n.recipient.email)) for n in rows}
 
 
 def send_plan(app, w, kind="plan"):
     c = client_for(app, w.sender)
-    response = c.post_form(f"/recommendations/{w.rec.id}/submissions/new/{kind}", {"narrative": "Our plan.", "confirm": "1"})
+    response = c.post_form(
+        f"/recommendations/{w.rec.id}/submissions/new/{kind}", {"narrative": "Our plan.", "confirm": "1"}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return c
 
@@ -79,8 +87,12 @@ def send_plan(app, w, kind="plan"):
 def decide(app, db, w, decision="accepted"):
     submission = db.session.scalar(sa.select(Submission).order_by(Submission.id.desc()))
     c = client_for(app, w.reviewer)
-    assert c.post_form(f"/submissions/{submission.id}/decision",
-                       {"decision": decision, "analysis": "Milestones are specific."}).status_code == 302
+    assert (
+        c.post_form(
+            f"/submissions/{submission.id}/decision", {"decision": decision, "analysis": "Milestones are specific."}
+        ).status_code
+        == 302
+    )
     return submission
 
 
@@ -90,7 +102,9 @@ def test_a_plan_sent_tells_the_reviewers_of_the_reports_oig_once(app, db, world)
     got = told(db, "submission_sent")
     assert set(got) == {"oig@example.gov"}  # not GAO's reviewer, not the sender
     note, mail = got["oig@example.gov"]
-    assert note.text == "Sam Sender sent a corrective action plan (submission 1) on OIG-15-85 Rec. 1 to OIG for decision."
+    assert (
+        note.text == "Sam Sender sent a corrective action plan (submission 1) on OIG-15-85 Rec. 1 to OIG for decision."
+    )
     assert mail.subject == "OIG-15-85 Rec. 1: Corrective action plan sent to OIG by Sam Sender"
     assert f"{BASE_URL.replace('https://tracker.example.gov', app.config['BASE_URL'])}{note.link}" in mail.body_text
     assert mail.state == "pending"
@@ -113,24 +127,37 @@ def test_an_oig_decision_tells_the_plans_staff_and_the_offices_managers(app, db,
     got = told(db, "oig_decision")
     assert set(got) == {"sender@example.gov", "owner@example.gov", "lead@example.gov", "manager@example.gov"}
     assert got["lead@example.gov"][0].reason == "You are the recommendation's responsible official."
-    assert got["owner@example.gov"][0].text == ("Olivia Reviewer (OIG) did not accept the corrective action plan "
-                                                "(submission 1) on OIG-15-85 Rec. 1.")
+    assert got["owner@example.gov"][0].text == (
+        "Olivia Reviewer (OIG) did not accept the corrective action plan (submission 1) on OIG-15-85 Rec. 1."
+    )
     assert all(mail is not None for _, mail in got.values())
 
 
 def test_evidence_reviewed_tells_the_uploader_and_the_milestones_owner(app, db, world):
     w = world
-    item = EvidenceItem(recommendation_id=w.rec.id, milestone_id=w.milestone.id, title="Signed charter",
-                        created_by_id=w.sender.id)
+    item = EvidenceItem(
+        recommendation_id=w.rec.id, milestone_id=w.milestone.id, title="Signed charter", created_by_id=w.sender.id
+    )
     db.session.add(item)
     db.session.flush()
-    db.session.add(EvidenceVersion(item_id=item.id, number=1, storage_key="k-charter", original_filename="c.pdf",
-                                   content_type="application/pdf", size_bytes=3, sha256="0" * 64,
-                                   uploaded_by_id=w.sender.id))
+    db.session.add(
+        EvidenceVersion(
+            item_id=item.id,
+            number=1,
+            storage_key="k-charter",
+            original_filename="c.pdf",
+            content_type="application/pdf",
+            size_bytes=3,
+            sha256="0" * 64,
+            uploaded_by_id=w.sender.id,
+        )
+    )
     db.session.commit()
     c = client_for(app, w.reviewer)
-    assert c.post_form(f"/evidence/{item.id}/review",
-                       {"decision": "insufficient", "comment": "Not signed."}).status_code == 302
+    assert (
+        c.post_form(f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": "Not signed."}).status_code
+        == 302
+    )
     got = told(db, "evidence_reviewed")
     assert set(got) == {"sender@example.gov", "owner@example.gov"}
     assert got["owner@example.gov"][0].link == f"/evidence/{item.id}"
@@ -143,9 +170,17 @@ def _request_change(app, db, w, requester):
     db.session.refresh(w.milestone)
     c = client_for(app, requester)
     new_due = w.milestone.current_due_on + timedelta(days=45)
-    assert c.post_form(f"/milestones/{w.milestone.id}/due-date",
-                       {"new_due_on": new_due.isoformat(), "justification": "The vendor slipped.\nSecond line.",
-                        "version": w.milestone.version}).status_code == 302
+    assert (
+        c.post_form(
+            f"/milestones/{w.milestone.id}/due-date",
+            {
+                "new_due_on": new_due.isoformat(),
+                "justification": "The vendor slipped.\nSecond line.",
+                "version": w.milestone.version,
+            },
+        ).status_code
+        == 302
+    )
     return db.session.scalar(sa.select(DueDateChange).where(DueDateChange.status == "pending"))
 
 
@@ -154,8 +189,9 @@ def test_a_date_change_asked_tells_the_offices_managers_and_its_answer_the_reque
     change = _request_change(app, db, w, w.sender)
     assert set(told(db, "date_change_requested")) == {"manager@example.gov"}  # not Otto, of another office
     c = client_for(app, w.manager)
-    response = c.post_form(f"/date-changes/{change.id}/decide", {"reason": "Keep the date.", "decline": "Decline",
-                                                                 "return_to": "queue"})
+    response = c.post_form(
+        f"/date-changes/{change.id}/decide", {"reason": "Keep the date.", "decline": "Decline", "return_to": "queue"}
+    )
     assert response.status_code == 302 and response.location.endswith("/#queue-heading")
     got = told(db, "date_change_decided")
     assert set(got) == {"sender@example.gov", "owner@example.gov"}
@@ -173,8 +209,9 @@ def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app
     assert got["gao@example.gov"][0].reason == "You were mentioned in this message."
     oig = client_for(app, w.reviewer)
     assert oig.post_form(f"/recommendations/{w.rec.id}/comments", {"body": "Answer."}).status_code == 302
-    second = db.session.scalars(sa.select(Notification).where(Notification.kind == "comment")
-                                .order_by(Notification.id.desc())).first()
+    second = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "comment").order_by(Notification.id.desc())
+    ).first()
     assert second.recipient.email == "sender@example.gov" and second.link.endswith(f"#comment-{second.item_id}")
 
 
@@ -193,14 +230,25 @@ def _quarter(day: date) -> str:
 
 def test_a_flag_raised_tells_the_line_lead(app, db, world):
     w = world
-    metric = Metric(line_of_effort_id=w.line.id, name="Share of releases with a basis", target_value=Decimal(90),
-                    direction="higher", frequency="quarterly", components="ICE",
-                    collect_from=_quarter_start(today() - timedelta(days=92)))
+    metric = Metric(
+        line_of_effort_id=w.line.id,
+        name="Share of releases with a basis",
+        target_value=Decimal(90),
+        direction="higher",
+        frequency="quarterly",
+        components="ICE",
+        collect_from=_quarter_start(today() - timedelta(days=92)),
+    )
     db.session.add(metric)
     db.session.commit()
     c = client_for(app, w.sender)
-    assert c.post_form(f"/metrics/{metric.id}/readings/new",
-                       {"period": _quarter(today() - timedelta(days=92)), "component": "ICE", "value": "40", "note": ""}).status_code == 302
+    assert (
+        c.post_form(
+            f"/metrics/{metric.id}/readings/new",
+            {"period": _quarter(today() - timedelta(days=92)), "component": "ICE", "value": "40", "note": ""},
+        ).status_code
+        == 302
+    )
     got = told(db, "metric_flag")
     assert set(got) == {"lead@example.gov"}
     assert got["lead@example.gov"][0].text.startswith("A reading entered by Sam Sender raised a flag (off target)")
@@ -212,13 +260,15 @@ def test_links_of_notifications_work_after_sign_in(app, db, world):
     anonymous = app.test_client()
     response = anonymous.get(note.link)
     assert response.status_code == 302 and "/sign-in?next=" in response.location
-    signed = anonymous.post_form(response.location, {"email": "oig@example.gov", "password": PASSWORD},
-                                 token_from=response.location)
+    signed = anonymous.post_form(
+        response.location, {"email": "oig@example.gov", "password": PASSWORD}, token_from=response.location
+    )
     assert signed.status_code == 302 and signed.location.endswith(note.link)
     assert anonymous.get(signed.location).status_code == 200
 
 
 # --- preferences ----------------------------------------------------------------------------
+
 
 def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app, db, world):
     w = world
@@ -229,12 +279,23 @@ def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app,
     assert refused.status_code == 400 and "always sent" in refused.get_data(as_text=True)
     for who, decision, mode in ((w.sender, "daily", "daily"), (w.owner, "immediate", "off")):
         cc = client_for(app, who)
-        assert cc.post_form("/reminders/preferences", {"notify_oig_decision": decision, "notify_comment": mode,
-                                                       "due_soon": "y"},
-                            token_from="/reminders/preferences").status_code == 302
+        assert (
+            cc.post_form(
+                "/reminders/preferences",
+                {"notify_oig_decision": decision, "notify_comment": mode, "due_soon": "y"},
+                token_from="/reminders/preferences",
+            ).status_code
+            == 302
+        )
     lead = client_for(app, w.lead)
-    assert lead.post_form("/reminders/preferences", {"notify_comment": "off", "notify_oig_decision": "immediate"},
-                          token_from="/reminders/preferences").status_code == 302
+    assert (
+        lead.post_form(
+            "/reminders/preferences",
+            {"notify_comment": "off", "notify_oig_decision": "immediate"},
+            token_from="/reminders/preferences",
+        ).status_code
+        == 302
+    )
     # A tampered post cannot switch it off either: the stored choice stays "immediate".
     send_plan(app, w)
     decide(app, db, w)
@@ -242,12 +303,17 @@ def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app,
     assert got["sender@example.gov"][0].email == "daily" and got["sender@example.gov"][1] is None
     assert got["lead@example.gov"][1] is not None
     oig = client_for(app, w.reviewer)
-    oig.post_form(f"/recommendations/{w.rec.id}/comments",
-                  {"body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."})
+    oig.post_form(
+        f"/recommendations/{w.rec.id}/comments",
+        {"body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."},
+    )
     got = told(db, "comment")
     assert {e: (n.email, m is not None) for e, (n, m) in got.items()} == {
-        "sender@example.gov": ("daily", False), "owner@example.gov": ("off", False),
-        "lead@example.gov": ("off", False), "manager@example.gov": ("immediate", True)}
+        "sender@example.gov": ("daily", False),
+        "owner@example.gov": ("off", False),
+        "lead@example.gov": ("off", False),
+        "manager@example.gov": ("immediate", True),
+    }
     # Nothing daily before tomorrow; tomorrow one summary for Sam, with both of his, once.
     assert write_daily_summaries(today()) == 0
     tomorrow = today() + timedelta(days=1)
@@ -262,12 +328,18 @@ def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app,
 
 # --- delivery -------------------------------------------------------------------------------
 
+
 def test_delivery_twice_or_two_at_once_sends_each_message_once(app, db, world, smtp):  # noqa: F811
     w = world
     send_plan(app, w)
     decide(app, db, w)
-    expected = {"oig@example.gov": 1, "sender@example.gov": 1, "owner@example.gov": 1, "lead@example.gov": 1,
-                "manager@example.gov": 1}
+    expected = {
+        "oig@example.gov": 1,
+        "sender@example.gov": 1,
+        "owner@example.gov": 1,
+        "lead@example.gov": 1,
+        "manager@example.gov": 1,
+    }
     errors = []
 
     def run():
@@ -295,8 +367,9 @@ def test_stored_messages_are_sent_from_the_outbox_page(app, db, world, client, l
     server = app.config["MAIL_SERVER"]
     app.config["MAIL_SERVER"] = None
     send_plan(app, world)
-    assert deliver_pending(wait=False) == [("stored", "oig@example.gov",
-                                            "OIG-15-85 Rec. 1: Corrective action plan sent to OIG by Sam Sender")]
+    assert deliver_pending(wait=False) == [
+        ("stored", "oig@example.gov", "OIG-15-85 Rec. 1: Corrective action plan sent to OIG by Sam Sender")
+    ]
     login_as("admin")
     page = client.get("/reminders/outbox").get_data(as_text=True)
     assert "1 message stored while no mail server was configured" in page and "Set <code>MAIL_SERVER</code>" in page
@@ -329,30 +402,54 @@ def test_flask_reminders_send_stored(app, db, world, smtp):  # noqa: F811
 def test_base_url_follows_port_when_unset():
     code = "import config; print(config.Config.BASE_URL)"
     env = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "PORT")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "PORT": "8123"},
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, "PORT": "8123"}, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "http://127.0.0.1:8123"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
-                         env={**env, "PORT": "8123", "BASE_URL": "https://tracker.agency.gov/"},
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "PORT": "8123", "BASE_URL": "https://tracker.agency.gov/"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == "https://tracker.agency.gov"
     assert "export PORT" in (ROOT / "scripts" / "serve.sh").read_text()
 
 
 # --- the inbox --------------------------------------------------------------------------------
 
+
 def test_the_inbox_lists_newest_first_paged_and_marks_read(app, db, world):
     w = world
     for i in range(30):
-        db.session.add(Notification(recipient_id=w.sender.id, kind="comment", item_type="comment", item_id=1000 + i,
-                                    recommendation_id=w.rec.id, text=f"Note number {i:02d}",
-                                    link=f"/recommendations/{w.rec.id}"))
-    db.session.add(Notification(recipient_id=w.owner.id, kind="comment", item_type="comment", item_id=1,
-                                recommendation_id=w.rec.id, text="Someone else's", link="/"))
+        db.session.add(
+            Notification(
+                recipient_id=w.sender.id,
+                kind="comment",
+                item_type="comment",
+                item_id=1000 + i,
+                recommendation_id=w.rec.id,
+                text=f"Note number {i:02d}",
+                link=f"/recommendations/{w.rec.id}",
+            )
+        )
+    db.session.add(
+        Notification(
+            recipient_id=w.owner.id,
+            kind="comment",
+            item_type="comment",
+            item_id=1,
+            recommendation_id=w.rec.id,
+            text="Someone else's",
+            link="/",
+        )
+    )
     db.session.commit()
     c = client_for(app, w.sender)
     first = c.get("/notifications").get_data(as_text=True)
-    assert "Notifications <span class=\"app-count\">30</span>" in first
+    assert 'Notifications <span class="app-count">30</span>' in first
     assert first.index("Note number 29") < first.index("Note number 05") and "Note number 04" not in first
     assert "Page 1 of 2" in first and "Someone else" not in first
     mine = db.session.scalar(sa.select(Notification).where(Notification.text == "Note number 29"))
@@ -361,10 +458,10 @@ def test_the_inbox_lists_newest_first_paged_and_marks_read(app, db, world):
     assert c.post_form(f"/notifications/{other.id}/read").status_code == 404
     response = c.get(f"/notifications/{mine.id}/open")
     assert response.status_code == 302 and response.location.endswith(f"/recommendations/{w.rec.id}")
-    assert "app-count\">29<" in c.get("/notifications").get_data(as_text=True)
+    assert 'app-count">29<' in c.get("/notifications").get_data(as_text=True)
     one = db.session.scalar(sa.select(Notification).where(Notification.text == "Note number 28"))
     assert c.post_form(f"/notifications/{one.id}/read", token_from="/notifications").status_code == 302
-    assert "app-count\">28<" in c.get("/").get_data(as_text=True)
+    assert 'app-count">28<' in c.get("/").get_data(as_text=True)
     assert c.post_form("/notifications/read-all", token_from="/notifications").status_code == 302
     page = c.get("/notifications").get_data(as_text=True)
     assert "app-count" not in page and "30 notifications, 0 unread." in page
@@ -375,10 +472,21 @@ def test_the_inbox_lists_newest_first_paged_and_marks_read(app, db, world):
 
 def test_the_unread_count_uses_the_partial_index(app, db, world):
     from app.notifications.services import unread_count_statement
+
     stmt = unread_count_statement(world.sender.id)
-    db.session.add_all(Notification(recipient_id=world.sender.id, kind="comment", item_type="comment", item_id=i,
-                                    recommendation_id=world.rec.id, text="t", link="/",
-                                    read_at=utcnow() if i > 2 else None) for i in range(300))
+    db.session.add_all(
+        Notification(
+            recipient_id=world.sender.id,
+            kind="comment",
+            item_type="comment",
+            item_id=i,
+            recommendation_id=world.rec.id,
+            text="t",
+            link="/",
+            read_at=utcnow() if i > 2 else None,
+        )
+        for i in range(300)
+    )
     db.session.commit()
     db.session.execute(sa.text("ANALYZE"))
     assert db.session.scalar(stmt) == 3
@@ -387,20 +495,34 @@ def test_the_unread_count_uses_the_partial_index(app, db, world):
         plan = " ".join(str(r[-1]) for r in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "ix_notifications_unread" in plan
     else:
-        index = db.session.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_notifications_unread'"))
+        index = db.session.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_notifications_unread'")
+        )
         assert "WHERE (read_at IS NULL)" in index.scalar()
 
 
 # --- queues ------------------------------------------------------------------------------------
 
+
 def _evidence(db, w, rec, milestone, by, status="pending", title="Charter"):
-    item = EvidenceItem(recommendation_id=rec.id, milestone_id=milestone.id, title=title, created_by_id=by.id,
-                        review_status=status)
+    item = EvidenceItem(
+        recommendation_id=rec.id, milestone_id=milestone.id, title=title, created_by_id=by.id, review_status=status
+    )
     db.session.add(item)
     db.session.flush()
-    db.session.add(EvidenceVersion(item_id=item.id, number=1, storage_key=f"k-{item.id}", original_filename="c.pdf",
-                                   content_type="application/pdf", size_bytes=3, sha256="0" * 64,
-                                   uploaded_by_id=by.id, uploaded_at=utcnow() - timedelta(days=4)))
+    db.session.add(
+        EvidenceVersion(
+            item_id=item.id,
+            number=1,
+            storage_key=f"k-{item.id}",
+            original_filename="c.pdf",
+            content_type="application/pdf",
+            size_bytes=3,
+            sha256="0" * 64,
+            uploaded_by_id=by.id,
+            uploaded_at=utcnow() - timedelta(days=4),
+        )
+    )
     return item
 
 
@@ -413,9 +535,9 @@ def test_oig_queue_lists_submissions_and_evidence_oldest_first_with_age_and_cloc
     c = client_for(app, w.reviewer)
     page = c.get("/queue").get_data(as_text=True)
     assert page.index("Older evidence") < page.index("Submission 1: Corrective action plan")
-    assert "Waiting <span class=\"text-bold\">4 days</span>" in page and "Already accepted" not in page
+    assert 'Waiting <span class="text-bold">4 days</span>' in page and "Already accepted" not in page
     assert "Resolution limit (6 months after issue)" in page and "Implementation target" in page
-    assert "Awaiting your review <span class=\"app-count\">2</span>" in page
+    assert 'Awaiting your review <span class="app-count">2</span>' in page
     dashboard = c.get("/").get_data(as_text=True)
     assert "Awaiting your review (2)" in dashboard and "Older evidence" in dashboard
 
@@ -450,15 +572,35 @@ def test_office_queue_shows_what_came_back_to_them_only(app, db, world):
 
 def test_the_daily_summary_job_mails_one_summary_once(app, db, world, smtp):  # noqa: F811
     from app.reminders.cli import summary_job
+
     w = world
     yesterday = utcnow() - timedelta(days=1)
     for i in range(3):
-        db.session.add(Notification(recipient_id=w.sender.id, kind="comment", item_type="comment", item_id=i,
-                                    recommendation_id=w.rec.id, text=f"Message {i} on OIG-15-85 Rec. 1",
-                                    link=f"/recommendations/{w.rec.id}", email="daily", created_at=yesterday))
-    db.session.add(Notification(recipient_id=w.owner.id, kind="comment", item_type="comment", item_id=9,
-                                recommendation_id=w.rec.id, text="Today's, for tomorrow's summary",
-                                link="/", email="daily"))
+        db.session.add(
+            Notification(
+                recipient_id=w.sender.id,
+                kind="comment",
+                item_type="comment",
+                item_id=i,
+                recommendation_id=w.rec.id,
+                text=f"Message {i} on OIG-15-85 Rec. 1",
+                link=f"/recommendations/{w.rec.id}",
+                email="daily",
+                created_at=yesterday,
+            )
+        )
+    db.session.add(
+        Notification(
+            recipient_id=w.owner.id,
+            kind="comment",
+            item_type="comment",
+            item_id=9,
+            recommendation_id=w.rec.id,
+            text="Today's, for tomorrow's summary",
+            link="/",
+            email="daily",
+        )
+    )
     db.session.commit()
     summary_job(app)
     summary_job(app)

@@ -1,5 +1,6 @@
 """Odd input: control characters are refused where text comes in, and every export survives
 any string already stored (written outside the forms, or before they refused it)."""
+
 import io
 import json
 import zipfile
@@ -15,11 +16,16 @@ from tests.factories import PASSWORD
 
 CONTROL = [chr(c) for c in range(32)] + ["\x7f", "\ufffe", "\uffff", "\u2028", "\ufeff"]
 EXPORT_URLS = [
-    "/exports/recommendations.csv", "/exports/recommendations.xlsx",
-    "/exports/milestones.csv", "/exports/milestones.xlsx",
-    "/exports/metric-readings.csv", "/exports/metric-readings.xlsx",
-    "/exports/audit-trail.csv", "/exports/audit-trail.xlsx",
-    "/exports/semiannual.csv", "/exports/semiannual.xlsx",
+    "/exports/recommendations.csv",
+    "/exports/recommendations.xlsx",
+    "/exports/milestones.csv",
+    "/exports/milestones.xlsx",
+    "/exports/metric-readings.csv",
+    "/exports/metric-readings.xlsx",
+    "/exports/audit-trail.csv",
+    "/exports/audit-trail.xlsx",
+    "/exports/semiannual.csv",
+    "/exports/semiannual.xlsx",
 ]
 
 
@@ -44,9 +50,14 @@ def stored(app, db, make, client):
     _, feed_secret = CalendarToken.issue(manager)
     db.session.commit()
     client.post_form("/sign-in", {"email": manager.email, "password": PASSWORD}, token_from="/sign-in")
-    return {"manager": manager, "rec": rec.id, "line": line.id, "milestone": milestone.id,
-            "api": {"Authorization": f"Bearer {api_secret}"}, "feed": f"/calendar/feed/{feed_secret}.ics",
-            }
+    return {
+        "manager": manager,
+        "rec": rec.id,
+        "line": line.id,
+        "milestone": milestone.id,
+        "api": {"Authorization": f"Bearer {api_secret}"},
+        "feed": f"/calendar/feed/{feed_secret}.ics",
+    }
 
 
 def _store(db, ids, text):
@@ -55,10 +66,16 @@ def _store(db, ids, text):
     params = {"t": text, "t2": text, "rec": ids["rec"], "line": ids["line"], "m": ids["milestone"]}
     db.session.execute(sa.text("UPDATE milestones SET title = :t WHERE id = :m"), params)
     db.session.execute(sa.text("UPDATE lines_of_effort SET title = :t, objective = :t2 WHERE id = :line"), params)
-    db.session.execute(sa.text("UPDATE recommendations SET text = :t, concurrence_response = :t2 WHERE id = :rec"),
-                       params)
-    db.session.execute(sa.text("UPDATE reports SET title = :t, oig_office = :t2 WHERE id = "
-                               "(SELECT report_id FROM recommendations WHERE id = :rec)"), params)
+    db.session.execute(
+        sa.text("UPDATE recommendations SET text = :t, concurrence_response = :t2 WHERE id = :rec"), params
+    )
+    db.session.execute(
+        sa.text(
+            "UPDATE reports SET title = :t, oig_office = :t2 WHERE id = "
+            "(SELECT report_id FROM recommendations WHERE id = :rec)"
+        ),
+        params,
+    )
     db.session.commit()
 
 
@@ -70,14 +87,17 @@ def _check(url, response):
             assert archive.testzip() is None
     if url.endswith(".xlsx"):
         from openpyxl import load_workbook
+
         load_workbook(io.BytesIO(body))
     if url.endswith(".docx"):
         import docx
+
         docx.Document(io.BytesIO(body))
     if url.endswith(".pdf"):
         assert body.startswith(b"%PDF")
     if url.endswith(".ics"):
         from icalendar import Calendar
+
         Calendar.from_ical(body)
     if url.startswith("/api/"):
         json.loads(body)
@@ -88,13 +108,21 @@ def _check(url, response):
 def test_every_export_survives_any_stored_string(app, db, client, stored, data):
     text = data.draw(_texts(db))
     _store(db, stored, text)
-    urls = [*EXPORT_URLS, f"/exports/recommendations/{stored['rec']}/plan.docx",
-            f"/exports/recommendations/{stored['rec']}/plan.pdf"]
+    urls = [
+        *EXPORT_URLS,
+        f"/exports/recommendations/{stored['rec']}/plan.docx",
+        f"/exports/recommendations/{stored['rec']}/plan.pdf",
+    ]
     for url in urls:
         _check(url, client.get(url))
     _check(stored["feed"], client.get(stored["feed"]))
-    for url in (f"/api/v1/milestones/{stored['milestone']}", f"/api/v1/recommendations/{stored['rec']}",
-                "/api/v1/milestones", "/api/v1/recommendations", "/api/v1/reports"):
+    for url in (
+        f"/api/v1/milestones/{stored['milestone']}",
+        f"/api/v1/recommendations/{stored['rec']}",
+        "/api/v1/milestones",
+        "/api/v1/recommendations",
+        "/api/v1/reports",
+    ):
         _check(url, client.get(url, headers=stored["api"]))
 
 
@@ -105,6 +133,7 @@ def test_a_milestone_titled_with_a_control_character_still_exports(app, db, clie
         response = client.get(url)
         _check(url, response)
     from openpyxl import load_workbook
+
     sheet = load_workbook(io.BytesIO(client.get("/exports/milestones.xlsx").data)).active
     assert "Train\ufffdstaff" in [c.value for row in sheet.iter_rows() for c in row]
 
@@ -122,16 +151,20 @@ def plan(make, db):
 
 def _milestone_form(rec, **changes):
     from tests.web.test_milestones import new_milestone_data
+
     return new_milestone_data(office_id=rec.action_office_id, **changes)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("title", "Train\x01staff", "control character (U+0001)"),
-    ("title", "Train\x00staff", "control character (U+0000)"),
-    ("title", "Train\nstaff", "must be on one line"),
-    ("description", "Two\x1bparagraphs", "control character (U+001B)"),
-    ("expected_evidence", "A\x7fB\x08", "control character (U+0008)"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "Train\x01staff", "control character (U+0001)"),
+        ("title", "Train\x00staff", "control character (U+0000)"),
+        ("title", "Train\nstaff", "must be on one line"),
+        ("description", "Two\x1bparagraphs", "control character (U+001B)"),
+        ("expected_evidence", "A\x7fB\x08", "control character (U+0008)"),
+    ],
+)
 def test_a_form_refuses_control_characters_next_to_the_field(client, login_as, db, plan, field, value, message):
     from app.milestones.models import Milestone
 
@@ -157,14 +190,19 @@ def test_line_breaks_and_tabs_are_kept_in_a_multi_line_field(client, login_as, d
     url = f"/lines/{line.id}/milestones/new"
     response = client.post_form(url, _milestone_form(rec, description="First\r\n\tsecond"), token_from=url)
     assert response.status_code == 302
-    assert "\tsecond" in db.session.scalar(sa.select(Milestone.description).where(Milestone.line_of_effort_id == line.id))
+    assert "\tsecond" in db.session.scalar(
+        sa.select(Milestone.description).where(Milestone.line_of_effort_id == line.id)
+    )
 
 
-@pytest.mark.parametrize("query, name", [
-    ("?q=ok&q=bad%01value", "q"),  # every value of a key, not only the first
-    ("?status=open&bad%02key=1", "bad\x02key"),
-    ("?q=two%0Alines", "q"),
-])
+@pytest.mark.parametrize(
+    "query, name",
+    [
+        ("?q=ok&q=bad%01value", "q"),  # every value of a key, not only the first
+        ("?status=open&bad%02key=1", "bad\x02key"),
+        ("?q=two%0Alines", "q"),
+    ],
+)
 def test_a_query_string_with_a_control_character_is_a_400_naming_the_parameter(client, login_as, query, name):
     login_as("manager")
     response = client.get("/exports/recommendations.csv" + query)
@@ -172,11 +210,14 @@ def test_a_query_string_with_a_control_character_is_a_400_naming_the_parameter(c
     assert "The query parameter “" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"status": "in_progress\x01"}, "`status` contains a control character (U+0001)"),
-    ({"status\x03": "x"}, "A key in the body contains a control character (U+0003)"),
-    ({"status": "in_progress", "version": [1, {"deep": "a\x1fb"}]}, "`deep` contains a control character"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"status": "in_progress\x01"}, "`status` contains a control character (U+0001)"),
+        ({"status\x03": "x"}, "A key in the body contains a control character (U+0003)"),
+        ({"status": "in_progress", "version": [1, {"deep": "a\x1fb"}]}, "`deep` contains a control character"),
+    ],
+)
 def test_an_api_body_with_a_control_character_is_a_400_naming_the_field(client, db, make, body, message):
     rec = make.recommendation()
     milestone = make.milestone(make.line(rec))
@@ -184,8 +225,9 @@ def test_an_api_body_with_a_control_character_is_a_400_naming_the_field(client, 
     db.session.commit()
     _, secret = ApiToken.issue(user, "write", "odd")
     db.session.commit()
-    response = client.patch(f"/api/v1/milestones/{milestone.id}", json=body,
-                            headers={"Authorization": f"Bearer {secret}"})
+    response = client.patch(
+        f"/api/v1/milestones/{milestone.id}", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert response.status_code == 400 and message in response.json["message"], response.json
 
 
@@ -193,16 +235,26 @@ def test_a_csv_import_refuses_control_characters_in_any_cell_and_in_names(app, d
     from app.imports.services import check
 
     head = "Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status,Ignored\n"
-    report = check((head + "R-1,Title,2024-01-05,DHS,1,Do it.,Open,x\x01y\n"
-                    "R-2,Ti\x00tle,2024-01-05,DHS,1,\"Two\nlines\",Open,x\n"
-                    "R-3,Title,2024-01-05,DHS,1,Do it.,Open,x\n").encode())
+    report = check(
+        (
+            head + "R-1,Title,2024-01-05,DHS,1,Do it.,Open,x\x01y\n"
+            'R-2,Ti\x00tle,2024-01-05,DHS,1,"Two\nlines",Open,x\n'
+            "R-3,Title,2024-01-05,DHS,1,Do it.,Open,x\n"
+        ).encode()
+    )
     assert [r.line for r in report.error_rows] == [2, 4]  # a record is numbered by its last line
-    assert report.rows[0].errors == ["column “Ignored” contains a control character (U+0001), which is not "
-                                     "allowed. Remove it (it is often pasted in invisibly) and try again."]
+    assert report.rows[0].errors == [
+        "column “Ignored” contains a control character (U+0001), which is not "
+        "allowed. Remove it (it is often pasted in invisibly) and try again."
+    ]
     assert any(e.startswith("report title contains a control character (U+0000)") for e in report.rows[1].errors)
     assert len(report.rows[1].errors) == 1  # the line break in the recommendation's text is fine
-    named = check(("Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recomm\x02endation,"
-                   "Status\nR-1,T,2024-01-05,DHS,1,Do it.,Open\n").encode())
+    named = check(
+        (
+            "Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recomm\x02endation,"
+            "Status\nR-1,T,2024-01-05,DHS,1,Do it.,Open\n"
+        ).encode()
+    )
     assert named.file_errors[0].startswith("The name of column 6 contains a control character (U+0002)")
 
 
@@ -249,8 +301,11 @@ def test_download_names_follow_rfc_6266_through_the_real_server(app, db, make, l
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(live_server + "/sign-in", timeout=10).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    opener.open(live_server + "/sign-in", data=urllib.parse.urlencode(
-        {"email": user.email, "password": PASSWORD, "csrf_token": token}).encode(), timeout=10)
+    opener.open(
+        live_server + "/sign-in",
+        data=urllib.parse.urlencode({"email": user.email, "password": PASSWORD, "csrf_token": token}).encode(),
+        timeout=10,
+    )
     with opener.open(f"{live_server}/exports/recommendations/{rec.id}/plan.docx", timeout=10) as response:
         assert response.status == 200
         header = response.headers["Content-Disposition"]
@@ -268,16 +323,22 @@ def test_every_header_name_goes_through_one_helper():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "app"
-    offenders = [str(p) for p in root.rglob("*.py") if "filename=\"{" in p.read_text() or "download_name=" in
-                 p.read_text().replace("download_name=version.original_filename", "")]
+    offenders = [
+        str(p)
+        for p in root.rglob("*.py")
+        if 'filename="{' in p.read_text()
+        or "download_name=" in p.read_text().replace("download_name=version.original_filename", "")
+    ]
     assert offenders == []
 
 
 # --- dates ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field, value", [("due_on", "9999-12-31"), ("due_on", "0001-01-01"),
-                                          ("start_on", "1989-12-31"), ("due_on", "2101-01-01")])
+@pytest.mark.parametrize(
+    "field, value",
+    [("due_on", "9999-12-31"), ("due_on", "0001-01-01"), ("start_on", "1989-12-31"), ("due_on", "2101-01-01")],
+)
 def test_a_form_date_outside_1990_to_2100_is_refused_next_to_the_field(client, login_as, db, plan, field, value):
     from app.milestones.models import Milestone
 
@@ -294,9 +355,11 @@ def test_a_form_date_outside_1990_to_2100_is_refused_next_to_the_field(client, l
 def test_an_imported_date_outside_1990_to_2100_is_refused(app, db):
     from app.imports.services import check
 
-    report = check(b"Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status\n"
-                   b"R-1,Title,12/31/9999,DHS,1,Do it.,Open\nR-2,Title,1850-01-01,DHS,1,Do it.,Open\n"
-                   b"R-3,Title,2024-01-05,DHS,1,Do it.,Open\n")
+    report = check(
+        b"Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status\n"
+        b"R-1,Title,12/31/9999,DHS,1,Do it.,Open\nR-2,Title,1850-01-01,DHS,1,Do it.,Open\n"
+        b"R-3,Title,2024-01-05,DHS,1,Do it.,Open\n"
+    )
     assert [r.line for r in report.error_rows] == [2, 3]
     assert report.rows[0].errors == ["issue date: “12/31/9999” is not between 1990 and 2100"]
 
@@ -312,8 +375,10 @@ def test_an_api_reading_period_outside_1990_to_2100_is_refused(app, db):
 def test_the_calendar_feed_survives_a_date_stored_out_of_range(app, db, client, stored):
     from icalendar import Calendar
 
-    db.session.execute(sa.text("UPDATE milestones SET current_due_on = :d WHERE id = :m"),
-                       {"d": "9999-12-31", "m": stored["milestone"]})
+    db.session.execute(
+        sa.text("UPDATE milestones SET current_due_on = :d WHERE id = :m"),
+        {"d": "9999-12-31", "m": stored["milestone"]},
+    )
     db.session.commit()
     response = client.get(stored["feed"])
     assert response.status_code == 200

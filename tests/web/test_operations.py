@@ -1,4 +1,5 @@
 """Running for real: database URLs, the deploy check, scheduler leadership, probes, metrics, logs."""
+
 import io
 import json
 import logging
@@ -14,13 +15,16 @@ from app.timeutil import utcnow
 from config import TestConfig, database_url
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("postgres://u:p@db.example:5432/tracker", "postgresql+psycopg://u:p@db.example:5432/tracker"),
-    ("postgresql://u@db/tracker?sslmode=require", "postgresql+psycopg://u@db/tracker?sslmode=require"),
-    ("postgresql+psycopg://u@db/tracker", "postgresql+psycopg://u@db/tracker"),
-    ("sqlite:////var/lib/tracker.db", "sqlite:////var/lib/tracker.db"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("postgres://u:p@db.example:5432/tracker", "postgresql+psycopg://u:p@db.example:5432/tracker"),
+        ("postgresql://u@db/tracker?sslmode=require", "postgresql+psycopg://u@db/tracker?sslmode=require"),
+        ("postgresql+psycopg://u@db/tracker", "postgresql+psycopg://u@db/tracker"),
+        ("sqlite:////var/lib/tracker.db", "sqlite:////var/lib/tracker.db"),
+        (None, None),
+    ],
+)
 def test_platform_style_database_urls_use_psycopg_3(raw, expected):
     assert database_url(raw) == expected
 
@@ -33,6 +37,7 @@ def test_the_app_accepts_a_postgres_url(tmp_path):
     app = create_app(Config)
     with app.app_context():
         from app.extensions import db
+
         assert db.engine.dialect.name == "postgresql"
         assert db.engine.dialect.driver == "psycopg"
         db.engine.dispose()
@@ -46,9 +51,13 @@ def _check(app, **config):
     return app.test_cli_runner().invoke(args=["check"])
 
 
-PRODUCTION = {"BASE_URL": "https://tracker.example.gov", "MAIL_SERVER": "smtp.example.gov",
-              "SESSION_COOKIE_SECURE": True, "MFA_REQUIRED_ROLES": ("admin", "oig_reviewer"),
-              "SECRET_KEY_GENERATED": False}
+PRODUCTION = {
+    "BASE_URL": "https://tracker.example.gov",
+    "MAIL_SERVER": "smtp.example.gov",
+    "SESSION_COOKIE_SECURE": True,
+    "MFA_REQUIRED_ROLES": ("admin", "oig_reviewer"),
+    "SECRET_KEY_GENERATED": False,
+}
 
 
 def test_check_passes_when_the_settings_are_right(app, db):
@@ -63,14 +72,29 @@ def test_check_lists_every_unsafe_setting(app, db, tmp_path):
     not_a_dir.write_text("")
     db.session.execute(sa.text("UPDATE alembic_version SET version_num = '1000'"))
     db.session.commit()
-    result = _check(app, SECRET_KEY_GENERATED=True, BASE_URL="http://127.0.0.1:5000", MAIL_SERVER=None,
-                    SESSION_COOKIE_SECURE=False, MFA_REQUIRED_ROLES=(), OIDC_ISSUER=None,
-                    EVIDENCE_DIR=str(not_a_dir), TRACKER_HOSTS=2)
+    result = _check(
+        app,
+        SECRET_KEY_GENERATED=True,
+        BASE_URL="http://127.0.0.1:5000",
+        MAIL_SERVER=None,
+        SESSION_COOKIE_SECURE=False,
+        MFA_REQUIRED_ROLES=(),
+        OIDC_ISSUER=None,
+        EVIDENCE_DIR=str(not_a_dir),
+        TRACKER_HOSTS=2,
+    )
     assert result.exit_code == 1
     out = result.output
-    for expected in ("SECRET_KEY is generated", "BASE_URL is unset", "MAIL_SERVER is unset",
-                     "SESSION_COOKIE_SECURE is off", "MFA_REQUIRED_ROLES is empty", "evidence directory",
-                     "migrations: database at 1000", "scheduler no scheduler has ever run"):
+    for expected in (
+        "SECRET_KEY is generated",
+        "BASE_URL is unset",
+        "MAIL_SERVER is unset",
+        "SESSION_COOKIE_SECURE is off",
+        "MFA_REQUIRED_ROLES is empty",
+        "evidence directory",
+        "migrations: database at 1000",
+        "scheduler no scheduler has ever run",
+    ):
         assert expected in out, out
     if db.engine.dialect.name == "sqlite":
         assert "SQLite with several hosts (TRACKER_HOSTS=2)" in out
@@ -79,8 +103,12 @@ def test_check_lists_every_unsafe_setting(app, db, tmp_path):
 def test_check_knows_several_hosts_from_their_schedulers(app, db):
     Elector(app).step()
     now = utcnow()
-    db.session.add_all([SchedulerNode(holder="web1:10:a", host="web1", pid=10, started_at=now, seen_at=now),
-                        SchedulerNode(holder="web2:20:b", host="web2", pid=20, started_at=now, seen_at=now)])
+    db.session.add_all(
+        [
+            SchedulerNode(holder="web1:10:a", host="web1", pid=10, started_at=now, seen_at=now),
+            SchedulerNode(holder="web2:20:b", host="web2", pid=20, started_at=now, seen_at=now),
+        ]
+    )
     db.session.commit()
     result = _check(app, **PRODUCTION)
     if db.engine.dialect.name == "sqlite":
@@ -174,10 +202,13 @@ def test_metrics_for_loopback_or_a_token_only(app, db, client, make, login_as):
     outside = {"REMOTE_ADDR": "203.0.113.9"}
     assert client.get("/metrics", environ_base=outside).status_code == 404
     app.config["METRICS_TOKEN"] = "s3cret-token-for-scrapes"
-    assert client.get("/metrics", environ_base=outside,
-                      headers={"Authorization": "Bearer wrong"}).status_code == 404
-    assert client.get("/metrics", environ_base=outside,
-                      headers={"Authorization": "Bearer s3cret-token-for-scrapes"}).status_code == 200
+    assert client.get("/metrics", environ_base=outside, headers={"Authorization": "Bearer wrong"}).status_code == 404
+    assert (
+        client.get(
+            "/metrics", environ_base=outside, headers={"Authorization": "Bearer s3cret-token-for-scrapes"}
+        ).status_code
+        == 200
+    )
     app.config["METRICS_ALLOW"] = "203.0.113.0/24"
     assert client.get("/metrics", environ_base=outside).status_code == 200
 
@@ -241,7 +272,6 @@ def test_the_incident_number_is_the_request_id(app, client, login_as):
     assert incident == response.headers["X-Request-Id"]
 
 
-
 def test_bulk_loads_end_with_fresh_statistics(app, db, make):
     from app.dbtypes import refresh_statistics
 
@@ -249,8 +279,9 @@ def test_bulk_loads_end_with_fresh_statistics(app, db, make):
     db.session.commit()
     refresh_statistics()
     if db.engine.dialect.name == "postgresql":  # VACUUM (ANALYZE): both stamps are set
-        vacuumed, analyzed = db.session.execute(sa.text(
-            "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'milestones'")).one()
+        vacuumed, analyzed = db.session.execute(
+            sa.text("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'milestones'")
+        ).one()
         assert vacuumed is not None and analyzed is not None
     else:
         assert db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'milestones'")) > 0

@@ -41,6 +41,7 @@ def test_other_office_cannot_open_a_recommendation(client, login_as, make, demo,
 def test_manager_of_the_office_reads_the_plan(client, login_as, demo):
     from app.offices.models import Office
     from app.extensions import db
+
     office = db.session.scalar(db.select(Office).where(Office.code == "DHS-PLCY"))
     login_as("manager", office=office)
     assert client.get("/recommendations/1").status_code == 200

@@ -1,4 +1,5 @@
 """Issue 10: every main page sends a fixed number of queries, whatever the data, and at most 14 (12 before the queues on the start page and the header counts of issue 16)."""
+
 import sqlalchemy as sa
 
 from app.auth.models import User
@@ -35,8 +36,7 @@ def _measure(app, rec_id):
         if role not in {r for _, _, r in PAGES}:
             continue
         client = app.test_client()
-        response = client.post_form("/sign-in", {"email": email, "password": BENCH_PASSWORD},
-                                    token_from="/sign-in")
+        response = client.post_form("/sign-in", {"email": email, "password": BENCH_PASSWORD}, token_from="/sign-in")
         assert response.status_code == 302
         for name, template, page_role in PAGES:
             if page_role != role:
@@ -52,17 +52,28 @@ def _notify(db, rec, count: int) -> None:
     """``count`` notifications for the bench's office and OIG users (the inbox pages)."""
     users = db.session.scalars(sa.select(User).where(User.email.in_(list(BENCH_USERS.values())))).all()
     start = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
-    db.session.add_all(Notification(recipient_id=u.id, kind="comment", item_type="comment", item_id=start + i,
-                                    recommendation_id=rec.id, text=f"Message {i}", link=f"/recommendations/{rec.id}")
-                       for u in users for i in range(count))
+    db.session.add_all(
+        Notification(
+            recipient_id=u.id,
+            kind="comment",
+            item_type="comment",
+            item_id=start + i,
+            recommendation_id=rec.id,
+            text=f"Message {i}",
+            link=f"/recommendations/{rec.id}",
+        )
+        for u in users
+        for i in range(count)
+    )
     db.session.commit()
 
 
 def test_main_pages_have_a_fixed_query_budget(app, db, make):
     seed(100, today(), echo=lambda *_: None)
     policy = db.session.scalar(sa.select(User).where(User.email == BENCH_USERS["action_office"]))
-    rec = db.session.scalar(sa.select(Recommendation).where(Recommendation.action_office_id == policy.office_id)
-                            .order_by(Recommendation.id))
+    rec = db.session.scalar(
+        sa.select(Recommendation).where(Recommendation.action_office_id == policy.office_id).order_by(Recommendation.id)
+    )
     _notify(db, rec, 3)
     small = _measure(app, rec.id)
 

@@ -1,4 +1,5 @@
 """Preferences for every user; settings and the outbox for admins; the scheduler's configuration."""
+
 from datetime import timedelta
 
 import pytest
@@ -44,21 +45,44 @@ def test_an_invalid_preference_is_refused_and_changes_nothing(client, login_as, 
 def test_admin_changes_the_settings(client, login_as, db, make):
     official = make.user("manager", name="Follow Up")
     login_as("admin")
-    data = {"offsets": "10, 3,3", "escalate_manager_after_days": "5", "escalate_official_after_days": "20",
-            "follow_up_official_id": str(official.id), "digest_weekday": "4"}
+    data = {
+        "offsets": "10, 3,3",
+        "escalate_manager_after_days": "5",
+        "escalate_official_after_days": "20",
+        "follow_up_official_id": str(official.id),
+        "digest_weekday": "4",
+    }
     assert client.post_form("/reminders/settings", data, token_from="/reminders/settings").status_code == 302
     s = db.session.get(ReminderSettings, 1)
-    assert (s.offsets, s.escalate_manager_after_days, s.escalate_official_after_days, s.follow_up_official_id,
-            s.digest_weekday) == ("10,3", 5, 20, official.id, 4)
+    assert (
+        s.offsets,
+        s.escalate_manager_after_days,
+        s.escalate_official_after_days,
+        s.follow_up_official_id,
+        s.digest_weekday,
+    ) == ("10,3", 5, 20, official.id, 4)
 
 
-@pytest.mark.parametrize("field, value", [("offsets", "30, soon"), ("offsets", "0"),
-                                          ("escalate_official_after_days", "3"),
-                                          ("escalate_manager_after_days", "x"), ("digest_weekday", "7")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("offsets", "30, soon"),
+        ("offsets", "0"),
+        ("escalate_official_after_days", "3"),
+        ("escalate_manager_after_days", "x"),
+        ("digest_weekday", "7"),
+    ],
+)
 def test_invalid_settings_are_refused_next_to_the_field(client, login_as, db, field, value):
     login_as("admin")
-    data = {"offsets": "30,14,7,1", "escalate_manager_after_days": "7", "escalate_official_after_days": "30",
-            "follow_up_official_id": "", "digest_weekday": "0", field: value}
+    data = {
+        "offsets": "30,14,7,1",
+        "escalate_manager_after_days": "7",
+        "escalate_official_after_days": "30",
+        "follow_up_official_id": "",
+        "digest_weekday": "0",
+        field: value,
+    }
     response = client.post_form("/reminders/settings", data, token_from="/reminders/settings")
     assert response.status_code == 400
     assert "usa-error-message" in response.get_data(as_text=True)
@@ -110,8 +134,13 @@ def test_admin_sends_a_failed_message_again(client, login_as, db, make):
 def test_the_scheduler_coalesces_missed_runs_and_runs_the_daily_job_at_start(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.daily", "housekeeping.daily", "notifications.daily_summary", "reminders.deliver",
-                         "audit.checkpoint"}
+    assert set(jobs) == {
+        "reminders.daily",
+        "housekeeping.daily",
+        "notifications.daily_summary",
+        "reminders.deliver",
+        "audit.checkpoint",
+    }
     for job in jobs.values():
         assert job.coalesce is True
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
@@ -131,8 +160,14 @@ def test_the_daily_housekeeping_raises_missing_readings_and_ends_idle_accounts(a
 
     idle = make.user("action_office", last_login_at=datetime.now(timezone.utc) - timedelta(days=120))
     line = make.line()
-    metric = Metric(line_of_effort_id=line.id, name="Monthly submissions", target_value=100,
-                    frequency="monthly", components="ICE", collect_from=today() - timedelta(days=70))
+    metric = Metric(
+        line_of_effort_id=line.id,
+        name="Monthly submissions",
+        target_value=100,
+        frequency="monthly",
+        components="ICE",
+        collect_from=today() - timedelta(days=70),
+    )
     db.session.add(metric)
     db.session.commit()
     housekeeping_job(app)

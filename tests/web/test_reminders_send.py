@@ -1,4 +1,5 @@
 """The daily job against a real SMTP server (aiosmtpd on a free port)."""
+
 import email
 import os
 import socket
@@ -54,8 +55,13 @@ def smtp(app):
     handler = Recorder()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, BASE_URL=BASE_URL,
-                      REMINDERS_RETRY_BASE_SECONDS=0.05, REMINDERS_MAX_ATTEMPTS=3)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        BASE_URL=BASE_URL,
+        REMINDERS_RETRY_BASE_SECONDS=0.05,
+        REMINDERS_MAX_ATTEMPTS=3,
+    )
     mail.init_app(app)
     yield handler
     controller.stop()
@@ -106,11 +112,19 @@ def test_two_processes_started_at_once_send_each_message_once(app, db, make, smt
         make.milestone(line, owner=owner, title=f"Task {i}", due=today() + timedelta(days=7))
         make.milestone(line, owner=owner, title=f"Late {i}", due=today() - timedelta(days=2))
     db.session.commit()
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(app.config["MAIL_PORT"]), "SECRET_KEY": "test", "BASE_URL": BASE_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "SECRET_KEY": "test",
+        "BASE_URL": BASE_URL,
+    }
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "run", "--today", today().isoformat()]
-    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
 
@@ -135,8 +149,11 @@ def test_a_refused_first_attempt_is_retried_and_sent_once(app, db, make, smtp):
 
 @pytest.mark.parametrize("answer, attempts", [("554 5.7.1 Rejected by policy", 1), ("451 4.3.0 Busy", 3)])
 def test_a_permanent_failure_shows_on_the_outbox_page(app, db, make, smtp, client, login_as, answer, attempts):
-    make.milestone(owner=make.user("action_office", email="owner@example.gov"), title="Never delivered",
-                   due=today() + timedelta(days=7))
+    make.milestone(
+        owner=make.user("action_office", email="owner@example.gov"),
+        title="Never delivered",
+        due=today() + timedelta(days=7),
+    )
     db.session.commit()
     smtp.always = answer
 
@@ -169,8 +186,9 @@ def test_a_crash_mid_batch_resumes_with_the_unsent_only(app, db, make, smtp):
 
 
 def test_dry_run_sends_nothing_and_records_nothing(app, db, make, smtp):
-    make.milestone(owner=make.user("action_office", email="owner@example.gov"), title="Dry",
-                   due=today() + timedelta(days=7))
+    make.milestone(
+        owner=make.user("action_office", email="owner@example.gov"), title="Dry", due=today() + timedelta(days=7)
+    )
     db.session.commit()
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
 
@@ -200,9 +218,10 @@ def test_the_weekly_digest_of_the_demo_manager_lists_exactly_the_office_items(ap
     text = _body(digest, "plain")
     manager = db.session.scalar(sa.select(User).where(User.email == "manager@example.gov"))
     open_ms = db.session.scalars(
-        sa.select(Milestone).where(Milestone.status.in_(("not_started", "in_progress")),
-                                   Milestone.office_id == manager.office_id)
-        .order_by(Milestone.current_due_on, Milestone.id)).all()
+        sa.select(Milestone)
+        .where(Milestone.status.in_(("not_started", "in_progress")), Milestone.office_id == manager.office_id)
+        .order_by(Milestone.current_due_on, Milestone.id)
+    ).all()
     upcoming = [m.title for m in open_ms if today() <= m.current_due_on <= today() + timedelta(days=14)]
     overdue = [m.title for m in open_ms if m.current_due_on < today()]
     assert len(upcoming) == 2 and len(overdue) == 1
@@ -229,9 +248,14 @@ def test_a_missing_metric_reading_reaches_the_action_office_once(app, db, make, 
 
     staff = make.user("action_office", email="staff@example.gov")
     rec = make.recommendation(office=staff.office)
-    metric = Metric(line_of_effort_id=make.line(rec).id, name="Releases recorded with a basis",
-                    target_value=95, frequency="monthly", components="ICE",
-                    collect_from=today().replace(day=1) - timedelta(days=20))
+    metric = Metric(
+        line_of_effort_id=make.line(rec).id,
+        name="Releases recorded with a basis",
+        target_value=95,
+        frequency="monthly",
+        components="ICE",
+        collect_from=today().replace(day=1) - timedelta(days=20),
+    )
     db.session.add(metric)
     db.session.commit()
     assert check_all(today()) == 1

@@ -1,4 +1,5 @@
 """OIG reviewers and admins add reports and their recommendations."""
+
 from decimal import Decimal
 
 import pytest
@@ -8,8 +9,14 @@ from app.audit import AuditEvent
 from app.recommendations.models import Recommendation
 from app.reports.models import Report
 
-REPORT = {"number": "OIG-24-01", "title": "A new audit", "issued_on": "2024-03-15",
-          "oig_office": "DHS Office of Inspector General", "agency": "DHS", "summary": ""}
+REPORT = {
+    "number": "OIG-24-01",
+    "title": "A new audit",
+    "issued_on": "2024-03-15",
+    "oig_office": "DHS Office of Inspector General",
+    "agency": "DHS",
+    "summary": "",
+}
 
 
 @pytest.mark.parametrize("role", ["oig_reviewer", "admin"])
@@ -20,9 +27,18 @@ def test_oig_and_admins_add_a_report_with_recommendations(client, login_as, make
     assert response.status_code == 302
     report = db.session.scalar(sa.select(Report).where(Report.number == "OIG-24-01"))
     assert response.headers["Location"] == f"/reports/{report.id}/recommendations/new"
-    response = client.post_form(f"/reports/{report.id}/recommendations/new", {
-        "number": "1", "text": "Develop a plan.", "action_office_id": office.id, "priority": "y",
-        "questioned_costs": "125000.50", "unsupported_costs": "20000", "funds_put_to_better_use": ""})
+    response = client.post_form(
+        f"/reports/{report.id}/recommendations/new",
+        {
+            "number": "1",
+            "text": "Develop a plan.",
+            "action_office_id": office.id,
+            "priority": "y",
+            "questioned_costs": "125000.50",
+            "unsupported_costs": "20000",
+            "funds_put_to_better_use": "",
+        },
+    )
     assert response.status_code == 302
     rec = db.session.scalar(sa.select(Recommendation).where(Recommendation.report_id == report.id))
     assert rec.priority and rec.questioned_costs == Decimal("125000.50") and rec.funds_put_to_better_use is None
@@ -42,11 +58,14 @@ def test_the_office_cannot_add_reports(client, login_as, db, role):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("number", "", "This field is required."),
-    ("issued_on", "15/03/2024", "Enter the issue date as YYYY-MM-DD."),
-    ("title", "x" * 501, "Field cannot be longer than 500 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("number", "", "This field is required."),
+        ("issued_on", "15/03/2024", "Enter the issue date as YYYY-MM-DD."),
+        ("title", "x" * 501, "Field cannot be longer than 500 characters."),
+    ],
+)
 def test_bad_report_input_is_answered_next_to_the_field(client, login_as, db, field, value, message):
     login_as("oig_reviewer")
     response = client.post_form("/reports/new", {**REPORT, field: value})
@@ -62,27 +81,37 @@ def test_duplicate_numbers_and_bad_amounts_are_refused(client, login_as, make, d
     assert dup.status_code == 400 and "already exists" in dup.get_data(as_text=True)
     url = f"/reports/{rec.report_id}/recommendations/new"
     base = {"number": "2", "text": "Do it.", "action_office_id": office.id}
-    for data, message in [({"number": "1"}, "already has a recommendation 1"),
-                          ({"questioned_costs": "-5"}, "Enter an amount"),
-                          ({"questioned_costs": "lots"}, "Not a valid decimal value"),
-                          ({"action_office_id": "99999"}, "Not a valid choice")]:
+    for data, message in [
+        ({"number": "1"}, "already has a recommendation 1"),
+        ({"questioned_costs": "-5"}, "Enter an amount"),
+        ({"questioned_costs": "lots"}, "Not a valid decimal value"),
+        ({"action_office_id": "99999"}, "Not a valid choice"),
+    ]:
         response = client.post_form(url, {**base, **data})
         assert response.status_code == 400 and message in response.get_data(as_text=True), data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 1
 
 
-@pytest.mark.parametrize("money, message", [
-    ({"questioned_costs": "100", "unsupported_costs": "100.01"}, "Unsupported costs cannot exceed the questioned costs."),
-    ({"questioned_costs": "", "unsupported_costs": "5"}, "Unsupported costs are part of the questioned costs"),
-    ({"questioned_costs": "100", "unsupported_costs": "-1"}, "Enter an amount from 0"),
-])
+@pytest.mark.parametrize(
+    "money, message",
+    [
+        (
+            {"questioned_costs": "100", "unsupported_costs": "100.01"},
+            "Unsupported costs cannot exceed the questioned costs.",
+        ),
+        ({"questioned_costs": "", "unsupported_costs": "5"}, "Unsupported costs are part of the questioned costs"),
+        ({"questioned_costs": "100", "unsupported_costs": "-1"}, "Enter an amount from 0"),
+    ],
+)
 def test_unsupported_costs_are_part_of_the_questioned_costs(client, login_as, make, db, money, message):
     office = make.office("DHS-PLCY")
     report = make.report()
     db.session.commit()
     login_as("oig_reviewer")
-    response = client.post_form(f"/reports/{report.id}/recommendations/new", {
-        "number": "1", "text": "Develop a plan.", "action_office_id": office.id, **money})
+    response = client.post_form(
+        f"/reports/{report.id}/recommendations/new",
+        {"number": "1", "text": "Develop a plan.", "action_office_id": office.id, **money},
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 400 and message in body and 'id="unsupported_costs-error"' in body
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 0

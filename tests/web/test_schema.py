@@ -1,4 +1,5 @@
 """The migrations and the models describe the same schema; the audit table refuses change."""
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -16,10 +17,13 @@ def test_migrations_match_the_models(app, db):
     assert diff == []
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET action = 'tampered'",
-    "DELETE FROM audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'tampered'",
+        "DELETE FROM audit_events",
+    ],
+)
 def test_database_refuses_changes_to_the_audit_trail(app, db, statement):
     record("test.event", after={"n": 1})
     db.session.commit()

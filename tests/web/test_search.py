@@ -1,4 +1,5 @@
 """The search box: by number or words through the full-text index of each database; scoped, filtered, paged."""
+
 import pytest
 
 from tests.factories import PASSWORD
@@ -155,14 +156,21 @@ def test_every_kind_lists_only_what_an_office_may_read(client, db, make, login_a
 
     mine, theirs = make.office("PLCY"), make.office("ICE")
     for office, word in ((mine, "Ours"), (theirs, "Theirs")):
-        rec = make.recommendation(make.report(number=f"WIDGET-{word}", title=f"Widget audit {word}"), office=office,
-                                  text=f"Widget controls {word}")
+        rec = make.recommendation(
+            make.report(number=f"WIDGET-{word}", title=f"Widget audit {word}"),
+            office=office,
+            text=f"Widget controls {word}",
+        )
         make.milestone(make.line(rec), title=f"Widget inventory {word}")
         db.session.add(EvidenceItem(recommendation=rec, title=f"Widget ledger {word}", description="Proof"))
     db.session.commit()
     login_as("action_office", office=mine)
-    for kind, listed in (("recommendations", "Widget controls"), ("reports", "Widget audit"),
-                         ("milestones", "Widget inventory"), ("evidence", "Widget ledger")):
+    for kind, listed in (
+        ("recommendations", "Widget controls"),
+        ("reports", "Widget audit"),
+        ("milestones", "Widget inventory"),
+        ("evidence", "Widget ledger"),
+    ):
         page = client.get(f"/search/?q=widget&kind={kind}").get_data(as_text=True)
         one = {"recommendations": "recommendation", "reports": "report", "milestones": "milestone"}.get(kind, kind)
         assert f"1 {one} for" in page and f"{listed} Ours" in page and "Theirs" not in page, kind

@@ -1,6 +1,7 @@
 """Search reads the words inside evidence files (PDF, DOCX, plain text, CSV) and the comments,
 and says where it found them. The text is read after the upload's commit: a file whose text
 cannot be read is still uploaded."""
+
 import io
 
 import docx
@@ -23,12 +24,15 @@ def _docx(text: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("content, filename, word", [
-    (minimal_pdf(["Completeness check of the zebrafish releases", "page two"]), "check.pdf", "zebrafish"),
-    (_docx("The okapi referrals were reconciled with USCIS."), "minutes.docx", "okapi"),
-    ("Notes: the narwhal field is now required.\n".encode(), "notes.txt", "narwhal"),
-    ("component,remark\nICE,quokka duplicates removed\n".encode(), "figures.csv", "quokka"),
-])
+@pytest.mark.parametrize(
+    "content, filename, word",
+    [
+        (minimal_pdf(["Completeness check of the zebrafish releases", "page two"]), "check.pdf", "zebrafish"),
+        (_docx("The okapi referrals were reconciled with USCIS."), "minutes.docx", "okapi"),
+        ("Notes: the narwhal field is now required.\n".encode(), "notes.txt", "narwhal"),
+        ("component,remark\nICE,quokka duplicates removed\n".encode(), "figures.csv", "quokka"),
+    ],
+)
 def test_search_finds_words_inside_an_uploaded_file_and_names_it(client, login_as, make, db, content, filename, word):
     rec = make.recommendation()
     db.session.commit()
@@ -45,8 +49,11 @@ def test_a_file_whose_text_cannot_be_read_is_still_uploaded(client, login_as, ma
     rec = make.recommendation()
     db.session.commit()
     login_as("action_office", office=rec.action_office)
-    response = upload(client, f"/recommendations/{rec.id}/evidence",
-                      (b"%PDF-1.4\n damaged beyond reading", "broken.pdf", "Broken scan"))
+    response = upload(
+        client,
+        f"/recommendations/{rec.id}/evidence",
+        (b"%PDF-1.4\n damaged beyond reading", "broken.pdf", "Broken scan"),
+    )
     assert response.status_code == 302
     item = db.session.scalar(sa.select(EvidenceItem))
     assert item.title == "Broken scan" and item.versions[0].original_filename == "broken.pdf"
@@ -62,6 +69,7 @@ def test_a_failure_while_recording_the_text_loses_no_upload(client, login_as, ma
 
     def explode(data, content_type):
         raise MemoryError("out of memory while parsing")
+
     monkeypatch.setattr(extract, "text_of", explode)
     response = upload(client, f"/recommendations/{rec.id}/evidence", ("plain words".encode(), "a.txt", "Kept"))
     assert response.status_code == 302

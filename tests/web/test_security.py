@@ -4,6 +4,7 @@ CSRF (SC-23), session replay, lockout across processes (AC-7), one answer for ev
 failure, response headers, inert XSS and SQL-looking input (SI-10), office scoping (AC-3).
 The browser half (no script runs from stored payloads, no CSP error) is tests/e2e/test_security_browser.py.
 """
+
 import re
 import subprocess
 import sys
@@ -21,8 +22,15 @@ from tests.factories import PASSWORD
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 #: Endpoints reachable without signing in; everything else must refuse an anonymous visitor.
-PUBLIC = {"auth.sign_in_page", "auth.break_glass_page", "auth.reset_password_page", "health.healthz", "health.readyz",
-          "health.metrics", "static"}  # metrics: loopback (METRICS_ALLOW) or a bearer token only
+PUBLIC = {
+    "auth.sign_in_page",
+    "auth.break_glass_page",
+    "auth.reset_password_page",
+    "health.healthz",
+    "health.readyz",
+    "health.metrics",
+    "static",
+}  # metrics: loopback (METRICS_ALLOW) or a bearer token only
 #: Views exempt from CSRF because they take no cookie-authenticated state change. None today.
 CSRF_EXEMPT: set[str] = set()
 #: Endpoints whose ids are not office-scoped (administration of accounts is admin-only anyway).
@@ -31,8 +39,7 @@ NOT_OFFICE_SCOPED: set[str] = set()
 #: scoping is tested with tokens in tests/web/test_api.py.
 TOKEN_AUTHENTICATED = ("api.",)
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
-                    "X-Frame-Options")
+REQUIRED_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
 
 
 def url_for_rule(rule, value="1") -> str:
@@ -62,6 +69,7 @@ def audit_count(db, action=None):
 
 # --- CSRF ---------------------------------------------------------------------------
 
+
 def test_csrf_protection_is_on_in_the_configuration_under_test(app):
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
 
@@ -70,8 +78,11 @@ def test_csrf_protection_is_on_in_the_configuration_under_test(app):
 def test_every_mutating_route_refuses_a_request_without_a_csrf_token(app, client, login_as, demo, db, signed_in):
     if signed_in:
         login_as("admin")
-    mutating = [(r, m, u) for r, m, u in routes(app, MUTATING) if r.endpoint not in CSRF_EXEMPT
-                and not r.endpoint.startswith(TOKEN_AUTHENTICATED)]
+    mutating = [
+        (r, m, u)
+        for r, m, u in routes(app, MUTATING)
+        if r.endpoint not in CSRF_EXEMPT and not r.endpoint.startswith(TOKEN_AUTHENTICATED)
+    ]
     assert mutating, "no mutating route found"
     before = audit_count(db)
     accepted = []
@@ -99,6 +110,7 @@ def test_a_csrf_token_from_another_session_is_refused(app, client, login_as, mak
 
 # --- sessions -----------------------------------------------------------------------
 
+
 def test_a_cookie_replayed_after_sign_out_is_refused(app, client, login_as):
     user = login_as("manager")
     token = client.csrf_token("/")
@@ -108,8 +120,9 @@ def test_a_cookie_replayed_after_sign_out_is_refused(app, client, login_as):
     replay.set_cookie("session", stolen)
     assert replay.get("/").status_code == 302
     new = "an attacker's new password"
-    response = replay.post("/account/password", data={"csrf_token": token, "current": PASSWORD,
-                                                      "password": new, "confirm": new})
+    response = replay.post(
+        "/account/password", data={"csrf_token": token, "current": PASSWORD, "password": new, "confirm": new}
+    )
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
     assert not user.check_password(new)
 
@@ -135,8 +148,9 @@ def test_sign_in_never_redirects_off_site(client, make, db, target):
     user = make.user()
     db.session.commit()
     token = client.csrf_token("/sign-in")
-    response = client.post("/sign-in", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/sign-in", query_string={"next": target}, data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -153,8 +167,12 @@ def test_session_cookie_flags_and_hsts_over_https(client, make, db):
     https = "https://localhost"
     page = client.get("/sign-in", base_url=https).get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token},
-                           base_url=https, headers={"Referer": https + "/sign-in"})
+    response = client.post(
+        "/sign-in",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        base_url=https,
+        headers={"Referer": https + "/sign-in"},
+    )
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -164,6 +182,7 @@ def test_session_cookie_flags_and_hsts_over_https(client, make, db):
 
 
 # --- lockout ------------------------------------------------------------------------
+
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, make, db):
     user = make.user()
@@ -182,7 +201,8 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, make, d
     assert sign_in(client, user.email).status_code == 302
     assert audit_count(db, "auth.unlock") == 1
     assert "wrong password attempt" not in "".join(
-        e.before + e.after for e in db.session.scalars(sa.select(AuditEvent)))
+        e.before + e.after for e in db.session.scalars(sa.select(AuditEvent))
+    )
 
 
 def test_failures_older_than_the_window_do_not_count(client, make, db):
@@ -209,8 +229,12 @@ def test_an_admin_unlocks_an_account(client, login_as, make, db):
 
 
 def _fail_in_another_process(url: str, email: str, n: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.workers", "sign-in-failures", url, email, str(n)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.workers", "sign-in-failures", url, email, str(n)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_the_lockout_counter_holds_across_processes(app, client, make, db):
@@ -242,8 +266,12 @@ def test_one_answer_for_unknown_email_wrong_password_locked_and_deactivated(clie
         assert response.status_code == 400
         return re.sub(r'value="[^"]*"', "", response.get_data(as_text=True).replace(email, "EMAIL"))
 
-    answers = {body("nobody@example.gov", PASSWORD), body(known.email, "a wrong password here"),
-               body(locked.email, PASSWORD), body(inactive.email, PASSWORD)}
+    answers = {
+        body("nobody@example.gov", PASSWORD),
+        body(known.email, "a wrong password here"),
+        body(locked.email, PASSWORD),
+        body(inactive.email, PASSWORD),
+    }
     assert len(answers) == 1
 
 
@@ -270,6 +298,7 @@ def test_unknown_email_takes_as_long_as_a_wrong_password(app, client, make, db):
 
 # --- headers ------------------------------------------------------------------------
 
+
 def assert_security_headers(response, where):
     missing = [h for h in REQUIRED_HEADERS if h not in response.headers]
     assert not missing, f"{where}: missing {missing}"
@@ -286,6 +315,7 @@ def assert_security_headers(response, where):
 
 def test_headers_on_every_page_for_every_role(app, client, make, demo, db):
     from app.auth.models import ROLES
+
     for role in ROLES:
         user = make.user(role)
         db.session.commit()
@@ -306,9 +336,13 @@ def test_headers_on_errors_and_anonymous_answers(app, client, login_as):
     def boom():
         raise RuntimeError("boom")
 
-    for response, where in [(client.get("/no-such-page"), "404"), (client.get("/"), "redirect"),
-                            (client.post("/sign-out"), "CSRF 400"), (client.get("/static/css/app.css"), "static"),
-                            (client.get("/healthz"), "json")]:
+    for response, where in [
+        (client.get("/no-such-page"), "404"),
+        (client.get("/"), "redirect"),
+        (client.post("/sign-out"), "CSRF 400"),
+        (client.get("/static/css/app.css"), "static"),
+        (client.get("/healthz"), "json"),
+    ]:
         assert_security_headers(response, where)
     login_as("manager")
     assert_security_headers(client.get("/accounts"), "403")
@@ -345,8 +379,13 @@ def test_templates_have_no_inline_script_style_or_handlers():
     offenders = []
     for path in sorted((ROOT / "templates").rglob("*.html")):
         text = path.read_text()
-        for pattern in (r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", r"<style\b",
-                        r"\sstyle=", r"\son[a-z]+=", r"javascript:"):
+        for pattern in (
+            r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>",
+            r"<style\b",
+            r"\sstyle=",
+            r"\son[a-z]+=",
+            r"javascript:",
+        ):
             for match in re.finditer(pattern, text, re.IGNORECASE):
                 offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
     assert offenders == []
@@ -375,8 +414,11 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_sql_looking_input_is_stored_and_shown_as_text(app, client, login_as, make, db):
     login_as("admin")
-    response = client.post_form("/accounts/new", {"email": "bobby@example.gov", "name": SQL_LIKE,
-                                                  "role": "admin", "office_id": ""}, token_from="/accounts/new")
+    response = client.post_form(
+        "/accounts/new",
+        {"email": "bobby@example.gov", "name": SQL_LIKE, "role": "admin", "office_id": ""},
+        token_from="/accounts/new",
+    )
     assert response.status_code == 200
     user = db.session.scalar(sa.select(User).where(User.email == "bobby@example.gov"))
     assert user.name == SQL_LIKE
@@ -409,8 +451,9 @@ def test_hostile_input_on_every_form_never_gives_a_server_error(app, client, log
     failures = []
     for rule, method, url in routes(app, MUTATING):
         page = client.get(url)
-        names = set(_FIELD_RE.findall(page.get_data(as_text=True))) - {"csrf_token"} if page.status_code == 200 \
-            else set()
+        names = (
+            set(_FIELD_RE.findall(page.get_data(as_text=True))) - {"csrf_token"} if page.status_code == 200 else set()
+        )
         names |= {"name", "title", "description", "email", "id"}
         for value in HOSTILE_VALUES:
             response = client.open(url, method=method, data={"csrf_token": token, **{n: value for n in names}})
@@ -429,6 +472,7 @@ def test_nul_characters_are_refused_not_crashed_on(client, make, db):
 
 # --- office scoping -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["action_office", "manager"])
 def test_ids_of_another_offices_objects_give_403_or_404(app, client, login_as, make, demo, db, role):
     """The demo's objects (id 1 of every kind) belong to DHS-PLCY; a user of another office asks for them."""
@@ -436,8 +480,11 @@ def test_ids_of_another_offices_objects_give_403_or_404(app, client, login_as, m
     token = client.csrf_token("/")
     leaked = []
     for rule, method, url in routes(app, {"GET"} | MUTATING):
-        if (not rule.arguments or rule.endpoint in PUBLIC | NOT_OFFICE_SCOPED
-                or rule.endpoint.startswith(TOKEN_AUTHENTICATED)):
+        if (
+            not rule.arguments
+            or rule.endpoint in PUBLIC | NOT_OFFICE_SCOPED
+            or rule.endpoint.startswith(TOKEN_AUTHENTICATED)
+        ):
             continue
         data = {"csrf_token": token} if method != "GET" else None
         response = client.open(url, method=method, data=data)

@@ -1,4 +1,5 @@
 """Password spraying: failed sign-ins are limited per client address, across every worker."""
+
 import subprocess
 import sys
 
@@ -11,8 +12,14 @@ from tests.web.test_crash import ROOT
 
 
 def _fail(client, n: int, start: int = 0) -> list[int]:
-    return [client.post_form("/sign-in", {"email": f"target-{i}@example.gov", "password": "a guess, one per account"},
-                             token_from="/sign-in").status_code for i in range(start, start + n)]
+    return [
+        client.post_form(
+            "/sign-in",
+            {"email": f"target-{i}@example.gov", "password": "a guess, one per account"},
+            token_from="/sign-in",
+        ).status_code
+        for i in range(start, start + n)
+    ]
 
 
 def test_failures_from_one_address_across_two_app_instances_are_counted_together(app, db, make, client):
@@ -20,15 +27,28 @@ def test_failures_from_one_address_across_two_app_instances_are_counted_together
     user = make.user("manager", email="real@example.gov")
     db.session.commit()
     # Half the failures from another process (another app instance on the same database), half from here.
-    subprocess.run([sys.executable, "-m", "tests.workers", "sign-in-failures", app.config["SQLALCHEMY_DATABASE_URI"],
-                    "sprayed@example.gov", str(limit // 2)], cwd=ROOT, check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.workers",
+            "sign-in-failures",
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            "sprayed@example.gov",
+            str(limit // 2),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     assert set(_fail(client, limit - limit // 2)) == {400}
     refused = client.post_form("/sign-in", {"email": user.email, "password": PASSWORD}, token_from="/sign-in")
     assert refused.status_code == 429  # even the right password: the address waits
     retry_after = int(refused.headers["Retry-After"])
     assert 0 < retry_after <= app.config["SIGN_IN_ADDRESS_WINDOW_MINUTES"] * 60 + 1
-    assert "Too many failed sign-ins from your network address. Try again in 15 minutes." in \
-        refused.get_data(as_text=True)
+    assert "Too many failed sign-ins from your network address. Try again in 15 minutes." in refused.get_data(
+        as_text=True
+    )
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.sign_in_throttled")).all()
     assert [e.after_data["email"] for e in events] == [user.email] and events[0].ip == "127.0.0.1"
 
@@ -59,5 +79,9 @@ def test_spraying_two_gunicorn_workers_is_limited_at_the_shared_count(app, db, m
         statuses = [visitors[i % 4].sign_in(f"user-{i}@example.gov", "one guess per account") for i in range(16)]
     assert statuses == [400] * 12 + [429] * 4
     db.session.remove()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "auth.sign_in_throttled")) == 4
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.sign_in_throttled")
+        )
+        == 4
+    )

@@ -1,4 +1,5 @@
 """Submissions to OIG and OIG's decisions, through the server."""
+
 import re
 from datetime import datetime, time, timezone
 
@@ -19,8 +20,9 @@ from tests.factories import days
 def plan(make, db):
     """A recommendation with one line of effort and two milestones, and its office's staff."""
     office = make.office("DHS-PLCY")
-    rec = make.recommendation(office=office, responsible_official="Assistant Secretary for Policy",
-                              target_completion_on=days(300))
+    rec = make.recommendation(
+        office=office, responsible_official="Assistant Secretary for Policy", target_completion_on=days(300)
+    )
     staff = make.user("action_office", office=office, name="Dana Whitfield")
     line = make.line(rec, title="Data collection", objective="Collect complete data")
     make.milestone(line, title="Define required fields", owner=staff, due=days(20))
@@ -33,9 +35,11 @@ def plan(make, db):
 @pytest.fixture
 def switch(client, login_as):
     """Sign out whoever is signed in, then sign in ``user``."""
+
     def switch(role=None, *, user=None, **kw):
         client.delete_cookie("session")
         return login_as(role, user=user, **kw) if role else login_as(user=user)
+
     return switch
 
 
@@ -47,14 +51,17 @@ def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
     if review.status_code != 200:
         return review
     assert "Check what will be sent to OIG" in review.get_data(as_text=True)
-    acks = {name: "Sent anyway: the rest is tracked in the plan."
-            for name in re.findall(r'name="(ack-[^"]+)"', review.get_data(as_text=True))}
+    acks = {
+        name: "Sent anyway: the rest is tracked in the plan."
+        for name in re.findall(r'name="(ack-[^"]+)"', review.get_data(as_text=True))
+    }
     return client.post_form(url, {"narrative": narrative, "confirm": "1", **acks})
 
 
 def _decide(client, submission_id, decision, analysis="OIG analysis.", **extra):
-    return client.post_form(f"/submissions/{submission_id}/decision",
-                            {"decision": decision, "analysis": analysis, **extra})
+    return client.post_form(
+        f"/submissions/{submission_id}/decision", {"decision": decision, "analysis": analysis, **extra}
+    )
 
 
 def _latest(db) -> Submission:
@@ -103,9 +110,12 @@ def test_snapshot_holds_plan_officials_dates_and_narrative(client, switch, db, p
 
 def test_a_section_is_added_with_one_line(monkeypatch, make, db):
     rec = make.recommendation()
-    monkeypatch.setattr(snapshots, "SECTIONS", snapshots.SECTIONS + [
-        snapshots.Section("extra", "Extra", lambda r, kind: [{"file": "charter.pdf"}],
-                          kinds=("closure_request",))])
+    monkeypatch.setattr(
+        snapshots,
+        "SECTIONS",
+        snapshots.SECTIONS
+        + [snapshots.Section("extra", "Extra", lambda r, kind: [{"file": "charter.pdf"}], kinds=("closure_request",))],
+    )
     closure = snapshots.build_snapshot(rec, "closure_request")
     assert [s["key"] for s in closure["sections"]] == ["recommendation", "plan", "evidence", "metrics", "extra"]
     assert closure["sections"][-1]["data"] == [{"file": "charter.pdf"}]
@@ -151,17 +161,23 @@ def test_the_whole_decision_cycle(client, switch, db, plan):
     db.session.expire_all()
     assert rec.status == "resolved_closed" and rec.final_action_on == days(0)
 
-    moves = db.session.execute(sa.select(StatusChange.from_status, StatusChange.to_status, StatusChange.actor_id)
-                               .order_by(StatusChange.id)).all()
-    assert moves == [("unresolved_open", "resolved_open", reviewer.id),
-                     ("resolved_open", "closure_pending", staff.id),
-                     ("closure_pending", "resolved_open", reviewer.id),
-                     ("resolved_open", "closure_pending", staff.id),
-                     ("closure_pending", "resolved_closed", reviewer.id)]
+    moves = db.session.execute(
+        sa.select(StatusChange.from_status, StatusChange.to_status, StatusChange.actor_id).order_by(StatusChange.id)
+    ).all()
+    assert moves == [
+        ("unresolved_open", "resolved_open", reviewer.id),
+        ("resolved_open", "closure_pending", staff.id),
+        ("closure_pending", "resolved_open", reviewer.id),
+        ("resolved_open", "closure_pending", staff.id),
+        ("closure_pending", "resolved_closed", reviewer.id),
+    ]
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
-    for text in ("Dana Whitfield sent submission 4, a closure request, to OIG, acknowledging",
-                 "Marcus Ortega rejected submission", "Milestones lack dates for data quality.",
-                 "Marcus Ortega changed the status from Closure pending to Resolved, closed"):
+    for text in (
+        "Dana Whitfield sent submission 4, a closure request, to OIG, acknowledging",
+        "Marcus Ortega rejected submission",
+        "Milestones lack dates for data quality.",
+        "Marcus Ortega changed the status from Closure pending to Resolved, closed",
+    ):
         assert text in history
 
 
@@ -183,9 +199,18 @@ def test_nobody_decides_their_own_submission(app, make, db, plan):
     from werkzeug.exceptions import Forbidden
 
     from app.submissions.services import decide
+
     rec, _, reviewer = plan
-    own = Submission(recommendation_id=rec.id, number=1, kind="status_update", narrative="x", snapshot={},
-                     snapshot_sha256="0" * 64, submitted_by_id=reviewer.id, submitted_on=days(0))
+    own = Submission(
+        recommendation_id=rec.id,
+        number=1,
+        kind="status_update",
+        narrative="x",
+        snapshot={},
+        snapshot_sha256="0" * 64,
+        submitted_by_id=reviewer.id,
+        submitted_on=days(0),
+    )
     db.session.add(own)
     db.session.flush()
     with app.test_request_context():
@@ -219,11 +244,14 @@ def test_conflicting_submissions_and_decisions_are_refused_with_409(client, swit
     assert len(conflicts) == 3 and all(e.recommendation_id == rec.id for e in conflicts)
 
 
-@pytest.mark.parametrize("data", [
-    {"decision": "accepted", "analysis": ""},
-    {"decision": "maybe", "analysis": "Hmm"},
-    {"analysis": "No decision"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"decision": "accepted", "analysis": ""},
+        {"decision": "maybe", "analysis": "Hmm"},
+        {"analysis": "No decision"},
+    ],
+)
 def test_bad_decisions_change_nothing(client, switch, db, plan, data):
     rec, staff, reviewer = plan
     switch(user=staff)
@@ -262,9 +290,19 @@ def test_awaiting_page_is_paged_oldest_first(client, switch, make, db, monkeypat
     sender = make.user("action_office")
     for n in range(5):
         rec = make.recommendation(number=f"P{n}")
-        db.session.add(Submission(recommendation_id=rec.id, number=1, kind="plan", narrative="n", snapshot={},
-                                  snapshot_sha256="0" * 64, submitted_by_id=sender.id, submitted_on=days(n - 9),
-                                  submitted_at=datetime.combine(days(n - 9), time(12), timezone.utc)))
+        db.session.add(
+            Submission(
+                recommendation_id=rec.id,
+                number=1,
+                kind="plan",
+                narrative="n",
+                snapshot={},
+                snapshot_sha256="0" * 64,
+                submitted_by_id=sender.id,
+                submitted_on=days(n - 9),
+                submitted_at=datetime.combine(days(n - 9), time(12), timezone.utc),
+            )
+        )
     db.session.commit()
     switch("oig_reviewer")
     first = client.get("/submissions/awaiting").get_data(as_text=True)
@@ -287,7 +325,9 @@ def test_the_recommendation_keeps_its_first_plan_and_latest_submission_dates(db,
     db.session.expire_all()
     assert (rec.plan_submitted_on, rec.last_submitted_on) == (days(-20), days(-2))
     assert dates_from(services.for_recommendation(rec.id)) == {
-        "plan_submitted_on": days(-20), "last_update_on": days(-2)}
+        "plan_submitted_on": days(-20),
+        "last_update_on": days(-2),
+    }
     assert clocks_for(rec, days(0))["plan_response"].state == "met"
 
 
@@ -300,9 +340,18 @@ def test_dashboard_lists_the_clocks_without_a_query_per_row(app, client, switch,
     def add(n):
         for _ in range(n):
             rec = make.recommendation(issued_on=days(-200))
-            db.session.add(Submission(recommendation_id=rec.id, number=1, kind="plan", narrative="n",
-                                      snapshot={}, snapshot_sha256="0" * 64, submitted_by_id=user.id,
-                                      submitted_on=days(-100)))
+            db.session.add(
+                Submission(
+                    recommendation_id=rec.id,
+                    number=1,
+                    kind="plan",
+                    narrative="n",
+                    snapshot={},
+                    snapshot_sha256="0" * 64,
+                    submitted_by_id=user.id,
+                    submitted_on=days(-100),
+                )
+            )
         db.session.commit()
 
     add(2)
@@ -384,12 +433,17 @@ def test_a_closure_request_needs_each_open_item_acknowledged_and_keeps_the_words
     closure = _latest(db)
     recorded = next(s for s in closure.snapshot["sections"] if s["key"] == "readiness")["data"]
     assert [r["acknowledgement"] for r in recorded] == ["Reason 0", "Reason 1", "Reason 2"]
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "submission.create")
-                               .order_by(AuditEvent.id.desc())).first()
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "submission.create").order_by(AuditEvent.id.desc())
+    ).first()
     assert len(event.after_data["acknowledged"]) == 3
     switch(user=reviewer)
     page = client.get(f"/submissions/{closure.id}").get_data(as_text=True)
-    assert "Readiness for closure: 3 items not done" in page and "Not ready: 3 items" in page and "Sender: “Reason 1”" in page
+    assert (
+        "Readiness for closure: 3 items not done" in page
+        and "Not ready: 3 items" in page
+        and "Sender: “Reason 1”" in page
+    )
     refused = _decide(client, closure.id, "accepted", "Fine.")
     assert refused.status_code == 400 and "tick this box to close anyway" in refused.get_data(as_text=True)
     db.session.expire_all()
@@ -423,12 +477,14 @@ def test_oig_closing_from_the_status_page_is_warned_of_open_items(client, switch
     assert refused.status_code == 400
     db.session.expire_all()
     assert rec.status == "closure_pending"
-    done = client.post_form(f"/recommendations/{rec.id}/status",
-                            {"to_status": "resolved_closed", "reason": "Ok", "close_anyway": "y"})
+    done = client.post_form(
+        f"/recommendations/{rec.id}/status", {"to_status": "resolved_closed", "reason": "Ok", "close_anyway": "y"}
+    )
     assert done.status_code == 302
 
 
 # --- the management decision on the money (IG Act section 5) ----------------------------------------------
+
 
 @pytest.fixture
 def costly(db, plan):
@@ -438,23 +494,31 @@ def costly(db, plan):
     return rec, staff, reviewer
 
 
-@pytest.mark.parametrize("money, message", [
-    ({}, "Enter the amount the management decision sustains, from $0.00 to $1,000.00"),
-    ({"disallowed_costs": "1000.01", "agreed_funds": "10"}, "from $0.00 to $1,000.00 (the questioned costs)"),
-    ({"disallowed_costs": "-1", "agreed_funds": "10"}, "from $0.00 to $1,000.00"),
-    ({"disallowed_costs": "10", "agreed_funds": "5000.01"}, "from $0.00 to $5,000.00 (the funds put to better use)"),
-    ({"disallowed_costs": "ten", "agreed_funds": "10"}, "Not a valid decimal value"),
-])
-def test_accepting_a_plan_asks_for_the_money_decision_and_refuses_a_bad_amount(client, switch, db, costly,
-                                                                               money, message):
+@pytest.mark.parametrize(
+    "money, message",
+    [
+        ({}, "Enter the amount the management decision sustains, from $0.00 to $1,000.00"),
+        ({"disallowed_costs": "1000.01", "agreed_funds": "10"}, "from $0.00 to $1,000.00 (the questioned costs)"),
+        ({"disallowed_costs": "-1", "agreed_funds": "10"}, "from $0.00 to $1,000.00"),
+        (
+            {"disallowed_costs": "10", "agreed_funds": "5000.01"},
+            "from $0.00 to $5,000.00 (the funds put to better use)",
+        ),
+        ({"disallowed_costs": "ten", "agreed_funds": "10"}, "Not a valid decimal value"),
+    ],
+)
+def test_accepting_a_plan_asks_for_the_money_decision_and_refuses_a_bad_amount(
+    client, switch, db, costly, money, message
+):
     rec, staff, reviewer = costly
     switch(user=staff)
     _submit(client, rec)
     switch(user=reviewer)
     page = client.get(f"/submissions/{_latest(db).id}").get_data(as_text=True)
     assert "Questioned costs disallowed (USD)" in page and "Funds agreed to be put to better use (USD)" in page
-    response = client.post_form(f"/submissions/{_latest(db).id}/decision",
-                                {"decision": "accepted", "analysis": "Adequate.", **money})
+    response = client.post_form(
+        f"/submissions/{_latest(db).id}/decision", {"decision": "accepted", "analysis": "Adequate.", **money}
+    )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     db.session.expire_all()
     assert _latest(db).is_pending and rec.status == "unresolved_open" and rec.disallowed_costs is None
@@ -465,17 +529,21 @@ def test_accepting_a_plan_records_the_money_decision_and_reopening_clears_it(cli
     switch(user=staff)
     _submit(client, rec)
     switch(user=reviewer)
-    response = client.post_form(f"/submissions/{_latest(db).id}/decision",
-                                {"decision": "accepted", "analysis": "Adequate.", "disallowed_costs": "250.50",
-                                 "agreed_funds": "5000"})
+    response = client.post_form(
+        f"/submissions/{_latest(db).id}/decision",
+        {"decision": "accepted", "analysis": "Adequate.", "disallowed_costs": "250.50", "agreed_funds": "5000"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert rec.status == "resolved_open" and rec.disallowed_costs == 250.50 and rec.agreed_funds == 5000
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.money_decision"))
-    assert {k: v for k, v in event.after_data.items() if k != "version"} == {"disallowed_costs": "250.50",
-                                                                           "agreed_funds": "5000.00"}
+    assert {k: v for k, v in event.after_data.items() if k != "version"} == {
+        "disallowed_costs": "250.50",
+        "agreed_funds": "5000.00",
+    }
 
     from app.recommendations.services import change_status
+
     change_status(rec, "unresolved_open", "The plan no longer answers the recommendation.", reviewer)
     db.session.commit()
     db.session.expire_all()
