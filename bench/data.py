@@ -177,10 +177,13 @@ def seed(milestones: int, today: date, echo=print) -> dict:
         office = offices[i % len(offices)]
         status = STATUSES[rng.randrange(len(STATUSES))]
         issued = report["issued_on"]
-        decided = issued + timedelta(days=rng.randint(60, 200)) if status != "unresolved_open" else None
+        decided: date | None = issued + timedelta(days=rng.randint(60, 200)) if status != "unresolved_open" else None
         if decided and decided > today:
             decided = today
-        final = decided + timedelta(days=rng.randint(100, 400)) if status == "resolved_closed" else None
+        # resolved_closed is not unresolved_open: decided is set whenever final is
+        final: date | None = (
+            decided + timedelta(days=rng.randint(100, 400)) if status == "resolved_closed" and decided else None
+        )
         if final and final > today:
             final = today
         recs.append(

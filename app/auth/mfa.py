@@ -11,6 +11,7 @@ import ipaddress
 import json
 import secrets
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -91,15 +92,18 @@ def mfa_required(user: User) -> bool:
 
 
 def keys_of(user: User) -> list[SecurityKey]:
-    return db.session.scalars(
-        sa.select(SecurityKey).where(SecurityKey.user_id == user.id).order_by(SecurityKey.created_at, SecurityKey.id)
-    ).all()
+    return list(
+        db.session.scalars(
+            sa.select(SecurityKey)
+            .where(SecurityKey.user_id == user.id)
+            .order_by(SecurityKey.created_at, SecurityKey.id)
+        )
+    )
 
 
 def has_keys(user: User) -> bool:
-    return (
-        db.session.scalar(sa.select(sa.func.count()).select_from(SecurityKey).where(SecurityKey.user_id == user.id)) > 0
-    )
+    count = sa.select(sa.func.count()).select_from(SecurityKey).where(SecurityKey.user_id == user.id)
+    return db.session.execute(count).scalar_one() > 0
 
 
 def _descriptor(key: SecurityKey) -> PublicKeyCredentialDescriptor:
@@ -188,7 +192,8 @@ def reset_keys(user: User, by: User) -> int:
     keys = keys_of(user)
     for key in keys:
         db.session.delete(key)
-    codes = db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id)).rowcount
+    deleted = db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = cast(sa.CursorResult, deleted).rowcount  # DML returns a CursorResult
     user.end_sessions()
     audit.record(
         "auth.keys_reset",
@@ -315,27 +320,25 @@ def new_recovery_codes(user: User) -> list[str]:
 
 
 def unused_recovery_codes(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count())
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Spend one unused code of ``user``: one conditional UPDATE, so two requests never both spend it."""
     if not code or len(code) > 64:
         return False
-    return (
-        db.session.execute(
-            sa.update(RecoveryCode)
-            .where(
-                RecoveryCode.user_id == user.id,
-                RecoveryCode.code_hash == _hash_code(code),
-                RecoveryCode.used_at.is_(None),
-            )
-            .values(used_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
+    result = db.session.execute(
+        sa.update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
+    return cast(sa.CursorResult, result).rowcount == 1  # DML returns a CursorResult

@@ -60,7 +60,8 @@ def client():
     """The app's OpenID Connect client, built from its configuration on first use."""
     registry = current_app.extensions.get(_EXTENSION)
     if registry is None:
-        registry = OAuth(current_app._get_current_object())
+        # current_app is a werkzeug LocalProxy; Flask types it as Flask, which has no _get_current_object
+        registry = OAuth(current_app._get_current_object())  # type: ignore[attr-defined]
         config = current_app.config
         kwargs = {
             "scope": config.get("OIDC_SCOPES") or "openid email",
@@ -182,9 +183,11 @@ def find_or_link(verified: Verified) -> User:
 
 
 def linked_identities(user: User) -> list[ExternalIdentity]:
-    return db.session.scalars(
-        sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.created_at)
-    ).all()
+    return list(
+        db.session.scalars(
+            sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.created_at)
+        )
+    )
 
 
 def end_session_url(id_token: str | None, return_to: str) -> str | None:

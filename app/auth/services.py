@@ -7,6 +7,7 @@ so that gunicorn workers (separate processes) count the same failures and never 
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app, session
@@ -73,10 +74,9 @@ def record_address_failure(address: str, now: datetime) -> None:
     window_start = now - timedelta(minutes=current_app.config["SIGN_IN_ADDRESS_WINDOW_MINUTES"])
     table = SignInThrottle.__table__
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
         insert(table)
         .values(address=address, window_start=now, failures=0)
@@ -118,19 +118,17 @@ def record_failure(user: User, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
-    locked = (
-        db.session.execute(
-            sa.update(User)
-            .where(
-                User.id == user.id,
-                User.failed_sign_ins >= config["LOCKOUT_THRESHOLD"],
-                sa.or_(User.locked_until.is_(None), User.locked_until <= now),
-            )
-            .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )  # type: ignore[attr-defined]  # DML returns a CursorResult
+    result = db.session.execute(
+        sa.update(User)
+        .where(
+            User.id == user.id,
+            User.failed_sign_ins >= config["LOCKOUT_THRESHOLD"],
+            sa.or_(User.locked_until.is_(None), User.locked_until <= now),
+        )
+        .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    locked = cast(sa.CursorResult, result).rowcount == 1  # DML returns a CursorResult
     db.session.expire(user, ["failed_sign_ins", "first_failed_at", "locked_until"])
     if locked:
         audit.record(
@@ -231,15 +229,13 @@ def find_reset_token(token: str) -> PasswordResetToken | None:
 
 def use_reset_token(reset: PasswordResetToken, password: str) -> bool:
     """Spend the token and set the password. False when another request spent it first."""
-    spent = (
-        db.session.execute(
-            sa.update(PasswordResetToken)
-            .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
-            .values(used_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )  # type: ignore[attr-defined]  # DML returns a CursorResult
+    result = db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.id == reset.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    spent = cast(sa.CursorResult, result).rowcount == 1  # DML returns a CursorResult
     if not spent:
         return False
     change_password(reset.user, password, actor=reset.user, via="reset link")

@@ -105,10 +105,10 @@ class ListFilter:
         return {k: v for k, v in asdict(self).items() if v and not (k == "sort" and v == "newest")}
 
 
-def conditions(shape: tuple) -> list[sa.ColumnElement]:
+def conditions(shape: tuple) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses of a filter of this shape, on ``Recommendation`` joined to ``Report``."""
     office, open_, one_status, age, priority, report, oig, _ = shape
-    clauses = []
+    clauses: list[sa.ColumnElement[bool]] = []
     if office:
         clauses.append(
             Recommendation.action_office_id.in_(sa.select(Office.id).where(Office.code == bound("f_office", sa.String)))
@@ -139,14 +139,15 @@ def _status_rank() -> sa.ColumnElement:
 
 def order_by(sort: str) -> list:
     newest = [Recommendation.issued_on.desc(), Recommendation.report_id, Recommendation.id]
-    return {
+    orders: dict[str, list] = {
         "newest": newest,
         "oldest": [Recommendation.issued_on, Recommendation.report_id, Recommendation.id],
         "report": [Report.number, Recommendation.number, Recommendation.id],
         "office": [Office.name, *newest],
         "status": [_status_rank(), *newest],
         "priority": [Recommendation.priority.desc(), *newest],
-    }[sort]
+    }
+    return orders[sort]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def verify(clean):
             f"version record {p['version_id']})",
             err=True,
         )
-    removed = {"partial": [], "unrecorded": []}
+    removed: dict[str, list[str]] = {"partial": [], "unrecorded": []}
     for name, age in storage.partial_files():
         stale = age >= STALE_SECONDS
         click.echo(

@@ -107,7 +107,9 @@ def semiannual_download(fmt: str):
         rows = [(label, *row) for key, label in TABLES for row in table_rows(getattr(tables, key))]
         body, mimetype = to_csv(("Table", *COLUMNS), rows), CSV_MIMETYPE
     elif fmt == "xlsx":
-        sheets = [(label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES]
+        sheets: list[tuple[str, tuple[str, ...], list]] = [
+            (label, COLUMNS, list(table_rows(getattr(tables, key)))) for key, label in TABLES
+        ]
         sheets += [
             (table.short_title, MONEY_COLUMNS[1:], [row[1:] for row in money_table_rows([table])])
             for table in tables.money

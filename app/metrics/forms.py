@@ -1,3 +1,6 @@
+from datetime import date
+from decimal import Decimal
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -69,7 +72,7 @@ class MetricForm(VersionedForm):
     justification = TextAreaField("Why the target changes", validators=[Length(max=5000)])
 
     #: On edit, the stored target: a new one needs a justification.
-    stored_target = None
+    stored_target: tuple[Decimal, date | None] | None = None
 
     def validate_justification(self, field):
         if self.stored_target is None:

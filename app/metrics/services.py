@@ -835,6 +835,8 @@ def take_action(
     db.session.add(action)
     target_change = None
     if decision == "adjust_target":
+        if new_target is None:  # the action form requires it with this decision
+            raise ValueError("adjust_target needs new_target")
         # The same road as the metric's edit form: after acceptance, a manager approves it.
         action.old_target_value, action.new_target_value = metric.target_value, new_target
         target_change = change_target(metric, new_target, metric.target_on, reason, today, actor=actor)

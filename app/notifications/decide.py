@@ -154,7 +154,7 @@ def mentions(body: str, people: list[Person]) -> list[Person]:
     """The people named after an @ in ``body``: "@jane.doe@example.gov" or "@Jane Doe" (the
     longest name that matches). Names and emails are compared without regard to case."""
     by_email = {p.email.lower(): p for p in people}
-    by_name = {}
+    by_name: dict[str, Person] = {}
     for p in people:
         by_name.setdefault(" ".join(p.name.lower().split()), p)
     found = []

@@ -361,7 +361,7 @@ def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
     return _page(returned_statement(user), page, per_page, _returned_item)
 
 
-def review_count_statement() -> sa.ScalarSelect:
+def review_count_statement() -> sa.ColumnElement[int]:
     """How many items await OIG (the header's count): the same two sets, counted."""
     subs = sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None)).scalar_subquery()
     ev = (

@@ -24,7 +24,7 @@ def header_counts() -> dict:
     if "header_counts" not in g:
         counts = {"unread": 0, "review": None}
         if current_user.is_authenticated:
-            columns = [services.unread_count_statement(current_user.id).scalar_subquery()]
+            columns: list[sa.ColumnElement[int]] = [services.unread_count_statement(current_user.id).scalar_subquery()]
             if current_user.role == "oig_reviewer":
                 columns.append(queues.review_count_statement())
             try:

@@ -8,6 +8,7 @@ outbox's key, its claim and its retries: app/reminders/send.py).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import cast
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -455,7 +456,8 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    return db.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+    result = db.session.execute(stmt, execution_options={"synchronize_session": False})
+    return cast(sa.CursorResult, result).rowcount  # DML returns a CursorResult
 
 
 # --- the daily summary ----------------------------------------------------------------------

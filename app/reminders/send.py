@@ -11,6 +11,7 @@ import smtplib
 import time
 import uuid
 from collections.abc import Sequence
+from typing import cast
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -169,12 +170,13 @@ def _send_batch(batch: Sequence, results: list) -> None:
 def requeue_stored() -> int:
     """Messages kept while no mail server was configured go back to ``pending`` (the caller
     commits, then delivers); returns how many."""
-    return db.session.execute(
+    result = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.state == "stored")
         .values(state="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=""),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    )
+    return cast(sa.CursorResult, result).rowcount  # DML returns a CursorResult
 
 
 def deliver_pending(*, limit: int | None = None, wait: bool = True) -> list:

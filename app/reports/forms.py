@@ -25,7 +25,7 @@ class ReportForm(TrackerForm):
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20_000)])
 
     #: On edit, the report itself: its own number is not a duplicate.
-    report_id = None
+    report_id: int | None = None
 
     def validate_number(self, field):
         field.data = field.data.strip()
@@ -74,7 +74,7 @@ class RecommendationForm(TrackerForm):
         self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
 
     #: On edit, the recommendation itself: its own number is not a duplicate.
-    recommendation_id = None
+    recommendation_id: int | None = None
 
     def validate_number(self, field):
         field.data = field.data.strip()

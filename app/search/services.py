@@ -216,22 +216,23 @@ def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:
     """Evidence whose title or description holds the words, or the text inside one of its files
     (app/evidence/extract.py): two indexes, joined as for milestones and their lines."""
     stmt = sa.select(EvidenceItem.id).join(EvidenceItem.recommendation).where(*_recommendation_filters(shape))
-    in_files = sa.select(EvidenceText.item_id).where(_file_text_match(shape)) if shape.words else None
     if not shape.words:
         stmt = stmt.where(sa.false())
-    elif shape.dialect == "postgresql":
-        stmt = stmt.where(
-            sa.or_(
-                fulltext.matches("evidence_items"),
-                EvidenceItem.id == sa.any_(sa.func.array(in_files.scalar_subquery())),
-            )
-        )
     else:
-        stmt = stmt.where(
-            EvidenceItem.id.in_(
-                sa.union(fulltext.matching_ids("evidence_items", EvidenceItem.id, shape.dialect), in_files)
+        in_files = sa.select(EvidenceText.item_id).where(_file_text_match(shape))
+        if shape.dialect == "postgresql":
+            stmt = stmt.where(
+                sa.or_(
+                    fulltext.matches("evidence_items"),
+                    EvidenceItem.id == sa.any_(sa.func.array(in_files.scalar_subquery())),
+                )
             )
-        )
+        else:
+            stmt = stmt.where(
+                EvidenceItem.id.in_(
+                    sa.union(fulltext.matching_ids("evidence_items", EvidenceItem.id, shape.dialect), in_files)
+                )
+            )
     if ordered:
         stmt = stmt.order_by(EvidenceItem.created_at.desc(), EvidenceItem.id.desc())
     return stmt.limit(bound("cap", sa.Integer))
@@ -397,12 +398,11 @@ class SearchKind:
 
 
 @functools.cache
-def _statement(kind: SearchKind, shape: Shape | None, what: str) -> sa.Select:
+def _statement(kind: SearchKind, shape: Shape, what: str) -> sa.Select:
     """A kind's statement, built once per shape (the values are bound when it runs)."""
     if what == "hits":
         columns = kind.columns(shape)
         return columns.where(columns.selected_columns[0].in_(sa.bindparam("ids", expanding=True)))
-    assert shape is not None  # only "hits" needs no shape
     if what == "count":
         return sa.select(sa.func.count()).select_from(kind.ids_statement(shape, False).subquery())
     return kind.ids_statement(shape, True)
