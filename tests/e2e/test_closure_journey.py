@@ -124,7 +124,7 @@ def test_an_invalid_milestone_update_keeps_the_address_and_focuses_the_summary(p
 
 def test_a_reading_for_a_period_not_ended_is_refused_with_the_reason(page, sign_in, demo):
     sign_in(POLICY)
-    page.goto("/metrics/5/readings/new")
+    page.goto("/metrics/12/readings/new")
     current = period_of("monthly", today())
     period = page.get_by_label("Period")
     offered = period.locator("option").evaluate_all("options => options.map(o => o.value)")

@@ -31,6 +31,7 @@ USERS = {
 NAV_PATHS = {
     "/": None,
     "/submissions/awaiting": ("oig_reviewer",),
+    "/queue": ("action_office", "oig_reviewer", "manager"),
     "/reports/": ("oig_reviewer", "admin"),
     "/my-work": ("action_office", "manager", "admin"),
     "/evidence/attention": ("action_office", "manager"),

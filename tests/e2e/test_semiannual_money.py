@@ -38,7 +38,7 @@ def test_oig_records_the_money_decision_and_the_section5_tables_count_it(page, s
     page.get_by_label("Of which unsupported costs (USD)").fill("1200")
     page.get_by_label("Funds put to better use (USD)").fill("5000")
     page.get_by_role("button", name="Add recommendation").click()
-    expect(page.get_by_text("Unsupported costs cannot exceed the questioned costs.")).to_be_visible()
+    expect(page.get_by_text("Unsupported costs cannot exceed the questioned costs.", exact=True)).to_be_visible()
     page.get_by_label("Of which unsupported costs (USD)").fill("400")
     page.get_by_role("button", name="Add recommendation").click()
     expect(page.get_by_role("cell", name=re.compile(r"\$1,000.00 of which unsupported \$400.00"))).to_be_visible()
@@ -48,7 +48,10 @@ def test_oig_records_the_money_decision_and_the_section5_tables_count_it(page, s
     sign_in("policy@example.gov")
     page.goto(f"{rec_url}/submissions/new/plan")
     page.get_by_label("Cover narrative for OIG").fill("Our plan: recover the costs by the end of the year.")
-    page.get_by_role("button", name="Send to OIG").click()
+    page.get_by_role("button", name="Review what will be sent").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send to OIG").click()
     submission_url = page.url
     _sign_out(page)
 
