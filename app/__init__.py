@@ -100,7 +100,9 @@ def _configure_sqlite(db) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # A writer waits for the one write lock rather than fail: writes take it at their first
+        # statement (audit chain), so on a busy host several queue up; 30 s, not a 500.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
 
