@@ -160,34 +160,22 @@ def build_scheduler(app: Flask):
         "max_instances": 1,
         "replace_existing": True,
     }
-    # First run at start-up: a scheduler that was down catches up once; the keys make it harmless.
-    scheduler.add_job(
-        daily_job,
-        "cron",
-        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
-        minute=0,
-        id="reminders.daily",
-        next_run_time=datetime.now().astimezone(),
-        **common,
-    )
-    scheduler.add_job(
-        housekeeping_job,
-        "cron",
-        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
-        minute=0,
-        id="housekeeping.daily",
-        next_run_time=datetime.now().astimezone(),
-        **common,
-    )
-    scheduler.add_job(
-        summary_job,
-        "cron",
-        hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
-        minute=0,
-        id="notifications.daily_summary",
-        next_run_time=datetime.now().astimezone(),
-        **common,
-    )
+    # The daily jobs, each also once at start-up: a scheduler that was down catches up once; the
+    # keys make it harmless.
+    for job, job_id in (
+        (daily_job, "reminders.daily"),
+        (housekeeping_job, "housekeeping.daily"),
+        (summary_job, "notifications.daily_summary"),
+    ):
+        scheduler.add_job(
+            job,
+            "cron",
+            hour=app.config.get("REMINDERS_DAILY_HOUR", 6),
+            minute=0,
+            id=job_id,
+            next_run_time=datetime.now().astimezone(),
+            **common,
+        )
     # Every minute by default: an event's email leaves within a minute of the commit that recorded it.
     scheduler.add_job(
         deliver_job,
