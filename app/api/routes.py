@@ -28,7 +28,9 @@ from app.exports.services import audit_filters, milestone_filters, recommendatio
 from app.extensions import db
 from app.inputs import json_body
 from app.metrics.models import Metric, Reading
-from app.metrics.services import parse_period, parse_value, save_reading, sync_flags
+from app.metrics.periods import parse_period
+from app.metrics.services import save_reading, sync_flags
+from app.metrics.values import parse_value
 from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
 from app.permissions import (

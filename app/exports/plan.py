@@ -14,6 +14,7 @@ from datetime import date
 from flask import render_template
 
 from app.exports.tables import xml_safe_copy
+from app.metrics.charts import metric_results
 from app.recommendations.clocks import clocks_for
 
 
@@ -123,8 +124,6 @@ def _blank(value) -> object:
 
 def metric_rows(recommendation) -> list[dict]:
     """Metrics against targets of the plan: the latest reading per component."""
-    from app.metrics.services import metric_results
-
     return [metric_row(r) for r in metric_results(recommendation.id)]
 
 

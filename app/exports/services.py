@@ -275,7 +275,7 @@ READING_COLUMNS = (
 def metric_readings_export(user, args):
     """Metric readings the user may read; filters: recommendation (id), component, metric (id)."""
     from app.metrics.models import Metric, Reading
-    from app.metrics.services import is_off_target
+    from app.metrics.flags import is_off_target
 
     query = (
         sa.select(Reading, Metric, Recommendation)

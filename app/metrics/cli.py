@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 from app.auth.models import User
 from app.extensions import db
-from app.metrics.services import apply_import, check_all, check_csv, metrics_in_scope
+from app.metrics.csv_import import apply_import, check_csv
+from app.metrics.services import check_all, metrics_in_scope
 from app.timeutil import today
 
 metrics_cli = AppGroup("metrics", help="Metric readings and flags.")

@@ -11,17 +11,11 @@ import sqlalchemy as sa
 from app.demo_report import baseline_period, no_baseline
 from app.extensions import db
 from app.metrics.models import Flag, Metric
-from app.metrics.services import (
-    ParsedValue,
-    create_metric,
-    data_quality_value,
-    period_bounds,
-    period_of,
-    previous_periods,
-    save_reading,
-    sync_flags,
-    take_action,
-)
+from app.metrics.actions import take_action
+from app.metrics.definitions import create_metric
+from app.metrics.periods import period_bounds, period_of, previous_periods
+from app.metrics.services import save_reading, sync_flags
+from app.metrics.values import data_quality_value, ParsedValue
 from app.milestones.models import Milestone
 
 

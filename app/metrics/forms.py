@@ -20,15 +20,8 @@ from app.metrics.models import (
     METRIC_KIND_LABELS,
     METRIC_KINDS,
 )
-from app.metrics.services import (
-    PERIOD_HINTS,
-    data_quality_value,
-    parse_components,
-    parse_number,
-    parse_period,
-    period_choices,
-    period_problem,
-)
+from app.metrics.periods import PERIOD_HINTS, parse_period, period_choices, period_problem
+from app.metrics.values import data_quality_value, parse_components, parse_number
 from app.timeutil import today
 from app.versioning import VersionedForm
 

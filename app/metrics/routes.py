@@ -18,34 +18,28 @@ from app.metrics.models import (
     Reading,
     ReadingRevision,
 )
-from app.metrics.services import (
-    CSV_COLUMNS,
-    ParsedValue,
-    apply_import,
-    chart_csv,
-    check_csv,
-    complete_action,
+from app.metrics.actions import complete_action, outcomes_of, take_action
+from app.metrics.charts import chart_csv, data_quality_chart, metric_chart
+from app.metrics.csv_import import CSV_COLUMNS, apply_import, check_csv
+from app.metrics.definitions import (
     create_metric,
-    data_quality_chart,
-    data_quality_value,
-    get_action_or_404,
-    get_flag_or_404,
-    get_loop_recommendation_or_404,
-    get_metric_or_404,
-    metric_chart,
-    metrics_in_scope,
-    outcomes_of,
-    parse_number,
-    parse_period,
-    save_reading,
-    sync_flags,
-    take_action,
     update_metric,
     DEFINITION_LABELS,
     decide_target_change,
     get_target_change_or_404,
     pending_target_change,
 )
+from app.metrics.periods import parse_period
+from app.metrics.services import (
+    get_action_or_404,
+    get_flag_or_404,
+    get_loop_recommendation_or_404,
+    get_metric_or_404,
+    metrics_in_scope,
+    save_reading,
+    sync_flags,
+)
+from app.metrics.values import data_quality_value, parse_number, ParsedValue
 from app.milestones.models import Milestone
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
 from app.security import content_disposition

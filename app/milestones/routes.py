@@ -19,7 +19,7 @@ from app.milestones.forms import (
     choices,
 )
 from app.milestones.models import Milestone
-from app.metrics.services import target_decisions_awaiting
+from app.metrics.definitions import target_decisions_awaiting
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404

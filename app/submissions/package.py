@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.evidence.models import EvidenceItem, EvidenceVersion
 from app.extensions import db
 from app.metrics.models import Flag, ImprovementAction, Metric, Reading
-from app.metrics.services import metric_chart
+from app.metrics.charts import metric_chart
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.submissions.readiness import EvidenceFact, FlagFact, MetricFact, MilestoneFact, ReadinessItem, readiness
 

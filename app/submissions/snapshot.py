@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.metrics.charts import metric_results
 from app.milestones.models import Milestone
 from app.recommendations.models import LineOfEffort
 from app.submissions.models import SUBMISSION_KINDS
@@ -101,8 +102,6 @@ def evidence_section(recommendation, kind: str) -> list[dict]:
 
 
 def metrics_section(recommendation, kind: str) -> list[dict]:
-    from app.metrics.services import metric_results
-
     return metric_results(recommendation.id)
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.metrics.services import period_of
+from app.metrics.periods import period_of
 from app.timeutil import today
 
 POLICY, OIG = "policy@example.gov", "oig@example.gov"

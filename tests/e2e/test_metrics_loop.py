@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from app.metrics.services import period_bounds, previous_periods
+from app.metrics.periods import period_bounds, previous_periods
 from app.timeutil import today
 
 METRIC = "Leadership reports with component data"

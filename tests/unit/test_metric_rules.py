@@ -6,15 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.metrics.services import (
-    chart_csv,
-    data_quality_value,
-    decide_flags,
-    due_periods,
-    parse_period,
-    period_bounds,
-    previous_periods,
-)
+from app.metrics.charts import chart_csv
+from app.metrics.flags import decide_flags
+from app.metrics.periods import due_periods, parse_period, period_bounds, previous_periods
+from app.metrics.values import data_quality_value
 
 
 @pytest.mark.parametrize(

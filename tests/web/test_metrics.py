@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.metrics.models import Flag, ImprovementAction, Metric, Reading, ReadingRevision
-from app.metrics.services import period_bounds, period_of
+from app.metrics.periods import period_bounds, period_of
 from app.milestones.models import Milestone
 from app.timeutil import today, utcnow
 from tests.querycount import count_queries
@@ -578,7 +578,7 @@ def test_csv_import_from_the_command_line(app, client, login_as, make, db, tmp_p
     ],
 )
 def test_csv_check_reports_what_is_wrong(app, db, make, content, problem):
-    from app.metrics.services import check_csv
+    from app.metrics.csv_import import check_csv
 
     line = make.line()
     metric = Metric(

@@ -259,7 +259,7 @@ def test_a_csv_import_refuses_control_characters_in_any_cell_and_in_names(app, d
 
 
 def test_a_metric_csv_import_refuses_control_characters(app, db):
-    from app.metrics.services import check_csv
+    from app.metrics.csv_import import check_csv
 
     result = check_csv("period,component,metric,value,note\n2026-Q1,TOTAL,1,5,ok\x0bnot\n", [])
     assert any("note contains a control character (U+000B)" in p for _, p in result.problems)
@@ -365,7 +365,7 @@ def test_an_imported_date_outside_1990_to_2100_is_refused(app, db):
 
 
 def test_an_api_reading_period_outside_1990_to_2100_is_refused(app, db):
-    from app.metrics.services import parse_period
+    from app.metrics.periods import parse_period
 
     with pytest.raises(ValueError, match="not between 1990 and 2100"):
         parse_period("quarterly", "9999-Q1")

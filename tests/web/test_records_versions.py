@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from app import audit
 from app.audit import AuditEvent
 from app.metrics.models import TargetChange
-from app.metrics.services import create_metric, save_reading, ParsedValue
+from app.metrics.definitions import create_metric
+from app.metrics.services import save_reading
+from app.metrics.values import ParsedValue
 from app.recommendations.services import update_response
 from app.timeutil import today
 

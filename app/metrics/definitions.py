@@ -1,0 +1,231 @@
+"""A metric's definition: creating and editing it, and its target, which after the plan is
+accepted moves only when a manager approves the office's request."""
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from app import audit, versioning
+from app.extensions import db
+from app.metrics.models import Flag, ImprovementAction, Metric, TargetChange
+from app.metrics.services import sync_flags
+from app.metrics.values import normalise_definition
+from app.milestones.services import plan_accepted
+from app.permissions import require_decide_target_change, require_view_recommendation
+from app.recommendations.models import LineOfEffort, Recommendation
+from app.timeutil import utcnow
+
+DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "unit",
+    "direction",
+    "baseline_value",
+    "baseline_period",
+    "target_value",
+    "target_on",
+    "frequency",
+    "components",
+    "data_source",
+    "collect_from",
+    "line_of_effort_id",
+)
+
+
+def create_metric(line: LineOfEffort, data: dict, today: date, *, sync: bool = True) -> Metric:
+    metric = Metric(line_of_effort=line, **data)
+    normalise_definition(metric)
+    db.session.add(metric)
+    db.session.flush()
+    audit.record(
+        "metric.create",
+        metric,
+        after=audit.snapshot(metric, DEFINITION_FIELDS),
+        recommendation_id=line.recommendation_id,
+    )
+    if sync:
+        sync_flags(metric, today)
+    return metric
+
+
+TARGET_FIELDS = ("target_value", "target_on")
+#: How the edit form and the conflict page name a metric's fields.
+DEFINITION_LABELS = {
+    "name": "Name",
+    "description": "Description",
+    "kind": "Kind",
+    "unit": "Unit",
+    "direction": "Direction",
+    "baseline_value": "Baseline value",
+    "baseline_period": "Baseline period",
+    "target_value": "Target value",
+    "target_on": "Target date",
+    "frequency": "Collection frequency",
+    "components": "Components",
+    "data_source": "Data source",
+    "collect_from": "Collect readings from",
+    "line_of_effort_id": "Line of effort",
+}
+
+
+def update_metric(
+    metric: Metric, data: dict, today: date, *, justification: str = "", actor=None
+) -> TargetChange | None:
+    """Save the definition. A new target goes through ``change_target`` (returned): after the
+    plan is accepted, the office's change waits for a manager."""
+    actor = actor or current_user
+    target = {name: data.pop(name) for name in TARGET_FIELDS if name in data}
+    change = None
+    if target and (target.get("target_value", metric.target_value), target.get("target_on", metric.target_on)) != (
+        metric.target_value,
+        metric.target_on,
+    ):
+        change = change_target(
+            metric,
+            target.get("target_value", metric.target_value),
+            target.get("target_on", metric.target_on),
+            justification,
+            today,
+            actor=actor,
+        )
+    before = audit.snapshot(metric, DEFINITION_FIELDS)
+    for name, value in data.items():
+        setattr(metric, name, value)
+    normalise_definition(metric)
+    after = audit.snapshot(metric, DEFINITION_FIELDS)
+    if after == before:
+        return change
+    db.session.flush()
+    audit.record(
+        "metric.update", metric, before=before, after=after, recommendation_id=metric.line_of_effort.recommendation_id
+    )
+    sync_flags(metric, today)
+    return change
+
+
+def pending_target_change(metric: Metric) -> TargetChange | None:
+    return next((c for c in metric.target_changes if c.status == "pending"), None)
+
+
+def change_target(
+    metric: Metric, value: Decimal, target_on: date | None, justification: str, today: date, *, actor
+) -> TargetChange:
+    """Before the plan is accepted the target moves at once, as does OIG's or an administrator's
+    change; after, the action office's change is a request a manager approves or declines."""
+    recommendation = metric.line_of_effort.recommendation
+    if pending_target_change(metric):
+        abort(409, "A target change for this metric already awaits a manager's decision.")
+    accepted = plan_accepted(recommendation)
+    pending = accepted and actor.role == "action_office"
+    change = TargetChange(
+        metric=metric,
+        old_target_value=metric.target_value,
+        new_target_value=value,
+        old_target_on=metric.target_on,
+        new_target_on=target_on,
+        justification=justification,
+        requested_by_id=actor.id,
+        status="pending" if pending else "applied",
+    )
+    db.session.add(change)
+    before = audit.snapshot(metric, DEFINITION_FIELDS)
+    if pending:
+        versioning.touch(metric)  # a stale request is refused like any other edit
+        db.session.flush()
+        audit.record(
+            "metric.target_request",
+            metric,
+            before={"target_value": metric.target_value, "target_on": metric.target_on},
+            after={
+                "requested_target_value": value,
+                "requested_target_on": target_on,
+                "justification": justification,
+                "change_id": change.id,
+            },
+            recommendation_id=recommendation.id,
+            actor=actor,
+        )
+        return change
+    metric.target_value, metric.target_on = value, target_on
+    db.session.flush()
+    audit.record(
+        "metric.target_change",
+        metric,
+        before=before,
+        after={**audit.snapshot(metric, DEFINITION_FIELDS), "justification": justification, "change_id": change.id},
+        recommendation_id=recommendation.id,
+        actor=actor,
+    )
+    sync_flags(metric, today, actor=actor)
+    return change
+
+
+def get_target_change_or_404(change_id: int, *, for_decision: bool = False) -> TargetChange:
+    change = db.session.get(TargetChange, change_id)
+    if change is None:
+        abort(404)
+    require_view_recommendation(change.metric.line_of_effort.recommendation)
+    if for_decision:
+        require_decide_target_change(change)
+    return change
+
+
+def decide_target_change(change: TargetChange, *, approve: bool, reason: str, today: date, actor) -> None:
+    if change.status != "pending":
+        abort(409, "This request was already decided.")
+    metric = change.metric
+    change.status = "approved" if approve else "declined"
+    change.decided_by_id, change.decided_at, change.decision_reason = actor.id, utcnow(), reason
+    before = audit.snapshot(metric, DEFINITION_FIELDS)
+    if approve:
+        metric.target_value, metric.target_on = change.new_target_value, change.new_target_on
+    else:
+        versioning.touch(metric)
+    db.session.flush()
+    audit.record(
+        "metric.target_approve" if approve else "metric.target_decline",
+        metric,
+        before=before,
+        after={**audit.snapshot(metric, DEFINITION_FIELDS), "decision_reason": reason, "change_id": change.id},
+        recommendation_id=metric.line_of_effort.recommendation_id,
+        actor=actor,
+    )
+    if approve:
+        # The improvement action that asked for this target is done once the target moved.
+        for action in db.session.scalars(
+            sa.select(ImprovementAction)
+            .join(ImprovementAction.flag)
+            .where(
+                Flag.metric_id == metric.id,
+                ImprovementAction.decision == "adjust_target",
+                ImprovementAction.status == "open",
+                ImprovementAction.new_target_value == change.new_target_value,
+            )
+        ):
+            action.status, action.done_at = "done", utcnow()
+        sync_flags(metric, today, actor=actor)
+
+
+def target_decisions_awaiting(user) -> list[TargetChange]:
+    """Pending target changes a manager may decide (My work)."""
+    if user.role != "manager" or user.office_id is None:
+        return []
+    changes = db.session.scalars(
+        sa.select(TargetChange)
+        .where(TargetChange.status == "pending")
+        .join(TargetChange.metric)
+        .join(Metric.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(Recommendation.action_office_id == user.office_id)
+        .options(
+            joinedload(TargetChange.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation),
+            joinedload(TargetChange.requested_by),
+        )
+        .order_by(TargetChange.requested_at)
+    ).all()
+    return [c for c in changes if c.requested_by_id != user.id]
