@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app import versioning
 from app.fields import SelectField, SelectMultipleField
 from app.inputs import TrackerForm
+from app.milestones.dependencies import find_cycle
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
 from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
@@ -94,8 +95,6 @@ class MilestoneForm(VersionedForm):
             raise ValidationError("The due date cannot be before the start date.")
 
     def validate_depends_on(self, field):
-        from app.milestones.services import find_cycle
-
         cycle = find_cycle(self.milestone_id, set(field.data or ()), self.edges)
         if cycle:
             names = " → ".join(self.titles.get(i, f"#{i}") for i in cycle)

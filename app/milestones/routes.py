@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.pagination import paginate_bound
-from app.milestones import bp, services
+from app.milestones import bp, date_changes, dependencies, services
 from app.milestones.forms import (
     CancelForm,
     CompleteForm,
@@ -19,8 +19,10 @@ from app.milestones.forms import (
     choices,
 )
 from app.milestones.models import Milestone
+from app.milestones.my_work import my_work_row, my_work_statements, my_work_values
 from app.metrics.definitions import target_decisions_awaiting
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
+from app.recommendations import lines
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
 from app.timeutil import today
@@ -43,7 +45,7 @@ def new_line(recommendation_id: int):
     form = LineOfEffortForm()
     form.lead_owner_id.choices = choices(services.owner_choices())
     if form.validate_on_submit():
-        line = services.create_line(
+        line = lines.create_line(
             recommendation,
             title=form.title.data,
             kind=form.kind.data,
@@ -62,7 +64,7 @@ def new_line(recommendation_id: int):
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
 @roles(*EDITORS)
 def edit_line(line_id: int):
-    line = services.get_line_or_404(line_id, for_edit=True)
+    line = lines.get_line_or_404(line_id, for_edit=True)
     form = LineOfEffortForm(obj=line)
     form.lead_owner_id.choices = choices(services.owner_choices())
     if request.method == "GET":
@@ -71,10 +73,8 @@ def edit_line(line_id: int):
     conflict = None
     if form.validate_on_submit():
         owners = dict(services.owner_choices())
-        with guard(
-            line, form, services.LINE_LABELS, display={"lead_owner_id": lambda i: owners.get(i or 0, i)}
-        ) as saved:
-            services.update_line(
+        with guard(line, form, lines.LINE_LABELS, display={"lead_owner_id": lambda i: owners.get(i or 0, i)}) as saved:
+            lines.update_line(
                 line,
                 title=form.title.data,
                 kind=form.kind.data,
@@ -96,10 +96,10 @@ def edit_line(line_id: int):
 @bp.route("/lines/<int:line_id>/move/<any(up, down):direction>", methods=["POST"])
 @roles(*EDITORS)
 def move_line(line_id: int, direction: str):
-    line = services.get_line_or_404(line_id, for_edit=True)
+    line = lines.get_line_or_404(line_id, for_edit=True)
     if not MoveForm().validate_on_submit():
         abort(400)
-    if services.move_line(line, direction):
+    if lines.move_line(line, direction):
         db.session.commit()
         flash(f"“{line.title}” moved {direction}.", "success")
     return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
@@ -109,11 +109,11 @@ def move_line(line_id: int, direction: str):
 
 
 def _milestone_form(recommendation_id: int, milestone: Milestone | None = None, **kw) -> MilestoneForm:
-    others = services.plan_milestones(recommendation_id)
+    others = dependencies.plan_milestones(recommendation_id)
     form = MilestoneForm(
         milestone_id=milestone.id if milestone else None,
         current_due_on=milestone.current_due_on if milestone else None,
-        edges=services.dependency_edges(recommendation_id),
+        edges=dependencies.dependency_edges(recommendation_id),
         titles={m.id: m.title for m in others},
         **kw,
     )
@@ -128,7 +128,7 @@ def _milestone_form(recommendation_id: int, milestone: Milestone | None = None, 
 @bp.route("/lines/<int:line_id>/milestones/new", methods=["GET", "POST"])
 @roles(*EDITORS)
 def new_milestone(line_id: int):
-    line = services.get_line_or_404(line_id, for_edit=True)
+    line = lines.get_line_or_404(line_id, for_edit=True)
     form = _milestone_form(line.recommendation_id)
     if request.method == "GET":
         form.office_id.data = line.recommendation.action_office_id
@@ -175,7 +175,7 @@ def show(milestone_id: int):
 
 def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_form=None, conflict=None):
     recommendation = milestone.line_of_effort.recommendation
-    pending = services.pending_change(milestone)
+    pending = date_changes.pending_change(milestone)
     if decision_form is None and pending is not None:
         decision_form = DecisionForm(formdata=None)
     return render_template(
@@ -188,7 +188,7 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
         today=today(),
         conflict=conflict,
         accepted=services.plan_accepted(recommendation),
-        blocking=services.open_dependencies(milestone),
+        blocking=dependencies.open_dependencies(milestone),
         history=services.history(milestone),
         field_labels=services.FIELD_LABELS,
     ), status
@@ -322,7 +322,7 @@ def cancel(milestone_id: int):
 @roles(*EDITORS)
 def change_due_date(milestone_id: int):
     def act(m, f):
-        change = services.change_due_date(m, new_due_on=f.new_due_on.data, justification=f.justification.data)
+        change = date_changes.change_due_date(m, new_due_on=f.new_due_on.data, justification=f.justification.data)
         if change.status == "pending":
             return "Due-date change requested; a manager of the office will approve or decline it."
         return "Due date changed."
@@ -335,11 +335,11 @@ def change_due_date(milestone_id: int):
 @bp.route("/date-changes/<int:change_id>/decide", methods=["POST"])
 @roles("manager")
 def decide(change_id: int):
-    change = services.get_date_change_or_404(change_id, for_decision=True)
+    change = date_changes.get_date_change_or_404(change_id, for_decision=True)
     form = DecisionForm()
     if form.validate_on_submit():
         approve = bool(form.approve.data)
-        services.decide_date_change(change, approve=approve, reason=form.reason.data)
+        date_changes.decide_date_change(change, approve=approve, reason=form.reason.data)
         db.session.commit()
         flash("Due-date change approved." if approve else "Due-date change declined.", "success")
         if request.form.get("return_to") == "queue":  # decided in place, from the manager's queue
@@ -359,14 +359,12 @@ MY_WORK_PER_PAGE = 50
 def my_work():
     form = MyWorkFilterForm(request.args)
     status = form.status.data if form.status.data in {c.value for c in form.status.choices} else ""
-    statements = services.my_work_statements(
+    statements = my_work_statements(
         line=bool(form.line.data),
         office=bool(form.office.data),
         status="open" if status == "open" else (status and "one"),
     )
-    values = services.my_work_values(
-        current_user, line_id=form.line.data, status=status or None, office_id=form.office.data
-    )
+    values = my_work_values(current_user, line_id=form.line.data, status=status or None, office_id=form.office.data)
     lines = db.session.execute(statements.lines, values).all()
     offices = db.session.execute(statements.offices, values).all()
     form.line.choices = choices(
@@ -375,14 +373,14 @@ def my_work():
     )
     form.office.choices = choices([("", "Any office")] + [(i, c) for i, c in offices])
     page = paginate_bound(
-        statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values), services.my_work_row
+        statements.page, values, MY_WORK_PER_PAGE, db.session.scalar(statements.count, values), my_work_row
     )
     return render_template(
         "milestones/my_work.html",
         form=form,
         page=page,
         today=values["on"],
-        decisions=services.decisions_awaiting(current_user),
+        decisions=date_changes.decisions_awaiting(current_user),
         target_decisions=target_decisions_awaiting(current_user),
     )
 

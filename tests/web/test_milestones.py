@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.milestones.models import DueDateChange, Milestone, MilestoneUpdate
-from app.milestones.services import find_cycle
+from app.milestones.dependencies import find_cycle
 from app.recommendations.models import LineOfEffort
 from tests.factories import days
 
