@@ -4,7 +4,9 @@ Every view declares its rule with ``@public`` or ``@roles(...)``; a view without
 is refused (fail closed), and ``tests/test_access.py`` fails on it.
 """
 
+from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort
@@ -12,8 +14,11 @@ from flask_login import current_user
 
 from app.auth.models import ROLES
 from app.dbtypes import bound
+from app.milestones.models import DueDateChange, Milestone
+from app.recommendations.models import Recommendation
 
 ANY_ROLE = ROLES
+T = TypeVar("T")
 #: Roles that read every office's work.
 READ_ALL_ROLES = ("oig_reviewer", "admin")
 
@@ -235,69 +240,82 @@ def visible_audit_events(user, event_cls, recommendation_cls):
     )
 
 
-def require_view_recommendation(recommendation) -> None:
-    if not can_view_recommendation(current_user, recommendation):
+def _require(rule: Callable[..., bool]) -> Callable[..., None]:
+    """``require_x(*args)``: 403 unless ``can_x(current_user, *args)``."""
+
+    def require(*args) -> None:
+        if not rule(current_user, *args):
+            abort(403)
+
+    require.__name__ = rule.__name__.replace("can_", "require_", 1)
+    require.__doc__ = f"403 unless ``{rule.__name__}(current_user, ...)``."
+    return require
+
+
+require_view_recommendation = _require(can_view_recommendation)
+require_edit_plan = _require(can_edit_plan)
+require_correct_records = _require(can_correct_records)
+require_submit = _require(can_submit)
+require_decide = _require(can_decide)
+require_edit_concurrence = _require(can_edit_concurrence)
+require_comment = _require(can_comment)
+require_view_milestone = _require(can_view_milestone)
+require_edit_milestone = _require(can_edit_milestone)
+require_decide_date_change = _require(can_decide_date_change)
+require_review_evidence = _require(can_review_evidence)
+require_decide_target_change = _require(can_decide_target_change)
+require_edit_metrics = _require(can_edit_metrics)
+
+
+# --- load, then authorise ---------------------------------------------------------
+
+
+def recommendation_of(obj) -> Recommendation:
+    """Every object a view loads belongs to one recommendation (each child's ``recommendation``
+    property walks up to it); a recommendation is its own."""
+    return obj if isinstance(obj, Recommendation) else obj.recommendation
+
+
+def can_view(user, obj) -> bool:
+    """Whether ``user`` may read ``obj`` at all: a milestone and its due-date changes are read by
+    the recommendation's readers and by the milestone's responsible office; anything else by the
+    recommendation's readers."""
+    if isinstance(obj, DueDateChange):
+        obj = obj.milestone
+    if isinstance(obj, Milestone):
+        return can_view_milestone(user, obj)
+    return can_view_recommendation(user, recommendation_of(obj))
+
+
+def _on_recommendation(rule: Callable[..., bool]) -> Callable[..., bool]:
+    return lambda user, obj: rule(user, recommendation_of(obj))
+
+
+#: What a view may ask of an object beyond reading it, each decided by a ``can_*`` rule:
+#: rules about the plan take the object's recommendation, the others the object itself.
+NEEDS: dict[str, Callable[..., bool]] = {
+    "view": lambda user, obj: True,
+    "view_recommendation": _on_recommendation(can_view_recommendation),
+    "edit_plan": _on_recommendation(can_edit_plan),
+    "edit_metrics": _on_recommendation(can_edit_metrics),
+    "review_evidence": _on_recommendation(can_review_evidence),
+    "edit_milestone": can_edit_milestone,
+    "decide_date_change": can_decide_date_change,
+    "decide_target_change": can_decide_target_change,
+}
+
+
+def authorise(obj: T | None, need: str = "view") -> T:
+    """The second half of every ``get_<thing>_or_404``: the object as loaded, or a refusal.
+
+    One rule for the refusal: nothing there is 404; there but refused is 403, whether the user
+    may not read it (``can_view``) or may read it but not do ``need`` (``NEEDS``).
+    """
+    if obj is None:
+        abort(404)
+    if not (can_view(current_user, obj) and NEEDS[need](current_user, obj)):
         abort(403)
-
-
-def require_edit_plan(recommendation) -> None:
-    if not can_edit_plan(current_user, recommendation):
-        abort(403)
-
-
-def require_correct_records() -> None:
-    if not can_correct_records(current_user):
-        abort(403)
-
-
-def require_submit(recommendation) -> None:
-    if not can_submit(current_user, recommendation):
-        abort(403)
-
-
-def require_decide(submission) -> None:
-    if not can_decide(current_user, submission):
-        abort(403)
-
-
-def require_edit_concurrence(recommendation) -> None:
-    if not can_edit_concurrence(current_user, recommendation):
-        abort(403)
-
-
-def require_comment(recommendation) -> None:
-    if not can_comment(current_user, recommendation):
-        abort(403)
-
-
-def require_view_milestone(milestone) -> None:
-    if not can_view_milestone(current_user, milestone):
-        abort(403)
-
-
-def require_edit_milestone(milestone) -> None:
-    if not can_edit_milestone(current_user, milestone):
-        abort(403)
-
-
-def require_decide_date_change(change) -> None:
-    if not can_decide_date_change(current_user, change):
-        abort(403)
-
-
-def require_review_evidence(recommendation) -> None:
-    if not can_review_evidence(current_user, recommendation):
-        abort(403)
-
-
-def require_decide_target_change(change) -> None:
-    if not can_decide_target_change(current_user, change):
-        abort(403)
-
-
-def require_edit_metrics(recommendation) -> None:
-    if not can_edit_metrics(current_user, recommendation):
-        abort(403)
+    return obj
 
 
 TEMPLATE_HELPERS = {

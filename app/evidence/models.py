@@ -94,6 +94,11 @@ class EvidenceVersion(db.Model):
     uploaded_by = relationship("User")
 
     @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.item.recommendation
+
+    @property
     def is_image(self) -> bool:
         return self.content_type in ("image/png", "image/jpeg")
 

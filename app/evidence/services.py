@@ -16,12 +16,7 @@ from app.evidence.storage import STALE_SECONDS, Batch, LocalStorage
 from app.extensions import db
 from app.notifications import services as notify
 from app.milestones.models import Milestone
-from app.permissions import (
-    require_edit_plan,
-    require_review_evidence,
-    require_view_recommendation,
-    visible_recommendations,
-)
+from app.permissions import authorise, visible_recommendations
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
@@ -34,11 +29,7 @@ ITEM_FIELDS = ("title", "description", "milestone_id", "current_version", "revie
 
 
 def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False) -> Recommendation:
-    recommendation = db.session.get(Recommendation, recommendation_id)
-    if recommendation is None:
-        abort(404)
-    _authorise(recommendation, for_edit=for_edit)
-    return recommendation
+    return authorise(db.session.get(Recommendation, recommendation_id), "edit_plan" if for_edit else "view")
 
 
 def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False) -> Milestone:
@@ -47,10 +38,8 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False) -> Milest
         .where(Milestone.id == milestone_id)
         .options(joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation))
     )
-    if milestone is None:
-        abort(404)
-    _authorise(milestone.line_of_effort.recommendation, for_edit=for_edit)
-    return milestone
+    # Evidence is the recommendation's: read by its readers only, even for the milestone's office.
+    return authorise(milestone, "edit_plan" if for_edit else "view_recommendation")
 
 
 def get_item_or_404(
@@ -63,11 +52,8 @@ def get_item_or_404(
     )
     if lock:
         query = query.with_for_update(of=EvidenceItem).execution_options(populate_existing=True)
-    item = db.session.scalar(query)
-    if item is None:
-        abort(404)
-    _authorise(item.recommendation, for_edit=for_edit, for_review=for_review)
-    return item
+    item = authorise(db.session.scalar(query), "edit_plan" if for_edit else "view")
+    return authorise(item, "review_evidence") if for_review else item
 
 
 def load_item_page(item_id: int) -> EvidenceItem:
@@ -95,18 +81,7 @@ def get_version_or_404(version_id: int) -> EvidenceVersion:
         .where(EvidenceVersion.id == version_id)
         .options(joinedload(EvidenceVersion.item).joinedload(EvidenceItem.recommendation))
     )
-    if version is None:
-        abort(404)
-    _authorise(version.item.recommendation)
-    return version
-
-
-def _authorise(recommendation, *, for_edit: bool = False, for_review: bool = False) -> None:
-    require_view_recommendation(recommendation)
-    if for_edit:
-        require_edit_plan(recommendation)
-    if for_review:
-        require_review_evidence(recommendation)
+    return authorise(version)
 
 
 # --- reading ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from app.metrics.models import Flag, ImprovementAction, Metric, TargetChange
 from app.metrics.services import sync_flags
 from app.metrics.values import normalise_definition
 from app.milestones.services import plan_accepted
-from app.permissions import require_decide_target_change, require_view_recommendation
+from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
@@ -166,13 +166,7 @@ def change_target(
 
 
 def get_target_change_or_404(change_id: int, *, for_decision: bool = False) -> TargetChange:
-    change = db.session.get(TargetChange, change_id)
-    if change is None:
-        abort(404)
-    require_view_recommendation(change.metric.line_of_effort.recommendation)
-    if for_decision:
-        require_decide_target_change(change)
-    return change
+    return authorise(db.session.get(TargetChange, change_id), "decide_target_change" if for_decision else "view")
 
 
 def decide_target_change(change: TargetChange, *, approve: bool, reason: str, today: date, actor) -> None:

@@ -97,6 +97,11 @@ class Metric(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.line_of_effort.recommendation
+
+    @property
     def component_list(self) -> list[str]:
         return [c for c in (part.strip() for part in self.components.split(",")) if c]
 
@@ -198,6 +203,11 @@ class Flag(db.Model):
     )
 
     @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.metric.line_of_effort.recommendation
+
+    @property
     def gap(self) -> Decimal | None:
         """Reading minus target: how far off, in the metric's unit."""
         if self.value is None or self.target_value is None:
@@ -237,6 +247,11 @@ class ImprovementAction(db.Model):
     owner = relationship("User", foreign_keys=[owner_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     milestone = relationship("Milestone")
+
+    @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.flag.metric.line_of_effort.recommendation
 
     @property
     def decision_label(self) -> str:
@@ -287,6 +302,11 @@ class TargetChange(db.Model):
     metric = relationship("Metric", back_populates="target_changes")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.metric.line_of_effort.recommendation
 
     @property
     def status_label(self) -> str:

@@ -4,7 +4,6 @@ and the stored flags kept in step with ``flags.decide_flags``; loading metrics, 
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
@@ -14,7 +13,7 @@ from app.metrics.models import Flag, ImprovementAction, Metric, Reading, Reading
 from app.metrics.periods import period_bounds
 from app.metrics.values import ParsedValue
 from app.notifications import services as notify
-from app.permissions import require_edit_metrics, require_view_recommendation
+from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
@@ -195,13 +194,7 @@ def get_metric_or_404(metric_id: int, *, for_edit: bool = False) -> Metric:
         .where(Metric.id == metric_id)
         .options(joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation))
     )
-    if metric is None:
-        abort(404)
-    recommendation = metric.line_of_effort.recommendation
-    require_view_recommendation(recommendation)
-    if for_edit:
-        require_edit_metrics(recommendation)
-    return metric
+    return authorise(metric, "edit_metrics" if for_edit else "view")
 
 
 def get_flag_or_404(flag_id: int, *, for_edit: bool = False) -> Flag:
@@ -210,13 +203,7 @@ def get_flag_or_404(flag_id: int, *, for_edit: bool = False) -> Flag:
         .where(Flag.id == flag_id)
         .options(joinedload(Flag.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation))
     )
-    if flag is None:
-        abort(404)
-    recommendation = flag.metric.line_of_effort.recommendation
-    require_view_recommendation(recommendation)
-    if for_edit:
-        require_edit_metrics(recommendation)
-    return flag
+    return authorise(flag, "edit_metrics" if for_edit else "view")
 
 
 def get_action_or_404(action_id: int, *, for_edit: bool = False) -> ImprovementAction:
@@ -230,13 +217,7 @@ def get_action_or_404(action_id: int, *, for_edit: bool = False) -> ImprovementA
             .joinedload(LineOfEffort.recommendation)
         )
     )
-    if action is None:
-        abort(404)
-    recommendation = action.flag.metric.line_of_effort.recommendation
-    require_view_recommendation(recommendation)
-    if for_edit:
-        require_edit_metrics(recommendation)
-    return action
+    return authorise(action, "edit_metrics" if for_edit else "view")
 
 
 def get_loop_recommendation_or_404(recommendation_id: int) -> Recommendation:
@@ -247,7 +228,4 @@ def get_loop_recommendation_or_404(recommendation_id: int) -> Recommendation:
         .where(Recommendation.id == recommendation_id)
         .options(selectinload(Recommendation.lines_of_effort).selectinload(LineOfEffort.milestones))
     )
-    if recommendation is None:
-        abort(404)
-    require_view_recommendation(recommendation)
-    return recommendation
+    return authorise(recommendation)

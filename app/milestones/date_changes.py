@@ -13,19 +13,13 @@ from app.extensions import db
 from app.notifications import services as notify
 from app.milestones.models import DueDateChange, Milestone
 from app.milestones.services import plan_accepted, record, snapshot, touch
-from app.permissions import require_decide_date_change, require_view_milestone
+from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
 
 def get_date_change_or_404(change_id: int, *, for_decision: bool = False) -> DueDateChange:
-    change = db.session.get(DueDateChange, change_id)
-    if change is None:
-        abort(404)
-    require_view_milestone(change.milestone)
-    if for_decision:
-        require_decide_date_change(change)
-    return change
+    return authorise(db.session.get(DueDateChange, change_id), "decide_date_change" if for_decision else "view")
 
 
 def pending_change(milestone: Milestone) -> DueDateChange | None:

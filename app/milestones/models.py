@@ -130,6 +130,11 @@ class Milestone(MilestoneSchedule, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.line_of_effort.recommendation
+
     def __repr__(self) -> str:
         return f"<Milestone {self.id} {self.title!r}>"
 
@@ -217,6 +222,11 @@ class DueDateChange(db.Model):
     milestone = relationship("Milestone", back_populates="date_changes")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def recommendation(self):
+        """The recommendation this belongs to (permissions authorise against it)."""
+        return self.milestone.line_of_effort.recommendation
 
     @property
     def status_label(self) -> str:

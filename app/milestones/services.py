@@ -16,7 +16,7 @@ from app.extensions import db
 from app.milestones.dependencies import open_dependencies
 from app.milestones.models import DueDateChange, Milestone, MilestoneUpdate
 from app.offices.models import Office
-from app.permissions import require_edit_milestone, require_view_milestone
+from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import today, utcnow
 
@@ -60,13 +60,7 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
                 joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
             ),
         )
-    milestone = db.session.scalar(query)
-    if milestone is None:
-        abort(404)
-    require_view_milestone(milestone)
-    if for_edit:
-        require_edit_milestone(milestone)
-    return milestone
+    return authorise(db.session.scalar(query), "edit_milestone" if for_edit else "view")
 
 
 def plan_accepted(recommendation: Recommendation) -> bool:

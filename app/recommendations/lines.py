@@ -2,12 +2,11 @@
 ``recommendations.models.LineOfEffort``)."""
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.extensions import db
-from app.permissions import require_edit_plan, require_view_recommendation
+from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 
 LINE_FIELDS = ("title", "kind", "description", "objective", "lead_owner_id", "position")
@@ -25,12 +24,7 @@ def get_line_or_404(line_id: int, *, for_edit: bool = False) -> LineOfEffort:
     line = db.session.scalar(
         sa.select(LineOfEffort).where(LineOfEffort.id == line_id).options(joinedload(LineOfEffort.recommendation))
     )
-    if line is None:
-        abort(404)
-    require_view_recommendation(line.recommendation)
-    if for_edit:
-        require_edit_plan(line.recommendation)
-    return line
+    return authorise(line, "edit_plan" if for_edit else "view")
 
 
 def line_snapshot(line: LineOfEffort) -> dict:

@@ -11,7 +11,7 @@ from app.audit import AuditEvent
 from app.dbtypes import bound
 from app.errors import refuse
 from app.extensions import db
-from app.permissions import can_make_transition, require_edit_plan, require_view_recommendation
+from app.permissions import authorise, can_make_transition
 from app.recommendations.models import STATUS_LABELS, TRANSITIONS, LineOfEffort, Recommendation, StatusChange
 from app.timeutil import today
 
@@ -23,12 +23,7 @@ def get_recommendation_or_404(
     recommendation = (
         db.session.scalars(_recommendation_statement(with_plan), {"id": recommendation_id}).unique().one_or_none()
     )
-    if recommendation is None:
-        abort(404)
-    require_view_recommendation(recommendation)
-    if for_edit:
-        require_edit_plan(recommendation)
-    return recommendation
+    return authorise(recommendation, "edit_plan" if for_edit else "view")
 
 
 @functools.cache

@@ -3,7 +3,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import defer, joinedload
 
 from app import audit
@@ -11,7 +10,7 @@ from app.dbtypes import bound
 from app.errors import refuse
 from app.extensions import db
 from app.notifications import services as notify
-from app.permissions import can_decide, can_submit, require_view_recommendation
+from app.permissions import authorise, can_decide, can_submit
 from app.recommendations.models import STATUS_LABELS, Recommendation, recommendation_label
 from app.reports.models import Report
 from app.recommendations.services import change_status, record_money_decision
@@ -40,10 +39,7 @@ def get_submission_or_404(submission_id: int) -> Submission:
             joinedload(Submission.decided_by),
         )
     )
-    if submission is None:
-        abort(404)
-    require_view_recommendation(submission.recommendation)
-    return submission
+    return authorise(submission)
 
 
 #: Lists of submissions leave out the frozen snapshot and the narrative, the largest columns;
