@@ -1,7 +1,7 @@
 """Who may do what: one vocabulary for views (``require_*``) and templates (``can_*``).
 
 Every view declares its rule with ``@public`` or ``@roles(...)``; a view without one
-is refused (fail closed), and ``tests/test_access.py`` fails on it.
+is refused (fail closed), and ``tests/web/test_access.py`` fails on it.
 """
 
 from collections.abc import Callable
@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
+from app.api.auth import require_token
 from app.auth.models import ROLES
 from app.dbtypes import bound
+from app.extensions import login_manager
 from app.milestones.models import DueDateChange, Milestone
 from app.recommendations.models import Recommendation
 
@@ -38,8 +40,6 @@ def roles(*allowed: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from app.extensions import login_manager
-
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
@@ -63,8 +63,6 @@ def token_scope(scope: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from app.api.auth import require_token
-
             require_token(scope)
             return view(*args, **kwargs)
 
