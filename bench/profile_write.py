@@ -6,11 +6,11 @@
 Creates a scratch database on the server (``bench_profile_write_<random>``, dropped at the end), migrates it,
 adds an office, an action-office user and one milestone with ``--history`` earlier updates, signs in
 through the Flask test client with the production configuration (JSON request log on, as gunicorn
-runs it) and posts ``--writes`` status updates to the milestone as the bench's writers do (the POST
-only, not the page the redirect names). Prints per write: wall time, the process's CPU time
+runs it) and posts ``--writes`` status updates to the milestone as the bench's writers do (the POST;
+with ``--follow`` also the page the redirect names, measured apart). Prints per write: wall time, the process's CPU time
 (``time.process_time``, less sensitive to a loaded machine than the wall clock), the statements
 sent and their time; with ``--statements`` each statement of the last write; with ``--cprofile``
-the profile of the writes, our own code first, and the time of each phase of the request.
+the profile of the writes in CPU time, our own code first, and the CPU time of each phase of the request.
 """
 
 import argparse
@@ -41,7 +41,7 @@ PHASES = [
     ("history reload after a conflict / render", "_render_show", "app/milestones/routes.py"),
     ("redirect and flash", "redirect", "flask/helpers.py"),
     ("request log and metrics (after_request)", "_finish", "app/health/observe.py"),
-    ("SQL: waiting for PostgreSQL (psycopg execute)", "execute", "psycopg/cursor.py"),
+    ("SQL: the driver (psycopg execute, CPU only)", "execute", "psycopg/cursor.py"),
 ]
 
 
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=100)
     parser.add_argument("--statements", action="store_true", help="print each statement of the last write")
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--follow", action="store_true", help="load the page each redirect names (measured apart)")
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
     import sqlalchemy as sa
@@ -160,16 +161,23 @@ def run(args, url: str) -> None:
         )
         assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
         version += 1
-        with client.session_transaction() as session:
-            session.pop("_flashes", None)  # the page the redirect names would read the flash
+
+    def follow() -> None:
+        """The page the redirect names (it reads the flash), as the bench's writers and a browser load it."""
+        if args.follow:
+            assert client.get(f"/milestones/{milestone_id}").status_code == 200
+        else:
+            with client.session_transaction() as session:
+                session.pop("_flashes", None)
 
     write(0)  # warm: compiled statements, the first connection
-    walls, cpus, counts, sql = [], [], [], []
+    follow()
+    walls, cpus, counts, sql, page_cpus, page_counts = [], [], [], [], [], []
     profiler = None
     if args.cprofile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
     for i in range(1, args.writes + 1):
         timings.clear()
         callers.clear()
@@ -183,6 +191,11 @@ def run(args, url: str) -> None:
         cpus.append(time.process_time() - cpu)
         counts.append(len(timings))
         sql.append(sum(t for t, _ in timings))
+        before, cpu = len(timings), time.process_time()
+        follow()
+        page_cpus.append(time.process_time() - cpu)
+        page_counts.append(len(timings) - before)
+        del timings[before:]
     load = os.getloadavg()
     print(
         f"{args.writes} updates of a milestone with {args.history}+ earlier updates "
@@ -193,6 +206,12 @@ def run(args, url: str) -> None:
         f"  SQL    median {statistics.median(sql) * 1000:.1f} ms in {statistics.median(counts):.0f} statements"
         + (" under the profiler" if profiler else "")
     )
+    if args.follow:
+        print(
+            f"  the page after each write: CPU median {statistics.median(page_cpus) * 1000:.1f} ms, "
+            f"first {page_cpus[0] * 1000:.1f} ms, last {page_cpus[-1] * 1000:.1f} ms, "
+            f"{statistics.median(page_counts):.0f} statements"
+        )
     if args.statements:
         for n, (seconds, statement) in enumerate(timings):
             print(f"--- {seconds * 1000:.2f} ms  {' '.join(statement.split())[:160]}\n      from {callers.get(n, '?')}")
@@ -201,7 +220,7 @@ def run(args, url: str) -> None:
 
         stats = pstats.Stats(profiler)
         per = 1000 / args.writes
-        print("\nphases (cumulative ms per write under the profiler; nested lines are part of the one above):")
+        print("\nphases (CPU ms per write under the profiler, cumulative; nested lines are part of the one above):")
         for label, name, path in PHASES:
             total = sum(
                 v[3]
