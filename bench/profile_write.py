@@ -56,7 +56,11 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=100)
     parser.add_argument("--statements", action="store_true", help="print each statement of the last write")
     parser.add_argument("--cprofile", action="store_true")
-    parser.add_argument("--follow", action="store_true", help="load the page each redirect names (measured apart)")
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="load the page each redirect names (measured apart; profiled instead of the write with --cprofile)",
+    )
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
     import sqlalchemy as sa
@@ -182,17 +186,21 @@ def run(args, url: str) -> None:
         timings.clear()
         callers.clear()
         wall, cpu = time.perf_counter(), time.process_time()
-        if profiler:
+        if profiler and not args.follow:
             profiler.enable()
         write(i)
-        if profiler:
+        if profiler and not args.follow:
             profiler.disable()
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
         counts.append(len(timings))
         sql.append(sum(t for t, _ in timings))
         before, cpu = len(timings), time.process_time()
+        if profiler and args.follow:
+            profiler.enable()
         follow()
+        if profiler and args.follow:
+            profiler.disable()
         page_cpus.append(time.process_time() - cpu)
         page_counts.append(len(timings) - before)
         del timings[before:]
