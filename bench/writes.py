@@ -34,6 +34,26 @@ sys.path.insert(0, str(ROOT))
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -169,16 +189,36 @@ def main() -> None:
                     )  # the page a browser loads next (untimed)
                 i += 1
 
+        def backends() -> list[int]:
+            """The PostgreSQL server processes serving the scratch database (their CPU is the database's share)."""
+            with admin.connect() as conn:
+                return list(
+                    conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": name}).scalars()
+                )
+
+        def cpu_snapshot() -> dict[str, dict[int, float]]:
+            app_pids = [p.pid for p in processes] + [c for p in processes for c in children(p.pid)]
+            return {
+                "app": {pid: cpu_seconds(pid) for pid in app_pids},
+                "db": {pid: cpu_seconds(pid) for pid in backends()},
+            }
+
         threads = [threading.Thread(target=writer, args=(n, email, mid)) for n, (email, mid) in enumerate(targets)]
         for thread in threads:
             thread.start()
         stop_at[0] = time.monotonic() + 3600
         start.wait()
+        cpu_before, client_before = cpu_snapshot(), time.process_time()
         began = time.monotonic()
         stop_at[0] = began + args.seconds
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - began
+        cpu_after, client_cpu = cpu_snapshot(), time.process_time() - client_before
+        spent = {
+            part: sum(cpu - cpu_before[part].get(pid, 0.0) for pid, cpu in cpu_after[part].items())
+            for part in ("app", "db")
+        }
 
         server_ms, queries = [], []
         for n in range(args.servers):
@@ -213,6 +253,17 @@ def main() -> None:
             "server_p50_ms": round(percentile(server_ms, 0.50), 1),
             "server_p95_ms": round(percentile(server_ms, 0.95), 1),
             "queries_per_write": statistics.median(queries) if queries else None,
+            # CPU time per successful update, the page load after it included (less sensitive to a loaded
+            # machine than the latencies): the gunicorn processes, the PostgreSQL backends, this client.
+            "cpu_ms_per_write": {
+                "app": round(spent["app"] * 1000 / max(len(latencies), 1), 1),
+                "database": round(spent["db"] * 1000 / max(len(latencies), 1), 1),
+                "client": round(client_cpu * 1000 / max(len(latencies), 1), 1),
+            },
+            # What two idle cores would allow if that CPU were all a write needed.
+            "ceiling_writes_per_second_on_2_cores": round(
+                2 / max((spent["app"] + spent["db"] + client_cpu) / max(len(latencies), 1), 1e-9), 1
+            ),
             "load_average": os.getloadavg(),
             "audit_verify": verified.stdout.strip() or verified.stderr.strip(),
         }

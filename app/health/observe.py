@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_app_context, has_request_context, request
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from app.extensions import db
@@ -58,6 +59,17 @@ def request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+def _user_id(user) -> int | None:
+    """The signed-in user's id without a query: after the request's commit the user is expired,
+    and reading ``user.id`` (or ``is_authenticated``) would load the row again just for the log."""
+    if user is None:
+        return None
+    state = sa.inspect(user, raiseerr=False)
+    if state is not None and state.identity is not None:
+        return state.identity[0]
+    return user.id if user.is_authenticated else None
+
+
 def register(app: Flask) -> None:
     from app.health.metrics import LATENCY, REQUESTS, install_audit_counter
 
@@ -91,8 +103,7 @@ def register(app: Flask) -> None:
         response.headers["X-Request-Id"] = g.request_id
         REQUESTS.labels(endpoint, request.method, status).inc()
         LATENCY.labels(endpoint, status).observe(duration)
-        user = g.get("_login_user")  # only if the request loaded it: a static file costs no query
-        user_id = user.id if user is not None and user.is_authenticated else None
+        user_id = _user_id(g.get("_login_user"))  # only if the request loaded it: a static file costs no query
         request_log.info(
             "%s %s %s",
             request.method,

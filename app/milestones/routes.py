@@ -252,9 +252,12 @@ def _act(milestone_id: int, form_cls, action, form_kw=None):
 
     ``action(milestone, form)`` returns the message to flash.
     """
-    milestone = services.get_milestone_or_404(milestone_id, for_edit=True, with_history=True)
+    # The history (every update and date change) is loaded only to show the page again: a save
+    # that goes through redirects, and its cost would grow with the milestone's history.
+    milestone = services.get_milestone_or_404(milestone_id, for_edit=True)
     form = form_cls(**(form_kw(milestone) if form_kw else {}))
     if not form.validate_on_submit():
+        milestone = services.get_milestone_or_404(milestone_id, for_edit=True, with_history=True)
         return _render_show(milestone, _editor_forms(milestone, form), 400)
     with guard(milestone, form, services.FIELD_LABELS) as saved:
         message = action(milestone, form)

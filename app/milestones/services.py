@@ -50,11 +50,11 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
             joinedload(Milestone.owner),
             joinedload(Milestone.office),
             selectinload(Milestone.depends_on),
-            selectinload(Milestone.required_by),
         )
     )
-    if with_history:
+    if with_history:  # what the milestone's page shows beside the milestone
         query = query.options(
+            selectinload(Milestone.required_by),
             selectinload(Milestone.updates).joinedload(MilestoneUpdate.author),
             selectinload(Milestone.date_changes).options(
                 joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
@@ -109,9 +109,17 @@ def snapshot(milestone: Milestone) -> dict:
 
 
 def record(action: str, milestone: Milestone, before: dict | None, extra: dict | None = None, actor=None) -> None:
-    """Flush first so that the ``after`` snapshot carries the version the change produced."""
+    """Flush first so that the ``after`` snapshot carries the version the change produced. The owner
+    and office are read again when their ids moved (or were never loaded), not on every status update."""
     db.session.flush()
-    db.session.refresh(milestone, ["owner", "office"])
+    loaded: dict = sa.inspect(milestone).dict
+    stale = [
+        name
+        for name, key in (("owner", "owner_id"), ("office", "office_id"))
+        if name not in loaded or getattr(loaded[name], "id", None) != getattr(milestone, key)
+    ]
+    if stale:
+        db.session.refresh(milestone, stale)
     after = snapshot(milestone)
     if extra:
         after.update(extra)
