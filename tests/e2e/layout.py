@@ -48,9 +48,16 @@ _OVERLAPS_JS = """(selector) => {
 }"""
 
 
+#: Charts (metrics-charts.js, dashboard-charts.js) whose canvas Chart.js never drew: an empty box
+#: above the table, e.g. when a page forgot to load the scripts.
+_UNDRAWN_CHARTS_JS = """() => Array.from(document.querySelectorAll("canvas[data-chart]"))
+  .filter((c) => !(window.Chart && window.Chart.getChart(c)))
+  .map((c) => "chart " + c.getAttribute("data-chart") + " was not drawn").slice(0, 5)"""
+
+
 def layout_problems(page) -> list[str]:
     """What is wrong with the page's layout at its current width ([] when nothing)."""
-    problems = []
+    problems = page.evaluate(_UNDRAWN_CHARTS_JS)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if widths[0] > widths[1]:
         problems.append(f"the document scrolls sideways ({widths[0]} px wide in {widths[1]} px)")
