@@ -55,6 +55,13 @@ DECISION_PATHS = {
     "/recommendations/1/submissions/new/closure_request": ("action_office",),
     "/recommendations/1/status": ("oig_reviewer",),
     "/metrics/5/readings/new": ("action_office",),
+    # Pages of the plan and its material, one role each (the others share the template).
+    "/recommendations/1/metrics/import": ("action_office",),
+    "/recommendations/1/timeline": ("action_office",),
+    "/lines/1/edit": ("action_office",),
+    "/recommendations/1/flags": ("oig_reviewer",),
+    "/recommendations/1/evidence": ("action_office",),
+    "/evidence/1": ("oig_reviewer",),
 }
 WIDTHS = (1280, 1024, 390)
 #: axe runs once per page and role (at 1280 px, where every part of the page shows); layout at all three.
