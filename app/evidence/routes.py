@@ -117,7 +117,7 @@ def item(item_id: int):
 
 @bp.app_template_filter("filekind")
 def file_kind(content_type: str) -> str:
-    """"PDF", "Word document": what a reader calls the file, not its media type."""
+    """What a reader calls the file ("PDF", "Word document"), not its media type."""
     return filetypes.ALLOWED.get(content_type, (content_type, ()))[0]
 
 
