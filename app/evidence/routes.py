@@ -1,7 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.evidence import bp, extract, services
+from app.evidence import bp, extract, filetypes, services
 from app.evidence.forms import MAX_FILES, NewVersionForm, ReviewForm, RunCheckForm, UploadForm, WithdrawForm
 from app.evidence.models import EvidenceItem
 from app.evidence.storage import get_storage
@@ -113,6 +113,12 @@ def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withd
 @roles(*ANY_ROLE)
 def item(item_id: int):
     return _item_page(services.get_item_or_404(item_id))
+
+
+@bp.app_template_filter("filekind")
+def file_kind(content_type: str) -> str:
+    """What a reader calls the file ("PDF", "Word document"), not its media type."""
+    return filetypes.ALLOWED.get(content_type, (content_type, ()))[0]
 
 
 @bp.app_template_global()

@@ -72,7 +72,8 @@ def _num(value: Decimal) -> str:
 
 
 def _with_unit(value: Decimal, unit: str) -> str:
-    return f"{_num(value)} {unit}".strip()
+    """A no-break space: a number never ends a line with its unit on the next ("93" / "%")."""
+    return f"{_num(value)}\u00a0{unit}" if unit else _num(value)
 
 
 def _off_target(value: Decimal, target: Decimal, direction: str) -> bool:
@@ -87,7 +88,7 @@ def readiness(
     for m in milestones:
         if m.status not in OPEN_MILESTONE_STATUSES:
             continue
-        state = f"in progress ({m.percent_complete} %)" if m.status == "in_progress" else "not started"
+        state = f"in progress ({m.percent_complete}\u00a0%)" if m.status == "in_progress" else "not started"
         items.append(
             ReadinessItem(
                 f"milestone-{m.id}",

@@ -9,13 +9,16 @@
   var COLOURS = ["#005ea2", "#b50909", "#00663b", "#8c4a00", "#5c1111", "#1a4480", "#3d4551"];
   var POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot", "star", "cross"];
 
+  // With one period there is no line to draw between two points: the target and the baseline
+  // show as a wide dash at that period instead of nothing.
   function constantLine(label, value, count, colour, dash) {
     var data = [];
     for (var i = 0; i < count; i++) {
       data.push(value);
     }
     return {label: label, data: data, borderColor: colour, backgroundColor: "rgba(0, 0, 0, 0)",
-            borderDash: dash, pointRadius: 0, fill: false};
+            borderDash: dash, fill: false, pointStyle: "line",
+            pointRadius: count === 1 ? 24 : 0, pointBorderWidth: 2};
   }
 
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
@@ -43,7 +46,9 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: {legend: {position: "bottom"}},
-        scales: {y: {title: {display: !!spec.unit, text: spec.unit || ""}}}
+        // One period: centred, not drawn on the y axis.
+        scales: {x: {offset: spec.labels.length === 1},
+                 y: {title: {display: !!spec.unit, text: spec.unit || ""}}}
       }
     });
   });

@@ -48,11 +48,62 @@ _OVERLAPS_JS = """(selector) => {
 }"""
 
 
+#: Charts (metrics-charts.js, dashboard-charts.js) whose canvas Chart.js never drew: an empty box
+#: above the table, e.g. when a page forgot to load the scripts.
+_UNDRAWN_CHARTS_JS = """() => Array.from(document.querySelectorAll("canvas[data-chart]"))
+  .filter((c) => !(window.Chart && window.Chart.getChart(c)))
+  .map((c) => "chart " + c.getAttribute("data-chart") + " was not drawn").slice(0, 5)"""
+
+
 def layout_problems(page) -> list[str]:
     """What is wrong with the page's layout at its current width ([] when nothing)."""
-    problems = []
+    problems = page.evaluate(_UNDRAWN_CHARTS_JS)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if widths[0] > widths[1]:
         problems.append(f"the document scrolls sideways ({widths[0]} px wide in {widths[1]} px)")
     problems += page.evaluate(_OVERLAPS_JS, CONTENT_BOXES)
     return problems
+
+
+def send_plan_and_closure_request(
+    recommendation_id: int = 1,
+    office_email: str = "policy@example.gov",
+    oig_email: str = "oig@example.gov",
+    *,
+    closure_request: bool = True,
+) -> None:
+    """On the seeded demo (in an app context): the office sends the plan, OIG accepts it, and the
+    office sends a closure request acknowledging every open item, which then awaits OIG (unless
+    ``closure_request`` is false: the office may then send one). The pages
+    a reviewer decides from (submission, closure package) exist only from then on."""
+    from app.auth.models import User
+    from app.extensions import db
+    from app.recommendations.models import Recommendation
+    from app.submissions import services
+    from app.submissions.package import readiness_for
+
+    rec = db.session.get(Recommendation, recommendation_id)
+    office = db.session.scalar(db.select(User).where(User.email == office_email))
+    oig = db.session.scalar(db.select(User).where(User.email == oig_email))
+    services.submit(rec, "plan", "Three lines of effort with milestones.", office)
+    plan = db.session.scalar(db.select(services.Submission).order_by(services.Submission.id.desc()))
+    services.decide(plan, "accepted", "The plan answers the recommendation.", oig)
+    if closure_request:
+        services.submit(
+            rec,
+            "closure_request",
+            "Data collected and reported.",
+            office,
+            acknowledgements={i.key: "Tracked in the next plan." for i in readiness_for(rec)},
+        )
+    db.session.commit()
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Signs the page's browser context in (a failed sign-in shows the form again)."""
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert "/sign-in" not in page.url, f"{email} could not sign in"

@@ -48,6 +48,10 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
     acknowledgements = page.locator("textarea[name^=ack-]")
     count = acknowledgements.count()
     assert count > 5
+    # A sentence or two each: USWDS's 10rem textarea made 30 items 8,000 px of page.
+    assert acknowledgements.first.bounding_box()["height"] < 90
+    # A number and its unit stay on one line ("93" / "%" broke apart).
+    assert not re.search(r"\d %", page.locator("fieldset").inner_text())
     for i in range(1, count):  # the first one left empty
         acknowledgements.nth(i).fill(f"Accepted: item {i} continues under the next plan.")
     page.get_by_role("button", name="Send to OIG").click()
@@ -75,6 +79,8 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
     expect(page.get_by_text("Sender: “Accepted: finished next month.”")).to_be_visible()
     expect(page.get_by_role("heading", name="Evidence and its review")).to_be_visible()
     assert page.locator("canvas[data-chart]").count() >= 1
+    # Drawn, not empty boxes (the scripts were once left out of this page).
+    assert page.evaluate("[...document.querySelectorAll('canvas[data-chart]')].every((c) => Chart.getChart(c))")
     side.locator("label.usa-radio__label", has_text="Accept").click()
     side.get_by_label("OIG analysis").fill("Verified: the data is complete and reported.")
     side.get_by_role("button", name="Record decision").click()

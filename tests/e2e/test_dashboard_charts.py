@@ -26,3 +26,14 @@ def test_lists_fit_a_laptop_screen(page, sign_in, demo, path):
     for i in range(tables.count()):
         sizes = tables.nth(i).evaluate("c => [c.scrollWidth, c.clientWidth, c.querySelector('caption').innerText]")
         assert sizes[0] <= sizes[1], sizes
+
+
+def test_status_figures_sit_two_a_row_on_a_phone(page, sign_in, demo):
+    """USWDS stacks a card group one card a row below 40em: the five figures took 800 px of a phone."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in("policy@example.gov")
+    page.goto("/")
+    cards = page.locator(".app-stat-group .app-stat")
+    assert cards.count() == 5
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 1 and second["x"] > first["x"] + first["width"] - 1

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db as _db
 from tests.conftest import TrackerClient, _config_for
-from tests.e2e.layout import layout_problems
+from tests.e2e.layout import layout_problems, send_plan_and_closure_request, sign_in
 from tests.factories import PASSWORD
 
 USERS = {
@@ -55,6 +55,13 @@ DECISION_PATHS = {
     "/recommendations/1/submissions/new/closure_request": ("action_office",),
     "/recommendations/1/status": ("oig_reviewer",),
     "/metrics/5/readings/new": ("action_office",),
+    # Pages of the plan and its material, one role each (the others share the template).
+    "/recommendations/1/metrics/import": ("action_office",),
+    "/recommendations/1/timeline": ("action_office",),
+    "/lines/1/edit": ("action_office",),
+    "/recommendations/1/flags": ("oig_reviewer",),
+    "/recommendations/1/evidence": ("action_office",),
+    "/evidence/1": ("oig_reviewer",),
 }
 WIDTHS = (1280, 1024, 390)
 #: axe runs once per page and role (at 1280 px, where every part of the page shows); layout at all three.
@@ -74,10 +81,6 @@ CASES = [
 def site(database_template, tmp_path_factory):
     """The OIG-15-85 demo with the plan accepted and a closure request awaiting OIG, served."""
     from app.demo import seed_demo
-    from app.recommendations.models import Recommendation
-    from app.auth.models import User
-    from app.submissions import services
-    from app.submissions.package import readiness_for
     from app.timeutil import today
 
     clone, drop = database_template
@@ -86,20 +89,7 @@ def site(database_template, tmp_path_factory):
     app.test_client_class = TrackerClient
     with app.app_context():
         seed_demo(PASSWORD, today())
-        rec = _db.session.get(Recommendation, 1)
-        office = _db.session.scalar(_db.select(User).where(User.email == USERS["action_office"]))
-        oig = _db.session.scalar(_db.select(User).where(User.email == USERS["oig_reviewer"]))
-        services.submit(rec, "plan", "Three lines of effort with milestones.", office)
-        plan = _db.session.scalar(_db.select(services.Submission).order_by(services.Submission.id.desc()))
-        services.decide(plan, "accepted", "The plan answers the recommendation.", oig)
-        services.submit(
-            rec,
-            "closure_request",
-            "Data collected and reported.",
-            office,
-            acknowledgements={i.key: "Tracked in the next plan." for i in readiness_for(rec)},
-        )
-        _db.session.commit()
+        send_plan_and_closure_request(1, USERS["action_office"], USERS["oig_reviewer"])
         _db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -123,12 +113,7 @@ def signed_in(browser, site):
             context.set_default_timeout(10_000)
             contexts.append(context)
             page = context.new_page()
-            page.goto("/sign-in")
-            page.get_by_label("Email address").fill(USERS[role])
-            page.get_by_label("Password").fill(PASSWORD)
-            with page.expect_navigation():
-                page.get_by_role("button", name="Sign in").click()
-            assert "/sign-in" not in page.url, f"{role} could not sign in"
+            sign_in(page, USERS[role], PASSWORD)
             pages[role] = page
         return pages[role]
 

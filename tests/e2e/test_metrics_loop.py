@@ -48,6 +48,10 @@ def test_policy_staff_close_the_feedback_loop(page, sign_in, demo):
 
     # The flag appears in the flags list.
     page.goto("/recommendations/1/flags")
+    # The feedback-loop pages are tabs that say which one you are on.
+    tabs = page.get_by_role("navigation", name="Feedback loop pages")
+    expect(tabs.get_by_role("link", name="Flags")).to_have_attribute("aria-current", "page")
+    expect(tabs.get_by_role("link", name="Feedback loop")).not_to_have_attribute("aria-current", "page")
     row = page.get_by_role("row", name=re.compile(f"{METRIC} CBP {quarters[1]}"))
     expect(row).to_contain_text("Off target")
     expect(row).to_contain_text("-20")

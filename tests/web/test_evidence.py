@@ -221,6 +221,7 @@ def test_a_new_version_keeps_every_earlier_one_downloadable(app, client, login_a
     assert len(stored_files(app)) == 2
     page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
     assert "Download charter.pdf" in page and "Download charter-v2.pdf" in page and "Signature added" in page
+    assert "PDF · " in page and "application/pdf" not in page  # what a reader calls the file, not its media type
     assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "evidence.version"))
 
 

@@ -621,6 +621,12 @@ def test_my_work_lists_my_milestones_overdue_first_with_filters(client, login_as
     page = client.get(f"/my-work?line={gov.id}&status=open&office={rec.action_office_id}").get_data(as_text=True)
     assert "Late one" in page and "Later one" in page and "Done one" not in page and "Soon one" not in page
     assert client.get("/my-work?line=abc&status=bogus&office=").status_code == 200
+    page = client.get(f"/my-work?office={ice.id}&status=completed").get_data(as_text=True)
+    assert "No milestone of yours matches these filters" in page and "Clear filters" in page
+    client.post_form("/sign-out")
+    login_as(user=make.user("manager"))  # owns none, and is told why the list is empty
+    page = client.get("/my-work").get_data(as_text=True)
+    assert "You own no milestones" in page and "Clear filters" not in page
 
 
 def _grow(make, lines, owner, n):
