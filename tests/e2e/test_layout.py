@@ -205,6 +205,7 @@ def test_api_token_list_keeps_a_phone_page_from_scrolling_sideways(signed_in):
         page.get_by_role("button", name="Create a token").click()
     assert page.get_by_role("region", name="Your tokens").is_visible()
     assert layout_problems(page) == []
+    assert page.get_by_label("Token name (what it is for)").input_value() == ""  # not offered again
 
 
 def test_error_pages_head_like_every_other_page(signed_in):
