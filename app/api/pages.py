@@ -19,7 +19,8 @@ def token_page_context(form: TokenForm | None = None, new_token: str | None = No
     tokens = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return {"api_tokens": tokens, "token_form": form or TokenForm(), "new_api_token": new_token}
+    # A fresh form when none is given: after a token is made, its name is not offered again.
+    return {"api_tokens": tokens, "token_form": form or TokenForm(formdata=None), "new_api_token": new_token}
 
 
 def _render(form=None, new_token=None, status=200):

@@ -25,7 +25,9 @@ from app.exports.section5 import MONEY_COLUMNS, money_table_rows
 from app.exports.services import EXPORTS, parse_date
 from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from app.extensions import db
+from app.milestones.models import MILESTONE_STATUS_LABELS
 from app.permissions import ANY_ROLE, roles
+from app.recommendations.models import STATUS_LABELS
 from app.recommendations.services import get_recommendation_or_404
 from app.security import content_disposition
 from app.submissions.services import get_submission_or_404
@@ -59,7 +61,13 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
 @roles(*ANY_ROLE)
 def index():
     on = today()
-    return render_template("exports/index.html", exports=EXPORTS, period_ends=recent_period_ends(on))
+    return render_template(
+        "exports/index.html",
+        exports=EXPORTS,
+        period_ends=recent_period_ends(on),
+        status_labels=STATUS_LABELS,
+        milestone_status_labels=MILESTONE_STATUS_LABELS,
+    )
 
 
 @bp.route("/<what>.<fmt>")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from app.dbtypes import bound
 from app.comments.models import Comment
-from app.evidence.models import EvidenceItem, EvidenceText, EvidenceVersion
+from app.evidence.models import REVIEW_STATUS_LABELS, EvidenceItem, EvidenceText, EvidenceVersion
 from app.extensions import db
 from app.timeutil import human_date
 from app.pagination import Paged
@@ -339,11 +339,11 @@ def _milestone_hit(row) -> Hit:
 
 def _evidence_hit(row) -> Hit:
     id_, title, description, withdrawn_at, review_status, report_number, rec_number, filename, in_file = row
-    state = "withdrawn" if withdrawn_at else review_status
+    state = "Withdrawn" if withdrawn_at else REVIEW_STATUS_LABELS[review_status]
     hit = Hit(
         "evidence",
         title,
-        f"{recommendation_label(report_number, rec_number)} · evidence · {state}",
+        f"{recommendation_label(report_number, rec_number)} · Evidence · {state}",
         description,
         "evidence.item",
         {"item_id": id_},
@@ -374,6 +374,8 @@ class SearchKind:
     #: where the words were found, from the values of ``prepare``).
     columns: Callable[[Shape], sa.Select]
     to_hit: Callable[[sa.Row], Hit]
+    #: The label of several hits when it is not ``label`` ("2 evidence items", not "2 evidence").
+    many: str = ""
 
     def ids(self, shape: Shape, values: dict) -> list[int]:
         """The ids of the first COUNT_CAP + 1 matches, in order: the count and every page."""
@@ -465,7 +467,7 @@ KINDS = [
     SearchKind(
         "evidence",
         "Evidence",
-        "Evidence",
+        "Evidence item",
         _evidence_ids,
         lambda shape: (
             sa.select(
@@ -482,6 +484,7 @@ KINDS = [
             .join(Recommendation.report)
         ),
         _evidence_hit,
+        many="Evidence items",
     ),
 ]
 KINDS_BY_KEY = {k.key: k for k in KINDS}

@@ -40,7 +40,37 @@ def test_header_search_box_stays_usable_beside_a_long_menu(page, sign_in, demo, 
         )
         background = button.evaluate("b => getComputedStyle(b).backgroundColor")
         assert background not in ("transparent", "rgba(0, 0, 0, 0)"), background
+        # The search box beside the title; the menu on rows of its own under both, each row
+        # starting at the same left edge (it was right-aligned beside the title, in ragged rows).
+        logo = page.locator(".usa-logo").bounding_box()
+        assert rect["y"] < logo["y"] + logo["height"] and logo["y"] < rect["y"] + rect["height"], (width, rect, logo)
+        links = page.locator("nav.usa-nav a.usa-nav-link")
+        boxes = [links.nth(i).bounding_box() for i in range(links.count())]
+        assert all(b["y"] >= logo["y"] + logo["height"] for b in boxes), (width, logo, boxes)
+        row_starts = {round((b["y"] + b["height"] / 2) / 16): b["x"] for b in reversed(boxes)}  # each row's first
+        assert max(row_starts.values()) - min(row_starts.values()) < 2, (width, row_starts)
     box.fill("OIG-15-85")
     button.click()
     page.wait_for_url("**/search/**")
     expect(page.get_by_role("link", name="OIG-15-85 Recommendation 1")).to_be_visible()
+
+
+def test_search_page_reads_as_a_form_with_results_apart(page, sign_in, demo):
+    """The words box is a whole field apart from the next label (USWDS draws every search input
+    as the left half of a search bar: no right border, no margin); hits stand apart; an evidence
+    hit names its review in words."""
+    sign_in("oig@example.gov")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/search/?q=data&kind=evidence")
+    words = page.get_by_label("Words or a number (report, recommendation)")
+    border = words.evaluate("e => parseFloat(getComputedStyle(e).borderRightWidth)")
+    assert border >= 1, border
+    below = page.locator("label[for=search-status]").bounding_box()
+    rect = words.bounding_box()
+    assert below["y"] - (rect["y"] + rect["height"]) >= 8, (rect, below)
+    expect(page.get_by_role("heading", name="1 evidence item for “data”")).to_be_visible()
+    expect(page.locator(".app-search-results")).to_contain_text("Evidence · Awaiting review")
+    page.goto("/search/?q=data&kind=milestones")
+    hits = page.locator(".app-search-results > li")
+    first, second = hits.nth(0).bounding_box(), hits.nth(1).bounding_box()
+    assert second["y"] - (first["y"] + first["height"]) >= 12, (first, second)

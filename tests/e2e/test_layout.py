@@ -148,3 +148,66 @@ def test_page_layout_and_accessibility(signed_in, role, path, width):
             f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in violations
         ]
     assert not problems, f"{path} as {role} at {width} px:\n" + "\n".join(problems)
+
+
+# What the full-page screenshots of every width showed (scripts/screenshots_look2.py), each kept here.
+
+
+def test_exports_page_labels_dates_and_statuses_as_every_page_does(signed_in):
+    page = signed_in("action_office")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/exports/")
+    labels = page.locator("main label").all_inner_texts()
+    assert not [text for text in labels if "YYYY" in text], labels  # the box shows the browser's own format
+    assert "Unresolved, open" in page.locator("#rec-status").inner_text()
+    assert "Not started" in page.locator("#ms-status").inner_text()
+    for form in page.locator("main form").all():
+        buttons = [b.bounding_box() for b in form.locator("button[type=submit]").all()]
+        assert len({round(b["y"]) for b in buttons}) == 1, buttons  # CSV and XLSX side by side
+
+
+@pytest.mark.parametrize("width", (1280, 390))
+def test_outbox_fits_and_a_message_wraps(signed_in, width):
+    page = signed_in("admin")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/reminders/outbox")
+    if width == 1280:  # every column shows without scrolling the list (the subject was cut at its edge)
+        widths = page.eval_on_selector_all(
+            ".usa-table-container--scrollable", "els => els.map(e => [e.scrollWidth, e.clientWidth])"
+        )
+        assert widths and all(scroll <= client + 1 for scroll, client in widths), widths
+    page.locator("main table a").first.click()
+    page.wait_for_url("**/reminders/outbox/*")
+    assert layout_problems(page) == []
+
+
+def test_api_token_list_keeps_a_phone_page_from_scrolling_sideways(signed_in):
+    page = signed_in("manager")
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto("/calendar/")
+    page.get_by_label("Token name (what it is for)").fill("Nightly report script")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create a token").click()
+    assert page.get_by_role("region", name="Your tokens").is_visible()
+    assert layout_problems(page) == []
+    assert page.get_by_label("Token name (what it is for)").input_value() == ""  # not offered again
+
+
+def test_error_pages_head_like_every_other_page(signed_in):
+    page = signed_in("oig_reviewer")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/reports/")
+    expected = page.locator("h1").evaluate("h => getComputedStyle(h).fontFamily")
+    assert page.goto("/reports/99999").status == 404
+    assert page.locator("h1").evaluate("h => getComputedStyle(h).fontFamily") == expected
+
+
+def test_a_phone_keeps_cancel_and_the_office_name_in_place(signed_in):
+    page = signed_in("oig_reviewer")
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto("/reports/1/edit")
+    save = page.get_by_role("button", name="Save correction").bounding_box()
+    cancel = page.get_by_role("link", name="Cancel").bounding_box()
+    assert abs(cancel["x"] - save["x"]) < 2 and cancel["y"] > save["y"] + save["height"], (save, cancel)
+    # "DHS Office of Inspector General" in one piece, not "DHS" at the end of one line.
+    assert page.locator(".app-userbar__office").evaluate("e => e.getClientRects().length") == 1

@@ -172,5 +172,10 @@ def test_every_kind_lists_only_what_an_office_may_read(client, db, make, login_a
         ("evidence", "Widget ledger"),
     ):
         page = client.get(f"/search/?q=widget&kind={kind}").get_data(as_text=True)
-        one = {"recommendations": "recommendation", "reports": "report", "milestones": "milestone"}.get(kind, kind)
+        one = {
+            "recommendations": "recommendation",
+            "reports": "report",
+            "milestones": "milestone",
+            "evidence": "evidence item",
+        }[kind]
         assert f"1 {one} for" in page and f"{listed} Ours" in page and "Theirs" not in page, kind
