@@ -155,7 +155,7 @@ def new_milestone(line_id: int):
 
 #: The forms of the milestone page, posted to the page's own URL (``action`` names the form),
 #: so a form with errors comes back in place, at the same address, with the entries kept.
-PAGE_ACTIONS = ("update", "due_date", "complete", "cancel")
+PAGE_ACTIONS = ("update", "due_date", "complete", "cancel", "decide")
 
 
 @bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
@@ -165,9 +165,13 @@ def show(milestone_id: int):
         action = request.form.get("action")
         if action not in PAGE_ACTIONS:
             abort(400)
-        return {"update": post_update, "due_date": change_due_date, "complete": complete, "cancel": cancel}[action](
-            milestone_id
-        )
+        return {
+            "update": post_update,
+            "due_date": change_due_date,
+            "complete": complete,
+            "cancel": cancel,
+            "decide": decide,
+        }[action](milestone_id)
     milestone = services.get_milestone_or_404(milestone_id, with_history=True)
     forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
     return _render_show(milestone, forms)
@@ -286,8 +290,6 @@ def render_template_conflict(milestone: Milestone, form, changes):
     return _render_show(milestone, _editor_forms(milestone, form), 409, conflict=changes)
 
 
-@bp.route("/milestones/<int:milestone_id>/updates", methods=["POST"])
-@roles(*EDITORS)
 def post_update(milestone_id: int):
     def act(m, f):
         services.post_update(
@@ -298,8 +300,6 @@ def post_update(milestone_id: int):
     return _act(milestone_id, UpdateForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/complete", methods=["POST"])
-@roles(*EDITORS)
 def complete(milestone_id: int):
     def act(m, f):
         services.complete(m, completed_on=f.completed_on.data, note=f.note.data)
@@ -308,8 +308,6 @@ def complete(milestone_id: int):
     return _act(milestone_id, CompleteForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/cancel", methods=["POST"])
-@roles(*EDITORS)
 def cancel(milestone_id: int):
     def act(m, f):
         services.cancel(m, note=f.note.data)
@@ -318,8 +316,6 @@ def cancel(milestone_id: int):
     return _act(milestone_id, CancelForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/due-date", methods=["POST"])
-@roles(*EDITORS)
 def change_due_date(milestone_id: int):
     def act(m, f):
         change = services.change_due_date(m, new_due_on=f.new_due_on.data, justification=f.justification.data)
@@ -332,21 +328,21 @@ def change_due_date(milestone_id: int):
     )
 
 
-@bp.route("/date-changes/<int:change_id>/decide", methods=["POST"])
-@roles("manager")
-def decide(change_id: int):
-    change = services.get_date_change_or_404(change_id, for_decision=True)
+def decide(milestone_id: int):
+    """A manager's decision on the milestone's pending date change (``change_id`` names the change the page showed)."""
+    change = services.get_date_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    if change.milestone_id != milestone_id:
+        abort(404)
     form = DecisionForm()
     if form.validate_on_submit():
         approve = bool(form.approve.data)
         services.decide_date_change(change, approve=approve, reason=form.reason.data)
         db.session.commit()
         flash("Due-date change approved." if approve else "Due-date change declined.", "success")
-        if request.form.get("return_to") == "queue":  # decided in place, from the manager's queue
-            return redirect(url_for("dashboard.index", _anchor="queue-heading"))
         return redirect(url_for("milestones.show", milestone_id=change.milestone_id))
     milestone = services.get_milestone_or_404(change.milestone_id, with_history=True)
-    return _render_show(milestone, {}, 400, decision_form=form)
+    forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
+    return _render_show(milestone, forms, 400, decision_form=form)
 
 
 # --- my work and the timeline ----------------------------------------------------

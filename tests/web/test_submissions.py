@@ -60,7 +60,7 @@ def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
 
 def _decide(client, submission_id, decision, analysis="OIG analysis.", **extra):
     return client.post_form(
-        f"/submissions/{submission_id}/decision", {"decision": decision, "analysis": analysis, **extra}
+        f"/submissions/{submission_id}", {"decision": decision, "analysis": analysis, **extra}
     )
 
 
@@ -257,7 +257,7 @@ def test_bad_decisions_change_nothing(client, switch, db, plan, data):
     switch(user=staff)
     _submit(client, rec)
     switch(user=reviewer)
-    response = client.post_form(f"/submissions/{_latest(db).id}/decision", data)
+    response = client.post_form(f"/submissions/{_latest(db).id}", data)
     assert response.status_code == 400 and "usa-error-message" in response.get_data(as_text=True)
     assert _latest(db).is_pending
 
@@ -517,7 +517,7 @@ def test_accepting_a_plan_asks_for_the_money_decision_and_refuses_a_bad_amount(
     page = client.get(f"/submissions/{_latest(db).id}").get_data(as_text=True)
     assert "Questioned costs disallowed (USD)" in page and "Funds agreed to be put to better use (USD)" in page
     response = client.post_form(
-        f"/submissions/{_latest(db).id}/decision", {"decision": "accepted", "analysis": "Adequate.", **money}
+        f"/submissions/{_latest(db).id}", {"decision": "accepted", "analysis": "Adequate.", **money}
     )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     db.session.expire_all()
@@ -530,7 +530,7 @@ def test_accepting_a_plan_records_the_money_decision_and_reopening_clears_it(cli
     _submit(client, rec)
     switch(user=reviewer)
     response = client.post_form(
-        f"/submissions/{_latest(db).id}/decision",
+        f"/submissions/{_latest(db).id}",
         {"decision": "accepted", "analysis": "Adequate.", "disallowed_costs": "250.50", "agreed_funds": "5000"},
     )
     assert response.status_code == 302
