@@ -8,6 +8,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.metrics import bp
 from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
+from app.metrics.reading_rules import check_readings_csv
 from app.metrics.models import (
     COMPONENTS,
     DATA_QUALITY_INPUTS,
@@ -23,7 +24,6 @@ from app.metrics.services import (
     ParsedValue,
     apply_import,
     chart_csv,
-    check_csv,
     complete_action,
     create_metric,
     data_quality_chart,
@@ -403,7 +403,7 @@ def import_readings(recommendation_id: int):
     check = None
     status = 200
     if form.validate_on_submit():
-        check = check_csv(form.file.data.read(), metrics_in_scope(recommendation.id))
+        check = check_readings_csv(form.file.data.read(), metrics_in_scope(recommendation.id), today())
         if check.ok:
             counts = apply_import(check, today(), actor=current_user)
             db.session.commit()
