@@ -20,6 +20,7 @@ from app.milestones.forms import (
 )
 from app.milestones.models import Milestone
 from app.metrics.services import target_decisions_awaiting
+from app.notifications import queues
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.recommendations.services import get_recommendation_or_404
@@ -378,7 +379,10 @@ def my_work():
         form=form,
         page=page,
         today=values["on"],
-        decisions=services.decisions_awaiting(current_user),
+        # The date changes themselves are decided in the manager's queue; My work gives their number and links there.
+        awaiting_approval=queues.queue_page(current_user, values["on"], 1, 1)
+        if current_user.role == "manager"
+        else None,
         target_decisions=target_decisions_awaiting(current_user),
     )
 

@@ -529,7 +529,9 @@ def test_schemathesis_finds_no_server_errors(app, db, make, token_for, demo):
     assert failures == []
 
 
-def test_a_reading_for_a_period_not_ended_or_before_the_first_is_refused_like_the_form(client, db, make, plan, token_for):
+def test_a_reading_for_a_period_not_ended_or_before_the_first_is_refused_like_the_form(
+    client, db, make, plan, token_for
+):
     from app.metrics.models import Reading
     from app.metrics.services import period_of
     from app.timeutil import today

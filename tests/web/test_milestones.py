@@ -602,7 +602,9 @@ def test_a_declined_request_leaves_the_date_and_stays_listed(client, login_as, m
     client.post_form("/sign-out")
     login_as("manager")
     page = client.get("/my-work").get_data(as_text=True)
-    assert "Due-date changes awaiting your decision" in page and "Want more time" in page
+    assert "Due-date changes awaiting your decision" in page and "1 due-date change of your office waits" in page
+    assert 'href="/queue">Awaiting your approval</a>' in page and "Want more time" not in page
+    assert "Want more time" in client.get("/queue").get_data(as_text=True)
     response = client.post_form(
         f"/milestones/{m.id}",
         {"action": "decide", "change_id": change.id, "reason": "Not justified by the facts", "decline": "Decline"},

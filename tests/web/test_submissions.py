@@ -59,9 +59,7 @@ def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
 
 
 def _decide(client, submission_id, decision, analysis="OIG analysis.", **extra):
-    return client.post_form(
-        f"/submissions/{submission_id}", {"decision": decision, "analysis": analysis, **extra}
-    )
+    return client.post_form(f"/submissions/{submission_id}", {"decision": decision, "analysis": analysis, **extra})
 
 
 def _latest(db) -> Submission:
@@ -278,9 +276,12 @@ def test_awaiting_page_lists_pending_submissions_for_oig(client, switch, db, pla
     assert client.get("/submissions/awaiting").status_code == 403
     switch(user=reviewer)
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/submissions/awaiting"' in page and "Submissions awaiting decision" in page
+    assert 'href="/queue"' in page and 'href="/submissions/awaiting"' not in page  # the queue is the home
+    queue = client.get("/queue").get_data(as_text=True)
+    assert 'href="/submissions/awaiting">Submissions awaiting decision</a>' in queue
+    assert "Submission 1: Corrective action plan" in queue
     page = client.get("/submissions/awaiting").get_data(as_text=True)
-    assert "Submission 1: Corrective action plan" in page
+    assert "Submission 1: Corrective action plan" in page and 'href="/queue">Awaiting your review</a>' in page
     _decide(client, _latest(db).id, "accepted")
     assert "No submission is awaiting a decision." in client.get("/submissions/awaiting").get_data(as_text=True)
 
