@@ -171,7 +171,7 @@ def test_cli_creates_a_token_printed_once(app, db, make, client):
 def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     user = login_as("action_office")
     page = client.post_form(
-        "/account/api-tokens/", {"name": "script", "scope": "write"}, token_from="/calendar/"
+        "/calendar/", {"action": "api_token", "name": "script", "scope": "write"}, token_from="/calendar/"
     ).get_data(as_text=True)
     secret = re.search(r'id="new-token" readonly value="(cat_[^"]+)"', page).group(1)
     assert secret not in client.get("/calendar/").get_data(as_text=True)
@@ -179,9 +179,17 @@ def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     assert token.scope == "write"
     client.post_form(f"/account/api-tokens/{token.id}/revoke", token_from="/calendar/")
     assert client.get("/api/v1/reports", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
-    assert (
-        client.post_form("/account/api-tokens/", {"name": "", "scope": "admin"}, token_from="/calendar/").status_code
-        == 400
+    refused = client.post_form(
+        "/calendar/", {"action": "api_token", "name": "", "scope": "admin"}, token_from="/calendar/"
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "app-error-summary" in body and 'class="usa-error-message"' in body
+    assert 'action="/calendar/"' in body.split('name="action" value="api_token"')[0].rsplit("<form", 1)[1]
+    assert client.post_form(
+        "/account/api-tokens/", {"name": "x", "scope": "read"}, token_from="/calendar/"
+    ).status_code in (
+        404,
+        405,
     )
 
 
