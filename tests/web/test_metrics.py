@@ -376,8 +376,23 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
     assert change.status == "pending" and change.justification == "The target assumed full coverage."
     client.post_form("/sign-out")
     login_as("manager", office=rec.action_office)
+    refused = client.post_form(
+        f"/metrics/{metric.id}",
+        {"action": "decide_target", "change_id": change.id, "reason": "  ", "approve": "Approve"},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "app-error-summary" in body and 'id="decision-reason-error"' in body
+    assert f'action="/metrics/{metric.id}"' in body.split('value="decide_target"')[0].rsplit("<form", 1)[1]
+    assert db.session.scalar(sa.select(TargetChange.status)) == "pending"
+    assert client.post_form(f"/target-changes/{change.id}/decide", {"reason": "x"}).status_code in (404, 405)
     response = client.post_form(
-        f"/target-changes/{change.id}/decide", {"reason": "Coverage is partial this year.", "approve": "Approve"}
+        f"/metrics/{metric.id}",
+        {
+            "action": "decide_target",
+            "change_id": change.id,
+            "reason": "Coverage is partial this year.",
+            "approve": "Approve",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
