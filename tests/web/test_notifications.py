@@ -155,7 +155,9 @@ def test_evidence_reviewed_tells_the_uploader_and_the_milestones_owner(app, db, 
     db.session.commit()
     c = client_for(app, w.reviewer)
     assert (
-        c.post_form(f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": "Not signed."}).status_code
+        c.post_form(
+            f"/evidence/{item.id}", {"action": "review"} | {"decision": "insufficient", "comment": "Not signed."}
+        ).status_code
         == 302
     )
     got = told(db, "evidence_reviewed")
