@@ -203,13 +203,13 @@ def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app
     w = world
     office = client_for(app, w.sender)
     body = "Question for @gao@example.gov and @Eve Stranger and @Mona Manager."
-    assert office.post_form(f"/recommendations/{w.rec.id}/comments", {"body": body}).status_code == 302
+    assert office.post_form(f"/recommendations/{w.rec.id}", {"action": "comment", "body": body}).status_code == 302
     got = told(db, "comment")
     # Eve may not see the recommendation: not told. Nobody else wrote yet.
     assert set(got) == {"gao@example.gov", "manager@example.gov"}
     assert got["gao@example.gov"][0].reason == "You were mentioned in this message."
     oig = client_for(app, w.reviewer)
-    assert oig.post_form(f"/recommendations/{w.rec.id}/comments", {"body": "Answer."}).status_code == 302
+    assert oig.post_form(f"/recommendations/{w.rec.id}", {"action": "comment", "body": "Answer."}).status_code == 302
     second = db.session.scalars(
         sa.select(Notification).where(Notification.kind == "comment").order_by(Notification.id.desc())
     ).first()
@@ -305,8 +305,8 @@ def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app,
     assert got["lead@example.gov"][1] is not None
     oig = client_for(app, w.reviewer)
     oig.post_form(
-        f"/recommendations/{w.rec.id}/comments",
-        {"body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."},
+        f"/recommendations/{w.rec.id}",
+        {"action": "comment", "body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."},
     )
     got = told(db, "comment")
     assert {e: (n.email, m is not None) for e, (n, m) in got.items()} == {
