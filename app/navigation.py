@@ -9,7 +9,6 @@ NAV = [
     ("notifications.queue", "Awaiting your review", ("oig_reviewer",)),
     ("notifications.queue", "Awaiting your approval", ("manager",)),
     ("notifications.queue", "Returned to you", ("action_office",)),
-    ("submissions.awaiting", "Submissions awaiting decision", ("oig_reviewer",)),
     ("reports.index", "Reports", ("oig_reviewer", "admin")),
     ("milestones.my_work", "My work", ("action_office", "manager", "admin")),
     ("evidence.attention", "Needs attention", ("action_office", "manager")),

@@ -171,6 +171,7 @@ SCHEMAS = {
             "denominator": _string(True),
             "note": _string(),
             "entered_at": {"type": "string", "format": "date-time"},
+            "version": {"type": "integer", "description": "Give it back to correct this reading"},
             "history": {
                 "type": "array",
                 "description": "Earlier values, newest first",
@@ -221,6 +222,11 @@ SCHEMAS = {
                 "description": 'A number; a data-quality metric also takes "numerator/denominator"',
             },
             "note": {"type": "string", "maxLength": 2000},
+            "version": {
+                "type": "integer",
+                "description": "The version of the stored reading you read; needed to change a stored reading, "
+                "and a mismatch answers 409 (sending the same values again needs none)",
+            },
         },
     },
 }
@@ -285,12 +291,14 @@ def openapi_document() -> dict:
         "operationId": "saveReading",
         "summary": "Record a reading, or correct the one for the same period",
         "description": "Needs a token with the write scope, held by the responsible action office. "
-        "A correction keeps the earlier value in the reading's history.",
+        "A correction keeps the earlier value in the reading's history. The period must have ended and "
+        "not lie before the metric's first period (400).",
         "parameters": [_id("metric_id")],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReadingInput")}}},
         "responses": {
             "201": {"description": "Recorded", "content": {"application/json": {"schema": _ref("SavedReading")}}},
             **_ok("SavedReading"),
+            "409": _error("A reading is stored for this period and component, and no version or another was given"),
         },
     }
     by_recommendation = _q("recommendation", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Recommendation id")

@@ -35,9 +35,9 @@ def _render(form=None, new_token=None, status=200):
     ), status
 
 
-@tokens_bp.route("/", methods=["POST"])
-@roles(*ANY_ROLE)
 def create():
+    """The token form of the "Calendar and API" page, posted to that page (``action=api_token``), so a
+    refused entry comes back at the same address with its summary; the new secret is shown once there."""
     form = TokenForm()
     if not form.validate_on_submit():
         return _render(form, status=400)

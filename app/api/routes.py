@@ -31,6 +31,7 @@ from app.metrics.models import Metric, Reading
 from app.metrics.periods import parse_period
 from app.metrics.services import save_reading, sync_flags
 from app.metrics.values import parse_value
+from app.metrics.reading_rules import reading_period_problem, reading_version_problem, stored_readings
 from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
 from app.permissions import (
@@ -338,7 +339,7 @@ def list_readings(metric_id: int):
     return paginate(query, reading_json)
 
 
-READING_FIELDS = {"period", "component", "value", "note"}
+READING_FIELDS = {"period", "component", "value", "note", "version"}
 
 
 def _text(data: dict, key: str, max_length: int, required: bool = True) -> str:
@@ -370,7 +371,10 @@ def save_metric_reading(metric_id: int):
         abort(400, "The body must be a JSON object.")
     unknown = set(data) - READING_FIELDS
     if unknown:
-        abort(400, f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: period, component, value, note.")
+        abort(400, f"Unknown field(s): {', '.join(sorted(unknown))}. Allowed: period, component, value, note, version.")
+    version = data.get("version")
+    if version is not None and (type(version) is not int or not 0 < version <= MAX_ID):
+        abort(400, "`version` must be a whole number.")
     period_text, component = _text(data, "period", 20), _text(data, "component", 60)
     value_text, note = _text(data, "value", 80), _text(data, "note", 2000, required=False).strip()
     if component not in metric.component_list:
@@ -381,6 +385,14 @@ def save_metric_reading(metric_id: int):
     except ValueError as error:
         message = str(error)
         abort(400, message[:1].upper() + message[1:] + ".")
+    # The form's rules, through the same functions (app/metrics/reading_rules.py).
+    problem = reading_period_problem(metric, period, today())
+    if problem:
+        abort(400, f"`period`: {problem}")
+    stored = stored_readings({metric.id}).get((metric.id, period, component))
+    problem = reading_version_problem(stored, version, parsed, note)
+    if problem:
+        abort(409, problem[:1].upper() + problem[1:] + ".")
     reading, outcome = save_reading(metric, period, component, parsed, note, user)
     sync_flags(metric, today(), actor=user)
     db.session.commit()

@@ -136,6 +136,7 @@ def reading_json(r) -> dict:
         "denominator": _money(r.denominator),
         "note": r.note,
         "entered_at": _d(r.entered_at),
+        "version": r.version,
         "history": [
             {
                 "value": _money(h.value),

@@ -1,4 +1,4 @@
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import audit
@@ -24,9 +24,15 @@ def _settings(new_feed_url: str | None = None, status: int = 200):
     ), status
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def settings():
+    if request.method == "POST":
+        from app.api.pages import create
+
+        if request.form.get("action") != "api_token":
+            abort(400)
+        return create()  # the token form, answered in place
     return _settings()
 
 

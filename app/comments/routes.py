@@ -1,25 +1,21 @@
-from flask import redirect, render_template, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 
-from app.comments import bp
 from app.comments.forms import CommentForm
 from app.comments.services import add_comment
 from app.extensions import db
-from app.notifications import services as notify
-from app.permissions import roles, require_comment
+from app.permissions import require_comment
 from app.recommendations.services import get_recommendation_or_404
 
 
-@bp.route("/recommendations/<int:recommendation_id>/comments", methods=["POST"])
-@roles("oig_reviewer", "action_office", "manager")
-def create(recommendation_id: int):
+def post_comment(recommendation_id: int, render_refused):
+    """A message of the conversation, posted to the recommendation's page (``action=comment``):
+    an empty or too long one comes back there, at the same address (``render_refused(form)``)."""
     recommendation = get_recommendation_or_404(recommendation_id)
     require_comment(recommendation)
     form = CommentForm()
     if not form.validate_on_submit():
-        return render_template(
-            "comments/new.html", recommendation=recommendation, form=form, mentionable=notify.readers_of(recommendation)
-        ), 400
+        return render_refused(form)
     comment = add_comment(recommendation, form.body.data, current_user)
     db.session.commit()
     return redirect(

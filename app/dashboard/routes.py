@@ -20,6 +20,7 @@ from app.dashboard.insights import (
     status_and_age_counts,
 )
 from app.notifications import queues
+from app.notifications.routes import decide_in_queue
 from app.pagination import paginate_bound
 from app.permissions import ANY_ROLE, reads_every_office, roles
 from app.recommendations.clocks import clocks_for
@@ -32,9 +33,15 @@ DASHBOARD_PER_PAGE = 25
 QUEUE_ON_DASHBOARD = 5
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def index():
+    if request.method == "POST":  # a date change decided in the manager's queue, shown here
+        return decide_in_queue(_index)
+    return _index()
+
+
+def _index(status: int = 200):
     on = today()
     every_office = reads_every_office(current_user)
     counts, ages = status_and_age_counts(current_user, on)
@@ -71,4 +78,4 @@ def index():
         sorts=SORTS,
         insights=dashboard_insights(current_user, on, ages),
         today=on,
-    )
+    ), status

@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app.evidence import bp, extract, filetypes, services
@@ -109,9 +109,17 @@ def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withd
     ), status
 
 
-@bp.route("/evidence/<int:item_id>")
+@bp.route("/evidence/<int:item_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def item(item_id: int):
+    """The item; its forms (a new version, OIG's review, withdrawal) post here, ``action`` naming the
+    form, so a refused entry comes back at this address with its summary and the entries kept."""
+    if request.method == "POST":
+        services.get_item_or_404(item_id)  # who may not see it is refused before anything is read
+        handler = {"version": new_version, "review": review, "withdraw": withdraw}.get(request.form.get("action", ""))
+        if handler is None:
+            abort(400)
+        return handler(item_id)
     return _item_page(services.get_item_or_404(item_id))
 
 
@@ -133,8 +141,6 @@ def milestone_evidence_items(milestone) -> list[EvidenceItem]:
     return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
 
 
-@bp.route("/evidence/<int:item_id>/versions", methods=["POST"])
-@roles(*ANY_ROLE)
 def new_version(item_id: int):
     item = services.get_item_or_404(item_id, for_edit=True)
     form = NewVersionForm()
@@ -150,8 +156,6 @@ def new_version(item_id: int):
     return redirect(url_for(".item", item_id=item_id))
 
 
-@bp.route("/evidence/<int:item_id>/review", methods=["POST"])
-@roles("oig_reviewer")
 def review(item_id: int):
     item = services.get_item_or_404(item_id, for_review=True, lock=True)
     form = ReviewForm()
@@ -164,8 +168,6 @@ def review(item_id: int):
     return redirect(url_for(".item", item_id=item_id))
 
 
-@bp.route("/evidence/<int:item_id>/withdraw", methods=["POST"])
-@roles(*ANY_ROLE)
 def withdraw(item_id: int):
     item = services.get_item_or_404(item_id, for_edit=True, lock=True)
     form = WithdrawForm()

@@ -84,6 +84,10 @@ class PlanDocument:
     submission_label: str = ""
     #: The cover narrative of a submission.
     narrative: str = ""
+    #: What a closure request left open, each with the sender's acknowledgement: rows of
+    #: {"item", "acknowledgement"} (``acknowledgement_rows``), under ``acknowledgements_title``.
+    acknowledgements: list[dict] = field(default_factory=list)
+    acknowledgements_title: str = ""
 
     @property
     def milestone_count(self) -> int:
@@ -116,6 +120,41 @@ def evidence_row(item: dict, milestone_titles: dict) -> dict:
         "uploaded_on": item.get("uploaded_on") or "",
         "review": item.get("review_status") or "",
     }
+
+
+def acknowledgement_rows(readiness: list | None) -> list[dict]:
+    """The readiness section of a closure request's snapshot as the document shows it."""
+    return [
+        {"item": str(r.get("text", "")), "acknowledgement": str(r.get("acknowledgement", ""))}
+        for r in readiness or []
+        if isinstance(r, dict)
+    ]
+
+
+def latest_closure_acknowledgements(recommendation) -> tuple[str, list[dict]]:
+    """The live plan carries what its latest closure request left open and how the sender
+    acknowledged it, read from that request's snapshot (one query)."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.submissions.models import Submission
+
+    closure = db.session.execute(
+        sa.select(Submission.number, Submission.submitted_on, Submission.snapshot)
+        .where(Submission.recommendation_id == recommendation.id, Submission.kind == "closure_request")
+        .order_by(Submission.number.desc())
+        .limit(1)
+    ).first()
+    if closure is None:
+        return "", []
+    sections = (closure.snapshot or {}).get("sections") or []
+    rows = acknowledgement_rows(next((s.get("data") for s in sections if s.get("key") == "readiness"), None))
+    if not rows:
+        return "", []
+    return (
+        f"Open when closure request {closure.number} was sent on {_d(closure.submitted_on)}, acknowledged by the sender",
+        rows,
+    )
 
 
 def _blank(value) -> object:
@@ -177,6 +216,7 @@ def plan_document(recommendation, today: date) -> PlanDocument:
         responsible_official=recommendation.responsible_official or "",
         target_completion_on=_d(recommendation.target_completion_on),
     )
+    acknowledgements_title, acknowledgements = latest_closure_acknowledgements(recommendation)
     return PlanDocument(
         recommendation=facts,
         report=report_facts(recommendation.report),
@@ -186,6 +226,8 @@ def plan_document(recommendation, today: date) -> PlanDocument:
         metrics=metric_rows(recommendation),
         evidence=evidence_rows(recommendation),
         clocks_on=today,
+        acknowledgements=acknowledgements,
+        acknowledgements_title=acknowledgements_title,
     )
 
 
@@ -276,6 +318,8 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
             f"on {_d(submission.submitted_on)} by {submission.submitted_by.name}"
         ),
         narrative=snapshot.get("narrative") or submission.narrative or "",
+        acknowledgements=acknowledgement_rows(sections.get("readiness")),
+        acknowledgements_title="Open when sent, acknowledged by the sender",
     )
 
 
@@ -425,6 +469,15 @@ def plan_docx(doc: PlanDocument) -> bytes:
         ("Evidence", "Milestone", "Version", "Uploaded", "OIG review"),
         doc.none_recorded("evidence"),
     )
+    if doc.acknowledgements:
+        document.add_heading(doc.acknowledgements_title, level=1)
+        _docx_rows(
+            document,
+            doc.acknowledgements,
+            ("item", "acknowledgement"),
+            ("Not done", "Sender's acknowledgement"),
+            "",
+        )
 
     out = io.BytesIO()
     document.save(out)

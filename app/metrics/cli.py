@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 from app.auth.models import User
 from app.extensions import db
-from app.metrics.csv_import import apply_import, check_csv
+from app.metrics.csv_import import apply_import
+from app.metrics.reading_rules import check_readings_csv
 from app.metrics.services import check_all, metrics_in_scope
 from app.timeutil import today
 
@@ -32,7 +33,7 @@ def import_command(file, recommendation_id, email):
         actor = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
         if actor is None:
             raise click.ClickException(f"no user with email {email}")
-    check = check_csv(file.read(), metrics_in_scope(recommendation_id))
+    check = check_readings_csv(file.read(), metrics_in_scope(recommendation_id), today())
     if not check.ok:
         for line, problem in check.problems:
             click.echo(f"line {line}: {problem}" if line else f"file: {problem}", err=True)

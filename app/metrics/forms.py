@@ -20,7 +20,8 @@ from app.metrics.models import (
     METRIC_KIND_LABELS,
     METRIC_KINDS,
 )
-from app.metrics.periods import PERIOD_HINTS, parse_period, period_choices, period_problem
+from app.metrics.periods import PERIOD_HINTS, parse_period, period_choices
+from app.metrics.reading_rules import reading_period_problem
 from app.metrics.values import data_quality_value, parse_components, parse_number
 from app.timeutil import today
 from app.versioning import VersionedForm
@@ -117,7 +118,7 @@ class MetricForm(VersionedForm):
 
 class ReadingForm(VersionedForm):
     #: Chosen from the metric's due periods (``period_choices``); any text posted is still parsed
-    #: and checked (``period_problem``), so the API's and a hand-made post's rules are the same.
+    #: and checked (``reading_rules.reading_period_problem``), the rule the CSV import and the API apply too.
     period = SelectField(
         "Period", validators=[DataRequired("Choose the period of the reading.")], validate_choice=False
     )
@@ -156,8 +157,8 @@ class ReadingForm(VersionedForm):
             field.data = parse_period(self.metric.frequency, field.data)
         except ValueError as error:
             raise ValidationError(str(error).capitalize() + ".") from None
-        if self.today is not None and self.metric.collect_from is not None:
-            problem = period_problem(self.metric.frequency, self.metric.collect_from, field.data, self.today)
+        if self.today is not None:
+            problem = reading_period_problem(self.metric, field.data, self.today)
             if problem:
                 raise ValidationError(problem)
 

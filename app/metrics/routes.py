@@ -8,6 +8,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.metrics import bp
 from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
+from app.metrics.reading_rules import check_readings_csv
 from app.metrics.models import (
     COMPONENTS,
     DATA_QUALITY_INPUTS,
@@ -20,7 +21,7 @@ from app.metrics.models import (
 )
 from app.metrics.actions import complete_action, outcomes_of, take_action
 from app.metrics.charts import chart_csv, data_quality_chart, metric_chart
-from app.metrics.csv_import import CSV_COLUMNS, apply_import, check_csv
+from app.metrics.csv_import import CSV_COLUMNS, apply_import
 from app.metrics.definitions import (
     create_metric,
     update_metric,
@@ -196,10 +197,19 @@ def new(recommendation_id: int):
     ), 400 if form.errors else 200
 
 
-@bp.route("/metrics/<int:metric_id>")
+@bp.route("/metrics/<int:metric_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def show(metric_id: int):
-    metric = get_metric_or_404(metric_id)
+    """The metric; a manager's decision on its pending target change posts here (``action=decide_target``),
+    so a refused decision comes back at this address with its summary and the reason typed."""
+    if request.method == "POST":
+        if request.form.get("action") != "decide_target":
+            abort(400)
+        return decide_target(metric_id)
+    return _show(get_metric_or_404(metric_id))
+
+
+def _show(metric: Metric, decision_form=None, status: int = 200):
     readings = db.session.scalars(
         sa.select(Reading)
         .where(Reading.metric_id == metric.id)
@@ -228,8 +238,8 @@ def show(metric_id: int):
         chart=metric_chart(metric, readings),
         can_edit=can_edit_metrics(current_user, recommendation),
         pending_target=pending_target_change(metric),
-        decision_form=DecisionForm(formdata=None),
-    )
+        decision_form=decision_form or DecisionForm(formdata=None),
+    ), status
 
 
 @bp.route("/metrics/<int:metric_id>/readings.csv")
@@ -290,14 +300,15 @@ def _metric_entries(form: MetricForm) -> dict:
         return {}
 
 
-@bp.route("/target-changes/<int:change_id>/decide", methods=["POST"])
-@roles("manager")
-def decide_target(change_id: int):
-    change = get_target_change_or_404(change_id, for_decision=True)
+def decide_target(metric_id: int):
+    change = get_target_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    if change.metric_id != metric_id:
+        abort(404)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("Give the reason for your decision; nothing was decided.", "error")
-        return redirect(url_for("metrics.show", metric_id=change.metric_id, _anchor="target-changes"))
+    if not form.validate_on_submit() or not (form.reason.data or "").strip():
+        if not form.errors:
+            form.reason.errors = ["Give the reason for your decision."]
+        return _show(get_metric_or_404(metric_id), decision_form=form, status=400)
     approve = bool(form.approve.data)
     decide_target_change(change, approve=approve, reason=form.reason.data.strip(), today=today(), actor=current_user)
     db.session.commit()
@@ -397,7 +408,7 @@ def import_readings(recommendation_id: int):
     check = None
     status = 200
     if form.validate_on_submit():
-        check = check_csv(form.file.data.read(), metrics_in_scope(recommendation.id))
+        check = check_readings_csv(form.file.data.read(), metrics_in_scope(recommendation.id), today())
         if check.ok:
             counts = apply_import(check, today(), actor=current_user)
             db.session.commit()

@@ -3,10 +3,8 @@ and a manager of its office approves or declines."""
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from app import audit, versioning
 from app.extensions import db
@@ -14,7 +12,6 @@ from app.notifications import services as notify
 from app.milestones.models import DueDateChange, Milestone
 from app.milestones.services import plan_accepted, record, snapshot, touch
 from app.permissions import authorise
-from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
 
 
@@ -83,25 +80,3 @@ def decide_date_change(change: DueDateChange, *, approve: bool, reason: str) -> 
         {"decision_reason": reason, "change_id": change.id, "requested_due_on": change.new_due_on},
     )
     notify.date_change_decided(change, current_user)
-
-
-def decisions_awaiting(user) -> list[DueDateChange]:
-    """Pending due-date requests a manager may decide."""
-    if user.role != "manager" or user.office_id is None:
-        return []
-    changes = db.session.scalars(
-        sa.select(DueDateChange)
-        .where(DueDateChange.status == "pending")
-        .join(DueDateChange.milestone)
-        .join(Milestone.line_of_effort)
-        .join(LineOfEffort.recommendation)
-        .where(sa.or_(Milestone.office_id == user.office_id, Recommendation.action_office_id == user.office_id))
-        .options(
-            joinedload(DueDateChange.milestone)
-            .joinedload(Milestone.line_of_effort)
-            .joinedload(LineOfEffort.recommendation),
-            joinedload(DueDateChange.requested_by),
-        )
-        .order_by(DueDateChange.requested_at)
-    ).all()
-    return [c for c in changes if c.requested_by_id != user.id]

@@ -21,6 +21,7 @@ from app.milestones.forms import (
 from app.milestones.models import Milestone
 from app.milestones.my_work import my_work_row, my_work_statements, my_work_values
 from app.metrics.definitions import target_decisions_awaiting
+from app.notifications import queues
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations import lines
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
@@ -155,7 +156,7 @@ def new_milestone(line_id: int):
 
 #: The forms of the milestone page, posted to the page's own URL (``action`` names the form),
 #: so a form with errors comes back in place, at the same address, with the entries kept.
-PAGE_ACTIONS = ("update", "due_date", "complete", "cancel")
+PAGE_ACTIONS = ("update", "due_date", "complete", "cancel", "decide")
 
 
 @bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
@@ -165,9 +166,13 @@ def show(milestone_id: int):
         action = request.form.get("action")
         if action not in PAGE_ACTIONS:
             abort(400)
-        return {"update": post_update, "due_date": change_due_date, "complete": complete, "cancel": cancel}[action](
-            milestone_id
-        )
+        return {
+            "update": post_update,
+            "due_date": change_due_date,
+            "complete": complete,
+            "cancel": cancel,
+            "decide": decide,
+        }[action](milestone_id)
     milestone = services.get_milestone_or_404(milestone_id, with_history=True)
     forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
     return _render_show(milestone, forms)
@@ -289,8 +294,6 @@ def render_template_conflict(milestone: Milestone, form, changes):
     return _render_show(milestone, _editor_forms(milestone, form), 409, conflict=changes)
 
 
-@bp.route("/milestones/<int:milestone_id>/updates", methods=["POST"])
-@roles(*EDITORS)
 def post_update(milestone_id: int):
     def act(m, f):
         services.post_update(
@@ -301,8 +304,6 @@ def post_update(milestone_id: int):
     return _act(milestone_id, UpdateForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/complete", methods=["POST"])
-@roles(*EDITORS)
 def complete(milestone_id: int):
     def act(m, f):
         services.complete(m, completed_on=f.completed_on.data, note=f.note.data)
@@ -311,8 +312,6 @@ def complete(milestone_id: int):
     return _act(milestone_id, CompleteForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/cancel", methods=["POST"])
-@roles(*EDITORS)
 def cancel(milestone_id: int):
     def act(m, f):
         services.cancel(m, note=f.note.data)
@@ -321,8 +320,6 @@ def cancel(milestone_id: int):
     return _act(milestone_id, CancelForm, act)
 
 
-@bp.route("/milestones/<int:milestone_id>/due-date", methods=["POST"])
-@roles(*EDITORS)
 def change_due_date(milestone_id: int):
     def act(m, f):
         change = date_changes.change_due_date(m, new_due_on=f.new_due_on.data, justification=f.justification.data)
@@ -335,21 +332,21 @@ def change_due_date(milestone_id: int):
     )
 
 
-@bp.route("/date-changes/<int:change_id>/decide", methods=["POST"])
-@roles("manager")
-def decide(change_id: int):
-    change = date_changes.get_date_change_or_404(change_id, for_decision=True)
+def decide(milestone_id: int):
+    """A manager's decision on the milestone's pending date change (``change_id`` names the change the page showed)."""
+    change = date_changes.get_date_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    if change.milestone_id != milestone_id:
+        abort(404)
     form = DecisionForm()
     if form.validate_on_submit():
         approve = bool(form.approve.data)
         date_changes.decide_date_change(change, approve=approve, reason=form.reason.data)
         db.session.commit()
         flash("Due-date change approved." if approve else "Due-date change declined.", "success")
-        if request.form.get("return_to") == "queue":  # decided in place, from the manager's queue
-            return redirect(url_for("dashboard.index", _anchor="queue-heading"))
         return redirect(url_for("milestones.show", milestone_id=change.milestone_id))
     milestone = services.get_milestone_or_404(change.milestone_id, with_history=True)
-    return _render_show(milestone, {}, 400, decision_form=form)
+    forms = _editor_forms(milestone) if can_edit_milestone(current_user, milestone) else {}
+    return _render_show(milestone, forms, 400, decision_form=form)
 
 
 # --- my work and the timeline ----------------------------------------------------
@@ -383,7 +380,10 @@ def my_work():
         form=form,
         page=page,
         today=values["on"],
-        decisions=date_changes.decisions_awaiting(current_user),
+        # The date changes themselves are decided in the manager's queue; My work gives their number and links there.
+        awaiting_approval=queues.queue_page(current_user, values["on"], 1, 1)
+        if current_user.role == "manager"
+        else None,
         target_decisions=target_decisions_awaiting(current_user),
     )
 

@@ -1,12 +1,14 @@
 import logging
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import audit
 from app.extensions import db
+from app.milestones import date_changes
+from app.milestones.forms import DecisionForm
 from app.notifications import bp, queues, services
 from app.notifications.models import Notification
 from app.pagination import page_number, paginate
@@ -92,11 +94,47 @@ def mark_all_read():
     return redirect(url_for("notifications.index"))
 
 
-@bp.route("/queue")
+@bp.app_template_global("queue_decision_form")
+def queue_decision_form(change_id: int) -> DecisionForm:
+    """The decision form of one date change in a manager's queue: the one just refused, with its
+    entries and errors, or a blank one. Element ids name the change, so none repeats on the page."""
+    submitted = g.get("queue_decision")
+    form = submitted[1] if submitted is not None and submitted[0] == change_id else DecisionForm(formdata=None)
+    for f in form:
+        f.id = f"change-{change_id}-{f.name}"
+        f.label.field_id = f.id
+    form.reason.label.text = "Reason for your decision"
+    return form
+
+
+def decide_in_queue(render):
+    """A date change decided from a manager's queue, posted to the page that shows the queue (the queue
+    page or the start page): a refused decision comes back there, at the same address, entries kept.
+
+    ``render(status)`` draws that page again."""
+    change = date_changes.get_date_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        g.queue_decision = (change.id, form)
+        return render(400)
+    approve = bool(form.approve.data)
+    date_changes.decide_date_change(change, approve=approve, reason=form.reason.data)
+    db.session.commit()
+    flash("Due-date change approved." if approve else "Due-date change declined.", "success")
+    return redirect(request.full_path.rstrip("?") + "#queue-heading")
+
+
+@bp.route("/queue", methods=["GET", "POST"])
 @roles("oig_reviewer", "manager", "action_office")
 def queue():
+    if request.method == "POST":
+        return decide_in_queue(_queue_page)
+    return _queue_page()
+
+
+def _queue_page(status: int = 200):
     on = today()
     page = queues.queue_page(current_user, on, page_number(), QUEUE_PER_PAGE)
     return render_template(
         "notifications/queue.html", page=page, today=on, title=queues.QUEUE_TITLES[current_user.role]
-    )
+    ), status

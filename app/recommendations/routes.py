@@ -59,9 +59,19 @@ RECENT_EVENTS = 5
 HISTORY_PER_PAGE = 50
 
 
-@bp.route("/<int:recommendation_id>")
+@bp.route("/<int:recommendation_id>", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def show(recommendation_id: int):
+    if request.method == "POST":  # the conversation's form, answered in place
+        from app.comments.routes import post_comment
+
+        if request.form.get("action") != "comment":
+            abort(400)
+        return post_comment(recommendation_id, lambda form: _show(recommendation_id, form, 400))
+    return _show(recommendation_id)
+
+
+def _show(recommendation_id: int, comment_form=None, status: int = 200):
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     sent = submissions.for_recommendation(recommendation.id)
     return render_template(
@@ -71,10 +81,10 @@ def show(recommendation_id: int):
         clocks=clocks_for(recommendation, today()),
         submissions=sent,
         comments=comments.for_recommendation(recommendation.id),
-        comment_form=CommentForm(),
+        comment_form=comment_form or CommentForm(formdata=None),
         events=described(history(recommendation.id, limit=RECENT_EVENTS)),
         mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [],
-    )
+    ), status
 
 
 @bp.route("/<int:recommendation_id>/history")

@@ -92,6 +92,9 @@ class MissingReadingFact:
     period_end: date
     office_id: int
     recommendation_label: str
+    #: The lead of the metric's line of effort: told of the flag by its notification
+    #: (notifications/services.py: flag_raised), under their own preference, so not here again.
+    lead_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -321,11 +324,12 @@ def recommendation_clocks(r: RecommendationFact, today: date):
 
 
 def missing_reading_notices(today: date, snap: Snapshot):
-    """A metric reading that was due and has not arrived: once per reading, to the action office."""
+    """A metric reading that was due and has not arrived: once per reading, to the action office,
+    except the line's lead, whom the flag's own notification tells (one message per person)."""
     for f in snap.missing_readings:
         subject = f"Reading missing: {f.metric_name}, {f.component}, {f.period}"
         for person in snap.action_office_people(f.office_id):
-            if person.role != "action_office":
+            if person.role != "action_office" or person.id == f.lead_id:
                 continue
             yield Due(
                 "metric.reading_missing",

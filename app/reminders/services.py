@@ -142,8 +142,8 @@ def load_snapshot(today: date) -> d.Snapshot:
     from app.metrics.models import Flag, Metric
 
     missing = [
-        d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id])
-        for fid, mid, name, component, period, period_end, rec_id in db.session.execute(
+        d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id], lead_id)
+        for fid, mid, name, component, period, period_end, rec_id, lead_id in db.session.execute(
             sa.select(
                 Flag.id,
                 Metric.id,
@@ -152,6 +152,7 @@ def load_snapshot(today: date) -> d.Snapshot:
                 Flag.period,
                 Flag.period_end,
                 LineOfEffort.recommendation_id,
+                LineOfEffort.lead_owner_id,
             )
             .join(Metric, Flag.metric_id == Metric.id)
             .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)

@@ -91,14 +91,12 @@ def _show(submission, form, status=200):
 def show(submission_id: int):
     """The submission; OIG's decision form posts here, so a refused decision stays at this address."""
     if request.method == "POST":
-        return decide(submission_id)
+        return _decide(submission_id)
     submission = services.get_submission_or_404(submission_id)
     return _show(submission, DecisionForm(submission=submission))
 
 
-@bp.route("/submissions/<int:submission_id>/decision", methods=["POST"])
-@roles("oig_reviewer")
-def decide(submission_id: int):
+def _decide(submission_id: int):
     submission = services.get_submission_or_404(submission_id)
     require_decide(submission)
     form = DecisionForm(submission=submission)

@@ -71,8 +71,8 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
     # OIG decides from the package, the readiness list beside the form.
     page.get_by_role("button", name="Sign out").click()
     sign_in(OIG)
-    page.get_by_role("link", name="Submissions awaiting decision").click()
-    page.get_by_role("link", name="Submission 2: Closure request").click()
+    page.get_by_role("link", name=re.compile("^Awaiting your review")).click()
+    page.locator("ol.app-queue").get_by_role("link", name="Submission 2: Closure request").click()
     expect(page.locator("#readiness-top")).to_contain_text(f"{count} items not done")
     side = page.locator("aside")
     expect(side.locator("#readiness-side")).to_have_text(f"Not ready: {count} items")

@@ -30,7 +30,6 @@ USERS = {
 #: fails when the menu and this list part.
 NAV_PATHS = {
     "/": None,
-    "/submissions/awaiting": ("oig_reviewer",),
     "/queue": ("action_office", "oig_reviewer", "manager"),
     "/reports/": ("oig_reviewer", "admin"),
     "/my-work": ("action_office", "manager", "admin"),
@@ -51,6 +50,7 @@ DECISION_PATHS = {
     "/recommendations/1/metrics": None,
     "/recommendations/1/loop": None,
     "/submissions/2": None,
+    "/submissions/awaiting": ("oig_reviewer",),  # linked from OIG's queue
     "/recommendations/1/closure-package": None,
     "/recommendations/1/submissions/new/closure_request": ("action_office",),
     "/recommendations/1/status": ("oig_reviewer",),

@@ -76,8 +76,11 @@ def test_policy_runs_a_milestone_and_a_manager_approves_a_date_change(page, sign
     sign_in("manager@example.gov")
     page.get_by_role("link", name="My work").click()
     decisions = page.locator("section", has=page.get_by_role("heading", name="Due-date changes awaiting your decision"))
-    expect(decisions).to_contain_text("CBP e3 interface change slips to next quarter.")
-    decisions.get_by_role("link", name="Add a unique person identifier").click()
+    expect(decisions).to_contain_text("1 due-date change of your office waits for your decision")
+    decisions.get_by_role("link", name="Awaiting your approval").click()  # the queue is where it is decided
+    queue = page.locator("ol.app-queue")
+    expect(queue).to_contain_text("CBP e3 interface change slips to next quarter.")
+    queue.get_by_role("link", name="Add a unique person identifier").click()
     assert_accessible(page, "milestone page with a decision to take")
     page.get_by_label("Reason for the decision").fill("Dependency on CBP is documented; new date is realistic.")
     page.get_by_role("button", name="Approve").click()

@@ -224,6 +224,32 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
     ).to_be_visible()
 
 
+def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summary_focused(page, world, db):
+    w = world
+    _accept_plan(db, w)
+    sign_in_as(page, w.sender.email)
+    page.goto(f"/milestones/{w.milestone.id}")
+    page.get_by_label("New due date").fill((w.milestone.current_due_on + timedelta(days=30)).isoformat())
+    page.get_by_label("Justification").fill("The vendor delivered the data dictionary a month late.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Request due-date change").click()
+
+    sign_in_as(page, w.manager.email)
+    start = page.url
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Approve")).click()
+    assert page.url == start
+    summary = page.locator(".app-error-summary")
+    expect(summary.first).to_be_focused()  # set by app.js once the page has loaded
+    summary.get_by_role("link", name=re.compile("Reason for your decision")).click()
+    expect(page.get_by_label("Reason for your decision")).to_be_focused()
+    page.get_by_label("Reason for your decision").fill("Dependency documented.")
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Approve")).click()
+    expect(page.get_by_text("Due-date change approved.")).to_be_visible()
+    assert page.url.split("#")[0] == start
+
+
 def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_server, world, mailbox):
     w = world
     sign_in_as(page, w.sender.email)

@@ -32,10 +32,10 @@ def _submit(page, link, narrative, check_a11y=False):
 
 
 def _decide(page, title, decision, analysis, check_a11y=False):
-    page.get_by_role("link", name="Submissions awaiting decision").click()
+    page.get_by_role("link", name=re.compile("^Awaiting your review")).click()
     if check_a11y:
-        assert_accessible(page, "/submissions/awaiting")
-    page.get_by_role("link", name=title).click()
+        assert_accessible(page, "/queue")
+    page.locator("ol.app-queue").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     if check_a11y:
         assert_accessible(page, "submission with the decision form")

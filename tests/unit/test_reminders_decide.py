@@ -138,3 +138,22 @@ def test_digest_lists_due_date_changes_waiting_for_the_manager():
     assert pending.title == "Due-date changes waiting for your approval"
     assert [i.title for i in pending.items] == ["Milestone 1"]
     assert "Jan 4, 2027" in pending.items[0].detail
+
+
+def test_a_missing_reading_reminds_the_action_office_but_not_the_line_s_lead():
+    second = d.Person(20, "second@example.gov", "Second", "action_office", OFFICE)
+    fact = d.MissingReadingFact(5, 3, "Releases", "ICE", "2026-10", date(2026, 10, 31), OFFICE, "OIG-1 Rec. 1")
+    everyone = {**people(), second.id: second}
+    told = [
+        due.recipient_id
+        for due in d.missing_reading_notices(TODAY, d.Snapshot(d.Rules(), everyone, missing_readings=[fact]))
+    ]
+    assert sorted(told) == [OWNER, second.id]
+    led = d.Snapshot(
+        d.Rules(),
+        everyone,
+        missing_readings=[
+            d.MissingReadingFact(5, 3, "Releases", "ICE", "2026-10", date(2026, 10, 31), OFFICE, "OIG-1 Rec. 1", OWNER)
+        ],
+    )
+    assert [due.recipient_id for due in d.missing_reading_notices(TODAY, led)] == [second.id]

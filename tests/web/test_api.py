@@ -2,6 +2,7 @@
 
 import contextvars
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -170,7 +171,7 @@ def test_cli_creates_a_token_printed_once(app, db, make, client):
 def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     user = login_as("action_office")
     page = client.post_form(
-        "/account/api-tokens/", {"name": "script", "scope": "write"}, token_from="/calendar/"
+        "/calendar/", {"action": "api_token", "name": "script", "scope": "write"}, token_from="/calendar/"
     ).get_data(as_text=True)
     secret = re.search(r'id="new-token" readonly value="(cat_[^"]+)"', page).group(1)
     assert secret not in client.get("/calendar/").get_data(as_text=True)
@@ -178,9 +179,17 @@ def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     assert token.scope == "write"
     client.post_form(f"/account/api-tokens/{token.id}/revoke", token_from="/calendar/")
     assert client.get("/api/v1/reports", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
-    assert (
-        client.post_form("/account/api-tokens/", {"name": "", "scope": "admin"}, token_from="/calendar/").status_code
-        == 400
+    refused = client.post_form(
+        "/calendar/", {"action": "api_token", "name": "", "scope": "admin"}, token_from="/calendar/"
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "app-error-summary" in body and 'class="usa-error-message"' in body
+    assert 'action="/calendar/"' in body.split('name="action" value="api_token"')[0].rsplit("<form", 1)[1]
+    assert client.post_form(
+        "/account/api-tokens/", {"name": "x", "scope": "read"}, token_from="/calendar/"
+    ).status_code in (
+        404,
+        405,
     )
 
 
@@ -212,7 +221,6 @@ def _evidence(db, rec, milestone=None, title="Signed policy"):
 
 def _metric(db, line, **kw):
     from app.metrics.models import Metric
-    from app.timeutil import today
 
     kw = {
         "name": "Share of releases with a recorded basis",
@@ -220,7 +228,8 @@ def _metric(db, line, **kw):
         "target_value": 90,
         "frequency": "quarterly",
         "components": "ICE,CBP",
-        "collect_from": today(),
+        # Readings for 2026-Q1 on: the periods the tests post have ended and are due.
+        "collect_from": date(2026, 1, 1),
         **kw,
     }
     metric = Metric(line_of_effort=line, **kw)
@@ -310,8 +319,11 @@ def test_a_reading_is_stored_with_an_audit_event_and_a_correction_keeps_history(
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.reading.create"))
     assert event.actor_id == user.id and event.recommendation_id == rec.id
 
+    version = response.json["version"]
     response = client.post(
-        url, json={"period": "2026-Q1", "component": "ICE", "value": 80, "note": "Recount"}, headers=headers
+        url,
+        json={"period": "2026-Q1", "component": "ICE", "value": 80, "note": "Recount", "version": version},
+        headers=headers,
     )
     assert response.status_code == 200 and response.json["outcome"] == "corrected"
     assert float(response.json["value"]) == 80 and float(response.json["history"][0]["value"]) == 1234.5
@@ -423,12 +435,16 @@ def test_reading_responses_carry_exactly_the_documented_fields(client, db, make,
     doc = client.get("/api/v1/openapi.json", headers=headers).json
     path, url = "/metrics/{metric_id}/readings", f"/api/v1/metrics/{metric.id}/readings"
     outcomes = []
+    version = None
     for body, status in (
         ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 201),
         ({"period": "2026-Q1", "component": "ICE", "value": "940/1000"}, 200),
-        ({"period": "2026-Q1", "component": "ICE", "value": "950/1000", "note": "Recount"}, 200),
+        ({"period": "2026-Q1", "component": "ICE", "value": "950/1000", "note": "Recount", "version": 0}, 200),
     ):
+        if "version" in body:
+            body = {**body, "version": version}
         response = client.post(url, json=body, headers=headers)
+        version = response.json.get("version")
         assert response.status_code == status, response.json
         _check_response(doc, path, "post", response)
         outcomes.append(response.json["outcome"])
@@ -519,3 +535,48 @@ def test_schemathesis_finds_no_server_errors(app, db, make, token_for, demo):
     # Every operation was exercised (schemathesis leaves out the document it was loaded from).
     assert set(calls) == documented - {"GET /openapi.json"}
     assert failures == []
+
+
+def test_a_reading_for_a_period_not_ended_or_before_the_first_is_refused_like_the_form(
+    client, db, make, plan, token_for
+):
+    from app.metrics.models import Reading
+    from app.metrics.services import period_of
+    from app.timeutil import today
+
+    metric = _metric(db, plan[1].line_of_effort)
+    url, headers = f"/api/v1/metrics/{metric.id}/readings", token_for(make.user("action_office"), "write")
+    current = period_of("quarterly", today())
+    response = client.post(url, json={"period": current, "component": "ICE", "value": "5"}, headers=headers)
+    assert response.status_code == 400 and f"{current} has not ended yet" in response.json["message"]
+    response = client.post(url, json={"period": "2025-Q4", "component": "ICE", "value": "5"}, headers=headers)
+    assert response.status_code == 400
+    assert "2025-Q4 is before the metric's first period (2026-Q1)" in response.json["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
+
+
+def test_a_stored_reading_changes_through_the_api_only_from_its_version(client, db, make, plan, token_for):
+    from app.metrics.models import Reading
+
+    metric = _metric(db, plan[1].line_of_effort)
+    url, headers = f"/api/v1/metrics/{metric.id}/readings", token_for(make.user("action_office"), "write")
+    first = client.post(url, json={"period": "2026-Q1", "component": "ICE", "value": "88"}, headers=headers)
+    assert first.status_code == 201 and first.json["version"] == 1
+    blind = client.post(url, json={"period": "2026-Q1", "component": "ICE", "value": "91"}, headers=headers)
+    assert blind.status_code == 409 and "give the version you read" in blind.json["message"]
+    fixed = client.post(
+        url, json={"period": "2026-Q1", "component": "ICE", "value": "91", "version": 1}, headers=headers
+    )
+    assert fixed.status_code == 200 and fixed.json["outcome"] == "corrected" and fixed.json["version"] == 2
+    stale = client.post(
+        url, json={"period": "2026-Q1", "component": "ICE", "value": "95", "version": 1}, headers=headers
+    )
+    assert stale.status_code == 409 and "changed since version 1 (now version 2)" in stale.json["message"]
+    for bad in ("2", 0, -1, True, 1.5):
+        response = client.post(
+            url, json={"period": "2026-Q1", "component": "ICE", "value": "95", "version": bad}, headers=headers
+        )
+        assert response.status_code == 400, bad
+    reading = db.session.scalar(sa.select(Reading))
+    db.session.refresh(reading)
+    assert float(reading.value) == 91 and reading.version == 2

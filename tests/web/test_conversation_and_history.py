@@ -19,10 +19,14 @@ def test_comments_are_kept_in_order_between_oig_and_the_office(client, login_as,
     staff = make.user("action_office", office=rec.action_office, name="Dana Whitfield")
     reviewer = make.user("oig_reviewer", name="Marcus Ortega")
     login_as(user=reviewer)
-    client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Please add a data-quality milestone."})
+    client.post_form(
+        f"/recommendations/{rec.id}", {"action": "comment", "body": "Please add a data-quality milestone."}
+    )
     client.delete_cookie("session")
     login_as(user=staff)
-    response = client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Added: sample-based accuracy review."})
+    response = client.post_form(
+        f"/recommendations/{rec.id}", {"action": "comment", "body": "Added: sample-based accuracy review."}
+    )
     assert response.status_code == 302
     page = client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
     first, second = (
@@ -37,15 +41,21 @@ def test_comments_are_kept_in_order_between_oig_and_the_office(client, login_as,
 
 def test_comments_refused_to_outsiders_and_empty_messages(client, login_as, make, db, rec):
     login_as("action_office", office=make.office("ICE-TEST"))
-    assert client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Hello"}).status_code == 403
+    assert client.post_form(f"/recommendations/{rec.id}", {"action": "comment", "body": "Hello"}).status_code == 403
     client.delete_cookie("session")
     login_as("admin")
-    assert client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Hello"}).status_code == 403
+    assert client.post_form(f"/recommendations/{rec.id}", {"action": "comment", "body": "Hello"}).status_code == 403
     client.delete_cookie("session")
     login_as("action_office", office=rec.action_office)
-    response = client.post_form(f"/recommendations/{rec.id}/comments", {"body": "  "})
+    response = client.post_form(f"/recommendations/{rec.id}", {"action": "comment", "body": "  "})
     assert response.status_code == 400 and "Write a message before sending." in response.get_data(as_text=True)
-    too_long = client.post_form(f"/recommendations/{rec.id}/comments", {"body": "x" * 10_001})
+    body = response.get_data(as_text=True)  # back on the recommendation's page, at its address, with the summary
+    assert (
+        "app-error-summary" in body
+        and f'action="/recommendations/{rec.id}"' in body.split('value="comment"')[0].rsplit("<form", 1)[1]
+    )
+    assert client.post_form(f"/recommendations/{rec.id}/comments", {"body": "Hello"}).status_code in (404, 405)
+    too_long = client.post_form(f"/recommendations/{rec.id}", {"action": "comment", "body": "x" * 10_001})
     assert too_long.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
 

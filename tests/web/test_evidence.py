@@ -208,8 +208,8 @@ def _item(client, login_as, milestone, db, content=files.PDF, filename="charter.
 def test_a_new_version_keeps_every_earlier_one_downloadable(app, client, login_as, milestone, db):
     item, _ = _item(client, login_as, milestone, db)
     response = client.post_form(
-        f"/evidence/{item.id}/versions",
-        {"file": (io.BytesIO(files.PDF_V2), "charter-v2.pdf"), "note": "Signature added"},
+        f"/evidence/{item.id}",
+        {"action": "version"} | {"file": (io.BytesIO(files.PDF_V2), "charter-v2.pdf"), "note": "Signature added"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
@@ -247,25 +247,30 @@ def test_images_preview_inline_and_other_files_never(app, client, login_as, mile
 
 def test_oig_reviews_and_the_office_sees_it(app, client, login_as, milestone, db, make):
     item, office_user = _item(client, login_as, milestone, db)
-    refused = client.post_form(f"/evidence/{item.id}/review", {"decision": "accepted", "comment": "Self-review"})
+    refused = client.post_form(
+        f"/evidence/{item.id}", {"action": "review"} | {"decision": "accepted", "comment": "Self-review"}
+    )
     assert refused.status_code == 403
     reviewer = make.user("oig_reviewer")
     db.session.commit()
     office_client, client = client, client_for(app, reviewer)
     assert (
         client.post_form(
-            f"/evidence/{item.id}/versions",
-            {"file": (io.BytesIO(files.PDF), "x.pdf")},
+            f"/evidence/{item.id}",
+            {"action": "version"} | {"file": (io.BytesIO(files.PDF), "x.pdf")},
             content_type="multipart/form-data",
         ).status_code
         == 403
     )
-    no_comment = client.post_form(f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": ""})
+    no_comment = client.post_form(
+        f"/evidence/{item.id}", {"action": "review"} | {"decision": "insufficient", "comment": ""}
+    )
     assert no_comment.status_code == 400 and "Explain the decision." in no_comment.get_data(as_text=True)
-    bad = client.post_form(f"/evidence/{item.id}/review", {"decision": "rejected", "comment": "x"})
+    bad = client.post_form(f"/evidence/{item.id}", {"action": "review"} | {"decision": "rejected", "comment": "x"})
     assert bad.status_code == 400
     ok = client.post_form(
-        f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": "The charter is not signed."}
+        f"/evidence/{item.id}",
+        {"action": "review"} | {"decision": "insufficient", "comment": "The charter is not signed."},
     )
     assert ok.status_code == 302
     db.session.expire_all()
@@ -278,8 +283,8 @@ def test_oig_reviews_and_the_office_sees_it(app, client, login_as, milestone, db
         assert "Insufficient" in page and "The charter is not signed." in page
     # A new version goes back to OIG.
     client.post_form(
-        f"/evidence/{item.id}/versions",
-        {"file": (io.BytesIO(files.PDF_V2), "charter.pdf")},
+        f"/evidence/{item.id}",
+        {"action": "version"} | {"file": (io.BytesIO(files.PDF_V2), "charter.pdf")},
         content_type="multipart/form-data",
     )
     db.session.expire_all()
@@ -289,14 +294,18 @@ def test_oig_reviews_and_the_office_sees_it(app, client, login_as, milestone, db
 
 def test_withdrawal_keeps_the_record_and_the_file(app, client, login_as, milestone, db):
     item, _ = _item(client, login_as, milestone, db)
-    assert client.post_form(f"/evidence/{item.id}/withdraw", {"reason": ""}).status_code == 400
-    assert client.post_form(f"/evidence/{item.id}/withdraw", {"reason": "Superseded"}).status_code == 302
+    assert client.post_form(f"/evidence/{item.id}", {"action": "withdraw"} | {"reason": ""}).status_code == 400
+    assert (
+        client.post_form(f"/evidence/{item.id}", {"action": "withdraw"} | {"reason": "Superseded"}).status_code == 302
+    )
     db.session.expire_all()
     assert item.is_withdrawn and item.withdrawal_reason == "Superseded"
     assert client.get(f"/evidence/versions/{item.versions[0].id}/download").data == files.PDF
-    assert client.post_form(f"/evidence/{item.id}/withdraw", {"reason": "Again"}).status_code == 409
+    assert client.post_form(f"/evidence/{item.id}", {"action": "withdraw"} | {"reason": "Again"}).status_code == 409
     again = client.post_form(
-        f"/evidence/{item.id}/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")}, content_type="multipart/form-data"
+        f"/evidence/{item.id}",
+        {"action": "version"} | {"file": (io.BytesIO(files.PDF), "a.pdf")},
+        content_type="multipart/form-data",
     )
     assert again.status_code == 409
     assert "Withdrawn" in client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
@@ -364,3 +373,22 @@ def test_a_semicolon_in_a_name_stays_inside_the_header_value(app, client, login_
         "attachment; filename=\"memo_filename_evil.exe.pdf\"; filename*=UTF-8''memo%3B%20filename%3Devil.exe.pdf"
     )
     assert parse_options_header(disposition) == ("attachment", {"filename": name})
+
+
+def test_a_refused_review_comes_back_at_the_item_s_address_with_its_summary(app, client, login_as, milestone, db, make):
+    item, _ = _item(client, login_as, milestone, db)
+    reviewer = make.user("oig_reviewer")
+    db.session.commit()
+    oig = client_for(app, reviewer)
+    page = oig.get(f"/evidence/{item.id}").get_data(as_text=True)
+    for action in ("review",):
+        assert f'action="/evidence/{item.id}"' in page.split(f'name="action" value="{action}"')[0].rsplit("<form", 1)[1]
+    response = oig.post_form(f"/evidence/{item.id}", {"action": "review", "decision": "insufficient", "comment": ""})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "app-error-summary" in body and "Explain the decision." in body
+    assert f'action="/evidence/{item.id}"' in body.split('name="action" value="review"')[0].rsplit("<form", 1)[1]
+    assert oig.post_form(f"/evidence/{item.id}", {"decision": "accepted", "comment": "x"}).status_code == 400
+    for old in ("versions", "review", "withdraw"):
+        assert oig.post_form(f"/evidence/{item.id}/{old}", {"comment": "x"}).status_code in (404, 405)
+    db.session.refresh(item)
+    assert item.review_status == "pending"

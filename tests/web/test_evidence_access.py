@@ -79,8 +79,8 @@ def test_readers_who_may_not_edit_the_plan_cannot_upload(app, client, demo, logi
     for url, data in [
         ("/milestones/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
         ("/recommendations/1/evidence", {"files-0-title": "x", "files-0-file": (io.BytesIO(files.PDF), "a.pdf")}),
-        ("/evidence/1/versions", {"file": (io.BytesIO(files.PDF), "a.pdf")}),
-        ("/evidence/1/withdraw", {"reason": "x"}),
+        ("/evidence/1", {"action": "version", "file": (io.BytesIO(files.PDF), "a.pdf")}),
+        ("/evidence/1", {"action": "withdraw", "reason": "x"}),
     ]:
         assert client.post_form(url, data, content_type="multipart/form-data").status_code == 403, url
     page = client.get("/milestones/1/evidence").get_data(as_text=True)
@@ -126,7 +126,9 @@ def test_evidence_pages_query_count_does_not_grow_with_rows(app, client, demo, l
             content_type="multipart/form-data",
         )
         client.post_form(
-            "/evidence/1/versions", {"file": (io.BytesIO(files.PDF_V2), "a.pdf")}, content_type="multipart/form-data"
+            "/evidence/1",
+            {"action": "version", "file": (io.BytesIO(files.PDF_V2), "a.pdf")},
+            content_type="multipart/form-data",
         )
     for url in urls:
         with count_queries(app) as counted:

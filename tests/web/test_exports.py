@@ -448,3 +448,47 @@ def test_export_query_count_does_not_grow_with_rows(app, client, db, make, login
     with count_queries(app) as many:
         client.get(url)
     assert many.count == few.count, many.statements[few.count - 2 : few.count + 3]
+
+
+def test_the_acknowledgements_of_a_closure_request_are_in_its_documents_and_the_live_plan(client, db, demo, login_as):
+    from docx import Document
+    from pypdf import PdfReader
+
+    from app.auth.models import User
+    from app.submissions.package import readiness_for
+    from app.submissions.services import submit
+
+    rec = _demo_rec(db)
+    rec.status = "resolved_open"
+    policy = db.session.scalar(sa.select(User).where(User.email == "policy@example.gov"))
+    items = readiness_for(rec)
+    assert items
+    words = {i.key: f"Acknowledged {n}: finished after closure, tracked by ICE." for n, i in enumerate(items)}
+    closure = submit(rec, "closure_request", "Done; here is the proof.", policy, acknowledgements=words)
+    db.session.commit()
+    recorded = next(s["data"] for s in closure.snapshot["sections"] if s["key"] == "readiness")
+    assert sorted(r["acknowledgement"] for r in recorded) == sorted(words.values())
+
+    login_as("oig_reviewer")
+    for url in (f"/exports/submissions/{closure.id}/plan", f"/exports/recommendations/{rec.id}/plan"):
+        pdf = client.get(f"{url}.pdf")
+        assert pdf.status_code == 200, url
+        text = _squash(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages))
+        assert "acknowledged by the sender" in text
+        for n, item in enumerate(items):
+            assert f"Acknowledged {n}: finished after closure, tracked by ICE." in text
+        document = Document(io.BytesIO(client.get(f"{url}.docx").data))
+        tables = {t.rows[0].cells[0].text: t for t in document.tables}
+        rows = [[c.text for c in row.cells] for row in tables["Not done"].rows[1:]]
+        assert sorted(rows) == sorted([i.text, words[i.key]] for i in items)
+        headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+        assert any("acknowledged by the sender" in h for h in headings)
+
+
+def test_a_plan_with_no_closure_request_has_no_acknowledgements_section(client, db, demo, login_as):
+    from docx import Document
+
+    rec = _demo_rec(db)
+    login_as("oig_reviewer")
+    document = Document(io.BytesIO(client.get(f"/exports/recommendations/{rec.id}/plan.docx").data))
+    assert "Not done" not in {t.rows[0].cells[0].text for t in document.tables}

@@ -376,8 +376,23 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
     assert change.status == "pending" and change.justification == "The target assumed full coverage."
     client.post_form("/sign-out")
     login_as("manager", office=rec.action_office)
+    refused = client.post_form(
+        f"/metrics/{metric.id}",
+        {"action": "decide_target", "change_id": change.id, "reason": "  ", "approve": "Approve"},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "app-error-summary" in body and 'id="decision-reason-error"' in body
+    assert f'action="/metrics/{metric.id}"' in body.split('value="decide_target"')[0].rsplit("<form", 1)[1]
+    assert db.session.scalar(sa.select(TargetChange.status)) == "pending"
+    assert client.post_form(f"/target-changes/{change.id}/decide", {"reason": "x"}).status_code in (404, 405)
     response = client.post_form(
-        f"/target-changes/{change.id}/decide", {"reason": "Coverage is partial this year.", "approve": "Approve"}
+        f"/metrics/{metric.id}",
+        {
+            "action": "decide_target",
+            "change_id": change.id,
+            "reason": "Coverage is partial this year.",
+            "approve": "Approve",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -645,3 +660,64 @@ def test_a_reading_is_chosen_from_the_due_periods_and_an_unfinished_or_early_per
         r'<option value="(\d{4}-Q\d)"', client.get(f"/metrics/{metric.id}/readings/new").get_data(as_text=True)
     )
     assert options[0] == "2025-Q3" and options[-1] == "2025-Q2"  # read periods last, to correct
+
+
+def _import(client, rec, text):
+    from io import BytesIO
+
+    return client.post_form(
+        f"/recommendations/{rec.id}/metrics/import",
+        {"file": (BytesIO(text.encode()), "readings.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_csv_import_refuses_a_period_not_ended_or_before_the_first_with_the_form_s_words(client, login_as, make, db):
+    _, rec, line = _plan(make, db, login_as)
+    _define(client, rec, line)  # quarterly, readings from 2025-01-01
+    current = period_of("quarterly", today())
+    metric = "Share of releases with a recorded basis"
+    response = _import(client, rec, GOOD + f"2024-Q4,ICE,{metric},80,\n{current},CBP,{metric},80,\n")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "Nothing was imported" in page
+    assert '<th scope="row">5</th>' in page and "2024-Q4 is before the metric's first period (2025-Q1)" in page
+    assert '<th scope="row">6</th>' in page and f"{current} has not ended yet" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
+
+
+def test_csv_import_changes_a_stored_reading_only_from_its_version(client, login_as, make, db):
+    _, rec, line = _plan(make, db, login_as)
+    _define(client, rec, line)
+    assert _import(client, rec, GOOD).status_code == 302
+    metric = "Share of releases with a recorded basis"
+    blind = _import(client, rec, f"period,component,metric,value,note\n2025-Q1,ICE,{metric},90,recount\n")
+    assert blind.status_code == 400
+    page = blind.get_data(as_text=True)
+    assert '<th scope="row">2</th>' in page and "a reading is already stored for 2025-Q1 ICE (version 1)" in page
+    stored = db.session.scalar(sa.select(Reading).where(Reading.period == "2025-Q1", Reading.component == "ICE"))
+    assert stored.value == 88 and stored.version == 1
+
+    fixed = f"period,component,metric,value,note,version\n2025-Q1,ICE,{metric},90,recount,1\n"
+    assert _import(client, rec, fixed).status_code == 302
+    db.session.refresh(stored)
+    assert stored.value == 90 and stored.version == 2 and stored.history
+    stale = _import(client, rec, fixed.replace(",90,", ",92,"))
+    assert stale.status_code == 400 and "changed since version 1 (now version 2)" in stale.get_data(as_text=True)
+    bad = _import(client, rec, fixed.replace("recount,1", "recount,one"))
+    assert bad.status_code == 400 and "version: &#39;one&#39; is not a whole number" in bad.get_data(as_text=True)
+    db.session.refresh(stored)
+    assert stored.value == 90 and stored.version == 2
+    # The same values again, with no version: nothing changes, and that is no conflict.
+    assert _import(client, rec, GOOD).status_code == 400  # 2025-Q1 ICE now holds 90, not 88
+    again = f"period,component,metric,value,note\n2025-Q1,ICE,{metric},90,recount\n"
+    assert _import(client, rec, again).status_code == 302
+
+
+def test_the_metric_page_shows_each_reading_s_version_for_a_correcting_import(client, login_as, make, db):
+    _, rec, line = _plan(make, db, login_as)
+    _define(client, rec, line)
+    assert _import(client, rec, GOOD).status_code == 302
+    metric = db.session.scalar(sa.select(Metric))
+    page = client.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    assert page.count('<span class="app-muted">version 1</span>') == 3

@@ -261,9 +261,9 @@ def test_a_stale_status_update_is_refused_too(client, login_as, db, plan):
     login_as("action_office")
     stale = form_version(client, f"/milestones/{m.id}")
     data = {"noted_on": days(0).isoformat(), "status": "in_progress", "percent_complete": 30, "note": "Started"}
-    assert client.post_form(f"/milestones/{m.id}/updates", dict(data, version=stale)).status_code == 302
+    assert client.post_form(f"/milestones/{m.id}", {"action": "update"} | dict(data, version=stale)).status_code == 302
     response = client.post_form(
-        f"/milestones/{m.id}/updates", dict(data, percent_complete=10, note="Older view", version=stale)
+        f"/milestones/{m.id}", {"action": "update"} | dict(data, percent_complete=10, note="Older view", version=stale)
     )
     assert response.status_code == 409
     assert "Percent complete" in response.get_data(as_text=True)
@@ -279,8 +279,9 @@ def _attempts(m, line):
     return [
         (f"/milestones/{m.id}/edit", edit),
         (
-            f"/milestones/{m.id}/updates",
-            {
+            f"/milestones/{m.id}",
+            {"action": "update"}
+            | {
                 "noted_on": days(0).isoformat(),
                 "status": "in_progress",
                 "percent_complete": 50,
@@ -288,11 +289,14 @@ def _attempts(m, line):
                 "version": m.version,
             },
         ),
-        (f"/milestones/{m.id}/complete", {"completed_on": days(0).isoformat(), "note": "x", "version": m.version}),
-        (f"/milestones/{m.id}/cancel", {"note": "x", "version": m.version}),
         (
-            f"/milestones/{m.id}/due-date",
-            {"new_due_on": days(60).isoformat(), "justification": "x", "version": m.version},
+            f"/milestones/{m.id}",
+            {"action": "complete"} | {"completed_on": days(0).isoformat(), "note": "x", "version": m.version},
+        ),
+        (f"/milestones/{m.id}", {"action": "cancel"} | {"note": "x", "version": m.version}),
+        (
+            f"/milestones/{m.id}",
+            {"action": "due_date"} | {"new_due_on": days(60).isoformat(), "justification": "x", "version": m.version},
         ),
         (f"/lines/{line.id}/milestones/new", new_milestone_data(office_id=m.office_id)),
         (f"/lines/{line.id}/edit", {"title": "Hijacked", "lead_owner_id": 0}),
@@ -361,8 +365,9 @@ def test_updates_are_listed_newest_first(client, login_as, db, plan):
     login_as("action_office")
     for noted, note, percent in ((-3, "Kick-off held", 10), (-1, "Draft fields circulated", 40)):
         response = client.post_form(
-            f"/milestones/{m.id}/updates",
-            {
+            f"/milestones/{m.id}",
+            {"action": "update"}
+            | {
                 "noted_on": days(noted).isoformat(),
                 "status": "in_progress",
                 "percent_complete": percent,
@@ -400,7 +405,7 @@ def test_a_bad_update_changes_nothing(client, login_as, db, plan, changes, field
         "note": "Progress",
         "version": m.version,
     }
-    response = client.post_form(f"/milestones/{m.id}/updates", dict(data, **changes))
+    response = client.post_form(f"/milestones/{m.id}", {"action": "update"} | dict(data, **changes))
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     saved = reload(db, m)
@@ -415,22 +420,24 @@ def test_completion_waits_for_dependencies(client, login_as, make, db, plan):
     db.session.commit()
     login_as("action_office")
     data = {"completed_on": days(0).isoformat(), "note": "Done", "version": second.version}
-    assert client.post_form(f"/milestones/{second.id}/complete", data).status_code == 409
+    assert client.post_form(f"/milestones/{second.id}", {"action": "complete"} | data).status_code == 409
     assert reload(db, second).status == "not_started"
 
     done = client.post_form(
-        f"/milestones/{first.id}/complete",
-        {"completed_on": days(-1).isoformat(), "note": "Fields approved", "version": first.version},
+        f"/milestones/{first.id}",
+        {"action": "complete"}
+        | {"completed_on": days(-1).isoformat(), "note": "Fields approved", "version": first.version},
     )
     assert done.status_code == 302
-    assert client.post_form(f"/milestones/{second.id}/complete", data).status_code == 302
+    assert client.post_form(f"/milestones/{second.id}", {"action": "complete"} | data).status_code == 302
     saved = reload(db, second)
     assert (saved.status, saved.percent_complete, saved.completed_on) == ("completed", 100, days(0))
     assert saved.updates[0].note == "Done" and saved.updates[0].status == "completed"
     # A closed milestone takes no further updates.
     response = client.post_form(
-        f"/milestones/{second.id}/updates",
-        {
+        f"/milestones/{second.id}",
+        {"action": "update"}
+        | {
             "noted_on": days(0).isoformat(),
             "status": "in_progress",
             "percent_complete": 50,
@@ -444,7 +451,9 @@ def test_completion_waits_for_dependencies(client, login_as, make, db, plan):
 def test_completion_needs_a_date_and_a_note(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
-    response = client.post_form(f"/milestones/{m.id}/complete", {"completed_on": "", "note": "", "version": m.version})
+    response = client.post_form(
+        f"/milestones/{m.id}", {"action": "complete"} | {"completed_on": "", "note": "", "version": m.version}
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'id="complete-completed_on-error"' in page and 'id="complete-note-error"' in page
@@ -455,7 +464,7 @@ def test_cancel_with_a_reason(client, login_as, db, plan):
     _, _, m = plan
     login_as("action_office")
     response = client.post_form(
-        f"/milestones/{m.id}/cancel", {"note": "Superseded by the new standard", "version": m.version}
+        f"/milestones/{m.id}", {"action": "cancel"} | {"note": "Superseded by the new standard", "version": m.version}
     )
     assert response.status_code == 302
     assert reload(db, m).status == "cancelled"
@@ -469,8 +478,9 @@ def test_before_acceptance_the_dates_move_at_once_with_a_reason(client, login_as
     _, _, m = plan
     login_as("action_office")
     response = client.post_form(
-        f"/milestones/{m.id}/due-date",
-        {"new_due_on": days(35).isoformat(), "justification": "Components asked for more time", "version": m.version},
+        f"/milestones/{m.id}",
+        {"action": "due_date"}
+        | {"new_due_on": days(35).isoformat(), "justification": "Components asked for more time", "version": m.version},
     )
     assert response.status_code == 302
     saved = reload(db, m)
@@ -500,7 +510,7 @@ def test_a_due_date_change_without_justification_or_before_the_start_is_refused(
     _, _, m = plan
     login_as("action_office")
     data = dict({"new_due_on": days(35).isoformat(), "justification": "Reason", "version": m.version}, **changes)
-    response = client.post_form(f"/milestones/{m.id}/due-date", data)
+    response = client.post_form(f"/milestones/{m.id}", {"action": "due_date"} | data)
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert reload(db, m).current_due_on == days(20)
@@ -514,8 +524,9 @@ def test_after_acceptance_a_manager_approves_and_the_baseline_stays(client, logi
     db.session.commit()
     staff = login_as("action_office")
     response = client.post_form(
-        f"/milestones/{m.id}/due-date",
-        {"new_due_on": days(50).isoformat(), "justification": "ICE system outage", "version": m.version},
+        f"/milestones/{m.id}",
+        {"action": "due_date"}
+        | {"new_due_on": days(50).isoformat(), "justification": "ICE system outage", "version": m.version},
     )
     assert response.status_code == 302
     saved = reload(db, m)
@@ -524,27 +535,37 @@ def test_after_acceptance_a_manager_approves_and_the_baseline_stays(client, logi
     assert change.status == "pending" and change.requested_by_id == staff.id
     # Only one request at a time.
     again = client.post_form(
-        f"/milestones/{m.id}/due-date",
-        {"new_due_on": days(60).isoformat(), "justification": "More", "version": saved.version},
+        f"/milestones/{m.id}",
+        {"action": "due_date"}
+        | {"new_due_on": days(60).isoformat(), "justification": "More", "version": saved.version},
     )
     assert again.status_code == 409
     # The requester cannot decide; a manager of another office cannot either.
     assert (
-        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+        client.post_form(
+            f"/milestones/{m.id}", {"action": "decide", "change_id": change.id, "reason": "ok", "approve": "Approve"}
+        ).status_code
+        == 403
     )
     client.post_form("/sign-out")
     login_as("manager", office=make.office("CBP"))
     assert (
-        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "ok", "approve": "Approve"}).status_code == 403
+        client.post_form(
+            f"/milestones/{m.id}", {"action": "decide", "change_id": change.id, "reason": "ok", "approve": "Approve"}
+        ).status_code
+        == 403
     )
     client.post_form("/sign-out")
     manager = login_as("manager")
-    missing = client.post_form(f"/date-changes/{change.id}/decide", {"reason": "", "approve": "Approve"})
+    missing = client.post_form(
+        f"/milestones/{m.id}", {"action": "decide", "change_id": change.id, "reason": "", "approve": "Approve"}
+    )
     assert missing.status_code == 400 and 'id="decision-reason-error"' in missing.get_data(as_text=True)
     assert reload(db, change).status == "pending"
 
     approved = client.post_form(
-        f"/date-changes/{change.id}/decide", {"reason": "Outage is documented", "approve": "Approve"}
+        f"/milestones/{m.id}",
+        {"action": "decide", "change_id": change.id, "reason": "Outage is documented", "approve": "Approve"},
     )
     assert approved.status_code == 302
     saved = reload(db, m)
@@ -556,7 +577,9 @@ def test_after_acceptance_a_manager_approves_and_the_baseline_stays(client, logi
         "Outage is documented",
     )
     assert (
-        client.post_form(f"/date-changes/{change.id}/decide", {"reason": "again", "approve": "Approve"}).status_code
+        client.post_form(
+            f"/milestones/{m.id}", {"action": "decide", "change_id": change.id, "reason": "again", "approve": "Approve"}
+        ).status_code
         == 403
     )
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
@@ -571,16 +594,20 @@ def test_a_declined_request_leaves_the_date_and_stays_listed(client, login_as, m
     db.session.commit()
     login_as("action_office")
     client.post_form(
-        f"/milestones/{m.id}/due-date",
-        {"new_due_on": days(50).isoformat(), "justification": "Want more time", "version": m.version},
+        f"/milestones/{m.id}",
+        {"action": "due_date"}
+        | {"new_due_on": days(50).isoformat(), "justification": "Want more time", "version": m.version},
     )
     change = db.session.scalar(sa.select(DueDateChange))
     client.post_form("/sign-out")
     login_as("manager")
     page = client.get("/my-work").get_data(as_text=True)
-    assert "Due-date changes awaiting your decision" in page and "Want more time" in page
+    assert "Due-date changes awaiting your decision" in page and "1 due-date change of your office waits" in page
+    assert 'href="/queue">Awaiting your approval</a>' in page and "Want more time" not in page
+    assert "Want more time" in client.get("/queue").get_data(as_text=True)
     response = client.post_form(
-        f"/date-changes/{change.id}/decide", {"reason": "Not justified by the facts", "decline": "Decline"}
+        f"/milestones/{m.id}",
+        {"action": "decide", "change_id": change.id, "reason": "Not justified by the facts", "decline": "Decline"},
     )
     assert response.status_code == 302
     assert reload(db, m).current_due_on == days(20)
@@ -712,3 +739,43 @@ def test_the_milestone_page_forms_post_to_the_page_and_come_back_in_place_with_a
     assert "app-error-summary" in body and 'href="#update-percent_complete"' in body
     assert 'id="update-percent_complete-error"' in body and "Most fields agreed" in body
     assert client.post_form(f"/milestones/{m.id}", {"action": "nonsense"}).status_code == 400
+
+
+def test_the_old_post_addresses_of_the_milestone_page_are_gone(client, login_as, plan):
+    _, _, m = plan
+    login_as("action_office")
+    for old in ("updates", "complete", "cancel", "due-date"):
+        assert client.post_form(f"/milestones/{m.id}/{old}", {"version": m.version}).status_code in (404, 405)
+    assert client.post_form("/date-changes/1/decide", {"reason": "x", "approve": "Approve"}).status_code in (404, 405)
+
+
+def test_a_refused_date_change_decision_comes_back_on_the_milestone_page_with_its_summary(client, login_as, db, plan):
+    rec, _, m = plan
+    rec.status = "resolved_open"
+    db.session.commit()
+    login_as("action_office")
+    client.post_form(
+        f"/milestones/{m.id}",
+        {"action": "due_date", "new_due_on": days(50).isoformat(), "justification": "Outage", "version": m.version},
+    )
+    change = db.session.scalar(sa.select(DueDateChange))
+    client.post_form("/sign-out")
+    login_as("manager")
+    page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
+    form = page.split('aria-label="Decide the due-date change"')[0].rsplit("<form", 1)[1]
+    assert f'action="/milestones/{m.id}"' in form
+    response = client.post_form(
+        f"/milestones/{m.id}", {"action": "decide", "change_id": change.id, "reason": " ", "approve": "Approve"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "app-error-summary" in body and 'href="#decision-reason"' in body and 'id="decision-reason-error"' in body
+    assert (
+        f'action="/milestones/{m.id}"' in body.split('aria-label="Decide the due-date change"')[0].rsplit("<form", 1)[1]
+    )
+    assert reload(db, change).status == "pending"
+    # A change of another milestone is not decided through this page.
+    other = client.post_form(
+        f"/milestones/{m.id + 1000}", {"action": "decide", "change_id": change.id, "reason": "ok", "approve": "Approve"}
+    )
+    assert other.status_code == 404 and reload(db, change).status == "pending"

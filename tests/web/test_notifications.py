@@ -89,7 +89,7 @@ def decide(app, db, w, decision="accepted"):
     c = client_for(app, w.reviewer)
     assert (
         c.post_form(
-            f"/submissions/{submission.id}/decision", {"decision": decision, "analysis": "Milestones are specific."}
+            f"/submissions/{submission.id}", {"decision": decision, "analysis": "Milestones are specific."}
         ).status_code
         == 302
     )
@@ -155,7 +155,9 @@ def test_evidence_reviewed_tells_the_uploader_and_the_milestones_owner(app, db, 
     db.session.commit()
     c = client_for(app, w.reviewer)
     assert (
-        c.post_form(f"/evidence/{item.id}/review", {"decision": "insufficient", "comment": "Not signed."}).status_code
+        c.post_form(
+            f"/evidence/{item.id}", {"action": "review"} | {"decision": "insufficient", "comment": "Not signed."}
+        ).status_code
         == 302
     )
     got = told(db, "evidence_reviewed")
@@ -172,8 +174,9 @@ def _request_change(app, db, w, requester):
     new_due = w.milestone.current_due_on + timedelta(days=45)
     assert (
         c.post_form(
-            f"/milestones/{w.milestone.id}/due-date",
-            {
+            f"/milestones/{w.milestone.id}",
+            {"action": "due_date"}
+            | {
                 "new_due_on": new_due.isoformat(),
                 "justification": "The vendor slipped.\nSecond line.",
                 "version": w.milestone.version,
@@ -189,9 +192,7 @@ def test_a_date_change_asked_tells_the_offices_managers_and_its_answer_the_reque
     change = _request_change(app, db, w, w.sender)
     assert set(told(db, "date_change_requested")) == {"manager@example.gov"}  # not Otto, of another office
     c = client_for(app, w.manager)
-    response = c.post_form(
-        f"/date-changes/{change.id}/decide", {"reason": "Keep the date.", "decline": "Decline", "return_to": "queue"}
-    )
+    response = c.post_form("/", {"change_id": change.id, "reason": "Keep the date.", "decline": "Decline"})
     assert response.status_code == 302 and response.location.endswith("/#queue-heading")
     got = told(db, "date_change_decided")
     assert set(got) == {"sender@example.gov", "owner@example.gov"}
@@ -202,13 +203,13 @@ def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app
     w = world
     office = client_for(app, w.sender)
     body = "Question for @gao@example.gov and @Eve Stranger and @Mona Manager."
-    assert office.post_form(f"/recommendations/{w.rec.id}/comments", {"body": body}).status_code == 302
+    assert office.post_form(f"/recommendations/{w.rec.id}", {"action": "comment", "body": body}).status_code == 302
     got = told(db, "comment")
     # Eve may not see the recommendation: not told. Nobody else wrote yet.
     assert set(got) == {"gao@example.gov", "manager@example.gov"}
     assert got["gao@example.gov"][0].reason == "You were mentioned in this message."
     oig = client_for(app, w.reviewer)
-    assert oig.post_form(f"/recommendations/{w.rec.id}/comments", {"body": "Answer."}).status_code == 302
+    assert oig.post_form(f"/recommendations/{w.rec.id}", {"action": "comment", "body": "Answer."}).status_code == 302
     second = db.session.scalars(
         sa.select(Notification).where(Notification.kind == "comment").order_by(Notification.id.desc())
     ).first()
@@ -304,8 +305,8 @@ def test_preferences_daily_off_and_the_decision_that_cannot_be_switched_off(app,
     assert got["lead@example.gov"][1] is not None
     oig = client_for(app, w.reviewer)
     oig.post_form(
-        f"/recommendations/{w.rec.id}/comments",
-        {"body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."},
+        f"/recommendations/{w.rec.id}",
+        {"action": "comment", "body": "@Sam Sender @Olga Owner @Lee Lead @Mona Manager see the analysis."},
     )
     got = told(db, "comment")
     assert {e: (n.email, m is not None) for e, (n, m) in got.items()} == {
@@ -547,7 +548,7 @@ def test_manager_queue_shows_their_offices_date_changes_with_the_full_justificat
     change = _request_change(app, db, w, w.sender)
     page = client_for(app, w.manager).get("/").get_data(as_text=True)
     assert "Awaiting your approval (1)" in page and "The vendor slipped.\nSecond line." in page
-    assert "45 days later" in page and f'action="/date-changes/{change.id}/decide"' in page
+    assert "45 days later" in page and f'name="change_id" value="{change.id}"' in page
     other = client_for(app, w.other_manager).get("/queue").get_data(as_text=True)
     assert "Publish the data standard" not in other and "Nothing is waiting for you." in other
 
@@ -608,3 +609,34 @@ def test_the_daily_summary_job_mails_one_summary_once(app, db, world, smtp):  # 
     assert message["To"] == "sender@example.gov" and message["Subject"].endswith(": 3 notifications")
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Message 2 on OIG-15-85 Rec. 1" in text and f"{BASE_URL}/recommendations/{w.rec.id}" in text
+
+
+@pytest.mark.parametrize("address", ["/", "/queue", "/queue?page=1"])
+def test_a_refused_queue_decision_comes_back_at_the_queue_s_address_with_its_summary(app, db, world, address):
+    w = world
+    change = _request_change(app, db, w, w.sender)
+    c = client_for(app, w.manager)
+    page = c.get(address).get_data(as_text=True)
+    assert f'action="{address}"' in page.split(f'name="change_id" value="{change.id}"')[0].rsplit("<form", 1)[1]
+    response = c.post_form(address, {"change_id": change.id, "reason": "", "decline": "Decline"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "app-error-summary" in body and f'href="#change-{change.id}-reason"' in body
+    assert f'id="change-{change.id}-reason-error"' in body
+    assert f'action="{address}"' in body.split(f'name="change_id" value="{change.id}"')[0].rsplit("<form", 1)[1]
+    db.session.refresh(change)
+    assert change.status == "pending"
+    done = c.post_form(address, {"change_id": change.id, "reason": "Keep the date.", "approve": "Approve"})
+    assert done.status_code == 302 and done.location.endswith(f"{address}#queue-heading")
+    db.session.refresh(change)
+    assert change.status == "approved"
+
+
+def test_only_a_manager_of_the_office_decides_from_a_queue(app, db, world):
+    w = world
+    change = _request_change(app, db, w, w.sender)
+    for user in (w.other_manager, w.sender):
+        response = client_for(app, user).post_form("/", {"change_id": change.id, "reason": "ok", "approve": "Approve"})
+        assert response.status_code == 403
+    db.session.refresh(change)
+    assert change.status == "pending"

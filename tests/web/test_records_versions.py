@@ -187,15 +187,26 @@ def test_after_acceptance_the_office_target_change_waits_for_another_manager(cli
     page = client.get(f"/metrics/{metric.id}").get_data(as_text=True)
     assert "Awaiting a manager" in page and "ICE cannot separate DACA releases" in page
     # The office cannot approve it; a manager of another office neither.
-    assert client.post_form(f"/target-changes/{change.id}/decide", {"reason": "ok", "approve": "y"}).status_code == 403
+    assert (
+        client.post_form(
+            f"/metrics/{metric.id}", {"action": "decide_target", "change_id": change.id, "reason": "ok", "approve": "y"}
+        ).status_code
+        == 403
+    )
     client.post_form("/sign-out")
     login_as("manager", office=make.office("DHS-ICE"))
-    assert client.post_form(f"/target-changes/{change.id}/decide", {"reason": "ok", "approve": "y"}).status_code == 403
+    assert (
+        client.post_form(
+            f"/metrics/{metric.id}", {"action": "decide_target", "change_id": change.id, "reason": "ok", "approve": "y"}
+        ).status_code
+        == 403
+    )
     client.post_form("/sign-out")
     manager = login_as("manager", office=office, name="Morgan Manager")
     assert "Target changes awaiting your decision" in client.get("/my-work").get_data(as_text=True)
     response = client.post_form(
-        f"/target-changes/{change.id}/decide", {"reason": "Agreed for FY2026.", "decline": "Decline"}
+        f"/metrics/{metric.id}",
+        {"action": "decide_target", "change_id": change.id, "reason": "Agreed for FY2026.", "decline": "Decline"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -236,7 +247,9 @@ def test_a_manager_never_decides_their_own_request(client, login_as, make, db):
     db.session.commit()
     change = db.session.scalar(sa.select(TargetChange))
     login_as(user=manager)
-    response = client.post_form(f"/target-changes/{change.id}/decide", {"reason": "ok", "approve": "y"})
+    response = client.post_form(
+        f"/metrics/{metric.id}", {"action": "decide_target", "change_id": change.id, "reason": "ok", "approve": "y"}
+    )
     assert response.status_code == 403
     db.session.expire_all()
     assert change.status == "pending"

@@ -267,3 +267,34 @@ def test_a_missing_metric_reading_reaches_the_action_office_once(app, db, make, 
     assert f"{BASE_URL}/metrics/{metric.id}" in _body(message, "plain")
     run_daily(today())
     assert len([m for m in smtp.to("staff@example.gov") if m["Subject"].startswith("Reading missing")]) == 1
+
+
+def test_the_lead_of_the_line_hears_of_a_missing_reading_once_by_the_flag_s_notification(app, db, make, smtp):
+    from app.metrics.models import Metric
+    from app.metrics.services import check_all
+    from app.notifications.models import Notification
+
+    staff = make.user("action_office", email="staff@example.gov")
+    lead = make.user("action_office", email="lead@example.gov", office=staff.office)
+    rec = make.recommendation(office=staff.office)
+    metric = Metric(
+        line_of_effort_id=make.line(rec, lead_owner_id=lead.id).id,
+        name="Releases recorded with a basis",
+        target_value=95,
+        frequency="monthly",
+        components="ICE",
+        collect_from=today().replace(day=1) - timedelta(days=20),
+    )
+    db.session.add(metric)
+    db.session.commit()
+    assert check_all(today()) == 1  # the daily check raises the flag, and its notification tells the lead
+    db.session.commit()
+    run_daily(today())
+    run_daily(today())
+
+    about = [m for m in smtp.to("lead@example.gov") if "Releases recorded with a basis" in m["Subject"]]
+    assert len(about) == 1 and not about[0]["Subject"].startswith("Reading missing")
+    inbox = db.session.scalars(sa.select(Notification).where(Notification.recipient_id == lead.id)).all()
+    assert len(inbox) == 1 and inbox[0].kind == "metric_flag"
+    # Others of the office who enter readings still get the reminder, once.
+    assert len([m for m in smtp.to("staff@example.gov") if m["Subject"].startswith("Reading missing")]) == 1

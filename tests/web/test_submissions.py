@@ -59,9 +59,7 @@ def _submit(client, rec, kind="plan", narrative="Our plan, with milestones."):
 
 
 def _decide(client, submission_id, decision, analysis="OIG analysis.", **extra):
-    return client.post_form(
-        f"/submissions/{submission_id}/decision", {"decision": decision, "analysis": analysis, **extra}
-    )
+    return client.post_form(f"/submissions/{submission_id}", {"decision": decision, "analysis": analysis, **extra})
 
 
 def _latest(db) -> Submission:
@@ -257,7 +255,7 @@ def test_bad_decisions_change_nothing(client, switch, db, plan, data):
     switch(user=staff)
     _submit(client, rec)
     switch(user=reviewer)
-    response = client.post_form(f"/submissions/{_latest(db).id}/decision", data)
+    response = client.post_form(f"/submissions/{_latest(db).id}", data)
     assert response.status_code == 400 and "usa-error-message" in response.get_data(as_text=True)
     assert _latest(db).is_pending
 
@@ -278,9 +276,12 @@ def test_awaiting_page_lists_pending_submissions_for_oig(client, switch, db, pla
     assert client.get("/submissions/awaiting").status_code == 403
     switch(user=reviewer)
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/submissions/awaiting"' in page and "Submissions awaiting decision" in page
+    assert 'href="/queue"' in page and 'href="/submissions/awaiting"' not in page  # the queue is the home
+    queue = client.get("/queue").get_data(as_text=True)
+    assert 'href="/submissions/awaiting">Submissions awaiting decision</a>' in queue
+    assert "Submission 1: Corrective action plan" in queue
     page = client.get("/submissions/awaiting").get_data(as_text=True)
-    assert "Submission 1: Corrective action plan" in page
+    assert "Submission 1: Corrective action plan" in page and 'href="/queue">Awaiting your review</a>' in page
     _decide(client, _latest(db).id, "accepted")
     assert "No submission is awaiting a decision." in client.get("/submissions/awaiting").get_data(as_text=True)
 
@@ -517,7 +518,7 @@ def test_accepting_a_plan_asks_for_the_money_decision_and_refuses_a_bad_amount(
     page = client.get(f"/submissions/{_latest(db).id}").get_data(as_text=True)
     assert "Questioned costs disallowed (USD)" in page and "Funds agreed to be put to better use (USD)" in page
     response = client.post_form(
-        f"/submissions/{_latest(db).id}/decision", {"decision": "accepted", "analysis": "Adequate.", **money}
+        f"/submissions/{_latest(db).id}", {"decision": "accepted", "analysis": "Adequate.", **money}
     )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     db.session.expire_all()
@@ -530,7 +531,7 @@ def test_accepting_a_plan_records_the_money_decision_and_reopening_clears_it(cli
     _submit(client, rec)
     switch(user=reviewer)
     response = client.post_form(
-        f"/submissions/{_latest(db).id}/decision",
+        f"/submissions/{_latest(db).id}",
         {"decision": "accepted", "analysis": "Adequate.", "disallowed_costs": "250.50", "agreed_funds": "5000"},
     )
     assert response.status_code == 302
