@@ -541,7 +541,7 @@ def test_a_reading_for_a_period_not_ended_or_before_the_first_is_refused_like_th
     client, db, make, plan, token_for
 ):
     from app.metrics.models import Reading
-    from app.metrics.services import period_of
+    from app.metrics.periods import period_of
     from app.timeutil import today
 
     metric = _metric(db, plan[1].line_of_effort)
