@@ -153,9 +153,10 @@ def run(args, url: str) -> None:
     def write(i: int) -> None:
         nonlocal version
         response = client.post(
-            f"/milestones/{milestone_id}/updates",
+            f"/milestones/{milestone_id}",
             data={
                 "csrf_token": token,
+                "action": "update",
                 "version": version,
                 "noted_on": today().isoformat(),
                 "status": "in_progress",

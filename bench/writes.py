@@ -164,10 +164,11 @@ def main() -> None:
                 server = servers[(n + i) % len(servers)]
                 began = time.perf_counter()
                 response = http.post(
-                    f"{server}/milestones/{milestone_id}/updates",
+                    f"{server}/milestones/{milestone_id}",
                     allow_redirects=False,
                     data={
                         "csrf_token": token,
+                        "action": "update",
                         "version": version,
                         "noted_on": today().isoformat(),
                         "status": "in_progress",

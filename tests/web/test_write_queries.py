@@ -18,8 +18,9 @@ WRITE_BUDGET = 8
 
 def _update(client, milestone_id: int, version: int, percent: int, note: str):
     return client.post_form(
-        f"/milestones/{milestone_id}/updates",
+        f"/milestones/{milestone_id}",
         {
+            "action": "update",
             "noted_on": days(0).isoformat(),
             "status": "in_progress",
             "percent_complete": percent,
