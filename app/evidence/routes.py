@@ -121,7 +121,7 @@ def evidence_summary(recommendation) -> dict[str, int]:
     return services.summary(recommendation.id)
 
 
-@bp.app_template_global("milestone_evidence")
+@bp.app_template_global()
 def milestone_evidence_items(milestone) -> list[EvidenceItem]:
     """The milestone page's evidence section: its items with versions and reviews."""
     return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
