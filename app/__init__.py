@@ -239,23 +239,6 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.navigation import nav_items
-    from app.permissions import TEMPLATE_HELPERS
-    from app import versioning
-    from app.reports.services import demo_loaded
+    from app.templating import register
 
-    app.jinja_env.globals.update(TEMPLATE_HELPERS)
-    app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["demo_loaded"] = demo_loaded
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-
-    @app.template_filter("date")
-    def format_date(value, fmt="%b %-d, %Y"):
-        return value.strftime(fmt) if value else "—"
-
-    app.add_template_filter(versioning.shown, "conflict_value")
-
-    @app.template_filter("datetime")
-    def format_datetime(value):
-        return value.strftime("%b %-d, %Y %H:%M UTC") if value else "—"
+    register(app)

@@ -9,6 +9,7 @@ from app.evidence.uploads import discard_incoming
 from app.extensions import db
 from app.permissions import ANY_ROLE, can_edit_plan, roles
 from app.security import content_disposition
+from app.templating import filesize
 
 bp.teardown_request(discard_incoming)
 
@@ -113,18 +114,6 @@ def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withd
 @roles(*ANY_ROLE)
 def item(item_id: int):
     return _item_page(services.get_item_or_404(item_id))
-
-
-@bp.app_template_global()
-def evidence_summary(recommendation) -> dict[str, int]:
-    """Counts for the recommendation page's evidence section (one query)."""
-    return services.summary(recommendation.id)
-
-
-@bp.app_template_global()
-def milestone_evidence_items(milestone) -> list[EvidenceItem]:
-    """The milestone page's evidence section: its items with versions and reviews."""
-    return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
 
 
 @bp.route("/evidence/<int:item_id>/versions", methods=["POST"])
@@ -236,14 +225,3 @@ def integrity():
         form=form,
         evidence_dir=current_app.config["EVIDENCE_DIR"],
     )
-
-
-@bp.app_template_filter()
-def filesize(n: float | None) -> str:
-    if n is None:
-        return "—"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
-        n /= 1024
-    return f"{n} GB"
