@@ -6,9 +6,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.api.models import ApiToken, hash_token
+from app.api.models import ApiToken
 from app.api.openapi import openapi_document
 from app.audit import AuditEvent
+from app.security import hash_token
 from app.timeutil import utcnow
 
 
