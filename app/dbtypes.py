@@ -5,6 +5,9 @@ from datetime import timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+#: Ids are 32-bit integers on both databases; a larger one is simply not found.
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always returned timezone-aware.
