@@ -84,10 +84,6 @@ class FieldChange:
     #: What the user entered (``NOT_ON_FORM`` for a field of another form).
     yours: object = NOT_ON_FORM
 
-    @property
-    def on_form(self) -> bool:
-        return self.yours is not NOT_ON_FORM
-
 
 @dataclass
 class Edit:
