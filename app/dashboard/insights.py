@@ -284,10 +284,10 @@ def _candidates_statement(every_office: bool, dialect: str) -> sa.Select:
     undecided = Recommendation.management_decision_on.is_(None)
     if dialect == "sqlite":
         # SQLite's statistics give ix_recommendations_decision_on a few rows a value, NULL
-        # included, so it read every undecided recommendation through it and sorted them
-        # (0.25 ms a branch at 5,000 recommendations, growing with them). likely() is its planner
-        # hint and changes no result: it reads ix_recommendations_open_issued in order and
-        # stops at the limit (0.02 ms). PostgreSQL chooses that index itself.
+        # included, so it read every undecided recommendation through it and sorted them, a cost
+        # that grows with the table (bench/README.md, "Figures behind the code"). likely() is its
+        # planner hint and changes no result: it reads ix_recommendations_open_issued in order and
+        # stops at the limit. PostgreSQL chooses that index itself.
         undecided = sa.func.likely(undecided)  # type: ignore[assignment]
     candidates = sa.union_all(
         _earliest(
