@@ -33,6 +33,11 @@ class ApiToken(db.Model):
     user = relationship("User", lazy="joined")
 
     @classmethod
+    def listed_for(cls, user) -> list["ApiToken"]:
+        """The user's tokens, newest first."""
+        return list(db.session.scalars(sa.select(cls).where(cls.user_id == user.id).order_by(cls.created_at.desc())))
+
+    @classmethod
     def issue(cls, user, scope: str, name: str = "") -> tuple["ApiToken", str]:
         """A new token row (added to the session) and its secret, which is never stored."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
