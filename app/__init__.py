@@ -1,4 +1,8 @@
-"""The corrective-action tracker: the application factory."""
+"""The corrective-action tracker: the application factory.
+
+Its steps import the rooms inside them: this module runs before any ``app.*`` module, so imports at
+its top would load every room (and close cycles) whenever anything imports ``app.extensions``.
+"""
 
 import importlib
 import os
@@ -112,6 +116,7 @@ def _configure_sqlite(db) -> None:
 ROUTED_DOMAINS = (
     "accounts",
     "api",
+    "auth",
     "calendar",
     "comments",
     "dashboard",
@@ -132,6 +137,7 @@ ROUTED_DOMAINS = (
 def register_blueprints(app: Flask) -> None:
     for domain in ROUTED_DOMAINS:
         importlib.import_module(f"app.{domain}.routes")
+    importlib.import_module("app.auth.mfa_routes")
     from app.accounts import bp as accounts_bp
     from app.extensions import csrf
     from app.auth import bp as auth_bp

@@ -12,6 +12,8 @@ from flask_login import current_user
 
 from app.auth.models import ROLES
 from app.dbtypes import bound
+from app.api.auth import require_token
+from app.extensions import login_manager
 
 ANY_ROLE = ROLES
 #: Roles that read every office's work.
@@ -33,8 +35,6 @@ def roles(*allowed: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from app.extensions import login_manager
-
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
@@ -58,8 +58,6 @@ def token_scope(scope: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from app.api.auth import require_token
-
             require_token(scope)
             return view(*args, **kwargs)
 

@@ -43,6 +43,8 @@ from app.recommendations.models import (
     recommendation_label,
 )
 from app.reports.models import Report
+from app.metrics.models import Flag, Metric
+from app.submissions.services import awaiting_decision, awaiting_decision_count
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
 AGE_MONTHS = (6, 12, 24)
@@ -361,8 +363,6 @@ def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     """Open monitor flags on the recommendations the user may see, counted per recommendation."""
-    from app.metrics.models import Flag, Metric
-
     rows = db.session.execute(
         sa.select(Recommendation.id, Report.number, Recommendation.number, sa.func.count(Flag.id))
         .select_from(Flag)
@@ -391,8 +391,6 @@ def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = N
         open_flags_by_recommendation=flags,
     )
     if user.role == "oig_reviewer":
-        from app.submissions.services import awaiting_decision, awaiting_decision_count
-
         insights.submissions_waiting = awaiting_decision(limit=LIST_LIMIT)
         insights.submissions_waiting_count = awaiting_decision_count()
     return insights

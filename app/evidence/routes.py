@@ -10,14 +10,13 @@ from app.extensions import db
 from app.permissions import ANY_ROLE, can_edit_plan, roles
 from app.security import content_disposition
 from app.templating import filesize
+from app.errors import render_error
 
 bp.teardown_request(discard_incoming)
 
 
 @bp.errorhandler(413)
 def too_large(_error):
-    from app.errors import render_error
-
     limit = filesize(current_app.config["MAX_CONTENT_LENGTH"])
     return render_error(
         413,

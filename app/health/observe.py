@@ -17,6 +17,7 @@ from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 
 from app.extensions import db
+from app.health.metrics import LATENCY, REQUESTS, install_audit_counter
 
 request_log = logging.getLogger("app.requests")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -59,8 +60,6 @@ def request_id() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from app.health.metrics import LATENCY, REQUESTS, install_audit_counter
-
     if app.config.get("LOG_JSON"):
         install_json_logging()
     install_audit_counter()

@@ -8,17 +8,9 @@ from app.inputs import TrackerForm
 from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
 from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
+from app.milestones.services import find_cycle
 
 LONG_TEXT = 20_000
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -94,8 +86,6 @@ class MilestoneForm(VersionedForm):
             raise ValidationError("The due date cannot be before the start date.")
 
     def validate_depends_on(self, field):
-        from app.milestones.services import find_cycle
-
         cycle = find_cycle(self.milestone_id, set(field.data or ()), self.edges)
         if cycle:
             names = " → ".join(self.titles.get(i, f"#{i}") for i in cycle)
@@ -183,7 +173,7 @@ class MyWorkFilterForm(TrackerForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    line = SelectField("Line of effort", coerce=_int_or_none, validate_choice=False)
+    line = SelectField("Line of effort", coerce=versioning.int_or_none, validate_choice=False)
     status = SelectField(
         "Status",
         choices=choices(
@@ -192,5 +182,5 @@ class MyWorkFilterForm(TrackerForm):
         ),
         validate_choice=False,
     )
-    office = SelectField("Office", coerce=_int_or_none, validate_choice=False)
+    office = SelectField("Office", coerce=versioning.int_or_none, validate_choice=False)
     submit = SubmitField("Filter")

@@ -19,6 +19,8 @@ from app.milestones.models import Milestone
 from app.recommendations.models import LineOfEffort
 from app.submissions.models import SUBMISSION_KINDS
 from app.timeutil import utcnow
+from app.evidence.services import evidence_list
+from app.metrics.services import metric_results
 
 SCHEMA_VERSION = 1
 
@@ -95,14 +97,10 @@ class Section:
 
 
 def evidence_section(recommendation, kind: str) -> list[dict]:
-    from app.evidence.services import evidence_list
-
     return evidence_list(recommendation.id)
 
 
 def metrics_section(recommendation, kind: str) -> list[dict]:
-    from app.metrics.services import metric_results
-
     return metric_results(recommendation.id)
 
 
