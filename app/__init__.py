@@ -1,4 +1,8 @@
-"""The corrective-action tracker: the application factory."""
+"""The corrective-action tracker: the application factory.
+
+Its steps import the rooms inside them: this module runs before any ``app.*`` module, so imports at
+its top would load every room (and close cycles) whenever anything imports ``app.extensions``.
+"""
 
 import importlib
 import os
@@ -112,6 +116,7 @@ def _configure_sqlite(db) -> None:
 ROUTED_DOMAINS = (
     "accounts",
     "api",
+    "auth",
     "calendar",
     "comments",
     "dashboard",
@@ -132,6 +137,7 @@ ROUTED_DOMAINS = (
 def register_blueprints(app: Flask) -> None:
     for domain in ROUTED_DOMAINS:
         importlib.import_module(f"app.{domain}.routes")
+    importlib.import_module("app.auth.mfa_routes")
     from app.accounts import bp as accounts_bp
     from app.extensions import csrf
     from app.auth import bp as auth_bp
@@ -239,23 +245,6 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.navigation import nav_items
-    from app.permissions import TEMPLATE_HELPERS
-    from app import versioning
-    from app.reports.services import demo_loaded
+    from app.templating import register
 
-    app.jinja_env.globals.update(TEMPLATE_HELPERS)
-    app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["demo_loaded"] = demo_loaded
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-
-    @app.template_filter("date")
-    def format_date(value, fmt="%b %-d, %Y"):
-        return value.strftime(fmt) if value else "—"
-
-    app.add_template_filter(versioning.shown, "conflict_value")
-
-    @app.template_filter("datetime")
-    def format_datetime(value):
-        return value.strftime("%b %-d, %Y %H:%M UTC") if value else "—"
+    register(app)

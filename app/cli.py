@@ -17,6 +17,14 @@ from app.extensions import db
 from app.offices.models import Office
 from app.reminders.cli import reminders_cli, scheduler_command
 from app.timeutil import today
+from app.demo import seed_demo
+from app.checkpoints import checkpoint_path, read_checkpoints, write_checkpoint
+from app.accounts.services import deactivate_idle_accounts
+from app.health.checks import deploy_problems
+from app.api.cli import tokens_cli
+from app.backup.cli import backup_cli
+from app.evidence.cli import evidence_cli
+from app.metrics.cli import metrics_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -79,8 +87,6 @@ def break_glass(email, off):
 @click.command("seed-demo")
 def seed_demo_command():
     """Load the OIG-15-85 demo (idempotent)."""
-    from app.demo import seed_demo
-
     password = os.environ.get("DEMO_PASSWORD") or None
     generated = seed_demo(password, today())
     db.session.commit()
@@ -102,8 +108,6 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @audit_cli.command("verify")
 def audit_verify():
     """Walk the hash chain and check it against every checkpoint; exit 1 naming what is wrong."""
-    from app.checkpoints import checkpoint_path, read_checkpoints
-
     checkpoints, problems = read_checkpoints()
     for problem in problems:
         click.echo(f"audit checkpoint refused: {problem}", err=True)
@@ -131,8 +135,6 @@ def audit_verify():
 @audit_cli.command("checkpoint")
 def audit_checkpoint():
     """Append the chain's head, signed, to the checkpoint file (the scheduler does this hourly)."""
-    from app.checkpoints import checkpoint_path, write_checkpoint
-
     checkpoint = write_checkpoint()
     click.echo(
         f"checkpoint: event {checkpoint.event_id}, hash {checkpoint.hash}, at {checkpoint.at} -> {checkpoint_path()}"
@@ -145,8 +147,6 @@ accounts_cli = AppGroup("accounts", help="Account housekeeping.")
 @accounts_cli.command("deactivate-idle")
 def deactivate_idle_command():
     """Deactivate accounts with no sign-in for IDLE_DEACTIVATION_DAYS (90) days."""
-    from app.accounts.services import deactivate_idle_accounts
-
     users = deactivate_idle_accounts()
     db.session.commit()
     for user in users:
@@ -157,8 +157,6 @@ def deactivate_idle_command():
 @click.command("check")
 def check_command():
     """Deploy check: exit 1 listing every unsafe or missing production setting, 0 when there is none."""
-    from app.health.checks import deploy_problems
-
     problems = deploy_problems(current_app)
     for problem in problems:
         click.echo(f"- {problem}")
@@ -169,11 +167,6 @@ def check_command():
 
 
 def register(app: Flask) -> None:
-    from app.api.cli import tokens_cli
-    from app.backup.cli import backup_cli
-    from app.evidence.cli import evidence_cli
-    from app.metrics.cli import metrics_cli
-
     app.cli.add_command(metrics_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)

@@ -4,6 +4,10 @@ from datetime import timezone
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+from app.extensions import db
+
+#: Ids are 32-bit integers on both databases; a larger one is simply not found.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator):
@@ -79,8 +83,6 @@ def bound(name: str, type_) -> sa.BindParameter:
 def refresh_statistics() -> None:
     """After a bulk load (``bench seed``, ``backup restore``): fresh planner statistics, and on
     PostgreSQL a vacuumed visibility map, so index-only scans work before autovacuum comes by."""
-    from app.extensions import db
-
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         # VACUUM refuses to run inside a transaction: a connection of its own, in autocommit.

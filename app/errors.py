@@ -7,6 +7,9 @@ from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from flask_login import current_user
+from app import audit
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +53,6 @@ def refuse(code: int, message: str | None = None, *, recommendation_id: int | No
 
 
 def _record_refusal(description: str | None, action: str = "access.denied") -> None:
-    from flask_login import current_user
-
-    from app import audit
-    from app.extensions import db
-
     refusal = g.pop("refusal", None) or {}
     try:
         db.session.rollback()  # nothing the refused request staged may land
@@ -96,8 +94,6 @@ def register(app: Flask) -> None:
     def stale(error):
         """Two saves of one record raced where no edit form guards it (app/versioning.py): the
         later one changed nothing."""
-        from app.extensions import db  # imported here, as the other handlers do
-
         db.session.rollback()
         return render_error(
             409,
@@ -116,8 +112,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error):
-        from app.extensions import db
-
         db.session.rollback()
         incident = g.get("request_id") or uuid.uuid4().hex[:12]  # the id in the log line and X-Request-Id
         log.exception("incident %s: unhandled error on %s %s", incident, request.method, request.path)

@@ -16,6 +16,20 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.timeutil import human_date
+from app.evidence.models import REVIEW_STATUS_LABELS, EvidenceItem
+from app.metrics.models import (
+    DECISION_LABELS as ACTION_LABELS,
+    DIRECTION_LABELS,
+    FLAG_KIND_LABELS,
+    FREQUENCY_LABELS,
+    Flag,
+    Metric,
+    Reading,
+)
+from app.milestones.models import MILESTONE_STATUS_LABELS, DueDateChange, Milestone
+from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
+from app.submissions.models import KIND_LABELS
+from app.auth.models import User
 
 #: The kinds a history can be filtered by: label and the action prefixes they cover.
 KINDS = {
@@ -123,17 +137,6 @@ class Names:
 
 
 def _value_labels() -> dict[str, str]:
-    from app.evidence.models import REVIEW_STATUS_LABELS
-    from app.metrics.models import (
-        DECISION_LABELS as ACTION_LABELS,
-        DIRECTION_LABELS,
-        FLAG_KIND_LABELS,
-        FREQUENCY_LABELS,
-    )
-    from app.milestones.models import MILESTONE_STATUS_LABELS
-    from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
-    from app.submissions.models import KIND_LABELS
-
     return {
         **MILESTONE_STATUS_LABELS,
         **REVIEW_STATUS_LABELS,
@@ -398,11 +401,6 @@ def _sentence(event, names: Names) -> str:
 
 def names_for(events) -> Names:
     """Every name the sentences of ``events`` need, in at most seven queries."""
-    from app.auth.models import User
-    from app.evidence.models import EvidenceItem
-    from app.metrics.models import Flag, Metric, Reading
-    from app.milestones.models import DueDateChange, Milestone
-
     ids: dict[str, set] = {k: set() for k in ("milestone", "evidence", "metric", "reading", "flag", "user", "change")}
     for e in events:
         a = e.after_data

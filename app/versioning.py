@@ -40,7 +40,7 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_ON_FORM = object()
 
 
-def _int_or_none(value):
+def int_or_none(value):
     if value in (None, ""):
         return None
     try:
@@ -59,7 +59,7 @@ class VersionField(HiddenField):
 
 class VersionedForm(TrackerForm):
     #: The record's version the form was built from; a save from another version is refused.
-    version = VersionField(filters=[_int_or_none])
+    version = VersionField(filters=[int_or_none])
 
     def set_version(self, version: int) -> None:
         self.version.data = version
@@ -83,10 +83,6 @@ class FieldChange:
     at: datetime
     #: What the user entered (``NOT_ON_FORM`` for a field of another form).
     yours: object = NOT_ON_FORM
-
-    @property
-    def on_form(self) -> bool:
-        return self.yours is not NOT_ON_FORM
 
 
 @dataclass

@@ -8,9 +8,10 @@ from flask_login import current_user
 from app import audit
 from app.auth.models import User
 from app.auth.services import issue_reset_token
-from app.extensions import db
+from app.extensions import db, mail
 from app.reminders.models import OutboxMessage
 from app.timeutil import utcnow
+from flask_mail import Message
 
 log = logging.getLogger(__name__)
 #: What an account change is about, for the audit trail (never the password hash or tokens).
@@ -122,10 +123,6 @@ def mail_reset_link(user: User, link: str) -> bool:
     """Send the link to its owner when mail is configured; called after the commit."""
     if not current_app.config.get("MAIL_SERVER"):
         return False
-    from flask_mail import Message
-
-    from app.extensions import mail
-
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     body = (
         f"Hello {user.name},\n\nSet your password for the Corrective Action Tracker with this link. "

@@ -4,8 +4,9 @@ import sqlalchemy as sa
 from flask import abort, g, request
 from werkzeug.exceptions import Unauthorized
 
-from app.api.models import ApiToken, hash_token
+from app.api.models import ApiToken
 from app.extensions import db
+from app.security import hash_token
 from app.timeutil import utcnow
 
 

@@ -1,6 +1,5 @@
 """Personal access tokens for the JSON API: shown once, stored as a SHA-256 hash, revocable."""
 
-import hashlib
 import secrets
 from datetime import datetime
 
@@ -9,16 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.dbtypes import UTCDateTime, enum
 from app.extensions import db
+from app.security import hash_token
 from app.timeutil import utcnow
 
 TOKEN_SCOPES = ("read", "write")
 #: Makes a leaked token recognisable to secret scanners and to people.
 TOKEN_PREFIX = "cat_"
-
-
-def hash_token(token: str) -> str:
-    # A 256-bit random token needs no slow hash: nobody can guess it, only look it up.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiToken(db.Model):
@@ -36,6 +31,11 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", lazy="joined")
+
+    @classmethod
+    def listed_for(cls, user) -> list["ApiToken"]:
+        """The user's tokens, newest first."""
+        return list(db.session.scalars(sa.select(cls).where(cls.user_id == user.id).order_by(cls.created_at.desc())))
 
     @classmethod
     def issue(cls, user, scope: str, name: str = "") -> tuple["ApiToken", str]:

@@ -1,12 +1,11 @@
 """The OpenAPI 3 description of /api/v1 (tests check it against the routes and fuzz the API with it)."""
 
+from app.dbtypes import MAX_ID
 from app.evidence.models import REVIEW_STATUSES
 from app.metrics.models import DIRECTIONS, FREQUENCIES, METRIC_KINDS
 from app.metrics.services import READING_OUTCOMES
 from app.milestones.models import MILESTONE_STATUSES
 from app.recommendations.models import CONCURRENCES, STATUSES
-
-MAX_ID = 2**31 - 1
 
 
 def _ref(name: str) -> dict:

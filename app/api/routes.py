@@ -22,9 +22,9 @@ from app.api.serializers import (
     report_json,
 )
 from app.audit import AuditEvent
+from app.dbtypes import MAX_ID
 from app.errors import render_error
 from app.evidence.models import EvidenceItem
-from app.exports.services import audit_filters, milestone_filters, recommendation_filters
 from app.extensions import db
 from app.inputs import json_body
 from app.metrics.models import Metric, Reading
@@ -34,6 +34,7 @@ from app.metrics.values import parse_value
 from app.metrics.reading_rules import reading_period_problem, reading_version_problem, stored_readings
 from app.milestones import services as milestone_services
 from app.milestones.models import MILESTONE_STATUSES, Milestone
+from app.querystring import audit_filters, milestone_filters, recommendation_filters
 from app.permissions import (
     can_edit_metrics,
     can_edit_plan,
@@ -46,8 +47,6 @@ from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
 from app.timeutil import today
 
-#: Ids are 32-bit integers on both databases; a larger one is simply not found.
-MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 

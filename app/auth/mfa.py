@@ -37,6 +37,7 @@ from webauthn.helpers.structs import (
 from app import audit
 from app.auth.models import RecoveryCode, SecurityKey, User
 from app.extensions import db
+from app.security import hash_token
 from app.timeutil import utcnow
 
 #: How long a person has, after the password, to present the key.
@@ -303,8 +304,7 @@ def parse_json_body(raw: bytes, limit: int = 64 * 1024) -> dict:
 
 
 def _hash_code(code: str) -> str:
-    normal = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hashlib.sha256(normal.encode()).hexdigest()
+    return hash_token("".join(ch for ch in code.upper() if ch.isalnum()))
 
 
 def new_recovery_codes(user: User) -> list[str]:

@@ -1,4 +1,3 @@
-import hashlib
 import secrets
 import unicodedata
 from datetime import datetime
@@ -94,10 +93,6 @@ class User(UserMixin, db.Model):
 def normalise_password(password: str) -> str:
     # NIST SP 800-63B 5.1.1.2: the same passphrase typed on two keyboards must hash the same.
     return unicodedata.normalize("NFKC", password)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class PasswordResetToken(db.Model):

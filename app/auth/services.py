@@ -4,7 +4,6 @@ The lockout counter lives on the ``users`` row and is changed by single conditio
 so that gunicorn workers (separate processes) count the same failures and never both lock.
 """
 
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import cast
@@ -15,9 +14,10 @@ from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
-from app.auth.models import PasswordResetToken, SignInThrottle, User, hash_token
+from app.auth.models import PasswordResetToken, SignInThrottle, User
 from app.dbtypes import UTCDateTime
 from app.extensions import db
+from app.security import hash_token
 from app.timeutil import utcnow
 
 _dummy_hash_cache: dict[str, str] = {}
@@ -178,10 +178,6 @@ def session_expired(now_ts: float) -> bool:
     signed_in_at = session.get("signed_in_at", 0)
     seen_at = session.get("seen_at", 0)
     return now_ts - seen_at > idle or now_ts - signed_in_at > absolute
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 # --- passwords ------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The secret token in a user's private calendar feed URL."""
 
-import hashlib
 import secrets
 from datetime import datetime
 
@@ -9,11 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.dbtypes import UTCDateTime
 from app.extensions import db
+from app.security import hash_token
 from app.timeutil import utcnow
-
-
-def hash_feed_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class CalendarToken(db.Model):
@@ -34,6 +30,6 @@ class CalendarToken(db.Model):
     @classmethod
     def issue(cls, user) -> tuple["CalendarToken", str]:
         secret = secrets.token_urlsafe(32)
-        token = cls(user_id=user.id, user=user, token_hash=hash_feed_token(secret))
+        token = cls(user_id=user.id, user=user, token_hash=hash_token(secret))
         db.session.add(token)
         return token, secret

@@ -2,6 +2,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from app import audit
+from app.api.forms import TokenForm
+from app.api.models import ApiToken
 from app.calendar import bp
 from app.calendar.models import CalendarToken
 from app.calendar.services import active_token, feed_ics, revoke_tokens, user_feed_events, user_for_feed_token_or_404
@@ -12,15 +14,17 @@ from app.security import content_disposition
 from app.timeutil import today
 
 
-def _settings(new_feed_url: str | None = None, status: int = 200):
-    from app.api.pages import token_page_context
-
+def settings_page(status: int = 200, *, new_feed_url: str | None = None, token_form=None, new_api_token=None):
+    """The account's feeds page: the calendar feed and the API tokens, whose own views render it too."""
     return render_template(
         "calendar/settings.html",
         token=active_token(current_user),
         new_feed_url=new_feed_url,
         form=TrackerForm(),
-        **token_page_context(),
+        api_tokens=ApiToken.listed_for(current_user),
+        # A fresh form when none is given: after a token is made, its name is not offered again.
+        token_form=token_form or TokenForm(formdata=None),
+        new_api_token=new_api_token,
     ), status
 
 
@@ -28,32 +32,43 @@ def _settings(new_feed_url: str | None = None, status: int = 200):
 @roles(*ANY_ROLE)
 def settings():
     if request.method == "POST":
-        from app.api.pages import create
-
         if request.form.get("action") != "api_token":
             abort(400)
-        return create()  # the token form, answered in place
-    return _settings()
+        return _create_api_token()  # the token form, answered in place
+    return settings_page()
+
+
+def _create_api_token():
+    """The token form of this page, posted to it (``action=api_token``), so a refused entry comes back
+    at the same address with its summary; the new secret is shown once there."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return settings_page(400, token_form=form)
+    token, secret = ApiToken.issue(current_user, form.scope.data, form.name.data.strip())
+    db.session.flush()
+    audit.record("api_token.create", token, after={"name": token.name, "scope": token.scope})
+    db.session.commit()
+    return settings_page(new_api_token=secret)
 
 
 @bp.route("/feed", methods=["POST"])
 @roles(*ANY_ROLE)
 def create_feed():
     if not TrackerForm().validate_on_submit():
-        return _settings(status=400)
+        return settings_page(400)
     revoked = revoke_tokens(current_user)
     token, secret = CalendarToken.issue(current_user)
     db.session.flush()
     audit.record("calendar.token_create", token, after={"replaced": revoked})
     db.session.commit()
-    return _settings(new_feed_url=url_for("calendar.feed", secret=secret, _external=True))
+    return settings_page(new_feed_url=url_for("calendar.feed", secret=secret, _external=True))
 
 
 @bp.route("/feed/revoke", methods=["POST"])
 @roles(*ANY_ROLE)
 def revoke_feed():
     if not TrackerForm().validate_on_submit():
-        return _settings(status=400)
+        return settings_page(400)
     revoked = revoke_tokens(current_user)
     if revoked:
         audit.record("calendar.token_revoke", after={"revoked": revoked})

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import contains_eager
 
-from app.calendar.models import CalendarToken, hash_feed_token
+from app.calendar.models import CalendarToken
 from app.exports.tables import xml_safe
 from app.extensions import db
+from app.security import hash_token
 from app.milestones.models import Milestone
 from app.permissions import visible_recommendations
 from app.recommendations.clocks import clocks_for
@@ -49,7 +50,7 @@ def revoke_tokens(user) -> int:
 def user_for_feed_token_or_404(secret: str):
     token = db.session.scalar(
         sa.select(CalendarToken).where(
-            CalendarToken.token_hash == hash_feed_token(secret), CalendarToken.revoked_at.is_(None)
+            CalendarToken.token_hash == hash_token(secret), CalendarToken.revoked_at.is_(None)
         )
     )
     if token is None or not token.user.is_active:

@@ -43,6 +43,8 @@ from app.recommendations.models import (
     recommendation_label,
 )
 from app.reports.models import Report
+from app.metrics.models import Flag, Metric
+from app.submissions.services import awaiting_decision, awaiting_decision_count
 
 AGE_BUCKETS = ("0–6 months", "6–12 months", "1–2 years", "Over 2 years")
 AGE_MONTHS = (6, 12, 24)
@@ -284,10 +286,10 @@ def _candidates_statement(every_office: bool, dialect: str) -> sa.Select:
     undecided = Recommendation.management_decision_on.is_(None)
     if dialect == "sqlite":
         # SQLite's statistics give ix_recommendations_decision_on a few rows a value, NULL
-        # included, so it read every undecided recommendation through it and sorted them
-        # (0.25 ms a branch at 5,000 recommendations, growing with them). likely() is its planner
-        # hint and changes no result: it reads ix_recommendations_open_issued in order and
-        # stops at the limit (0.02 ms). PostgreSQL chooses that index itself.
+        # included, so it read every undecided recommendation through it and sorted them, a cost
+        # that grows with the table (bench/README.md, "Figures behind the code"). likely() is its
+        # planner hint and changes no result: it reads ix_recommendations_open_issued in order and
+        # stops at the limit. PostgreSQL chooses that index itself.
         undecided = sa.func.likely(undecided)  # type: ignore[assignment]
     candidates = sa.union_all(
         _earliest(
@@ -361,8 +363,6 @@ def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     """Open monitor flags on the recommendations the user may see, counted per recommendation."""
-    from app.metrics.models import Flag, Metric
-
     rows = db.session.execute(
         sa.select(Recommendation.id, Report.number, Recommendation.number, sa.func.count(Flag.id))
         .select_from(Flag)
@@ -391,8 +391,6 @@ def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = N
         open_flags_by_recommendation=flags,
     )
     if user.role == "oig_reviewer":
-        from app.submissions.services import awaiting_decision, awaiting_decision_count
-
         insights.submissions_waiting = awaiting_decision(limit=LIST_LIMIT)
         insights.submissions_waiting_count = awaiting_decision_count()
     return insights

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.dbtypes import UTCDateTime, enum
 from app.extensions import db
 from app.timeutil import utcnow
+import json
 
 REVIEW_STATUSES = ("pending", "accepted", "insufficient")
 REVIEW_STATUS_LABELS = {
@@ -139,8 +140,6 @@ class EvidenceCheck(db.Model):
 
     @property
     def problem_list(self) -> list[dict]:
-        import json
-
         return json.loads(self.problems or "[]")
 
     @property

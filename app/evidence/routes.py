@@ -1,7 +1,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.evidence import bp, extract, filetypes, services
+from app.evidence import bp, extract, services
 from app.evidence.forms import MAX_FILES, NewVersionForm, ReviewForm, RunCheckForm, UploadForm, WithdrawForm
 from app.evidence.models import EvidenceItem
 from app.evidence.storage import get_storage
@@ -9,14 +9,14 @@ from app.evidence.uploads import discard_incoming
 from app.extensions import db
 from app.permissions import ANY_ROLE, can_edit_plan, roles
 from app.security import content_disposition
+from app.templating import filesize
+from app.errors import render_error
 
 bp.teardown_request(discard_incoming)
 
 
 @bp.errorhandler(413)
 def too_large(_error):
-    from app.errors import render_error
-
     limit = filesize(current_app.config["MAX_CONTENT_LENGTH"])
     return render_error(
         413,
@@ -123,24 +123,6 @@ def item(item_id: int):
     return _item_page(services.get_item_or_404(item_id))
 
 
-@bp.app_template_filter("filekind")
-def file_kind(content_type: str) -> str:
-    """What a reader calls the file ("PDF", "Word document"), not its media type."""
-    return filetypes.ALLOWED.get(content_type, (content_type, ()))[0]
-
-
-@bp.app_template_global()
-def evidence_summary(recommendation) -> dict[str, int]:
-    """Counts for the recommendation page's evidence section (one query)."""
-    return services.summary(recommendation.id)
-
-
-@bp.app_template_global("milestone_evidence")
-def milestone_evidence_items(milestone) -> list[EvidenceItem]:
-    """The milestone page's evidence section: its items with versions and reviews."""
-    return services.items_for(milestone.line_of_effort.recommendation_id, milestone.id)
-
-
 def new_version(item_id: int):
     item = services.get_item_or_404(item_id, for_edit=True)
     form = NewVersionForm()
@@ -244,14 +226,3 @@ def integrity():
         form=form,
         evidence_dir=current_app.config["EVIDENCE_DIR"],
     )
-
-
-@bp.app_template_filter()
-def filesize(n: float | None) -> str:
-    if n is None:
-        return "—"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
-        n /= 1024
-    return f"{n} GB"

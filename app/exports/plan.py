@@ -11,11 +11,15 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import render_template
+from flask import render_template, current_app
 
 from app.exports.tables import xml_safe_copy
+from app.recommendations.clocks import clocks_for, clocks
 from app.metrics.charts import metric_results
-from app.recommendations.clocks import clocks_for
+from app.evidence.services import evidence_list
+from app.milestones.models import MILESTONE_STATUS_LABELS
+from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
+from app.submissions.services import dates_from, sent_up_to
 
 
 def _d(value: date | None) -> str:
@@ -168,8 +172,6 @@ def metric_rows(recommendation) -> list[dict]:
 
 def evidence_rows(recommendation) -> list[dict]:
     """The evidence list of the plan (items not withdrawn, current version)."""
-    from app.evidence.services import evidence_list
-
     titles = {m.id: m.title for line in recommendation.lines_of_effort for m in line.milestones}
     return [evidence_row(r, titles) for r in evidence_list(recommendation.id)]
 
@@ -243,11 +245,6 @@ def submission_plan_document(submission, today: date) -> PlanDocument:
     sent up to this one (for the clocks) and who sent it. A section missing from an older
     snapshot, or not carried by this kind of submission, comes out as "none recorded".
     """
-    from app.milestones.models import MILESTONE_STATUS_LABELS
-    from app.recommendations.clocks import clocks
-    from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
-    from app.submissions.services import dates_from, sent_up_to
-
     snapshot = submission.snapshot or {}
     sections = {s.get("key"): s.get("data") for s in snapshot.get("sections") or [] if isinstance(s, dict)}
     rec_data = sections.get("recommendation") or {}
@@ -345,7 +342,6 @@ def _no_fetch(url: str, *args, **kwargs):
 
 def pdf_from_html(html: str) -> bytes:
     """A self-contained HTML document as PDF, with the print stylesheet."""
-    from flask import current_app
     from weasyprint import CSS, HTML
 
     stylesheet = CSS(filename=str(Path(current_app.static_folder or "static") / "css" / "plan-print.css"))

@@ -22,7 +22,8 @@ from app.exports.semiannual import (
     table_rows,
 )
 from app.exports.section5 import MONEY_COLUMNS, money_table_rows
-from app.exports.services import EXPORTS, parse_date
+from app.exports.services import EXPORTS
+from app.querystring import parse_date
 from app.exports.tables import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from app.extensions import db
 from app.milestones.models import MILESTONE_STATUS_LABELS

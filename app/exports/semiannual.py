@@ -31,6 +31,9 @@ from app.permissions import visible_recommendations
 from app.recommendations.clocks import RESOLUTION_MONTHS, add_months, previous_semiannual_period_end
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
+from app.submissions.models import Submission
+from flask import render_template
+from app.exports.plan import pdf_from_html
 
 #: The GAO-IG Act lists recommendations open at least this long.
 GAO_IG_MONTHS = 12
@@ -85,8 +88,6 @@ def explanations(recommendation_ids: list[int]) -> dict[int, str]:
     That is the narrative of the latest status update (or plan) sent to OIG; where none was
     sent, the table shows the management response.
     """
-    from app.submissions.models import Submission
-
     if not recommendation_ids:
         return {}
     latest: dict[int, str] = {}
@@ -228,10 +229,6 @@ def table_rows(rows: list[SemiannualRow]):
 
 def semiannual_pdf(tables: SemiannualTables, generated_on: date) -> bytes:
     """The period's tables on paper, through the same WeasyPrint setup as the plan."""
-    from flask import render_template
-
-    from app.exports.plan import pdf_from_html
-
     html = render_template(
         "exports/semiannual_document.html", tables=tables, table_keys=TABLES, generated_on=generated_on
     )

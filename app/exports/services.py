@@ -11,49 +11,18 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app.audit import AuditEvent
 from app.dashboard import filters
-from app.dashboard.filters import ListFilter
 from app.exports.tables import issued_cell
 from app.extensions import db
-from app.milestones.models import MILESTONE_STATUSES, Milestone
-from app.offices.models import Office
+from app.milestones.models import Milestone
+from app.metrics.models import Metric, Reading
+from app.metrics.flags import is_off_target
+from app.querystring import audit_filters, milestone_filters, reading_filters, recommendation_filters
 from app.permissions import reads_every_office, visible_audit_events, visible_recommendations
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.reports.models import Report
-from app.search.services import recommendation_text_match
-from app.timeutil import today
 
 #: Exports are meant to be complete, but a runaway query must not take the server down.
 MAX_ROWS = 50_000
-
-
-def parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-#: The largest id either database stores; a larger number in a filter matches nothing.
-MAX_ID = 2**31 - 1
-
-
-def parse_int(value: str | None) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is None or abs(number) <= MAX_ID else -1
-
-
-def recommendation_filters(args, on: date | None = None, *, every_office: bool = True) -> tuple[list, dict]:
-    """WHERE clauses from the query string, and the values they are bound with: the dashboard
-    list's filters (office code, status or "open", age, priority, report number, issuing OIG:
-    app/dashboard/filters.py) and q (words)."""
-    chosen = ListFilter.from_args(args, every_office=every_office)
-    clauses = filters.conditions(chosen.shape)
-    if args.get("q"):
-        clauses.append(recommendation_text_match(args["q"]))
-    return clauses, chosen.values(on or today())
 
 
 def recommendations_query(user, args, on: date | None = None):
@@ -118,24 +87,6 @@ def recommendations_export(user, args):
     return RECOMMENDATION_COLUMNS, rows
 
 
-def milestone_filters(args, on: date) -> list:
-    """status, recommendation (id), office (code), overdue=1, due_from, due_to."""
-    clauses = []
-    if args.get("status") in MILESTONE_STATUSES:
-        clauses.append(Milestone.status == args["status"])
-    if (rec_id := parse_int(args.get("recommendation"))) is not None:
-        clauses.append(LineOfEffort.recommendation_id == rec_id)
-    if args.get("office"):
-        clauses.append(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == args["office"])))
-    if args.get("overdue") == "1":
-        clauses.append(sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on))
-    if due_from := parse_date(args.get("due_from")):
-        clauses.append(Milestone.current_due_on >= due_from)
-    if due_to := parse_date(args.get("due_to")):
-        clauses.append(Milestone.current_due_on <= due_to)
-    return clauses
-
-
 def milestones_query(user, args, on: date):
     return (
         sa.select(Milestone)
@@ -196,20 +147,6 @@ def milestones_export(user, args, on: date):
             )
         )
     return MILESTONE_COLUMNS, rows
-
-
-def audit_filters(args) -> list:
-    """action (prefix, e.g. "milestone."), recommendation (id), since, until (dates, inclusive)."""
-    clauses = []
-    if args.get("action"):
-        clauses.append(AuditEvent.action.startswith(args["action"], autoescape=True))
-    if (rec_id := parse_int(args.get("recommendation"))) is not None:
-        clauses.append(AuditEvent.recommendation_id == rec_id)
-    if since := parse_date(args.get("since")):
-        clauses.append(sa.func.date(AuditEvent.occurred_at) >= since)
-    if until := parse_date(args.get("until")):
-        clauses.append(sa.func.date(AuditEvent.occurred_at) <= until)
-    return clauses
 
 
 def audit_query(user, args):
@@ -273,24 +210,15 @@ READING_COLUMNS = (
 
 
 def metric_readings_export(user, args):
-    """Metric readings the user may read; filters: recommendation (id), component, metric (id)."""
-    from app.metrics.models import Metric, Reading
-    from app.metrics.flags import is_off_target
-
+    """Metric readings the user may read, filtered as ``reading_filters`` says."""
     query = (
         sa.select(Reading, Metric, Recommendation)
         .join(Metric, Reading.metric_id == Metric.id)
         .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
-        .where(visible_recommendations(user, Recommendation))
+        .where(visible_recommendations(user, Recommendation), *reading_filters(args))
         .order_by(Recommendation.id, Metric.id, Reading.period_end, Reading.component)
     )
-    if (rec_id := parse_int(args.get("recommendation"))) is not None:
-        query = query.where(Recommendation.id == rec_id)
-    if (metric_id := parse_int(args.get("metric"))) is not None:
-        query = query.where(Metric.id == metric_id)
-    if args.get("component"):
-        query = query.where(Reading.component == args["component"])
     rows = [
         (
             rec.label,

@@ -13,6 +13,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from app.extensions import db
 from app.permissions import public
+from app.health import checks
+from app.health.metrics import render
 
 bp = Blueprint("health", __name__)
 
@@ -35,8 +37,6 @@ def healthz():
 def readyz():
     """503 names what stops this server; a stale scheduler is reported, and fails only with
     READYZ_REQUIRE_SCHEDULER: otherwise one dead scheduler would take every web server out of the pool."""
-    from app.health import checks
-
     probes = {"database": checks.database()}
     if probes["database"].ok:
         probes["migrations"] = checks.migrations()
@@ -74,8 +74,6 @@ def _metrics_allowed() -> bool:
 @bp.route("/metrics")
 @public
 def metrics():
-    from app.health.metrics import render
-
     if not _metrics_allowed():
         abort(404)  # not advertised to the internet at all
     return Response(render(), mimetype="text/plain; version=0.0.4; charset=utf-8")

@@ -14,6 +14,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app.extensions import db
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from app.reminders.leader import current_lease, heartbeat_age, setting, scheduler_hosts
 
 #: The default BASE_URL in config.py: fine for a laptop, wrong in every email a server sends.
 DEV_BASE_URL = "http://127.0.0.1:5000"
@@ -31,9 +34,6 @@ def migrations_dir(app: Flask) -> str:
 
 @lru_cache(maxsize=4)
 def _script_heads(directory: str) -> tuple[str, ...]:
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-
     config = AlembicConfig()
     config.set_main_option("script_location", directory)
     return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
@@ -76,8 +76,6 @@ def evidence_dir() -> Probe:
 
 def scheduler() -> tuple[Probe, dict]:
     """Whether a leader wrote its heartbeat lately; with the leader's host, pid and heartbeat age."""
-    from app.reminders.leader import current_lease, heartbeat_age
-
     try:
         lease = current_lease()
     except sa.exc.SQLAlchemyError:
@@ -94,16 +92,12 @@ def scheduler() -> tuple[Probe, dict]:
 
 def stale_after(app: Flask) -> float:
     """A heartbeat older than this means no leader: a standby would have taken over by then."""
-    from app.reminders.leader import setting
-
     return max(90.0, 2 * setting(app, "SCHEDULER_LEASE_SECONDS") + 2 * setting(app, "SCHEDULER_POLL_SECONDS"))
 
 
 def _several_hosts(app: Flask) -> str | None:
     """Why we think several hosts run this app, or None: the TRACKER_HOSTS setting, or scheduler processes
     seen on more than one host in the last day (every host may start ``flask scheduler``)."""
-    from app.reminders.leader import scheduler_hosts
-
     declared = int(app.config.get("TRACKER_HOSTS") or 1)
     if declared > 1:
         return f"TRACKER_HOSTS={declared}"

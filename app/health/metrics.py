@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.timeutil import utcnow
+from app.audit import AuditEvent
+from app.reminders.leader import current_lease, heartbeat_age
+from app.reminders.models import MESSAGE_STATES, OutboxMessage
 
 REQUESTS = Counter(
     "tracker_http_requests_total", "HTTP requests answered, by endpoint and status.", ["endpoint", "method", "status"]
@@ -36,9 +39,6 @@ class DatabaseCollector(Collector):
     """Outbox depth by state, the oldest pending message's age, the scheduler heartbeat's age."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from app.reminders.leader import current_lease, heartbeat_age
-        from app.reminders.models import MESSAGE_STATES, OutboxMessage
-
         depth = GaugeMetricFamily("tracker_outbox_messages", "Outbox messages by state.", labels=["state"])
         counts = dict(
             db.session.execute(sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all()
@@ -77,8 +77,6 @@ def render() -> bytes:
 
 
 def _count_audit_inserts(session: Session, _flush_context, _instances) -> None:
-    from app.audit import AuditEvent
-
     added = sum(1 for obj in session.new if isinstance(obj, AuditEvent))
     if added:
         session.info["audit_events_flushed"] = session.info.get("audit_events_flushed", 0) + added

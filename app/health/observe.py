@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from app.extensions import db
+from app.health.metrics import LATENCY, REQUESTS, install_audit_counter
 
 request_log = logging.getLogger("app.requests")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -71,8 +72,6 @@ def _user_id(user) -> int | None:
 
 
 def register(app: Flask) -> None:
-    from app.health.metrics import LATENCY, REQUESTS, install_audit_counter
-
     if app.config.get("LOG_JSON"):
         install_json_logging()
     install_audit_counter()

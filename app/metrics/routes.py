@@ -523,12 +523,3 @@ def finish_action(action_id: int):
     db.session.commit()
     flash("Improvement action marked done.", "success")
     return redirect(url_for("metrics.loop", recommendation_id=action.flag.metric.line_of_effort.recommendation_id))
-
-
-@bp.app_template_filter("num")
-def format_number(value) -> str:
-    """12757.0000 -> "12,757"; 94.5000 -> "94.5"."""
-    if value is None:
-        return "—"
-    text = f"{value:,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

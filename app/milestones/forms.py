@@ -13,15 +13,6 @@ from app.timeutil import today
 LONG_TEXT = 20_000
 
 
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -182,7 +173,7 @@ class MyWorkFilterForm(TrackerForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    line = SelectField("Line of effort", coerce=_int_or_none, validate_choice=False)
+    line = SelectField("Line of effort", coerce=versioning.int_or_none, validate_choice=False)
     status = SelectField(
         "Status",
         choices=choices(
@@ -191,5 +182,5 @@ class MyWorkFilterForm(TrackerForm):
         ),
         validate_choice=False,
     )
-    office = SelectField("Office", coerce=_int_or_none, validate_choice=False)
+    office = SelectField("Office", coerce=versioning.int_or_none, validate_choice=False)
     submit = SubmitField("Filter")

@@ -231,7 +231,3 @@ class DueDateChange(db.Model):
     @property
     def status_label(self) -> str:
         return DATE_CHANGE_STATUS_LABELS[self.status]
-
-    @property
-    def days_moved(self) -> int:
-        return (self.new_due_on - self.old_due_on).days

@@ -11,7 +11,7 @@ from app.permissions import ANY_ROLE, can_change_status, can_comment, require_ed
 from app.recommendations import bp
 from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
-from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
+from app.recommendations.models import CONCURRENCE_LABELS
 from app.recommendations.services import (
     RESPONSE_LABELS,
     change_status,
@@ -23,36 +23,8 @@ from app.recommendations.services import (
 )
 from app.submissions import services as submissions
 from app.submissions.package import readiness_for
-from app.submissions.models import DECISION_LABELS, KIND_LABELS
 from app.timeutil import today
 from app.versioning import guard
-
-#: How the history names an audit event; others show their dotted action name.
-EVENT_LABELS = {
-    "recommendation.status": "Status changed",
-    "recommendation.response": "Office response edited",
-    "recommendation.create": "Recommendation added",
-    "recommendation.correct": "Recommendation corrected by OIG",
-    "submission.create": "Submitted to OIG",
-    "submission.decide": "OIG decision",
-    "comment.create": "Message",
-    "access.denied": "Refused: not allowed",
-    "access.conflict": "Refused: conflicts with the current state",
-    "demo.seed": "Demo data loaded",
-}
-VALUE_LABELS: dict = {**STATUS_LABELS, **CONCURRENCE_LABELS, **KIND_LABELS, **DECISION_LABELS}
-
-
-@bp.app_template_global()
-def event_label(action: str) -> str:
-    return EVENT_LABELS.get(action, action)
-
-
-@bp.app_template_filter()
-def history_value(value):
-    """A stored machine value (status, concurrence, kind, decision) in words."""
-    return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
-
 
 #: How many events the recommendation page shows before "full history".
 RECENT_EVENTS = 5

@@ -14,6 +14,8 @@ from app.extensions import db
 from app.permissions import authorise, can_make_transition
 from app.recommendations.models import STATUS_LABELS, TRANSITIONS, LineOfEffort, Recommendation, StatusChange
 from app.timeutil import today
+from app.milestones.models import Milestone
+from app.history import KINDS
 
 
 def get_recommendation_or_404(
@@ -31,8 +33,6 @@ def _recommendation_statement(with_plan: bool) -> sa.Select:
     """Built once, the id bound when it runs: building the plan's loader options cost a
     quarter as much as loading the plan."""
     # Imported here: app.milestones' routes import this module (a package-level cycle otherwise).
-    from app.milestones.models import Milestone
-
     query = sa.select(Recommendation).where(Recommendation.id == bound("id", sa.Integer))
     if with_plan:
         # One query: a plan has a few lines of a few milestones each, and each extra round
@@ -201,8 +201,6 @@ def update_response(
 def history_query(recommendation_id: int | sa.BindParameter, kind: str | None = None) -> sa.Select:
     """The recommendation's audit trail, newest first, authors loaded in the same query;
     ``kind`` (a key of app.history.KINDS) keeps the events of that kind."""
-    from app.history import KINDS
-
     query = (
         sa.select(AuditEvent)
         .where(AuditEvent.recommendation_id == recommendation_id)

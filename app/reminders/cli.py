@@ -12,6 +12,17 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.timeutil import today
+from app.reminders.services import run_daily
+from app import audit
+from app.reminders.send import deliver_pending, requeue_stored
+from app.evidence.services import clean_partial_uploads
+from app.evidence.storage import get_storage
+from app.accounts.services import run_idle_deactivation
+from app.metrics.services import check_all
+from app.notifications.services import write_daily_summaries
+from app.checkpoints import write_checkpoint
+from app.reminders.leader import Elector, setting
+from app.health.observe import JsonFormatter
 
 log = logging.getLogger(__name__)
 reminders_cli = AppGroup("reminders", help="Reminders and digests.")
@@ -35,8 +46,6 @@ def _parse_day(_ctx, _param, value):
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 def run_command(on, dry_run):
     """Run the daily job once: decide what is due, record it, send it; prints each message."""
-    from app.reminders.services import run_daily
-
     on = on or today()
     results = run_daily(on, dry_run=dry_run)
     for state, to_address, subject in results:
@@ -48,9 +57,6 @@ def run_command(on, dry_run):
 @reminders_cli.command("send-stored")
 def send_stored_command():
     """Send the messages stored while no mail server was configured (MAIL_SERVER must be set now)."""
-    from app import audit
-    from app.reminders.send import deliver_pending, requeue_stored
-
     if not current_app.config.get("MAIL_SERVER"):
         raise click.ClickException("MAIL_SERVER is not set: the stored messages would only be stored again")
     count = requeue_stored()
@@ -62,8 +68,6 @@ def send_stored_command():
 
 
 def daily_job(app: Flask) -> None:
-    from app.reminders.services import run_daily
-
     with app.app_context():
         try:
             results = run_daily(today(), wait=False)
@@ -74,9 +78,6 @@ def daily_job(app: Flask) -> None:
 
 def clean_uploads(app: Flask) -> None:
     """Partial upload files older than an hour: left by a server killed mid-upload."""
-    from app.evidence.services import clean_partial_uploads
-    from app.evidence.storage import get_storage
-
     with app.app_context():
         try:
             clean_partial_uploads(get_storage())
@@ -87,9 +88,6 @@ def clean_uploads(app: Flask) -> None:
 def housekeeping_job(app: Flask) -> None:
     """Daily checks of other domains: partial uploads older than an hour go; missing metric readings
     raise flags; idle accounts end; SQLite refreshes its planner statistics."""
-    from app.accounts.services import run_idle_deactivation
-    from app.metrics.services import check_all
-
     with app.app_context():
         try:
             clean_uploads(app)
@@ -109,9 +107,6 @@ def housekeeping_job(app: Flask) -> None:
 
 def summary_job(app: Flask) -> None:
     """The daily summary of the notifications each person takes once a day."""
-    from app.notifications.services import write_daily_summaries
-    from app.reminders.send import deliver_pending
-
     with app.app_context():
         try:
             written = write_daily_summaries(today())
@@ -126,8 +121,6 @@ def summary_job(app: Flask) -> None:
 
 
 def deliver_job(app: Flask) -> None:
-    from app.reminders.send import deliver_pending
-
     with app.app_context():
         try:
             deliver_pending(wait=False)
@@ -137,8 +130,6 @@ def deliver_job(app: Flask) -> None:
 
 def checkpoint_job(app: Flask) -> None:
     """The audit chain's head, signed, to the checkpoint file and the log (app/checkpoints.py)."""
-    from app.checkpoints import write_checkpoint
-
     with app.app_context():
         try:
             write_checkpoint()
@@ -197,8 +188,6 @@ def build_scheduler(app: Flask):
 
 def run_scheduler(app: Flask, stop: threading.Event) -> None:
     """Poll the election until ``stop``: run the jobs while this process leads, idle while it stands by."""
-    from app.reminders.leader import Elector, setting
-
     elector = Elector(app)
     poll = setting(app, "SCHEDULER_POLL_SECONDS")
     scheduler = None
@@ -221,12 +210,8 @@ def run_scheduler(app: Flask, stop: threading.Event) -> None:
 @click.command("scheduler")
 def scheduler_command():
     """Run the scheduler here: every host may; the database elects one leader, the others stand by."""
-    from app.reminders.leader import setting
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("LOG_JSON"):
-        from app.health.observe import JsonFormatter
-
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logging.basicConfig(level=logging.INFO, handlers=[handler])

@@ -15,6 +15,8 @@ from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendati
 from app.reminders import decide as d
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings
 from app.reports.models import Report
+from app.metrics.models import Flag, Metric
+from app.reminders.send import deliver_pending
 
 KEY_COLUMNS = ["kind", "item_type", "item_id", "recipient_id", "period"]
 
@@ -139,8 +141,6 @@ def load_snapshot(today: date) -> d.Snapshot:
         )
         if rec_id in labels
     ]
-    from app.metrics.models import Flag, Metric
-
     missing = [
         d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id], lead_id)
         for fid, mid, name, component, period, period_end, rec_id, lead_id in db.session.execute(
@@ -260,8 +260,6 @@ def run_daily(today: date, *, dry_run: bool = False, wait: bool = True) -> list:
 
     Returns (state, to_address, subject) per message this run decided (dry run) or delivered.
     """
-    from app.reminders.send import deliver_pending
-
     rendered = plan(today)
     if dry_run:
         db.session.rollback()

@@ -36,9 +36,5 @@ class Report(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
-    def is_replayed(self) -> bool:
-        return self.printed_issued_on is not None
-
     def __repr__(self) -> str:
         return f"<Report {self.number}>"

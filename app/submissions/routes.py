@@ -6,25 +6,12 @@ from app.pagination import paginate
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
 from app.submissions import bp, services
-from app.submissions.package import closure_package, percent_complete, readiness_for
+from app.submissions.package import closure_package, readiness_for
 from app.submissions.forms import DecisionForm, SubmissionForm
 from app.submissions.models import KIND_LABELS
 from app.timeutil import today
 
 AWAITING_PER_PAGE = 50
-
-
-@bp.app_template_filter("isodate")
-def isodate(value, fmt="%b %-d, %Y"):
-    """A date kept as ISO text in a snapshot, shown like every other date."""
-    from datetime import date
-
-    return date.fromisoformat(value).strftime(fmt) if value else "—"
-
-
-@bp.app_template_global("line_progress")
-def line_progress(milestones) -> int:
-    return percent_complete(milestones)
 
 
 @bp.route("/recommendations/<int:recommendation_id>/closure-package")

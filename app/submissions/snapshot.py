@@ -20,6 +20,7 @@ from app.milestones.models import Milestone
 from app.recommendations.models import LineOfEffort
 from app.submissions.models import SUBMISSION_KINDS
 from app.timeutil import utcnow
+from app.evidence.services import evidence_list
 
 SCHEMA_VERSION = 1
 
@@ -96,8 +97,6 @@ class Section:
 
 
 def evidence_section(recommendation, kind: str) -> list[dict]:
-    from app.evidence.services import evidence_list
-
     return evidence_list(recommendation.id)
 
 

@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.api.models import ApiToken, hash_token
+from app.api.models import ApiToken
 from app.api.openapi import openapi_document
 from app.audit import AuditEvent
+from app.security import hash_token
 from app.timeutil import utcnow
 
 
