@@ -160,6 +160,8 @@ def run_size(url: str, milestones: int, args) -> list[dict]:
         ],
         cwd=ROOT,
         env=env,
+        # The app logs a JSON line per request (issue 20): kept apart from the report.
+        stderr=(RESULTS / "server.log").open("w"),
     )
     try:
         for _ in range(100):
