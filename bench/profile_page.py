@@ -94,7 +94,9 @@ def main() -> None:
         print(f"\n--- {seconds * 1000:.1f} ms\n{statement}\n{parameters}")
         if args.explain:
             with app.app_context():
-                prefix = "EXPLAIN QUERY PLAN " if args.database_url.startswith("sqlite") else "EXPLAIN ANALYZE "
+                prefix = (
+                    "EXPLAIN QUERY PLAN " if args.database_url.startswith("sqlite") else "EXPLAIN (ANALYZE, BUFFERS) "
+                )
                 with db.engine.connect() as conn:
                     plan = conn.exec_driver_sql(prefix + statement, parameters).all()
                 print("\n".join("    " + " | ".join(str(c) for c in row) for row in plan))

@@ -47,6 +47,8 @@ PAGES = [
     ("loop", "/recommendations/{rec}/loop", "action_office"),
     ("search", "/search/?q=data+standard", "oig_reviewer"),
     ("submissions awaiting decision", "/submissions/awaiting", "oig_reviewer"),
+    ("queue (OIG: awaiting review)", "/queue", "oig_reviewer"),
+    ("queue (manager: awaiting approval)", "/queue", "manager"),
 ]
 
 
@@ -158,6 +160,8 @@ def run_size(url: str, milestones: int, args) -> list[dict]:
         ],
         cwd=ROOT,
         env=env,
+        # The app logs a JSON line per request (issue 20): kept apart from the report.
+        stderr=(RESULTS / "server.log").open("w"),
     )
     try:
         for _ in range(100):
@@ -171,6 +175,8 @@ def run_size(url: str, milestones: int, args) -> list[dict]:
         bare = base + PAGES[0][1]
         slice_seconds = max(1, round(args.duration / args.slices))
         for name, template, role in PAGES:
+            if args.pages and name != "bare route" and not any(p in name for p in args.pages):
+                continue
             path = template.format(rec=rec)
             cookie = cookies.get(role)
             status, queries = probe(base + path, cookie)
@@ -186,10 +192,14 @@ def run_size(url: str, milestones: int, args) -> list[dict]:
                 slices.append(wrk(base + path, cookie, slice_seconds, args.connections))
             stats = combine(slices)
             floor = combine(floors)["rps"]
-            results.append({"page": name, "path": path, "queries": queries, "bare_rps_beside": floor, **stats})
+            load = os.getloadavg()[0]  # the machine is shared: every number carries the load it was taken under
+            results.append(
+                {"page": name, "path": path, "queries": queries, "bare_rps_beside": floor, "load_1min": load, **stats}
+            )
             print(
                 f"  {name:30} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  "
-                f"p95 {stats['p95_ms']:7.1f} ms  {queries:3d} queries  (bare beside it: {floor:.0f} req/s)",
+                f"p95 {stats['p95_ms']:7.1f} ms  {queries:3d} queries  (bare beside it: {floor:.0f} req/s, "
+                f"load {load:.1f})",
                 flush=True,
             )
         return results
@@ -212,6 +222,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--reseed", action="store_true", help="rebuild the data set even if present")
+    parser.add_argument(
+        "--pages", nargs="+", help="only the pages whose name contains one of these (and the bare route)"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {"machine": f"{os.cpu_count()} cores, {platform_summary()}", "sizes": {}}

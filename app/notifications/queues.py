@@ -88,11 +88,14 @@ class DateChangeItem:
         return max(0, (on - self.since.date()).days)
 
 
-def _page(stmt: sa.Select, page: int, per_page: int, make) -> Page:
+def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
+    """A page of ``stmt``'s rows; ``dress`` (the cut page -> the statement run) adds columns to
+    the page's rows only, after it is cut."""
     page = max(1, page)
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    cut = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(dress(cut) if dress else cut).all()
     if not rows and page > 1:
-        return _page(stmt, 1, per_page, make)
+        return _page(stmt, 1, per_page, make, dress)
     total = rows[0].total if rows else 0
     return Page([make(r) for r in rows], page, per_page, total)
 
@@ -111,21 +114,21 @@ _REC_COLUMNS = (
 
 
 def review_statement() -> sa.Select:
-    """OIG: submissions awaiting a decision and evidence awaiting review, oldest first."""
-    submissions = (
-        sa.select(
-            sa.literal("submission").label("kind"),
-            Submission.id.label("id"),
-            sa.cast(Submission.kind, sa.String).label("sub"),
-            Submission.number.label("number"),
-            sa.literal("").label("title"),
-            Submission.submitted_at.label("since"),
-            *_REC_COLUMNS,
-        )
-        .join(Recommendation, Submission.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
-        .where(Submission.decision.is_(None))
-    )
+    """OIG: submissions awaiting a decision and evidence awaiting review, oldest first (their
+    recommendations' columns are joined to a page of them: ``_with_recommendation``).
+
+    The pending submissions come from ix_submissions_pending alone: joined to their
+    recommendations and reports before the page was cut, every waiting row was (a hash join
+    over all recommendations: 14 ms at 100,000 milestones on PostgreSQL, growing with them)."""
+    submissions = sa.select(
+        sa.literal("submission").label("kind"),
+        Submission.id.label("id"),
+        sa.cast(Submission.kind, sa.String).label("sub"),
+        Submission.number.label("number"),
+        sa.literal("").label("title"),
+        Submission.submitted_at.label("since"),
+        Submission.recommendation_id.label("rec_id"),
+    ).where(Submission.decision.is_(None))
     evidence = (
         sa.select(
             sa.literal("evidence").label("kind"),
@@ -134,14 +137,13 @@ def review_statement() -> sa.Select:
             EvidenceItem.current_version.label("number"),
             EvidenceItem.title.label("title"),
             EvidenceVersion.uploaded_at.label("since"),
-            *_REC_COLUMNS,
+            EvidenceItem.recommendation_id.label("rec_id"),
         )
         .join(
             EvidenceVersion,
             sa.and_(EvidenceVersion.item_id == EvidenceItem.id, EvidenceVersion.number == EvidenceItem.current_version),
         )
         .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
         .where(
             EvidenceItem.review_status == "pending",
             EvidenceItem.withdrawn_at.is_(None),
@@ -150,6 +152,17 @@ def review_statement() -> sa.Select:
     )
     both = sa.union_all(submissions, evidence).subquery()
     return sa.select(both, sa.func.count().over().label("total")).order_by(both.c.since, both.c.kind, both.c.id)
+
+
+def _with_recommendation(cut: sa.Select) -> sa.Select:
+    """A cut page of ``review_statement`` with its recommendations' and reports' columns, in its order."""
+    page = cut.subquery()
+    return (
+        sa.select(page, *_REC_COLUMNS[1:])
+        .join(Recommendation, page.c.rec_id == Recommendation.id)
+        .join(Report, Recommendation.report_id == Report.id)
+        .order_by(page.c.since, page.c.kind, page.c.id)
+    )
 
 
 def _review_item(on: date):
@@ -355,7 +368,7 @@ def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
     if not has_queue(user):
         return None
     if user.role == "oig_reviewer":
-        return _page(review_statement(), page, per_page, _review_item(on))
+        return _page(review_statement(), page, per_page, _review_item(on), _with_recommendation)
     if user.role == "manager":
         return _page(approval_statement(user), page, per_page, _approval_item)
     return _page(returned_statement(user), page, per_page, _returned_item)

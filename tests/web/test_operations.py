@@ -285,3 +285,13 @@ def test_bulk_loads_end_with_fresh_statistics(app, db, make):
         assert vacuumed is not None and analyzed is not None
     else:
         assert db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'milestones'")) > 0
+
+
+def test_bench_seed_ends_with_fresh_statistics(app, db):
+    """``flask bench seed`` (bench/data.py) is a bulk load: it ends with VACUUM (ANALYZE) on PostgreSQL."""
+    from bench.data import seed
+    from app.timeutil import today
+    from tests.web.test_backup import assert_fresh_statistics
+
+    seed(100, today(), echo=lambda *_: None)
+    assert_fresh_statistics(db)
