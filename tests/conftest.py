@@ -101,6 +101,40 @@ class _CompiledTemplates(BytecodeCache):
 _compiled_templates = _CompiledTemplates()
 
 
+def _share_url_builders() -> None:
+    """Lets every test's app reuse the URL builders the apps before it compiled.
+
+    Werkzeug compiles two small Python functions per route (``url_for`` calls them) through the
+    ``ast`` module when a rule is added: four fifths of ``create_app``, which every test calls.
+    A builder depends only on its rule (path, defaults and their parsed parts) and is bound to
+    the rule it serves, so one compiled for the same rule in an earlier app is the same function.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def shared(self, append_unknown: bool = True):
+        key = (
+            self.rule,
+            self.subdomain,
+            self.host,
+            self.merge_slashes,
+            self.map.host_matching,
+            tuple(self._trace),
+            repr(sorted((self.defaults or {}).items())),
+            append_unknown,
+        )
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
 TESTS = Path(__file__).parent
 TIERS = ("unit", "web", "e2e")
 
