@@ -36,6 +36,11 @@ from config import TestConfig
 from tests.factories import PASSWORD, Factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Every tmp_path (SQLite databases, evidence files) in memory when the machine has /dev/shm: on
+# disk each SQLite commit waits 2 to 7 ms for fsync while the core sits idle, on tmpfs nothing.
+# Still real SQLite files, WAL and all. Set PYTEST_DEBUG_TEMPROOT to put them elsewhere.
+if os.access("/dev/shm", os.W_OK):
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
 #: Threads per worker dropping the PostgreSQL databases tests are done with.
