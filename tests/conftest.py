@@ -11,6 +11,7 @@ gets a clone of a second template, migrated and seeded once per worker, and a co
 its evidence files: seeding the demo takes over a second, copying it a few milliseconds.
 """
 
+import contextlib
 import contextvars
 import hashlib
 import itertools
@@ -35,6 +36,11 @@ from config import TestConfig
 from tests.factories import PASSWORD, Factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Every tmp_path (SQLite databases, evidence files) in memory when the machine has /dev/shm: on
+# disk each SQLite commit waits 2 to 7 ms for fsync while the core sits idle, on tmpfs nothing.
+# Still real SQLite files, WAL and all. Set PYTEST_DEBUG_TEMPROOT to put them elsewhere.
+if os.access("/dev/shm", os.W_OK):
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
 #: Threads per worker dropping the PostgreSQL databases tests are done with.
@@ -68,14 +74,21 @@ class TrackerClient(FlaskClient):
             data["csrf_token"] = self.csrf_token(token_from) if token_from else self.session_csrf_token()
         return self.post(url, data=data, **kw)
 
-    def session_csrf_token(self) -> str:
+    def session_csrf_token(self, *, signed_in: bool = True) -> str:
         """The token Flask-WTF's ``generate_csrf()`` puts in a form, for this client's session."""
         app = self.application
         with self.session_transaction() as session:
-            assert "_user_id" in session, "post_form without token_from is for a signed-in client"
+            if signed_in:
+                assert "_user_id" in session, "post_form without token_from is for a signed-in client"
             raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
         secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
         return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+    def sign_in(self, email: str, password: str = PASSWORD):
+        """Posts the sign-in form with the token the sign-in page would give this session (the page
+        itself is tested in test_auth.py; fetching it for every signed-in test only adds time)."""
+        token = self.session_csrf_token(signed_in=False)
+        return self.post("/sign-in", data={"csrf_token": token, "email": email, "password": password})
 
 
 class _CompiledTemplates(BytecodeCache):
@@ -99,6 +112,40 @@ class _CompiledTemplates(BytecodeCache):
 
 
 _compiled_templates = _CompiledTemplates()
+
+
+def _share_url_builders() -> None:
+    """Lets every test's app reuse the URL builders the apps before it compiled.
+
+    Werkzeug compiles two small Python functions per route (``url_for`` calls them) through the
+    ``ast`` module when a rule is added: four fifths of ``create_app``, which every test calls.
+    A builder depends only on its rule (path, defaults and their parsed parts) and is bound to
+    the rule it serves, so one compiled for the same rule in an earlier app is the same function.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def shared(self, append_unknown: bool = True):
+        key = (
+            self.rule,
+            self.subdomain,
+            self.host,
+            self.merge_slashes,
+            self.map.host_matching,
+            tuple(self._trace),
+            repr(sorted((self.defaults or {}).items())),
+            append_unknown,
+        )
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
 
 
 TESTS = Path(__file__).parent
@@ -333,7 +380,7 @@ def login_as(app, client, make, db):
     def login(role: str = "action_office", *, user=None, **kw):
         user = user or make.user(role, **kw)
         db.session.commit()
-        response = client.post_form("/sign-in", {"email": user.email, "password": PASSWORD}, token_from="/sign-in")
+        response = client.sign_in(user.email)
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
@@ -376,15 +423,68 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
-    """The test's app served on a free loopback port, in a thread of this process."""
+@contextlib.contextmanager
+def _serve(app):
+    """Serves ``app`` on a free loopback port in a thread of this process: yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def demo_site(database_template, demo_template, tmp_path_factory):
+    """The demo served once per worker, for tests that only read pages: yields ``(app, url)``.
+
+    A test that changes anything takes ``demo`` and ``live_server`` instead (its own database).
+    """
+    tmp = tmp_path_factory.mktemp("demo-site")
+    url = demo_template(tmp)
+    app = _test_app(url, tmp)
+    with _serve(app) as base:
+        yield app, base
+    with app.app_context():
+        _db.engine.dispose()
+    database_template[1](url)
+
+
+@pytest.fixture(scope="session")
+def demo_pages(browser, demo_site):
+    """``demo_pages(email)``: a page on ``demo_site`` signed in as that demo user, one per user and
+    worker, reused by every test that asks for it (read-only tests: see ``demo_site``).
+
+    Signed in with the session cookie of a sign-in made by the test client: the sign-in form
+    itself is tested in test_sign_in.py and test_auth.py.
+    """
+    app, base = demo_site
+    pages: dict = {}
+
+    def page_for(email: str):
+        if email not in pages:
+            client = app.test_client()
+            response = client.sign_in(email)
+            assert response.status_code == 302, response.get_data(as_text=True)
+            cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+            context = browser.new_context(base_url=base)
+            context.set_default_timeout(10_000)
+            context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base}])
+            pages[email] = context.new_page()
+        return pages[email]
+
+    yield page_for
+    for page in pages.values():
+        page.context.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served on a free loopback port, in a thread of this process."""
+    with _serve(app) as base:
+        yield base
 
 
 @pytest.fixture

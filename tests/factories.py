@@ -2,6 +2,7 @@
 
 import itertools
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -91,6 +92,35 @@ class Factory:
         db.session.add(milestone)
         db.session.flush()
         return milestone
+
+    def notification_world(self) -> SimpleNamespace:
+        """Issue 16's cast: an office (staff, a line lead, a milestone owner, a manager), its OIG, GAO's
+        reviewer, and another office with its own manager, recommendation and milestone."""
+        oig_office = self.office("DHS-OIG", kind="oig", name="DHS Office of Inspector General")
+        plcy = self.office("DHS-PLCY", name="Office of Policy")
+        other = self.office("OTHER", name="Other office")
+        w = SimpleNamespace(
+            sender=self.user("action_office", office=plcy, name="Sam Sender", email="sender@example.gov"),
+            owner=self.user("action_office", office=plcy, name="Olga Owner", email="owner@example.gov"),
+            lead=self.user("action_office", office=plcy, name="Lee Lead", email="lead@example.gov"),
+            manager=self.user("manager", office=plcy, name="Mona Manager", email="manager@example.gov"),
+            reviewer=self.user("oig_reviewer", office=oig_office, name="Olivia Reviewer", email="oig@example.gov"),
+            reviewer_elsewhere=self.user(
+                "oig_reviewer",
+                office=self.office("GAO", kind="oig", name="GAO"),
+                name="Gus Auditor",
+                email="gao@example.gov",
+            ),
+            stranger=self.user("action_office", office=other, name="Eve Stranger", email="eve@example.gov"),
+            other_manager=self.user("manager", office=other, name="Otto Manager", email="otto@example.gov"),
+        )
+        w.gao = w.reviewer_elsewhere
+        w.rec = self.recommendation(office=plcy, report=self.report(number="OIG-15-85"), number="1")
+        w.line = self.line(w.rec, lead_owner_id=w.lead.id, title="Data collection")
+        w.milestone = self.milestone(w.line, owner=w.owner, title="Publish the data standard")
+        w.other_rec = self.recommendation(office=other, report=self.report(number="OIG-20-1"), number="2")
+        w.other_milestone = self.milestone(self.line(w.other_rec), owner=w.stranger, title="Other office's milestone")
+        return w
 
 
 def days(n: int) -> date:

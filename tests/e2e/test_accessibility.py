@@ -3,7 +3,8 @@
 One test per role and page, so pytest-xdist spreads the walk over its workers. The navigation's
 pages come from ``app.navigation.NAV``; a test per role checks that the navigation the browser
 shows is exactly the one walked. Each domain adds the pages it owns (beyond the navigation) to
-``EXTRA_PAGES``.
+``EXTRA_PAGES``. The walk only reads: every case loads its page in the worker's one demo site,
+signed in once per role (``demo_pages``), rather than serve a database and sign in of its own.
 """
 
 import pytest
@@ -13,7 +14,6 @@ from flask import url_for
 from app import create_app
 from app.navigation import NAV
 from config import TestConfig
-from tests.factories import PASSWORD
 
 DEMO_USERS = {
     "action_office": "policy@example.gov",
@@ -99,27 +99,14 @@ PAGES = [
 ]
 
 
-def _signed_in(app, page, live_server, email: str) -> None:
-    """Signs the browser in with the session cookie of a sign-in made by the test client.
-
-    The sign-in form itself is tested in test_sign_in.py and on /sign-in below; here a browser
-    round trip per page would only add time.
-    """
-    client = app.test_client()
-    response = client.post_form("/sign-in", {"email": email, "password": PASSWORD}, token_from="/sign-in")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server}])
-
-
 def test_sign_in_page_is_accessible(page):
     page.goto("/sign-in")
     assert_accessible(page, "/sign-in")
 
 
 @pytest.mark.parametrize("role", list(DEMO_USERS))
-def test_the_navigation_walked_is_the_one_shown(app, page, live_server, demo, role):
-    _signed_in(app, page, live_server, DEMO_USERS[role])
+def test_the_navigation_walked_is_the_one_shown(demo_pages, role):
+    page = demo_pages(DEMO_USERS[role])
     page.goto("/")
     links = page.locator("nav.usa-nav a.usa-nav-link")
     shown = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
@@ -128,8 +115,8 @@ def test_the_navigation_walked_is_the_one_shown(app, page, live_server, demo, ro
 
 
 @pytest.mark.parametrize("role, url", PAGES)
-def test_every_page_in_the_navigation_is_accessible(app, page, live_server, demo, role, url):
-    _signed_in(app, page, live_server, DEMO_USERS[role])
+def test_every_page_in_the_navigation_is_accessible(demo_pages, role, url):
+    page = demo_pages(DEMO_USERS[role])
     response = page.goto(url)
     assert response.status < 400, f"{url} answered {response.status} for {role}"
     assert_accessible(page, f"{url} as {role}")

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -38,26 +37,7 @@ def mailbox(app, live_server):
 
 @pytest.fixture
 def world(make, db):
-    oig_office = make.office("DHS-OIG", kind="oig", name="DHS Office of Inspector General")
-    plcy = make.office("DHS-PLCY", name="Office of Policy")
-    other = make.office("OTHER", name="Other office")
-    w = SimpleNamespace(
-        sender=make.user("action_office", office=plcy, name="Sam Sender", email="sender@example.gov"),
-        owner=make.user("action_office", office=plcy, name="Olga Owner", email="owner@example.gov"),
-        lead=make.user("action_office", office=plcy, name="Lee Lead", email="lead@example.gov"),
-        manager=make.user("manager", office=plcy, name="Mona Manager", email="manager@example.gov"),
-        reviewer=make.user("oig_reviewer", office=oig_office, name="Olivia Reviewer", email="oig@example.gov"),
-        gao=make.user(
-            "oig_reviewer",
-            office=make.office("GAO", kind="oig", name="GAO"),
-            name="Gus Auditor",
-            email="gao@example.gov",
-        ),
-        stranger=make.user("action_office", office=other, name="Eve Stranger", email="eve@example.gov"),
-    )
-    w.rec = make.recommendation(office=plcy, report=make.report(number="OIG-15-85"), number="1")
-    w.line = make.line(w.rec, lead_owner_id=w.lead.id, title="Data collection")
-    w.milestone = make.milestone(w.line, owner=w.owner, title="Publish the data standard")
+    w = make.notification_world()
     db.session.commit()
     return w
 

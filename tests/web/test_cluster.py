@@ -34,7 +34,8 @@ from tests.factories import PASSWORD, Factory
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_URL = os.environ.get("TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-WRITE_SECONDS = float(os.environ.get("CLUSTER_WRITE_SECONDS", "20"))
+#: The writers write at least this long, and in any case until the standby has taken over and sent.
+WRITE_SECONDS = float(os.environ.get("CLUSTER_WRITE_SECONDS", "3"))
 WRITERS = 8
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
@@ -239,14 +240,19 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
     # Writers: 8 threads, each its own session and milestone, alternating between the servers.
     statuses: Counter = Counter()
     errors: list[str] = []
-    stop_at = time.monotonic() + WRITE_SECONDS
+    started_at = time.monotonic()
+    handed_over = threading.Event()  # set once the new leader has sent: the writes span the hand-over
+
+    def writing() -> bool:  # two minutes at most, should the hand-over never come (the test fails then)
+        elapsed = time.monotonic() - started_at
+        return elapsed < WRITE_SECONDS or (not handed_over.is_set() and elapsed < 120)
 
     def write(n: int, address: str, milestone_id: int) -> None:
         try:
             http = _sign_in(servers[n % 2], address)
             page = http.get(f"{servers[n % 2]}/milestones/{milestone_id}").text
             i = 0
-            while time.monotonic() < stop_at:
+            while writing():
                 base = servers[(n + i) % 2]
                 response = http.post(
                     f"{base}/milestones/{milestone_id}",
@@ -290,9 +296,10 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
         30,
         "the new leader's reminders",
     )
-
+    handed_over.set()
     for thread in threads:
         thread.join(timeout=WRITE_SECONDS + 30)
+    wrote_for = time.monotonic() - started_at
     assert not errors, errors
     assert not [code for code in statuses if code >= 500], statuses
     assert statuses[200] > 0 and set(statuses) == {200}, statuses  # each POST redirects to the page
@@ -315,7 +322,7 @@ def _run(cluster: Cluster, url: str, tmp_path: Path, smtp: Recorder) -> None:
         if line.get("endpoint") == "milestones.show" and line.get("method") == "POST"
     )
     print(
-        f"\n{sum(statuses.values())} milestone updates in {WRITE_SECONDS:.0f} s "
+        f"\n{sum(statuses.values())} milestone updates in {wrote_for:.0f} s "
         f"(server time p50 {durations[len(durations) // 2]} ms, max {durations[-1]} ms); "
         f"leader {first.host}:{first.pid} killed, {second.pid} led after {took:.1f} s"
     )

@@ -8,7 +8,6 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -38,29 +37,7 @@ def client_for(app, user):
 @pytest.fixture
 def world(make, db):
     """An office (staff, a line lead, a milestone owner, a manager), its OIG, and another office."""
-    oig_office = make.office("DHS-OIG", kind="oig", name="DHS Office of Inspector General")
-    plcy = make.office("DHS-PLCY", name="Office of Policy")
-    other = make.office("OTHER", name="Other office")
-    w = SimpleNamespace(
-        sender=make.user("action_office", office=plcy, name="Sam Sender", email="sender@example.gov"),
-        owner=make.user("action_office", office=plcy, name="Olga Owner", email="owner@example.gov"),
-        lead=make.user("action_office", office=plcy, name="Lee Lead", email="lead@example.gov"),
-        manager=make.user("manager", office=plcy, name="Mona Manager", email="manager@example.gov"),
-        reviewer=make.user("oig_reviewer", office=oig_office, name="Olivia Reviewer", email="oig@example.gov"),
-        reviewer_elsewhere=make.user(
-            "oig_reviewer",
-            office=make.office("GAO", kind="oig", name="GAO"),
-            name="Gus Auditor",
-            email="gao@example.gov",
-        ),
-        stranger=make.user("action_office", office=other, name="Eve Stranger", email="eve@example.gov"),
-        other_manager=make.user("manager", office=other, name="Otto Manager", email="otto@example.gov"),
-    )
-    w.rec = make.recommendation(office=plcy, report=make.report(number="OIG-15-85"), number="1")
-    w.line = make.line(w.rec, lead_owner_id=w.lead.id, title="Data collection")
-    w.milestone = make.milestone(w.line, owner=w.owner, title="Publish the data standard")
-    w.other_rec = make.recommendation(office=other, report=make.report(number="OIG-20-1"), number="2")
-    w.other_milestone = make.milestone(make.line(w.other_rec), owner=w.stranger, title="Other office's milestone")
+    w = make.notification_world()
     db.session.commit()
     return w
 
