@@ -233,6 +233,11 @@ def test_a_recovery_code_works_once(kpage, make, db):
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in with a recovery code").click()
     assert "not one of your unused recovery codes" in page.locator(".usa-error-message").inner_text()
+    summary = page.locator(".app-error-summary")  # the USWDS summary at the top, focused, linking to the field
+    summary.wait_for()
+    page.wait_for_function("document.activeElement.classList.contains('app-error-summary')")
+    field_id = page.get_by_label("Recovery code").get_attribute("id")
+    assert summary.locator(f'a[href="#{field_id}"]').inner_text().startswith("Recovery code:")
     assert page.get_by_label("Recovery code").get_attribute("aria-invalid") == "true"
     assert page.locator(".app-userbar").count() == 0
     assert audit_after(db, "auth.mfa_failed")[-1]["factor"] == "recovery_code"
