@@ -99,6 +99,10 @@ def _json_response(options_json: str):
 @bp.route("/sign-in/security-key", methods=["POST"])
 @public
 def security_key_verify():
+    """The key's answer (JSON, from static/js/webauthn.js), or the recovery-code form of the same page
+    (``action=recovery_code``), so that a wrong code comes back at this address with its summary."""
+    if request.form.get("action") == "recovery_code":
+        return recovery_code_sign_in()
     user = pending_user()
     if user is None:
         return _json_error("Sign in again: the sign-in waited too long.", 409)
@@ -129,8 +133,6 @@ def security_key_verify():
     return jsonify({"redirect": next_url})
 
 
-@bp.route("/sign-in/recovery-code", methods=["POST"])
-@public
 def recovery_code_sign_in():
     user = pending_user()
     if user is None:
@@ -210,6 +212,10 @@ def security_key_registration_options():
 @bp.route("/account/security-keys", methods=["POST"])
 @roles(*ANY_ROLE)
 def security_key_register():
+    """A new key (JSON, from static/js/webauthn.js), or a key's rename form of the same page
+    (``action=rename``, ``key_id``), so that a refused name comes back at this address."""
+    if request.form.get("action") == "rename":
+        return security_key_rename(request.form.get("key_id", 0, type=int))
     user = current_user._get_current_object()
     form = KeyNameForm()
     if not form.validate_on_submit():
@@ -230,8 +236,6 @@ def security_key_register():
     return jsonify({"redirect": url_for("auth.security_keys")})
 
 
-@bp.route("/account/security-keys/<int:key_id>/rename", methods=["POST"])
-@roles(*ANY_ROLE)
 def security_key_rename(key_id: int):
     key = get_own_key_or_404(key_id)
     form = KeyNameForm(prefix=f"key{key.id}")

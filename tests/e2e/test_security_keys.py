@@ -151,6 +151,9 @@ def test_a_key_needs_a_name_and_can_be_renamed(kpage, make, db):
     with page.expect_navigation():
         page.get_by_role("button", name="Rename").click()
     assert "Give the key a name." in page.locator(".usa-error-message").first.inner_text()
+    assert page.url.endswith("/account/security-keys")  # the refused name comes back at the page's address
+    page.wait_for_function("document.activeElement.classList.contains('app-error-summary')")
+    assert "Give the key a name." in page.locator(".app-error-summary").inner_text()
     page.get_by_label("New name for Laptop passkey").fill("Work laptop")
     with page.expect_navigation():
         page.get_by_role("button", name="Rename").click()
@@ -233,6 +236,7 @@ def test_a_recovery_code_works_once(kpage, make, db):
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in with a recovery code").click()
     assert "not one of your unused recovery codes" in page.locator(".usa-error-message").inner_text()
+    assert page.url.endswith("/sign-in/security-key")  # the wrong code comes back at the page's address
     summary = page.locator(".app-error-summary")  # the USWDS summary at the top, focused, linking to the field
     summary.wait_for()
     page.wait_for_function("document.activeElement.classList.contains('app-error-summary')")

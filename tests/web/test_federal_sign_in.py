@@ -209,8 +209,13 @@ def test_nobody_renames_or_removes_anothers_key(client, login_as, make, db):
     assert client.post(f"/account/security-keys/{key.id}/remove", data={"csrf_token": token}).status_code == 404
     assert (
         client.post(
-            f"/account/security-keys/{key.id}/rename",
-            data={f"key{key.id}-csrf_token": token, f"key{key.id}-name": "Mine now"},
+            "/account/security-keys",
+            data={
+                "action": "rename",
+                "key_id": key.id,
+                f"key{key.id}-csrf_token": token,
+                f"key{key.id}-name": "Mine now",
+            },
         ).status_code
         == 404
     )
@@ -261,8 +266,31 @@ def test_a_lockout_ends_the_pending_second_step(app, client, make, db):
     _password(client, user.email)
     token = client.csrf_token("/sign-in/security-key")
     for _ in range(app.config["LOCKOUT_THRESHOLD"]):
-        response = client.post("/sign-in/recovery-code", data={"csrf_token": token, "code": "WRONG-CODE"})
-        assert response.status_code == 400
-    response = client.post("/sign-in/recovery-code", data={"csrf_token": token, "code": "WRONG-CODE"})
+        response = client.post(
+            "/sign-in/security-key", data={"action": "recovery_code", "csrf_token": token, "code": "WRONG-CODE"}
+        )
+        assert response.status_code == 400 and "app-error-summary" in response.get_data(as_text=True)
+    response = client.post(
+        "/sign-in/security-key", data={"action": "recovery_code", "csrf_token": token, "code": "WRONG-CODE"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
     assert client.get("/sign-in/security-key").headers["Location"] == "/sign-in"
+
+
+def test_the_key_forms_answer_at_their_pages_address_only(client, db, login_as):
+    """The rename and recovery-code forms post to the page they are on; their old addresses are gone."""
+    user = login_as()
+    key = _add_key(db, user)  # after the password: the session is whole
+    token = client.csrf_token("/account/security-keys")
+    gone = client.post(
+        f"/account/security-keys/{key.id}/rename", data={f"key{key.id}-csrf_token": token, f"key{key.id}-name": "X"}
+    )
+    assert gone.status_code in (404, 405)
+    refused = client.post(
+        "/account/security-keys",
+        data={"action": "rename", "key_id": key.id, f"key{key.id}-csrf_token": token, f"key{key.id}-name": "  "},
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "app-error-summary" in page and f'href="#key{key.id}-name"' in page
+    assert client.post("/sign-in/recovery-code", data={"csrf_token": token, "code": "X"}).status_code in (404, 405)
