@@ -27,4 +27,9 @@
     scroll_to: "today",
     container_height: "auto"
   });
+  // The chart's scrolling areas are focusable in Chromium (keyboard-focusable scrollers) although the
+  // chart is hidden from assistive technology: keep them out of the tab order (axe aria-hidden-focus).
+  // Keyboard and screen reader users have the table, which holds the same dates.
+  [target].concat(Array.prototype.slice.call(target.querySelectorAll("div, a, button, [tabindex]")))
+    .forEach(function (el) { el.setAttribute("tabindex", "-1"); });
 })();
