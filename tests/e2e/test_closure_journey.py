@@ -80,7 +80,10 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
     expect(page.get_by_role("heading", name="Evidence and its review")).to_be_visible()
     assert page.locator("canvas[data-chart]").count() >= 1
     # Drawn, not empty boxes (the scripts were once left out of this page).
-    assert page.evaluate("[...document.querySelectorAll('canvas[data-chart]')].every((c) => Chart.getChart(c))")
+    # (waited for: the charts are drawn by the page's scripts once it has loaded, after the click returned)
+    page.wait_for_function(
+        "[...document.querySelectorAll('canvas[data-chart]')].every((c) => window.Chart && Chart.getChart(c))"
+    )
     side.locator("label.usa-radio__label", has_text="Accept").click()
     side.get_by_label("OIG analysis").fill("Verified: the data is complete and reported.")
     side.get_by_role("button", name="Record decision").click()
