@@ -5,11 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app import audit, versioning
+from app.approvals import Approval, pending_request
 from app.extensions import db
 from app.metrics.models import Flag, ImprovementAction, Metric, TargetChange
 from app.metrics.services import sync_flags
@@ -108,8 +108,57 @@ def update_metric(
     return change
 
 
+class Targets(Approval):
+    name, subject_name, audit_prefix = "target change", "metric", "metric.target"
+
+    def __init__(self, today: date):
+        self.today = today
+
+    def subject(self, change):
+        return change.metric
+
+    def requests(self, metric):
+        return metric.target_changes
+
+    def state(self, metric):
+        return audit.snapshot(metric, DEFINITION_FIELDS)
+
+    def asked(self, change):
+        metric = change.metric
+        return {"target_value": metric.target_value, "target_on": metric.target_on}, {
+            "requested_target_value": change.new_target_value,
+            "requested_target_on": change.new_target_on,
+        }
+
+    def apply(self, change, *, baseline):
+        change.metric.target_value, change.metric.target_on = change.new_target_value, change.new_target_on
+
+    def declined(self, change):
+        versioning.touch(change.metric)
+
+    def applied(self, change, actor):
+        sync_flags(change.metric, self.today, actor=actor)
+
+    def decided(self, change, actor):
+        if change.status != "approved":
+            return
+        # The improvement action that asked for this target is done once the target moved.
+        for action in db.session.scalars(
+            sa.select(ImprovementAction)
+            .join(ImprovementAction.flag)
+            .where(
+                Flag.metric_id == change.metric_id,
+                ImprovementAction.decision == "adjust_target",
+                ImprovementAction.status == "open",
+                ImprovementAction.new_target_value == change.new_target_value,
+            )
+        ):
+            action.status, action.done_at = "done", utcnow()
+        sync_flags(change.metric, self.today, actor=actor)
+
+
 def pending_target_change(metric: Metric) -> TargetChange | None:
-    return next((c for c in metric.target_changes if c.status == "pending"), None)
+    return pending_request(metric.target_changes)
 
 
 def change_target(
@@ -117,11 +166,6 @@ def change_target(
 ) -> TargetChange:
     """Before the plan is accepted the target moves at once, as does OIG's or an administrator's
     change; after, the action office's change is a request a manager approves or declines."""
-    recommendation = metric.line_of_effort.recommendation
-    if pending_target_change(metric):
-        abort(409, "A target change for this metric already awaits a manager's decision.")
-    accepted = plan_accepted(recommendation)
-    pending = accepted and actor.role == "action_office"
     change = TargetChange(
         metric=metric,
         old_target_value=metric.target_value,
@@ -129,40 +173,9 @@ def change_target(
         old_target_on=metric.target_on,
         new_target_on=target_on,
         justification=justification,
-        requested_by_id=actor.id,
-        status="pending" if pending else "applied",
     )
-    db.session.add(change)
-    before = audit.snapshot(metric, DEFINITION_FIELDS)
-    if pending:
-        versioning.touch(metric)  # a stale request is refused like any other edit
-        db.session.flush()
-        audit.record(
-            "metric.target_request",
-            metric,
-            before={"target_value": metric.target_value, "target_on": metric.target_on},
-            after={
-                "requested_target_value": value,
-                "requested_target_on": target_on,
-                "justification": justification,
-                "change_id": change.id,
-            },
-            recommendation_id=recommendation.id,
-            actor=actor,
-        )
-        return change
-    metric.target_value, metric.target_on = value, target_on
-    db.session.flush()
-    audit.record(
-        "metric.target_change",
-        metric,
-        before=before,
-        after={**audit.snapshot(metric, DEFINITION_FIELDS), "justification": justification, "change_id": change.id},
-        recommendation_id=recommendation.id,
-        actor=actor,
-    )
-    sync_flags(metric, today, actor=actor)
-    return change
+    needs_approval = plan_accepted(metric.line_of_effort.recommendation) and actor.role == "action_office"
+    return Targets(today).request(change, needs_approval=needs_approval, actor=actor)
 
 
 def get_target_change_or_404(change_id: int, *, for_decision: bool = False) -> TargetChange:
@@ -170,39 +183,7 @@ def get_target_change_or_404(change_id: int, *, for_decision: bool = False) -> T
 
 
 def decide_target_change(change: TargetChange, *, approve: bool, reason: str, today: date, actor) -> None:
-    if change.status != "pending":
-        abort(409, "This request was already decided.")
-    metric = change.metric
-    change.status = "approved" if approve else "declined"
-    change.decided_by_id, change.decided_at, change.decision_reason = actor.id, utcnow(), reason
-    before = audit.snapshot(metric, DEFINITION_FIELDS)
-    if approve:
-        metric.target_value, metric.target_on = change.new_target_value, change.new_target_on
-    else:
-        versioning.touch(metric)
-    db.session.flush()
-    audit.record(
-        "metric.target_approve" if approve else "metric.target_decline",
-        metric,
-        before=before,
-        after={**audit.snapshot(metric, DEFINITION_FIELDS), "decision_reason": reason, "change_id": change.id},
-        recommendation_id=metric.line_of_effort.recommendation_id,
-        actor=actor,
-    )
-    if approve:
-        # The improvement action that asked for this target is done once the target moved.
-        for action in db.session.scalars(
-            sa.select(ImprovementAction)
-            .join(ImprovementAction.flag)
-            .where(
-                Flag.metric_id == metric.id,
-                ImprovementAction.decision == "adjust_target",
-                ImprovementAction.status == "open",
-                ImprovementAction.new_target_value == change.new_target_value,
-            )
-        ):
-            action.status, action.done_at = "done", utcnow()
-        sync_flags(metric, today, actor=actor)
+    Targets(today).decide(change, approve=approve, reason=reason, actor=actor)
 
 
 def target_decisions_awaiting(user) -> list[TargetChange]:

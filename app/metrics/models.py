@@ -7,6 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.approvals import APPROVAL_STATUSES, ApprovalRequest, one_pending_index
 from app.dbtypes import UTCDateTime, enum
 from app.extensions import db
 from app.timeutil import utcnow
@@ -260,8 +261,7 @@ class ImprovementAction(db.Model):
 
 #: A target change is ``applied`` at once before the plan is accepted (or when OIG or an
 #: administrator makes it); an action office's change after acceptance is ``pending`` until a
-#: manager who did not ask for it ``approved`` or ``declined`` it: the due-date workflow's shape.
-TARGET_CHANGE_STATUSES = ("applied", "pending", "approved", "declined")
+#: manager who did not ask for it ``approved`` or ``declined`` it (``app/approvals.py``).
 TARGET_CHANGE_STATUS_LABELS = {
     "applied": "Applied",
     "pending": "Awaiting a manager's decision",
@@ -270,20 +270,12 @@ TARGET_CHANGE_STATUS_LABELS = {
 }
 
 
-class TargetChange(db.Model):
+class TargetChange(ApprovalRequest, db.Model):
     """One change of a metric's target (value and date): requested, and applied or decided."""
 
     __tablename__ = "metric_target_changes"
-    __table_args__ = (
-        #: At most one request awaits a decision per metric.
-        sa.Index(
-            "uq_metric_target_changes_one_pending",
-            "metric_id",
-            unique=True,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
-    )
+    __table_args__ = (one_pending_index("uq_metric_target_changes_one_pending", "metric_id"),)
+    STATUS_LABELS = TARGET_CHANGE_STATUS_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metrics.id", ondelete="RESTRICT"), index=True)
@@ -291,23 +283,11 @@ class TargetChange(db.Model):
     new_target_value: Mapped[Decimal] = mapped_column(NUMBER)
     old_target_on: Mapped[date | None]
     new_target_on: Mapped[date | None]
-    justification: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(enum(*TARGET_CHANGE_STATUSES, name="target_change_status"))
-    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(enum(*APPROVAL_STATUSES, name="target_change_status"))
 
     metric = relationship("Metric", back_populates="target_changes")
-    requested_by = relationship("User", foreign_keys=[requested_by_id])
-    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
         return self.metric.line_of_effort.recommendation
-
-    @property
-    def status_label(self) -> str:
-        return TARGET_CHANGE_STATUS_LABELS[self.status]

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.approvals import APPROVAL_STATUSES, ApprovalRequest, one_pending_index
 from app.dbtypes import UTCDateTime, enum
 from app.extensions import db
 from app.timeutil import today, utcnow
@@ -156,8 +157,7 @@ class MilestoneRow(MilestoneSchedule):
 
 
 #: A due-date change is ``applied`` at once before the plan is accepted; after, it is ``pending``
-#: until a manager ``approved`` or ``declined`` it.
-DATE_CHANGE_STATUSES = ("applied", "pending", "approved", "declined")
+#: until a manager ``approved`` or ``declined`` it (``app/approvals.py``).
 DATE_CHANGE_STATUS_LABELS = {
     "applied": "Applied (plan not yet accepted)",
     "pending": "Awaiting a manager's decision",
@@ -189,21 +189,15 @@ class MilestoneUpdate(db.Model):
         return MILESTONE_STATUS_LABELS[self.status]
 
 
-class DueDateChange(db.Model):
+class DueDateChange(ApprovalRequest, db.Model):
     """One change of a milestone's current due date: requested, and applied or decided."""
 
     __tablename__ = "due_date_changes"
     __table_args__ = (
         sa.Index("ix_due_date_changes_status", "status", "milestone_id"),
-        #: At most one request awaits a decision per milestone.
-        sa.Index(
-            "uq_due_date_changes_one_pending",
-            "milestone_id",
-            unique=True,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
+        one_pending_index("uq_due_date_changes_one_pending", "milestone_id"),
     )
+    STATUS_LABELS = DATE_CHANGE_STATUS_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(sa.ForeignKey("milestones.id", ondelete="RESTRICT"), index=True)
@@ -211,23 +205,11 @@ class DueDateChange(db.Model):
     new_due_on: Mapped[date]
     #: Before acceptance the baseline moves with the current date; after, it never does.
     baseline_moved: Mapped[bool] = mapped_column(default=False)
-    justification: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(enum(*DATE_CHANGE_STATUSES, name="date_change_status"))
-    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(enum(*APPROVAL_STATUSES, name="date_change_status"))
 
     milestone = relationship("Milestone", back_populates="date_changes")
-    requested_by = relationship("User", foreign_keys=[requested_by_id])
-    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
         return self.milestone.line_of_effort.recommendation
-
-    @property
-    def status_label(self) -> str:
-        return DATE_CHANGE_STATUS_LABELS[self.status]
