@@ -10,6 +10,8 @@ mailed. The services load the facts, call these, and write what they return.
 import re
 from dataclasses import dataclass
 
+from app.reminders.decide import Person
+
 #: What each kind of event is called on the preferences page.
 KIND_LABELS = {
     "submission_sent": "A plan, 90-day update or closure request is sent to OIG",
@@ -30,15 +32,6 @@ KINDS_FOR_ROLE = {
 #: Mailed whatever the preference says: modes allowed for these kinds.
 NOT_OFF = {"oig_decision"}
 READ_ALL_ROLES = ("oig_reviewer", "admin")
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    email: str
-    name: str
-    role: str
-    office_id: int | None
 
 
 @dataclass(frozen=True)

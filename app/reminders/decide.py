@@ -37,6 +37,9 @@ class Prefs:
 
 @dataclass(frozen=True)
 class Person:
+    """Someone told of something: by reminders (with their preferences) and by event
+    notifications (``notifications/decide.py``, where the preferences are per kind of event)."""
+
     id: int
     email: str
     name: str
