@@ -88,6 +88,14 @@ class DateChangeItem:
         return max(0, (on - self.since.date()).days)
 
 
+#: What names an item's recommendation (its label), in every queue.
+_LABEL_COLUMNS = (
+    Recommendation.id.label("rec_id"),
+    Report.number.label("report_number"),
+    Recommendation.number.label("rec_number"),
+)
+
+
 def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
     """A page of ``stmt``'s rows; ``dress`` (the cut page -> the statement run) adds columns to
     the page's rows only, after it is cut."""
@@ -101,9 +109,7 @@ def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
 
 
 _REC_COLUMNS = (
-    Recommendation.id.label("rec_id"),
-    Report.number.label("report_number"),
-    Recommendation.number.label("rec_number"),
+    *_LABEL_COLUMNS,
     Recommendation.status,
     Recommendation.issued_on,
     Recommendation.management_decision_on,
@@ -261,9 +267,7 @@ def returned_statement(user) -> sa.Select:
             EvidenceItem.title.label("title"),
             sa.literal("").label("sub"),
             sa.func.coalesce(last_review, EvidenceItem.created_at).label("since"),
-            Recommendation.id.label("rec_id"),
-            Report.number.label("report_number"),
-            Recommendation.number.label("rec_number"),
+            *_LABEL_COLUMNS,
         )
         .join(Recommendation, EvidenceItem.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
@@ -283,9 +287,7 @@ def returned_statement(user) -> sa.Select:
             sa.cast(Submission.number, sa.String).label("title"),
             sa.cast(Submission.kind, sa.String).label("sub"),
             Submission.decided_at.label("since"),
-            Recommendation.id.label("rec_id"),
-            Report.number.label("report_number"),
-            Recommendation.number.label("rec_number"),
+            *_LABEL_COLUMNS,
         )
         .join(Recommendation, Submission.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
@@ -309,9 +311,7 @@ def returned_statement(user) -> sa.Select:
             Metric.name.label("title"),
             (Flag.component + ", " + Flag.period).label("sub"),
             Flag.raised_at.label("since"),
-            Recommendation.id.label("rec_id"),
-            Report.number.label("report_number"),
-            Recommendation.number.label("rec_number"),
+            *_LABEL_COLUMNS,
         )
         .join(Metric, Flag.metric_id == Metric.id)
         .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
@@ -327,9 +327,7 @@ def returned_statement(user) -> sa.Select:
             Milestone.title.label("title"),
             DueDateChange.decision_reason.label("sub"),
             DueDateChange.decided_at.label("since"),
-            Recommendation.id.label("rec_id"),
-            Report.number.label("report_number"),
-            Recommendation.number.label("rec_number"),
+            *_LABEL_COLUMNS,
         )
         .join(Milestone, DueDateChange.milestone_id == Milestone.id)
         .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)

@@ -59,6 +59,22 @@ def _rules() -> d.Rules:
     )
 
 
+#: The columns of a ``d.MilestoneFact`` but its recommendation's label (read with the open ones).
+MILESTONE_FACT_COLUMNS = (
+    Milestone.id,
+    Milestone.title,
+    Milestone.current_due_on,
+    Milestone.owner_id,
+    Milestone.office_id,
+    LineOfEffort.recommendation_id,
+)
+
+
+def _milestone_fact(columns, labels: dict[int, str]) -> d.MilestoneFact:
+    mid, title, due, owner_id, office_id, rec_id = columns
+    return d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id])
+
+
 def load_snapshot(today: date) -> d.Snapshot:
     """The data ``decide`` reads, as plain values: three queries whatever the number of rows."""
     rules = _rules()
@@ -103,43 +119,29 @@ def load_snapshot(today: date) -> d.Snapshot:
 
     horizon = today + timedelta(days=max(max(rules.offsets), d.DIGEST_HORIZON_DAYS))
     milestones = [
-        d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id])
-        for mid, title, due, owner_id, office_id, rec_id in db.session.execute(
-            sa.select(
-                Milestone.id,
-                Milestone.title,
-                Milestone.current_due_on,
-                Milestone.owner_id,
-                Milestone.office_id,
-                LineOfEffort.recommendation_id,
-            )
+        _milestone_fact(fact, labels)
+        for fact in db.session.execute(
+            sa.select(*MILESTONE_FACT_COLUMNS)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
             .where(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on <= horizon)
         )
-        if rec_id in labels
+        if fact[-1] in labels
     ]
     pending = [
-        d.DateChangeFact(
-            cid, d.MilestoneFact(mid, title, due, owner_id, office_id, rec_id, labels[rec_id]), old, new, requested_by
-        )
-        for cid, old, new, requested_by, mid, title, due, owner_id, office_id, rec_id in db.session.execute(
+        d.DateChangeFact(cid, _milestone_fact(fact, labels), old, new, requested_by)
+        for cid, old, new, requested_by, *fact in db.session.execute(
             sa.select(
                 DueDateChange.id,
                 DueDateChange.old_due_on,
                 DueDateChange.new_due_on,
                 DueDateChange.requested_by_id,
-                Milestone.id,
-                Milestone.title,
-                Milestone.current_due_on,
-                Milestone.owner_id,
-                Milestone.office_id,
-                LineOfEffort.recommendation_id,
+                *MILESTONE_FACT_COLUMNS,
             )
             .join(Milestone, DueDateChange.milestone_id == Milestone.id)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
             .where(DueDateChange.status == "pending")
         )
-        if rec_id in labels
+        if fact[-1] in labels
     ]
     missing = [
         d.MissingReadingFact(fid, mid, name, component, period, period_end, offices[rec_id], labels[rec_id], lead_id)
