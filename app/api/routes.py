@@ -105,6 +105,15 @@ def paginate(query, to_json):
 # --- reports -------------------------------------------------------------------------
 
 
+def _visible_or_404(query: sa.Select, noun: str):
+    """The one row of ``query`` (which keeps only what the token's user may read), or 404: another
+    office's record is as absent as a missing one, its existence is not disclosed."""
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404, f"No such {noun}, or not one you may read.")
+    return found
+
+
 def _visible_report_ids(user):
     return sa.select(Recommendation.report_id).where(visible_recommendations(user, Recommendation))
 
@@ -123,12 +132,8 @@ def list_reports():
 @bp.route(f"/reports/<int(max={MAX_ID}):report_id>")
 @token_scope("read")
 def get_report(report_id: int):
-    report = db.session.scalar(
-        sa.select(Report).where(Report.id == report_id, Report.id.in_(_visible_report_ids(api_user())))
-    )
-    if report is None:
-        abort(404, "No such report, or not one you may read.")
-    return jsonify(report_json(report))
+    query = sa.select(Report).where(Report.id == report_id, Report.id.in_(_visible_report_ids(api_user())))
+    return jsonify(report_json(_visible_or_404(query, "report")))
 
 
 # --- recommendations -------------------------------------------------------------------
@@ -166,18 +171,20 @@ def get_recommendation(recommendation_id: int):
 # --- milestones ------------------------------------------------------------------------
 
 
-def _milestone_query():
+def _on_visible_lines(model: type[Milestone] | type[Metric]) -> sa.Select:
+    """Milestones or metrics, with their line of effort and recommendation, of the
+    recommendations the token's user may read."""
     return (
-        sa.select(Milestone)
-        .join(Milestone.line_of_effort)
+        sa.select(model)
+        .join(model.line_of_effort)
         .join(LineOfEffort.recommendation)
         .where(visible_recommendations(api_user(), Recommendation))
-        .options(
-            contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation),
-            joinedload(Milestone.owner),
-            joinedload(Milestone.office),
-        )
+        .options(contains_eager(model.line_of_effort).contains_eager(LineOfEffort.recommendation))
     )
+
+
+def _milestone_query():
+    return _on_visible_lines(Milestone).options(joinedload(Milestone.owner), joinedload(Milestone.office))
 
 
 @bp.route("/milestones")
@@ -189,10 +196,7 @@ def list_milestones():
 
 
 def _milestone_or_404(milestone_id: int) -> Milestone:
-    milestone = db.session.scalar(_milestone_query().where(Milestone.id == milestone_id))
-    if milestone is None:
-        abort(404, "No such milestone, or not one you may read.")
-    return milestone
+    return _visible_or_404(_milestone_query().where(Milestone.id == milestone_id), "milestone")
 
 
 @bp.route(f"/milestones/<int(max={MAX_ID}):milestone_id>")
@@ -286,36 +290,20 @@ def list_evidence():
 @bp.route(f"/evidence/<int(max={MAX_ID}):evidence_id>")
 @token_scope("read")
 def get_evidence(evidence_id: int):
-    item = db.session.scalar(_evidence_query().where(EvidenceItem.id == evidence_id))
-    if item is None:
-        abort(404, "No such evidence, or not one you may read.")
-    return jsonify(evidence_json(item))
+    return jsonify(evidence_json(_visible_or_404(_evidence_query().where(EvidenceItem.id == evidence_id), "evidence")))
 
 
 # --- metrics and readings -----------------------------------------------------------------
 
 
-def _metric_query():
-    return (
-        sa.select(Metric)
-        .join(Metric.line_of_effort)
-        .join(LineOfEffort.recommendation)
-        .where(visible_recommendations(api_user(), Recommendation))
-        .options(contains_eager(Metric.line_of_effort).contains_eager(LineOfEffort.recommendation))
-    )
-
-
 def _metric_or_404(metric_id: int) -> Metric:
-    metric = db.session.scalar(_metric_query().where(Metric.id == metric_id))
-    if metric is None:
-        abort(404, "No such metric, or not one you may read.")
-    return metric
+    return _visible_or_404(_on_visible_lines(Metric).where(Metric.id == metric_id), "metric")
 
 
 @bp.route("/metrics")
 @token_scope("read")
 def list_metrics():
-    query = _metric_query().where(_recommendation_filter(LineOfEffort.recommendation_id)).order_by(Metric.id)
+    query = _on_visible_lines(Metric).where(_recommendation_filter(LineOfEffort.recommendation_id)).order_by(Metric.id)
     return paginate(query, metric_json)
 
 
