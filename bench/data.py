@@ -13,11 +13,14 @@ from werkzeug.security import generate_password_hash
 
 from app.audit import GENESIS_HASH, AuditEvent, canonical_json
 from app.auth.models import User
+from app.dbtypes import refresh_statistics
 from app.extensions import db
+from app.metrics.models import Metric, Reading
 from app.milestones.models import Milestone
 from app.offices.models import Office
 from app.recommendations.models import STATUSES, LineOfEffort, Recommendation
 from app.reports.models import Report
+from app.submissions.models import Submission
 
 BENCH_PASSWORD = "bench password for load tests"
 MILESTONES_PER_OWNER = 200
@@ -265,8 +268,6 @@ def seed(milestones: int, today: date, echo=print) -> dict:
 
 def analyze() -> None:
     """Fresh planner statistics after a bulk load: ANALYZE on SQLite, VACUUM (ANALYZE) on PostgreSQL."""
-    from app.dbtypes import refresh_statistics
-
     refresh_statistics()
 
 
@@ -277,8 +278,6 @@ def seed_submissions(today: date, echo=print) -> int:
     the unresolved ones, waiting or rejected), then a 90-day status update every 80-100 days
     until the final action or today; one in fifty recommendations has its latest one waiting.
     """
-    from app.submissions.models import Submission
-
     rng = random.Random(2015)
     now = datetime.now(timezone.utc)
     sender = dict(
@@ -420,8 +419,6 @@ def seed_readings(today: date, per_recommendation: int = 51, echo=print) -> int:
     51 readings per recommendation (17 quarters x 3 components) makes 5,000,000 readings for
     the 100,000 recommendations of the PostgreSQL scale.
     """
-    from app.metrics.models import Metric, Reading
-
     rng = random.Random(85)
     now = datetime.now(timezone.utc)
     components = ("ICE", "CBP", "USCIS")

@@ -11,6 +11,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app, session
 from flask_login import login_user, logout_user
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
@@ -74,8 +75,6 @@ def record_address_failure(address: str, now: datetime) -> None:
     window_start = now - timedelta(minutes=current_app.config["SIGN_IN_ADDRESS_WINDOW_MINUTES"])
     table = SignInThrottle.__table__
     dialect = db.session.get_bind().dialect.name
-    from sqlalchemy.dialects import postgresql, sqlite
-
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
         insert(table)

@@ -11,14 +11,17 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import date
 
+import sqlalchemy as sa
 from flask import render_template, current_app
 
 from app.exports.tables import xml_safe_copy
+from app.extensions import db
 from app.recommendations.clocks import clocks_for, clocks
 from app.metrics.charts import metric_results
 from app.evidence.services import evidence_list
 from app.milestones.models import MILESTONE_STATUS_LABELS
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
+from app.submissions.models import Submission
 from app.submissions.services import dates_from, sent_up_to
 
 
@@ -138,11 +141,6 @@ def acknowledgement_rows(readiness: list | None) -> list[dict]:
 def latest_closure_acknowledgements(recommendation) -> tuple[str, list[dict]]:
     """The live plan carries what its latest closure request left open and how the sender
     acknowledged it, read from that request's snapshot (one query)."""
-    import sqlalchemy as sa
-
-    from app.extensions import db
-    from app.submissions.models import Submission
-
     closure = db.session.execute(
         sa.select(Submission.number, Submission.submitted_on, Submission.snapshot)
         .where(Submission.recommendation_id == recommendation.id, Submission.kind == "closure_request")

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from app.comments import services as comments
 from app.comments.forms import CommentForm
+from app.comments.routes import post_comment
 from app.extensions import db
 from app.notifications import services as notify
 from app.history import KINDS as HISTORY_KINDS, described
@@ -35,8 +36,6 @@ HISTORY_PER_PAGE = 50
 @roles(*ANY_ROLE)
 def show(recommendation_id: int):
     if request.method == "POST":  # the conversation's form, answered in place
-        from app.comments.routes import post_comment
-
         if request.form.get("action") != "comment":
             abort(400)
         return post_comment(recommendation_id, lambda form: _show(recommendation_id, form, 400))

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, g
 
 from app import audit
 from app.extensions import db
@@ -25,8 +25,6 @@ def demo_loaded() -> bool:
     For the site-wide banner (templates/base.html): one query a page, none when the page already
     failed on the database (an error page must still render).
     """
-    from flask import g
-
     if "demo_loaded" not in g:
         try:
             g.demo_loaded = bool(db.session.scalar(sa.select(sa.exists().where(Report.printed_issued_on.is_not(None)))))
