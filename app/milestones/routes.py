@@ -46,14 +46,7 @@ def new_line(recommendation_id: int):
     form = LineOfEffortForm()
     form.lead_owner_id.choices = choices(services.owner_choices())
     if form.validate_on_submit():
-        line = lines.create_line(
-            recommendation,
-            title=form.title.data,
-            kind=form.kind.data,
-            description=form.description.data or "",
-            objective=form.objective.data or "",
-            lead_owner_id=form.lead_owner_id.data or None,
-        )
+        line = lines.create_line(recommendation, **form.values())
         db.session.commit()
         flash(f"Line of effort “{line.title}” added.", "success")
         return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
@@ -75,14 +68,7 @@ def edit_line(line_id: int):
     if form.validate_on_submit():
         owners = dict(services.owner_choices())
         with guard(line, form, lines.LINE_LABELS, display={"lead_owner_id": lambda i: owners.get(i or 0, i)}) as saved:
-            lines.update_line(
-                line,
-                title=form.title.data,
-                kind=form.kind.data,
-                description=form.description.data or "",
-                objective=form.objective.data or "",
-                lead_owner_id=form.lead_owner_id.data or None,
-            )
+            lines.update_line(line, **form.values())
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
