@@ -52,10 +52,9 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
             selectinload(Milestone.depends_on),
         )
     )
-    if with_history:  # what the milestone's page shows beside the milestone
+    if with_history:  # what the milestone's page shows beside it (its updates and history are paged apart)
         query = query.options(
             selectinload(Milestone.required_by),
-            selectinload(Milestone.updates).joinedload(MilestoneUpdate.author),
             selectinload(Milestone.date_changes).options(
                 joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
             ),
@@ -254,11 +253,21 @@ def cancel(milestone: Milestone, *, note: str, actor=None) -> None:
     record("milestone.cancel", milestone, before, {"note": note}, actor)
 
 
-def history(milestone: Milestone) -> Sequence[audit.AuditEvent]:
-    """Every audit event about the milestone, newest first."""
-    return db.session.scalars(
+def updates_query(milestone_id: int) -> sa.Select:
+    """The milestone's status updates, newest first (the relationship's order), authors in the same query."""
+    return (
+        sa.select(MilestoneUpdate)
+        .where(MilestoneUpdate.milestone_id == milestone_id)
+        .options(joinedload(MilestoneUpdate.author))
+        .order_by(MilestoneUpdate.noted_on.desc(), MilestoneUpdate.id.desc())
+    )
+
+
+def history_query(milestone_id: int) -> sa.Select:
+    """Every audit event about the milestone, newest first, actors in the same query."""
+    return (
         sa.select(audit.AuditEvent)
-        .where(audit.AuditEvent.object_type == "milestone", audit.AuditEvent.object_id == milestone.id)
+        .where(audit.AuditEvent.object_type == "milestone", audit.AuditEvent.object_id == milestone_id)
         .options(joinedload(audit.AuditEvent.actor))
         .order_by(audit.AuditEvent.id.desc())
-    ).all()
+    )
