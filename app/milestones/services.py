@@ -49,7 +49,9 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
             joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation),
             joinedload(Milestone.owner),
             joinedload(Milestone.office),
-            selectinload(Milestone.depends_on),
+            # In the same statement (a milestone depends on a few others): one round trip fewer on every
+            # write and page; the audit snapshot needs their ids.
+            joinedload(Milestone.depends_on),
         )
     )
     if with_history:  # what the milestone's page shows beside it (its updates and history are paged apart)
@@ -59,7 +61,7 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
                 joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
             ),
         )
-    return authorise(db.session.scalar(query), "edit_milestone" if for_edit else "view")
+    return authorise(db.session.execute(query).unique().scalar_one_or_none(), "edit_milestone" if for_edit else "view")
 
 
 def plan_accepted(recommendation: Recommendation) -> bool:
