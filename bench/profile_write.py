@@ -16,7 +16,6 @@ the profile of the writes in CPU time, our own code first, and the CPU time of e
 import argparse
 import logging
 import os
-import re
 import statistics
 import sys
 import time
@@ -26,7 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 #: The phases of one update, by the function that runs each: cumulative time under the profiler.
 PHASES = [
@@ -96,6 +94,7 @@ def run(args, url: str) -> None:
     from app.extensions import db
     from app.milestones.models import MilestoneUpdate
     from app.timeutil import today
+    from bench.write_form import CSRF, form_state, update_form
     from config import Config
     from tests.factories import PASSWORD, Factory
 
@@ -144,26 +143,13 @@ def run(args, url: str) -> None:
                 )
 
     client = app.test_client()
-    token = _CSRF.search(client.get("/sign-in").get_data(as_text=True)).group(1)
+    token = CSRF.search(client.get("/sign-in").get_data(as_text=True)).group(1)
     assert client.post("/sign-in", data={"csrf_token": token, "email": email, "password": PASSWORD}).status_code == 302
-    page = client.get(f"/milestones/{milestone_id}").get_data(as_text=True)
-    token = _CSRF.search(page).group(1)
-    version = int(re.search(r'name="version"[^>]*value="(\d+)"', page).group(1))
+    token, version = form_state(client.get(f"/milestones/{milestone_id}").get_data(as_text=True))
 
     def write(i: int) -> None:
         nonlocal version
-        response = client.post(
-            f"/milestones/{milestone_id}",
-            data={
-                "csrf_token": token,
-                "action": "update",
-                "version": version,
-                "noted_on": today().isoformat(),
-                "status": "in_progress",
-                "percent_complete": i % 100,
-                "note": f"update {i}",
-            },
-        )
+        response = client.post(f"/milestones/{milestone_id}", data=update_form(token, version, i, today()))
         assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
         version += 1
 

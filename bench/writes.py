@@ -6,7 +6,9 @@
 
 Each writer signs in as its own action-office user and posts status updates to its own milestone,
 alternating between the servers (gunicorn with gunicorn.conf.py, the production settings), and
-loads the page the redirect names, as a browser does (untimed; it also reads the flash). Every
+loads the page the redirect names, as a browser does (untimed; it also reads the flash); with
+--post-only it does not (the POST alone). The writers waiting for the audit lock are sampled from
+pg_stat_activity every 10 ms. Every
 update is one transaction: the milestone row, an update row and an audit event, the audit event
 serialised by the chain's advisory lock. Client latency is the POST's (the 302 included), the
 server time comes from the servers' JSON request log. Writes bench/results/writes-*.json.
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,8 +33,6 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def cpu_seconds(pid: int) -> float:
@@ -66,20 +67,30 @@ def main() -> None:
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server; a scratch database is created there and dropped",
     )
+    parser.add_argument(
+        "--database-prefix", default="bench_writes", help="the scratch database's name: this, then a random suffix"
+    )
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--post-only",
+        action="store_true",
+        help="the POST alone: the page the redirect names is not loaded (the session cookie is put back after "
+        "each POST, so that the unread flash messages do not pile up in it)",
+    )
     args = parser.parse_args()
 
     from app import create_app
     from app.extensions import db
     from app.timeutil import today
+    from bench.write_form import CSRF, form_state, update_form
     from config import TestConfig
     from tests.factories import PASSWORD, Factory
 
     base = sa.make_url(args.database_url)
-    name = f"bench_writes_{uuid.uuid4().hex[:8]}"
+    name = f"{args.database_prefix}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -153,11 +164,10 @@ def main() -> None:
             page = http.get(f"{servers[n % len(servers)]}/sign-in").text
             http.post(
                 f"{servers[n % len(servers)]}/sign-in",
-                data={"csrf_token": _CSRF.search(page).group(1), "email": email, "password": PASSWORD},
+                data={"csrf_token": CSRF.search(page).group(1), "email": email, "password": PASSWORD},
             )
-            page = http.get(f"{servers[n % len(servers)]}/milestones/{milestone_id}").text
-            token = _CSRF.search(page).group(1)
-            version = int(re.search(r'name="version"[^>]*value="(\d+)"', page).group(1))
+            token, version = form_state(http.get(f"{servers[n % len(servers)]}/milestones/{milestone_id}").text)
+            signed_in = http.cookies.copy()
             start.wait()
             i = 0
             while time.monotonic() < stop_at[0]:
@@ -166,22 +176,17 @@ def main() -> None:
                 response = http.post(
                     f"{server}/milestones/{milestone_id}",
                     allow_redirects=False,
-                    data={
-                        "csrf_token": token,
-                        "action": "update",
-                        "version": version,
-                        "noted_on": today().isoformat(),
-                        "status": "in_progress",
-                        "percent_complete": i % 100,
-                        "note": f"update {i}",
-                    },
+                    data=update_form(token, version, i, today()),
                 )
                 took = time.perf_counter() - began
                 with lock:
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                     if response.status_code == 302:
                         latencies.append(took)
-                if response.status_code == 302:
+                if response.status_code == 302 and args.post_only:
+                    version += 1
+                    http.cookies = signed_in.copy()
+                elif response.status_code == 302:
                     version += 1
                     http.get(
                         server + response.headers["Location"]
@@ -204,6 +209,18 @@ def main() -> None:
                 "db": {pid: cpu_seconds(pid) for pid in backends()},
             }
 
+        waiting: list[int] = []  # backends waiting for the audit chain's lock, sampled every 10 ms
+        sampling = threading.Event()
+
+        def sample_lock_waits() -> None:
+            with admin.connect() as conn:
+                statement = sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = :d "
+                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+                while not sampling.wait(0.01):
+                    waiting.append(conn.execute(statement, {"d": name}).scalar_one())
+
         threads = [threading.Thread(target=writer, args=(n, email, mid)) for n, (email, mid) in enumerate(targets)]
         for thread in threads:
             thread.start()
@@ -212,23 +229,34 @@ def main() -> None:
         cpu_before, client_before = cpu_snapshot(), time.process_time()
         began = time.monotonic()
         stop_at[0] = began + args.seconds
+        sampler = threading.Thread(target=sample_lock_waits)
+        sampler.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - began
+        sampling.set()
+        sampler.join()
         cpu_after, client_cpu = cpu_snapshot(), time.process_time() - client_before
         spent = {
             part: sum(cpu - cpu_before[part].get(pid, 0.0) for pid, cpu in cpu_after[part].items())
             for part in ("app", "db")
         }
 
-        server_ms, queries = [], []
+        server_ms, queries, page_ms, page_queries = [], [], [], []
         for n in range(args.servers):
             for text in (tmp / f"gunicorn-{n}.log").read_text(errors="replace").splitlines():
                 if text.startswith("{"):
                     line = json.loads(text)
-                    if line.get("endpoint") == "milestones.post_update" and line.get("status") == 302:
+                    if (
+                        line.get("endpoint") == "milestones.show"  # the page's forms post to the page
+                        and line.get("method") == "POST"
+                        and line.get("status") == 302
+                    ):
                         server_ms.append(line["duration_ms"])
                         queries.append(line["queries"])
+                    elif line.get("endpoint") == "milestones.show" and line.get("status") == 200:
+                        page_ms.append(line["duration_ms"])
+                        page_queries.append(line["queries"])
         verified = subprocess.run(
             [str(bin_dir / "flask"), "--app", "wsgi", "audit", "verify"],
             cwd=ROOT,
@@ -242,6 +270,7 @@ def main() -> None:
         result = {
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "commit": commit,
+            "mode": "POST only" if args.post_only else "POST, then the page the redirect names",
             "writers": args.writers,
             "servers": args.servers,
             "workers_per_server": args.workers,
@@ -254,7 +283,15 @@ def main() -> None:
             "server_p50_ms": round(percentile(server_ms, 0.50), 1),
             "server_p95_ms": round(percentile(server_ms, 0.95), 1),
             "queries_per_write": statistics.median(queries) if queries else None,
-            # CPU time per successful update, the page load after it included (less sensitive to a loaded
+            "page_server_p50_ms": round(percentile(page_ms, 0.50), 1) if page_ms else None,
+            "queries_per_page": statistics.median(page_queries) if page_queries else None,
+            # The writers waiting for the audit chain's advisory lock (pg_stat_activity, sampled every 10 ms):
+            # on average, and the wait that makes per write (the serialisation's cost in latency).
+            "lock_waiters_mean": round(statistics.mean(waiting), 2) if waiting else None,
+            "lock_wait_ms_per_write": round(statistics.mean(waiting) * elapsed * 1000 / max(len(latencies), 1), 1)
+            if waiting
+            else None,
+            # CPU time per successful update, the page load after it included unless --post-only (less sensitive to a loaded
             # machine than the latencies): the gunicorn processes, the PostgreSQL backends, this client.
             "cpu_ms_per_write": {
                 "app": round(spent["app"] * 1000 / max(len(latencies), 1), 1),
@@ -280,6 +317,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -110,7 +110,39 @@ PAGES = [
 ]
 
 
-def serve(workdir: Path, password: str) -> str:
+#: The milestone page with more than a page of updates and of history (its pagers), shot last.
+LONG_HISTORY = [
+    ("milestone-long-history", "/milestones/6", ROLES),
+    ("milestone-long-history-page-2", "/milestones/6?updates_page=2&history_page=2", ("action_office",)),
+]
+
+
+def add_long_history(milestone_id: int, email: str, count: int = 24) -> None:
+    """``count`` more status updates on the milestone (each audited, as the page posts them): more than a
+    page of updates and of history, so that the milestone page shows its pagers. Shot after every other page."""
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.milestones import services
+    from app.milestones.models import Milestone
+    from app.timeutil import today
+
+    author = db.session.scalar(sa.select(User).where(User.email == email))
+    milestone = db.session.get(Milestone, milestone_id)
+    for i in range(count):
+        services.post_update(
+            milestone,
+            noted_on=today(),
+            note=f"Weekly check-in {i + 1}: field definitions reviewed with the components.",
+            status="in_progress",
+            percent=min(95, milestone.percent_complete + 1),
+            actor=author,
+        )
+    db.session.commit()
+    db.session.remove()
+
+
+def serve(workdir: Path, password: str):
     url = f"sqlite:///{workdir / 'demo.db'}"
     _migrate(url, workdir)
     app = create_app(_config_for(url, workdir))
@@ -123,7 +155,7 @@ def serve(workdir: Path, password: str) -> str:
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
+    return f"http://127.0.0.1:{server.server_port}", app
 
 
 def main() -> int:
@@ -157,12 +189,12 @@ def main() -> int:
         return not args.only or any(word in name for word in args.only)
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        base = serve(Path(tmp), password)
+        base, app = serve(Path(tmp), password)
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         pages = {}
         for role in args.roles:
             context = browser.new_context(base_url=base)
-            context.set_default_timeout(10_000)
+            context.set_default_timeout(60_000)  # a loaded machine answers slowly
             pages[role] = context.new_page()
             sign_in(pages[role], USERS[role], password)
         office = pages.get("action_office") or pages.setdefault(
@@ -179,6 +211,13 @@ def main() -> int:
             for name, path, roles, action in PAGES:
                 if role in roles and wanted(name):
                     shoot(pages[role], name, role, path, action)
+        if any(wanted(name) for name, _, _ in LONG_HISTORY):
+            with app.app_context():
+                add_long_history(6, USERS["action_office"])
+            for role in args.roles:
+                for name, path, roles in LONG_HISTORY:
+                    if role in roles and wanted(name):
+                        shoot(pages[role], name, role, path, None)
         browser.close()
     return 0
 

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.pagination import paginate_bound
+from app.pagination import page_number, paginate, paginate_bound
 from app.milestones import bp, date_changes, dependencies, services
 from app.milestones.forms import (
     CancelForm,
@@ -140,6 +140,11 @@ def new_milestone(line_id: int):
     ), 400 if form.errors else 200
 
 
+#: The milestone page lists its latest status updates and changes, a page of each at a time, so that
+#: its statements and rows do not grow with its history (a milestone may gather thousands of updates).
+UPDATES_PER_PAGE = 10
+HISTORY_PER_PAGE = 20
+
 #: The forms of the milestone page, posted to the page's own URL (``action`` names the form),
 #: so a form with errors comes back in place, at the same address, with the entries kept.
 PAGE_ACTIONS = ("update", "due_date", "complete", "cancel", "decide")
@@ -180,7 +185,8 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
         conflict=conflict,
         accepted=services.plan_accepted(recommendation),
         blocking=dependencies.open_dependencies(milestone),
-        history=services.history(milestone),
+        updates=paginate(services.updates_query(milestone.id), UPDATES_PER_PAGE, page_number("updates_page")),
+        history=paginate(services.history_query(milestone.id), HISTORY_PER_PAGE, page_number("history_page")),
         field_labels=services.FIELD_LABELS,
     ), status
 

@@ -49,18 +49,19 @@ def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False, with_hist
             joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation),
             joinedload(Milestone.owner),
             joinedload(Milestone.office),
-            selectinload(Milestone.depends_on),
+            # In the same statement (a milestone depends on a few others): one round trip fewer on every
+            # write and page; the audit snapshot needs their ids.
+            joinedload(Milestone.depends_on),
         )
     )
-    if with_history:  # what the milestone's page shows beside the milestone
+    if with_history:  # what the milestone's page shows beside it (its updates and history are paged apart)
         query = query.options(
             selectinload(Milestone.required_by),
-            selectinload(Milestone.updates).joinedload(MilestoneUpdate.author),
             selectinload(Milestone.date_changes).options(
                 joinedload(DueDateChange.requested_by), joinedload(DueDateChange.decided_by)
             ),
         )
-    return authorise(db.session.scalar(query), "edit_milestone" if for_edit else "view")
+    return authorise(db.session.execute(query).unique().scalar_one_or_none(), "edit_milestone" if for_edit else "view")
 
 
 def plan_accepted(recommendation: Recommendation) -> bool:
@@ -254,11 +255,21 @@ def cancel(milestone: Milestone, *, note: str, actor=None) -> None:
     record("milestone.cancel", milestone, before, {"note": note}, actor)
 
 
-def history(milestone: Milestone) -> Sequence[audit.AuditEvent]:
-    """Every audit event about the milestone, newest first."""
-    return db.session.scalars(
+def updates_query(milestone_id: int) -> sa.Select:
+    """The milestone's status updates, newest first (the relationship's order), authors in the same query."""
+    return (
+        sa.select(MilestoneUpdate)
+        .where(MilestoneUpdate.milestone_id == milestone_id)
+        .options(joinedload(MilestoneUpdate.author))
+        .order_by(MilestoneUpdate.noted_on.desc(), MilestoneUpdate.id.desc())
+    )
+
+
+def history_query(milestone_id: int) -> sa.Select:
+    """Every audit event about the milestone, newest first, actors in the same query."""
+    return (
         sa.select(audit.AuditEvent)
-        .where(audit.AuditEvent.object_type == "milestone", audit.AuditEvent.object_id == milestone.id)
+        .where(audit.AuditEvent.object_type == "milestone", audit.AuditEvent.object_id == milestone_id)
         .options(joinedload(audit.AuditEvent.actor))
         .order_by(audit.AuditEvent.id.desc())
-    ).all()
+    )
