@@ -3,7 +3,7 @@
 Every figure is computed in the database, in a fixed number of queries whatever the number
 of rows (tests/web/test_query_budgets.py, bench/README.md):
 
-- counts by status and by age are one ``GROUP BY``;
+- counts by status and by age, and the late milestones' count, are one ``GROUP BY``;
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of
   one stored date (issue date, management decision, latest submission), so "due within 30
   days or passed" is a range condition on that date, with its boundary worked out here from
@@ -185,11 +185,10 @@ class DashboardStatements:
     """The dashboard's statements for one kind of scope, built once (``dashboard_statements``):
     building them cost more than running several of them. They run with ``dashboard_values``."""
 
-    #: Recommendations by status: one GROUP BY over the status index.
-    by_status: sa.Select
-    #: The open ones issued after each age boundary, counted over that range of the partial
-    #: index ix_recommendations_open_issued only.
-    by_age: sa.Select
+    #: The figures, a row per status: its recommendations, those issued after each age boundary
+    #: (newest first), from one GROUP BY over the index ix_recommendations_status_issued, and on
+    #: every row the late milestones (``overdue_count``, a subquery run once).
+    figures: sa.Select
     #: Late milestones, counted from ``open_milestone_days`` (a row per office and due day),
     #: and the longest-late few (index ix_milestones_open_due).
     overdue_count: sa.Select
@@ -214,11 +213,15 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
         days.due_on < bound("today", sa.Date),
     )
     return DashboardStatements(
-        by_status=sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status),
-        by_age=(
-            sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries)).where(
-                scope, literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on > boundaries[-1]
+        figures=(
+            sa.select(
+                Recommendation.status,
+                sa.func.count(),
+                *(sa.func.count().filter(Recommendation.issued_on > day) for day in boundaries),
+                overdue_count.scalar_subquery(),
             )
+            .where(scope)
+            .group_by(Recommendation.status)
         ),
         overdue_count=overdue_count,
         overdue=(
@@ -253,17 +256,36 @@ def dashboard_values(user, today: date) -> dict:
     }
 
 
-def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Recommendations ``user`` may read by status, and the open ones by age since issue; the
-    oldest bucket is the open ones not counted in a newer one."""
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard's counts, read in one statement (``DashboardStatements.figures``)."""
+
+    by_status: dict[str, int]
+    ages: list[tuple[str, int]]
+    overdue_count: int
+
+
+def dashboard_figures(user, today: date) -> Figures:
+    """Recommendations ``user`` may read by status, the open ones by age since issue (the oldest
+    bucket is the open ones not counted in a newer one), and their late milestones."""
     statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
-    by_status = dict.fromkeys(STATUSES, 0)
-    by_status.update(db.session.execute(statements.by_status, values).all())
-    newer = db.session.execute(statements.by_age, values).one()
+    by_status, newer = dict.fromkeys(STATUSES, 0), [0] * len(AGE_MONTHS)
+    rows = db.session.execute(statements.figures, values).all()
+    for status, count, *issued_after, _ in rows:
+        by_status[status] = count
+        if status in OPEN_STATUSES:
+            newer = [n + m for n, m in zip(newer, issued_after)]
+    overdue_count = rows[0][-1] if rows else 0  # no recommendation in scope, no milestone either
     total_open = sum(by_status[s] for s in OPEN_STATUSES)
     cumulative = [*newer, total_open]  # issued after each boundary, then all of them
     ages = [cumulative[0]] + [cumulative[i] - cumulative[i - 1] for i in range(1, len(cumulative))]
-    return by_status, list(zip(AGE_BUCKETS, ages))
+    return Figures(by_status, list(zip(AGE_BUCKETS, ages)), overdue_count)
+
+
+def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """``dashboard_figures``' counts by status and by age."""
+    figures = dashboard_figures(user, today)
+    return figures.by_status, figures.ages
 
 
 def last_activity_on():
@@ -366,14 +388,13 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     return alerts[:LIST_LIMIT]
 
 
-def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
-    """How many milestones are late, and the longest-late few."""
+def overdue_milestones(user, today: date) -> list[OverdueMilestone]:
+    """The longest-late few milestones (``dashboard_figures`` counts them all)."""
     statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
-    listed = [
+    return [
         OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
         for title, due, rec_id, rec_number, report_number in db.session.execute(statements.overdue, values)
     ]
-    return db.session.scalar(statements.overdue_count, values), listed
 
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
@@ -392,15 +413,14 @@ def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
 
 
-def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = None) -> Insights:
-    if ages is None:
-        ages = status_and_age_counts(user, today)[1]
-    overdue_count, overdue = overdue_milestones(user, today)
+def dashboard_insights(user, today: date, figures: Figures | None = None) -> Insights:
+    if figures is None:
+        figures = dashboard_figures(user, today)
     flags = open_flags_by_recommendation(user)
     insights = Insights(
-        ages=ages,
-        overdue_count=overdue_count,
-        overdue=overdue,
+        ages=figures.ages,
+        overdue_count=figures.overdue_count,
+        overdue=overdue_milestones(user, today),
         clock_alerts=clock_alerts(user, today),
         open_flags=sum(n for *_, n in flags),
         open_flags_by_recommendation=flags,

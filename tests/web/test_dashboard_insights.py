@@ -385,3 +385,17 @@ def test_the_overdue_count_reads_a_range_of_open_milestone_days(db, every_office
         else:
             plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
             assert "(office_id=? AND due_on<?)" in plan, plan
+
+
+def test_figures_of_an_office_without_recommendations_are_zero(db, make):
+    """The figures are one GROUP BY by status: an office with no recommendation gets no row, and
+    zeros (it has no milestone either), while another office's late milestone stays out."""
+    from app.dashboard.insights import dashboard_figures
+
+    make.milestone(make.line(make.recommendation(office=make.office("ICE"))), due=days(-3))
+    empty = make.user("action_office", office=make.office("EMPTY"))
+    db.session.commit()
+    figures = dashboard_figures(empty, today())
+    assert figures.overdue_count == 0 and set(figures.by_status.values()) == {0}
+    assert [n for _, n in figures.ages] == [0, 0, 0, 0]
+    assert dashboard_figures(make.user("oig_reviewer"), today()).overdue_count == 1
