@@ -29,6 +29,14 @@ def main() -> None:
         help="instead: run the request N times under cProfile, print the top functions",
     )
     parser.add_argument("--callees", metavar="FUNCTION", help="with --cprofile: what this function calls")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        metavar="N",
+        help="instead: run the request N times and print the CPU time a request took in this process "
+        "and, on PostgreSQL, in its server processes, then each statement's server CPU run N times "
+        "(steadier than wall time on a shared machine; the kernel counts in 10 ms ticks, so take N >= 40)",
+    )
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, SECRET_KEY="bench-secret-key", TRACKER_BENCH_MODE="1")
 
@@ -40,8 +48,18 @@ def main() -> None:
     app = create_app()
     app.config.update(SESSION_COOKIE_SECURE=False)  # the test client speaks plain HTTP
     timings: list[tuple[float, str, object]] = []
+    backends: set[int] = set()  # PostgreSQL server processes serving this process's connections
     with app.app_context():
         engine = db.engine
+
+        @sa.event.listens_for(engine, "connect")
+        def connected(dbapi_connection, record):
+            if engine.dialect.name == "postgresql":
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    backends.add(cursor.fetchone()[0])
+
+        engine.dispose()  # connections made before the listener are not followed: none are left
 
         @sa.event.listens_for(engine, "before_cursor_execute")
         def before(conn, cursor, statement, parameters, context, executemany):
@@ -57,6 +75,33 @@ def main() -> None:
 
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     client.post("/sign-in", data={"email": BENCH_USERS[args.role], "password": BENCH_PASSWORD, "csrf_token": token})
+    if args.cpu:
+        client.get(args.path)  # warm caches (templates, compiled statements)
+        server_before, started = _server_cpu(backends), time.process_time()
+        for attempt in range(args.cpu):
+            response = client.get(args.path)
+        app_cpu, server_cpu = time.process_time() - started, _server_cpu(backends) - server_before
+        load = os.getloadavg()[0]
+        print(
+            f"{args.path} as {args.role}: HTTP {response.status_code}, CPU a request: {app_cpu * 1000 / args.cpu:.1f} ms "
+            f"in this process, {server_cpu * 1000 / args.cpu:.1f} ms in the database's server processes "
+            f"({args.cpu} requests, load {load:.1f})"
+        )
+        if engine.dialect.name == "postgresql":  # each statement of the last request, N times
+            timings.clear()
+            client.get(args.path)
+            statements = [(statement, parameters) for _, statement, parameters in timings]
+            with app.app_context(), db.engine.connect() as conn:
+                pid = {conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()}
+                costs = []
+                for statement, parameters in statements:
+                    before = _server_cpu(pid)
+                    for attempt in range(args.cpu):
+                        conn.exec_driver_sql(statement, parameters).all()
+                    costs.append(((_server_cpu(pid) - before) * 1000 / args.cpu, statement))
+            for cost, statement in sorted(costs, key=lambda c: -c[0]):
+                print(f"  {cost:5.2f} ms  {' '.join(statement.split())[:150]}")
+        return
     if args.cprofile:
         import cProfile
         import pstats
@@ -100,6 +145,19 @@ def main() -> None:
                 with db.engine.connect() as conn:
                     plan = conn.exec_driver_sql(prefix + statement, parameters).all()
                 print("\n".join("    " + " | ".join(str(c) for c in row) for row in plan))
+
+
+def _server_cpu(pids: set[int]) -> float:
+    """User and system CPU seconds of these local processes so far (/proc; 0 for none)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a connection closed meanwhile: its time is lost with it
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / ticks
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Every figure is computed in the database, in a fixed number of queries whatever the number
 of rows (tests/web/test_query_budgets.py, bench/README.md):
 
-- counts by status and by age are one ``GROUP BY``;
+- counts by status and by age, and the late milestones' count, are one ``GROUP BY``;
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of
   one stored date (issue date, management decision, latest submission), so "due within 30
   days or passed" is a range condition on that date, with its boundary worked out here from
@@ -11,7 +11,9 @@ of rows (tests/web/test_query_budgets.py, bench/README.md):
   recommendation's own columns (set when a submission is sent), so no aggregate over the
   submissions runs. The earliest few candidates of each clock are read and their clocks
   recomputed by ``clocks_for``: what the list shows is exactly what the recommendation page shows.
-- overdue milestones are one indexed COUNT and one LIMITed list.
+- overdue milestones are a sum over ``open_milestone_days`` (open milestones counted by action
+  office and due day, kept by triggers: migration 1910_dash), one row per day before today,
+  and one LIMITed list.
 """
 
 import functools
@@ -53,6 +55,17 @@ LIST_LIMIT = 10
 #: both give Feb 28) can reorder recommendations whose base dates are a day or two apart.
 CANDIDATE_MARGIN = 10
 ALERT_STATES = ("due_soon", "past_due")
+#: The open milestones of each action office by due day, and of every office as office 0, kept by
+#: the database's triggers in the transaction that changes them (migration 1910_dash; not a
+#: model, so backups leave it out and a restore rebuilds it): the overdue count is the sum of the
+#: days before today.
+OPEN_MILESTONE_DAYS = sa.table(
+    "open_milestone_days",
+    sa.column("office_id", sa.Integer),
+    sa.column("due_on", sa.Date),
+    sa.column("milestones", sa.Integer),
+)
+EVERY_OFFICE = 0
 
 
 def age_bucket(issued_on: date, today: date) -> int:
@@ -172,13 +185,12 @@ class DashboardStatements:
     """The dashboard's statements for one kind of scope, built once (``dashboard_statements``):
     building them cost more than running several of them. They run with ``dashboard_values``."""
 
-    #: Recommendations by status: one GROUP BY over the status index.
-    by_status: sa.Select
-    #: The open ones issued after each age boundary, counted over that range of the partial
-    #: index ix_recommendations_open_issued only.
-    by_age: sa.Select
-    #: Late milestones, counted (index-only on PostgreSQL), and the longest-late few
-    #: (index ix_milestones_open_due).
+    #: The figures, a row per status: its recommendations, those issued after each age boundary
+    #: (newest first), from one GROUP BY over the index ix_recommendations_status_issued, and on
+    #: every row the late milestones (``overdue_count``, a subquery run once).
+    figures: sa.Select
+    #: Late milestones, counted from ``open_milestone_days`` (a row per office and due day),
+    #: and the longest-late few (index ix_milestones_open_due).
     overdue_count: sa.Select
     overdue: sa.Select
     #: A page of the list of recommendations (``limit`` and ``offset`` bound): newest first, each
@@ -195,15 +207,21 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
         literal_in(Milestone.status, ("not_started", "in_progress")),
         Milestone.current_due_on < bound("today", sa.Date),
     )
-    overdue_count = sa.select(sa.func.count()).select_from(Milestone).where(*late)  # count(*)
-    if not every_office:  # every milestone belongs to a recommendation: no join needed for all
-        overdue_count = overdue_count.join(Milestone.line_of_effort).join(LineOfEffort.recommendation).where(scope)
+    days = OPEN_MILESTONE_DAYS.c
+    overdue_count = sa.select(sa.func.coalesce(sa.func.sum(days.milestones), 0)).where(  # a range of its key
+        days.office_id == (EVERY_OFFICE if every_office else bound("office_id", sa.Integer)),
+        days.due_on < bound("today", sa.Date),
+    )
     return DashboardStatements(
-        by_status=sa.select(Recommendation.status, sa.func.count()).where(scope).group_by(Recommendation.status),
-        by_age=(
-            sa.select(*(sa.func.count(sa.case((Recommendation.issued_on > day, 1))) for day in boundaries)).where(
-                scope, literal_in(Recommendation.status, OPEN_STATUSES), Recommendation.issued_on > boundaries[-1]
+        figures=(
+            sa.select(
+                Recommendation.status,
+                sa.func.count(),
+                *(sa.func.count().filter(Recommendation.issued_on > day) for day in boundaries),
+                overdue_count.scalar_subquery(),
             )
+            .where(scope)
+            .group_by(Recommendation.status)
         ),
         overdue_count=overdue_count,
         overdue=(
@@ -238,17 +256,36 @@ def dashboard_values(user, today: date) -> dict:
     }
 
 
-def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Recommendations ``user`` may read by status, and the open ones by age since issue; the
-    oldest bucket is the open ones not counted in a newer one."""
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard's counts, read in one statement (``DashboardStatements.figures``)."""
+
+    by_status: dict[str, int]
+    ages: list[tuple[str, int]]
+    overdue_count: int
+
+
+def dashboard_figures(user, today: date) -> Figures:
+    """Recommendations ``user`` may read by status, the open ones by age since issue (the oldest
+    bucket is the open ones not counted in a newer one), and their late milestones."""
     statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
-    by_status = dict.fromkeys(STATUSES, 0)
-    by_status.update(db.session.execute(statements.by_status, values).all())
-    newer = db.session.execute(statements.by_age, values).one()
+    by_status, newer = dict.fromkeys(STATUSES, 0), [0] * len(AGE_MONTHS)
+    rows = db.session.execute(statements.figures, values).all()
+    for status, count, *issued_after, _ in rows:
+        by_status[status] = count
+        if status in OPEN_STATUSES:
+            newer = [n + m for n, m in zip(newer, issued_after)]
+    overdue_count = rows[0][-1] if rows else 0  # no recommendation in scope, no milestone either
     total_open = sum(by_status[s] for s in OPEN_STATUSES)
     cumulative = [*newer, total_open]  # issued after each boundary, then all of them
     ages = [cumulative[0]] + [cumulative[i] - cumulative[i - 1] for i in range(1, len(cumulative))]
-    return by_status, list(zip(AGE_BUCKETS, ages))
+    return Figures(by_status, list(zip(AGE_BUCKETS, ages)), overdue_count)
+
+
+def status_and_age_counts(user, today: date) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """``dashboard_figures``' counts by status and by age."""
+    figures = dashboard_figures(user, today)
+    return figures.by_status, figures.ages
 
 
 def last_activity_on():
@@ -351,14 +388,13 @@ def clock_alerts(user, today: date) -> list[ClockAlert]:
     return alerts[:LIST_LIMIT]
 
 
-def overdue_milestones(user, today: date) -> tuple[int, list[OverdueMilestone]]:
-    """How many milestones are late, and the longest-late few."""
+def overdue_milestones(user, today: date) -> list[OverdueMilestone]:
+    """The longest-late few milestones (``dashboard_figures`` counts them all)."""
     statements, values = dashboard_statements(reads_every_office(user)), dashboard_values(user, today)
-    listed = [
+    return [
         OverdueMilestone(title, due, rec_id, recommendation_label(report_number, rec_number))
         for title, due, rec_id, rec_number, report_number in db.session.execute(statements.overdue, values)
     ]
-    return db.session.scalar(statements.overdue_count, values), listed
 
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
@@ -377,15 +413,14 @@ def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
 
 
-def dashboard_insights(user, today: date, ages: list[tuple[str, int]] | None = None) -> Insights:
-    if ages is None:
-        ages = status_and_age_counts(user, today)[1]
-    overdue_count, overdue = overdue_milestones(user, today)
+def dashboard_insights(user, today: date, figures: Figures | None = None) -> Insights:
+    if figures is None:
+        figures = dashboard_figures(user, today)
     flags = open_flags_by_recommendation(user)
     insights = Insights(
-        ages=ages,
-        overdue_count=overdue_count,
-        overdue=overdue,
+        ages=figures.ages,
+        overdue_count=figures.overdue_count,
+        overdue=overdue_milestones(user, today),
         clock_alerts=clock_alerts(user, today),
         open_flags=sum(n for *_, n in flags),
         open_flags_by_recommendation=flags,

@@ -14,10 +14,10 @@ from app.dashboard.filters import (
 from app.extensions import db
 from app.dashboard.insights import (
     RecommendationLine,
+    dashboard_figures,
     dashboard_insights,
     dashboard_statements,
     dashboard_values,
-    status_and_age_counts,
 )
 from app.notifications import queues
 from app.notifications.routes import decide_in_queue
@@ -44,7 +44,8 @@ def index():
 def _index(status: int = 200):
     on = today()
     every_office = reads_every_office(current_user)
-    counts, ages = status_and_age_counts(current_user, on)
+    figures = dashboard_figures(current_user, on)
+    counts = figures.by_status
     chosen = ListFilter.from_args(request.args, every_office=every_office)
     values = dashboard_values(current_user, on)
     if chosen.active or chosen.sort != "newest":
@@ -76,6 +77,6 @@ def _index(status: int = 200):
         age_choices=AGE_CHOICES,
         priority_choices=PRIORITY_CHOICES,
         sorts=SORTS,
-        insights=dashboard_insights(current_user, on, ages),
+        insights=dashboard_insights(current_user, on, figures),
         today=on,
     ), status

@@ -6,7 +6,14 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.dashboard.insights import LIST_LIMIT, age_bucket, clock_alerts, dashboard_insights, last_activity_on
+from app.dashboard.insights import (
+    EVERY_OFFICE,
+    LIST_LIMIT,
+    age_bucket,
+    clock_alerts,
+    dashboard_insights,
+    last_activity_on,
+)
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.recommendations.clocks import add_months, clocks_for
@@ -199,7 +206,8 @@ def _plan(db, statement, index: str) -> str:
                 .limit(10)
             ),
         ),
-        # An office's overdue count reaches the milestones through its recommendations' lines.
+        # An office's open milestones reached through its recommendations' lines (migration 1000;
+        # its overdue count now reads open_milestone_days, tested below).
         (
             "ix_milestones_open_line_due",
             lambda: (
@@ -285,3 +293,109 @@ def test_age_counts_in_sql_equal_age_bucket_on_both_sides_of_each_boundary(db, m
     for day in issued:
         expected[age_bucket(day, TODAY)] += 1
     assert [n for _, n in ages] == expected and by_status["resolved_closed"] == len(issued)
+
+
+def _open_days(db) -> dict[tuple[int, date], int]:
+    """``open_milestone_days`` as the triggers keep it, without its emptied days."""
+    rows = db.session.execute(sa.text("SELECT office_id, due_on, milestones FROM open_milestone_days"))
+    return {(office, date.fromisoformat(str(due))): n for office, due, n in rows if n}
+
+
+def _counted_from_milestones(db) -> dict[tuple[int, date], int]:
+    """The same, counted from the milestones themselves: by office, and of every office as office 0."""
+    rows = db.session.execute(
+        sa.select(Recommendation.action_office_id, Milestone.current_due_on, sa.func.count())
+        .join(Milestone.line_of_effort)
+        .join(LineOfEffort.recommendation)
+        .where(literal_in(Milestone.status, ("not_started", "in_progress")))
+        .group_by(Recommendation.action_office_id, Milestone.current_due_on)
+    )
+    counted: dict[tuple[int, date], int] = {}
+    for office, due, n in rows:
+        counted[office, due] = n
+        counted[EVERY_OFFICE, due] = counted.get((EVERY_OFFICE, due), 0) + n
+    return counted
+
+
+def test_open_milestone_days_follow_every_change_that_moves_an_overdue_milestone(db, make):
+    """The overdue counts are sums over open_milestone_days (migration 1910_dash), which the
+    database's triggers keep: after each kind of change the table equals a count of the
+    milestones, and the dashboards' counts equal the milestones a brute-force count finds."""
+    plcy, ice = make.office("DHS-PLCY"), make.office("ICE")
+    rec, other = make.recommendation(office=plcy), make.recommendation(office=ice)
+    line, other_line = make.line(rec), make.line(other)
+    late = [make.milestone(line, due=days(-d)) for d in (1, 1, 5, 40)]
+    make.milestone(line, due=days(3))  # not yet due
+    make.milestone(other_line, due=days(-2), status="in_progress")
+    make.milestone(other_line, due=days(-2), status="completed")  # done: never counted
+    plcy_user, oig = make.user("action_office", office=plcy), make.user("oig_reviewer")
+    db.session.commit()
+
+    def check(plcy_late: int, everyone_late: int) -> None:
+        db.session.commit()
+        assert _open_days(db) == _counted_from_milestones(db)
+        assert dashboard_insights(plcy_user, today()).overdue_count == plcy_late
+        assert dashboard_insights(oig, today()).overdue_count == everyone_late
+
+    check(4, 5)
+    late[0].status = "completed"  # leaves the open days
+    check(3, 4)
+    late[0].status = "in_progress"  # and comes back
+    check(4, 5)
+    late[1].current_due_on = days(10)  # a new due date: no longer late
+    check(3, 4)
+    late[2].status = "in_progress"  # open either way: nothing moves
+    late[2].percent_complete = 50
+    check(3, 4)
+    late[3].line_of_effort = other_line  # to another recommendation's line, of ICE
+    check(2, 4)
+    line.recommendation = other  # the whole line moves to ICE
+    check(0, 4)
+    other.action_office_id = plcy.id  # ICE's recommendation moves to PLCY, with both lines
+    check(4, 4)
+    db.session.delete(late[2])
+    check(3, 3)
+
+
+def test_open_milestone_days_have_their_triggers_at_head(db):
+    """A later migration that rebuilds one of the tables on SQLite drops its triggers: they are
+    all still there at the head revision."""
+    names = {"omd_milestone_insert", "omd_milestone_delete", "omd_milestone_update", "omd_line_moved"}
+    names.add("omd_recommendation_moved")
+    if db.engine.dialect.name == "sqlite":
+        found = db.session.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    else:
+        found = db.session.scalars(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+    assert names <= set(found)
+
+
+@pytest.mark.parametrize("every_office", [False, True])
+def test_the_overdue_count_reads_a_range_of_open_milestone_days(db, every_office):
+    """Both dashboards' overdue counts read only the days before today of one office (office 0
+    for every office), a range of the table's primary key: never a scan of the table."""
+    from app.dashboard.insights import dashboard_statements
+
+    statement = dashboard_statements(every_office).overdue_count.params(office_id=3, today=TODAY)
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
+            assert "open_milestone_days_pkey" in plan and "Seq Scan" not in plan, plan
+        else:
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "(office_id=? AND due_on<?)" in plan, plan
+
+
+def test_figures_of_an_office_without_recommendations_are_zero(db, make):
+    """The figures are one GROUP BY by status: an office with no recommendation gets no row, and
+    zeros (it has no milestone either), while another office's late milestone stays out."""
+    from app.dashboard.insights import dashboard_figures
+
+    make.milestone(make.line(make.recommendation(office=make.office("ICE"))), due=days(-3))
+    empty = make.user("action_office", office=make.office("EMPTY"))
+    db.session.commit()
+    figures = dashboard_figures(empty, today())
+    assert figures.overdue_count == 0 and set(figures.by_status.values()) == {0}
+    assert [n for _, n in figures.ages] == [0, 0, 0, 0]
+    assert dashboard_figures(make.user("oig_reviewer"), today()).overdue_count == 1
