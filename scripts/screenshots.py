@@ -70,6 +70,15 @@ def _send_closure(page):
         page.get_by_role("button", name="Send to OIG").click()
 
 
+def _invalid_costs(page):
+    """The recommendation's correction with unsupported costs in tenths of a cent: the error by the field."""
+    page.get_by_label("Questioned costs (USD)").fill("5000")
+    page.get_by_label("Of which unsupported costs (USD)").fill("10.005")
+    page.get_by_label("Reason for the correction").fill("Unsupported amount mistyped.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save correction").click()
+
+
 CLOSURE = "/recommendations/1/submissions/new/closure_request"
 #: Shot by the office while it may still request closure; the last one sends it (submission 2).
 BEFORE_CLOSURE = [
@@ -106,6 +115,8 @@ PAGES = [
     ("submission-plan", "/submissions/1", ROLES, None),
     ("submission-closure", "/submissions/2", ROLES, None),
     ("history", "/recommendations/1/history", ROLES, None),
+    ("recommendation-correct", "/reports/recommendations/1/edit", ("oig_reviewer", "admin"), None),
+    ("recommendation-correct-invalid", "/reports/recommendations/1/edit", ("oig_reviewer",), _invalid_costs),
     ("my-work", "/my-work", ("action_office", "manager", "admin"), None),
 ]
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import sqlalchemy as sa
 from wtforms import BooleanField, DateField, DecimalField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +14,25 @@ from app.reports.models import Report
 from app.versioning import VersionedForm
 
 MONEY_MAX = 10**14 - 1
+
+
+def _whole_cents(form, field):
+    if field.data is not None and field.data.is_finite() and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError("Enter the amount in dollars and cents: at most two decimal places.")
+
+
+def _money(label: str) -> DecimalField:
+    """An optional dollar amount: 0 to MONEY_MAX, in whole cents (the column keeps two places;
+    a third would be rounded away silently)."""
+    return DecimalField(
+        label,
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
+            _whole_cents,
+        ],
+    )
 
 
 class ReportForm(TrackerForm):
@@ -42,30 +63,9 @@ class RecommendationForm(TrackerForm):
     text = TextAreaField("Recommendation text", validators=[DataRequired(), Length(max=20_000)])
     action_office_id = SelectField("Action office", coerce=int)
     priority = BooleanField("Priority recommendation")
-    questioned_costs = DecimalField(
-        "Questioned costs (USD)",
-        places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
-        ],
-    )
-    unsupported_costs = DecimalField(
-        "Of which unsupported costs (USD)",
-        places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
-        ],
-    )
-    funds_put_to_better_use = DecimalField(
-        "Funds put to better use (USD)",
-        places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=MONEY_MAX, message="Enter an amount from 0 to 99,999,999,999,999."),
-        ],
-    )
+    questioned_costs = _money("Questioned costs (USD)")
+    unsupported_costs = _money("Of which unsupported costs (USD)")
+    funds_put_to_better_use = _money("Funds put to better use (USD)")
 
     def __init__(self, report: Report, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,12 +88,25 @@ class RecommendationForm(TrackerForm):
             raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")
 
     def validate_unsupported_costs(self, field):
-        if field.data is None:
-            return
+        if field.data is None or field.errors or self.questioned_costs.errors:
+            return  # refused already: "NaN" or "Infinity" cannot be compared
         if self.questioned_costs.data is None:
             raise ValidationError("Unsupported costs are part of the questioned costs: enter those too.")
         if field.data > self.questioned_costs.data:
             raise ValidationError("Unsupported costs cannot exceed the questioned costs.")
+
+    def values(self) -> dict:
+        """What ``add_recommendation`` and ``correct_recommendation`` take from the form: the
+        new and edit views read the same fields here, so neither can leave one out."""
+        return {
+            "number": self.number.data,
+            "text": self.text.data.strip(),
+            "action_office_id": self.action_office_id.data,
+            "priority": self.priority.data,
+            "questioned_costs": self.questioned_costs.data,
+            "unsupported_costs": self.unsupported_costs.data,
+            "funds_put_to_better_use": self.funds_put_to_better_use.data,
+        }
 
 
 REASON_MESSAGE = "Say why this is corrected; the reason is kept in the history."
@@ -114,3 +127,6 @@ class RecommendationEditForm(VersionedForm, RecommendationForm):
     def __init__(self, report: Report, recommendation: Recommendation, *args, **kwargs):
         super().__init__(report, *args, **kwargs)
         self.recommendation_id = recommendation.id
+
+    def values(self) -> dict:
+        return {**super().values(), "issued_on": self.issued_on.data}

@@ -60,17 +60,7 @@ def new_recommendation(report_id: int):
     report = services.get_report_or_404(report_id)
     form = RecommendationForm(report)
     if form.validate_on_submit():
-        recommendation = services.add_recommendation(
-            report,
-            current_user,
-            number=form.number.data,
-            text=form.text.data.strip(),
-            action_office_id=form.action_office_id.data,
-            priority=form.priority.data,
-            questioned_costs=form.questioned_costs.data,
-            unsupported_costs=form.unsupported_costs.data,
-            funds_put_to_better_use=form.funds_put_to_better_use.data,
-        )
+        recommendation = services.add_recommendation(report, current_user, **form.values())
         db.session.commit()
         flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
         return redirect(url_for("reports.show", report_id=report.id))
@@ -139,16 +129,7 @@ def edit_recommendation(recommendation_id: int):
             display={"action_office_id": lambda i: names.get(i, i)},
         ) as saved:
             changed = services.correct_recommendation(
-                recommendation,
-                current_user,
-                reason=form.reason.data.strip(),
-                number=form.number.data,
-                text=form.text.data.strip(),
-                action_office_id=form.action_office_id.data,
-                priority=form.priority.data,
-                questioned_costs=form.questioned_costs.data,
-                funds_put_to_better_use=form.funds_put_to_better_use.data,
-                issued_on=form.issued_on.data,
+                recommendation, current_user, reason=form.reason.data.strip(), **form.values()
             )
             db.session.commit()
         conflict = saved.conflict

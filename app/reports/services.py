@@ -48,6 +48,7 @@ RECOMMENDATION_LABELS = {
     "action_office_id": "Action office",
     "priority": "Priority recommendation",
     "questioned_costs": "Questioned costs (USD)",
+    "unsupported_costs": "Of which unsupported costs (USD)",
     "funds_put_to_better_use": "Funds put to better use (USD)",
     "issued_on": "Issue date",
 }

@@ -31,6 +31,7 @@ def _recommendation_form(rec, **changes):
         "issued_on": rec.issued_on.isoformat(),
         "action_office_id": rec.action_office_id,
         "questioned_costs": "",
+        "unsupported_costs": "",
         "funds_put_to_better_use": "",
         "version": rec.version,
         "reason": "The dollar figures were left out.",
@@ -97,6 +98,62 @@ def test_oig_corrects_a_recommendation_and_its_dollar_fields(client, login_as, m
     assert event.recommendation_id == rec.id and event.after_data["reason"] == "The dollar figures were left out."
     history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
     assert "corrected the recommendation: " in history and "reason: “The dollar figures were left out.”" in history
+
+
+def test_oig_corrects_unsupported_costs_shown_on_the_page_and_audited(client, login_as, make, db):
+    rec = make.recommendation(questioned_costs=Decimal("5000"), unsupported_costs=Decimal("1200.00"))
+    login_as("oig_reviewer")
+    page = client.get(f"/reports/recommendations/{rec.id}/edit").get_data(as_text=True)
+    # The field is on the page, with its label, its hint and the stored amount.
+    assert 'name="unsupported_costs"' in page and "Of which unsupported costs (USD)" in page
+    assert "not supported by adequate documentation" in page and 'value="1200.00"' in page
+    response = client.post_form(
+        f"/reports/recommendations/{rec.id}/edit",
+        _recommendation_form(
+            rec, questioned_costs="5000", unsupported_costs="800.25", reason="Unsupported amount was mistyped."
+        ),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert rec.unsupported_costs == Decimal("800.25") and rec.questioned_costs == Decimal("5000")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.correct"))
+    assert Decimal(event.before_data["unsupported_costs"]) == Decimal("1200.00")
+    assert Decimal(event.after_data["unsupported_costs"]) == Decimal("800.25")
+    assert event.after_data["reason"] == "Unsupported amount was mistyped."
+    history = client.get(f"/recommendations/{rec.id}/history").get_data(as_text=True)
+    assert "unsupported costs" in history
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "Enter an amount from 0"),
+        ("lots", "Not a valid decimal value"),
+        ("10.005", "at most two decimal places"),
+        ("NaN", "Enter an amount from 0"),
+        ("Infinity", "Enter an amount from 0"),
+        ("6000", "Unsupported costs cannot exceed the questioned costs."),
+    ],
+)
+def test_bad_unsupported_costs_are_answered_next_to_the_field_and_change_nothing(
+    client, login_as, make, db, value, message
+):
+    rec = make.recommendation(questioned_costs=Decimal("5000"), unsupported_costs=Decimal("1200.00"))
+    login_as("oig_reviewer")
+    response = client.post_form(
+        f"/reports/recommendations/{rec.id}/edit",
+        _recommendation_form(rec, questioned_costs="5000", unsupported_costs=value, text="Changed too."),
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in body
+    # Next to the field (its error element), and the entry stays in the box to be fixed.
+    error = body[body.index('id="unsupported_costs-error"') :]
+    assert message in error[: error.index("</span>")]
+    assert f'value="{value}"' in body
+    db.session.expire_all()
+    assert rec.unsupported_costs == Decimal("1200.00") and rec.text == "Develop and implement a plan."
+    assert rec.version == 1
+    assert not db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "recommendation.correct"))
 
 
 @pytest.mark.parametrize("role", ["action_office", "manager"])

@@ -101,6 +101,7 @@ def test_duplicate_numbers_and_bad_amounts_are_refused(client, login_as, make, d
         ),
         ({"questioned_costs": "", "unsupported_costs": "5"}, "Unsupported costs are part of the questioned costs"),
         ({"questioned_costs": "100", "unsupported_costs": "-1"}, "Enter an amount from 0"),
+        ({"questioned_costs": "100", "unsupported_costs": "10.001"}, "at most two decimal places"),
     ],
 )
 def test_unsupported_costs_are_part_of_the_questioned_costs(client, login_as, make, db, money, message):
