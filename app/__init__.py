@@ -76,15 +76,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.dbtypes import bound
+
+    # Every signed-in request runs it: built once, the token bound when it runs.
+    user_by_token = sa.select(User).where(
+        User.session_token == bound("session_token", sa.String), User.is_active_account.is_(True)
+    )
+
     @login_manager.user_loader
     def load_user(session_token: str):
-        import sqlalchemy as sa
-
-        from app.auth.models import User
-
-        return db.session.scalar(
-            sa.select(User).where(User.session_token == session_token, User.is_active_account.is_(True))
-        )
+        return db.session.scalar(user_by_token, {"session_token": session_token})
 
     with app.app_context():
         _configure_sqlite(db)

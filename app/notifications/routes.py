@@ -1,3 +1,4 @@
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -6,12 +7,14 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import audit
+from app.dbtypes import bound
 from app.extensions import db
 from app.milestones import date_changes
 from app.milestones.forms import DecisionForm
 from app.notifications import bp, queues, services
 from app.notifications.models import Notification
 from app.pagination import page_number, paginate
+from app.reports.services import demo_loaded_statement
 from app.permissions import ANY_ROLE, roles
 from app.timeutil import today
 
@@ -21,23 +24,36 @@ QUEUE_PER_PAGE = 25
 
 
 def header_counts() -> dict:
-    """The header's figures, in one query: unread notifications, and for OIG the items awaiting
-    review. Read once per request, only by pages that draw the header."""
+    """The header's figures, in one query: unread notifications, for OIG the items awaiting
+    review, and whether the demo is loaded (the site-wide banner, ``demo_loaded``, answered from
+    the same row). Read once per request, only by pages that draw the header."""
     if "header_counts" not in g:
         counts = {"unread": 0, "review": None}
         if current_user.is_authenticated:
-            columns: list[sa.ColumnElement[int]] = [services.unread_count_statement(current_user.id).scalar_subquery()]
-            if current_user.role == "oig_reviewer":
-                columns.append(queues.review_count_statement())
+            oig = current_user.role == "oig_reviewer"
             try:
-                row = db.session.execute(sa.select(*columns)).one()
-                counts = {"unread": row[0], "review": row[1] if len(row) > 1 else None}
+                row = db.session.execute(_header_statement(oig), {"user_id": current_user.id}).one()
+                counts = {"unread": row.unread, "review": row.review if oig else None}
+                g.demo_loaded = bool(row.demo)
             except SQLAlchemyError:
                 # A figure in the header never takes a page down (e.g. the error page of a failed request).
                 log.exception("header counts failed")
                 db.session.rollback()
         g.header_counts = counts
     return g.header_counts
+
+
+@functools.cache
+def _header_statement(oig: bool) -> sa.Select:
+    """Built once per kind of reader (the user's id bound when it runs): building and caching
+    the statement cost about as much as running it, on every page."""
+    columns: list[sa.ColumnElement] = [
+        services.unread_count_statement(bound("user_id", sa.Integer)).scalar_subquery().label("unread"),
+        demo_loaded_statement().label("demo"),
+    ]
+    if oig:
+        columns.append(queues.review_count_statement().label("review"))
+    return sa.select(*columns)
 
 
 @bp.app_context_processor

@@ -435,7 +435,7 @@ def flag_raised(flag, actor: User | None, occurrence: str) -> None:
 # --- the inbox ----------------------------------------------------------------------------
 
 
-def unread_count_statement(user_id: int) -> sa.Select:
+def unread_count_statement(user_id: int | sa.ColumnElement[int]) -> sa.Select:
     return (
         sa.select(sa.func.count())
         .select_from(Notification)

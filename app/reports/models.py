@@ -35,6 +35,15 @@ class Report(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # "Is the demo loaded?" on every page (app/reports/services.py, demo_loaded_statement).
+        sa.Index(
+            "ix_reports_printed_issued_on",
+            "printed_issued_on",
+            sqlite_where=sa.text("printed_issued_on IS NOT NULL"),
+            postgresql_where=sa.text("printed_issued_on IS NOT NULL"),
+        ),
+    )
 
     def __repr__(self) -> str:
         return f"<Report {self.number}>"

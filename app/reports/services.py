@@ -19,15 +19,23 @@ RECOMMENDATION_FIELDS = (
 )
 
 
+def demo_loaded_statement() -> sa.Exists:
+    """Whether a report runs its clocks from a replayed issue date (partial index
+    ``ix_reports_printed_issued_on``: one index probe, not a scan of every report)."""
+    return sa.exists().where(Report.printed_issued_on.is_not(None))
+
+
 def demo_loaded() -> bool:
     """Whether a report runs its clocks from a replayed issue date: the demo is loaded.
 
-    For the site-wide banner (templates/base.html): one query a page, none when the page already
-    failed on the database (an error page must still render).
+    For the site-wide banner (templates/base.html): once a request, read with the header's
+    figures when the user is signed in (app/notifications/routes.py, ``header_counts``), else
+    its own query; none when the page already failed on the database (an error page must still
+    render).
     """
     if "demo_loaded" not in g:
         try:
-            g.demo_loaded = bool(db.session.scalar(sa.select(sa.exists().where(Report.printed_issued_on.is_not(None)))))
+            g.demo_loaded = bool(db.session.scalar(sa.select(demo_loaded_statement())))
         except sa.exc.SQLAlchemyError:
             g.demo_loaded = False
     return g.demo_loaded
