@@ -3,7 +3,7 @@ whether the demo is loaded (the site-wide banner); without an index the answer "
 report (20,000 at 1,000,000 milestones), on every page. Now one probe of an empty index.
 
 Revision ID: 1920_pages
-Revises: 1850_bench
+Revises: 1910_dash
 Create Date: 2026-12-02
 """
 
