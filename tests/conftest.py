@@ -1,9 +1,12 @@
 """The harness every test uses.
 
-Each test gets its own database, cloned from one migrated template: a file copy on
-SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL (set ``TEST_DATABASE_URL`` to
-a server URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test). The schema
-always comes from the Alembic migrations, so the suite tests them too.
+Each test gets a database of its own with a migrated template's contents: a file copy on
+SQLite; on PostgreSQL (set ``TEST_DATABASE_URL`` to a server URL, e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) a ``CREATE DATABASE … TEMPLATE`` clone
+that, once its test is done, is put back as the template was (TRUNCATE, COPY, setval) and
+lent to the next test of the worker: a clone writes the whole database (8 MB) to the WAL and
+a drop waits for a checkpoint. The schema always comes from the Alembic migrations, so the
+suite tests them too.
 
 Under pytest-xdist every worker is its own process with its own templates (named after
 the worker), its own live servers and its own browser. A test that asks for ``demo``
@@ -20,6 +23,7 @@ import queue
 import re
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -217,6 +221,107 @@ def _admin_engine():
     return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
+_SCHEMA_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+    SELECT 'c' || c.oid || ':' || c.relname || ':' || c.relkind::text || ':' || c.relnatts
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+    UNION ALL
+    SELECT 'a' || a.attrelid || ':' || a.attnum || ':' || a.atttypid || ':' || a.attisdropped || ':'
+           || a.attnotnull || ':' || a.atthasdef
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0
+    UNION ALL SELECT 't' || oid || ':' || tgenabled::text FROM pg_trigger
+    UNION ALL SELECT 'k' || oid FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+    UNION ALL SELECT 'n' || oid FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%'
+    UNION ALL SELECT 'p' || oid FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+    UNION ALL SELECT 'e' || oid FROM pg_extension
+    UNION ALL SELECT 'd' || array_to_string(setconfig, ';') FROM pg_db_role_setting
+) AS f(x)
+"""
+
+
+class _Snapshot:
+    """A PostgreSQL test database's contents: its schema's fingerprint, the rows of every table
+    (COPY's binary form) and where each sequence stood."""
+
+    def __init__(self, fingerprint: str, tables: list[str], rows: dict[str, bytes], sequences: list[tuple]):
+        self.fingerprint = fingerprint
+        self.tables = tables
+        self.rows = rows
+        self.sequences = sequences
+
+
+class _Resetter:
+    """A connection to one PostgreSQL test database that reads its contents or puts them back."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        # A reset need not survive a crash of the server: the test database is dropped then anyway.
+        self.conn.execute("SET synchronous_commit = off")
+
+    def _fingerprint(self) -> str:
+        return self.conn.execute(_SCHEMA_FINGERPRINT).fetchone()[0]
+
+    def read(self) -> _Snapshot:
+        conn = self.conn
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+        rows = {}
+        with conn.transaction(), conn.cursor() as cur:
+            for table in tables:
+                if cur.execute(f'SELECT EXISTS (SELECT FROM public."{table}")').fetchone()[0]:
+                    with cur.copy(f'COPY public."{table}" TO STDOUT (FORMAT binary)') as copy:
+                        rows[table] = b"".join(bytes(block) for block in copy)
+            sequences = cur.execute(
+                "SELECT format('%I.%I', schemaname, sequencename), coalesce(last_value, start_value),"
+                " last_value IS NOT NULL FROM pg_sequences"
+            ).fetchall()
+        return _Snapshot(self._fingerprint(), tables, rows, sequences)
+
+    def _others(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+
+    def reset(self, snapshot: _Snapshot) -> bool:
+        """Puts the database back as ``snapshot`` found it; False (nothing done) when its schema
+        changed or another connection is still on it after a second."""
+        for _ in range(50):
+            if not self._others():
+                break
+            time.sleep(0.02)
+        else:
+            return False
+        if self._fingerprint() != snapshot.fingerprint:
+            return False
+        conn = self.conn
+        probe = " UNION ALL ".join(
+            f'SELECT {i} FROM (SELECT FROM public."{t}" LIMIT 1) AS x{i}' for i, t in enumerate(snapshot.tables)
+        )
+        filled = {snapshot.tables[r[0]] for r in conn.execute(probe)} | set(snapshot.rows)
+        with conn.transaction(), conn.cursor() as cur:
+            # Without triggers (the audit trail's guard, the search tables' upkeep) and foreign keys:
+            # the rows go back exactly as they were read.
+            cur.execute("SET LOCAL session_replication_role = replica")
+            if filled:
+                # CASCADE empties the tables that refer to these (empty already, or refilled below).
+                cur.execute("TRUNCATE " + ", ".join(f'public."{t}"' for t in sorted(filled)) + " CASCADE")
+            for table, data in snapshot.rows.items():
+                with cur.copy(f'COPY public."{table}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(data)
+            if snapshot.sequences:
+                cur.executemany("SELECT setval(%s::regclass, %s, %s)", snapshot.sequences)
+            # Vacuum and analyze stamps, row counts: as on a new clone (a test reads them).
+            cur.execute("SELECT pg_stat_reset()")
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class _Databases:
     """Makes and drops this worker's databases: templates and the clones tests run on."""
 
@@ -227,6 +332,9 @@ class _Databases:
         self.made: set[str] = set()
         self._to_drop: queue.SimpleQueue = queue.SimpleQueue()
         self._droppers: list[threading.Thread] = []
+        self._spare: dict[str, list[str]] = {}
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._resetters: dict[str, _Resetter] = {}
 
     def url(self, name: str) -> str:
         if PG_URL:
@@ -250,6 +358,39 @@ class _Databases:
 
     def clone(self, template: str) -> str:
         return self.create(f"{self.prefix}_{next(_counter)}", template)
+
+    def lend(self, template: str) -> str:
+        """A database with ``template``'s contents for one test: on PostgreSQL one this worker
+        lent before and has put back as it was (see ``take_back``), else a new clone."""
+        if PG_URL:
+            spare = self._spare.setdefault(template, [])
+            if spare:
+                return self.url(spare.pop())
+        return self.clone(template)
+
+    def take_back(self, url: str, template: str) -> None:
+        """Ends a test's use of a database ``lend`` gave it. On PostgreSQL the database is put back
+        in ``template``'s state and kept for the next test: a clone costs the server 8 MB of WAL
+        and a drop a checkpoint, the reset a few milliseconds. A database whose schema the test
+        changed, or that some connection still uses, is dropped instead."""
+        if PG_URL:
+            name = sa.make_url(url).database
+            resetter = self._resetters.get(name) or _Resetter(url)
+            self._resetters[name] = resetter
+            snapshot = self._snapshots.get(template)
+            if snapshot is not None and resetter.reset(snapshot):
+                self._spare.setdefault(template, []).append(name)
+                return
+            resetter.close()
+            del self._resetters[name]
+        self.drop(url)
+
+    def snapshot(self, url: str, template: str) -> None:
+        """Reads ``template``'s contents from ``url``, a database cloned from it and not yet used."""
+        if PG_URL and template not in self._snapshots:
+            name = sa.make_url(url).database
+            self._resetters[name] = _Resetter(url)
+            self._snapshots[template] = self._resetters[name].read()
 
     def drop(self, url: str) -> None:
         name = sa.make_url(url).database
@@ -278,6 +419,8 @@ class _Databases:
 
     def close(self) -> None:
         if PG_URL:
+            for resetter in self._resetters.values():
+                resetter.close()
             for _ in self._droppers:
                 self._to_drop.put(None)
             for thread in self._droppers:
@@ -295,15 +438,21 @@ def _databases(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def database_template(_databases, tmp_path_factory):
+def database_template(_databases, _plain_template):
     """A migrated, empty database to clone for each test: yields ``(clone, drop)``.
 
     ``clone()`` makes a new database from the template and returns its URL; ``drop(url)``
     removes it.
     """
+    yield (lambda: _databases.clone(_plain_template)), _databases.drop
+
+
+@pytest.fixture(scope="session")
+def _plain_template(_databases, tmp_path_factory) -> str:
+    """The name of the migrated, empty template."""
     template = f"{_databases.prefix}_template"
     _migrate(_databases.create(template), tmp_path_factory.mktemp("migrate"))
-    yield (lambda: _databases.clone(template)), _databases.drop
+    return template
 
 
 @pytest.fixture(scope="session")
@@ -332,30 +481,37 @@ def demo_template(_databases, database_template, tmp_path_factory):
             _db.engine.dispose()
         return _databases.name(url), work / "evidence"
 
-    def clone(tmp_path) -> str:
-        day = today()
-        if day not in seeded:
-            seeded[day] = seed(day)
-        name, evidence = seeded[day]
-        if evidence.exists():
-            shutil.copytree(evidence, tmp_path / "evidence", dirs_exist_ok=True)
-        return _databases.clone(name)
+    class Clone:
+        def template(self, tmp_path) -> str:
+            """Today's seeded template, its evidence files copied into ``tmp_path / "evidence"``."""
+            day = today()
+            if day not in seeded:
+                seeded[day] = seed(day)
+            name, evidence = seeded[day]
+            if evidence.exists():
+                shutil.copytree(evidence, tmp_path / "evidence", dirs_exist_ok=True)
+            return name
 
-    yield clone
+        def __call__(self, tmp_path) -> str:
+            return _databases.clone(self.template(tmp_path))
+
+    yield Clone()
 
 
 @pytest.fixture
-def app(request, database_template, tmp_path):
+def app(request, _databases, _plain_template, tmp_path):
     if "demo" in request.fixturenames:
-        url = request.getfixturevalue("demo_template")(tmp_path)
+        template = request.getfixturevalue("demo_template").template(tmp_path)
     else:
-        url = database_template[0]()
+        template = _plain_template
+    url = _databases.lend(template)
+    _databases.snapshot(url, template)
     app = _test_app(url, tmp_path)
     with app.app_context():
         yield app
         _db.session.remove()
         _db.engine.dispose()
-    database_template[1](url)
+    _databases.take_back(url, template)
 
 
 @pytest.fixture
