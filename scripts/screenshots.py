@@ -105,6 +105,8 @@ PAGES = [
     ("submissions-awaiting", "/submissions/awaiting", ("oig_reviewer",), None),
     ("submission-plan", "/submissions/1", ROLES, None),
     ("submission-closure", "/submissions/2", ROLES, None),
+    # The closure request's address once one is with OIG: the state, no form.
+    ("submission-not-now", CLOSURE, ("action_office",), None),
     ("history", "/recommendations/1/history", ROLES, None),
     ("my-work", "/my-work", ("action_office", "manager", "admin"), None),
 ]
