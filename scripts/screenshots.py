@@ -70,6 +70,13 @@ def _send_closure(page):
         page.get_by_role("button", name="Send to OIG").click()
 
 
+def _new_token(page):
+    """A new API token: the page it redirects to shows the secret once."""
+    page.get_by_label("Token name (what it is for)").fill("Nightly report script")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create a token").click()
+
+
 CLOSURE = "/recommendations/1/submissions/new/closure_request"
 #: Shot by the office while it may still request closure; the last one sends it (submission 2).
 BEFORE_CLOSURE = [
@@ -109,6 +116,8 @@ PAGES = [
     ("submission-not-now", CLOSURE, ("action_office",), None),
     ("history", "/recommendations/1/history", ROLES, None),
     ("my-work", "/my-work", ("action_office", "manager", "admin"), None),
+    ("semiannual", "/exports/semiannual", ROLES, None),
+    ("calendar-new-token", "/calendar/", ROLES, _new_token),
 ]
 
 
