@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.timeutil import human_date
 from app.evidence.models import REVIEW_STATUS_LABELS, EvidenceItem
+from app.metrics.values import with_unit
 from app.metrics.models import (
     DECISION_LABELS as ACTION_LABELS,
     DIRECTION_LABELS,
@@ -128,6 +129,9 @@ class Names:
     metrics: dict[int, str] = field(default_factory=dict)
     #: reading id -> metric name
     readings: dict[int, str] = field(default_factory=dict)
+    #: metric id -> its unit, and reading id -> its metric's unit ("95%", "12,757 releases")
+    units: dict[int, str] = field(default_factory=dict)
+    reading_units: dict[int, str] = field(default_factory=dict)
     #: flag id -> (metric name, component, period)
     flags: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     users: dict[int, str] = field(default_factory=dict)
@@ -188,7 +192,7 @@ def value_text(value, labels: dict[str, str], key: str = "") -> str:
     if day:
         return human_date(day)
     if key == "percent_complete":
-        return f"{value} %"
+        return f"{value}%"
     if isinstance(value, str) and value in labels:
         return labels[value]
     number = _number(value) if key not in ("title", "name", "period", "component") else None
@@ -216,7 +220,7 @@ def _quote(text) -> str:
 
 
 def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
-    """ "due date from Jan 16 to Feb 6, 2027; progress from 20 % to 60 %"."""
+    """ "due date from Jan 16 to Feb 6, 2027; progress from 20% to 60%"."""
     parts = []
     for key in [k for k in after if k in before] + [k for k in after if k not in before]:
         if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
@@ -239,7 +243,7 @@ def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
 def sentence(event, names: Names) -> str:
     """One event as one sentence."""
     text = _sentence(event, names)
-    for doubled, single in ((".”.", ".”"), ("?”.", "?”"), ("!”.", "!”"), ("….", "…")):
+    for doubled, single in ((".”.", ".”"), ("?”.", "?”"), ("!”.", "!”"), ("….", "…"), ("…”.", "…”")):
         text = text.replace(doubled, single)
     return text
 
@@ -250,6 +254,11 @@ def _sentence(event, names: Names) -> str:
     labels = names.labels
     action, oid = event.action, event.object_id
     value = lambda key, src=a: value_text(src.get(key), labels, key)  # noqa: E731
+
+    def measured(key, unit, src=a):
+        """A metric's number with its unit; "none" stays a word."""
+        text = value(key, src)
+        return text if src.get(key) in (None, "") else with_unit(text, unit)
 
     if action == "recommendation.status":
         via = f" with submission {a['submission']}" if a.get("submission") else ""
@@ -341,9 +350,10 @@ def _sentence(event, names: Names) -> str:
         if action.startswith("metric.target_"):
             name = _quote(names.metrics.get(oid, "a metric"))
             if action == "metric.target_request":
+                unit = names.units.get(oid, "")
                 return (
-                    f"{who} asked to change the target of {name} from {value('target_value', b)} to "
-                    f"{value('requested_target_value')}: {_quote(a.get('justification'))}."
+                    f"{who} asked to change the target of {name} from {measured('target_value', unit, b)} to "
+                    f"{measured('requested_target_value', unit)}: {_quote(a.get('justification'))}."
                 )
             if action in ("metric.target_approve", "metric.target_decline"):
                 verb = "approved" if action == "metric.target_approve" else "declined"
@@ -356,17 +366,22 @@ def _sentence(event, names: Names) -> str:
         if action in ("metric.reading.create", "metric.reading.correct"):
             metric = _quote(names.readings.get(oid, "a metric"))
             where = f"{a.get('component')}, {a.get('period')}"
+            unit = names.reading_units.get(oid, "")
             if action == "metric.reading.create":
-                return f"{who} entered {value('value')} for {where} on {metric}."
+                return f"{who} entered {measured('value', unit)} for {where} on {metric}."
             note = f": {_quote(a.get('note'))}" if a.get("note") else ""
-            return f"{who} corrected {where} on {metric} from {value('value', b)} to {value('value')}{note}."
+            return (
+                f"{who} corrected {where} on {metric} from {measured('value', unit, b)} to "
+                f"{measured('value', unit)}{note}."
+            )
         if action.startswith("metric.flag."):
             metric = _quote(names.metrics.get(a.get("metric_id"), "a metric"))
             where = f"{a.get('component')}, {a.get('period')}"
+            unit = names.units.get(a.get("metric_id"), "")
             what = (
                 "a missing reading"
                 if a.get("kind") == "missing"
-                else f"{value('value')} against a target of {value('target')}"
+                else f"{measured('value', unit)} against a target of {measured('target', unit)}"
             )
             verbs = {
                 "metric.flag.raise": "A flag was raised",
@@ -389,10 +404,17 @@ def _sentence(event, names: Names) -> str:
 
     if action == "demo.seed":
         return f"The {a.get('report', 'demo')} demonstration data was loaded."
-    if action == "access.denied":
-        return f"{who} was refused an action they are not allowed to take."
-    if action == "access.conflict":
-        return f"{who} was refused an action that conflicts with the current state."
+    if action in ("access.denied", "access.conflict"):
+        # What was tried and the answer given, so that two refusals read as two different things.
+        tried = f"{a.get('method', '')} {a.get('path', '')}".strip()
+        said = (
+            _quote(a["reason"])
+            if a.get("reason")
+            else "not allowed for their role or office"
+            if action == "access.denied"
+            else "it conflicts with the current state"
+        )
+        return f"{who} was refused{f' ({tried})' if tried else ''}: {said}."
     if action.startswith("export."):
         return f"{who} downloaded a document ({action.split('.', 1)[1].replace('_', ' ')})."
     changed = changes_text(b, a, labels)
@@ -432,15 +454,15 @@ def names_for(events) -> Names:
             ).all()
         )
     if ids["metric"]:
-        names.metrics = dict(
-            db.session.execute(sa.select(Metric.id, Metric.name).where(Metric.id.in_(ids["metric"]))).all()
-        )
+        for i, name, unit in db.session.execute(
+            sa.select(Metric.id, Metric.name, Metric.unit).where(Metric.id.in_(ids["metric"]))
+        ):
+            names.metrics[i], names.units[i] = name, unit
     if ids["reading"]:
-        names.readings = dict(
-            db.session.execute(
-                sa.select(Reading.id, Metric.name).join(Reading.metric).where(Reading.id.in_(ids["reading"]))
-            ).all()
-        )
+        for i, name, unit in db.session.execute(
+            sa.select(Reading.id, Metric.name, Metric.unit).join(Reading.metric).where(Reading.id.in_(ids["reading"]))
+        ):
+            names.readings[i], names.reading_units[i] = name, unit
     if ids["flag"]:
         names.flags = {
             i: (n, c, p)

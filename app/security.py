@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 #: The exact ``style`` attribute values frappe-gantt 1.2 sets on SVG it draws (the hatch pattern
@@ -32,6 +33,31 @@ def hash_token(token: str) -> str:
     A random token of 128 bits or more needs no slow hash: nobody can guess it, only look it up.
     """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _once_cipher() -> Fernet:
+    secret = current_app.secret_key
+    material = secret if isinstance(secret, bytes) else str(secret).encode()
+    key = hashlib.sha256(b"show-once:" + material).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def show_once(name: str, secret: str) -> None:
+    """Keep a new secret for the next page only (post/redirect/get): the form's answer redirects,
+    so a reload never posts it again, and the page shows the secret once. The session cookie is
+    signed, not encrypted: the secret rides in it encrypted under the app's key."""
+    session[f"once_{name}"] = _once_cipher().encrypt(secret.encode()).decode()
+
+
+def take_once(name: str) -> str | None:
+    """The secret ``show_once`` kept, removed from the session as it is read (None if none)."""
+    sealed = session.pop(f"once_{name}", None)
+    if not sealed:
+        return None
+    try:
+        return _once_cipher().decrypt(sealed.encode()).decode()
+    except InvalidToken:  # made under another key (rotated): the page just does not show it
+        return None
 
 
 def _csp_hash(value: str) -> str:

@@ -10,6 +10,7 @@ from app import versioning
 from app.evidence import filetypes
 from app.evidence import services as evidence
 from app.evidence.models import EvidenceItem
+from app.metrics.values import with_unit
 from app.navigation import nav_items
 from app.permissions import TEMPLATE_HELPERS
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
@@ -40,6 +41,11 @@ def format_number(value) -> str:
         return "—"
     text = f"{value:,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """3 -> "3 reports", 1 -> "1 report": a count and its noun, in every page ("1 reports" was seen)."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def filesize(n: float | None) -> str:
@@ -77,7 +83,10 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "datetime": format_datetime,
     "isodate": isodate,
     "num": format_number,
+    # {{ value|num|unit(metric.unit) }}: "70%", "12,757 releases"
+    "unit": with_unit,
     "filesize": filesize,
+    "plural": plural,
     "history_value": history_value,
     "conflict_value": versioning.shown,
     "filekind": file_kind,

@@ -79,6 +79,13 @@ def _invalid_costs(page):
         page.get_by_role("button", name="Save correction").click()
 
 
+def _new_token(page):
+    """A new API token: the page it redirects to shows the secret once."""
+    page.get_by_label("Token name (what it is for)").fill("Nightly report script")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create a token").click()
+
+
 CLOSURE = "/recommendations/1/submissions/new/closure_request"
 #: Shot by the office while it may still request closure; the last one sends it (submission 2).
 BEFORE_CLOSURE = [
@@ -114,10 +121,14 @@ PAGES = [
     ("submissions-awaiting", "/submissions/awaiting", ("oig_reviewer",), None),
     ("submission-plan", "/submissions/1", ROLES, None),
     ("submission-closure", "/submissions/2", ROLES, None),
+    # The closure request's address once one is with OIG: the state, no form.
+    ("submission-not-now", CLOSURE, ("action_office",), None),
     ("history", "/recommendations/1/history", ROLES, None),
     ("recommendation-correct", "/reports/recommendations/1/edit", ("oig_reviewer", "admin"), None),
     ("recommendation-correct-invalid", "/reports/recommendations/1/edit", ("oig_reviewer",), _invalid_costs),
     ("my-work", "/my-work", ("action_office", "manager", "admin"), None),
+    ("semiannual", "/exports/semiannual", ROLES, None),
+    ("calendar-new-token", "/calendar/", ROLES, _new_token),
 ]
 
 

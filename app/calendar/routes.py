@@ -10,7 +10,7 @@ from app.calendar.services import active_token, feed_ics, revoke_tokens, user_fe
 from app.extensions import db
 from app.inputs import TrackerForm
 from app.permissions import ANY_ROLE, public, roles
-from app.security import content_disposition
+from app.security import content_disposition, show_once, take_once
 from app.timeutil import today
 
 
@@ -35,12 +35,14 @@ def settings():
         if request.form.get("action") != "api_token":
             abort(400)
         return _create_api_token()  # the token form, answered in place
-    return settings_page()
+    # A secret made by the POST just before is shown on this page once (post/redirect/get).
+    return settings_page(new_api_token=take_once("api_token"), new_feed_url=take_once("feed_url"))
 
 
 def _create_api_token():
     """The token form of this page, posted to it (``action=api_token``), so a refused entry comes back
-    at the same address with its summary; the new secret is shown once there."""
+    at the same address with its summary; a made token redirects to the page, which shows its secret
+    once, so a reload neither posts again nor shows it again."""
     form = TokenForm()
     if not form.validate_on_submit():
         return settings_page(400, token_form=form)
@@ -48,7 +50,8 @@ def _create_api_token():
     db.session.flush()
     audit.record("api_token.create", token, after={"name": token.name, "scope": token.scope})
     db.session.commit()
-    return settings_page(new_api_token=secret)
+    show_once("api_token", secret)
+    return redirect(url_for("calendar.settings", _anchor="new-token-heading"))
 
 
 @bp.route("/feed", methods=["POST"])
@@ -61,7 +64,8 @@ def create_feed():
     db.session.flush()
     audit.record("calendar.token_create", token, after={"replaced": revoked})
     db.session.commit()
-    return settings_page(new_feed_url=url_for("calendar.feed", secret=secret, _external=True))
+    show_once("feed_url", url_for("calendar.feed", secret=secret, _external=True))
+    return redirect(url_for("calendar.settings"))
 
 
 @bp.route("/feed/revoke", methods=["POST"])

@@ -206,6 +206,8 @@ READING_COLUMNS = (
     "Off target",
     "Note",
     "Entered (UTC)",
+    # What the readings import needs to correct a reading from this file (app/metrics/reading_rules.py).
+    "Version",
 )
 
 
@@ -232,6 +234,7 @@ def metric_readings_export(user, args):
             "yes" if is_off_target(reading.value, metric.target_value, metric.direction) else "no",
             reading.note,
             reading.entered_at,
+            reading.version,
         )
         for reading, metric, rec in db.session.execute(query.limit(MAX_ROWS))
     ]

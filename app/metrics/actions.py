@@ -11,7 +11,6 @@ from app.extensions import db
 from app.metrics.definitions import change_target
 from app.metrics.flags import is_off_target
 from app.metrics.models import Flag, ImprovementAction, Reading
-from app.metrics.services import flag_snapshot
 from app.milestones.models import Milestone
 from app.timeutil import utcnow
 
@@ -92,18 +91,18 @@ def take_action(
         action.milestone_id = milestone.id
     if decision == "accept" or (target_change is not None and target_change.status == "applied"):
         action.status, action.done_at = "done", utcnow()
+    flag_before = flag.status
+    flag.status, flag.closed_at = "answered", utcnow()
     db.session.flush()
+    # One event for one answer: the flag it answers is named in it, with the flag's new status
+    # (a second "flag answered" event told the same thing twice in the history).
     audit.record(
         "metric.action.create",
         action,
-        after=audit.snapshot(action, ACTION_FIELDS),
+        before={"flag_status": flag_before},
+        after={**audit.snapshot(action, ACTION_FIELDS), "flag_status": flag.status},
         recommendation_id=rec_id,
         actor=actor,
-    )
-    before = flag_snapshot(flag)
-    flag.status, flag.closed_at = "answered", utcnow()
-    audit.record(
-        "metric.flag.answer", flag, before=before, after=flag_snapshot(flag), recommendation_id=rec_id, actor=actor
     )
     return action
 

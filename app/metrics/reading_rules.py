@@ -90,6 +90,11 @@ def check_readings_csv(content: bytes | str, metrics: list[Metric], today: date)
     stored = stored_readings({row.metric.id for row in check.rows})
     kept = []
     for row in check.rows:
+        held = stored.get((row.metric.id, row.period, row.component))
+        if held is not None and row.parsed.numerator is None and row.parsed.value == held.value:
+            # A file downloaded from the tracker gives a data-quality share as its percentage: an
+            # unchanged value keeps the counts it was computed from.
+            row.parsed = ParsedValue(held.value, held.numerator, held.denominator)
         problem = reading_period_problem(row.metric, row.period, today)
         if problem is None:
             text = versions.get(row.line, "")
@@ -97,9 +102,7 @@ def check_readings_csv(content: bytes | str, metrics: list[Metric], today: date)
                 problem = f"version: {text!r} is not a whole number"
             else:
                 version = int(text) if text else None
-                problem = reading_version_problem(
-                    stored.get((row.metric.id, row.period, row.component)), version, row.parsed, row.note
-                )
+                problem = reading_version_problem(held, version, row.parsed, row.note)
         if problem:
             check.problems.append((row.line, problem))
         else:

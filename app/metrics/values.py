@@ -10,6 +10,16 @@ MAX_ABS_VALUE = Decimal("1e14")
 HUNDRED = Decimal(100)
 
 
+def with_unit(number: str, unit: str) -> str:
+    """A number as written and its unit, one way everywhere: "70%", "70% of referrals" (US style,
+    no space before a percent sign), "12,757 releases" (with a no-break space: the unit never starts
+    the next line)."""
+    unit = (unit or "").strip()
+    if not unit:
+        return number
+    return f"{number}{unit}" if unit.startswith("%") else f"{number}\u00a0{unit}"
+
+
 def parse_number(text: str) -> Decimal:
     """A finite decimal number; thousands separators are allowed. ValueError otherwise."""
     cleaned = (text or "").strip().replace(",", "").replace("_", "")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from app.metrics.values import with_unit
 from app.timeutil import human_date
 
 OPEN_MILESTONE_STATUSES = ("not_started", "in_progress")
@@ -72,8 +73,7 @@ def _num(value: Decimal) -> str:
 
 
 def _with_unit(value: Decimal, unit: str) -> str:
-    """A no-break space: a number never ends a line with its unit on the next ("93" / "%")."""
-    return f"{_num(value)}\u00a0{unit}" if unit else _num(value)
+    return with_unit(_num(value), unit)
 
 
 def _off_target(value: Decimal, target: Decimal, direction: str) -> bool:
@@ -88,7 +88,7 @@ def readiness(
     for m in milestones:
         if m.status not in OPEN_MILESTONE_STATUSES:
             continue
-        state = f"in progress ({m.percent_complete}\u00a0%)" if m.status == "in_progress" else "not started"
+        state = f"in progress ({m.percent_complete}%)" if m.status == "in_progress" else "not started"
         items.append(
             ReadinessItem(
                 f"milestone-{m.id}",

@@ -38,6 +38,19 @@ def new(recommendation_id: int, kind: str):
         abort(404)
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     require_submit(recommendation)
+    pending = services.pending_submission(recommendation, kind)
+    reason = services.why_not_sendable(recommendation, kind, pending)
+    if reason:
+        # Typed or bookmarked while it cannot be sent: the state, not a form that would be refused.
+        if request.method == "POST":
+            services.check_sendable(recommendation, kind)  # 409, recorded
+        return render_template(
+            "submissions/not_now.html",
+            recommendation=recommendation,
+            kind_label=KIND_LABELS[kind],
+            pending=pending,
+            reason=reason,
+        )
     form = SubmissionForm()
     context = {"recommendation": recommendation, "kind": kind, "kind_label": KIND_LABELS[kind], "form": form}
     if not form.validate_on_submit() or "edit" in request.form:

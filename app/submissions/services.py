@@ -167,6 +167,45 @@ def readiness_record(items, acknowledgements: dict[str, str]) -> list[dict]:
     ]
 
 
+def pending_submission(recommendation: Recommendation, kind: str) -> Submission | None:
+    """The submission of this kind still awaiting OIG's decision, if any (one at a time)."""
+    return db.session.scalar(
+        sa.select(Submission)
+        .where(
+            Submission.recommendation_id == recommendation.id, Submission.kind == kind, Submission.decision.is_(None)
+        )
+        .order_by(Submission.number.desc())
+        .limit(1)
+    )
+
+
+def why_not_sendable(recommendation: Recommendation, kind: str, pending: Submission | None) -> str | None:
+    """Why a submission of ``kind`` cannot be sent now (None: it can). Pure, given ``pending``."""
+    if recommendation.status not in SUBMITTABLE_IN[kind]:
+        return (
+            f"A {KIND_LABELS[kind].lower()} cannot be sent while the recommendation is "
+            f"“{STATUS_LABELS[recommendation.status]}”."
+        )
+    if pending is not None:
+        return f"Submission {pending.number} ({KIND_LABELS[kind].lower()}) is still awaiting OIG's decision."
+    return None
+
+
+def check_sendable(recommendation: Recommendation, kind: str) -> None:
+    """Refuse (409, recorded) a submission the recommendation's state does not allow."""
+    pending = pending_submission(recommendation, kind)
+    reason = why_not_sendable(recommendation, kind, pending)
+    if reason:
+        refuse(
+            409,
+            reason,
+            recommendation_id=recommendation.id,
+            kind=kind,
+            status=recommendation.status,
+            **({"pending": pending.number} if pending is not None else {}),
+        )
+
+
 def submit(
     recommendation: Recommendation,
     kind: str,
@@ -184,29 +223,7 @@ def submit(
     on = on or today()
     if not can_submit(actor, recommendation):
         refuse(403, "Only the action office sends submissions to OIG.", recommendation_id=recommendation.id, kind=kind)
-    if recommendation.status not in SUBMITTABLE_IN[kind]:
-        refuse(
-            409,
-            f"A {KIND_LABELS[kind].lower()} cannot be sent while the recommendation is "
-            f"“{STATUS_LABELS[recommendation.status]}”.",
-            recommendation_id=recommendation.id,
-            kind=kind,
-            status=recommendation.status,
-        )
-    pending = db.session.scalar(
-        sa.select(Submission.number).where(
-            Submission.recommendation_id == recommendation.id, Submission.kind == kind, Submission.decision.is_(None)
-        )
-    )
-    if pending is not None:
-        refuse(
-            409,
-            f"Submission {pending} ({KIND_LABELS[kind].lower()}) is still awaiting OIG's decision.",
-            recommendation_id=recommendation.id,
-            kind=kind,
-            pending=pending,
-        )
-
+    check_sendable(recommendation, kind)
     snapshot = build_snapshot(recommendation, kind, narrative=narrative.strip())
     acknowledged = []
     if kind == "closure_request":

@@ -134,6 +134,10 @@ def test_the_navigation_is_what_is_checked(signed_in, role):
     links = page.locator("nav.usa-nav a.usa-nav-link")
     shown = {links.nth(i).get_attribute("href") for i in range(links.count())}
     assert shown == {path for path, roles in NAV_PATHS.items() if roles is None or role in roles}
+    # One row at 1280 px for every role (the administrator's last item once sat alone on a second row).
+    boxes = [links.nth(i).bounding_box() for i in range(links.count())]
+    middles = [b["y"] + b["height"] / 2 for b in boxes]  # a link with a count badge is a little taller
+    assert max(middles) - min(middles) < min(b["height"] for b in boxes) / 2, f"{role}'s menu wraps: {boxes}"
 
 
 @pytest.mark.parametrize("role, path, width", CASES)
@@ -165,6 +169,18 @@ def test_exports_page_labels_dates_and_statuses_as_every_page_does(signed_in):
     for form in page.locator("main form").all():
         buttons = [b.bounding_box() for b in form.locator("button[type=submit]").all()]
         assert len({round(b["y"]) for b in buttons}) == 1, buttons  # CSV and XLSX side by side
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_the_semiannual_money_tables_fit_a_phone(signed_in, role):
+    page = signed_in(role)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto("/exports/semiannual")
+    widths = page.eval_on_selector_all(
+        ".app-money-table", "els => els.map(e => [e.parentElement.scrollWidth, e.parentElement.clientWidth])"
+    )
+    # Every column shows without scrolling the table (its last column once needed a scroll).
+    assert len(widths) == 2 and all(scroll <= client + 1 for scroll, client in widths), widths
 
 
 @pytest.mark.parametrize("width", (1280, 390))

@@ -9,7 +9,8 @@ import pytest
 from app.metrics.charts import chart_csv
 from app.metrics.flags import decide_flags
 from app.metrics.periods import due_periods, parse_period, period_bounds, previous_periods
-from app.metrics.values import data_quality_value
+from app.metrics.values import data_quality_value, with_unit
+from app.templating import plural
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,32 @@ def test_chart_csv_has_the_table_numbers_and_no_formulas():
         "baseline": None,
     }
     assert chart_csv(chart).splitlines() == ["period,'=HYPERLINK(1),ICE,target", "2026-Q1,1.5,-2,2", "2026-Q2,,3,2"]
+
+
+@pytest.mark.parametrize(
+    "number, unit, shown",
+    [
+        ("70", "%", "70%"),  # US style: no space before the percent sign
+        ("94.5", "% of referrals", "94.5% of referrals"),
+        ("12,757", "releases", "12,757\u00a0releases"),  # the unit never starts the next line
+        ("3", "", "3"),
+        ("3", "  ", "3"),
+    ],
+)
+def test_a_number_and_its_unit_are_written_one_way_everywhere(number, unit, shown):
+    assert with_unit(number, unit) == shown
+
+
+@pytest.mark.parametrize(
+    "count, args, shown",
+    [
+        (1, ("report",), "1 report"),
+        (0, ("report",), "0 reports"),
+        (2, ("report",), "2 reports"),
+        (12000, ("open item",), "12,000 open items"),
+        (1, ("entry", "entries"), "1 entry"),
+        (3, ("entry", "entries"), "3 entries"),
+    ],
+)
+def test_a_count_and_its_noun_agree(count, args, shown):
+    assert plural(count, *args) == shown

@@ -36,11 +36,11 @@ def test_each_open_thing_is_named_in_words():
         [FlagFact(14, "Monthly submissions on time", "USCIS", "2026-11", "missing")],
     )
     assert [(i.key, i.text) for i in items] == [
-        ("milestone-6", "Milestone “Define required fields” is in progress (70\u00a0%), due Nov 26, 2026."),
+        ("milestone-6", "Milestone “Define required fields” is in progress (70%), due Nov 26, 2026."),
         ("milestone-7", "Milestone “Begin monthly submissions” is not started, due Mar 2, 2027."),
         ("evidence-2", "Evidence “Data standard” has not been reviewed by OIG yet."),
         ("evidence-3", "OIG judged evidence “System inventory” insufficient."),
-        ("metric-4-ICE", "Metric “Duplicates” for ICE is 2.09\u00a0% in 2026-11, off its target of at most 1\u00a0%."),
+        ("metric-4-ICE", "Metric “Duplicates” for ICE is 2.09% in 2026-11, off its target of at most 1%."),
         ("metric-4-CBP", "Metric “Duplicates” has no reading for CBP."),
         (
             "flag-14",

@@ -171,11 +171,20 @@ def test_cli_creates_a_token_printed_once(app, db, make, client):
 
 def test_token_page_shows_a_new_token_once_and_revokes(client, db, login_as):
     user = login_as("action_office")
-    page = client.post_form(
+    made = client.post_form(
         "/calendar/", {"action": "api_token", "name": "script", "scope": "write"}, token_from="/calendar/"
-    ).get_data(as_text=True)
+    )
+    # Post/redirect/get: the answer to the POST is a redirect, so a reload never posts it again.
+    assert made.status_code == 302 and made.headers["Location"] == "/calendar/#new-token-heading"
+    assert b"cat_" not in made.data
+    page = client.get("/calendar/").get_data(as_text=True)
     secret = re.search(r'id="new-token" readonly value="(cat_[^"]+)"', page).group(1)
-    assert secret not in client.get("/calendar/").get_data(as_text=True)
+    assert page.count(secret) == 1
+    with client.session_transaction() as session:  # nothing of it is left in the session
+        assert not any(k.startswith("once_") for k in session) and secret not in str(dict(session))
+    reloaded = client.get("/calendar/").get_data(as_text=True)  # the reload: shown once, not again
+    assert secret not in reloaded and 'id="new-token"' not in reloaded
+    assert db.session.scalar(sa.select(sa.func.count(ApiToken.id)).where(ApiToken.user_id == user.id)) == 1
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user.id))
     assert token.scope == "write"
     client.post_form(f"/account/api-tokens/{token.id}/revoke", token_from="/calendar/")

@@ -19,7 +19,10 @@ def _sign_in(client, email):
 
 
 def _new_feed(client) -> str:
-    page = client.post_form("/calendar/feed", token_from="/calendar/").get_data(as_text=True)
+    made = client.post_form("/calendar/feed", token_from="/calendar/")
+    assert made.status_code == 302  # post/redirect/get: a reload does not replace the address again
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert not FEED_RE.search(client.get("/calendar/").get_data(as_text=True))  # shown once
     return FEED_RE.search(page).group(1).removeprefix("http://localhost")
 
 

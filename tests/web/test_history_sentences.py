@@ -62,7 +62,7 @@ def test_a_milestone_edit_lists_labels_and_values_but_no_bookkeeping():
     text = sentence(event, LABELS)
     assert text == (
         "Dana Whitfield changed the milestone “Define required fields”: status from In progress to "
-        "Completed; progress from 60 % to 100 %; completion date from none to Nov 20, 2026."
+        "Completed; progress from 60% to 100%; completion date from none to Nov 20, 2026."
     )
 
 
@@ -97,3 +97,57 @@ def test_hashes_never_appear():
 
 def test_date_span_keeps_both_years_across_a_new_year():
     assert date_span("2026-12-20", "2027-01-10") == "from Dec 20, 2026 to Jan 10, 2027"
+
+
+def test_two_refusals_say_what_was_tried_and_why_so_they_do_not_read_alike():
+    denied = _event("access.denied", None, {"path": "/milestones/6/edit", "method": "POST", "reason": ""})
+    conflict = _event(
+        "access.conflict",
+        None,
+        {
+            "path": "/recommendations/1/submissions/new/closure_request",
+            "method": "POST",
+            "reason": "Submission 2 (closure request) is still awaiting OIG's decision.",
+        },
+    )
+    assert sentence(denied, LABELS) == (
+        "Dana Whitfield was refused (POST /milestones/6/edit): not allowed for their role or office."
+    )
+    assert sentence(conflict, LABELS) == (
+        "Dana Whitfield was refused (POST /recommendations/1/submissions/new/closure_request): "
+        "“Submission 2 (closure request) is still awaiting OIG's decision.”"
+    )
+
+
+def test_targets_and_readings_carry_their_metric_s_unit():
+    names = Names(
+        metrics={4: "Duplicates"},
+        units={4: "%", 5: "releases"},
+        readings={9: "Releases"},
+        reading_units={9: "releases"},
+    )
+    flag = _event(
+        "metric.flag.raise",
+        None,
+        {"metric_id": 4, "component": "ICE", "period": "2026-11", "kind": "off_target", "value": "2.09", "target": "1"},
+        actor=None,
+    )
+    assert sentence(flag, names) == "A flag was raised on “Duplicates” for ICE, 2026-11: 2.09% against a target of 1%."
+    target = _event(
+        "metric.target_request",
+        {"target_value": "90"},
+        {"requested_target_value": "95", "justification": "Better data."},
+        object_id=4,
+    )
+    assert sentence(target, names) == (
+        "Dana Whitfield asked to change the target of “Duplicates” from 90% to 95%: “Better data.”"
+    )
+    reading = _event(
+        "metric.reading.correct",
+        {"value": "12757"},
+        {"value": "12800", "component": "ICE", "period": "FY2014", "note": "recount"},
+        object_id=9,
+    )
+    assert sentence(reading, names) == (
+        "Dana Whitfield corrected ICE, FY2014 on “Releases” from 12,757\u00a0releases to 12,800\u00a0releases: “recount”."
+    )

@@ -335,7 +335,12 @@ def test_adding_a_milestone_answers_the_flag_and_links_back(client, login_as, ma
     action = db.session.scalar(sa.select(ImprovementAction))
     assert action.milestone_id == milestone.id and action.flag_id == flag.id and action.status == "open"
     assert db.session.get(Flag, flag.id).status == "answered"
-    assert {"milestone.create", "metric.action.create", "metric.flag.answer"} <= set(_actions(db, ""))
+    # One event for the answer (it names the flag and its new status), not a second "flag answered".
+    assert {"milestone.create", "metric.action.create"} <= set(_actions(db, ""))
+    assert "metric.flag.answer" not in _actions(db, "")
+    answer = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "metric.action.create"))
+    assert answer.after_data["flag_id"] == flag.id and answer.after_data["flag_status"] == "answered"
+    assert answer.before_data == {"flag_status": "open"}
     loop = client.get(f"/recommendations/{rec.id}/loop").get_data(as_text=True)
     assert "Add a basis field to the release form" in loop and "1 open action" in loop
 
@@ -509,7 +514,7 @@ def test_loop_page_query_count_does_not_grow_with_readings(client, login_as, mak
     with count_queries(app) as large:
         page = client.get(f"/recommendations/{rec.id}/loop")
         assert page.status_code == 200
-    assert "1000 readings" in page.get_data(as_text=True)
+    assert "1,000 readings" in page.get_data(as_text=True)  # one plural helper, with thousands separators
     assert large.count == small.count, large.statements
     assert small.count <= 12, small.count
 
@@ -721,3 +726,45 @@ def test_the_metric_page_shows_each_reading_s_version_for_a_correcting_import(cl
     metric = db.session.scalar(sa.select(Metric))
     page = client.get(f"/metrics/{metric.id}").get_data(as_text=True)
     assert page.count('<span class="app-muted">version 1</span>') == 3
+
+
+def test_a_downloaded_readings_file_edited_and_imported_again_corrects_the_reading(client, login_as, make, db):
+    """Round trip: the readings export carries each reading's version, so the file itself corrects a reading
+    through the import; untouched rows change nothing, and a data-quality share keeps its counts."""
+    import csv
+    import io
+
+    _, rec, line = _plan(make, db, login_as)
+    _define(client, rec, line)
+    _define(client, rec, line, name="Records complete", kind="completeness", unit="", direction="higher")
+    dq = "2025-Q1,ICE,Records complete,940/1000,counted\n"
+    assert _import(client, rec, GOOD + dq).status_code == 302
+    page = client.get(f"/recommendations/{rec.id}/metrics/import").get_data(as_text=True)
+    link = f"/exports/metric-readings.csv?recommendation={rec.id}"
+    assert f'href="{link}"' in page  # the import page offers the file to start from
+    download = client.get(link)
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    header = rows[0]
+    assert header[-1] == "Version" and len(rows) == 5 and {r[-1] for r in rows[1:]} == {"1"}
+    at = {name: header.index(name) for name in ("Metric", "Component", "Period", "Value", "Note")}
+    for row in rows[1:]:
+        if (row[at["Period"]], row[at["Component"]], row[at["Metric"]]) == (
+            "2025-Q1",
+            "ICE",
+            "Share of releases with a recorded basis",
+        ):
+            row[at["Value"]], row[at["Note"]] = "89", "recount after the audit"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    imported = _import(client, rec, out.getvalue())
+    assert imported.status_code == 302, imported.get_data(as_text=True)
+    readings = {(r.metric.name, r.period, r.component): r for r in db.session.scalars(sa.select(Reading))}
+    corrected = readings[("Share of releases with a recorded basis", "2025-Q1", "ICE")]
+    db.session.refresh(corrected)
+    assert corrected.value == 89 and corrected.note == "recount after the audit" and corrected.version == 2
+    assert [r.version for key, r in sorted(readings.items()) if r is not corrected] == [1, 1, 1]
+    counted = readings[("Records complete", "2025-Q1", "ICE")]
+    assert (counted.value, counted.numerator, counted.denominator) == (94, 940, 1000)
+    # The same file again is now stale for the corrected row: refused with its line, nothing changed.
+    stale = _import(client, rec, out.getvalue().replace("recount after the audit", "again"))
+    assert stale.status_code == 400 and "changed since version 1 (now version 2)" in stale.get_data(as_text=True)

@@ -242,6 +242,28 @@ def test_conflicting_submissions_and_decisions_are_refused_with_409(client, swit
     assert len(conflicts) == 3 and all(e.recommendation_id == rec.id for e in conflicts)
 
 
+def test_a_closure_url_typed_while_closure_is_pending_shows_the_state_not_the_form(client, switch, db, plan):
+    rec, staff, reviewer = _resolved(client, switch, db, plan)
+    url = f"/recommendations/{rec.id}/submissions/new/closure_request"
+    assert _submit(client, rec, kind="closure_request").status_code == 302
+    sent = _latest(db)
+    page = client.get(url)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<form" not in body.split("<main", 1)[1].split("</main>", 1)[0]
+    assert f"{sent.title} is with OIG" in body and f'href="/submissions/{sent.id}"' in body
+    assert "Dana Whitfield" in body and "An OIG reviewer" in body and "accepting closes the recommendation" in body
+    assert "Closure pending" in body
+    # A kind the status does not allow: the reason, no form either.
+    plan_page = client.get(f"/recommendations/{rec.id}/submissions/new/plan").get_data(as_text=True)
+    assert "A corrective action plan cannot be sent now" in plan_page and "<textarea" not in plan_page
+    assert "cannot be sent while the recommendation is “Closure pending”" in plan_page
+    # Sending anyway is still refused with 409 and recorded; nothing is sent.
+    assert client.post_form(url, {"narrative": "Again."}).status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 2
+    refused = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "access.conflict")).all()
+    assert [e.after_data["pending"] for e in refused] == [sent.number]
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -426,8 +448,11 @@ def test_a_closure_request_needs_each_open_item_acknowledged_and_keeps_the_words
     assert "No evidence is offered for closure." in review
     partial = client.post_form(url, {"narrative": "Done.", "confirm": "1", keys[0]: "Finished next week."})
     body = partial.get_data(as_text=True)
-    assert partial.status_code == 400 and "There are 2 problems. Nothing was saved." in body
-    assert f'href="#{keys[1]}"' in body and "Finished next week." in body
+    # One line in the summary, however many are missing, leading to the first one left empty.
+    assert partial.status_code == 400 and "There is a problem. Nothing was saved." in body
+    assert "2 of 3 open items are not acknowledged" in body
+    assert body.count('href="#ack-') == 1 and f'href="#{keys[1]}"' in body and "Finished next week." in body
+    assert body.count("Say why you send the closure request with this item open.") == 2  # beside each field
     assert db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.kind == "closure_request")) == 0
     words = {k: f"Reason {i}" for i, k in enumerate(keys)}
     assert client.post_form(url, {"narrative": "Done.", "confirm": "1", **words}).status_code == 302
@@ -445,6 +470,9 @@ def test_a_closure_request_needs_each_open_item_acknowledged_and_keeps_the_words
         and "Not ready: 3 items" in page
         and "Sender: “Reason 1”" in page
     )
+    # The readiness list shows once (it was in a summary, the acknowledgements and beside the decision).
+    assert page.count("Milestone “Define required fields” is not started") == 1
+    assert page.count("Sender: “Reason") == 3
     refused = _decide(client, closure.id, "accepted", "Fine.")
     assert refused.status_code == 400 and "tick this box to close anyway" in refused.get_data(as_text=True)
     db.session.expire_all()
