@@ -91,19 +91,15 @@ class Walk:
 
     def __init__(self, page_for):
         self._page_for = page_for
-        self._visits: dict[tuple[str, str], Visit | BaseException] = {}
+        self._visits: dict[tuple[str, str], Visit] = {}
 
     def visit(self, role: str, path: str) -> Visit:
+        """The visit of ``path`` as ``role``, made by the first test that asks (a visit that
+        raised, e.g. a time-out, is not kept: the next test of the page tries again)."""
         key = (role, path)
         if key not in self._visits:
-            try:
-                self._visits[key] = self._make(role, path)
-            except Exception as error:  # every test of the page reports it, none loads it again
-                self._visits[key] = error
-        visit = self._visits[key]
-        if isinstance(visit, BaseException):
-            raise visit
-        return visit
+            self._visits[key] = self._make(role, path)
+        return self._visits[key]
 
     def _make(self, role: str, path: str) -> Visit:
         wanted = WANTED.get((role, path)) or _Wanted({1280})
