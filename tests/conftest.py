@@ -592,50 +592,6 @@ def _serve(app):
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def demo_site(database_template, demo_template, tmp_path_factory):
-    """The demo served once per worker, for tests that only read pages: yields ``(app, url)``.
-
-    A test that changes anything takes ``demo`` and ``live_server`` instead (its own database).
-    """
-    tmp = tmp_path_factory.mktemp("demo-site")
-    url = demo_template(tmp)
-    app = _test_app(url, tmp)
-    with _serve(app) as base:
-        yield app, base
-    with app.app_context():
-        _db.engine.dispose()
-    database_template[1](url)
-
-
-@pytest.fixture(scope="session")
-def demo_pages(browser, demo_site):
-    """``demo_pages(email)``: a page on ``demo_site`` signed in as that demo user, one per user and
-    worker, reused by every test that asks for it (read-only tests: see ``demo_site``).
-
-    Signed in with the session cookie of a sign-in made by the test client: the sign-in form
-    itself is tested in test_sign_in.py and test_auth.py.
-    """
-    app, base = demo_site
-    pages: dict = {}
-
-    def page_for(email: str):
-        if email not in pages:
-            client = app.test_client()
-            response = client.sign_in(email)
-            assert response.status_code == 302, response.get_data(as_text=True)
-            cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-            context = browser.new_context(base_url=base)
-            context.set_default_timeout(10_000)
-            context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base}])
-            pages[email] = context.new_page()
-        return pages[email]
-
-    yield page_for
-    for page in pages.values():
-        page.context.close()
-
-
 @pytest.fixture
 def live_server(app):
     """The test's app served on a free loopback port, in a thread of this process."""

@@ -3,24 +3,19 @@
 One test per role and page, so pytest-xdist spreads the walk over its workers. The navigation's
 pages come from ``app.navigation.NAV``; a test per role checks that the navigation the browser
 shows is exactly the one walked. Each domain adds the pages it owns (beyond the navigation) to
-``EXTRA_PAGES``. The walk only reads: every case loads its page in the worker's one demo site,
-signed in once per role (``demo_pages``), rather than serve a database and sign in of its own.
+``EXTRA_PAGES``. The walk only reads: it shares its site and its visits with the layout walk
+(tests/e2e/walk.py), so a page both walk is loaded and checked by axe once, at 1280 px.
 """
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask import url_for
 
 from app import create_app
 from app.navigation import NAV
 from config import TestConfig
+from tests.e2e.walk import USERS as DEMO_USERS
+from tests.e2e.walk import axe_violations, describe, group, want
 
-DEMO_USERS = {
-    "action_office": "policy@example.gov",
-    "oig_reviewer": "oig@example.gov",
-    "manager": "manager@example.gov",
-    "admin": "admin@example.gov",
-}
 #: Pages not in the navigation but reached from it, per role (None: every role).
 EXTRA_PAGES = [
     ("/recommendations/1", None),
@@ -70,15 +65,16 @@ EXTRA_PAGES = [
     # Issue 16: the inbox (linked from the user bar); the queues are in the navigation.
     ("/notifications", None),
 ]
-_axe = Axe()
+SERIOUS = ("serious", "critical")
 
 
 def assert_accessible(page, label: str) -> None:
-    results = _axe.run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    report = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in serious
-    )
+    _assert_none_serious(axe_violations(page), label)
+
+
+def _assert_none_serious(violations: list[dict], label: str) -> None:
+    serious = [v for v in violations if v.get("impact") in SERIOUS]
+    report = "\n".join(describe(serious))
     assert not serious, f"{label}:\n{report}"
 
 
@@ -93,7 +89,7 @@ def _navigation() -> dict[str, list[str]]:
 
 NAVIGATION = _navigation()
 PAGES = [
-    (role, url)
+    pytest.param(role, url, marks=want(role, url, (1280,), layout=False))
     for role in DEMO_USERS
     for url in NAVIGATION[role] + [url for url, roles in EXTRA_PAGES if roles is None or role in roles]
 ]
@@ -104,19 +100,15 @@ def test_sign_in_page_is_accessible(page):
     assert_accessible(page, "/sign-in")
 
 
-@pytest.mark.parametrize("role", list(DEMO_USERS))
-def test_the_navigation_walked_is_the_one_shown(demo_pages, role):
-    page = demo_pages(DEMO_USERS[role])
-    page.goto("/")
-    links = page.locator("nav.usa-nav a.usa-nav-link")
-    shown = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
+@pytest.mark.parametrize("role", [pytest.param(role, marks=group(role, "/")) for role in DEMO_USERS])
+def test_the_navigation_walked_is_the_one_shown(walk, role):
+    shown = sorted(set(walk.visit(role, "/").navigation))
     assert shown, "the navigation is empty"
     assert shown == NAVIGATION[role]
 
 
 @pytest.mark.parametrize("role, url", PAGES)
-def test_every_page_in_the_navigation_is_accessible(demo_pages, role, url):
-    page = demo_pages(DEMO_USERS[role])
-    response = page.goto(url)
-    assert response.status < 400, f"{url} answered {response.status} for {role}"
-    assert_accessible(page, f"{url} as {role}")
+def test_every_page_in_the_navigation_is_accessible(walk, role, url):
+    visit = walk.visit(role, url)
+    assert visit.status < 400, f"{url} answered {visit.status} for {role}"
+    _assert_none_serious(visit.axe[1280], f"{url} as {role}")

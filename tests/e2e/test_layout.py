@@ -3,29 +3,15 @@ from (recommendation, milestone, metric, metrics, loop, submission, closure pack
 at 1280, 1024 and 390 px: no sideways scrolling of the document, no two content boxes
 overlapping without one containing the other, and axe-core clean (moderate and worse).
 
-One demo site (with a plan accepted and a closure request waiting) is served for the whole
-module, and one signed-in browser context per role is reused: each case is one page load.
-Cases are parametrised per role, page and width, so pytest-xdist can spread them.
+Each case is one role, page and width; the cases of one role and page share one visit of the
+page with the accessibility walk (tests/e2e/walk.py: one load, then a resize per width).
 """
 
-import threading
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from werkzeug.serving import make_server
 
-from app import create_app
-from app.extensions import db as _db
-from tests.conftest import TrackerClient, _config_for
-from tests.e2e.layout import layout_problems, send_plan_and_closure_request, sign_in
-from tests.factories import PASSWORD
+from tests.e2e.layout import layout_problems
+from tests.e2e.walk import USERS, describe, group, want
 
-USERS = {
-    "action_office": "policy@example.gov",
-    "oig_reviewer": "oig@example.gov",
-    "manager": "manager@example.gov",
-    "admin": "admin@example.gov",
-}
 #: The navigation of each role (app/navigation.py); test_the_navigation_is_what_is_checked
 #: fails when the menu and this list part.
 NAV_PATHS = {
@@ -41,7 +27,7 @@ NAV_PATHS = {
     "/imports/": ("oig_reviewer", "admin"),
     "/calendar/": None,
 }
-#: The pages a decision is made from (the site below makes submission 2 a closure request).
+#: The pages a decision is made from (the site makes submission 2 a closure request).
 DECISION_PATHS = {
     "/recommendations/1": None,
     "/recommendations/1/history": None,
@@ -64,13 +50,18 @@ DECISION_PATHS = {
     "/evidence/1": ("oig_reviewer",),
 }
 WIDTHS = (1280, 1024, 390)
-#: axe runs at every width too: on a phone the menu, tables and forms are other markup (about 30 s of
-#: a run on 2 cores; every case passed when it was turned on).
+#: axe runs at every width too: on a phone the menu, tables and forms are other markup.
 AXE_WIDTHS = WIDTHS
 SERIOUS = ("moderate", "serious", "critical")
 
 CASES = [
-    pytest.param(role, path, width, id=f"{role}-{path.strip('/').replace('/', '_') or 'dashboard'}-{width}")
+    pytest.param(
+        role,
+        path,
+        width,
+        id=f"{role}-{path.strip('/').replace('/', '_') or 'dashboard'}-{width}",
+        marks=want(role, path, WIDTHS, layout=True),
+    )
     for role in USERS
     for path, roles in {**NAV_PATHS, **DECISION_PATHS}.items()
     if roles is None or role in roles
@@ -78,61 +69,15 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(database_template, tmp_path_factory):
-    """The OIG-15-85 demo with the plan accepted and a closure request awaiting OIG, served."""
-    from app.demo import seed_demo
-    from app.timeutil import today
-
-    clone, drop = database_template
-    url = clone()
-    app = create_app(_config_for(url, tmp_path_factory.mktemp("layout")))
-    app.test_client_class = TrackerClient
-    with app.app_context():
-        seed_demo(PASSWORD, today())
-        send_plan_and_closure_request(1, USERS["action_office"], USERS["oig_reviewer"])
-        _db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        _db.engine.dispose()
-    drop(url)
+@pytest.fixture
+def signed_in(walk_pages):
+    """role -> the worker's page signed in as that role (on the walk's site)."""
+    return walk_pages
 
 
-@pytest.fixture(scope="module")
-def signed_in(browser, site):
-    """role -> a page signed in as that role, made once per module."""
-    contexts, pages = [], {}
-
-    def page_for(role):
-        if role not in pages:
-            context = browser.new_context(base_url=site)
-            context.set_default_timeout(10_000)
-            contexts.append(context)
-            page = context.new_page()
-            sign_in(page, USERS[role], PASSWORD)
-            pages[role] = page
-        return pages[role]
-
-    yield page_for
-    for context in contexts:
-        context.close()
-
-
-_axe = Axe()
-
-
-@pytest.mark.parametrize("role", list(USERS))
-def test_the_navigation_is_what_is_checked(signed_in, role):
-    page = signed_in(role)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/")
-    links = page.locator("nav.usa-nav a.usa-nav-link")
-    shown = {links.nth(i).get_attribute("href") for i in range(links.count())}
+@pytest.mark.parametrize("role", [pytest.param(role, marks=group(role, "/")) for role in USERS])
+def test_the_navigation_is_what_is_checked(walk, role):
+    shown = set(walk.visit(role, "/").navigation)
     assert shown == {path for path, roles in NAV_PATHS.items() if roles is None or role in roles}
     # One row at 1280 px for every role (the administrator's last item once sat alone on a second row).
     boxes = [links.nth(i).bounding_box() for i in range(links.count())]
@@ -141,17 +86,12 @@ def test_the_navigation_is_what_is_checked(signed_in, role):
 
 
 @pytest.mark.parametrize("role, path, width", CASES)
-def test_page_layout_and_accessibility(signed_in, role, path, width):
-    page = signed_in(role)
-    page.set_viewport_size({"width": width, "height": 900})
-    response = page.goto(path)
-    assert response.status < 400, f"{path} answered {response.status} for {role}"
-    problems = layout_problems(page)
+def test_page_layout_and_accessibility(walk, role, path, width):
+    visit = walk.visit(role, path)
+    assert visit.status < 400, f"{path} answered {visit.status} for {role}"
+    problems = list(visit.layout[width])
     if width in AXE_WIDTHS:
-        violations = [v for v in _axe.run(page).response["violations"] if v.get("impact") in SERIOUS]
-        problems += [
-            f"axe {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in violations
-        ]
+        problems += ["axe " + line for line in describe([v for v in visit.axe[width] if v.get("impact") in SERIOUS])]
     assert not problems, f"{path} as {role} at {width} px:\n" + "\n".join(problems)
 
 
