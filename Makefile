@@ -58,6 +58,12 @@ serve:
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+# The suite keeps its bytecode: pytest caches each test module with its asserts rewritten, and the
+# processes tests start (gunicorn, `flask scheduler`) load the app's .pyc, only when Python may write
+# them. With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), every xdist worker
+# rewrote every test module again (about 5 CPU-s each) and every subprocess compiled app/ afresh
+# (0.4 s each). An empty value switches it off.
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
 # Every tier: tests/unit, tests/web and the browser tests in tests/e2e.
 test: deps $(CHROMIUM)
