@@ -39,6 +39,11 @@ _SETTLED = (
     "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r))))"
 )
 _NAV_LINKS = "() => Array.from(document.querySelectorAll('nav.usa-nav a.usa-nav-link'), (a) => a.getAttribute('href'))"
+#: Each navigation link's box at 1280 px: {y, height}.
+_NAV_BOXES = (
+    "() => Array.from(document.querySelectorAll('nav.usa-nav a.usa-nav-link'), (a) => {"
+    " const r = a.getBoundingClientRect(); return {y: r.y, height: r.height}; })"
+)
 
 
 def axe_violations(page) -> list[dict]:
@@ -80,6 +85,8 @@ class Visit:
     status: int
     #: The navigation's links (their href, in order), read at 1280 px.
     navigation: list[str]
+    #: The navigation links' boxes ({y, height}), read at 1280 px.
+    navigation_boxes: list[dict]
     #: width -> layout problems (only when a layout test asked for the page).
     layout: dict[int, list[str]]
     #: width -> axe-core's violations, every impact; each test picks the impacts it asserts on.
@@ -107,7 +114,7 @@ class Walk:
         page = self._page_for(role)
         page.set_viewport_size({"width": widths[0], "height": HEIGHT})
         response = page.goto(path)
-        visit = Visit(response.status, page.evaluate(_NAV_LINKS), {}, {})
+        visit = Visit(response.status, page.evaluate(_NAV_LINKS), page.evaluate(_NAV_BOXES), {}, {})
         if response.status >= 400:
             return visit
         for width in widths:
