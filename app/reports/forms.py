@@ -17,7 +17,10 @@ MONEY_MAX = 10**14 - 1
 
 
 def _whole_cents(form, field):
-    if field.data is not None and field.data.is_finite() and field.data != field.data.quantize(Decimal("0.01")):
+    # Only an amount already in range: quantizing 1e309 to cents overflows the decimal context.
+    if field.errors or field.data is None or not field.data.is_finite():
+        return
+    if field.data != field.data.quantize(Decimal("0.01")):
         raise ValidationError("Enter the amount in dollars and cents: at most two decimal places.")
 
 

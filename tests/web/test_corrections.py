@@ -132,6 +132,7 @@ def test_oig_corrects_unsupported_costs_shown_on_the_page_and_audited(client, lo
         ("10.005", "at most two decimal places"),
         ("NaN", "Enter an amount from 0"),
         ("Infinity", "Enter an amount from 0"),
+        ("1e309", "Enter an amount from 0"),
         ("6000", "Unsupported costs cannot exceed the questioned costs."),
     ],
 )
