@@ -157,27 +157,32 @@ TESTS = Path(__file__).parent
 TIERS = ("unit", "web", "e2e")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """Marks each test with its tier (below), then, under ``--dist loadgroup``, gives the tests of
-    one ``xdist_group`` the ``@group`` suffix the scheduler groups by: pytest-xdist 3.8 sets
-    ``item._nodeid``, which pytest 9.2 no longer reads (a node's id is ``item._id``), so without this
-    the groups were silently ignored and every walked page was loaded once per test."""
-    _mark_tiers(items)
-    if not config.getvalue("loadgroup"):
-        return
-    for item in items:
-        names = sorted(
-            {
-                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-                for mark in item.iter_markers("xdist_group")
-            }
-        )
-        if names and "@" not in item.nodeid:
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+class _LoadGroups:
+    """Under ``--dist loadgroup``, gives the tests of one ``xdist_group`` the ``@group`` suffix the
+    scheduler groups by: pytest-xdist 3.8 sets ``item._nodeid``, which pytest 9.2 no longer reads
+    (a node's id is ``item._id``), so without this the groups were silently ignored and each walked
+    page was loaded once per test. Runs last: after ``-m``/``-k`` have deselected."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if not config.getvalue("loadgroup"):
+            return
+        for item in items:
+            names = sorted(
+                {
+                    str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")
+                }
+            )
+            if names and "@" not in item.nodeid:
+                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
-def _mark_tiers(items):
+def pytest_configure(config):
+    config.pluginmanager.register(_LoadGroups(), "tracker-loadgroups")
+
+
+def pytest_collection_modifyitems(items):
     """Marks each test with its tier, the folder it is in (``-m "not e2e"`` is ``make test-fast``).
 
     A file outside the three folders counts as ``web``. A unit test may not use the app.
