@@ -12,7 +12,6 @@ statements cost more than running them.
 """
 
 import functools
-import operator
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -193,11 +192,14 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
     cap = bound("cap", sa.Integer)
     lines = _text_ids(shape, "lines_of_effort", LineOfEffort.id)
     if shape.dialect == "postgresql":
-        found = sa.or_(
-            fulltext.matches("milestones"),
-            Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())),
+        stmt = sa.select(Milestone.id).where(
+            sa.or_(
+                fulltext.matches("milestones"),
+                Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())),
+            ),
+            *conditions,
         )
-        return _newest_in_windows(Milestone.id, [found, *conditions], cap)
+        return (stmt.order_by(Milestone.id.desc()) if ordered else stmt).limit(cap)
     own = fulltext.matching_ids("milestones", Milestone.id, shape.dialect)
     rowid = own.selected_columns[0]
     if conditions:
@@ -208,47 +210,6 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
     either = sa.union(sa.select(own.limit(cap).subquery()), sa.select(by_line.limit(cap).subquery())).subquery()
     stmt = sa.select(either.c[0])
     return (stmt.order_by(either.c[0].desc()) if ordered else stmt).limit(cap)
-
-
-#: PostgreSQL: the newest ids tried first, in windows of this many ids below the newest, then the
-#: rest (``_newest_in_windows``).
-RECENT_WINDOWS = (20_000, 200_000)
-
-
-def _newest_in_windows(id_column, conditions: list[sa.ColumnElement], cap: sa.BindParameter) -> sa.Select:
-    """The newest ``cap`` ids of the rows that meet ``conditions``, newest first, on PostgreSQL,
-    without visiting every match when there are many.
-
-    A full-text match is a bitmap of every matching row (GIN keeps no order), so "the newest
-    1,001" visited each of them for its id: 100,696 rows for "data standard" at 1,000,000
-    milestones. Here the newest ``RECENT_WINDOWS[0]`` ids are tried first (a BitmapAnd of the
-    match and a range of the primary key, so only that range's matching rows are visited); the
-    next window only when the first held fewer than ``cap`` matches, and so on, the last without
-    a bound. Each window is a CTE whose scan sits under a one-time filter (the matches found so
-    far < ``cap``): a window that is not needed is never run. The answer is the same as the
-    newest ``cap`` of all matches: a window is read only after every newer id was."""
-    table = id_column.table
-    newest = sa.select(sa.func.max(id_column)).scalar_subquery()
-    bounds: list[sa.ColumnElement | None] = [newest - window for window in RECENT_WINDOWS]
-    windows: list[sa.CTE] = []
-    for i, lower in enumerate([*bounds, None]):
-        where = list(conditions)
-        if lower is not None:
-            where.append(id_column > lower)
-        if i:
-            where.append(id_column <= bounds[i - 1])
-            counts = [sa.select(sa.func.count()).select_from(w).scalar_subquery() for w in windows]
-            where.append(functools.reduce(operator.add, counts) < cap)
-        windows.append(
-            sa.select(id_column)
-            .select_from(table)
-            .where(*where)
-            .order_by(id_column.desc())
-            .limit(cap)
-            .cte(f"window_{i}")
-        )
-    every = sa.union_all(*(sa.select(w.c[0].label("id")) for w in windows)).subquery("newest")
-    return sa.select(every.c.id).order_by(every.c.id.desc()).limit(cap)
 
 
 def _evidence_ids(shape: Shape, ordered: bool) -> sa.Select:

@@ -1,7 +1,6 @@
 """The search box: by number or words through the full-text index of each database; scoped, filtered, paged."""
 
 import pytest
-import sqlalchemy as sa
 
 from tests.factories import PASSWORD
 from tests.querycount import count_queries
@@ -90,10 +89,10 @@ def test_the_full_text_index_follows_edits(client, db, make, login_as):
 
 
 @pytest.mark.parametrize("every_office", [True, False])
-def test_words_are_found_through_the_index(app, db, make, every_office, monkeypatch):
+def test_words_are_found_through_the_index(app, db, make, every_office):
     """The query's expression is the index's: PostgreSQL can answer it from the GIN index, and
     SQLite reads the FTS5 table (no LIKE scan), for a user of every office and of one."""
-    from app.search.services import KINDS_BY_KEY, _milestone_ids, _statement, prepare
+    from app.search.services import KINDS_BY_KEY, _statement, prepare
 
     office = make.office("PLCY")
     made = make.milestone(make.line(make.recommendation(make.report(), office=office)), title="Collect monthly data")
@@ -103,19 +102,13 @@ def test_words_are_found_through_the_index(app, db, make, every_office, monkeypa
     with db.engine.connect() as conn:
         # The page's ids (in order, to the cap) and the count. On tables this small PostgreSQL
         # walks the ordered list by primary key, and joins an office's few recommendations
-        # first, and the windows of recent ids (``_newest_in_windows``) are a range of the
-        # primary key cheaper than any other index here; so the plan of the count for every
-        # office, built without windows, shows the indexes.
+        # first, so there the plan of the count for every office shows the indexes.
         for what in ("ids", "count"):
             statement = _statement(kind, shape, what)
             sql = str(statement.params(values).compile(db.engine, compile_kwargs={"literal_binds": True}))
             if db.engine.dialect.name == "postgresql":
                 if what == "count" and every_office:
-                    monkeypatch.setattr("app.search.services.RECENT_WINDOWS", ())
-                    unbounded = sa.select(sa.func.count()).select_from(_milestone_ids(shape, False).subquery())
-                    sql = str(unbounded.params(values).compile(db.engine, compile_kwargs={"literal_binds": True}))
                     conn.exec_driver_sql("SET enable_seqscan = off")
-                    conn.exec_driver_sql("SET enable_indexscan = off")  # newest first: else the walk by primary key
                     plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
                     assert "fts_milestones" in plan and "fts_lines_of_effort" in plan
             else:
@@ -186,26 +179,3 @@ def test_every_kind_lists_only_what_an_office_may_read(client, db, make, login_a
             "evidence": "evidence item",
         }[kind]
         assert f"1 {one} for" in page and f"{listed} Ours" in page and "Theirs" not in page, kind
-
-
-def test_milestones_newest_first_through_windows_of_recent_ids(app, db, make, monkeypatch):
-    """PostgreSQL tries windows of the newest ids first (``_newest_in_windows``): whether the
-    first window holds the cap, or the second, or neither, the ids are the newest matches of all,
-    in order, and the count is theirs (on SQLite the same answer through FTS5)."""
-    from app.search import services
-
-    monkeypatch.setattr(services, "RECENT_WINDOWS", (3, 8))
-    services._statement.cache_clear()
-    try:
-        line = make.line(make.recommendation(make.report()))
-        made = [make.milestone(line, title=f"Collect monthly data {i}" if i % 3 else f"Other {i}") for i in range(20)]
-        db.session.commit()
-        matching = sorted((m.id for m in made if m.title.startswith("Collect")), reverse=True)
-        kind = services.KINDS_BY_KEY["milestones"]
-        for cap in range(1, len(matching) + 3):
-            monkeypatch.setattr(services, "COUNT_CAP", cap - 1)
-            shape, values = services.prepare("monthly data", {}, every_office=True)
-            assert kind.ids(shape, values) == matching[:cap], cap
-            assert kind.count(shape, values) == min(cap, len(matching)), cap
-    finally:
-        services._statement.cache_clear()
