@@ -165,7 +165,7 @@ class _LoadGroups:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
-        if not config.getvalue("loadgroup"):
+        if not config.getoption("loadgroup", default=False):  # set only in xdist workers
             return
         for item in items:
             names = sorted(
