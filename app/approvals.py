@@ -8,6 +8,7 @@ not ask for it ``approved`` or ``declined`` it. Each step is audited in the same
 trail shows and who is told is each kind's own: a subclass of ``Approval`` says it.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -70,7 +71,7 @@ def pending_request(requests: Iterable[R]) -> R | None:
     return next((r for r in requests if r.status == "pending"), None)
 
 
-class Approval:
+class Approval(ABC):
     """The workflow; a subclass names its subject and what a change does to it."""
 
     #: "due-date change", "milestone": the words of the refusal of a second request.
@@ -79,23 +80,25 @@ class Approval:
     #: The audit actions' common start: "milestone.due_date".
     audit_prefix: str
 
+    @abstractmethod
     def subject(self, change):
-        raise NotImplementedError
+        """The row the change is about (the milestone, the metric)."""
 
+    @abstractmethod
     def requests(self, subject) -> list:
-        raise NotImplementedError
+        """The subject's requests, the pending one among them."""
 
+    @abstractmethod
     def state(self, subject) -> dict:
         """The subject's fields an event shows before and after."""
-        raise NotImplementedError
 
+    @abstractmethod
     def asked(self, change) -> tuple[dict, dict]:
         """A request's event: what stands, and what is asked."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, change, *, baseline: bool) -> None:
         """Move the subject to what the change asks (``baseline``: applied before acceptance)."""
-        raise NotImplementedError
 
     def record(self, action: str, subject, before: dict, extra: dict, actor) -> None:
         audit.record(
@@ -109,15 +112,19 @@ class Approval:
 
     def applied(self, change, actor) -> None:
         """After a change applied at once."""
+        return None  # a hook: nothing unless the kind says
 
     def requested(self, change, actor) -> None:
         """After a request was made (whom to tell)."""
+        return None  # a hook: nothing unless the kind says
 
     def declined(self, change) -> None:
         """What a refusal does to the subject (nothing, unless the kind says)."""
+        return None  # a hook: nothing unless the kind says
 
     def decided(self, change, actor) -> None:
         """After a decision was recorded."""
+        return None  # a hook: nothing unless the kind says
 
     def noted(self, change) -> dict:
         """What a decision's event adds about the request."""

@@ -625,16 +625,26 @@ def live_server(app):
         yield base
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server)
+@contextlib.contextmanager
+def browser_page(browser, base_url):
+    """A page in a browser context of its own (one person's browser), collecting console errors
+    in ``page.console_errors``; the context is closed on exit."""
+    context = browser.new_context(base_url=base_url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with browser_page(browser, live_server) as page:
+        yield page
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from app.timeutil import today
 from tests.e2e.layout import sign_in as sign_in_page
 from tests.e2e.test_accessibility import assert_accessible
+from tests.conftest import browser_page
 from tests.factories import PASSWORD
 
 POLICY, OIG = "policy@example.gov", "oig@example.gov"
@@ -16,14 +17,8 @@ POLICY, OIG = "policy@example.gov", "oig@example.gov"
 @pytest.fixture
 def oig_page(browser, live_server):
     """A second browser, OIG's, beside the office's ``page`` (each signs in once, as two people do)."""
-    context = browser.new_context(base_url=live_server)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
-    context.close()
+    with browser_page(browser, live_server) as page:
+        yield page
 
 
 def _submit(page, link, narrative, check_a11y=False):
