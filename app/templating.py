@@ -10,7 +10,7 @@ from app import versioning
 from app.evidence import filetypes
 from app.evidence import services as evidence
 from app.evidence.models import EvidenceItem
-from app.metrics.values import with_unit
+from app.metrics.values import format_number, with_unit
 from app.navigation import nav_items
 from app.permissions import TEMPLATE_HELPERS
 from app.recommendations.models import CONCURRENCE_LABELS, STATUS_LABELS
@@ -33,14 +33,6 @@ def format_datetime(value) -> str:
 def isodate(value, fmt="%b %-d, %Y") -> str:
     """A date kept as ISO text in a snapshot, shown like every other date."""
     return date.fromisoformat(value).strftime(fmt) if value else "—"
-
-
-def format_number(value) -> str:
-    """12757.0000 -> "12,757"; 94.5000 -> "94.5"."""
-    if value is None:
-        return "—"
-    text = f"{value:,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

@@ -15,6 +15,7 @@ from app.metrics.models import Flag, ImprovementAction, Metric, TargetChange
 from app.metrics.services import sync_flags
 from app.metrics.values import normalise_definition
 from app.milestones.services import plan_accepted
+from app.notifications import services as notify
 from app.permissions import authorise
 from app.recommendations.models import LineOfEffort, Recommendation
 from app.timeutil import utcnow
@@ -139,7 +140,11 @@ class Targets(Approval):
     def applied(self, change, actor):
         sync_flags(change.metric, self.today, actor=actor)
 
+    def requested(self, change, actor):
+        notify.target_change_requested(change, actor)
+
     def decided(self, change, actor):
+        notify.target_change_decided(change, actor)
         if change.status != "approved":
             return
         # The improvement action that asked for this target is done once the target moved.

@@ -10,6 +10,14 @@ MAX_ABS_VALUE = Decimal("1e14")
 HUNDRED = Decimal(100)
 
 
+def format_number(value) -> str:
+    """12757.0000 -> "12,757"; 94.5000 -> "94.5"."""
+    if value is None:
+        return "—"
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def with_unit(number: str, unit: str) -> str:
     """A number as written and its unit, one way everywhere: "70%", "70% of referrals" (US style,
     no space before a percent sign), "12,757 releases" (with a no-break space: the unit never starts

@@ -373,8 +373,8 @@ def my_work():
         page=page,
         today=values["on"],
         # The date changes themselves are decided in the manager's queue; My work gives their number and links there.
-        awaiting_approval=queues.queue_page(current_user, values["on"], 1, 1)
-        if current_user.role == "manager"
+        awaiting_approval=queues.approval_page(current_user, 1, 1, kinds=("date_change",))
+        if queues.has_queue(current_user) and current_user.role == "manager"
         else None,
         target_decisions=target_decisions_awaiting(current_user),
     )

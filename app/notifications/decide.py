@@ -21,12 +21,29 @@ KIND_LABELS = {
     "date_change_decided": "A manager decides a due-date change you asked for, or on a milestone you own",
     "comment": "A message in a conversation you are part of, or one that mentions you",
     "metric_flag": "A flag is raised on a metric of a line of effort you lead",
+    "target_change_requested": "A change of a metric's target awaits your approval",
+    "target_change_decided": "A manager decides a target change you asked for, or on a metric of a line you lead",
 }
 #: The kinds each role can receive (the preferences page shows only these).
 KINDS_FOR_ROLE = {
     "oig_reviewer": ("submission_sent", "comment"),
-    "action_office": ("oig_decision", "evidence_reviewed", "date_change_decided", "comment", "metric_flag"),
-    "manager": ("oig_decision", "date_change_requested", "date_change_decided", "comment", "metric_flag"),
+    "action_office": (
+        "oig_decision",
+        "evidence_reviewed",
+        "date_change_decided",
+        "target_change_decided",
+        "comment",
+        "metric_flag",
+    ),
+    "manager": (
+        "oig_decision",
+        "date_change_requested",
+        "date_change_decided",
+        "target_change_requested",
+        "target_change_decided",
+        "comment",
+        "metric_flag",
+    ),
     "admin": ("comment",),
 }
 #: Mailed whatever the preference says: modes allowed for these kinds.
@@ -122,6 +139,19 @@ def date_change_requested_recipients(managers: list[Person]):
 def date_change_decided_recipients(*, requester: Person | None, owner: Person | None):
     return [(p, "You asked for this due-date change.") for p in [requester] if p] + [
         (p, "You own this milestone.") for p in [owner] if p
+    ]
+
+
+def target_change_requested_recipients(managers: list[Person]):
+    return [
+        (p, "You manage the office responsible for this metric's plan; the change needs your approval.")
+        for p in managers
+    ]
+
+
+def target_change_decided_recipients(*, requester: Person | None, line_lead: Person | None):
+    return [(p, "You asked for this target change.") for p in [requester] if p] + [
+        (p, "You lead the line of effort this metric measures.") for p in [line_lead] if p
     ]
 
 

@@ -16,6 +16,8 @@ EVENT_KINDS = (
     "date_change_decided",
     "comment",
     "metric_flag",
+    "target_change_requested",
+    "target_change_decided",
 )
 #: How a person takes a kind of event by email: at once, in one daily summary, or not at all.
 #: The in-app notification is made in every case.
@@ -52,7 +54,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(enum(*EVENT_KINDS, name="notification_kind"))
-    #: What the event is about (submission, evidence_review, due_date_change, comment, metric_flag).
+    #: What the event is about (submission, evidence_review, due_date_change, target_change, comment, metric_flag).
     item_type: Mapped[str] = mapped_column(sa.String(40))
     item_id: Mapped[int]
     #: Which occurrence of the event on that item (a flag raised again is a new one).

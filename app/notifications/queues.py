@@ -6,6 +6,7 @@ Every queue is a single statement that returns its page and, in each row, the to
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -13,7 +14,7 @@ from sqlalchemy.orm import aliased
 from app.auth.models import User
 from app.evidence.models import EvidenceItem, EvidenceReview, EvidenceVersion
 from app.extensions import db
-from app.metrics.models import Flag, Metric
+from app.metrics.models import NUMBER, Flag, Metric, TargetChange
 from app.milestones.models import DueDateChange, Milestone
 from app.pagination import Page
 from app.recommendations.clocks import clocks
@@ -79,10 +80,31 @@ class DateChangeItem:
     justification: str
     requested_by: str
     since: datetime
+    kind = "date_change"
 
     @property
     def slip_days(self) -> int:
         return (self.new_due_on - self.old_due_on).days
+
+    def age_days(self, on: date) -> int:
+        return max(0, (on - self.since.date()).days)
+
+
+@dataclass(frozen=True)
+class TargetChangeItem:
+    id: int
+    metric_id: int
+    metric_name: str
+    recommendation_label: str
+    unit: str
+    old_value: Decimal
+    new_value: Decimal
+    old_on: date | None
+    new_on: date | None
+    justification: str
+    requested_by: str
+    since: datetime
+    kind = "target_change"
 
     def age_days(self, on: date) -> int:
         return max(0, (on - self.since.date()).days)
@@ -201,23 +223,31 @@ def _review_item(on: date):
     return make
 
 
-def approval_statement(user) -> sa.Select:
-    """Manager: due-date changes of their office's milestones awaiting a decision, oldest first
-    (not their own requests: nobody approves their own)."""
+#: The changes a manager decides, each kind a part of their queue.
+APPROVAL_KINDS = ("date_change", "target_change")
+
+
+def approval_statement(user, kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Select:
+    """Manager: due-date changes of their office's milestones and target changes of its metrics
+    awaiting a decision, oldest first (not their own requests: nobody approves their own). The
+    deciders are those of ``permissions.can_decide_date_change`` and ``can_decide_target_change``."""
     requester = aliased(User)
-    return (
+    no_number = sa.cast(sa.null(), NUMBER)
+    dates = (
         sa.select(
-            DueDateChange.id,
-            Milestone.id.label("milestone_id"),
-            Milestone.title,
-            Report.number.label("report_number"),
-            Recommendation.number.label("rec_number"),
-            DueDateChange.old_due_on,
-            DueDateChange.new_due_on,
-            DueDateChange.justification,
+            sa.literal("date_change").label("kind"),
+            DueDateChange.id.label("id"),
+            Milestone.id.label("subject_id"),
+            Milestone.title.label("title"),
+            *_LABEL_COLUMNS[1:],
+            sa.literal("").label("unit"),
+            no_number.label("old_value"),
+            no_number.label("new_value"),
+            DueDateChange.old_due_on.label("old_on"),
+            DueDateChange.new_due_on.label("new_on"),
+            DueDateChange.justification.label("justification"),
             sa.func.coalesce(requester.name, "").label("requested_by"),
-            DueDateChange.requested_at,
-            sa.func.count().over().label("total"),
+            DueDateChange.requested_at.label("since"),
         )
         .join(Milestone, DueDateChange.milestone_id == Milestone.id)
         .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
@@ -230,22 +260,65 @@ def approval_statement(user) -> sa.Select:
             sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user.id),
             Recommendation.status.in_(OPEN_STATUSES),
         )
-        .order_by(DueDateChange.requested_at, DueDateChange.id)
     )
+    targets = (
+        sa.select(
+            sa.literal("target_change").label("kind"),
+            TargetChange.id.label("id"),
+            Metric.id.label("subject_id"),
+            Metric.name.label("title"),
+            *_LABEL_COLUMNS[1:],
+            Metric.unit.label("unit"),
+            TargetChange.old_target_value.label("old_value"),
+            TargetChange.new_target_value.label("new_value"),
+            TargetChange.old_target_on.label("old_on"),
+            TargetChange.new_target_on.label("new_on"),
+            TargetChange.justification.label("justification"),
+            sa.func.coalesce(requester.name, "").label("requested_by"),
+            TargetChange.requested_at.label("since"),
+        )
+        .join(Metric, TargetChange.metric_id == Metric.id)
+        .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
+        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
+        .join(Report, Recommendation.report_id == Report.id)
+        .outerjoin(requester, TargetChange.requested_by_id == requester.id)
+        .where(
+            TargetChange.status == "pending",
+            Recommendation.action_office_id == user.office_id,
+            sa.or_(TargetChange.requested_by_id.is_(None), TargetChange.requested_by_id != user.id),
+            Recommendation.status.in_(OPEN_STATUSES),
+        )
+    )
+    parts = [part for kind, part in zip(APPROVAL_KINDS, (dates, targets)) if kind in kinds]
+    every = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    return sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
 
 
-def _approval_item(r) -> DateChangeItem:
+def _approval_item(r) -> DateChangeItem | TargetChangeItem:
+    label = recommendation_label(r.report_number, r.rec_number)
+    if r.kind == "target_change":
+        return TargetChangeItem(
+            r.id,
+            r.subject_id,
+            r.title,
+            label,
+            r.unit,
+            r.old_value,
+            r.new_value,
+            r.old_on,
+            r.new_on,
+            r.justification,
+            r.requested_by,
+            r.since,
+        )
     return DateChangeItem(
-        r.id,
-        r.milestone_id,
-        r.title,
-        recommendation_label(r.report_number, r.rec_number),
-        r.old_due_on,
-        r.new_due_on,
-        r.justification,
-        r.requested_by,
-        r.requested_at,
+        r.id, r.subject_id, r.title, label, r.old_on, r.new_on, r.justification, r.requested_by, r.since
     )
+
+
+def approval_page(user, page: int, per_page: int, kinds: tuple[str, ...] = APPROVAL_KINDS) -> Page:
+    """A page of the changes awaiting ``user``'s decision (a manager of an office)."""
+    return _page(approval_statement(user, kinds), page, per_page, _approval_item)
 
 
 def returned_statement(user) -> sa.Select:
@@ -368,7 +441,7 @@ def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
     if user.role == "oig_reviewer":
         return _page(review_statement(), page, per_page, _review_item(on), _with_recommendation)
     if user.role == "manager":
-        return _page(approval_statement(user), page, per_page, _approval_item)
+        return approval_page(user, page, per_page)
     return _page(returned_statement(user), page, per_page, _returned_item)
 
 

@@ -9,7 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import audit
 from app.dbtypes import bound
 from app.extensions import db
+from app.metrics import definitions
+from app.metrics.models import TargetChange
 from app.milestones import date_changes
+from app.milestones.models import DueDateChange
 from app.milestones.forms import DecisionForm
 from app.notifications import bp, queues, services
 from app.notifications.models import Notification
@@ -110,33 +113,53 @@ def mark_all_read():
     return redirect(url_for("notifications.index"))
 
 
+#: The id prefix of each kind of change's decision form in a queue (a due-date change and a
+#: target change may share an id).
+FORM_PREFIX = {"date_change": "change", "target_change": "target-change"}
+
+
 @bp.app_template_global("queue_decision_form")
-def queue_decision_form(change_id: int) -> DecisionForm:
-    """The decision form of one date change in a manager's queue: the one just refused, with its
+def queue_decision_form(change_id: int, kind: str = "date_change") -> DecisionForm:
+    """The decision form of one change in a manager's queue: the one just refused, with its
     entries and errors, or a blank one. Element ids name the change, so none repeats on the page."""
     submitted = g.get("queue_decision")
-    form = submitted[1] if submitted is not None and submitted[0] == change_id else DecisionForm(formdata=None)
+    form = submitted[2] if submitted is not None and submitted[:2] == (kind, change_id) else DecisionForm(formdata=None)
     for f in form:
-        f.id = f"change-{change_id}-{f.name}"
+        f.id = f"{FORM_PREFIX[kind]}-{change_id}-{f.name}"
         f.label.field_id = f.id
     form.reason.label.text = "Reason for your decision"
     return form
 
 
 def decide_in_queue(render):
-    """A date change decided from a manager's queue, posted to the page that shows the queue (the queue
-    page or the start page): a refused decision comes back there, at the same address, entries kept.
+    """A change decided from a manager's queue (a due date's, or a metric target's: ``change_kind``),
+    posted to the page that shows the queue (the queue page or the start page): a refused decision
+    comes back there, at the same address, entries kept.
 
     ``render(status)`` draws that page again."""
-    change = date_changes.get_date_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    kind = request.form.get("change_kind", "date_change")
+    if kind not in FORM_PREFIX:
+        abort(404)
+    change_id = request.form.get("change_id", 0, type=int)
+    change: DueDateChange | TargetChange
+    if kind == "target_change":
+        change = definitions.get_target_change_or_404(change_id, for_decision=True)
+    else:
+        change = date_changes.get_date_change_or_404(change_id, for_decision=True)
     form = DecisionForm()
     if not form.validate_on_submit():
-        g.queue_decision = (change.id, form)
+        g.queue_decision = (kind, change.id, form)
         return render(400)
     approve = bool(form.approve.data)
-    date_changes.decide_date_change(change, approve=approve, reason=form.reason.data)
+    reason = form.reason.data.strip()
+    if isinstance(change, TargetChange):
+        definitions.decide_target_change(change, approve=approve, reason=reason, today=today(), actor=current_user)
+        what = "Target change"
+    else:
+        date_changes.decide_date_change(change, approve=approve, reason=form.reason.data)
+        what = "Due-date change"
     db.session.commit()
-    flash("Due-date change approved." if approve else "Due-date change declined.", "success")
+    flash(f"{what} approved." if approve else f"{what} declined.", "success")
     return redirect(request.full_path.rstrip("?") + "#queue-heading")
 
 

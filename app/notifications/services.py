@@ -17,6 +17,8 @@ from flask import current_app, render_template
 from app.auth.models import User
 from app.comments.models import Comment
 from app.extensions import db
+from app.metrics.models import TargetChange
+from app.metrics.values import format_number, with_unit
 from app.milestones.models import DueDateChange, Milestone
 from app.notifications import decide as d
 from app.notifications.models import EVENT_KINDS, Notification, NotificationPreference
@@ -379,6 +381,76 @@ def date_change_decided(change: DueDateChange, actor: User) -> None:
     )
     requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
     tell(event, d.date_change_decided_recipients(requester=_person(requester), owner=_person(milestone.owner)))
+
+
+def _target(value, on: date | None, unit: str) -> str:
+    return with_unit(format_number(value), unit) + (f" by {on:%b %-d, %Y}" if on else "")
+
+
+def _target_details(change: TargetChange, label: str) -> list[tuple[str, str]]:
+    metric = change.metric
+    return [
+        ("Recommendation", label),
+        ("Line of effort", metric.line_of_effort.title),
+        ("Metric", metric.name),
+        (
+            "Target",
+            f"{_target(change.old_target_value, change.old_target_on, metric.unit)} -> "
+            f"{_target(change.new_target_value, change.new_target_on, metric.unit)}",
+        ),
+        ("Justification", change.justification),
+    ]
+
+
+def target_change_requested(change: TargetChange, actor: User) -> None:
+    metric = change.metric
+    rec = metric.line_of_effort.recommendation
+    label = rec.label
+    event = Event(
+        "target_change_requested",
+        "target_change",
+        change.id,
+        rec,
+        actor,
+        f"{actor.name} asked to change the target of the metric “{metric.name}” ({label}) "
+        f"from {_target(change.old_target_value, change.old_target_on, metric.unit)} "
+        f"to {_target(change.new_target_value, change.new_target_on, metric.unit)}.",
+        f"{label}: target change awaits your approval",
+        "metrics.show",
+        {"metric_id": metric.id},
+        anchor="target-changes",
+        details=_target_details(change, label) + [("Asked by", actor.name)],
+    )
+    # As ``permissions.can_decide_target_change``: a manager of the plan's office.
+    tell(event, d.target_change_requested_recipients(managers_of(rec.action_office_id)))
+
+
+def target_change_decided(change: TargetChange, actor: User) -> None:
+    metric = change.metric
+    line = metric.line_of_effort
+    rec = line.recommendation
+    label = rec.label
+    verb = "approved" if change.status == "approved" else "declined"
+    event = Event(
+        "target_change_decided",
+        "target_change",
+        change.id,
+        rec,
+        actor,
+        f"{actor.name} {verb} changing the target of the metric “{metric.name}” ({label}) "
+        f"to {_target(change.new_target_value, change.new_target_on, metric.unit)}.",
+        f"{label}: target change {verb} by {actor.name}",
+        "metrics.show",
+        {"metric_id": metric.id},
+        anchor="target-changes",
+        details=_target_details(change, label)
+        + [("Decision", verb.capitalize()), ("Decided by", actor.name), ("Reason", change.decision_reason)],
+    )
+    requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
+    tell(
+        event,
+        d.target_change_decided_recipients(requester=_person(requester), line_lead=_person(line.lead_owner)),
+    )
 
 
 def comment_posted(comment: Comment, rec: Recommendation, actor: User) -> None:

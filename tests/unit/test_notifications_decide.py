@@ -67,6 +67,22 @@ def test_date_changes_go_to_managers_then_back_to_requester_and_owner():
     assert [c.person for c in chosen] == [alice, bob]
 
 
+def test_target_changes_go_to_managers_then_back_to_requester_and_line_lead_once():
+    assert [p for p, _ in d.target_change_requested_recipients([mgr])] == [mgr]
+    chosen = deliver(
+        "target_change_decided", d.target_change_decided_recipients(requester=alice, line_lead=bob), actor=mgr
+    )
+    assert [(c.person, c.reason) for c in chosen] == [
+        (alice, "You asked for this target change."),
+        (bob, "You lead the line of effort this metric measures."),
+    ]
+    # The requester who leads the line too is told once.
+    chosen = deliver("target_change_decided", d.target_change_decided_recipients(requester=alice, line_lead=alice))
+    assert [c.person for c in chosen] == [alice]
+    assert "target_change_requested" in d.KINDS_FOR_ROLE["manager"]
+    assert "target_change_decided" in d.KINDS_FOR_ROLE["action_office"]
+
+
 def test_mentions_by_email_or_by_name_among_those_who_may_see():
     people = [alice, bob, mgr, oig]
     body = "Thanks @alice@example.gov, and @Maria Grant: see @Nobody Here and @eve@example.gov."

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.evidence.models import EvidenceItem, EvidenceVersion
-from app.metrics.models import Metric
+from app.audit import AuditEvent
+from app.metrics.models import Metric, TargetChange
 from app.milestones.models import DueDateChange
 from app.notifications.models import Notification
 from app.notifications.services import write_daily_summaries
@@ -143,9 +144,10 @@ def test_evidence_reviewed_tells_the_uploader_and_the_milestones_owner(app, db, 
     assert "judged insufficient" in got["owner@example.gov"][1].subject
 
 
-def _request_change(app, db, w, requester):
-    send_plan(app, w)
-    decide(app, db, w, "accepted")
+def _request_change(app, db, w, requester, *, accept=True):
+    if accept:
+        send_plan(app, w)
+        decide(app, db, w, "accepted")
     db.session.refresh(w.milestone)
     c = client_for(app, requester)
     new_due = w.milestone.current_due_on + timedelta(days=45)
@@ -174,6 +176,113 @@ def test_a_date_change_asked_tells_the_offices_managers_and_its_answer_the_reque
     got = told(db, "date_change_decided")
     assert set(got) == {"sender@example.gov", "owner@example.gov"}
     assert got["owner@example.gov"][0].text.startswith("Mona Manager declined moving the due date of")
+
+
+def _metric(db, w):
+    metric = Metric(
+        line_of_effort_id=w.line.id,
+        name="Share of releases with a basis",
+        unit="%",
+        target_value=Decimal(90),
+        direction="higher",
+        frequency="quarterly",
+        components="ICE",
+        collect_from=_quarter_start(today()),
+    )
+    db.session.add(metric)
+    db.session.commit()
+    return metric
+
+
+def _request_target_change(app, db, w, requester, *, accept=True):
+    """The office asks, on the metric's edit form, for a target of 80 by the end of next year."""
+    if accept:
+        send_plan(app, w)
+        decide(app, db, w, "accepted")
+    metric = _metric(db, w)
+    response = client_for(app, requester).post_form(
+        f"/metrics/{metric.id}/edit",
+        {
+            "line_of_effort_id": w.line.id,
+            "name": metric.name,
+            "kind": "outcome",
+            "unit": "%",
+            "direction": "higher",
+            "target_value": "80",
+            "target_on": date(today().year + 1, 12, 31).isoformat(),
+            "frequency": "quarterly",
+            "components": "ICE",
+            "collect_from": metric.collect_from.isoformat(),
+            "version": metric.version,
+            "justification": "Coverage of CBP starts only next year.\nSecond line.",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db.session.scalar(sa.select(TargetChange).where(TargetChange.status == "pending"))
+
+
+def test_a_target_change_asked_tells_the_offices_managers_and_its_answer_the_requester_and_line_lead(app, db, world):
+    w = world
+    change = _request_target_change(app, db, w, w.sender)
+    asked = told(db, "target_change_requested")
+    assert set(asked) == {"manager@example.gov"}  # not Otto, of another office
+    note, mail = asked["manager@example.gov"]
+    assert note.link == f"/metrics/{change.metric_id}#target-changes" and note.item_type == "target_change"
+    assert note.text.startswith("Sam Sender asked to change the target of the metric “Share of releases with a basis”")
+    assert "from 90% to 80% by Dec 31," in note.text
+    assert mail.subject == "OIG-15-85 Rec. 1: target change awaits your approval"
+    assert "Coverage of CBP starts only next year." in mail.body_text
+    c = client_for(app, w.manager)
+    response = c.post_form(
+        "/", {"change_kind": "target_change", "change_id": change.id, "reason": "Keep 90.", "decline": "Decline"}
+    )
+    assert response.status_code == 302 and response.location.endswith("/#queue-heading")
+    got = told(db, "target_change_decided")
+    assert set(got) == {"sender@example.gov", "lead@example.gov"}
+    assert got["lead@example.gov"][0].text.startswith("Mona Manager declined changing the target of the metric")
+    assert got["sender@example.gov"][1].subject == "OIG-15-85 Rec. 1: target change declined by Mona Manager"
+    assert "Keep 90." in got["sender@example.gov"][1].body_text
+    db.session.expire_all()
+    assert db.session.get(Metric, change.metric_id).target_value == 90
+    trail = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("metric.target_%")).order_by(AuditEvent.id)
+    ).all()
+    assert trail == ["metric.target_request", "metric.target_decline"]
+
+
+def test_a_target_change_before_acceptance_is_applied_and_tells_no_one(app, db, world):
+    w = world
+    assert _request_target_change(app, db, w, w.sender, accept=False) is None
+    assert told(db, "target_change_requested") == {} and told(db, "target_change_decided") == {}
+
+
+def test_a_target_change_answer_follows_the_requesters_preference(app, db, world):
+    w = world
+    c = client_for(app, w.lead)
+    page = c.get("/reminders/preferences").get_data(as_text=True)
+    assert "A manager decides a target change you asked for, or on a metric of a line you lead" in page
+    assert "A change of a metric&#39;s target awaits your approval" not in page  # a manager's kind
+    assert (
+        c.post_form(
+            "/reminders/preferences",
+            {"notify_target_change_decided": "daily", "notify_oig_decision": "immediate"},
+            token_from="/reminders/preferences",
+        ).status_code
+        == 302
+    )
+    assert "A change of a metric&#39;s target awaits your approval" in client_for(app, w.manager).get(
+        "/reminders/preferences"
+    ).get_data(as_text=True)
+    change = _request_target_change(app, db, w, w.sender)
+    client_for(app, w.manager).post_form(
+        "/queue", {"change_kind": "target_change", "change_id": change.id, "reason": "Fine.", "approve": "Approve"}
+    )
+    got = told(db, "target_change_decided")
+    assert {e: (n.email, m is not None) for e, (n, m) in got.items()} == {
+        "sender@example.gov": ("immediate", True),
+        "lead@example.gov": ("daily", False),
+    }
+    assert got["sender@example.gov"][0].text.startswith("Mona Manager approved changing the target")
 
 
 def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app, db, world):
@@ -530,6 +639,32 @@ def test_manager_queue_shows_their_offices_date_changes_with_the_full_justificat
     assert "Publish the data standard" not in other and "Nothing is waiting for you." in other
 
 
+def test_manager_queue_shows_target_changes_beside_date_changes_oldest_first(app, db, world):
+    w = world
+    target = _request_target_change(app, db, w, w.sender)
+    date_change = _request_change(app, db, w, w.sender, accept=False)
+    c = client_for(app, w.manager)
+    for address in ("/", "/queue"):
+        page = c.get(address).get_data(as_text=True)
+        assert ("Awaiting your approval (2)" if address == "/" else "2 items.") in page
+        assert page.index("Share of releases with a basis") < page.index("Publish the data standard")
+        assert "Target change</span> · OIG-15-85 Rec. 1 · asked by Sam Sender, today" in page
+        assert (
+            "<dt>Target now</dt><dd>90%</dd>" in page and "Coverage of CBP starts only next year.\nSecond line." in page
+        )
+        assert f'href="/metrics/{target.metric_id}#target-changes"' in page
+        assert (
+            f'name="change_kind" value="target_change"><input type="hidden" name="change_id" value="{target.id}"'
+            in page
+        )
+        assert f'id="target-change-{target.id}-reason"' in page and f'id="change-{date_change.id}-reason"' in page
+    other = client_for(app, w.other_manager).get("/queue").get_data(as_text=True)
+    assert "Share of releases" not in other and "Nothing is waiting for you." in other
+    # My work counts the date changes it speaks of, and lists the target change apart.
+    work = c.get("/my-work").get_data(as_text=True)
+    assert "1 due-date change of your office waits" in work and "Target changes awaiting your decision" in work
+
+
 def test_office_queue_shows_what_came_back_to_them_only(app, db, world):
     w = world
     send_plan(app, w)
@@ -615,5 +750,52 @@ def test_only_a_manager_of_the_office_decides_from_a_queue(app, db, world):
     for user in (w.other_manager, w.sender):
         response = client_for(app, user).post_form("/", {"change_id": change.id, "reason": "ok", "approve": "Approve"})
         assert response.status_code == 403
+    db.session.refresh(change)
+    assert change.status == "pending"
+
+
+@pytest.mark.parametrize("address", ["/", "/queue"])
+def test_a_refused_target_decision_comes_back_at_the_queue_s_address_with_its_summary(app, db, world, address):
+    w = world
+    target = _request_target_change(app, db, w, w.sender)
+    date_change = _request_change(app, db, w, w.sender, accept=False)
+    assert target.id == date_change.id  # the forms' ids still differ
+    c = client_for(app, w.manager)
+    response = c.post_form(
+        address, {"change_kind": "target_change", "change_id": target.id, "reason": " ", "decline": "Decline"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "app-error-summary" in body and f'href="#target-change-{target.id}-reason"' in body
+    assert (
+        f'id="target-change-{target.id}-reason-error"' in body
+        and f'id="change-{date_change.id}-reason-error"' not in body
+    )
+    assert f'action="{address}"' in body.split('name="change_kind" value="target_change"')[0].rsplit("<form", 1)[1]
+    db.session.refresh(target)
+    assert target.status == "pending"
+    done = c.post_form(
+        address, {"change_kind": "target_change", "change_id": target.id, "reason": "Fair.", "approve": "Approve"}
+    )
+    assert done.status_code == 302 and done.location.endswith(f"{address}#queue-heading")
+    assert "Target change approved." in c.get(done.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(TargetChange, target.id).status == "approved"
+    assert db.session.get(Metric, target.metric_id).target_value == 80
+    assert db.session.get(DueDateChange, date_change.id).status == "pending"
+
+
+def test_only_a_manager_of_the_office_decides_a_target_from_a_queue(app, db, world):
+    w = world
+    change = _request_target_change(app, db, w, w.sender)
+    for user in (w.other_manager, w.sender):
+        response = client_for(app, user).post_form(
+            "/", {"change_kind": "target_change", "change_id": change.id, "reason": "ok", "approve": "Approve"}
+        )
+        assert response.status_code == 403
+    response = client_for(app, w.manager).post_form(
+        "/", {"change_kind": "milestone", "change_id": change.id, "reason": "ok", "approve": "Approve"}
+    )
+    assert response.status_code == 404
     db.session.refresh(change)
     assert change.status == "pending"

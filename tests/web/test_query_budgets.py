@@ -2,7 +2,12 @@
 
 import sqlalchemy as sa
 
+from datetime import timedelta
+from decimal import Decimal
+
 from app.auth.models import User
+from app.metrics.models import Metric, TargetChange
+from app.milestones.models import DueDateChange
 from app.notifications.models import Notification
 from bench.data import BENCH_PASSWORD, BENCH_USERS, seed
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -68,6 +73,38 @@ def _notify(db, rec, count: int) -> None:
     db.session.commit()
 
 
+def _ask(db, make, line, by, count: int) -> None:
+    """``count`` due-date changes and ``count`` target changes awaiting the bench manager (their queue)."""
+    for i in range(count):
+        milestone = make.milestone(line, owner=by, title=f"Asked milestone {i}")
+        metric = Metric(
+            line_of_effort_id=line.id, name=f"Asked metric {i}", target_value=Decimal(90), collect_from=today()
+        )
+        db.session.add(metric)
+        db.session.flush()
+        db.session.add_all(
+            [
+                DueDateChange(
+                    milestone_id=milestone.id,
+                    old_due_on=milestone.current_due_on,
+                    new_due_on=milestone.current_due_on + timedelta(days=30),
+                    justification="Later.",
+                    status="pending",
+                    requested_by_id=by.id,
+                ),
+                TargetChange(
+                    metric_id=metric.id,
+                    old_target_value=Decimal(90),
+                    new_target_value=Decimal(80),
+                    justification="Lower.",
+                    status="pending",
+                    requested_by_id=by.id,
+                ),
+            ]
+        )
+    db.session.commit()
+
+
 def test_main_pages_have_a_fixed_query_budget(app, db, make):
     seed(100, today(), echo=lambda *_: None)
     policy = db.session.scalar(sa.select(User).where(User.email == BENCH_USERS["action_office"]))
@@ -75,6 +112,8 @@ def test_main_pages_have_a_fixed_query_budget(app, db, make):
         sa.select(Recommendation).where(Recommendation.action_office_id == policy.office_id).order_by(Recommendation.id)
     )
     _notify(db, rec, 3)
+    first_line = db.session.scalar(sa.select(LineOfEffort).where(LineOfEffort.recommendation_id == rec.id))
+    _ask(db, make, first_line, policy, 1)
     small = _measure(app, rec.id)
 
     seed(1000, today(), echo=lambda *_: None)
@@ -83,9 +122,14 @@ def test_main_pages_have_a_fixed_query_budget(app, db, make):
         make.milestone(line, owner=policy, status="in_progress" if i % 2 else "not_started")
     db.session.commit()
     _notify(db, rec, 80)
+    _ask(db, make, line, policy, 30)  # more than a page of the manager's queue, of each kind
     large = _measure(app, rec.id)
 
     assert large == small
+    manager = app.test_client()
+    manager.post_form("/sign-in", {"email": BENCH_USERS["manager"], "password": BENCH_PASSWORD}, token_from="/sign-in")
+    queue = manager.get("/queue").get_data(as_text=True)
+    assert "62 items, 25 a page." in queue and "Asked metric 0" in queue and "Asked milestone 0" in queue
     over = {name: n for name, n in small.items() if n > BUDGET}
     assert over == {}, f"pages over {BUDGET} queries: {over}"
 
