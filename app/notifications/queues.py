@@ -43,7 +43,8 @@ def has_queue(user) -> bool:
 
 @dataclass(frozen=True)
 class QueueItem:
-    #: submission, evidence, date_change, flag, returned_submission, returned_evidence, declined_change
+    #: submission, evidence, flag, returned_submission, returned_evidence, declined_change,
+    #: declined_target_change
     kind: str
     id: int
     title: str
@@ -66,6 +67,8 @@ class QueueItem:
             return "evidence.item", {"item_id": self.id}
         if self.kind == "flag":
             return "metrics.flags", {"recommendation_id": self.recommendation_id}
+        if self.kind == "declined_target_change":
+            return "metrics.show", {"metric_id": self.id, "_anchor": "target-changes"}
         return "milestones.show", {"milestone_id": self.id}
 
 
@@ -325,7 +328,8 @@ def returned_statement(user) -> sa.Select:
     """Action office: what came back to this person, in their office only: evidence judged
     insufficient (uploaded by them, or on a milestone they own), submissions of their office
     OIG did not accept (until a newer one of that kind is sent), open flags on metrics of
-    lines they lead, and their date changes declined (until the milestone has a newer one)."""
+    lines they lead, their date changes declined (until the milestone has a newer one), and their
+    target changes declined, or those on metrics of lines they lead (until the metric has a newer one)."""
     office = Recommendation.action_office_id == user.office_id
     last_review = (
         sa.select(sa.func.max(EvidenceReview.reviewed_at))
@@ -415,7 +419,30 @@ def returned_statement(user) -> sa.Select:
             .exists(),
         )
     )
-    every = sa.union_all(evidence, submissions, flags, changes).subquery()
+    newer_target = aliased(TargetChange)
+    targets = (
+        sa.select(
+            sa.literal("declined_target_change").label("kind"),
+            TargetChange.metric_id.label("id"),
+            Metric.name.label("title"),
+            TargetChange.decision_reason.label("sub"),
+            TargetChange.decided_at.label("since"),
+            *_LABEL_COLUMNS,
+        )
+        .join(Metric, TargetChange.metric_id == Metric.id)
+        .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
+        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
+        .join(Report, Recommendation.report_id == Report.id)
+        .where(
+            office,
+            TargetChange.status == "declined",
+            sa.or_(TargetChange.requested_by_id == user.id, LineOfEffort.lead_owner_id == user.id),
+            ~sa.select(newer_target.id)
+            .where(newer_target.metric_id == TargetChange.metric_id, newer_target.id > TargetChange.id)
+            .exists(),
+        )
+    )
+    every = sa.union_all(evidence, submissions, flags, changes, targets).subquery()
     return sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
 
 
@@ -429,6 +456,10 @@ def _returned_item(r) -> QueueItem:
         )
     if r.kind == "flag":
         return QueueItem(r.kind, r.id, r.title, f"Open flag: {r.sub}", r.since, r.rec_id, label)
+    if r.kind == "declined_target_change":
+        return QueueItem(
+            r.kind, r.id, r.title, "Target change declined" + (f": {r.sub}" if r.sub else ""), r.since, r.rec_id, label
+        )
     return QueueItem(
         r.kind, r.id, r.title, "Due-date change declined" + (f": {r.sub}" if r.sub else ""), r.since, r.rec_id, label
     )

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from app.evidence.models import EvidenceItem, EvidenceVersion
 from app.extensions import mail
-from app.metrics.models import Metric
+from app.metrics.models import Metric, TargetChange
 from app.reminders.cli import deliver_job
 from app.timeutil import today, utcnow
 from tests.e2e.test_accessibility import assert_accessible
@@ -204,6 +204,67 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
     ).to_be_visible()
 
 
+def _metric(db, w, name="Share of releases with a recorded basis", **kw):
+    metric = Metric(
+        line_of_effort_id=w.line.id,
+        name=name,
+        unit="%",
+        target_value=Decimal(90),
+        components="ICE",
+        collect_from=today().replace(day=1),
+        **kw,
+    )
+    db.session.add(metric)
+    db.session.commit()
+    return metric
+
+
+def test_a_target_change_reaches_the_manager_who_declines_it_in_place(
+    app, page, browser, live_server, world, mailbox, db
+):
+    w = world
+    _accept_plan(db, w)
+    metric = _metric(db, w)
+    sign_in_as(page, w.sender.email)
+    page.goto(f"/metrics/{metric.id}/edit")
+    page.get_by_label("Target value").fill("80")
+    page.get_by_label("Why the target changes").fill("CBP reports only from next year; 90% is out of reach.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("The new target awaits a manager's approval")).to_be_visible()
+    deliver(app, mailbox, {"manager@example.gov": 1, "sender@example.gov": 0, "lead@example.gov": 0})
+    [asked] = mailbox.to("manager@example.gov")
+    assert asked["Subject"] == "OIG-15-85 Rec. 1: target change awaits your approval"
+    follow(browser, live_server, asked, "manager@example.gov", metric.name)
+
+    sign_in_as(page, w.manager.email)
+    queue = page.get_by_role("region", name=re.compile("Awaiting your approval"))
+    expect(queue.get_by_text("CBP reports only from next year; 90% is out of reach.")).to_be_visible()
+    expect(queue.get_by_text("Target change", exact=True)).to_be_visible()
+    expect(queue.locator("dd", has_text="80%")).to_be_visible()
+    reason = page.get_by_label("Reason for your decision")
+    reason.focus()
+    page.keyboard.type("Keep 90%: ICE and USCIS carry the share.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name=re.compile("^Decline"))).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_text("Target change declined.")).to_be_visible()
+    expect(
+        page.get_by_role("region", name=re.compile("Awaiting your approval")).get_by_text("Nothing is waiting for you.")
+    ).to_be_visible()
+    deliver(app, mailbox, {"sender@example.gov": 1, "lead@example.gov": 1, "manager@example.gov": 1})
+    [answer] = mailbox.to("sender@example.gov")
+    assert answer["Subject"] == "OIG-15-85 Rec. 1: target change declined by Mona Manager"
+    follow(browser, live_server, answer, "sender@example.gov", metric.name)
+    # The declined change is back in the requester's queue.
+    sign_in_as(page, w.sender.email)
+    expect(
+        page.get_by_role("region", name=re.compile("Returned to you")).get_by_role("link", name=metric.name)
+    ).to_be_visible()
+
+
 def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summary_focused(page, world, db):
     w = world
     _accept_plan(db, w)
@@ -366,6 +427,32 @@ def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, 
             status="pending",
             requested_by_id=w.sender.id,
         )
+    )
+    pending_target = _metric(db, w, "Share of prosecutorial-discretion releases with a recorded basis")
+    declined_target = _metric(db, w, "Releases reported on time")
+    db.session.add_all(
+        [
+            TargetChange(
+                metric_id=pending_target.id,
+                old_target_value=Decimal(90),
+                new_target_value=Decimal("82.5"),
+                new_target_on=today() + timedelta(days=400),
+                justification=long,
+                status="pending",
+                requested_by_id=w.sender.id,
+            ),
+            TargetChange(
+                metric_id=declined_target.id,
+                old_target_value=Decimal(90),
+                new_target_value=Decimal(70),
+                justification="Lower.",
+                status="declined",
+                requested_by_id=w.sender.id,
+                decided_by_id=w.manager.id,
+                decided_at=utcnow(),
+                decision_reason="The target holds: the components agreed to it.",
+            ),
+        ]
     )
     db.session.add(
         Submission(

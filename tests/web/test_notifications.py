@@ -248,6 +248,12 @@ def test_a_target_change_asked_tells_the_offices_managers_and_its_answer_the_req
         sa.select(AuditEvent.action).where(AuditEvent.action.like("metric.target_%")).order_by(AuditEvent.id)
     ).all()
     assert trail == ["metric.target_request", "metric.target_decline"]
+    # The declined change is back in the queue of the requester and of the line's lead, no one else's.
+    for user in (w.sender, w.lead):
+        back = client_for(app, user).get("/queue").get_data(as_text=True)
+        assert "Target change declined: Keep 90." in back
+        assert f'href="/metrics/{change.metric_id}#target-changes">Share of releases with a basis</a>' in back
+    assert "Target change declined" not in client_for(app, w.owner).get("/queue").get_data(as_text=True)
 
 
 def test_a_target_change_before_acceptance_is_applied_and_tells_no_one(app, db, world):
