@@ -37,6 +37,7 @@ from app.recommendations.clocks import (
     clocks_for,
 )
 from app.recommendations.models import (
+    CLOCK_COLUMNS,
     OPEN_STATUSES,
     STATUSES,
     LineOfEffort,
@@ -114,12 +115,7 @@ class RecommendationDates(RecommendationStatus):
             Recommendation.id,
             Report.number,
             Recommendation.number,
-            Recommendation.status,
-            Recommendation.issued_on,
-            Recommendation.management_decision_on,
-            Recommendation.final_action_on,
-            Recommendation.plan_submitted_on,
-            Recommendation.last_submitted_on,
+            *CLOCK_COLUMNS,
         )
 
 
