@@ -19,6 +19,7 @@ from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
 from app.auth.oidc import linked_identities
 from app.auth.services import issue_reset_token, unlock
 from app.extensions import db
+from app.inputs import page_status
 from app.permissions import roles
 from app.reminders.send import deliver_pending
 from app.timeutil import utcnow
@@ -47,7 +48,7 @@ def new():
         link = reset_link(token)
         mailed = mail_reset_link(user, link)
         return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=True)
-    return render_template("accounts/new.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/new.html", form=form), page_status(form)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -77,7 +78,7 @@ def edit(user_id: int):
         codes_left=unused_recovery_codes(user),
         identities=linked_identities(user),
         now=utcnow(),
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])

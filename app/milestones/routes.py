@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.inputs import page_status
 from app.pagination import page_number, paginate, paginate_bound
 from app.milestones import bp, date_changes, dependencies, services
 from app.milestones.forms import (
@@ -52,7 +53,7 @@ def new_line(recommendation_id: int):
         return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
     return render_template(
         "milestones/line_form.html", form=form, recommendation=recommendation, line=None, conflict=None
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -74,7 +75,7 @@ def edit_line(line_id: int):
         if conflict is None:
             flash(f"Line of effort “{line.title}” saved.", "success")
             return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "milestones/line_form.html", form=form, recommendation=line.recommendation, line=line, conflict=conflict
     ), status
@@ -135,9 +136,9 @@ def new_milestone(line_id: int):
         db.session.commit()
         flash(f"Milestone “{milestone.title}” added to {line.title}.", "success")
         return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    return render_template(
-        "milestones/form.html", form=form, line=line, milestone=None, conflict=None
-    ), 400 if form.errors else 200
+    return render_template("milestones/form.html", form=form, line=line, milestone=None, conflict=None), page_status(
+        form
+    )
 
 
 #: The milestone page lists its latest status updates and changes, a page of each at a time, so that
@@ -219,7 +220,7 @@ def edit(milestone_id: int):
         if conflict is None:
             flash("Milestone saved.", "success")
             return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "milestones/form.html", form=form, line=milestone.line_of_effort, milestone=milestone, conflict=conflict
     ), status

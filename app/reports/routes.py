@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.inputs import page_status
 from app.offices.models import Office
 from app.permissions import require_correct_records, roles
 from app.recommendations.models import Recommendation
@@ -38,7 +39,7 @@ def new():
         db.session.commit()
         flash(f"Report {report.number} added. Now add its recommendations.", "success")
         return redirect(url_for("reports.new_recommendation", report_id=report.id))
-    return render_template("reports/new.html", form=form), 400 if form.errors else 200
+    return render_template("reports/new.html", form=form), page_status(form)
 
 
 @bp.route("/<int:report_id>")
@@ -64,7 +65,7 @@ def new_recommendation(report_id: int):
         db.session.commit()
         flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
         return redirect(url_for("reports.show", report_id=report.id))
-    return render_template("reports/new_recommendation.html", report=report, form=form), 400 if form.errors else 200
+    return render_template("reports/new_recommendation.html", report=report, form=form), page_status(form)
 
 
 # --- corrections ------------------------------------------------------------------
@@ -101,7 +102,7 @@ def edit(report_id: int):
                 "success" if changed else "info",
             )
             return redirect(url_for("reports.show", report_id=report.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
 
 
@@ -139,7 +140,7 @@ def edit_recommendation(recommendation_id: int):
                 "success" if changed else "info",
             )
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "reports/edit_recommendation.html", form=form, report=report, recommendation=recommendation, conflict=conflict
     ), status
