@@ -6,7 +6,7 @@ from app import versioning
 from app.fields import SelectField, SelectMultipleField
 from app.inputs import TrackerForm
 from app.milestones.dependencies import find_cycle
-from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
+from app.milestones.models import MILESTONE_STATUSES, MILESTONE_STATUS_LABELS, OPEN_MILESTONE_STATUSES
 from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
 
@@ -15,6 +15,16 @@ LONG_TEXT = 20_000
 
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def not_after_today(message: str):
+    """A validator: the date is today or earlier (what was done cannot be dated in the future)."""
+
+    def check(form, field):
+        if field.data and field.data > today():
+            raise ValidationError(message)
+
+    return check
 
 
 class PageForm(TrackerForm):
@@ -104,10 +114,15 @@ class MilestoneForm(VersionedForm):
 
 class UpdateForm(VersionedForm):
     id_prefix = "update"
-    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")], default=today)
-    status = SelectField(
-        "Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress"))
+    noted_on = DateField(
+        "Date of the update",
+        validators=[
+            InputRequired(message="Enter the date."),
+            not_after_today("An update cannot be dated in the future."),
+        ],
+        default=today,
     )
+    status = SelectField("Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in OPEN_MILESTONE_STATUSES))
     percent_complete = IntegerField(
         "Percent complete",
         validators=[
@@ -118,24 +133,21 @@ class UpdateForm(VersionedForm):
     note = TextAreaField("Note", validators=[DataRequired(message="Write what happened."), Length(max=LONG_TEXT)])
     submit = SubmitField("Post update")
 
-    def validate_noted_on(self, field):
-        if field.data and field.data > today():
-            raise ValidationError("An update cannot be dated in the future.")
-
 
 class CompleteForm(VersionedForm):
     id_prefix = "complete"
     completed_on = DateField(
-        "Completion date", validators=[InputRequired(message="Enter the completion date.")], default=today
+        "Completion date",
+        validators=[
+            InputRequired(message="Enter the completion date."),
+            not_after_today("The completion date cannot be in the future."),
+        ],
+        default=today,
     )
     note = TextAreaField(
         "Completion note", validators=[DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)]
     )
     submit = SubmitField("Mark completed")
-
-    def validate_completed_on(self, field):
-        if field.data and field.data > today():
-            raise ValidationError("The completion date cannot be in the future.")
 
 
 class CancelForm(VersionedForm):
