@@ -1,3 +1,5 @@
+from functools import partial
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -81,37 +83,35 @@ def edit(user_id: int):
     ), page_status(form)
 
 
+def _confirmed(user_id: int, act, done: str):
+    """An administrator's confirmed button on an account: ``act(user, by=admin)``, then back to
+    the account with ``done`` (``{name}``: the person's name)."""
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        act(user, by=current_user._get_current_object())
+        db.session.commit()
+        flash(done.format(name=user.name), "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))
+
+
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
 @roles("admin")
 def deactivate_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        deactivate(user, by=current_user._get_current_object(), reason="by an administrator")
-        db.session.commit()
-        flash(f"{user.name} is deactivated and signed out everywhere.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(
+        user_id, partial(deactivate, reason="by an administrator"), "{name} is deactivated and signed out everywhere."
+    )
 
 
 @bp.route("/<int:user_id>/reactivate", methods=["POST"])
 @roles("admin")
 def reactivate_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        reactivate(user, by=current_user._get_current_object())
-        db.session.commit()
-        flash(f"{user.name} can sign in again.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(user_id, reactivate, "{name} can sign in again.")
 
 
 @bp.route("/<int:user_id>/unlock", methods=["POST"])
 @roles("admin")
 def unlock_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        unlock(user, by=current_user._get_current_object())
-        db.session.commit()
-        flash(f"{user.name} can try to sign in again.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(user_id, unlock, "{name} can try to sign in again.")
 
 
 @bp.route("/<int:user_id>/reset-link", methods=["POST"])
