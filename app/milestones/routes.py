@@ -122,23 +122,12 @@ def new_milestone(line_id: int):
         form.office_id.data = line.recommendation.action_office_id
         form.owner_id.data = current_user.id if current_user.role == "action_office" else 0
     if form.validate_on_submit():
-        milestone = services.create_milestone(
-            line,
-            title=form.title.data,
-            description=form.description.data or "",
-            owner_id=form.owner_id.data or None,
-            office_id=form.office_id.data,
-            start_on=form.start_on.data,
-            due_on=form.due_on.data,
-            expected_evidence=form.expected_evidence.data or "",
-            depends_on_ids=form.depends_on.data,
-        )
+        milestone = services.create_milestone(line, due_on=form.due_on.data, **form.values())
         db.session.commit()
         flash(f"Milestone “{milestone.title}” added to {line.title}.", "success")
         return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    return render_template("milestones/form.html", form=form, line=line, milestone=None, conflict=None), page_status(
-        form
-    )
+    status = page_status(form)
+    return render_template("milestones/form.html", form=form, line=line, milestone=None, conflict=None), status
 
 
 #: The milestone page lists its latest status updates and changes, a page of each at a time, so that
@@ -205,16 +194,7 @@ def edit(milestone_id: int):
     conflict = None
     if form.validate_on_submit():
         with guard(milestone, form, services.FIELD_LABELS, values=_milestone_entries(form)) as saved:
-            services.update_milestone(
-                milestone,
-                title=form.title.data,
-                description=form.description.data or "",
-                owner_id=form.owner_id.data or None,
-                office_id=form.office_id.data,
-                start_on=form.start_on.data,
-                expected_evidence=form.expected_evidence.data or "",
-                depends_on_ids=form.depends_on.data,
-            )
+            services.update_milestone(milestone, **form.values())
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
