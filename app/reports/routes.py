@@ -71,6 +71,11 @@ def new_recommendation(report_id: int):
 # --- corrections ------------------------------------------------------------------
 
 
+def _flash_corrected(what: str, changed: bool) -> None:
+    """What a correction form says once saved: ``what`` was corrected, or nothing was changed."""
+    flash(f"{what} corrected." if changed else "Nothing was changed.", "success" if changed else "info")
+
+
 @bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
 @roles(*REPORT_EDITORS)
 def edit(report_id: int):
@@ -97,10 +102,7 @@ def edit(report_id: int):
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(
-                f"Report {report.number} corrected." if changed else "Nothing was changed.",
-                "success" if changed else "info",
-            )
+            _flash_corrected(f"Report {report.number}", changed)
             return redirect(url_for("reports.show", report_id=report.id))
     status = page_status(form, conflict)
     return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
@@ -135,10 +137,7 @@ def edit_recommendation(recommendation_id: int):
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(
-                f"Recommendation {recommendation.number} corrected." if changed else "Nothing was changed.",
-                "success" if changed else "info",
-            )
+            _flash_corrected(f"Recommendation {recommendation.number}", changed)
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     status = page_status(form, conflict)
     return render_template(
