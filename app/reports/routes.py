@@ -27,15 +27,7 @@ def index():
 def new():
     form = ReportForm()
     if form.validate_on_submit():
-        report = services.create_report(
-            current_user,
-            number=form.number.data,
-            title=form.title.data.strip(),
-            issued_on=form.issued_on.data,
-            oig_office=form.oig_office.data.strip(),
-            agency=(form.agency.data or "").strip(),
-            summary=(form.summary.data or "").strip(),
-        )
+        report = services.create_report(current_user, **form.values())
         db.session.commit()
         flash(f"Report {report.number} added. Now add its recommendations.", "success")
         return redirect(url_for("reports.new_recommendation", report_id=report.id))
@@ -88,17 +80,7 @@ def edit(report_id: int):
     conflict = None
     if form.validate_on_submit():
         with guard(report, form, services.REPORT_LABELS) as saved:
-            changed = services.correct_report(
-                report,
-                current_user,
-                reason=form.reason.data.strip(),
-                number=form.number.data,
-                title=form.title.data.strip(),
-                issued_on=form.issued_on.data,
-                oig_office=form.oig_office.data.strip(),
-                agency=(form.agency.data or "").strip(),
-                summary=(form.summary.data or "").strip(),
-            )
+            changed = services.correct_report(report, current_user, reason=form.reason.data.strip(), **form.values())
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
