@@ -204,4 +204,4 @@ class DueDateChange(ApprovalRequest, db.Model):
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
-        return self.milestone.line_of_effort.recommendation
+        return self.milestone.recommendation
