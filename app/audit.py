@@ -120,6 +120,15 @@ def snapshot(obj, fields) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
+def assign(obj, fields, values: dict) -> tuple[dict, dict]:
+    """Set ``values`` on ``obj``: its ``fields`` before and after, for ``record`` (equal when
+    nothing changed)."""
+    before = snapshot(obj, fields)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return before, snapshot(obj, fields)
+
+
 def object_type(obj) -> str:
     """How events name the kind of object they are about ("milestone", "lineofeffort")."""
     return type(obj).__name__.lower()

@@ -64,6 +64,11 @@ MADE_IN_MIGRATIONS = (
 )
 
 
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> sa.Index:
+    """An index of the rows ``where`` holds (SQL), the same on SQLite and PostgreSQL."""
+    return sa.Index(name, *columns, unique=unique, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 def include_name(name, type_, parent_names) -> bool:
     """Alembic's filter for autogenerate and the schema test: leave those objects alone."""
     return not (name and type_ in ("table", "index") and name.startswith(MADE_IN_MIGRATIONS))

@@ -49,6 +49,14 @@ def control_character_message(name: str, value: str, *, multiline: bool = False)
     )
 
 
+def page_status(form, conflict=None) -> int:
+    """The status of a page that shows ``form`` again: 409 when its save met a newer version of the
+    record (``conflict``, from ``versioning.guard``), 400 when its entries were refused, else 200."""
+    if conflict is not None:
+        return 409
+    return 400 if form.errors else 200
+
+
 class TrackerForm(FlaskForm):
     """Every form of the site: WTForms' validation, then no control characters in any text field
     and no date outside 1990-2100."""

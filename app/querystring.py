@@ -12,7 +12,7 @@ from app.dashboard import filters
 from app.dashboard.filters import ListFilter
 from app.dbtypes import MAX_ID
 from app.metrics.models import Metric, Reading
-from app.milestones.models import MILESTONE_STATUSES, Milestone
+from app.milestones.models import MILESTONE_STATUSES, OPEN_MILESTONE_STATUSES, Milestone
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort
 from app.search.services import recommendation_text_match
@@ -55,7 +55,7 @@ def milestone_filters(args, on: date) -> list:
     if args.get("office"):
         clauses.append(Milestone.office_id.in_(sa.select(Office.id).where(Office.code == args["office"])))
     if args.get("overdue") == "1":
-        clauses.append(sa.and_(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on < on))
+        clauses.append(sa.and_(Milestone.status.in_(OPEN_MILESTONE_STATUSES), Milestone.current_due_on < on))
     if due_from := parse_date(args.get("due_from")):
         clauses.append(Milestone.current_due_on >= due_from)
     if due_to := parse_date(args.get("due_to")):

@@ -1,3 +1,5 @@
+from functools import partial
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -19,6 +21,7 @@ from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
 from app.auth.oidc import linked_identities
 from app.auth.services import issue_reset_token, unlock
 from app.extensions import db
+from app.inputs import page_status
 from app.permissions import roles
 from app.reminders.send import deliver_pending
 from app.timeutil import utcnow
@@ -47,7 +50,7 @@ def new():
         link = reset_link(token)
         mailed = mail_reset_link(user, link)
         return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=True)
-    return render_template("accounts/new.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/new.html", form=form), page_status(form)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -77,40 +80,38 @@ def edit(user_id: int):
         codes_left=unused_recovery_codes(user),
         identities=linked_identities(user),
         now=utcnow(),
-    ), 400 if form.errors else 200
+    ), page_status(form)
+
+
+def _confirmed(user_id: int, act, done: str):
+    """An administrator's confirmed button on an account: ``act(user, by=admin)``, then back to
+    the account with ``done`` (``{name}``: the person's name)."""
+    user = get_account_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        act(user, by=current_user._get_current_object())
+        db.session.commit()
+        flash(done.format(name=user.name), "success")
+    return redirect(url_for("accounts.edit", user_id=user.id))
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
 @roles("admin")
 def deactivate_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        deactivate(user, by=current_user._get_current_object(), reason="by an administrator")
-        db.session.commit()
-        flash(f"{user.name} is deactivated and signed out everywhere.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(
+        user_id, partial(deactivate, reason="by an administrator"), "{name} is deactivated and signed out everywhere."
+    )
 
 
 @bp.route("/<int:user_id>/reactivate", methods=["POST"])
 @roles("admin")
 def reactivate_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        reactivate(user, by=current_user._get_current_object())
-        db.session.commit()
-        flash(f"{user.name} can sign in again.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(user_id, reactivate, "{name} can sign in again.")
 
 
 @bp.route("/<int:user_id>/unlock", methods=["POST"])
 @roles("admin")
 def unlock_account(user_id: int):
-    user = get_account_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        unlock(user, by=current_user._get_current_object())
-        db.session.commit()
-        flash(f"{user.name} can try to sign in again.", "success")
-    return redirect(url_for("accounts.edit", user_id=user.id))
+    return _confirmed(user_id, unlock, "{name} can try to sign in again.")
 
 
 @bp.route("/<int:user_id>/reset-link", methods=["POST"])

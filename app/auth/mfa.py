@@ -119,6 +119,25 @@ def _user_handle(user: User) -> bytes:
     return hashlib.sha256(f"{current_app.config['SECRET_KEY']}:user:{user.id}".encode()).digest()
 
 
+#: Where each ceremony's challenge waits in the session between the options and the answer.
+REGISTER, AUTHENTICATE = "webauthn_register", "webauthn_authenticate"
+
+
+def _challenge(ceremony: str, user: User, options) -> str:
+    """Keep the options' challenge in the session for ``user``'s answer; the options as JSON."""
+    session[ceremony] = {"challenge": bytes_to_base64url(options.challenge), "uid": user.id, "at": utcnow().timestamp()}
+    return options_to_json(options)
+
+
+def _answered(ceremony: str, user: User, button: str) -> dict:
+    """The challenge ``user`` is answering, taken from the session (it answers once); raises
+    KeyRefused when none waits for them or it expired (press ``button`` again)."""
+    pending = session.pop(ceremony, None)
+    if not pending or pending.get("uid") != user.id or _stale(pending):
+        raise KeyRefused(f"The request expired. Press “{button}” again.")
+    return pending
+
+
 # --- registration -----------------------------------------------------------------
 
 
@@ -136,19 +155,12 @@ def registration_options(user: User) -> str:
             resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
         ),
     )
-    session["webauthn_register"] = {
-        "challenge": bytes_to_base64url(options.challenge),
-        "uid": user.id,
-        "at": utcnow().timestamp(),
-    }
-    return options_to_json(options)
+    return _challenge(REGISTER, user, options)
 
 
 def register_key(user: User, name: str, credential: dict) -> SecurityKey:
     """Verify the browser's answer to the registration challenge and keep the key; raises KeyRefused."""
-    pending = session.pop("webauthn_register", None)
-    if not pending or pending.get("uid") != user.id or _stale(pending):
-        raise KeyRefused("The request expired. Press “Add a security key” again.")
+    pending = _answered(REGISTER, user, "Add a security key")
     rp_id, origin = relying_party()
     try:
         verified = verify_registration_response(
@@ -250,19 +262,12 @@ def authentication_options(user: User) -> str:
         allow_credentials=[_descriptor(k) for k in keys_of(user)],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    session["webauthn_authenticate"] = {
-        "challenge": bytes_to_base64url(options.challenge),
-        "uid": user.id,
-        "at": utcnow().timestamp(),
-    }
-    return options_to_json(options)
+    return _challenge(AUTHENTICATE, user, options)
 
 
 def verify_key(user: User, credential: dict) -> SecurityKey:
     """Check the assertion against the user's own keys; raises KeyRefused."""
-    pending = session.pop("webauthn_authenticate", None)
-    if not pending or pending.get("uid") != user.id or _stale(pending):
-        raise KeyRefused("The request expired. Press “Use your security key” again.")
+    pending = _answered(AUTHENTICATE, user, "Use your security key")
     raw_id = credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
     if not isinstance(raw_id, str):
         raise KeyRefused("The security key’s answer could not be verified.")

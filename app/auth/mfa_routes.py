@@ -8,6 +8,8 @@ from app import audit
 from app.auth import bp
 from app.auth.forms import ConfirmForm, KeyNameForm, RecoveryCodeForm
 from app.auth.mfa import (
+    AUTHENTICATE,
+    REGISTER,
     KeyRefused,
     authentication_options,
     has_keys,
@@ -111,7 +113,7 @@ def security_key_verify():
     try:
         if browser_error:
             # The browser found no registered key or the person cancelled: nothing reached the server.
-            session.pop("webauthn_authenticate", None)
+            session.pop(AUTHENTICATE, None)
             raise KeyRefused(KEY_FAILURE)
         key = verify_key(user, parse_json_body(request.form.get("credential", "").encode()))
     except KeyRefused as refused:
@@ -219,7 +221,7 @@ def security_key_register():
     user = current_user._get_current_object()
     form = KeyNameForm()
     if not form.validate_on_submit():
-        session.pop("webauthn_register", None)
+        session.pop(REGISTER, None)
         return _json_error(" ".join(form.name.errors) or "The form expired. Reload the page.", 400, "name")
     first = not has_keys(user)
     try:

@@ -20,6 +20,7 @@ from app.auth.services import (
     use_reset_token,
 )
 from app.extensions import db
+from app.inputs import page_status
 from app.permissions import ANY_ROLE, public, roles
 from app.timeutil import utcnow
 
@@ -130,7 +131,7 @@ def sign_in_page():
         if response is not None:
             return response
         return _sign_in_page(form, GENERIC_FAILURE, 400)
-    return _sign_in_page(form, status=400 if form.errors else 200)
+    return _sign_in_page(form, status=page_status(form))
 
 
 @bp.route("/sign-in/break-glass", methods=["GET", "POST"])
@@ -145,7 +146,7 @@ def break_glass_page():
         if response is not None:
             return response
         return _sign_in_page(form, GENERIC_FAILURE, 400, break_glass=True)
-    return _sign_in_page(form, status=400 if form.errors else 200, break_glass=True)
+    return _sign_in_page(form, status=page_status(form), break_glass=True)
 
 
 @bp.route("/sign-in/oidc")
@@ -226,7 +227,7 @@ def change_password_page():
         db.session.commit()
         flash("Your password is changed. Your other sessions are signed out.", "success")
         return redirect(url_for("dashboard.index"))
-    status = 400 if form.errors else 200
+    status = page_status(form)
     return render_template("auth/change_password.html", form=form, hint=PASSWORD_HINT), status
 
 
@@ -244,5 +245,5 @@ def reset_password_page(token: str):
         db.session.commit()
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("auth.sign_in_page"))
-    status = 400 if form.errors else 200
+    status = page_status(form)
     return render_template("auth/reset_password.html", form=form, hint=PASSWORD_HINT, user=reset.user), status

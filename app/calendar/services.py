@@ -16,7 +16,7 @@ from app.calendar.models import CalendarToken
 from app.exports.tables import xml_safe
 from app.extensions import db
 from app.security import hash_token
-from app.milestones.models import Milestone
+from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone
 from app.permissions import visible_recommendations
 from app.recommendations.clocks import clocks_for
 from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation
@@ -66,7 +66,7 @@ def _milestones(user) -> Sequence[Milestone]:
         .join(LineOfEffort.recommendation)
         .where(
             Recommendation.status.in_(OPEN_STATUSES),
-            Milestone.status.in_(("not_started", "in_progress")),
+            Milestone.status.in_(OPEN_MILESTONE_STATUSES),
             visible_recommendations(user, Recommendation),
         )
         .options(contains_eager(Milestone.line_of_effort).contains_eager(LineOfEffort.recommendation))

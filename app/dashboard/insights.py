@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from app.dbtypes import bound, literal_in
 from app.extensions import db
-from app.milestones.models import Milestone
+from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone
 from app.offices.models import Office
 from app.permissions import reads_every_office, visible_recommendations, visible_recommendations_bound
 from app.recommendations.clocks import (
@@ -37,6 +37,7 @@ from app.recommendations.clocks import (
     clocks_for,
 )
 from app.recommendations.models import (
+    CLOCK_COLUMNS,
     OPEN_STATUSES,
     STATUSES,
     LineOfEffort,
@@ -114,12 +115,7 @@ class RecommendationDates(RecommendationStatus):
             Recommendation.id,
             Report.number,
             Recommendation.number,
-            Recommendation.status,
-            Recommendation.issued_on,
-            Recommendation.management_decision_on,
-            Recommendation.final_action_on,
-            Recommendation.plan_submitted_on,
-            Recommendation.last_submitted_on,
+            *CLOCK_COLUMNS,
         )
 
 
@@ -204,7 +200,7 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
     scope = visible_recommendations_bound(every_office, Recommendation)
     boundaries = [bound(f"age_{months}", sa.Date) for months in AGE_MONTHS]  # newest first
     late = (
-        literal_in(Milestone.status, ("not_started", "in_progress")),
+        literal_in(Milestone.status, OPEN_MILESTONE_STATUSES),
         Milestone.current_due_on < bound("today", sa.Date),
     )
     days = OPEN_MILESTONE_DAYS.c

@@ -18,6 +18,30 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{int(seconds // 60)} min"
 
 
+def _ages(storage, keys):
+    """Each stored file of ``keys`` with its age (one removed meanwhile is passed over)."""
+    for key in keys:
+        try:
+            yield key, storage.age(key)
+        except FileNotFoundError:
+            continue
+
+
+def _sweep(files, heading: str, folder: str, notes: tuple[str, str], remove=None) -> list[str]:
+    """Name each (name, age) of ``files`` with its age and ``notes`` (why an old one is left over,
+    why a young one is kept); ``remove`` (with --clean) those older than an hour. The names removed."""
+    removed = []
+    for name, age in files:
+        stale = age >= STALE_SECONDS
+        path = folder + name
+        click.echo(f"{heading}: {path}, {_age(age)} old " + (notes[0] if stale else notes[1]))
+        if remove is not None and stale:
+            click.echo(f"  removing {path}")
+            remove(name)
+            removed.append(name)
+    return removed
+
+
 @evidence_cli.command("verify")
 @click.option(
     "--clean", is_flag=True, help="Remove partial uploads and stored files without a record, once older than an hour."
@@ -33,31 +57,22 @@ def verify(clean):
             f"version record {p['version_id']})",
             err=True,
         )
-    removed: dict[str, list[str]] = {"partial": [], "unrecorded": []}
-    for name, age in storage.partial_files():
-        stale = age >= STALE_SECONDS
-        click.echo(
-            f"partial upload: .incoming/{name}, {_age(age)} old "
-            + ("(an upload cut off by a crash)" if stale else "(may be an upload still running; kept)")
-        )
-        if clean and stale:
-            click.echo(f"  removing .incoming/{name}")
-            storage.remove_partial(name)
-            removed["partial"].append(name)
-    for key in check.unrecorded:
-        try:
-            age = storage.age(key)
-        except FileNotFoundError:
-            continue
-        stale = age >= STALE_SECONDS
-        click.echo(
-            f"stored but belongs to no record: {key}, {_age(age)} old "
-            + ("(an upload interrupted before its commit)" if stale else "(may be committed now; kept)")
-        )
-        if clean and stale:
-            click.echo(f"  removing {key}")
-            storage.remove_unrecorded(key)
-            removed["unrecorded"].append(key)
+    removed = {
+        "partial": _sweep(
+            storage.partial_files(),
+            "partial upload",
+            ".incoming/",
+            ("(an upload cut off by a crash)", "(may be an upload still running; kept)"),
+            storage.remove_partial if clean else None,
+        ),
+        "unrecorded": _sweep(
+            _ages(storage, check.unrecorded),
+            "stored but belongs to no record",
+            "",
+            ("(an upload interrupted before its commit)", "(may be committed now; kept)"),
+            storage.remove_unrecorded if clean else None,
+        ),
+    }
     if removed["partial"] or removed["unrecorded"]:
         audit.record("evidence.clean", after=removed)
         db.session.commit()

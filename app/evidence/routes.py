@@ -7,6 +7,7 @@ from app.evidence.models import EvidenceItem
 from app.evidence.storage import get_storage
 from app.evidence.uploads import discard_incoming
 from app.extensions import db
+from app.inputs import page_status
 from app.permissions import ANY_ROLE, can_edit_plan, roles
 from app.security import content_disposition
 from app.templating import filesize
@@ -74,7 +75,7 @@ def recommendation_evidence(recommendation_id: int):
         lines=lines,
         form=form,
         can_upload=can_edit_plan(current_user, recommendation),
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
@@ -94,7 +95,7 @@ def milestone_evidence(milestone_id: int):
         items=items,
         form=form,
         can_upload=can_edit_plan(current_user, recommendation),
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 def _item_page(item: EvidenceItem, *, version_form=None, review_form=None, withdraw_form=None, status=200):

@@ -15,6 +15,7 @@ from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, Evi
 from app.evidence.storage import STALE_SECONDS, Batch, LocalStorage
 from app.extensions import db
 from app.notifications import services as notify
+from app.milestones import services as milestones
 from app.milestones.models import Milestone
 from app.permissions import authorise, visible_recommendations
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -33,13 +34,9 @@ def get_recommendation_or_404(recommendation_id: int, *, for_edit: bool = False)
 
 
 def get_milestone_or_404(milestone_id: int, *, for_edit: bool = False) -> Milestone:
-    milestone = db.session.scalar(
-        sa.select(Milestone)
-        .where(Milestone.id == milestone_id)
-        .options(joinedload(Milestone.line_of_effort).joinedload(LineOfEffort.recommendation))
-    )
-    # Evidence is the recommendation's: read by its readers only, even for the milestone's office.
-    return authorise(milestone, "edit_plan" if for_edit else "view_recommendation")
+    """The milestone as its own page loads it, for its evidence: the recommendation's, so read by
+    its readers only, even for the milestone's office."""
+    return authorise(milestones.get_milestone_or_404(milestone_id), "edit_plan" if for_edit else "view_recommendation")
 
 
 def get_item_or_404(

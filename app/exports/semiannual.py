@@ -26,7 +26,7 @@ from sqlalchemy.orm import contains_eager
 from app.exports.section5 import MoneyTable, section5_tables
 from app.exports.tables import issued_cell
 from app.extensions import db
-from app.milestones.models import Milestone
+from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone
 from app.permissions import visible_recommendations
 from app.recommendations.clocks import RESOLUTION_MONTHS, add_months, previous_semiannual_period_end
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -178,9 +178,7 @@ def _next_milestones(recommendation_ids: list[int]) -> dict[int, Milestone]:
     rows = db.session.execute(
         sa.select(LineOfEffort.recommendation_id, Milestone)
         .join(Milestone.line_of_effort)
-        .where(
-            LineOfEffort.recommendation_id.in_(recommendation_ids), Milestone.status.in_(("not_started", "in_progress"))
-        )
+        .where(LineOfEffort.recommendation_id.in_(recommendation_ids), Milestone.status.in_(OPEN_MILESTONE_STATUSES))
         .order_by(Milestone.current_due_on, Milestone.id)
     ).all()
     result: dict[int, Milestone] = {}

@@ -206,7 +206,7 @@ class Flag(db.Model):
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
-        return self.metric.line_of_effort.recommendation
+        return self.metric.recommendation
 
     @property
     def gap(self) -> Decimal | None:
@@ -252,7 +252,7 @@ class ImprovementAction(db.Model):
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
-        return self.flag.metric.line_of_effort.recommendation
+        return self.flag.recommendation
 
     @property
     def decision_label(self) -> str:
@@ -290,4 +290,4 @@ class TargetChange(ApprovalRequest, db.Model):
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
-        return self.metric.line_of_effort.recommendation
+        return self.metric.recommendation

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.models import User
 from app.extensions import db
+from app.inputs import page_status
 from app.metrics import bp
 from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
 from app.metrics.reading_rules import check_readings_csv
@@ -194,7 +195,7 @@ def new(recommendation_id: int):
         metric=None,
         quality_inputs=DATA_QUALITY_INPUTS,
         conflict=None,
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/metrics/<int:metric_id>", methods=["GET", "POST"])
@@ -281,7 +282,7 @@ def edit(metric_id: int):
             else:
                 flash("Metric updated.", "success")
             return redirect(url_for("metrics.show", metric_id=metric.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "metrics/form.html",
         form=form,
@@ -375,7 +376,7 @@ def new_reading(metric_id: int):
                 message += f" {len(raised)} flag{'s' if len(raised) > 1 else ''} raised."
             flash(message, "warning" if raised else "success")
             return redirect(url_for("metrics.show", metric_id=metric.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "metrics/reading_form.html",
         form=form,
@@ -512,7 +513,7 @@ def new_action(flag_id: int):
         return redirect(url_for("metrics.flags", recommendation_id=recommendation.id))
     return render_template(
         "metrics/action_form.html", form=form, flag=flag, metric=metric, recommendation=recommendation
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/improvement-actions/<int:action_id>/done", methods=["POST"])

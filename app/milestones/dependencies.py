@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.milestones.models import Milestone, milestone_dependencies
+from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone, milestone_dependencies
 from app.recommendations.models import LineOfEffort
 
 
@@ -57,4 +57,4 @@ def find_cycle(milestone_id: int | None, depends_on: set[int], edges: dict[int, 
 
 def open_dependencies(milestone: Milestone) -> list[Milestone]:
     """What must be finished first. A cancelled dependency no longer holds anything up."""
-    return [d for d in milestone.depends_on if d.status not in ("completed", "cancelled")]
+    return [d for d in milestone.depends_on if d.status in OPEN_MILESTONE_STATUSES]

@@ -6,7 +6,7 @@ from app import versioning
 from app.fields import SelectField, SelectMultipleField
 from app.inputs import TrackerForm
 from app.milestones.dependencies import find_cycle
-from app.milestones.models import MILESTONE_STATUS_LABELS, MILESTONE_STATUSES
+from app.milestones.models import MILESTONE_STATUSES, MILESTONE_STATUS_LABELS, OPEN_MILESTONE_STATUSES
 from app.recommendations.models import LINE_OF_EFFORT_KIND_LABELS, LINE_OF_EFFORT_KINDS
 from app.timeutil import today
 
@@ -15,6 +15,16 @@ LONG_TEXT = 20_000
 
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def not_after_today(message: str):
+    """A validator: the date is today or earlier (what was done cannot be dated in the future)."""
+
+    def check(form, field):
+        if field.data and field.data > today():
+            raise ValidationError(message)
+
+    return check
 
 
 class PageForm(TrackerForm):
@@ -95,6 +105,19 @@ class MilestoneForm(VersionedForm):
         if field.data and self.start_on.data and field.data < self.start_on.data:
             raise ValidationError("The due date cannot be before the start date.")
 
+    def values(self) -> dict:
+        """What ``create_milestone`` and ``update_milestone`` take from the form (a new milestone's
+        due date apart: on edit, it moves through a due-date change)."""
+        return {
+            "title": self.title.data,
+            "description": self.description.data or "",
+            "owner_id": self.owner_id.data or None,
+            "office_id": self.office_id.data,
+            "start_on": self.start_on.data,
+            "expected_evidence": self.expected_evidence.data or "",
+            "depends_on_ids": self.depends_on.data,
+        }
+
     def validate_depends_on(self, field):
         cycle = find_cycle(self.milestone_id, set(field.data or ()), self.edges)
         if cycle:
@@ -104,10 +127,15 @@ class MilestoneForm(VersionedForm):
 
 class UpdateForm(VersionedForm):
     id_prefix = "update"
-    noted_on = DateField("Date of the update", validators=[InputRequired(message="Enter the date.")], default=today)
-    status = SelectField(
-        "Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in ("not_started", "in_progress"))
+    noted_on = DateField(
+        "Date of the update",
+        validators=[
+            InputRequired(message="Enter the date."),
+            not_after_today("An update cannot be dated in the future."),
+        ],
+        default=today,
     )
+    status = SelectField("Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in OPEN_MILESTONE_STATUSES))
     percent_complete = IntegerField(
         "Percent complete",
         validators=[
@@ -118,24 +146,21 @@ class UpdateForm(VersionedForm):
     note = TextAreaField("Note", validators=[DataRequired(message="Write what happened."), Length(max=LONG_TEXT)])
     submit = SubmitField("Post update")
 
-    def validate_noted_on(self, field):
-        if field.data and field.data > today():
-            raise ValidationError("An update cannot be dated in the future.")
-
 
 class CompleteForm(VersionedForm):
     id_prefix = "complete"
     completed_on = DateField(
-        "Completion date", validators=[InputRequired(message="Enter the completion date.")], default=today
+        "Completion date",
+        validators=[
+            InputRequired(message="Enter the completion date."),
+            not_after_today("The completion date cannot be in the future."),
+        ],
+        default=today,
     )
     note = TextAreaField(
         "Completion note", validators=[DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)]
     )
     submit = SubmitField("Mark completed")
-
-    def validate_completed_on(self, field):
-        if field.data and field.data > today():
-            raise ValidationError("The completion date cannot be in the future.")
 
 
 class CancelForm(VersionedForm):

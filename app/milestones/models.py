@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.approvals import APPROVAL_STATUSES, ApprovalRequest, one_pending_index
-from app.dbtypes import UTCDateTime, enum
+from app.dbtypes import UTCDateTime, enum, partial_index
 from app.extensions import db
 from app.timeutil import today, utcnow
 
@@ -17,6 +17,10 @@ MILESTONE_STATUS_LABELS = {
     "completed": "Completed",
     "cancelled": "Cancelled",
 }
+#: A milestone still to be done; a completed or cancelled one is closed.
+OPEN_MILESTONE_STATUSES = ("not_started", "in_progress")
+#: The same as the SQL of the partial indexes on open milestones.
+OPEN_MILESTONE_WHERE = "status IN ('not_started', 'in_progress')"
 #: A milestone still open this close to its due date, and less than half done, is at risk.
 AT_RISK_WINDOW = timedelta(days=14)
 
@@ -46,7 +50,7 @@ class MilestoneSchedule:
 
     @property
     def is_closed(self) -> bool:
-        return self.status in ("completed", "cancelled")
+        return self.status not in OPEN_MILESTONE_STATUSES
 
     def is_overdue(self, on: date | None = None) -> bool:
         return not self.is_closed and self.current_due_on < (on or today())
@@ -71,21 +75,9 @@ class Milestone(MilestoneSchedule, db.Model):
         sa.Index("ix_milestones_owner_due", "owner_id", "current_due_on"),
         sa.Index("ix_milestones_status_due", "status", "current_due_on"),
         #: The open milestones by due date: the dashboard's overdue list and count.
-        sa.Index(
-            "ix_milestones_open_due",
-            "current_due_on",
-            "id",
-            sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
-            postgresql_where=sa.text("status IN ('not_started', 'in_progress')"),
-        ),
+        partial_index("ix_milestones_open_due", "current_due_on", "id", where=OPEN_MILESTONE_WHERE),
         #: The same by line of effort: an office's overdue count, through its lines (migration 1000).
-        sa.Index(
-            "ix_milestones_open_line_due",
-            "line_of_effort_id",
-            "current_due_on",
-            sqlite_where=sa.text("status IN ('not_started', 'in_progress')"),
-            postgresql_where=sa.text("status IN ('not_started', 'in_progress')"),
-        ),
+        partial_index("ix_milestones_open_line_due", "line_of_effort_id", "current_due_on", where=OPEN_MILESTONE_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,4 +204,4 @@ class DueDateChange(ApprovalRequest, db.Model):
     @property
     def recommendation(self):
         """The recommendation this belongs to (permissions authorise against it)."""
-        return self.milestone.line_of_effort.recommendation
+        return self.milestone.recommendation

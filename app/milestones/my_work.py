@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.dbtypes import bound
-from app.milestones.models import Milestone, MilestoneRow
+from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone, MilestoneRow
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
 from app.reports.models import Report
@@ -41,12 +41,12 @@ def my_work_statements(line: bool = False, status: str | None = None, office: bo
     if line:
         conditions.append(Milestone.line_of_effort_id == bound("line_id", Milestone.line_of_effort_id.type))
     if status == "open":
-        conditions.append(Milestone.status.in_(("not_started", "in_progress")))
+        conditions.append(Milestone.status.in_(OPEN_MILESTONE_STATUSES))
     elif status:
         conditions.append(Milestone.status == bound("status", Milestone.status.type))
     if office:
         conditions.append(Milestone.office_id == bound("office_id", Milestone.office_id.type))
-    is_open = Milestone.status.in_(("not_started", "in_progress"))
+    is_open = Milestone.status.in_(OPEN_MILESTONE_STATUSES)
     overdue = sa.and_(is_open, Milestone.current_due_on < bound("on", Milestone.current_due_on.type))
     page = (
         sa.select(

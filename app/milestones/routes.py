@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.inputs import page_status
 from app.pagination import page_number, paginate, paginate_bound
 from app.milestones import bp, date_changes, dependencies, services
 from app.milestones.forms import (
@@ -52,7 +53,7 @@ def new_line(recommendation_id: int):
         return redirect(_recommendation_url(recommendation.id, f"loe-{line.id}"))
     return render_template(
         "milestones/line_form.html", form=form, recommendation=recommendation, line=None, conflict=None
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -74,7 +75,7 @@ def edit_line(line_id: int):
         if conflict is None:
             flash(f"Line of effort “{line.title}” saved.", "success")
             return redirect(_recommendation_url(line.recommendation_id, f"loe-{line.id}"))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "milestones/line_form.html", form=form, recommendation=line.recommendation, line=line, conflict=conflict
     ), status
@@ -121,23 +122,12 @@ def new_milestone(line_id: int):
         form.office_id.data = line.recommendation.action_office_id
         form.owner_id.data = current_user.id if current_user.role == "action_office" else 0
     if form.validate_on_submit():
-        milestone = services.create_milestone(
-            line,
-            title=form.title.data,
-            description=form.description.data or "",
-            owner_id=form.owner_id.data or None,
-            office_id=form.office_id.data,
-            start_on=form.start_on.data,
-            due_on=form.due_on.data,
-            expected_evidence=form.expected_evidence.data or "",
-            depends_on_ids=form.depends_on.data,
-        )
+        milestone = services.create_milestone(line, due_on=form.due_on.data, **form.values())
         db.session.commit()
         flash(f"Milestone “{milestone.title}” added to {line.title}.", "success")
         return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    return render_template(
-        "milestones/form.html", form=form, line=line, milestone=None, conflict=None
-    ), 400 if form.errors else 200
+    status = page_status(form)
+    return render_template("milestones/form.html", form=form, line=line, milestone=None, conflict=None), status
 
 
 #: The milestone page lists its latest status updates and changes, a page of each at a time, so that
@@ -204,22 +194,13 @@ def edit(milestone_id: int):
     conflict = None
     if form.validate_on_submit():
         with guard(milestone, form, services.FIELD_LABELS, values=_milestone_entries(form)) as saved:
-            services.update_milestone(
-                milestone,
-                title=form.title.data,
-                description=form.description.data or "",
-                owner_id=form.owner_id.data or None,
-                office_id=form.office_id.data,
-                start_on=form.start_on.data,
-                expected_evidence=form.expected_evidence.data or "",
-                depends_on_ids=form.depends_on.data,
-            )
+            services.update_milestone(milestone, **form.values())
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
             flash("Milestone saved.", "success")
             return redirect(url_for("milestones.show", milestone_id=milestone.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "milestones/form.html", form=form, line=milestone.line_of_effort, milestone=milestone, conflict=conflict
     ), status

@@ -17,8 +17,8 @@ from app.extensions import db
 from app.metrics.models import NUMBER, Flag, Metric, TargetChange
 from app.milestones.models import DueDateChange, Milestone
 from app.pagination import Page
-from app.recommendations.clocks import clocks
-from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation, recommendation_label
+from app.recommendations.clocks import clocks_for
+from app.recommendations.models import CLOCK_COLUMNS, OPEN_STATUSES, LineOfEffort, Recommendation, recommendation_label
 from app.reports.models import Report
 from app.submissions.models import KIND_LABELS, Submission
 
@@ -133,15 +133,7 @@ def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
     return Page([make(r) for r in rows], page, per_page, total)
 
 
-_REC_COLUMNS = (
-    *_LABEL_COLUMNS,
-    Recommendation.status,
-    Recommendation.issued_on,
-    Recommendation.management_decision_on,
-    Recommendation.final_action_on,
-    Recommendation.plan_submitted_on,
-    Recommendation.last_submitted_on,
-)
+_REC_COLUMNS = (*_LABEL_COLUMNS, *CLOCK_COLUMNS)
 
 
 def review_statement() -> sa.Select:
@@ -199,15 +191,7 @@ def _with_recommendation(cut: sa.Select) -> sa.Select:
 def _review_item(on: date):
     def make(r) -> QueueItem:
         label = recommendation_label(r.report_number, r.rec_number)
-        clock = clocks(
-            issued_on=r.issued_on,
-            status=r.status,
-            today=on,
-            management_decision_on=r.management_decision_on,
-            final_action_on=r.final_action_on,
-            plan_submitted_on=r.plan_submitted_on,
-            last_update_on=r.last_submitted_on,
-        )[CLOCK_OF[r.sub]]
+        clock = clocks_for(r, on)[CLOCK_OF[r.sub]]
         if r.kind == "submission":
             return QueueItem(
                 "submission",

@@ -62,10 +62,7 @@ def create_line(
 
 
 def update_line(line: LineOfEffort, **values) -> None:
-    before = line_snapshot(line)
-    for name, value in values.items():
-        setattr(line, name, value)
-    after = line_snapshot(line)
+    before, after = audit.assign(line, LINE_FIELDS, values)
     if after != before:
         audit.record(
             "line_of_effort.update", line, before=before, after=after, recommendation_id=line.recommendation_id

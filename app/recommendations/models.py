@@ -5,7 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import UTCDateTime, enum
+from app.dbtypes import UTCDateTime, enum, partial_index
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -79,13 +79,7 @@ class Recommendation(RecommendationStatus, db.Model):
         # Made in migration 0900, as Alembic cannot compare them (app/dbtypes.py):
         # ix_recommendations_(office_)list_order: the dashboard's list order (issued_on DESC, ...).
         #: Open recommendations by issue date: the plan-response and resolution clocks.
-        sa.Index(
-            "ix_recommendations_open_issued",
-            "issued_on",
-            "id",
-            sqlite_where=sa.text(OPEN_WHERE),
-            postgresql_where=sa.text(OPEN_WHERE),
-        ),
+        partial_index("ix_recommendations_open_issued", "issued_on", "id", where=OPEN_WHERE),
         # ix_recommendations_open_activity: the open ones by the status-update clock's base day.
     )
 
@@ -150,6 +144,18 @@ class Recommendation(RecommendationStatus, db.Model):
 
     def __repr__(self) -> str:
         return f"<Recommendation {self.report_id}/{self.number} {self.status}>"
+
+
+#: What ``clocks.clocks_for`` reads of a recommendation, under the same names: a list read without
+#: the ORM selects these beside its own columns and passes each row to ``clocks_for``.
+CLOCK_COLUMNS = (
+    Recommendation.status,
+    Recommendation.issued_on,
+    Recommendation.management_decision_on,
+    Recommendation.final_action_on,
+    Recommendation.plan_submitted_on,
+    Recommendation.last_submitted_on,
+)
 
 
 class LineOfEffort(db.Model):

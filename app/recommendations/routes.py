@@ -5,6 +5,7 @@ from app.comments import services as comments
 from app.comments.forms import CommentForm
 from app.comments.routes import post_comment
 from app.extensions import db
+from app.inputs import page_status
 from app.notifications import services as notify
 from app.history import KINDS as HISTORY_KINDS, described
 from app.pagination import paginate
@@ -94,7 +95,7 @@ def status(recommendation_id: int):
         return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     return render_template(
         "recommendations/status.html", recommendation=recommendation, form=form, open_items=open_items
-    ), 400 if form.errors else 200
+    ), page_status(form)
 
 
 @bp.route("/<int:recommendation_id>/concurrence", methods=["GET", "POST"])
@@ -124,7 +125,7 @@ def concurrence(recommendation_id: int):
             if changed:
                 flash("The office's response was saved.", "success")
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "recommendations/concurrence.html", recommendation=recommendation, form=form, conflict=conflict
     ), status

@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import click
@@ -85,39 +86,41 @@ def clean_uploads(app: Flask) -> None:
             log.exception("cleaning partial uploads failed")
 
 
+@contextmanager
+def _caught(app: Flask, job: str):
+    """A job in the app's context whose failure is rolled back and logged ("<job> failed"), not
+    raised into the scheduler: its next run tries again."""
+    with app.app_context():
+        try:
+            yield
+        except Exception:
+            db.session.rollback()
+            log.exception("%s failed", job)
+        finally:
+            db.session.remove()
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily checks of other domains: partial uploads older than an hour go; missing metric readings
     raise flags; idle accounts end; SQLite refreshes its planner statistics."""
-    with app.app_context():
-        try:
-            clean_uploads(app)
-            flags = check_all(today())
+    with _caught(app, "housekeeping"):
+        clean_uploads(app)
+        flags = check_all(today())
+        db.session.commit()
+        deactivated = run_idle_deactivation()
+        log.info("housekeeping: %s metric flags checked, %s idle accounts deactivated", flags, deactivated)
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL's autovacuum keeps its own statistics
+            db.session.execute(sa.text("PRAGMA optimize"))
             db.session.commit()
-            deactivated = run_idle_deactivation()
-            log.info("housekeeping: %s metric flags checked, %s idle accounts deactivated", flags, deactivated)
-            if db.engine.dialect.name == "sqlite":  # PostgreSQL's autovacuum keeps its own statistics
-                db.session.execute(sa.text("PRAGMA optimize"))
-                db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("housekeeping failed")
-        finally:
-            db.session.remove()
 
 
 def summary_job(app: Flask) -> None:
     """The daily summary of the notifications each person takes once a day."""
-    with app.app_context():
-        try:
-            written = write_daily_summaries(today())
-            db.session.commit()
-            log.info("notifications: %d daily summaries written", written)
-            deliver_pending(wait=False)
-        except Exception:
-            db.session.rollback()
-            log.exception("daily summaries failed")
-        finally:
-            db.session.remove()
+    with _caught(app, "daily summaries"):
+        written = write_daily_summaries(today())
+        db.session.commit()
+        log.info("notifications: %d daily summaries written", written)
+        deliver_pending(wait=False)
 
 
 def deliver_job(app: Flask) -> None:
@@ -130,13 +133,8 @@ def deliver_job(app: Flask) -> None:
 
 def checkpoint_job(app: Flask) -> None:
     """The audit chain's head, signed, to the checkpoint file and the log (app/checkpoints.py)."""
-    with app.app_context():
-        try:
-            write_checkpoint()
-        except Exception:
-            log.exception("audit checkpoint failed")
-        finally:
-            db.session.remove()
+    with _caught(app, "audit checkpoint"):
+        write_checkpoint()
 
 
 def build_scheduler(app: Flask):

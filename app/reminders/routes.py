@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from app import audit
 from app.auth.models import User
 from app.extensions import db
+from app.inputs import page_status
 from app.permissions import ANY_ROLE, roles
 from app.notifications import services as notify
 from app.notifications.decide import KINDS_FOR_ROLE
@@ -61,7 +62,7 @@ def preferences():
         db.session.commit()
         flash("Your email preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"))
-    status = 400 if form.errors else 200
+    status = page_status(form)
     db.session.rollback()
     settings_row = db.session.get(ReminderSettings, 1)
     return render_template(
@@ -100,7 +101,7 @@ def settings():
         db.session.commit()
         flash("Reminder settings are saved.", "success")
         return redirect(url_for("reminders.settings"))
-    status = 400 if form.errors else 200
+    status = page_status(form)
     db.session.rollback()
     return render_template("reminders/settings.html", form=form), status
 

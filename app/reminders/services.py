@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import User
 from app.extensions import db
-from app.milestones.models import DueDateChange, Milestone
+from app.milestones.models import OPEN_MILESTONE_STATUSES, DueDateChange, Milestone
 from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation, recommendation_label
 from app.reminders import decide as d
 from app.reminders.models import OutboxMessage, ReminderPreference, ReminderSettings
@@ -123,7 +123,7 @@ def load_snapshot(today: date) -> d.Snapshot:
         for fact in db.session.execute(
             sa.select(*MILESTONE_FACT_COLUMNS)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-            .where(Milestone.status.in_(("not_started", "in_progress")), Milestone.current_due_on <= horizon)
+            .where(Milestone.status.in_(OPEN_MILESTONE_STATUSES), Milestone.current_due_on <= horizon)
         )
         if fact[-1] in labels
     ]

@@ -60,6 +60,17 @@ class ReportForm(TrackerForm):
         ):
             raise ValidationError("A report with this number already exists.")
 
+    def values(self) -> dict:
+        """What ``create_report`` and ``correct_report`` take from the form."""
+        return {
+            "number": self.number.data,
+            "title": self.title.data.strip(),
+            "issued_on": self.issued_on.data,
+            "oig_office": self.oig_office.data.strip(),
+            "agency": (self.agency.data or "").strip(),
+            "summary": (self.summary.data or "").strip(),
+        }
+
 
 class RecommendationForm(TrackerForm):
     number = StringField("Recommendation number", validators=[DataRequired(), Length(max=20)])

@@ -3,7 +3,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import UTCDateTime
+from app.dbtypes import UTCDateTime, partial_index
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -37,12 +37,7 @@ class Report(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         # "Is the demo loaded?" on every page (app/reports/services.py, demo_loaded_statement).
-        sa.Index(
-            "ix_reports_printed_issued_on",
-            "printed_issued_on",
-            sqlite_where=sa.text("printed_issued_on IS NOT NULL"),
-            postgresql_where=sa.text("printed_issued_on IS NOT NULL"),
-        ),
+        partial_index("ix_reports_printed_issued_on", "printed_issued_on", where="printed_issued_on IS NOT NULL"),
     )
 
     def __repr__(self) -> str:

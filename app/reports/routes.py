@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.inputs import page_status
 from app.offices.models import Office
 from app.permissions import require_correct_records, roles
 from app.recommendations.models import Recommendation
@@ -26,19 +27,11 @@ def index():
 def new():
     form = ReportForm()
     if form.validate_on_submit():
-        report = services.create_report(
-            current_user,
-            number=form.number.data,
-            title=form.title.data.strip(),
-            issued_on=form.issued_on.data,
-            oig_office=form.oig_office.data.strip(),
-            agency=(form.agency.data or "").strip(),
-            summary=(form.summary.data or "").strip(),
-        )
+        report = services.create_report(current_user, **form.values())
         db.session.commit()
         flash(f"Report {report.number} added. Now add its recommendations.", "success")
         return redirect(url_for("reports.new_recommendation", report_id=report.id))
-    return render_template("reports/new.html", form=form), 400 if form.errors else 200
+    return render_template("reports/new.html", form=form), page_status(form)
 
 
 @bp.route("/<int:report_id>")
@@ -64,10 +57,15 @@ def new_recommendation(report_id: int):
         db.session.commit()
         flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
         return redirect(url_for("reports.show", report_id=report.id))
-    return render_template("reports/new_recommendation.html", report=report, form=form), 400 if form.errors else 200
+    return render_template("reports/new_recommendation.html", report=report, form=form), page_status(form)
 
 
 # --- corrections ------------------------------------------------------------------
+
+
+def _flash_corrected(what: str, changed: bool) -> None:
+    """What a correction form says once saved: ``what`` was corrected, or nothing was changed."""
+    flash(f"{what} corrected." if changed else "Nothing was changed.", "success" if changed else "info")
 
 
 @bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
@@ -82,26 +80,13 @@ def edit(report_id: int):
     conflict = None
     if form.validate_on_submit():
         with guard(report, form, services.REPORT_LABELS) as saved:
-            changed = services.correct_report(
-                report,
-                current_user,
-                reason=form.reason.data.strip(),
-                number=form.number.data,
-                title=form.title.data.strip(),
-                issued_on=form.issued_on.data,
-                oig_office=form.oig_office.data.strip(),
-                agency=(form.agency.data or "").strip(),
-                summary=(form.summary.data or "").strip(),
-            )
+            changed = services.correct_report(report, current_user, reason=form.reason.data.strip(), **form.values())
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(
-                f"Report {report.number} corrected." if changed else "Nothing was changed.",
-                "success" if changed else "info",
-            )
+            _flash_corrected(f"Report {report.number}", changed)
             return redirect(url_for("reports.show", report_id=report.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
 
 
@@ -134,12 +119,9 @@ def edit_recommendation(recommendation_id: int):
             db.session.commit()
         conflict = saved.conflict
         if conflict is None:
-            flash(
-                f"Recommendation {recommendation.number} corrected." if changed else "Nothing was changed.",
-                "success" if changed else "info",
-            )
+            _flash_corrected(f"Recommendation {recommendation.number}", changed)
             return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    status = 409 if conflict is not None else 400 if form.errors else 200
+    status = page_status(form, conflict)
     return render_template(
         "reports/edit_recommendation.html", form=form, report=report, recommendation=recommendation, conflict=conflict
     ), status

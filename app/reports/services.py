@@ -108,18 +108,14 @@ def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
     A new issue date moves with it the recommendations still dated as the report was (their
     clocks run from it), each audited too.
     """
-    before = audit.snapshot(report, REPORT_FIELDS)
-    old_issued_on = report.issued_on
-    for name, value in fields.items():
-        setattr(report, name, value)
-    after = audit.snapshot(report, REPORT_FIELDS)
+    before, after = audit.assign(report, REPORT_FIELDS, fields)
     if after == before:
         return False
     db.session.flush()
     audit.record("report.correct", report, before=before, after={**after, "reason": reason}, actor=actor)
-    if report.issued_on != old_issued_on:
+    if report.issued_on != before["issued_on"]:
         for recommendation in report.recommendations:
-            if recommendation.issued_on == old_issued_on:
+            if recommendation.issued_on == before["issued_on"]:
                 correct_recommendation(
                     recommendation,
                     actor,
@@ -131,10 +127,7 @@ def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
 
 def correct_recommendation(recommendation: Recommendation, actor, *, reason: str, **fields) -> bool:
     """OIG's correction of a recommendation as issued: audited with its reason; True if anything changed."""
-    before = audit.snapshot(recommendation, RECOMMENDATION_FIELDS)
-    for name, value in fields.items():
-        setattr(recommendation, name, value)
-    after = audit.snapshot(recommendation, RECOMMENDATION_FIELDS)
+    before, after = audit.assign(recommendation, RECOMMENDATION_FIELDS, fields)
     if after == before:
         return False
     db.session.flush()

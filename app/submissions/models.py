@@ -3,7 +3,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.dbtypes import UTCDateTime, enum
+from app.dbtypes import UTCDateTime, enum, partial_index
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -24,13 +24,7 @@ class Submission(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("recommendation_id", "number", name="uq_submissions_recommendation_number"),
         #: The submissions waiting for a decision, oldest first, read in order (no sort).
-        sa.Index(
-            "ix_submissions_pending",
-            "submitted_at",
-            "id",
-            sqlite_where=sa.text("decision IS NULL"),
-            postgresql_where=sa.text("decision IS NULL"),
-        ),
+        partial_index("ix_submissions_pending", "submitted_at", "id", where="decision IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,9 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from app.metrics.values import with_unit
+from app.milestones.models import OPEN_MILESTONE_STATUSES
 from app.timeutil import human_date
-
-OPEN_MILESTONE_STATUSES = ("not_started", "in_progress")
 
 
 @dataclass(frozen=True)

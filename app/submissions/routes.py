@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
+from app.inputs import page_status
 from app.pagination import paginate
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
@@ -54,7 +55,7 @@ def new(recommendation_id: int, kind: str):
     form = SubmissionForm()
     context = {"recommendation": recommendation, "kind": kind, "kind_label": KIND_LABELS[kind], "form": form}
     if not form.validate_on_submit() or "edit" in request.form:
-        return render_template("submissions/new.html", **context), 400 if form.errors else 200
+        return render_template("submissions/new.html", **context), page_status(form)
     package = closure_package(recommendation)
     items = package.readiness if kind == "closure_request" else []
     acknowledgements = {item.key: request.form.get(f"ack-{item.key}", "") for item in items}
