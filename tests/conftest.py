@@ -607,7 +607,12 @@ def browser():
 
 @contextlib.contextmanager
 def _serve(app):
-    """Serves ``app`` on a free loopback port in a thread of this process: yields its URL."""
+    """Serves ``app`` on a free loopback port in a thread of this process: yields its URL.
+
+    The static files (USWDS's stylesheet, scripts, fonts and icons: a dozen per page) may be kept
+    by the browser for the test: without a max-age it asks this server again on every page load,
+    and each answer costs the test's process and the browser a request."""
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
