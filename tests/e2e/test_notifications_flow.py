@@ -17,8 +17,10 @@ from app.extensions import mail
 from app.metrics.models import Metric
 from app.reminders.cli import deliver_job
 from app.timeutil import today, utcnow
+from tests.e2e.layout import sign_in as sign_in_with_the_form
 from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.walk import SETTLED
+from tests.conftest import sign_in_browser
 from tests.factories import PASSWORD
 from tests.web.test_reminders_send import Recorder, free_port
 
@@ -45,11 +47,7 @@ def world(make, db):
 
 def sign_in_as(page, email):
     page.context.clear_cookies()  # whoever was signed in here is signed out
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, email)
 
 
 def deliver(app, mailbox, expected: dict[str, int]):
@@ -263,7 +261,7 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
 def test_the_mention_list_works_without_javascript(browser, live_server, world):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
-    sign_in_as(page, world.sender.email)
+    sign_in_with_the_form(page, world.sender.email, PASSWORD)  # the form works without scripts too
     page.goto(f"/recommendations/{world.rec.id}")
     page.get_by_text("People you can mention").click()
     expect(page.get_by_text("Gus Auditor (gao@example.gov)")).to_be_visible()

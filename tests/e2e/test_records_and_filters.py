@@ -5,18 +5,14 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import assert_accessible
-from tests.factories import PASSWORD
+from tests.conftest import sign_in_browser
 
 
 def _signed_in(browser, live_server, email):
     context = browser.new_context(base_url=live_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, email, base_url=live_server)
     return context, page
 
 
