@@ -661,8 +661,11 @@ def page(browser, live_server):
         yield page
 
 
-def sign_in_browser(page, email: str, password: str = PASSWORD, *, base_url: str | None = None) -> None:
-    """Signs the page's browser in as ``email`` and opens the page the sign-in form leads to.
+def sign_in_browser(
+    page, email: str, password: str = PASSWORD, *, base_url: str | None = None, open: str | None = None
+) -> None:
+    """Signs the page's browser in as ``email`` and opens ``open``, else the page the sign-in form
+    leads to (the dashboard).
 
     The test client posts the sign-in form to the app served at ``base_url`` (the page's own by
     default) and the browser is given the session cookie it answered with: one page load instead
@@ -676,15 +679,16 @@ def sign_in_browser(page, email: str, password: str = PASSWORD, *, base_url: str
     assert response.status_code == 302 and "/sign-in" not in target, f"{email} could not sign in"
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
-    page.goto(target)
+    page.goto(open or target)
     assert "/sign-in" not in page.url, f"{email} could not sign in"
 
 
 @pytest.fixture
 def sign_in(page):
-    """``sign_in(email)``: the page's browser signed in as ``email``, on the dashboard."""
+    """``sign_in(email)``: the page's browser signed in as ``email``, on the dashboard (or on the
+    page ``open=`` names: the dashboard is not loaded then)."""
 
-    def sign_in(email: str, password: str = PASSWORD):
-        sign_in_browser(page, email, password)
+    def sign_in(email: str, password: str = PASSWORD, *, open: str | None = None):
+        sign_in_browser(page, email, password, open=open)
 
     return sign_in

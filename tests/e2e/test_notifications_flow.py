@@ -45,9 +45,9 @@ def world(make, db):
     return w
 
 
-def sign_in_as(page, email):
+def sign_in_as(page, email, open=None):
     page.context.clear_cookies()  # whoever was signed in here is signed out
-    sign_in_browser(page, email)
+    sign_in_browser(page, email, open=open)
 
 
 def deliver(app, mailbox, expected: dict[str, int]):
@@ -83,8 +83,7 @@ def follow(browser, live_server, message, email, heading):
 
 
 def send_plan(page, w):
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/recommendations/{w.rec.id}/submissions/new/plan")
+    sign_in_as(page, w.sender.email, open=f"/recommendations/{w.rec.id}/submissions/new/plan")
     page.get_by_label("Cover narrative for OIG").fill("Our corrective action plan.")
     page.get_by_role("button", name="Review what will be sent").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
@@ -93,8 +92,7 @@ def send_plan(page, w):
 
 
 def decide_plan(page, w, decision="Accept"):
-    sign_in_as(page, w.reviewer.email)
-    page.goto("/queue")
+    sign_in_as(page, w.reviewer.email, open="/queue")
     page.get_by_role("link", name="Submission 1: Corrective action plan").click()
     page.locator("label.usa-radio__label", has_text=decision).click()  # USWDS hides the input itself
     page.get_by_label("OIG analysis").fill("The milestones are specific and dated.")
@@ -142,8 +140,7 @@ def test_evidence_reviewed_reaches_uploader_and_owner(app, page, browser, live_s
         )
     )
     db.session.commit()
-    sign_in_as(page, w.reviewer.email)
-    page.goto("/queue")
+    sign_in_as(page, w.reviewer.email, open="/queue")
     page.get_by_role("link", name="Signed charter").click()
     page.locator("label.usa-radio__label", has_text="Insufficient").click()
     page.get_by_label("Comment").fill("The charter is not signed.")
@@ -164,8 +161,7 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
 ):
     w = world
     _accept_plan(db, w)
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/milestones/{w.milestone.id}")
+    sign_in_as(page, w.sender.email, open=f"/milestones/{w.milestone.id}")
     new_due = w.milestone.current_due_on + timedelta(days=30)
     page.get_by_label("New due date").fill(new_due.isoformat())
     page.get_by_label("Justification").fill("The vendor delivered the data dictionary a month late.")
@@ -206,8 +202,7 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
 def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summary_focused(page, world, db):
     w = world
     _accept_plan(db, w)
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/milestones/{w.milestone.id}")
+    sign_in_as(page, w.sender.email, open=f"/milestones/{w.milestone.id}")
     page.get_by_label("New due date").fill((w.milestone.current_due_on + timedelta(days=30)).isoformat())
     page.get_by_label("Justification").fill("The vendor delivered the data dictionary a month late.")
     with page.expect_navigation():
@@ -231,8 +226,7 @@ def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summ
 
 def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_server, world, mailbox):
     w = world
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/recommendations/{w.rec.id}")
+    sign_in_as(page, w.sender.email, open=f"/recommendations/{w.rec.id}")
     box = page.get_by_label("Your message")
     box.fill("Could GAO look at the plan? ")
     box.press("End")
@@ -250,8 +244,7 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
     deliver(app, mailbox, {"gao@example.gov": 1, "eve@example.gov": 0, "sender@example.gov": 0})
     follow(browser, live_server, mailbox.to("gao@example.gov")[0], "gao@example.gov", "Conversation")
 
-    sign_in_as(page, w.gao.email)
-    page.goto(f"/recommendations/{w.rec.id}")
+    sign_in_as(page, w.gao.email, open=f"/recommendations/{w.rec.id}")
     page.get_by_label("Your message").fill("Yes: the plan needs a data owner.")
     with page.expect_navigation():
         page.get_by_role("button", name="Send message").click()
@@ -287,8 +280,7 @@ def test_a_flag_raised_reaches_the_line_lead(app, page, browser, live_server, wo
     )
     db.session.add(metric)
     db.session.commit()
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/metrics/{metric.id}/readings/new")
+    sign_in_as(page, w.sender.email, open=f"/metrics/{metric.id}/readings/new")
     start = _last_quarter_start()  # the one period that has ended: a reading is due for it
     page.get_by_label("Period").select_option(f"{start.year}-Q{(start.month - 1) // 3 + 1}")
     page.get_by_label("Value").fill("40")
@@ -324,8 +316,7 @@ def test_inbox_header_count_and_marking_read_by_keyboard(page, world, db, app, m
 
 
 def test_preferences_are_keyboard_operable_and_the_decision_cannot_be_off(page, world):
-    sign_in_as(page, world.owner.email)
-    page.goto("/reminders/preferences")
+    sign_in_as(page, world.owner.email, open="/reminders/preferences")
     decision = page.get_by_label("OIG decides on a submission of your office's plan")
     assert [o for o in decision.locator("option").all_text_contents()] == [
         "Email me immediately",
