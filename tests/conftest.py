@@ -605,17 +605,30 @@ def browser():
         browser.close()
 
 
+#: base URL -> the app ``_serve`` serves there.
+_served: dict = {}
+
+
 @contextlib.contextmanager
 def _serve(app):
-    """Serves ``app`` on a free loopback port in a thread of this process: yields its URL."""
+    """Serves ``app`` on a free loopback port in a thread of this process: yields its URL.
+
+    The static files (USWDS's stylesheet, scripts, fonts and icons: a dozen per page) may be kept
+    by the browser for the test: without a max-age it asks this server again on every page load,
+    and each answer costs the test's process and the browser a request."""
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    _served[f"http://127.0.0.1:{server.server_port}"] = app
+    # shutdown() waits for the serving loop to look up: every half second by default, a quarter of
+    # a second lost at the end of every browser test on average.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        del _served[f"http://127.0.0.1:{server.server_port}"]
 
 
 @pytest.fixture
@@ -632,6 +645,7 @@ def browser_page(browser, base_url):
     context = browser.new_context(base_url=base_url)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    page.base_url = base_url
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
@@ -647,16 +661,34 @@ def page(browser, live_server):
         yield page
 
 
+def sign_in_browser(
+    page, email: str, password: str = PASSWORD, *, base_url: str | None = None, open: str | None = None
+) -> None:
+    """Signs the page's browser in as ``email`` and opens ``open``, else the page the sign-in form
+    leads to (the dashboard).
+
+    The test client posts the sign-in form to the app served at ``base_url`` (the page's own by
+    default) and the browser is given the session cookie it answered with: one page load instead
+    of loading the form, filling it and loading the next page. The form itself is driven in a
+    browser by test_sign_in.py and test_security_keys.py."""
+    base_url = base_url or page.base_url
+    app = _served[base_url]
+    client = app.test_client()
+    response = client.sign_in(email, password)
+    target = response.headers.get("Location", "")
+    assert response.status_code == 302 and "/sign-in" not in target, f"{email} could not sign in"
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+    page.goto(open or target)
+    assert "/sign-in" not in page.url, f"{email} could not sign in"
+
+
 @pytest.fixture
 def sign_in(page):
-    def sign_in(email: str, password: str = PASSWORD):
-        page.goto("/sign-in")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password").fill(password)
-        # Wait for the navigation the click starts (a failed sign-in shows the form again);
-        # wait_for_load_state() could return before it began, on the sign-in page still.
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
-        assert "/sign-in" not in page.url, "sign-in failed"
+    """``sign_in(email)``: the page's browser signed in as ``email``, on the dashboard (or on the
+    page ``open=`` names: the dashboard is not loaded then)."""
+
+    def sign_in(email: str, password: str = PASSWORD, *, open: str | None = None):
+        sign_in_browser(page, email, password, open=open)
 
     return sign_in

@@ -33,8 +33,7 @@ def accepted_plan(db, demo):
 
 
 def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package(page, sign_in, accepted_plan):
-    sign_in(POLICY)
-    page.goto("/recommendations/1")
+    sign_in(POLICY, open="/recommendations/1")
     page.get_by_role("link", name="Closure package and readiness").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Closure package")
     expect(page.locator("#readiness-top")).to_contain_text("Not ready")
@@ -111,8 +110,7 @@ def test_the_office_sends_with_acknowledgements_and_oig_decides_from_the_package
 
 
 def test_an_invalid_milestone_update_keeps_the_address_and_focuses_the_summary(page, sign_in, demo):
-    sign_in(POLICY)
-    page.goto("/milestones/6")
+    sign_in(POLICY, open="/milestones/6")
     page.get_by_label("Percent complete").fill("150")
     page.get_by_label("Percent complete").press("Enter")
     page.wait_for_load_state()
@@ -128,8 +126,7 @@ def test_an_invalid_milestone_update_keeps_the_address_and_focuses_the_summary(p
 
 
 def test_a_reading_for_a_period_not_ended_is_refused_with_the_reason(page, sign_in, demo):
-    sign_in(POLICY)
-    page.goto("/metrics/12/readings/new")
+    sign_in(POLICY, open="/metrics/12/readings/new")
     current = period_of("monthly", today())
     period = page.get_by_label("Period")
     offered = period.locator("option").evaluate_all("options => options.map(o => o.value)")

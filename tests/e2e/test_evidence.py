@@ -17,8 +17,7 @@ def _milestone_id() -> int:
 
 
 def test_upload_a_version_review_and_download(page, sign_in, demo, live_server, app):
-    sign_in("policy@example.gov")
-    page.goto(f"/milestones/{_milestone_id()}/evidence")
+    sign_in("policy@example.gov", open=f"/milestones/{_milestone_id()}/evidence")
     expect(page.get_by_role("heading", level=1)).to_contain_text(MILESTONE)
     page.locator("#files-0-file").set_input_files(
         files=[{"name": "approval-memo.pdf", "mimeType": "application/pdf", "buffer": files.PDF}]
@@ -39,8 +38,7 @@ def test_upload_a_version_review_and_download(page, sign_in, demo, live_server, 
     assert page.console_errors == []
 
     page.get_by_role("button", name="Sign out").click()
-    sign_in("oig@example.gov")
-    page.goto(item_url)
+    sign_in("oig@example.gov", open=item_url)
     expect(page.get_by_role("button", name="Upload new version")).to_have_count(0)
     page.locator("label.usa-radio__label", has_text="Accepted").click()  # USWDS hides the input itself
     expect(page.get_by_label("Accepted")).to_be_checked()
@@ -69,8 +67,7 @@ def test_upload_a_version_review_and_download(page, sign_in, demo, live_server, 
 
 def test_an_over_size_upload_gets_a_clear_page(page, sign_in, demo, app):
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    sign_in("policy@example.gov")
-    page.goto(f"/milestones/{_milestone_id()}/evidence")
+    sign_in("policy@example.gov", open=f"/milestones/{_milestone_id()}/evidence")
     big = files.PDF + b"%" + b"x" * (3 * 1024 * 1024)
     page.locator("#files-0-file").set_input_files(
         files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": big}]
@@ -82,8 +79,7 @@ def test_an_over_size_upload_gets_a_clear_page(page, sign_in, demo, app):
 
 
 def test_a_refused_type_is_explained_next_to_the_field(page, sign_in, demo):
-    sign_in("policy@example.gov")
-    page.goto(f"/milestones/{_milestone_id()}/evidence")
+    sign_in("policy@example.gov", open=f"/milestones/{_milestone_id()}/evidence")
     page.locator("#files-0-file").set_input_files(
         files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": files.ELF}]
     )

@@ -78,8 +78,7 @@ def test_policy_staff_close_the_feedback_loop(page, sign_in, demo):
 
 
 def test_charts_draw_and_keep_their_table(page, sign_in, demo):
-    sign_in("oig@example.gov")
-    page.goto("/recommendations/1/metrics")
+    sign_in("oig@example.gov", open="/recommendations/1/metrics")
     canvases = page.locator("canvas[data-chart]")
     expect(canvases.first).to_be_visible()
     assert canvases.count() == 3

@@ -19,8 +19,7 @@ def shown(n: int) -> str:
 
 
 def test_policy_runs_a_milestone_and_a_manager_approves_a_date_change(page, sign_in, demo, db):
-    sign_in("policy@example.gov")
-    page.goto("/recommendations/1")
+    sign_in("policy@example.gov", open="/recommendations/1")
     page.get_by_role("link", name="Add milestone to Data collection").click()
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Start date").fill(iso(0))
@@ -101,8 +100,7 @@ def test_policy_runs_a_milestone_and_a_manager_approves_a_date_change(page, sign
 
 
 def test_the_timeline_draws_a_gantt_chart_beside_its_table(page, sign_in, demo):
-    sign_in("oig@example.gov")
-    page.goto("/recommendations/1")
+    sign_in("oig@example.gov", open="/recommendations/1")
     page.get_by_role("link", name="Timeline of the plan").click()
     expect(page.locator("#gantt svg .bar-wrapper").first).to_be_attached()
     assert page.locator("#gantt .bar-wrapper").count() >= 12

@@ -17,7 +17,10 @@ from app.extensions import mail
 from app.metrics.models import Metric, TargetChange
 from app.reminders.cli import deliver_job
 from app.timeutil import today, utcnow
+from tests.e2e.layout import sign_in as sign_in_with_the_form
 from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.walk import SETTLED
+from tests.conftest import sign_in_browser
 from tests.factories import PASSWORD
 from tests.web.test_reminders_send import Recorder, free_port
 
@@ -42,13 +45,9 @@ def world(make, db):
     return w
 
 
-def sign_in_as(page, email):
+def sign_in_as(page, email, open=None):
     page.context.clear_cookies()  # whoever was signed in here is signed out
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, email, open=open)
 
 
 def deliver(app, mailbox, expected: dict[str, int]):
@@ -84,8 +83,7 @@ def follow(browser, live_server, message, email, heading):
 
 
 def send_plan(page, w):
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/recommendations/{w.rec.id}/submissions/new/plan")
+    sign_in_as(page, w.sender.email, open=f"/recommendations/{w.rec.id}/submissions/new/plan")
     page.get_by_label("Cover narrative for OIG").fill("Our corrective action plan.")
     page.get_by_role("button", name="Review what will be sent").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
@@ -94,8 +92,7 @@ def send_plan(page, w):
 
 
 def decide_plan(page, w, decision="Accept"):
-    sign_in_as(page, w.reviewer.email)
-    page.goto("/queue")
+    sign_in_as(page, w.reviewer.email, open="/queue")
     page.get_by_role("link", name="Submission 1: Corrective action plan").click()
     page.locator("label.usa-radio__label", has_text=decision).click()  # USWDS hides the input itself
     page.get_by_label("OIG analysis").fill("The milestones are specific and dated.")
@@ -143,8 +140,7 @@ def test_evidence_reviewed_reaches_uploader_and_owner(app, page, browser, live_s
         )
     )
     db.session.commit()
-    sign_in_as(page, w.reviewer.email)
-    page.goto("/queue")
+    sign_in_as(page, w.reviewer.email, open="/queue")
     page.get_by_role("link", name="Signed charter").click()
     page.locator("label.usa-radio__label", has_text="Insufficient").click()
     page.get_by_label("Comment").fill("The charter is not signed.")
@@ -165,8 +161,7 @@ def test_a_date_change_reaches_the_manager_who_declines_it_in_place(
 ):
     w = world
     _accept_plan(db, w)
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/milestones/{w.milestone.id}")
+    sign_in_as(page, w.sender.email, open=f"/milestones/{w.milestone.id}")
     new_due = w.milestone.current_due_on + timedelta(days=30)
     page.get_by_label("New due date").fill(new_due.isoformat())
     page.get_by_label("Justification").fill("The vendor delivered the data dictionary a month late.")
@@ -268,8 +263,7 @@ def test_a_target_change_reaches_the_manager_who_declines_it_in_place(
 def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summary_focused(page, world, db):
     w = world
     _accept_plan(db, w)
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/milestones/{w.milestone.id}")
+    sign_in_as(page, w.sender.email, open=f"/milestones/{w.milestone.id}")
     page.get_by_label("New due date").fill((w.milestone.current_due_on + timedelta(days=30)).isoformat())
     page.get_by_label("Justification").fill("The vendor delivered the data dictionary a month late.")
     with page.expect_navigation():
@@ -293,8 +287,7 @@ def test_a_queue_decision_without_a_reason_stays_on_the_start_page_with_the_summ
 
 def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_server, world, mailbox):
     w = world
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/recommendations/{w.rec.id}")
+    sign_in_as(page, w.sender.email, open=f"/recommendations/{w.rec.id}")
     box = page.get_by_label("Your message")
     box.fill("Could GAO look at the plan? ")
     box.press("End")
@@ -312,8 +305,7 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
     deliver(app, mailbox, {"gao@example.gov": 1, "eve@example.gov": 0, "sender@example.gov": 0})
     follow(browser, live_server, mailbox.to("gao@example.gov")[0], "gao@example.gov", "Conversation")
 
-    sign_in_as(page, w.gao.email)
-    page.goto(f"/recommendations/{w.rec.id}")
+    sign_in_as(page, w.gao.email, open=f"/recommendations/{w.rec.id}")
     page.get_by_label("Your message").fill("Yes: the plan needs a data owner.")
     with page.expect_navigation():
         page.get_by_role("button", name="Send message").click()
@@ -323,7 +315,7 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
 def test_the_mention_list_works_without_javascript(browser, live_server, world):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
-    sign_in_as(page, world.sender.email)
+    sign_in_with_the_form(page, world.sender.email, PASSWORD)  # the form works without scripts too
     page.goto(f"/recommendations/{world.rec.id}")
     page.get_by_text("People you can mention").click()
     expect(page.get_by_text("Gus Auditor (gao@example.gov)")).to_be_visible()
@@ -349,8 +341,7 @@ def test_a_flag_raised_reaches_the_line_lead(app, page, browser, live_server, wo
     )
     db.session.add(metric)
     db.session.commit()
-    sign_in_as(page, w.sender.email)
-    page.goto(f"/metrics/{metric.id}/readings/new")
+    sign_in_as(page, w.sender.email, open=f"/metrics/{metric.id}/readings/new")
     start = _last_quarter_start()  # the one period that has ended: a reading is due for it
     page.get_by_label("Period").select_option(f"{start.year}-Q{(start.month - 1) // 3 + 1}")
     page.get_by_label("Value").fill("40")
@@ -386,8 +377,7 @@ def test_inbox_header_count_and_marking_read_by_keyboard(page, world, db, app, m
 
 
 def test_preferences_are_keyboard_operable_and_the_decision_cannot_be_off(page, world):
-    sign_in_as(page, world.owner.email)
-    page.goto("/reminders/preferences")
+    sign_in_as(page, world.owner.email, open="/reminders/preferences")
     decision = page.get_by_label("OIG decides on a submission of your office's plan")
     assert [o for o in decision.locator("option").all_text_contents()] == [
         "Email me immediately",
@@ -407,8 +397,8 @@ def test_preferences_are_keyboard_operable_and_the_decision_cannot_be_off(page, 
 
 
 @pytest.mark.parametrize("role", ["oig_reviewer", "manager", "action_office"])
-def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, tmp_path):
-    """Screenshots at 1280, 1024 and 390 px (kept in SCREENSHOT_DIR when set); no sideways scroll."""
+def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role):
+    """No sideways scroll at 1280, 1024 and 390 px (screenshots of each kept in SCREENSHOT_DIR when set)."""
     w = world
     _accept_plan(db, w)
     from app.milestones.models import DueDateChange
@@ -509,8 +499,9 @@ def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, 
     db.session.commit()
     email = {"oig_reviewer": w.reviewer.email, "manager": w.manager.email, "action_office": w.sender.email}[role]
     sign_in_as(page, email)
-    out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
+    shots = os.environ.get("SCREENSHOT_DIR")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
     for url, name in (
         ("/", "start"),
         ("/queue", "queue"),
@@ -522,8 +513,10 @@ def test_queues_are_accessible_and_fit_every_width(page, world, db, make, role, 
         assert_accessible(page, f"{url} as {role}")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            # The screenshot first: it waits for the page to be laid out at the new width.
-            page.screenshot(path=str(out / f"{name}-{role}-{width}.png"), full_page=True)
+            # Laid out at the new width first (the screenshot, when one is kept, waits for that too).
+            page.evaluate(SETTLED)
+            if shots:
+                page.screenshot(path=str(Path(shots) / f"{name}-{role}-{width}.png"), full_page=True)
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{url} scrolls sideways at {width} px for {role}"
     if role == "oig_reviewer":

@@ -6,10 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.timeutil import today
-from tests.e2e.layout import sign_in as sign_in_page
 from tests.e2e.test_accessibility import assert_accessible
-from tests.conftest import browser_page
-from tests.factories import PASSWORD
+from tests.conftest import browser_page, sign_in_browser
 
 POLICY, OIG = "policy@example.gov", "oig@example.gov"
 
@@ -61,7 +59,7 @@ def _status(page):
 def test_the_oig_15_85_case_from_plan_to_closure(page, oig_page, sign_in, demo):
     office, oig = page, oig_page
     sign_in(POLICY)
-    sign_in_page(oig, OIG, PASSWORD)
+    sign_in_browser(oig, OIG)
     _submit(office, "Submit a corrective action plan", "Three lines of effort with milestones.", check_a11y=True)
 
     _decide(

@@ -1,21 +1,18 @@
 """Issue 21 in a real browser: two people correct the same recommendation (the second gets the
 409 page with their entries kept), and the dashboard's filters live in the URL."""
 
+from urllib.parse import urlsplit
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import assert_accessible
-from tests.factories import PASSWORD
+from tests.conftest import sign_in_browser
 
 
 def _signed_in(browser, live_server, email):
     context = browser.new_context(base_url=live_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, email, base_url=live_server)
     return context, page
 
 
@@ -58,7 +55,7 @@ def test_two_people_correct_the_same_recommendation(browser, live_server, demo):
 
 def test_the_dashboard_filters_are_kept_in_the_url(page, sign_in, demo):
     sign_in("oig@example.gov")
-    page.goto("/")
+    assert urlsplit(page.url).path == "/"  # sign-in ends on the dashboard
     page.get_by_label("Status", exact=True).select_option(label="Any open status")
     page.get_by_label("Report number").fill("OIG-15-85")
     page.get_by_label("Sort by").select_option(label="Oldest issued first")

@@ -9,8 +9,7 @@ from tests.e2e.test_accessibility import assert_accessible
 
 def test_admin_reads_stored_messages_in_the_outbox(page, sign_in, demo, db):
     run_daily(today())  # no MAIL_SERVER: the messages are stored
-    sign_in("admin@example.gov")
-    page.goto("/reminders/outbox")
+    sign_in("admin@example.gov", open="/reminders/outbox")
     assert page.get_by_role("table").count() == 1
     assert_accessible(page, "/reminders/outbox with messages")
     page.get_by_role("link", name="Weekly digest").first.click()
@@ -20,8 +19,7 @@ def test_admin_reads_stored_messages_in_the_outbox(page, sign_in, demo, db):
 
 
 def test_manager_chooses_a_digest_day_with_the_keyboard(page, sign_in, demo):
-    sign_in("manager@example.gov")
-    page.goto("/reminders/preferences")
+    sign_in("manager@example.gov", open="/reminders/preferences")
     page.get_by_label("Digest day").select_option(label="Thursday")
     box = page.get_by_label("Send the digest even when there is nothing to report")
     box.focus()

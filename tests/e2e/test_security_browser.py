@@ -138,8 +138,7 @@ def test_an_inline_script_is_blocked_and_reported(app, page, sign_in, make, db):
 
     make.user("admin", email="inline-admin@example.gov")
     db.session.commit()
-    sign_in("inline-admin@example.gov")
-    page.goto("/inline-for-test")
+    sign_in("inline-admin@example.gov", open="/inline-for-test")
     assert page.evaluate("window.__inline") is None
     assert any("Content Security Policy" in e for e in page.console_errors)
 
@@ -148,8 +147,7 @@ def test_admin_creates_an_account_and_the_new_user_sets_a_password(page, sign_in
     make.office("DHS-PLCY", name="DHS Office of Policy")
     make.user("admin", email="admin-e2e@example.gov")
     db.session.commit()
-    sign_in("admin-e2e@example.gov")
-    page.goto("/accounts")
+    sign_in("admin-e2e@example.gov", open="/accounts")
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Email address").fill("dana@example.gov")
     page.get_by_label("Full name").fill("Dana Whitfield")

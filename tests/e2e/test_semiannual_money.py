@@ -45,8 +45,7 @@ def test_oig_records_the_money_decision_and_the_section5_tables_count_it(page, s
     rec_url = page.get_by_role("link", name="Recommendation 1").get_attribute("href")
     _sign_out(page)
 
-    sign_in("policy@example.gov")
-    page.goto(f"{rec_url}/submissions/new/plan")
+    sign_in("policy@example.gov", open=f"{rec_url}/submissions/new/plan")
     page.get_by_label("Cover narrative for OIG").fill("Our plan: recover the costs by the end of the year.")
     page.get_by_role("button", name="Review what will be sent").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check what will be sent to OIG")
@@ -55,8 +54,7 @@ def test_oig_records_the_money_decision_and_the_section5_tables_count_it(page, s
     submission_url = page.url
     _sign_out(page)
 
-    sign_in("oig@example.gov")
-    page.goto(submission_url)
+    sign_in("oig@example.gov", open=submission_url)
     assert_accessible(page, "the decision form with the money")
     page.locator("label.usa-radio__label", has_text="Accept").click()  # USWDS hides the input itself
     page.get_by_label("Questioned costs disallowed (USD)").fill("1500")

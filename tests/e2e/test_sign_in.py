@@ -1,8 +1,11 @@
 from playwright.sync_api import expect
 
+from tests.e2e.layout import sign_in as sign_in_with_the_form
+from tests.factories import PASSWORD
 
-def test_policy_staff_sign_in_and_open_the_recommendation(page, sign_in, demo):
-    sign_in("policy@example.gov")
+
+def test_policy_staff_sign_in_and_open_the_recommendation(page, demo):
+    sign_in_with_the_form(page, "policy@example.gov", PASSWORD)  # the other browser tests skip the form
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Dana Whitfield")).to_be_visible()
     page.get_by_role("link", name="Recommendation 1").click()

@@ -7,8 +7,7 @@ def test_a_milestone_title_is_text_in_the_gantt_chart(page, sign_in, demo, db, m
     line = db.session.scalar(db.select(LineOfEffort).order_by(LineOfEffort.id))
     make.milestone(line, title='Escape <b id="injected">bold</b> & "quotes"')
     db.session.commit()
-    sign_in("policy@example.gov")
-    page.goto(f"/recommendations/{line.recommendation_id}/timeline")
+    sign_in("policy@example.gov", open=f"/recommendations/{line.recommendation_id}/timeline")
     label = page.locator("#gantt .bar-label", has_text="Escape")
     expect(label.first).to_contain_text('Escape <b id="injected">bold</b> & "quotes"')
     assert page.locator("#injected").count() == 0

@@ -35,9 +35,7 @@ _AXE_SCRIPT = Axe().axe_script
 _AXE_RUN = "() => axe.run(document, {resultTypes: ['violations']}).then((r) => r.violations)"
 #: Chart.js and the other scripts answer a resize in a ResizeObserver and then an animation frame:
 #: three frames later the page is laid out for the new width.
-_SETTLED = (
-    "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r))))"
-)
+SETTLED = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r))))"
 _NAV_LINKS = "() => Array.from(document.querySelectorAll('nav.usa-nav a.usa-nav-link'), (a) => a.getAttribute('href'))"
 #: Each navigation link's box at 1280 px: {y, height}.
 _NAV_BOXES = (
@@ -120,7 +118,7 @@ class Walk:
         for width in widths:
             if width != widths[0]:
                 page.set_viewport_size({"width": width, "height": HEIGHT})
-                page.evaluate(_SETTLED)
+                page.evaluate(SETTLED)
             if wanted.layout:
                 visit.layout[width] = layout_problems(page)
             visit.axe[width] = axe_violations(page)
