@@ -2,7 +2,10 @@
 (routes -> services -> models -> extensions), and imports stand at the top of their module."""
 
 import ast
+import functools
 from pathlib import Path
+
+import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
 ROUTES, SERVICES, MODELS, EXTENSIONS = 1, 2, 3, 4
@@ -29,7 +32,14 @@ def _modules() -> dict[str, Path]:
 
 
 MODULES = _modules()
-TREES = {name: ast.parse(path.read_text(), filename=str(path)) for name, path in MODULES.items()}
+#: One worker runs these tests (pytest.ini runs ``--dist loadgroup``): it alone parses app/.
+pytestmark = pytest.mark.xdist_group("floors")
+
+
+@functools.cache
+def parsed(module: str) -> ast.Module:
+    """The module's syntax tree, parsed when a test first asks (not when each worker collects)."""
+    return ast.parse(MODULES[module].read_text(), filename=str(MODULES[module]))
 
 
 def floor(module: str) -> int | None:
@@ -55,7 +65,7 @@ def imports(module: str, *, nested: bool = False) -> list[tuple[str, int]]:
     submodule), with their lines; ``nested``: only the imports inside a function or class."""
     found = []
     top = set() if nested else None
-    tree = TREES[module]
+    tree = parsed(module)
     if nested:
         top = {id(n) for n in tree.body}
     for node in ast.walk(tree):

@@ -119,6 +119,7 @@ def serving(app, tmp_path, workers: int = 2, **env):
         [
             sys.executable,
             "-m",
+            "tests.workers",  # gunicorn, the app's modules imported before it forks its workers
             "gunicorn",
             "-w",
             str(workers),

@@ -1,7 +1,8 @@
 """Several hosts on one PostgreSQL database: two gunicorn servers, two schedulers, one evidence folder.
 
 Started as real processes, as in production (gunicorn.conf.py, ``flask scheduler``), with short
-election intervals. Runs against TEST_DATABASE_URL's server, or PostgreSQL on 127.0.0.1.
+election intervals; gunicorn's master imports the app's modules before it forks its workers
+(``tests.workers gunicorn``), each worker builds its own app. Runs against TEST_DATABASE_URL's server, or PostgreSQL on 127.0.0.1.
 """
 
 import email
@@ -130,7 +131,18 @@ class Cluster:
 
     def server(self, n: int) -> None:
         self._start(
-            [str(self.bin / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+            # `gunicorn ARGS`, its master importing the app's modules before it forks (tests/workers.py)
+            [
+                sys.executable,
+                "-m",
+                "tests.workers",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "-b",
+                "127.0.0.1:0",
+                "wsgi:app",
+            ],
             f"gunicorn-{n}.log",
             PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"metrics-{n}"),
         )

@@ -76,6 +76,7 @@ def server(app, tmp_path):
         [
             sys.executable,
             "-m",
+            "tests.workers",  # gunicorn, the app's modules imported before it forks (and forks again)
             "gunicorn",
             "-w",
             "1",
