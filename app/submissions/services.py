@@ -1,3 +1,4 @@
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -107,24 +108,33 @@ def awaiting_decision(limit: int) -> list[WaitingSubmission]:
     return [
         WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
         for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(
-            _waiting(
-                sa.select(
-                    Submission.id,
-                    Submission.number,
-                    Submission.kind,
-                    Submission.submitted_on,
-                    Recommendation.number,
-                    Report.number,
-                )
-                .join(Submission.recommendation)
-                .join(Recommendation.report)
-            ).limit(limit)
+            _awaiting_decision_statement(), {"limit": limit}
         )
     ]
 
 
+@functools.cache
+def _awaiting_decision_statement() -> sa.Select:
+    """Built once (``limit`` bound): the dashboard runs it on every OIG request."""
+    return _waiting(
+        sa.select(
+            Submission.id,
+            Submission.number,
+            Submission.kind,
+            Submission.submitted_on,
+            Recommendation.number,
+            Report.number,
+        )
+        .join(Submission.recommendation)
+        .join(Recommendation.report)
+    ).limit(bound("limit", sa.Integer))
+
+
+_AWAITING_COUNT = sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None))
+
+
 def awaiting_decision_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None))) or 0
+    return db.session.scalar(_AWAITING_COUNT) or 0
 
 
 def note_sent(recommendation: Recommendation, kind: str, on: date) -> None:
