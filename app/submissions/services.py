@@ -147,7 +147,7 @@ class WaitingSubmission:
 
 
 def awaiting_decision(limit: int) -> list[WaitingSubmission]:
-    """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_query."""
+    """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_statement."""
     return [
         WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
         for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(
