@@ -26,7 +26,7 @@ from app.dbtypes import bound, literal_in
 from app.extensions import db
 from app.milestones.models import OPEN_MILESTONE_STATUSES, Milestone
 from app.offices.models import Office
-from app.permissions import reads_every_office, visible_recommendations, visible_recommendations_bound
+from app.permissions import reads_every_office, visible_recommendations_bound
 from app.recommendations.clocks import (
     DUE_SOON_DAYS,
     IMPLEMENTATION_MONTHS,
@@ -78,6 +78,7 @@ def age_bucket(issued_on: date, today: date) -> int:
     return len(AGE_MONTHS)
 
 
+@functools.lru_cache(maxsize=64)
 def latest_base_on(months: int, on: date) -> date:
     """The last day ``d`` with ``add_months(d, months) <= on``.
 
@@ -395,18 +396,24 @@ def overdue_milestones(user, today: date) -> list[OverdueMilestone]:
 
 def open_flags_by_recommendation(user) -> list[tuple[int, str, int]]:
     """Open monitor flags on the recommendations the user may see, counted per recommendation."""
-    rows = db.session.execute(
+    rows = db.session.execute(_open_flags_statement(reads_every_office(user)), {"office_id": user.office_id})
+    return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
+
+
+@functools.cache
+def _open_flags_statement(every_office: bool) -> sa.Select:
+    """Built once for each kind of scope (the office bound when it runs)."""
+    return (
         sa.select(Recommendation.id, Report.number, Recommendation.number, sa.func.count(Flag.id))
         .select_from(Flag)
         .join(Flag.metric)
         .join(Metric.line_of_effort)
         .join(LineOfEffort.recommendation)
         .join(Recommendation.report)
-        .where(Flag.status == "open", visible_recommendations(user, Recommendation))
+        .where(Flag.status == "open", visible_recommendations_bound(every_office, Recommendation))
         .group_by(Recommendation.id, Report.number, Recommendation.number)
         .order_by(Report.number, Recommendation.number)
     )
-    return [(id_, recommendation_label(report, number), count) for id_, report, number, count in rows]
 
 
 def dashboard_insights(user, today: date, figures: Figures | None = None) -> Insights:

@@ -4,6 +4,7 @@ Every queue is a single statement that returns its page and, in each row, the to
 (``COUNT(*) OVER ()``), so a queue costs one query whatever its length.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
+from app.dbtypes import bound
 from app.evidence.models import EvidenceItem, EvidenceReview, EvidenceVersion
 from app.extensions import db
 from app.metrics.models import NUMBER, Flag, Metric, TargetChange
@@ -121,14 +123,18 @@ _LABEL_COLUMNS = (
 )
 
 
-def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
-    """A page of ``stmt``'s rows; ``dress`` (the cut page -> the statement run) adds columns to
-    the page's rows only, after it is cut."""
+def _cut(stmt: sa.Select) -> sa.Select:
+    """``stmt`` cut to a page: ``limit`` and ``offset`` are bound when it runs (``_page``)."""
+    return stmt.limit(bound("limit", sa.Integer)).offset(bound("offset", sa.Integer))
+
+
+def _page(stmt: sa.Select, values: dict, page: int, per_page: int, make) -> Page:
+    """A page of ``stmt``'s rows (a statement ``_cut`` and built once: building the queues'
+    unions cost more than running them), run with ``values``."""
     page = max(1, page)
-    cut = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(dress(cut) if dress else cut).all()
+    rows = db.session.execute(stmt, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     if not rows and page > 1:
-        return _page(stmt, 1, per_page, make, dress)
+        return _page(stmt, values, 1, per_page, make)
     total = rows[0].total if rows else 0
     return Page([make(r) for r in rows], page, per_page, total)
 
@@ -136,9 +142,10 @@ def _page(stmt: sa.Select, page: int, per_page: int, make, dress=None) -> Page:
 _REC_COLUMNS = (*_LABEL_COLUMNS, *CLOCK_COLUMNS)
 
 
+@functools.cache
 def review_statement() -> sa.Select:
     """OIG: submissions awaiting a decision and evidence awaiting review, oldest first (their
-    recommendations' columns are joined to a page of them: ``_with_recommendation``).
+    recommendations' columns are joined to a page of them: ``review_page_statement``).
 
     The pending submissions come from ix_submissions_pending alone: joined to their
     recommendations and reports before the page was cut, every waiting row was (a hash join
@@ -177,9 +184,10 @@ def review_statement() -> sa.Select:
     return sa.select(both, sa.func.count().over().label("total")).order_by(both.c.since, both.c.kind, both.c.id)
 
 
-def _with_recommendation(cut: sa.Select) -> sa.Select:
-    """A cut page of ``review_statement`` with its recommendations' and reports' columns, in its order."""
-    page = cut.subquery()
+@functools.cache
+def review_page_statement() -> sa.Select:
+    """A page of ``review_statement`` with its recommendations' and reports' columns, in its order."""
+    page = _cut(review_statement()).subquery()
     return (
         sa.select(page, *_REC_COLUMNS[1:])
         .join(Recommendation, page.c.rec_id == Recommendation.id)
@@ -214,10 +222,13 @@ def _review_item(on: date):
 APPROVAL_KINDS = ("date_change", "target_change")
 
 
-def approval_statement(user, kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Select:
+@functools.cache
+def approval_statement(kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Select:
     """Manager: due-date changes of their office's milestones and target changes of its metrics
     awaiting a decision, oldest first (not their own requests: nobody approves their own). The
-    deciders are those of ``permissions.can_decide_date_change`` and ``can_decide_target_change``."""
+    deciders are those of ``permissions.can_decide_date_change`` and ``can_decide_target_change``.
+    A page of them, run with ``_person``'s values."""
+    office_id, user_id = bound("office_id", sa.Integer), bound("user_id", sa.Integer)
     requester = aliased(User)
     no_number = sa.cast(sa.null(), NUMBER)
     dates = (
@@ -243,8 +254,8 @@ def approval_statement(user, kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Sele
         .outerjoin(requester, DueDateChange.requested_by_id == requester.id)
         .where(
             DueDateChange.status == "pending",
-            sa.or_(Milestone.office_id == user.office_id, Recommendation.action_office_id == user.office_id),
-            sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user.id),
+            sa.or_(Milestone.office_id == office_id, Recommendation.action_office_id == office_id),
+            sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user_id),
             Recommendation.status.in_(OPEN_STATUSES),
         )
     )
@@ -271,14 +282,21 @@ def approval_statement(user, kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Sele
         .outerjoin(requester, TargetChange.requested_by_id == requester.id)
         .where(
             TargetChange.status == "pending",
-            Recommendation.action_office_id == user.office_id,
-            sa.or_(TargetChange.requested_by_id.is_(None), TargetChange.requested_by_id != user.id),
+            Recommendation.action_office_id == office_id,
+            sa.or_(TargetChange.requested_by_id.is_(None), TargetChange.requested_by_id != user_id),
             Recommendation.status.in_(OPEN_STATUSES),
         )
     )
     parts = [part for kind, part in zip(APPROVAL_KINDS, (dates, targets)) if kind in kinds]
     every = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    return sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
+    return _cut(
+        sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
+    )
+
+
+def _person(user) -> dict:
+    """The values a manager's or an action office's queue runs with (``has_queue``: an office)."""
+    return {"office_id": user.office_id, "user_id": user.id}
 
 
 def _approval_item(r) -> DateChangeItem | TargetChangeItem:
@@ -305,16 +323,19 @@ def _approval_item(r) -> DateChangeItem | TargetChangeItem:
 
 def approval_page(user, page: int, per_page: int, kinds: tuple[str, ...] = APPROVAL_KINDS) -> Page:
     """A page of the changes awaiting ``user``'s decision (a manager of an office)."""
-    return _page(approval_statement(user, kinds), page, per_page, _approval_item)
+    return _page(approval_statement(kinds), _person(user), page, per_page, _approval_item)
 
 
-def returned_statement(user) -> sa.Select:
+@functools.cache
+def returned_statement() -> sa.Select:
     """Action office: what came back to this person, in their office only: evidence judged
     insufficient (uploaded by them, or on a milestone they own), submissions of their office
     OIG did not accept (until a newer one of that kind is sent), open flags on metrics of
     lines they lead, their date changes declined (until the milestone has a newer one), and their
-    target changes declined, or those on metrics of lines they lead (until the metric has a newer one)."""
-    office = Recommendation.action_office_id == user.office_id
+    target changes declined, or those on metrics of lines they lead (until the metric has a newer one).
+    A page of them, run with ``_person``'s values."""
+    user_id = bound("user_id", sa.Integer)
+    office = Recommendation.action_office_id == bound("office_id", sa.Integer)
     last_review = (
         sa.select(sa.func.max(EvidenceReview.reviewed_at))
         .where(EvidenceReview.item_id == EvidenceItem.id)
@@ -337,7 +358,7 @@ def returned_statement(user) -> sa.Select:
             office,
             EvidenceItem.review_status == "insufficient",
             EvidenceItem.withdrawn_at.is_(None),
-            sa.or_(EvidenceItem.created_by_id == user.id, Milestone.owner_id == user.id),
+            sa.or_(EvidenceItem.created_by_id == user_id, Milestone.owner_id == user_id),
         )
     )
     later = aliased(Submission)
@@ -378,7 +399,7 @@ def returned_statement(user) -> sa.Select:
         .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(office, Flag.status == "open", LineOfEffort.lead_owner_id == user.id)
+        .where(office, Flag.status == "open", LineOfEffort.lead_owner_id == user_id)
     )
     newer = aliased(DueDateChange)
     changes = (
@@ -397,7 +418,7 @@ def returned_statement(user) -> sa.Select:
         .where(
             office,
             DueDateChange.status == "declined",
-            sa.or_(DueDateChange.requested_by_id == user.id, Milestone.owner_id == user.id),
+            sa.or_(DueDateChange.requested_by_id == user_id, Milestone.owner_id == user_id),
             ~sa.select(newer.id)
             .where(newer.milestone_id == DueDateChange.milestone_id, newer.id > DueDateChange.id)
             .exists(),
@@ -420,14 +441,16 @@ def returned_statement(user) -> sa.Select:
         .where(
             office,
             TargetChange.status == "declined",
-            sa.or_(TargetChange.requested_by_id == user.id, LineOfEffort.lead_owner_id == user.id),
+            sa.or_(TargetChange.requested_by_id == user_id, LineOfEffort.lead_owner_id == user_id),
             ~sa.select(newer_target.id)
             .where(newer_target.metric_id == TargetChange.metric_id, newer_target.id > TargetChange.id)
             .exists(),
         )
     )
     every = sa.union_all(evidence, submissions, flags, changes, targets).subquery()
-    return sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
+    return _cut(
+        sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
+    )
 
 
 def _returned_item(r) -> QueueItem:
@@ -454,10 +477,10 @@ def queue_page(user, on: date, page: int, per_page: int) -> Page | None:
     if not has_queue(user):
         return None
     if user.role == "oig_reviewer":
-        return _page(review_statement(), page, per_page, _review_item(on), _with_recommendation)
+        return _page(review_page_statement(), {}, page, per_page, _review_item(on))
     if user.role == "manager":
         return approval_page(user, page, per_page)
-    return _page(returned_statement(user), page, per_page, _returned_item)
+    return _page(returned_statement(), _person(user), page, per_page, _returned_item)
 
 
 def review_count_statement() -> sa.ColumnElement[int]:

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.inputs import page_status
-from app.pagination import paginate
+from app.pagination import paginate_bound
 from app.permissions import ANY_ROLE, require_decide, require_submit, roles
 from app.recommendations.services import get_recommendation_or_404
 from app.submissions import bp, services
@@ -121,5 +121,11 @@ def _decide(submission_id: int):
 @bp.route("/submissions/awaiting")
 @roles("oig_reviewer")
 def awaiting():
-    page = paginate(services.awaiting_decision_query(), AWAITING_PER_PAGE, total=services.awaiting_decision_count())
+    page = paginate_bound(
+        services.awaiting_decision_statement(),
+        {},
+        AWAITING_PER_PAGE,
+        total=services.awaiting_decision_count(),
+        rows=services.awaiting_line,
+    )
     return render_template("submissions/awaiting.html", submissions=page.items, page=page)

@@ -1,6 +1,7 @@
+import functools
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer, joinedload
@@ -11,7 +12,9 @@ from app.errors import refuse
 from app.extensions import db
 from app.notifications import services as notify
 from app.permissions import authorise, can_decide, can_submit
-from app.recommendations.models import STATUS_LABELS, Recommendation, recommendation_label
+from app.auth.models import User
+from app.offices.models import Office
+from app.recommendations.models import STATUS_LABELS, Recommendation, RecommendationStatus, recommendation_label
 from app.reports.models import Report
 from app.recommendations.services import change_status, record_money_decision
 from app.submissions.models import KIND_LABELS, Submission
@@ -78,13 +81,54 @@ def _waiting(query: sa.Select) -> sa.Select:
     return query.where(Submission.decision.is_(None)).order_by(Submission.submitted_at, Submission.id)
 
 
-def awaiting_decision_query() -> sa.Select:
-    """The waiting submissions, for the awaiting page (what was sent, by whom and when)."""
-    return _waiting(
-        sa.select(Submission).options(
-            *_WITHOUT_PLAN, joinedload(Submission.recommendation), joinedload(Submission.submitted_by)
+@dataclass(frozen=True)
+class AwaitingLine(RecommendationStatus):
+    """A line of the awaiting page: what was sent, by whom and when, as plain columns."""
+
+    id: int
+    number: int
+    kind: str
+    submitted_at: datetime
+    submitted_by_name: str
+    status: str
+    recommendation_label: str
+    office_name: str
+
+    @property
+    def title(self) -> str:
+        return f"Submission {self.number}: {KIND_LABELS[self.kind]}"
+
+
+@functools.cache
+def awaiting_decision_statement() -> sa.Select:
+    """The waiting submissions, for the awaiting page, as ``AwaitingLine`` columns: built once,
+    run with ``limit`` and ``offset`` (``paginate_bound``), no ORM objects made."""
+    return (
+        _waiting(
+            sa.select(
+                Submission.id,
+                Submission.number,
+                Submission.kind,
+                Submission.submitted_at,
+                User.name,
+                Recommendation.status,
+                Report.number,
+                Recommendation.number,
+                Office.name,
+            )
+            .join(User, Submission.submitted_by_id == User.id)
+            .join(Recommendation, Submission.recommendation_id == Recommendation.id)
+            .join(Report, Recommendation.report_id == Report.id)
+            .join(Office, Recommendation.action_office_id == Office.id)
         )
+        .limit(bound("limit", sa.Integer))
+        .offset(bound("offset", sa.Integer))
     )
+
+
+def awaiting_line(row) -> AwaitingLine:
+    id_, number, kind, sent_at, by, status, report_number, rec_number, office = row
+    return AwaitingLine(id_, number, kind, sent_at, by, status, recommendation_label(report_number, rec_number), office)
 
 
 @dataclass(frozen=True)
@@ -103,28 +147,37 @@ class WaitingSubmission:
 
 
 def awaiting_decision(limit: int) -> list[WaitingSubmission]:
-    """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_query."""
+    """The oldest ``limit`` submissions waiting, in the order of awaiting_decision_statement."""
     return [
         WaitingSubmission(id_, number, kind, sent_on, recommendation_label(report_number, rec_number))
         for id_, number, kind, sent_on, rec_number, report_number in db.session.execute(
-            _waiting(
-                sa.select(
-                    Submission.id,
-                    Submission.number,
-                    Submission.kind,
-                    Submission.submitted_on,
-                    Recommendation.number,
-                    Report.number,
-                )
-                .join(Submission.recommendation)
-                .join(Recommendation.report)
-            ).limit(limit)
+            _awaiting_decision_statement(), {"limit": limit}
         )
     ]
 
 
+@functools.cache
+def _awaiting_decision_statement() -> sa.Select:
+    """Built once (``limit`` bound): the dashboard runs it on every OIG request."""
+    return _waiting(
+        sa.select(
+            Submission.id,
+            Submission.number,
+            Submission.kind,
+            Submission.submitted_on,
+            Recommendation.number,
+            Report.number,
+        )
+        .join(Submission.recommendation)
+        .join(Recommendation.report)
+    ).limit(bound("limit", sa.Integer))
+
+
+_AWAITING_COUNT = sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None))
+
+
 def awaiting_decision_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.decision.is_(None))) or 0
+    return db.session.scalar(_AWAITING_COUNT) or 0
 
 
 def note_sent(recommendation: Recommendation, kind: str, on: date) -> None:
