@@ -192,7 +192,20 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
     cap = bound("cap", sa.Integer)
     lines = _text_ids(shape, "lines_of_effort", LineOfEffort.id)
     if shape.dialect == "postgresql":
-        return _newest_milestones(lines, conditions, cap)
+        if not conditions:
+            return _newest_milestones(lines, cap)
+        # One office's milestones are a twentieth of the newest: the walk of the newest would
+        # rarely reach the cap and then the GIN fallback visits every match anyway (1,000,000
+        # milestones, "data standard": 337 ms against 200 ms this way). Every match visited, the
+        # newest kept.
+        stmt = sa.select(Milestone.id).where(
+            sa.or_(
+                fulltext.matches("milestones"),
+                Milestone.line_of_effort_id == sa.any_(sa.func.array(lines.scalar_subquery())),
+            ),
+            *conditions,
+        )
+        return (stmt.order_by(Milestone.id.desc()) if ordered else stmt).limit(cap)
     own = fulltext.matching_ids("milestones", Milestone.id, shape.dialect)
     rowid = own.selected_columns[0]
     if conditions:
@@ -210,9 +223,9 @@ def _milestone_ids(shape: Shape, ordered: bool) -> sa.Select:
 RECENT_MILESTONES = 20_000
 
 
-def _newest_milestones(lines: sa.Select, conditions: list[sa.ColumnElement], cap: sa.BindParameter) -> sa.Select:
-    """PostgreSQL: the newest ``cap`` milestones whose words match or whose line of effort's
-    title does, newest first (ordered or only counted: the cost is the same), without visiting
+def _newest_milestones(lines: sa.Select, cap: sa.BindParameter) -> sa.Select:
+    """PostgreSQL, for a reader of every office with no filter: the newest ``cap`` milestones
+    whose words match or whose line of effort's title does, newest first (ordered or only counted: the cost is the same), without visiting
     every match when there are many.
 
     A GIN index keeps no order: "the newest 1,001" visited every match (100,696 for "data
@@ -230,7 +243,9 @@ def _newest_milestones(lines: sa.Select, conditions: list[sa.ColumnElement], cap
 
     The older branches order by ``id + 0``, an order no index gives, so that the planner cannot
     walk the primary key backwards computing ``to_tsvector`` for each row (the whole table when
-    the matches are few or the array of lines is empty)."""
+    the matches are few or the array of lines is empty); and bound it as ``id + 0`` too: a
+    bitmap of the primary key's range (every older id, 980,000 at 1,000,000) cost 20 ms of a
+    search whose matches are few."""
     vectors = sa.table(
         "fts_milestones_vectors", sa.column("id", sa.Integer), sa.column("vector"), sa.column("line_vector")
     )
@@ -239,14 +254,12 @@ def _newest_milestones(lines: sa.Select, conditions: list[sa.ColumnElement], cap
     recent = sa.select(vectors.c.id).where(
         vectors.c.id > lowest, sa.or_(vectors.c.vector.bool_op("@@")(query), vectors.c.line_vector.bool_op("@@")(query))
     )
-    if conditions:
-        recent = recent.join(Milestone, Milestone.id == vectors.c.id).where(*conditions)
     recent_cte = recent.order_by(vectors.c.id.desc()).limit(cap).cte("recent")
 
     def older(match: sa.ColumnElement) -> sa.Subquery:
         return (
             sa.select(Milestone.id)
-            .where(match, Milestone.id <= lowest, *conditions)
+            .where(match, Milestone.id + 0 <= lowest)
             .order_by((Milestone.id + 0).desc())
             .limit(cap)
             .subquery()
