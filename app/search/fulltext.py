@@ -8,6 +8,9 @@
 
 ``DOCUMENTS`` names the columns of each table's document. Migrations 0800 and 1700 hold their own copy
 (a migration is a record of what was done); change both together, with a new migration.
+On PostgreSQL migration 1945_search also stores each milestone's vector and its line of
+effort's in ``fts_milestones_vectors`` (kept by triggers, its own copy of the milestones' and
+lines' columns), which search walks newest first (``services._newest_milestones``).
 """
 
 import re

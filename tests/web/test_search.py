@@ -179,3 +179,54 @@ def test_every_kind_lists_only_what_an_office_may_read(client, db, make, login_a
             "evidence": "evidence item",
         }[kind]
         assert f"1 {one} for" in page and f"{listed} Ours" in page and "Theirs" not in page, kind
+
+
+@pytest.mark.parametrize("every_office", [True, False])
+def test_milestones_newest_first_across_the_recent_walk(app, db, make, monkeypatch, every_office):
+    """PostgreSQL walks the newest milestones' stored vectors first (``_newest_milestones``),
+    then, only when they held fewer than the cap, the older matches through the GIN indexes:
+    whether the cap is reached among the newest or not, the ids are the newest matches of all
+    (by their own words or their line's title), in order, and the count is theirs; the stored
+    vectors follow a milestone's edits, its move to another line and its line's new title (on
+    SQLite the same answers through FTS5)."""
+    from app.search import services
+
+    monkeypatch.setattr(services, "RECENT_MILESTONES", 6)
+    services._statement.cache_clear()
+    try:
+        office = make.office("PLCY")
+        rec = make.recommendation(make.report(), office=office)
+        found_line, other_line = make.line(rec, title="Monthly data feeds"), make.line(rec, title="Budget")
+        made = []
+        for i in range(20):
+            if i % 4 == 0:  # found through its line's title only
+                made.append(make.milestone(found_line, title=f"Feed check {i}"))
+            else:
+                title = f"Collect monthly data {i}" if i % 3 else f"Other {i}"
+                made.append(make.milestone(other_line, title=title))
+        db.session.commit()
+        kind = services.KINDS_BY_KEY["milestones"]
+
+        def expect(matching):
+            for cap in range(1, len(matching) + 3):
+                monkeypatch.setattr(services, "COUNT_CAP", cap - 1)
+                shape, values = services.prepare(
+                    "monthly data", {}, every_office=every_office, office_id=None if every_office else office.id
+                )
+                assert kind.ids(shape, values) == matching[:cap], cap
+                assert kind.count(shape, values) == min(cap, len(matching)), cap
+
+        def matches(m):
+            return m.line_of_effort_id == found_line.id or m.title.startswith("Collect")
+
+        expect(sorted((m.id for m in made if matches(m)), reverse=True))
+        # Edits: the newest milestone's own words, one moved onto the found line, the line renamed.
+        made[-1].title = "Collect monthly data again"
+        made[-2].line_of_effort_id = found_line.id
+        db.session.commit()
+        expect(sorted((m.id for m in made if matches(m)), reverse=True))
+        found_line.title = "Quarterly review"
+        db.session.commit()
+        expect(sorted((m.id for m in made if m.title.startswith("Collect")), reverse=True))
+    finally:
+        services._statement.cache_clear()
