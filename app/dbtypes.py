@@ -54,10 +54,13 @@ def enum(*values: str, name: str) -> sa.Enum:
 #: Database objects made by hand in migrations, which the models cannot describe: the
 #: full-text tables and indexes (``fts_*``, migration 0800), an expression index and indexes
 #: with a descending column (0900), the open milestones by office and due day with their
-#: triggers (1910_dash).
+#: triggers (1910_dash), the recommendations by office, status and issue day and an index made
+#: on PostgreSQL only (1950_dash1m).
 MADE_IN_MIGRATIONS = (
     "fts_",
     "open_milestone_days",
+    "recommendation_days",
+    "ix_recommendations_office_open",
     "ix_recommendations_open_activity",
     "ix_recommendations_list_order",
     "ix_recommendations_office_list_order",

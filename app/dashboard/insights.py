@@ -3,7 +3,9 @@
 Every figure is computed in the database, in a fixed number of queries whatever the number
 of rows (tests/web/test_query_budgets.py, bench/README.md):
 
-- counts by status and by age, and the late milestones' count, are one ``GROUP BY``;
+- counts by status and by age, and the late milestones' count, are one ``GROUP BY`` over
+  ``recommendation_days`` (recommendations counted by office, status and issue day, kept by
+  triggers: migration 1950_dash1m);
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of
   one stored date (issue date, management decision, latest submission), so "due within 30
   days or passed" is a range condition on that date, with its boundary worked out here from
@@ -65,6 +67,16 @@ OPEN_MILESTONE_DAYS = sa.table(
     sa.column("office_id", sa.Integer),
     sa.column("due_on", sa.Date),
     sa.column("milestones", sa.Integer),
+)
+#: The recommendations of each action office by status and issue day, and of every office as
+#: office 0, kept by the database's triggers (migration 1950_dash1m): the figures sum an office's
+#: rows, at most one a status and issue day, whatever the number of recommendations.
+RECOMMENDATION_DAYS = sa.table(
+    "recommendation_days",
+    sa.column("office_id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("issued_on", sa.Date),
+    sa.column("recommendations", sa.Integer),
 )
 EVERY_OFFICE = 0
 
@@ -183,8 +195,8 @@ class DashboardStatements:
     building them cost more than running several of them. They run with ``dashboard_values``."""
 
     #: The figures, a row per status: its recommendations, those issued after each age boundary
-    #: (newest first), from one GROUP BY over the index ix_recommendations_status_issued, and on
-    #: every row the late milestones (``overdue_count``, a subquery run once).
+    #: (newest first), from one GROUP BY over the scope's rows of ``recommendation_days`` (a range
+    #: of its key), and on every row the late milestones (``overdue_count``, a subquery run once).
     figures: sa.Select
     #: Late milestones, counted from ``open_milestone_days`` (a row per office and due day),
     #: and the longest-late few (index ix_milestones_open_due).
@@ -204,21 +216,26 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
         literal_in(Milestone.status, OPEN_MILESTONE_STATUSES),
         Milestone.current_due_on < bound("today", sa.Date),
     )
+    office = EVERY_OFFICE if every_office else bound("office_id", sa.Integer)
     days = OPEN_MILESTONE_DAYS.c
     overdue_count = sa.select(sa.func.coalesce(sa.func.sum(days.milestones), 0)).where(  # a range of its key
-        days.office_id == (EVERY_OFFICE if every_office else bound("office_id", sa.Integer)),
+        days.office_id == office,
         days.due_on < bound("today", sa.Date),
     )
+    counted = RECOMMENDATION_DAYS.c
     return DashboardStatements(
         figures=(
             sa.select(
-                Recommendation.status,
-                sa.func.count(),
-                *(sa.func.count().filter(Recommendation.issued_on > day) for day in boundaries),
+                counted.status,
+                sa.func.sum(counted.recommendations),
+                *(
+                    sa.func.coalesce(sa.func.sum(counted.recommendations).filter(counted.issued_on > day), 0)
+                    for day in boundaries
+                ),
                 overdue_count.scalar_subquery(),
             )
-            .where(scope)
-            .group_by(Recommendation.status)
+            .where(counted.office_id == office)
+            .group_by(counted.status)
         ),
         overdue_count=overdue_count,
         overdue=(

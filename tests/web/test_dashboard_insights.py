@@ -13,12 +13,13 @@ from app.dashboard.insights import (
     clock_alerts,
     dashboard_insights,
     last_activity_on,
+    status_and_age_counts,
 )
 from app.dbtypes import literal_in
 from app.extensions import db
 from app.recommendations.clocks import add_months, clocks_for
 from app.milestones.models import Milestone
-from app.recommendations.models import OPEN_STATUSES, LineOfEffort, Recommendation
+from app.recommendations.models import OPEN_STATUSES, STATUSES, LineOfEffort, Recommendation
 from app.submissions.models import SUBMISSION_KINDS, Submission
 from app.submissions.services import dates_from, note_sent
 from app.timeutil import today
@@ -367,6 +368,107 @@ def test_open_milestone_days_have_their_triggers_at_head(db):
     else:
         found = db.session.scalars(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
     assert names <= set(found)
+
+
+def _recommendation_days(db) -> dict[tuple[int, str, date], int]:
+    """``recommendation_days`` as the triggers keep it, without its emptied days."""
+    rows = db.session.execute(sa.text("SELECT office_id, status, issued_on, recommendations FROM recommendation_days"))
+    return {(office, status, date.fromisoformat(str(day))): n for office, status, day, n in rows if n}
+
+
+def _counted_from_recommendations(db) -> dict[tuple[int, str, date], int]:
+    """The same, counted from the recommendations: by office, and of every office as office 0."""
+    rows = db.session.execute(
+        sa.select(
+            Recommendation.action_office_id, Recommendation.status, Recommendation.issued_on, sa.func.count()
+        ).group_by(Recommendation.action_office_id, Recommendation.status, Recommendation.issued_on)
+    )
+    counted: dict[tuple[int, str, date], int] = {}
+    for office, status, day, n in rows:
+        counted[office, status, day] = n
+        counted[EVERY_OFFICE, status, day] = counted.get((EVERY_OFFICE, status, day), 0) + n
+    return counted
+
+
+def test_recommendation_days_follow_every_change_to_a_recommendations_figures(db, make):
+    """The figures are sums over recommendation_days (migration 1950_dash1m), which the database's
+    triggers keep: after each kind of change the table equals a count of the recommendations, and
+    both dashboards' counts by status and by age equal a brute-force count."""
+    plcy, ice = make.office("DHS-PLCY"), make.office("ICE")
+    recs = [
+        make.recommendation(office=plcy, issued_on=TODAY - timedelta(days=d), status=status)
+        for d, status in (
+            (10, "unresolved_open"),
+            (10, "unresolved_open"),
+            (200, "resolved_open"),
+            (900, "resolved_closed"),
+        )
+    ]
+    other = make.recommendation(office=ice, issued_on=TODAY - timedelta(days=400), status="closure_pending")
+    plcy_user, oig = make.user("action_office", office=plcy), make.user("oig_reviewer")
+    db.session.commit()
+
+    def brute_force(office_id: int | None) -> tuple[dict[str, int], list[int]]:
+        scope = [r for r in db.session.scalars(sa.select(Recommendation)) if office_id in (None, r.action_office_id)]
+        ages = [0] * 4
+        for r in scope:
+            if r.status in OPEN_STATUSES:
+                ages[age_bucket(r.issued_on, TODAY)] += 1
+        return {s: sum(r.status == s for r in scope) for s in STATUSES}, ages
+
+    def check() -> None:
+        db.session.commit()
+        assert _recommendation_days(db) == _counted_from_recommendations(db)
+        for user, office_id in ((plcy_user, plcy.id), (oig, None)):
+            by_status, ages = status_and_age_counts(user, TODAY)
+            assert (by_status, [n for _, n in ages]) == brute_force(office_id)
+
+    check()
+    recs[0].status = "resolved_open"  # a new status, the same day
+    check()
+    recs[1].issued_on = TODAY - timedelta(days=500)  # an older issue day: another age
+    check()
+    recs[2].text = "Reworded."  # nothing counted changes: the triggers stay out of it
+    check()
+    other.action_office_id = plcy.id  # moves to PLCY; every office's count keeps it
+    check()
+    recs[3].status, recs[3].action_office_id = "unresolved_open", ice.id  # reopened and moved at once
+    check()
+    db.session.delete(recs[2])
+    check()
+    assert _recommendation_days(db)[EVERY_OFFICE, "resolved_open", TODAY - timedelta(days=10)] == 1
+
+
+def test_recommendation_days_have_their_triggers_at_head(db):
+    """A later migration that rebuilds recommendations on SQLite drops its triggers: all three are
+    still there at the head revision."""
+    names = {"rsd_recommendation_insert", "rsd_recommendation_delete", "rsd_recommendation_update"}
+    if db.engine.dialect.name == "sqlite":
+        found = db.session.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    else:
+        found = db.session.scalars(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+    assert names <= set(found)
+
+
+@pytest.mark.parametrize("every_office", [False, True])
+def test_the_figures_read_a_range_of_recommendation_days(db, every_office):
+    """Both dashboards' figures read only one office's rows of recommendation_days (office 0 for
+    every office), a range of the table's primary key: never the recommendations themselves."""
+    from app.dashboard.insights import dashboard_statements, dashboard_values
+
+    user = type("U", (), {"office_id": 3})()
+    statement = dashboard_statements(every_office).figures.params(dashboard_values(user, TODAY))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
+            assert "recommendation_days_pkey" in plan and "Seq Scan" not in plan, plan
+            assert " recommendations " not in plan, plan
+        else:
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "recommendation_days USING" in plan and "(office_id=?)" in plan, plan
+            assert "TABLE recommendations " not in plan + " ", plan
 
 
 @pytest.mark.parametrize("every_office", [False, True])
