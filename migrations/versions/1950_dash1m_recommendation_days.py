@@ -30,7 +30,7 @@ on SQLite drops the triggers: recreate them (``sqlite_triggers``) in that migrat
 (tests/web/test_dashboard_insights.py checks the counts against the recommendations at head).
 
 Revision ID: 1950_dash1m
-Revises: 1930_targets
+Revises: 1945_search
 Create Date: 2026-12-03
 """
 
@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1950_dash1m"
-down_revision = "1930_targets"
+down_revision = "1945_search"
 branch_labels = None
 depends_on = None
 
