@@ -51,6 +51,8 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
 #: Threads per worker dropping the PostgreSQL databases tests are done with.
 DROPPERS = 4
+#: A PostgreSQL test database put back this many times is vacuumed (tests/conftest.py: _Resetter).
+VACUUM_EVERY = 20
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
@@ -327,6 +329,9 @@ class _Resetter:
         self.conn = psycopg.connect(conninfo, autocommit=True)
         # A reset need not survive a crash of the server: the test database is dropped then anyway.
         self.conn.execute("SET synchronous_commit = off")
+        #: Tables emptied by DELETE since this database's last VACUUM, and the resets so far.
+        self._dirty: set[str] = set()
+        self.resets = 0
 
     def _fingerprint(self) -> str:
         return self.conn.execute(_SCHEMA_FINGERPRINT).fetchone()[0]
@@ -369,18 +374,27 @@ class _Resetter:
         filled = {snapshot.tables[r[0]] for r in conn.execute(probe)} | set(snapshot.rows)
         with conn.transaction(), conn.cursor() as cur:
             # Without triggers (the audit trail's guard, the search tables' upkeep) and foreign keys:
-            # the rows go back exactly as they were read.
+            # the rows go back exactly as they were read, and every table with a row is emptied, so
+            # no row is left pointing at one that is gone. DELETE, not TRUNCATE: a TRUNCATE gives
+            # each table and index a new file and makes every later connection read the table's
+            # catalog entries again (92 ms a test for its 10 tables, three quarters of a reset).
             cur.execute("SET LOCAL session_replication_role = replica")
-            if filled:
-                # CASCADE empties the tables that refer to these (empty already, or refilled below).
-                cur.execute("TRUNCATE " + ", ".join(f'public."{t}"' for t in sorted(filled)) + " CASCADE")
+            for table in sorted(filled):
+                cur.execute(f'DELETE FROM public."{table}"')
             for table, data in snapshot.rows.items():
                 with cur.copy(f'COPY public."{table}" FROM STDIN (FORMAT binary)') as copy:
                     copy.write(data)
             if snapshot.sequences:
                 cur.executemany("SELECT setval(%s::regclass, %s, %s)", snapshot.sequences)
-            # Vacuum and analyze stamps, row counts: as on a new clone (a test reads them).
-            cur.execute("SELECT pg_stat_reset()")
+        # The deleted rows' space, taken back now and then (the statistics reset below keeps
+        # autovacuum from seeing them): a database is lent to hundreds of tests.
+        self._dirty |= filled
+        self.resets += 1
+        if self.resets % VACUUM_EVERY == 0:
+            conn.execute("VACUUM " + ", ".join(f'public."{t}"' for t in sorted(self._dirty)))
+            self._dirty.clear()
+        # Vacuum and analyze stamps, row counts: as on a new clone (a test reads them).
+        conn.execute("SELECT pg_stat_reset()")
         return True
 
     def close(self) -> None:
