@@ -643,6 +643,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # A new document in the same frame, not a new frame per document: a page load costs the
+    # browser 0.14 instead of 0.19 CPU-s (measured over repeated loads of the dashboard), which
+    # pages see no difference of. The browser tier's Chromium CPU: -11% on two journey files.
+    "--disable-features=RenderDocument",
 ]
 
 
