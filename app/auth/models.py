@@ -31,7 +31,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[str] = mapped_column(enum(*ROLES, name="user_role"))
+    #: Indexed for who may read a recommendation: every reviewer and administrator, and its office (migration 2000).
+    role: Mapped[str] = mapped_column(enum(*ROLES, name="user_role"), index=True)
     office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active_account: Mapped[bool] = mapped_column(default=True)

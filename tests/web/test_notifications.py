@@ -1,7 +1,10 @@
 """Issue 16: events tell the people who must act, in the app and by email through the outbox;
 preferences; the daily summary; the inbox; each role's queue."""
 
+import html
+import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -311,6 +314,19 @@ def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app
 def test_the_comment_form_lists_who_may_be_mentioned(app, db, world):
     page = client_for(app, world.sender).get(f"/recommendations/{world.rec.id}").get_data(as_text=True)
     assert "People you can mention" in page and "gao@example.gov" in page and "eve@example.gov" not in page
+    # What mentions.js reads: each person's fields and preferences, as JSON.
+    people = json.loads(html.unescape(re.search(r'data-mention-people="([^"]*)"', page).group(1)))
+    gao = next(p for p in people if p["email"] == "gao@example.gov")
+    assert set(gao) == {"id", "email", "name", "role", "office_id", "prefs"}
+    assert gao["prefs"] == {
+        "due_soon": True,
+        "due_today": True,
+        "overdue_weekly": True,
+        "weekly_digest": True,
+        "digest_weekday": None,
+        "digest_when_empty": False,
+    }
+    assert "eve@example.gov" not in {p["email"] for p in people}
 
 
 def _quarter_start(day: date) -> date:
