@@ -38,6 +38,8 @@ class Report(db.Model):
     __table_args__ = (
         # "Is the demo loaded?" on every page (app/reports/services.py, demo_loaded_statement).
         partial_index("ix_reports_printed_issued_on", "printed_issued_on", where="printed_issued_on IS NOT NULL"),
+        # The dashboard filter's OIG offices, walked a distinct value at a time (app/dashboard/filters.py).
+        sa.Index("ix_reports_oig_office", "oig_office"),
     )
 
     def __repr__(self) -> str:

@@ -131,3 +131,22 @@ def test_a_filtered_list_costs_a_fixed_number_of_queries(app, client, login_as, 
         page = client.get(url).get_data(as_text=True)
     assert large.count == small.count <= 15  # the budget of the main pages (14) and the filters count
     assert "31 recommendations, 25 a page." in page and "Page 1 of 2" in page
+
+
+def test_the_filter_offers_each_issuing_oig_once_and_an_office_only_its_own(make, db, recs):
+    """The OIG choices are walked a distinct value at a time (``choices_statement``): every value
+    once, in order; an office is offered only those it has a recommendation under."""
+    from app.dashboard.filters import choices_statement
+
+    ice = recs["new_ice"].action_office
+    treasury = make.report(number="OIG-26-07", issued_on=today(), oig_office="Treasury OIG")
+    make.recommendation(treasury, ice, number="1", text="Treasury work", issued_on=treasury.issued_on)
+    db.session.commit()
+    every = [v for kind, v, _ in db.session.execute(choices_statement(True), {}) if kind == "oig"]
+    policy = recs["new_policy"].action_office_id
+    policy_oigs = [v for _, v, _ in db.session.execute(choices_statement(False), {"office_id": policy})]
+    ice_oigs = [v for _, v, _ in db.session.execute(choices_statement(False), {"office_id": ice.id})]
+    default = recs["old_policy"].report.oig_office
+    assert every == sorted({default, "GAO", "Treasury OIG"})
+    assert policy_oigs == sorted({default, "GAO"})
+    assert ice_oigs == every
