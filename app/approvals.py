@@ -71,6 +71,21 @@ def pending_request(requests: Iterable[R]) -> R | None:
     return next((r for r in requests if r.status == "pending"), None)
 
 
+def earlier_decline(requests: Iterable[R], change: R) -> R | None:
+    """The request just before ``change`` on its subject, when a manager declined it."""
+    earlier = max((r for r in requests if r.id is not None and r.id < change.id), key=lambda r: r.id, default=None)
+    return earlier if earlier is not None and earlier.status == "declined" else None
+
+
+def declined_earlier(on: datetime | None, by: str | None, reason: str | None) -> str:
+    """The one line a manager reads about a request declined before this one."""
+    if on is None:
+        return ""
+    return f"Declined earlier on {on:%b %-d, %Y} by {by or 'someone no longer active'}" + (
+        f": {reason}" if reason else ""
+    )
+
+
 class Approval(ABC):
     """The workflow; a subclass names its subject and what a change does to it."""
 

@@ -141,10 +141,10 @@ class Targets(Approval):
         sync_flags(change.metric, self.today, actor=actor)
 
     def requested(self, change, actor):
-        notify.target_change_requested(change, actor)
+        notify.change_requested(change, actor)
 
     def decided(self, change, actor):
-        notify.target_change_decided(change, actor)
+        notify.change_decided(change, actor)
         if change.status != "approved":
             return
         # The improvement action that asked for this target is done once the target moved.

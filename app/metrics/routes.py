@@ -43,6 +43,7 @@ from app.metrics.services import (
 )
 from app.metrics.values import data_quality_value, parse_number, ParsedValue
 from app.milestones.models import Milestone
+from app.notifications import services as notify
 from app.permissions import ANY_ROLE, can_edit_metrics, roles
 from app.security import content_disposition
 from app.recommendations.models import LineOfEffort
@@ -229,6 +230,7 @@ def _show(metric: Metric, decision_form=None, status: int = 200):
     ).all()
     outcomes = outcomes_of(flags, readings, {metric.id: metric})
     recommendation = metric.line_of_effort.recommendation
+    pending = pending_target_change(metric)
     return render_template(
         "metrics/show.html",
         metric=metric,
@@ -238,7 +240,8 @@ def _show(metric: Metric, decision_form=None, status: int = 200):
         outcomes=outcomes,
         chart=metric_chart(metric, readings),
         can_edit=can_edit_metrics(current_user, recommendation),
-        pending_target=pending_target_change(metric),
+        pending_target=pending,
+        earlier=notify.earlier_decline(pending) if pending else "",
         decision_form=decision_form or DecisionForm(formdata=None),
     ), status
 

@@ -40,10 +40,10 @@ class DueDates(Approval):
         record(action, milestone, before, extra, actor=actor)
 
     def requested(self, change, actor):
-        notify.date_change_requested(change, actor)
+        notify.change_requested(change, actor)
 
     def decided(self, change, actor):
-        notify.date_change_decided(change, actor)
+        notify.change_decided(change, actor)
 
     def noted(self, change):
         return {"requested_due_on": change.new_due_on}

@@ -27,6 +27,11 @@ def not_after_today(message: str):
     return check
 
 
+def done_on_field(label: str, *, missing: str, future: str) -> DateField:
+    """The day something was done: required, today at the latest, today by default."""
+    return DateField(label, validators=[InputRequired(message=missing), not_after_today(future)], default=today)
+
+
 class PageForm(TrackerForm):
     """A form sharing its page with others: element ids get ``id_prefix`` so none repeats.
 
@@ -127,13 +132,8 @@ class MilestoneForm(VersionedForm):
 
 class UpdateForm(VersionedForm):
     id_prefix = "update"
-    noted_on = DateField(
-        "Date of the update",
-        validators=[
-            InputRequired(message="Enter the date."),
-            not_after_today("An update cannot be dated in the future."),
-        ],
-        default=today,
+    noted_on = done_on_field(
+        "Date of the update", missing="Enter the date.", future="An update cannot be dated in the future."
     )
     status = SelectField("Status", choices=choices((s, MILESTONE_STATUS_LABELS[s]) for s in OPEN_MILESTONE_STATUSES))
     percent_complete = IntegerField(
@@ -149,13 +149,8 @@ class UpdateForm(VersionedForm):
 
 class CompleteForm(VersionedForm):
     id_prefix = "complete"
-    completed_on = DateField(
-        "Completion date",
-        validators=[
-            InputRequired(message="Enter the completion date."),
-            not_after_today("The completion date cannot be in the future."),
-        ],
-        default=today,
+    completed_on = done_on_field(
+        "Completion date", missing="Enter the completion date.", future="The completion date cannot be in the future."
     )
     note = TextAreaField(
         "Completion note", validators=[DataRequired(message="Say what was delivered."), Length(max=LONG_TEXT)]

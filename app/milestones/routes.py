@@ -23,6 +23,7 @@ from app.milestones.models import Milestone
 from app.milestones.my_work import my_work_row, my_work_statements, my_work_values
 from app.metrics.definitions import target_decisions_awaiting
 from app.notifications import queues
+from app.notifications import services as notify
 from app.permissions import ANY_ROLE, can_edit_milestone, roles
 from app.recommendations import lines
 from app.recommendations.models import LineOfEffort, Recommendation, recommendation_label
@@ -171,6 +172,7 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
         forms=forms,
         decision_form=decision_form,
         pending=pending,
+        earlier=notify.earlier_decline(pending) if pending else "",
         today=today(),
         conflict=conflict,
         accepted=services.plan_accepted(recommendation),

@@ -16,8 +16,10 @@ from app.auth.models import User
 from app.dbtypes import bound
 from app.evidence.models import EvidenceItem, EvidenceReview, EvidenceVersion
 from app.extensions import db
-from app.metrics.models import NUMBER, Flag, Metric, TargetChange
-from app.milestones.models import DueDateChange, Milestone
+from app.approvals import declined_earlier
+from app.metrics.models import Flag, Metric
+from app.milestones.models import Milestone
+from app.notifications.changes import BY_RETURNED, CHANGE_KINDS, ChangeKind
 from app.pagination import Page
 from app.recommendations.clocks import clocks_for
 from app.recommendations.models import CLOCK_COLUMNS, OPEN_STATUSES, LineOfEffort, Recommendation, recommendation_label
@@ -85,6 +87,8 @@ class DateChangeItem:
     justification: str
     requested_by: str
     since: datetime
+    #: "Declined earlier on <date> by <name>: <reason>", or "".
+    earlier: str = ""
     kind = "date_change"
 
     @property
@@ -109,6 +113,7 @@ class TargetChangeItem:
     justification: str
     requested_by: str
     since: datetime
+    earlier: str = ""
     kind = "target_change"
 
     def age_days(self, on: date) -> int:
@@ -219,7 +224,86 @@ def _review_item(on: date):
 
 
 #: The changes a manager decides, each kind a part of their queue.
-APPROVAL_KINDS = ("date_change", "target_change")
+APPROVAL_KINDS = tuple(kind.key for kind in CHANGE_KINDS)
+
+
+def _awaiting(kind: ChangeKind, office_id, user_id) -> sa.Select:
+    """``kind``'s requests ``user_id`` may decide, with the request declined just before each."""
+    change, requester = kind.model, aliased(User)
+    earlier, between, decider = aliased(kind.model), aliased(kind.model), aliased(User)
+    return (
+        _with_report(
+            kind,
+            sa.select(
+                sa.literal(kind.key).label("kind"),
+                change.id.label("id"),
+                kind.subject.id.label("subject_id"),
+                kind.title.label("title"),
+                *_LABEL_COLUMNS[1:],
+                *kind.asked,
+                change.justification.label("justification"),
+                sa.func.coalesce(requester.name, "").label("requested_by"),
+                change.requested_at.label("since"),
+                earlier.decided_at.label("earlier_on"),
+                decider.name.label("earlier_by"),
+                earlier.decision_reason.label("earlier_reason"),
+            ),
+        )
+        .outerjoin(requester, change.requested_by_id == requester.id)
+        .outerjoin(
+            earlier,
+            sa.and_(
+                _same_subject(kind, earlier, change),
+                earlier.id < change.id,
+                earlier.status == "declined",
+                ~sa.select(between.id)
+                .where(_same_subject(kind, between, change), between.id > earlier.id, between.id < change.id)
+                .exists(),
+            ),
+        )
+        .outerjoin(decider, earlier.decided_by_id == decider.id)
+        .where(
+            change.status == "pending",
+            kind.deciders(office_id),
+            sa.or_(change.requested_by_id.is_(None), change.requested_by_id != user_id),
+            Recommendation.status.in_(OPEN_STATUSES),
+        )
+    )
+
+
+def _with_report(kind: ChangeKind, stmt: sa.Select) -> sa.Select:
+    """``stmt`` joined from ``kind``'s request to its subject, line, recommendation and report."""
+    return (
+        stmt.join(kind.subject, kind.subject_id == kind.subject.id)
+        .join(LineOfEffort, kind.subject.line_of_effort_id == LineOfEffort.id)
+        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
+        .join(Report, Recommendation.report_id == Report.id)
+    )
+
+
+def _same_subject(kind: ChangeKind, one, other) -> sa.ColumnElement[bool]:
+    return getattr(one, kind.subject_id.key) == getattr(other, kind.subject_id.key)
+
+
+def _declined(kind: ChangeKind, office, user_id) -> sa.Select:
+    """``kind``'s last requests, declined, returned to the requester and to the subject's person."""
+    change, newer = kind.model, aliased(kind.model)
+    return _with_report(
+        kind,
+        sa.select(
+            sa.literal(kind.returned_kind).label("kind"),
+            kind.subject_id.label("id"),
+            kind.title.label("title"),
+            change.decision_reason.label("sub"),
+            change.decided_at.label("since"),
+            *_LABEL_COLUMNS,
+        ),
+    ).where(
+        office,
+        change.status == "declined",
+        sa.or_(change.requested_by_id == user_id, kind.also_returned_to == user_id),
+        ~sa.select(newer.id).where(_same_subject(kind, newer, change), newer.id > change.id).exists(),
+    )
 
 
 @functools.cache
@@ -229,65 +313,7 @@ def approval_statement(kinds: tuple[str, ...] = APPROVAL_KINDS) -> sa.Select:
     deciders are those of ``permissions.can_decide_date_change`` and ``can_decide_target_change``.
     A page of them, run with ``_person``'s values."""
     office_id, user_id = bound("office_id", sa.Integer), bound("user_id", sa.Integer)
-    requester = aliased(User)
-    no_number = sa.cast(sa.null(), NUMBER)
-    dates = (
-        sa.select(
-            sa.literal("date_change").label("kind"),
-            DueDateChange.id.label("id"),
-            Milestone.id.label("subject_id"),
-            Milestone.title.label("title"),
-            *_LABEL_COLUMNS[1:],
-            sa.literal("").label("unit"),
-            no_number.label("old_value"),
-            no_number.label("new_value"),
-            DueDateChange.old_due_on.label("old_on"),
-            DueDateChange.new_due_on.label("new_on"),
-            DueDateChange.justification.label("justification"),
-            sa.func.coalesce(requester.name, "").label("requested_by"),
-            DueDateChange.requested_at.label("since"),
-        )
-        .join(Milestone, DueDateChange.milestone_id == Milestone.id)
-        .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
-        .outerjoin(requester, DueDateChange.requested_by_id == requester.id)
-        .where(
-            DueDateChange.status == "pending",
-            sa.or_(Milestone.office_id == office_id, Recommendation.action_office_id == office_id),
-            sa.or_(DueDateChange.requested_by_id.is_(None), DueDateChange.requested_by_id != user_id),
-            Recommendation.status.in_(OPEN_STATUSES),
-        )
-    )
-    targets = (
-        sa.select(
-            sa.literal("target_change").label("kind"),
-            TargetChange.id.label("id"),
-            Metric.id.label("subject_id"),
-            Metric.name.label("title"),
-            *_LABEL_COLUMNS[1:],
-            Metric.unit.label("unit"),
-            TargetChange.old_target_value.label("old_value"),
-            TargetChange.new_target_value.label("new_value"),
-            TargetChange.old_target_on.label("old_on"),
-            TargetChange.new_target_on.label("new_on"),
-            TargetChange.justification.label("justification"),
-            sa.func.coalesce(requester.name, "").label("requested_by"),
-            TargetChange.requested_at.label("since"),
-        )
-        .join(Metric, TargetChange.metric_id == Metric.id)
-        .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
-        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
-        .outerjoin(requester, TargetChange.requested_by_id == requester.id)
-        .where(
-            TargetChange.status == "pending",
-            Recommendation.action_office_id == office_id,
-            sa.or_(TargetChange.requested_by_id.is_(None), TargetChange.requested_by_id != user_id),
-            Recommendation.status.in_(OPEN_STATUSES),
-        )
-    )
-    parts = [part for kind, part in zip(APPROVAL_KINDS, (dates, targets)) if kind in kinds]
+    parts = [_awaiting(kind, office_id, user_id) for kind in CHANGE_KINDS if kind.key in kinds]
     every = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     return _cut(
         sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
@@ -301,6 +327,7 @@ def _person(user) -> dict:
 
 def _approval_item(r) -> DateChangeItem | TargetChangeItem:
     label = recommendation_label(r.report_number, r.rec_number)
+    earlier = declined_earlier(r.earlier_on, r.earlier_by, r.earlier_reason)
     if r.kind == "target_change":
         return TargetChangeItem(
             r.id,
@@ -315,9 +342,10 @@ def _approval_item(r) -> DateChangeItem | TargetChangeItem:
             r.justification,
             r.requested_by,
             r.since,
+            earlier,
         )
     return DateChangeItem(
-        r.id, r.subject_id, r.title, label, r.old_on, r.new_on, r.justification, r.requested_by, r.since
+        r.id, r.subject_id, r.title, label, r.old_on, r.new_on, r.justification, r.requested_by, r.since, earlier
     )
 
 
@@ -401,53 +429,9 @@ def returned_statement() -> sa.Select:
         .join(Report, Recommendation.report_id == Report.id)
         .where(office, Flag.status == "open", LineOfEffort.lead_owner_id == user_id)
     )
-    newer = aliased(DueDateChange)
-    changes = (
-        sa.select(
-            sa.literal("declined_change").label("kind"),
-            DueDateChange.milestone_id.label("id"),
-            Milestone.title.label("title"),
-            DueDateChange.decision_reason.label("sub"),
-            DueDateChange.decided_at.label("since"),
-            *_LABEL_COLUMNS,
-        )
-        .join(Milestone, DueDateChange.milestone_id == Milestone.id)
-        .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
-        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
-        .where(
-            office,
-            DueDateChange.status == "declined",
-            sa.or_(DueDateChange.requested_by_id == user_id, Milestone.owner_id == user_id),
-            ~sa.select(newer.id)
-            .where(newer.milestone_id == DueDateChange.milestone_id, newer.id > DueDateChange.id)
-            .exists(),
-        )
-    )
-    newer_target = aliased(TargetChange)
-    targets = (
-        sa.select(
-            sa.literal("declined_target_change").label("kind"),
-            TargetChange.metric_id.label("id"),
-            Metric.name.label("title"),
-            TargetChange.decision_reason.label("sub"),
-            TargetChange.decided_at.label("since"),
-            *_LABEL_COLUMNS,
-        )
-        .join(Metric, TargetChange.metric_id == Metric.id)
-        .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
-        .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
-        .join(Report, Recommendation.report_id == Report.id)
-        .where(
-            office,
-            TargetChange.status == "declined",
-            sa.or_(TargetChange.requested_by_id == user_id, LineOfEffort.lead_owner_id == user_id),
-            ~sa.select(newer_target.id)
-            .where(newer_target.metric_id == TargetChange.metric_id, newer_target.id > TargetChange.id)
-            .exists(),
-        )
-    )
-    every = sa.union_all(evidence, submissions, flags, changes, targets).subquery()
+    every = sa.union_all(
+        evidence, submissions, flags, *(_declined(kind, office, user_id) for kind in CHANGE_KINDS)
+    ).subquery()
     return _cut(
         sa.select(every, sa.func.count().over().label("total")).order_by(every.c.since, every.c.kind, every.c.id)
     )
@@ -463,13 +447,8 @@ def _returned_item(r) -> QueueItem:
         )
     if r.kind == "flag":
         return QueueItem(r.kind, r.id, r.title, f"Open flag: {r.sub}", r.since, r.rec_id, label)
-    if r.kind == "declined_target_change":
-        return QueueItem(
-            r.kind, r.id, r.title, "Target change declined" + (f": {r.sub}" if r.sub else ""), r.since, r.rec_id, label
-        )
-    return QueueItem(
-        r.kind, r.id, r.title, "Due-date change declined" + (f": {r.sub}" if r.sub else ""), r.since, r.rec_id, label
-    )
+    declined = f"{BY_RETURNED[r.kind].label} declined" + (f": {r.sub}" if r.sub else "")
+    return QueueItem(r.kind, r.id, r.title, declined, r.since, r.rec_id, label)
 
 
 def queue_page(user, on: date, page: int, per_page: int) -> Page | None:

@@ -17,10 +17,10 @@ from flask import current_app, render_template
 from app.auth.models import User
 from app.comments.models import Comment
 from app.extensions import db
-from app.metrics.models import TargetChange
-from app.metrics.values import format_number, with_unit
-from app.milestones.models import DueDateChange, Milestone
+from app.milestones.models import Milestone
+from app import approvals
 from app.notifications import decide as d
+from app.notifications.changes import BY_MODEL, ChangeKind
 from app.notifications.models import EVENT_KINDS, Notification, NotificationPreference
 from app.offices.models import Office
 from app.recommendations.models import LineOfEffort, Recommendation
@@ -325,131 +325,69 @@ def evidence_reviewed(item, review, actor: User) -> None:
     tell(event, d.evidence_reviewed_recipients(uploader=_person(uploader), milestone_owner=_person(owner)))
 
 
-def _change_details(change: DueDateChange, label: str) -> list[tuple[str, str]]:
-    slip = (change.new_due_on - change.old_due_on).days
-    return [
-        ("Recommendation", label),
-        ("Milestone", change.milestone.title),
-        (
-            "Due date",
-            f"{change.old_due_on:%b %-d, %Y} -> {change.new_due_on:%b %-d, %Y} ({'+' if slip > 0 else ''}{slip} days)",
-        ),
-        ("Justification", change.justification),
-    ]
-
-
-def date_change_requested(change: DueDateChange, actor: User) -> None:
-    milestone = change.milestone
-    rec = milestone.line_of_effort.recommendation
-    label = rec.label
+def _change_event(change, actor: User, what: str, text, subject, details) -> tuple[Event, ChangeKind, object]:
+    """The event ``<kind>_<what>`` about ``change``; ``text``, ``subject``, ``details`` take the
+    kind, the changed row and the recommendation's label."""
+    kind = BY_MODEL[type(change)]
+    row = kind.subject_of(change)
+    label = row.line_of_effort.recommendation.label
     event = Event(
-        "date_change_requested",
-        "due_date_change",
+        f"{kind.key}_{what}",
+        kind.item_type,
         change.id,
-        rec,
+        row.line_of_effort.recommendation,
         actor,
-        f"{actor.name} asked to move the due date of “{milestone.title}” ({label}) "
-        f"from {change.old_due_on:%b %-d, %Y} to {change.new_due_on:%b %-d, %Y}.",
-        f"{label}: due-date change awaits your approval",
-        "milestones.show",
-        {"milestone_id": milestone.id},
-        anchor="dates-heading",
-        details=_change_details(change, label) + [("Asked by", actor.name)],
+        text(kind, row, label),
+        f"{label}: {kind.noun} {subject}",
+        kind.endpoint,
+        {kind.subject_id.key: row.id},
+        anchor=kind.anchor,
+        details=[("Recommendation", label), *kind.details(change), ("Justification", change.justification), *details],
     )
-    # As ``permissions.can_decide_date_change``: a manager of the milestone's office or of the plan's.
-    tell(event, d.date_change_requested_recipients(managers_of(milestone.office_id, rec.action_office_id)))
+    return event, kind, row
 
 
-def date_change_decided(change: DueDateChange, actor: User) -> None:
-    milestone = change.milestone
-    rec = milestone.line_of_effort.recommendation
-    label = rec.label
-    verb = "approved" if change.status == "approved" else "declined"
-    event = Event(
-        "date_change_decided",
-        "due_date_change",
-        change.id,
-        rec,
+def change_requested(change, actor: User) -> None:
+    """A manager is asked to decide ``change`` (told of the request declined just before, if any)."""
+    earlier = earlier_decline(change)
+    event, kind, _ = _change_event(
+        change,
         actor,
-        f"{actor.name} {verb} moving the due date of “{milestone.title}” ({label}) to {change.new_due_on:%b %-d, %Y}.",
-        f"{label}: due-date change {verb} by {actor.name}",
-        "milestones.show",
-        {"milestone_id": milestone.id},
-        anchor="dates-heading",
-        details=_change_details(change, label)
-        + [("Decision", verb.capitalize()), ("Decided by", actor.name), ("Reason", change.decision_reason)],
+        "requested",
+        lambda kind, row, label: (
+            f"{actor.name} asked to {kind.verb} {kind.what(row)} ({label}) "
+            f"from {kind.old(change)} to {kind.new(change)}." + (f" {earlier.rstrip('.')}." if earlier else "")
+        ),
+        "awaits your approval",
+        [("Asked by", actor.name), ("Earlier request", earlier)],
+    )
+    tell(event, kind.requested_recipients(managers_of(*kind.offices(change))))
+
+
+def change_decided(change, actor: User) -> None:
+    verb = "approved" if change.status == "approved" else "declined"
+    event, kind, row = _change_event(
+        change,
+        actor,
+        "decided",
+        lambda kind, row, label: (
+            f"{actor.name} {verb} {kind.verbing} {kind.what(row)} ({label}) to {kind.new(change)}."
+        ),
+        f"{verb} by {actor.name}",
+        [("Decision", verb.capitalize()), ("Decided by", actor.name), ("Reason", change.decision_reason)],
     )
     requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
-    tell(event, d.date_change_decided_recipients(requester=_person(requester), owner=_person(milestone.owner)))
+    tell(event, kind.decided_recipients(_person(requester), _person(kind.told_of_decision(row))))
 
 
-def _target(value, on: date | None, unit: str) -> str:
-    return with_unit(format_number(value), unit) + (f" by {on:%b %-d, %Y}" if on else "")
-
-
-def _target_details(change: TargetChange, label: str) -> list[tuple[str, str]]:
-    metric = change.metric
-    return [
-        ("Recommendation", label),
-        ("Line of effort", metric.line_of_effort.title),
-        ("Metric", metric.name),
-        (
-            "Target",
-            f"{_target(change.old_target_value, change.old_target_on, metric.unit)} -> "
-            f"{_target(change.new_target_value, change.new_target_on, metric.unit)}",
-        ),
-        ("Justification", change.justification),
-    ]
-
-
-def target_change_requested(change: TargetChange, actor: User) -> None:
-    metric = change.metric
-    rec = metric.line_of_effort.recommendation
-    label = rec.label
-    event = Event(
-        "target_change_requested",
-        "target_change",
-        change.id,
-        rec,
-        actor,
-        f"{actor.name} asked to change the target of the metric “{metric.name}” ({label}) "
-        f"from {_target(change.old_target_value, change.old_target_on, metric.unit)} "
-        f"to {_target(change.new_target_value, change.new_target_on, metric.unit)}.",
-        f"{label}: target change awaits your approval",
-        "metrics.show",
-        {"metric_id": metric.id},
-        anchor="target-changes",
-        details=_target_details(change, label) + [("Asked by", actor.name)],
-    )
-    # As ``permissions.can_decide_target_change``: a manager of the plan's office.
-    tell(event, d.target_change_requested_recipients(managers_of(rec.action_office_id)))
-
-
-def target_change_decided(change: TargetChange, actor: User) -> None:
-    metric = change.metric
-    line = metric.line_of_effort
-    rec = line.recommendation
-    label = rec.label
-    verb = "approved" if change.status == "approved" else "declined"
-    event = Event(
-        "target_change_decided",
-        "target_change",
-        change.id,
-        rec,
-        actor,
-        f"{actor.name} {verb} changing the target of the metric “{metric.name}” ({label}) "
-        f"to {_target(change.new_target_value, change.new_target_on, metric.unit)}.",
-        f"{label}: target change {verb} by {actor.name}",
-        "metrics.show",
-        {"metric_id": metric.id},
-        anchor="target-changes",
-        details=_target_details(change, label)
-        + [("Decision", verb.capitalize()), ("Decided by", actor.name), ("Reason", change.decision_reason)],
-    )
-    requester = db.session.get(User, change.requested_by_id) if change.requested_by_id else None
-    tell(
-        event,
-        d.target_change_decided_recipients(requester=_person(requester), line_lead=_person(line.lead_owner)),
+def earlier_decline(change) -> str:
+    """ "Declined earlier on <date> by <name>: <reason>" for the request declined just before ``change``."""
+    kind = BY_MODEL[type(change)]
+    earlier = approvals.earlier_decline(kind.requests(kind.subject_of(change)), change)
+    if earlier is None:
+        return ""
+    return approvals.declined_earlier(
+        earlier.decided_at, earlier.decided_by.name if earlier.decided_by else None, earlier.decision_reason
     )
 
 

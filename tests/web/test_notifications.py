@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from app.evidence.models import EvidenceItem, EvidenceVersion
 from app.audit import AuditEvent
+from app.metrics.definitions import change_target
 from app.metrics.models import Metric, TargetChange
 from app.milestones.models import DueDateChange
 from app.notifications.models import Notification
@@ -821,3 +822,41 @@ def test_only_a_manager_of_the_office_decides_a_target_from_a_queue(app, db, wor
     assert response.status_code == 404
     db.session.refresh(change)
     assert change.status == "pending"
+
+
+def test_a_request_after_a_decline_shows_the_manager_who_declined_it_when_and_why(app, db, world):
+    w = world
+    first = _request_change(app, db, w, w.sender)
+    manager = client_for(app, w.manager)
+    assert (
+        manager.post_form("/", {"change_id": first.id, "reason": "Keep the date.", "decline": "Decline"}).status_code
+        == 302
+    )
+    on = f"{utcnow():%b %-d, %Y}"
+    line = f"Declined earlier on {on} by Mona Manager: Keep the date."
+    _request_change(app, db, w, w.sender, accept=False)
+    mail = told(db, "date_change_requested")["manager@example.gov"][1]
+    assert [
+        n.text.endswith(line)
+        for n in db.session.scalars(sa.select(Notification).order_by(Notification.id))
+        if n.kind == "date_change_requested"
+    ] == [False, True]
+    assert line.rstrip(".") in mail.body_text
+    assert line.rstrip(".") in manager.get("/queue").get_data(as_text=True)
+    assert line.rstrip(".") in manager.get(f"/milestones/{w.milestone.id}").get_data(as_text=True)
+
+    # A target change, declined and asked again, says the same on the queue and the metric's page.
+    target = _request_target_change(app, db, w, w.sender, accept=False)
+    declined = manager.post_form(
+        "/", {"change_kind": "target_change", "change_id": target.id, "reason": "Keep 90.", "decline": "Decline"}
+    )
+    assert declined.status_code == 302
+    db.session.expire_all()
+    metric = db.session.get(Metric, target.metric_id)
+    assert "Declined earlier" not in manager.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    change_target(metric, Decimal(85), None, "Again, with the new data.", today(), actor=w.sender)
+    db.session.commit()
+    line = f"Declined earlier on {on} by Mona Manager: Keep 90"
+    assert told(db, "target_change_requested")["manager@example.gov"][0].text.endswith(line + ".")
+    assert line in manager.get("/queue").get_data(as_text=True)
+    assert line in manager.get(f"/metrics/{metric.id}").get_data(as_text=True)
