@@ -4,7 +4,7 @@ export, integrity and error pages, per role, at 1280, 1024 and 390 px, for a per
     .venv/bin/python scripts/screenshots_look2.py [OUT_DIR] [NAME_FILTER]
 
 Runs the app on a fresh SQLite copy of the OIG-15-85 demo (migrated, seeded, a plan accepted and a
-closure request waiting), serves it on a loopback port and drives /usr/bin/chromium. The first role
+closure request waiting), serves it on a loopback port and drives Chromium ($CHROMIUM, else chromium-headless-shell). The first role
 that may see a page is shot at every width, the others at 390 px. Layout problems found by
 tests/e2e/layout.py are printed beside each file name.
 """
@@ -158,7 +158,7 @@ def main() -> None:
         return not only or only in name
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell"), args=["--no-sandbox", "--disable-gpu"])
         anon = browser.new_context(base_url=base).new_page()
         if wanted("sign-in"):
             anon.goto("/sign-in")

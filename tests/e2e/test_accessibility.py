@@ -64,6 +64,8 @@ EXTRA_PAGES = [
     ("/?status=open&priority=no&sort=office", None),
     # Issue 16: the inbox (linked from the user bar); the queues are in the navigation.
     ("/notifications", None),
+    # A person's own settings, linked from the signed-in bar.
+    ("/reminders/preferences", None),
 ]
 SERIOUS = ("serious", "critical")
 

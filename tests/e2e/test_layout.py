@@ -21,14 +21,15 @@ NAV_PATHS = {
     "/my-work": ("action_office", "manager", "admin"),
     "/evidence/attention": ("action_office", "manager"),
     "/evidence/integrity": ("admin",),
-    "/reminders/preferences": None,
     "/accounts": ("admin",),
     "/exports/": None,
     "/imports/": ("oig_reviewer", "admin"),
     "/calendar/": None,
 }
-#: The pages a decision is made from (the site makes submission 2 a closure request).
+#: The pages a decision is made from (the site makes submission 2 a closure request), and one of
+#: the signed-in bar's (a person's own settings are there, not in the menu).
 DECISION_PATHS = {
+    "/reminders/preferences": None,
     "/recommendations/1": None,
     "/recommendations/1/history": None,
     "/milestones/6": None,

@@ -19,7 +19,13 @@ def test_admin_reads_stored_messages_in_the_outbox(page, sign_in, demo, db):
 
 
 def test_manager_chooses_a_digest_day_with_the_keyboard(page, sign_in, demo):
-    sign_in("manager@example.gov", open="/reminders/preferences")
+    sign_in("manager@example.gov", open="/")
+    # A person's own settings are in the signed-in bar, not the menu: reached by keyboard from there.
+    bar = page.locator(".app-userbar")
+    assert page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Email preferences").count() == 0
+    bar.get_by_role("link", name="Email preferences").press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Email preferences")).to_be_visible()
+    expect(bar.get_by_role("link", name="Email preferences")).to_have_attribute("aria-current", "page")
     page.get_by_label("Digest day").select_option(label="Thursday")
     box = page.get_by_label("Send the digest even when there is nothing to report")
     box.focus()
