@@ -158,7 +158,10 @@ def main() -> None:
         return not only or only in name
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell"), args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell"),
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         anon = browser.new_context(base_url=base).new_page()
         if wanted("sign-in"):
             anon.goto("/sign-in")

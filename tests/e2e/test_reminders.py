@@ -22,7 +22,10 @@ def test_manager_chooses_a_digest_day_with_the_keyboard(page, sign_in, demo):
     sign_in("manager@example.gov", open="/")
     # A person's own settings are in the signed-in bar, not the menu: reached by keyboard from there.
     bar = page.locator(".app-userbar")
-    assert page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Email preferences").count() == 0
+    assert (
+        page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Email preferences").count()
+        == 0
+    )
     bar.get_by_role("link", name="Email preferences").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Email preferences")).to_be_visible()
     expect(bar.get_by_role("link", name="Email preferences")).to_have_attribute("aria-current", "page")
