@@ -292,7 +292,7 @@ def change_lines(
 
     if kind in ("request", "decline"):  # what was asked (a decline leaves the standing value as it was)
         for key, moves in REQUESTED.items():
-            if _empty(a.get(key)):
+            if _empty(a.get(key)) or a[key] == b.get(moves):  # not asked, or asked to stay as it is
                 continue
             asked, standing = said(key, a[key]), b.get(moves) if kind == "request" else None
             lines.append(
@@ -386,7 +386,8 @@ def _sentence(event, names: Names) -> str:
             requester = names.requesters.get(a.get("change_id"), "The office")
             span = date_span(b.get("current_due_on"), a.get("requested_due_on") or a.get("current_due_on"))
             if action == "milestone.due_date_approve":
-                return f"{requester} moved the due date of {title} {span}; approved by {who}."
+                reason = f": {_quote(a['decision_reason'])}" if a.get("decision_reason") else ""
+                return f"{requester} moved the due date of {title} {span}; approved by {who}{reason}."
             return (
                 f"{requester} asked to move the due date of {title} {span}; declined by {who}: "
                 f"{_quote(a.get('decision_reason'))}."
