@@ -71,6 +71,13 @@ def pending_request(requests: Iterable[R]) -> R | None:
     return next((r for r in requests if r.status == "pending"), None)
 
 
+def request_numbers(requests: Iterable[ApprovalRequest]) -> dict[int, int]:
+    """{change id: 2} for a subject's "Request 2": its requests counted from the first, in the order
+    they were made (a change applied at once, before the plan's acceptance, was not a request)."""
+    asked = sorted(r.id for r in requests if r.status != "applied" and r.id is not None)
+    return {change_id: number for number, change_id in enumerate(asked, start=1)}
+
+
 def earlier_decline(requests: Iterable[R], change: R) -> R | None:
     """The request just before ``change`` on its subject, when a manager declined it."""
     earlier = max((r for r in requests if r.id is not None and r.id < change.id), key=lambda r: r.id, default=None)

@@ -98,9 +98,20 @@ FIELD_LABELS = {
     "disallowed_costs": "disallowed costs",
     "agreed_funds": "funds agreed",
     "action_office": "action office",
+    # what an event records beside the fields (the milestone page's lines label them)
+    "noted_on": "date of the update",
+    "requested_due_on": "requested due date",
+    "requested_target_value": "requested target",
+    "requested_target_on": "requested target date",
+}
+#: What a request asks, and the field it would move.
+REQUESTED = {
+    "requested_due_on": "current_due_on",
+    "requested_target_value": "target_value",
+    "requested_target_on": "target_on",
 }
 #: Bookkeeping fields that say nothing to a reader (and hashes, which belong to the integrity page).
-HIDDEN_FIELDS = {
+BOOKKEEPING = {
     "version",
     "sha256",
     "snapshot_sha256",
@@ -112,12 +123,17 @@ HIDDEN_FIELDS = {
     "flag_id",
     "owner_id",
     "milestone_id",
-    "justification",
-    "reason",
-    "decision_reason",
-    "requested_due_on",
     "acknowledged",
 }
+#: The prose an event carries, as a reader calls it: the request's reason, the manager's answer.
+PROSE_LABELS = {
+    "note": "Note",
+    "justification": "Reason",
+    "reason": "Reason",
+    "decision_reason": "Manager's reason",
+}
+#: Left out of a sentence's list of changes: bookkeeping, and what the sentence says in its own words.
+HIDDEN_FIELDS = BOOKKEEPING | {"justification", "reason", "decision_reason", "requested_due_on"}
 
 
 @dataclass
@@ -140,7 +156,7 @@ class Names:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def _value_labels() -> dict[str, str]:
+def value_labels() -> dict[str, str]:
     return {
         **MILESTONE_STATUS_LABELS,
         **REVIEW_STATUS_LABELS,
@@ -237,6 +253,68 @@ def changes_text(before: dict, after: dict, labels: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
+# --- labelled lines (a page's "before → after" column) ----------------------------------
+
+
+def _label(key: str) -> str:
+    label = FIELD_LABELS.get(key, key.replace("_", " "))
+    return label[:1].upper() + label[1:]
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def change_lines(
+    event, labels: dict[str, str], *, requests: dict[int, int] | None = None, titles: dict[int, str] | None = None
+) -> list[tuple[str, str]]:
+    """(label, text) for what one event changed, as the milestone page lists it: "Due date: Jan 17,
+    2027 → Mar 2, 2027", "Reason: …"; a line without a label is its own ("Request 2").
+
+    Only what the event changed or says is listed: bookkeeping (ids, versions, hashes) never, and a
+    field the event holds on one side only (a request records the due date it asks to move, and
+    nothing after) not as a change to nothing. ``requests`` numbers the subject's requests
+    ({change id: 2} for "Request 2"); ``titles`` names the milestones a dependency list holds.
+    """
+    b, a = event.before_data, event.after_data
+    kind = event.action.rpartition("_")[2] if "due_date_" in event.action or "target_" in event.action else ""
+    lines: list[tuple[str, str]] = []
+    number = (requests or {}).get(a.get("change_id"))
+    if kind in ("request", "approve", "decline") and number:
+        lines.append(("", f"Request {number}"))
+
+    def said(key, value) -> str:
+        if key == "depends_on" and isinstance(value, list) and value:
+            return ", ".join(
+                f"“{(titles or {}).get(i)}”" if (titles or {}).get(i) else "another milestone" for i in value
+            )
+        return value_text(value, labels, key)
+
+    if kind in ("request", "decline"):  # what was asked (a decline leaves the standing value as it was)
+        for key, moves in REQUESTED.items():
+            if _empty(a.get(key)) or a[key] == b.get(moves):  # not asked, or asked to stay as it is
+                continue
+            asked, standing = said(key, a[key]), b.get(moves) if kind == "request" else None
+            lines.append(
+                (_label(key), f"{asked} (instead of {said(moves, standing)})" if not _empty(standing) else asked)
+            )
+    order = {key: i for i, key in enumerate(FIELD_LABELS)}  # the order the forms ask in, whatever the stored order
+    for key in sorted(a, key=lambda k: (k not in b, order.get(k, len(order)), k)):
+        if key in BOOKKEEPING or key in PROSE_LABELS or key in REQUESTED:
+            continue
+        before, after = b.get(key), a.get(key)
+        if key not in b:  # what the event adds (the date of an update), when it says something
+            if not _empty(after):
+                lines.append((_label(key), said(key, after)))
+        elif before != after:
+            text = said(key, after) if _empty(before) else f"{said(key, before)} → {said(key, after)}"
+            lines.append((_label(key), text))
+    for key, label in PROSE_LABELS.items():
+        if not _empty(a.get(key)):
+            lines.append((label, str(a[key])))
+    return lines
+
+
 # --- sentences -----------------------------------------------------------------------
 
 
@@ -308,7 +386,8 @@ def _sentence(event, names: Names) -> str:
             requester = names.requesters.get(a.get("change_id"), "The office")
             span = date_span(b.get("current_due_on"), a.get("requested_due_on") or a.get("current_due_on"))
             if action == "milestone.due_date_approve":
-                return f"{requester} moved the due date of {title} {span}; approved by {who}."
+                reason = f": {_quote(a['decision_reason'])}" if a.get("decision_reason") else ""
+                return f"{requester} moved the due date of {title} {span}; approved by {who}{reason}."
             return (
                 f"{requester} asked to move the due date of {title} {span}; declined by {who}: "
                 f"{_quote(a.get('decision_reason'))}."
@@ -442,7 +521,7 @@ def names_for(events) -> Names:
         elif e.action.startswith("metric.") and e.object_id:
             ids["metric"].add(e.object_id)
     ids = {k: {i for i in v if isinstance(i, int)} for k, v in ids.items()}
-    names = Names(labels=_value_labels())
+    names = Names(labels=value_labels())
     if ids["milestone"]:
         names.milestones = dict(
             db.session.execute(sa.select(Milestone.id, Milestone.title).where(Milestone.id.in_(ids["milestone"]))).all()

@@ -3,7 +3,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from app.approvals import request_numbers
 from app.extensions import db
+from app.history import change_lines, value_labels
 from app.inputs import page_status
 from app.pagination import page_number, paginate, paginate_bound
 from app.milestones import bp, date_changes, dependencies, services
@@ -165,6 +167,7 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
     pending = date_changes.pending_change(milestone)
     if decision_form is None and pending is not None:
         decision_form = DecisionForm(formdata=None)
+    history = paginate(services.history_query(milestone.id), HISTORY_PER_PAGE, page_number("history_page"))
     return render_template(
         "milestones/show.html",
         milestone=milestone,
@@ -178,9 +181,19 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
         accepted=services.plan_accepted(recommendation),
         blocking=dependencies.open_dependencies(milestone),
         updates=paginate(services.updates_query(milestone.id), UPDATES_PER_PAGE, page_number("updates_page")),
-        history=paginate(services.history_query(milestone.id), HISTORY_PER_PAGE, page_number("history_page")),
-        field_labels=services.FIELD_LABELS,
+        history=history,
+        changes=_history_lines(milestone, history.items),
+        request_numbers=request_numbers(milestone.date_changes),
     ), status
+
+
+def _history_lines(milestone: Milestone, events) -> dict[int, list[tuple[str, str]]]:
+    """What each event of a page of the history changed, in labelled lines (app/history.py), from
+    what the page has loaded: no query per event."""
+    labels = value_labels()
+    numbers = request_numbers(milestone.date_changes)
+    titles = {m.id: m.title for m in milestone.depends_on}
+    return {e.id: change_lines(e, labels, requests=numbers, titles=titles) for e in events}
 
 
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])

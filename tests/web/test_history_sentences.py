@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from app.history import Names, date_span, sentence
+from app.history import Names, change_lines, date_span, sentence
 
 
 def _event(action, before=None, after=None, actor="Dana Whitfield", object_id=6):
@@ -151,3 +151,80 @@ def test_targets_and_readings_carry_their_metric_s_unit():
     assert sentence(reading, names) == (
         "Dana Whitfield corrected ICE, FY2014 on “Releases” from 12,757\u00a0releases to 12,800\u00a0releases: “recount”."
     )
+
+
+def test_an_approval_gives_the_manager_s_reason_when_there_is_one():
+    event = _event(
+        "milestone.due_date_approve",
+        {"current_due_on": "2027-01-16", "title": "Define required fields"},
+        {"current_due_on": "2027-02-06", "change_id": 3, "title": "Define required fields", "decision_reason": "Fair"},
+        actor="Priya Raman",
+    )
+    assert sentence(event, LABELS) == (
+        "Dana Whitfield moved the due date of “Define required fields” "
+        "from Jan 16 to Feb 6, 2027; approved by Priya Raman: “Fair”."
+    )
+
+
+# --- the labelled lines of the milestone page ("What changed") --------------------------
+
+
+def test_a_target_request_and_its_refusal_read_as_lines_without_bookkeeping():
+    asked = _event(
+        "metric.target_request",
+        {"target_value": "60", "target_on": "2027-09-29"},
+        {
+            "requested_target_value": "45",
+            "requested_target_on": "2027-09-29",  # unchanged: not a line
+            "justification": "Agreements signed.",
+            "change_id": 9,
+        },
+    )
+    assert change_lines(asked, LABELS.labels, requests={9: 2}) == [
+        ("", "Request 2"),
+        ("Requested target", "45 (instead of 60)"),
+        ("Reason", "Agreements signed."),
+    ]
+    declined = _event(
+        "metric.target_decline",
+        {"target_value": "60", "version": 3},
+        {"target_value": "60", "version": 4, "decision_reason": "Wait a year.", "change_id": 9},
+        actor="Priya Raman",
+    )
+    assert change_lines(declined, LABELS.labels, requests={9: 2}) == [
+        ("", "Request 2"),
+        ("Manager's reason", "Wait a year."),
+    ]
+
+
+def test_a_created_milestone_lists_what_it_holds_and_a_cleared_field_says_none():
+    created = _event(
+        "milestone.create",
+        None,
+        {
+            "title": "Define required fields",
+            "description": "",
+            "current_due_on": "2027-01-16",
+            "status": "in_progress",
+            "percent_complete": 0,
+            "depends_on": [4, 5],
+            "version": 1,
+        },
+    )
+    assert change_lines(created, LABELS.labels, titles={4: "Charter the group"}) == [
+        ("Title", "Define required fields"),
+        ("Due date", "Jan 16, 2027"),
+        ("Status", "In progress"),
+        ("Progress", "0%"),
+        ("Dependencies", "“Charter the group”, another milestone"),
+    ]
+    reopened = _event(
+        "milestone.update",
+        {"status": "completed", "completed_on": "2026-11-20", "percent_complete": 100},
+        {"status": "in_progress", "completed_on": None, "percent_complete": 80},
+    )
+    assert change_lines(reopened, LABELS.labels) == [
+        ("Status", "Completed → In progress"),
+        ("Progress", "100% → 80%"),
+        ("Completion date", "Nov 20, 2026 → none"),
+    ]
