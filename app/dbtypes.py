@@ -55,7 +55,7 @@ def enum(*values: str, name: str) -> sa.Enum:
 #: full-text tables and indexes (``fts_*``, migration 0800), an expression index and indexes
 #: with a descending column (0900), the open milestones by office and due day with their
 #: triggers (1910_dash), the recommendations by office, status and issue day and an index made
-#: on PostgreSQL only (1950_dash1m).
+#: on PostgreSQL only (1950_dash1m), the report numbers' trigram index (PostgreSQL, 2040_search_trgm).
 MADE_IN_MIGRATIONS = (
     "fts_",
     "open_milestone_days",
@@ -64,6 +64,7 @@ MADE_IN_MIGRATIONS = (
     "ix_recommendations_open_activity",
     "ix_recommendations_list_order",
     "ix_recommendations_office_list_order",
+    "ix_reports_number_trgm",
 )
 
 
