@@ -55,11 +55,14 @@ def enum(*values: str, name: str) -> sa.Enum:
 #: full-text tables and indexes (``fts_*``, migration 0800), an expression index and indexes
 #: with a descending column (0900), the open milestones by office and due day with their
 #: triggers (1910_dash), the recommendations by office, status and issue day and an index made
-#: on PostgreSQL only (1950_dash1m), the report numbers' trigram index (PostgreSQL, 2040_search_trgm).
+#: on PostgreSQL only (1950_dash1m), by office and status (2030_dash2), and indexes of an office's
+#: open recommendations made on PostgreSQL only (2020_dash2), the report
+#: numbers' trigram index (PostgreSQL, 2040_search_trgm).
 MADE_IN_MIGRATIONS = (
     "fts_",
     "open_milestone_days",
     "recommendation_days",
+    "recommendation_totals",
     "ix_recommendations_office_open",
     "ix_recommendations_open_activity",
     "ix_recommendations_list_order",

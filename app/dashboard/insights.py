@@ -4,8 +4,9 @@ Every figure is computed in the database, in a fixed number of queries whatever 
 of rows (tests/web/test_query_budgets.py, bench/README.md):
 
 - counts by status and by age, and the late milestones' count, are one ``GROUP BY`` over
-  ``recommendation_days`` (recommendations counted by office, status and issue day, kept by
-  triggers: migration 1950_dash1m);
+  ``recommendation_totals`` (recommendations counted by office and status) and the open
+  statuses' last two years of ``recommendation_days`` (counted by office, status and issue day),
+  both kept by triggers (migrations 1950_dash1m, 2030_dash2);
 - the deadlines about to pass are found in SQL. Each clock's date is a monotonic function of
   one stored date (issue date, management decision, latest submission), so "due within 30
   days or passed" is a range condition on that date, with its boundary worked out here from
@@ -76,6 +77,14 @@ RECOMMENDATION_DAYS = sa.table(
     sa.column("office_id", sa.Integer),
     sa.column("status", sa.String),
     sa.column("issued_on", sa.Date),
+    sa.column("recommendations", sa.Integer),
+)
+#: The recommendations of each action office by status, and of every office as office 0, kept by
+#: the same triggers (migration 2030_dash2): the counts by status, so that only the ages sum days.
+RECOMMENDATION_TOTALS = sa.table(
+    "recommendation_totals",
+    sa.column("office_id", sa.Integer),
+    sa.column("status", sa.String),
     sa.column("recommendations", sa.Integer),
 )
 EVERY_OFFICE = 0
@@ -194,9 +203,10 @@ class DashboardStatements:
     """The dashboard's statements for one kind of scope, built once (``dashboard_statements``):
     building them cost more than running several of them. They run with ``dashboard_values``."""
 
-    #: The figures, a row per status: its recommendations, those issued after each age boundary
-    #: (newest first), from one GROUP BY over the scope's rows of ``recommendation_days`` (a range
-    #: of its key), and on every row the late milestones (``overdue_count``, a subquery run once).
+    #: The figures, a row per status: its recommendations (``recommendation_totals``), those
+    #: issued after each age boundary (newest first; summed over the scope's open days of
+    #: ``recommendation_days`` after the oldest boundary, a range of its key for each open status),
+    #: and on every row the late milestones (``overdue_count``, a subquery run once).
     figures: sa.Select
     #: Late milestones, counted from ``open_milestone_days`` (a row per office and due day),
     #: and the longest-late few (index ix_milestones_open_due).
@@ -222,20 +232,33 @@ def dashboard_statements(every_office: bool) -> DashboardStatements:
         days.office_id == office,
         days.due_on < bound("today", sa.Date),
     )
-    counted = RECOMMENDATION_DAYS.c
+    counted, totals = RECOMMENDATION_DAYS.c, RECOMMENDATION_TOTALS.c
+    recent = sa.select(
+        counted.status.label("status"),
+        sa.literal(0).label("recommendations"),
+        *(
+            sa.case((counted.issued_on > day, counted.recommendations), else_=0).label(f"after_{i}")
+            for i, day in enumerate(boundaries)
+        ),
+    ).where(
+        counted.office_id == office,
+        literal_in(counted.status, OPEN_STATUSES),
+        counted.issued_on > boundaries[-1],
+    )
+    by_status = sa.select(
+        totals.status.label("status"),
+        totals.recommendations.label("recommendations"),
+        *(sa.literal(0).label(f"after_{i}") for i in range(len(boundaries))),
+    ).where(totals.office_id == office)
+    rows = sa.union_all(by_status, recent).subquery()
     return DashboardStatements(
         figures=(
             sa.select(
-                counted.status,
-                sa.func.sum(counted.recommendations),
-                *(
-                    sa.func.coalesce(sa.func.sum(counted.recommendations).filter(counted.issued_on > day), 0)
-                    for day in boundaries
-                ),
+                rows.c.status,
+                sa.func.sum(rows.c.recommendations),
+                *(sa.func.sum(rows.c[f"after_{i}"]) for i in range(len(boundaries))),
                 overdue_count.scalar_subquery(),
-            )
-            .where(counted.office_id == office)
-            .group_by(counted.status)
+            ).group_by(rows.c.status)
         ),
         overdue_count=overdue_count,
         overdue=(

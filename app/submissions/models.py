@@ -25,9 +25,17 @@ class Submission(db.Model):
         sa.UniqueConstraint("recommendation_id", "number", name="uq_submissions_recommendation_number"),
         #: The submissions waiting for a decision, oldest first, read in order (no sort).
         partial_index("ix_submissions_pending", "submitted_at", "id", where="decision IS NULL"),
-        #: The returned ones apart (an office's queue; migration 1950_dash1m), with what "the
-        #: latest of its kind" compares.
-        partial_index("ix_submissions_rejected", "recommendation_id", "kind", "number", where="decision = 'rejected'"),
+        #: The returned ones apart (an office's queue; migrations 1950_dash1m, 2020_dash2), with
+        #: what "the latest of its kind" compares and what the queue shows and sorts by.
+        partial_index(
+            "ix_submissions_rejected",
+            "recommendation_id",
+            "kind",
+            "number",
+            "decided_at",
+            "id",
+            where="decision = 'rejected'",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ create it. Where it is not available the index is left out and search reads the 
 (same results); SQLite needs none (1,000 reports at 50,000 milestones).
 
 Revision ID: 2040_search_trgm
-Revises: 2010_dash_oig
+Revises: 2030_dash2
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2040_search_trgm"
-down_revision = "2010_dash_oig"
+down_revision = "2030_dash2"
 branch_labels = None
 depends_on = None
 

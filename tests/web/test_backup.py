@@ -41,6 +41,22 @@ def assert_fresh_statistics(db) -> None:
         assert db.session.scalar(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'milestones'")) > 0
 
 
+def assert_counters_rebuilt(db) -> None:
+    """The dashboards' counters (made by migrations, left out of a backup) were filled again by
+    their triggers as the recommendations came back: each equals a count of them."""
+    totals: dict[tuple[int, str], int] = {}
+    for office, status, n in db.session.execute(sa.text(_BY_OFFICE_STATUS)):
+        totals[office, status] = n
+        totals[0, status] = totals.get((0, status), 0) + n
+    kept = sa.text("SELECT office_id, status, recommendations FROM recommendation_totals WHERE recommendations <> 0")
+    days = sa.text("SELECT office_id, status, sum(recommendations) FROM recommendation_days GROUP BY office_id, status")
+    assert totals and {(o, s): n for o, s, n in db.session.execute(kept)} == totals
+    assert {(o, s): n for o, s, n in db.session.execute(days) if n} == totals
+
+
+_BY_OFFICE_STATUS = "SELECT action_office_id, status, count(*) FROM recommendations GROUP BY action_office_id, status"
+
+
 @pytest.fixture
 def fresh_instance(database_template, tmp_path):
     """A second instance: an empty migrated database and an empty evidence directory."""
@@ -93,6 +109,7 @@ def test_backup_then_restore_brings_every_row_and_file_back(app, db, demo, make,
         assert table_counts(_db) == counts
         assert evidence_hashes(Path(fresh_instance.config["EVIDENCE_DIR"])) == hashes
         assert_fresh_statistics(_db)  # the restore ended with VACUUM (ANALYZE) / ANALYZE
+        assert_counters_rebuilt(_db)
         verify = fresh_instance.test_cli_runner().invoke(args=["audit", "verify"])
         assert verify.exit_code == 0 and "intact" in verify.output, verify.output
         # The restored instance works: new rows get new ids, sign-in works.

@@ -614,9 +614,15 @@ def test_the_unread_count_uses_the_partial_index(app, db, world):
 # --- queues ------------------------------------------------------------------------------------
 
 
-def _evidence(db, w, rec, milestone, by, status="pending", title="Charter"):
+def _evidence(db, w, rec, milestone, by, status="pending", title="Charter", at=None):
+    at = at or utcnow() - timedelta(days=4)
     item = EvidenceItem(
-        recommendation_id=rec.id, milestone_id=milestone.id, title=title, created_by_id=by.id, review_status=status
+        recommendation_id=rec.id,
+        milestone_id=milestone.id,
+        title=title,
+        created_by_id=by.id,
+        review_status=status,
+        created_at=at,
     )
     db.session.add(item)
     db.session.flush()
@@ -630,7 +636,7 @@ def _evidence(db, w, rec, milestone, by, status="pending", title="Charter"):
             size_bytes=3,
             sha256="0" * 64,
             uploaded_by_id=by.id,
-            uploaded_at=utcnow() - timedelta(days=4),
+            uploaded_at=at,
         )
     )
     return item
@@ -704,6 +710,52 @@ def test_office_queue_shows_what_came_back_to_them_only(app, db, world):
     # A new plan sent takes the rejected one off the queue.
     send_plan(app, w)
     assert "Submission 1: Corrective action plan" not in client_for(app, w.owner).get("/queue").get_data(as_text=True)
+
+
+def _submission(db, rec, number, by, sent_at, decision=None, decided_at=None, kind="status_update"):
+    db.session.add(
+        Submission(
+            recommendation_id=rec.id,
+            number=number,
+            kind=kind,
+            narrative="Sent.",
+            snapshot={},
+            snapshot_sha256="0" * 64,
+            submitted_by_id=by.id,
+            submitted_at=sent_at,
+            submitted_on=sent_at.date(),
+            decision=decision,
+            analysis="",
+            decided_at=decided_at,
+        )
+    )
+
+
+@pytest.mark.parametrize("role", ["oig_reviewer", "action_office"])
+def test_every_page_of_a_queue_is_its_share_of_one_sort_with_the_total(db, make, world, role):
+    """OIG's queue reads each kind's first items in order and counts them apart; an office's
+    finds and counts its items before joining a page of them to their reports (migration
+    2020_dash2). Each page, ties of time included, is the slice of one sort of every item by
+    time, kind and id, with the total, and a page past the end gives the first."""
+    from app.notifications.queues import queue_page
+
+    w, now = world, utcnow().replace(microsecond=0)
+    recs = [w.rec, *(make.recommendation(office=w.rec.action_office) for _ in range(4)), w.other_rec]
+    for i, rec in enumerate(recs):
+        ago = now - timedelta(days=10 - i % 3)  # three times only: ties between kinds and items
+        _submission(db, rec, 1, w.sender, ago)  # waiting for OIG
+        _submission(db, rec, 2, w.sender, ago, "rejected", ago, kind="plan")  # returned to its office
+        _evidence(db, w, rec, w.milestone, w.owner, status="pending" if i % 2 else "insufficient", at=ago)
+    _submission(db, w.rec, 3, w.sender, now, "rejected", now, kind="plan")  # a newer plan returned: not 2
+    db.session.commit()
+    user = w.reviewer if role == "oig_reviewer" else w.owner
+    everything = queue_page(user, today(), 1, 100)
+    expected = sorted(everything.items, key=lambda item: (item.since, item.kind, item.id))
+    assert everything.items == expected and everything.total == len(expected) > 6
+    pages = [queue_page(user, today(), number, 3) for number in range(1, (len(expected) + 2) // 3 + 1)]
+    assert [item for page in pages for item in page.items] == expected
+    assert {page.total for page in pages} == {len(expected)}
+    assert queue_page(user, today(), 9, 3).items == expected[:3]
 
 
 def test_the_daily_summary_job_mails_one_summary_once(app, db, world, smtp):  # noqa: F811
