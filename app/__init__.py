@@ -9,9 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from config import Config, database_url
 
@@ -194,16 +192,6 @@ def register_observability(app: Flask) -> None:
     register(app)
 
 
-def _note_flush(session, flush_context) -> None:
-    """A session that sent changes in its transaction (``end_reads_with_a_commit`` leaves it alone)."""
-    session.info["flushed"] = True
-
-
-def _forget_flush(session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop("flushed", None)
-
-
 def register_request_hooks(app: Flask) -> None:
     from flask import abort, request, session
     from flask_login import current_user, logout_user
@@ -240,27 +228,6 @@ def register_request_hooks(app: Flask) -> None:
         from app.inputs import refuse_control_characters_in_request
 
         refuse_control_characters_in_request()
-
-    @app.teardown_request
-    def end_reads_with_a_commit(exc):
-        """A GET or HEAD that changed nothing ends its transaction with COMMIT, not the ROLLBACK
-        the session's removal would send. The two are the same for a transaction that wrote
-        nothing; but psycopg forgets every statement it prepared when it sees a ROLLBACK, so on
-        PostgreSQL each request planned each of its statements again (about 10 ms of database
-        CPU on an office's dashboard at 1,000,000 milestones). A request that failed, holds a
-        change it did not commit, or flushed one (``_note_flush``), still rolls back."""
-        from app.extensions import db
-
-        if exc is not None or request.method not in ("GET", "HEAD"):
-            return
-        session_ = db.session()
-        pending = session_.new or session_.dirty or session_.deleted
-        if session_.in_transaction() and not pending and not session_.info.get("flushed"):
-            session_.commit()
-
-    if not sa.event.contains(Session, "after_flush", _note_flush):
-        sa.event.listen(Session, "after_flush", _note_flush)
-        sa.event.listen(Session, "after_transaction_end", _forget_flush)
 
     @app.after_request
     def security_headers(response):
