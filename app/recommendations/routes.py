@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.comments import services as comments
@@ -9,7 +9,7 @@ from app.inputs import page_status
 from app.notifications import services as notify
 from app.history import KINDS as HISTORY_KINDS, described
 from app.pagination import paginate
-from app.permissions import ANY_ROLE, can_change_status, can_comment, require_edit_concurrence, roles
+from app.permissions import ANY_ROLE, can_change_status, require_comment, require_edit_concurrence, roles
 from app.recommendations import bp
 from app.recommendations.clocks import clocks_for
 from app.recommendations.forms import ConcurrenceForm, StatusChangeForm
@@ -55,8 +55,31 @@ def _show(recommendation_id: int, comment_form=None, status: int = 200):
         comments=comments.for_recommendation(recommendation.id),
         comment_form=comment_form or CommentForm(formdata=None),
         events=described(history(recommendation.id, limit=RECENT_EVENTS)),
-        mentionable=notify.readers_of(recommendation) if can_comment(current_user, recommendation) else [],
     ), status
+
+
+def _mentionable(recommendation_id: int):
+    """The recommendation page's load-and-authorise, then the comment form's rule: only those who
+    may write in the conversation are shown who they may mention."""
+    recommendation = get_recommendation_or_404(recommendation_id)
+    require_comment(recommendation)
+    return recommendation, notify.readers_of(recommendation)
+
+
+@bp.route("/<int:recommendation_id>/mentionable.json")
+@roles(*ANY_ROLE)
+def mentionable_json(recommendation_id: int):
+    """What mentions.js suggests, fetched when the comment box is first used: the page itself no
+    longer carries the list, as it is read far more often than anyone writes."""
+    _, people = _mentionable(recommendation_id)
+    return jsonify([{"name": p.name, "email": p.email} for p in people])  # no-store, as every page
+
+
+@bp.route("/<int:recommendation_id>/mentionable")
+@roles(*ANY_ROLE)
+def mentionable_page(recommendation_id: int):
+    recommendation, people = _mentionable(recommendation_id)
+    return render_template("recommendations/mentionable.html", recommendation=recommendation, people=people)
 
 
 @bp.route("/<int:recommendation_id>/history")

@@ -10,8 +10,6 @@ and the outbox's unique constraint keeps one copy. Reminders fire in windows, no
 days ("due within 7 days, not yet within 1"), so a scheduler that was down catches up.
 """
 
-import dataclasses
-import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -48,17 +46,6 @@ class Person:
     role: str
     office_id: int | None
     prefs: Prefs = Prefs()
-
-    @property
-    def plain(self) -> dict:
-        """Its fields as JSON takes them (the mention list's data): ``dataclasses.asdict`` of every
-        person took more time than the rest of the recommendation page's template."""
-        return {**self.__dict__, "prefs": _plain_prefs(self.prefs)}
-
-
-@functools.cache
-def _plain_prefs(prefs: Prefs) -> dict:
-    return dataclasses.asdict(prefs)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
-// @mentions in a message: suggestions from the people who may see the recommendation.
-// The page works without this file: it lists those people under "People you can mention".
+// @mentions in a message: suggestions from the people who may see the recommendation, fetched
+// the first time the comment box is used (the page is read far more often than written to).
+// The page works without this file: its link "People you can mention" lists those people, and
+// the server finds @email or @Full Name in the message whether or not a suggestion was chosen.
 (function () {
   "use strict";
-  var box = document.querySelector("[data-mention-people]");
+  var box = document.querySelector("[data-mention-source]");
   if (!box) { return; }
-  var people = JSON.parse(box.getAttribute("data-mention-people"));
   var textarea = document.getElementById(box.getAttribute("data-mention-for"));
-  if (!textarea || !people.length) { return; }
+  if (!textarea) { return; }
+  var people = [], requested = false, ready = false;
   var list = document.createElement("ul");
   list.id = textarea.id + "-mentions";
   list.className = "app-mention-list";
@@ -64,7 +66,7 @@
 
   function update() {
     var q = query();
-    if (q === null) { close(); return; }
+    if (q === null || !ready) { close(); return; }
     matches = people.filter(function (p) {
       return p.name.toLowerCase().indexOf(q) !== -1 || p.email.toLowerCase().indexOf(q) !== -1;
     }).slice(0, 8);
@@ -85,7 +87,25 @@
       ". Up and down arrows to move, Enter to choose, Escape to close.";
   }
 
-  textarea.addEventListener("input", update);
+  function load() {
+    if (requested) { return; }
+    requested = true;
+    fetch(box.getAttribute("data-mention-source"), {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (found) {
+        people = found;
+        ready = true;
+        // Whatever was typed while the list was on its way is answered now.
+        if (document.activeElement === textarea) { update(); }
+      })
+      .catch(function () { ready = false; });  // typing @email still works: the server reads it
+  }
+
+  textarea.addEventListener("focus", load);
+  textarea.addEventListener("input", function () { load(); update(); });
   textarea.addEventListener("keydown", function (e) {
     if (list.hidden) { return; }
     if (e.key === "ArrowDown") { e.preventDefault(); highlight((active + 1) % matches.length); }

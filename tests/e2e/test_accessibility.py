@@ -20,6 +20,7 @@ from tests.e2e.walk import axe_violations, describe, group, want
 EXTRA_PAGES = [
     ("/recommendations/1", None),
     ("/recommendations/1/history", None),
+    ("/recommendations/1/mentionable", ("action_office",)),
     ("/recommendations/1/submissions/new/plan", ("action_office",)),
     ("/recommendations/1/concurrence", ("action_office",)),
     ("/recommendations/1/status", ("oig_reviewer",)),

@@ -312,14 +312,33 @@ def test_a_comment_with_a_mention_chosen_by_keyboard(app, page, browser, live_se
     deliver(app, mailbox, {"sender@example.gov": 1, "gao@example.gov": 1})
 
 
+def test_a_mention_typed_in_full_when_the_suggestions_fail_to_load(app, page, live_server, world, mailbox):
+    sign_in_as(page, world.sender.email, open=f"/recommendations/{world.rec.id}")
+    page.route("**/mentionable.json", lambda route: route.fulfill(status=503, body="Unavailable"))
+    box = page.get_by_label("Your message")
+    with page.expect_response("**/mentionable.json") as answered:
+        box.focus()
+    assert answered.value.status == 503
+    page.keyboard.type("Over to @gao@example.gov please.")
+    expect(page.get_by_role("option")).to_have_count(0)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send message").click()
+    expect(page.locator(".app-comment__body")).to_have_text("Over to @gao@example.gov please.")
+    deliver(app, mailbox, {"gao@example.gov": 1, "sender@example.gov": 0})
+
+
 def test_the_mention_list_works_without_javascript(browser, live_server, world):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     sign_in_with_the_form(page, world.sender.email, PASSWORD)  # the form works without scripts too
     page.goto(f"/recommendations/{world.rec.id}")
-    page.get_by_text("People you can mention").click()
-    expect(page.get_by_text("Gus Auditor (gao@example.gov)")).to_be_visible()
+    page.get_by_role("link", name="People you can mention").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"People you can mention on {world.rec.label}")
+    row = page.get_by_role("row").filter(has_text="Gus Auditor")
+    expect(row.get_by_role("cell", name="gao@example.gov")).to_be_visible()
     assert page.get_by_text("eve@example.gov").count() == 0
+    page.get_by_role("link", name="Back to the conversation").click()
+    expect(page.get_by_label("Your message")).to_be_visible()
     context.close()
 
 

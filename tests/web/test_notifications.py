@@ -1,10 +1,7 @@
 """Issue 16: events tell the people who must act, in the app and by email through the outbox;
 preferences; the daily summary; the inbox; each role's queue."""
 
-import html
-import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -312,22 +309,57 @@ def test_a_comment_tells_the_conversation_and_those_mentioned_who_may_see_it(app
     assert second.recipient.email == "sender@example.gov" and second.link.endswith(f"#comment-{second.item_id}")
 
 
-def test_the_comment_form_lists_who_may_be_mentioned(app, db, world):
+def test_the_recommendation_page_links_to_who_may_be_mentioned_without_listing_them(app, db, world):
     page = client_for(app, world.sender).get(f"/recommendations/{world.rec.id}").get_data(as_text=True)
-    assert "People you can mention" in page and "gao@example.gov" in page and "eve@example.gov" not in page
-    # What mentions.js reads: each person's fields and preferences, as JSON.
-    people = json.loads(html.unescape(re.search(r'data-mention-people="([^"]*)"', page).group(1)))
-    gao = next(p for p in people if p["email"] == "gao@example.gov")
-    assert set(gao) == {"id", "email", "name", "role", "office_id", "prefs"}
-    assert gao["prefs"] == {
-        "due_soon": True,
-        "due_today": True,
-        "overdue_weekly": True,
-        "weekly_digest": True,
-        "digest_weekday": None,
-        "digest_when_empty": False,
-    }
-    assert "eve@example.gov" not in {p["email"] for p in people}
+    # Read far more often than written to: the page carries a link and where mentions.js asks, not the people.
+    assert f'href="/recommendations/{world.rec.id}/mentionable">People you can mention</a>' in page
+    assert f'data-mention-source="/recommendations/{world.rec.id}/mentionable.json"' in page
+    assert "Gus Auditor" not in page and "gao@example.gov" not in page and "lead@example.gov" not in page
+
+
+def test_the_mentionable_json_is_who_may_see_the_recommendation(app, db, world):
+    response = client_for(app, world.sender).get(f"/recommendations/{world.rec.id}/mentionable.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"  # as every page (app/security.py)
+    # What mentions.js reads: each person's name and email, ordered by name.
+    assert response.get_json() == [
+        {"name": "Gus Auditor", "email": "gao@example.gov"},
+        {"name": "Lee Lead", "email": "lead@example.gov"},
+        {"name": "Mona Manager", "email": "manager@example.gov"},
+        {"name": "Olga Owner", "email": "owner@example.gov"},
+        {"name": "Olivia Reviewer", "email": "oig@example.gov"},
+        {"name": "Sam Sender", "email": "sender@example.gov"},
+    ]
+
+
+def test_the_mentionable_page_lists_name_and_email(app, db, world):
+    response = client_for(app, world.sender).get(f"/recommendations/{world.rec.id}/mentionable")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<caption>6 people you can mention</caption>" in page
+    assert '<th scope="row">Gus Auditor</th><td>gao@example.gov</td>' in page
+    assert "eve@example.gov" not in page and "Eve Stranger" not in page
+    assert 'aria-current="page"><span>People you can mention</span>' in page
+    assert f'href="/recommendations/{world.rec.id}"><span>{world.rec.label}</span>' in page
+
+
+@pytest.mark.parametrize("path", ["mentionable.json", "mentionable"])
+def test_who_may_be_mentioned_is_authorised_as_the_recommendation_page(app, db, make, world, path):
+    stranger = client_for(app, world.stranger)  # another office's staff
+    assert stranger.get(f"/recommendations/{world.rec.id}").status_code == 403
+    assert stranger.get(f"/recommendations/{world.rec.id}/{path}").status_code == 403
+    assert stranger.get(f"/recommendations/{world.other_rec.id}/{path}").status_code == 200
+    assert stranger.get(f"/recommendations/999999/{path}").status_code == 404
+    # An OIG reviewer reads every office's recommendations and writes in their conversations.
+    oig = client_for(app, world.gao).get(f"/recommendations/{world.rec.id}/{path}")
+    assert oig.status_code == 200 and "lead@example.gov" in oig.get_data(as_text=True)
+    # An administrator reads the page but has no comment form: nobody to mention either.
+    ada = make.user("admin", name="Ada Admin", email="ada@example.gov")
+    db.session.commit()
+    admin = client_for(app, ada)
+    assert admin.get(f"/recommendations/{world.rec.id}").status_code == 200
+    assert admin.get(f"/recommendations/{world.rec.id}/{path}").status_code == 403
+    assert app.test_client().get(f"/recommendations/{world.rec.id}/{path}").status_code in (302, 401)
 
 
 def _quarter_start(day: date) -> date:

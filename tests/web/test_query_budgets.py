@@ -21,6 +21,8 @@ PAGES = [
     ("recommendation", "/recommendations/{rec}", "action_office"),
     ("timeline", "/recommendations/{rec}/timeline", "action_office"),
     ("loop", "/recommendations/{rec}/loop", "action_office"),
+    ("people you can mention", "/recommendations/{rec}/mentionable", "action_office"),
+    ("people you can mention (JSON)", "/recommendations/{rec}/mentionable.json", "oig_reviewer"),
     ("my work", "/my-work", "action_office"),
     ("my work, filtered, page 2", "/my-work?status=in_progress&page=2", "action_office"),
     ("search", "/search/?q=data+standard", "oig_reviewer"),
