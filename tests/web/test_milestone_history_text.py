@@ -71,6 +71,8 @@ def test_request_decline_request_approve_reads_as_prose_in_the_history(client, l
     login_as(user=office)
     _ask(client, m.id, days(50), "CBP's comments came in three weeks late.")
     page = client.get(f"/milestones/{m.id}").get_data(as_text=True)
+    # The waiting request is named as the table and the history name it.
+    assert ">Request 2: due-date change awaiting a decision</h2>" in page
     data = {"noted_on": days(0).isoformat(), "status": "in_progress", "percent_complete": 40, "note": "Draft sent"}
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     assert client.post_form(f"/milestones/{m.id}", {"action": "update", "version": version} | data).status_code == 302
