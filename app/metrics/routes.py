@@ -5,6 +5,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.models import User
+from app.approvals import request_numbers
 from app.extensions import db
 from app.inputs import page_status
 from app.metrics import bp
@@ -241,6 +242,7 @@ def _show(metric: Metric, decision_form=None, status: int = 200):
         chart=metric_chart(metric, readings),
         can_edit=can_edit_metrics(current_user, recommendation),
         pending_target=pending,
+        request_numbers=request_numbers(metric.target_changes),
         earlier=notify.earlier_decline(pending) if pending else "",
         decision_form=decision_form or DecisionForm(formdata=None),
     ), status

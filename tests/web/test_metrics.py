@@ -379,6 +379,9 @@ def test_adjusting_the_target_re_evaluates_the_readings(client, login_as, make, 
 
     change = db.session.scalar(sa.select(TargetChange))
     assert change.status == "pending" and change.justification == "The target assumed full coverage."
+    page = client.get(f"/metrics/{metric.id}").get_data(as_text=True)
+    assert "<strong>Request 1, awaiting a decision.</strong>" in page  # named as the table names it
+    assert 'data-label="Asked">Request 1: ' in page
     client.post_form("/sign-out")
     login_as("manager", office=rec.action_office)
     refused = client.post_form(
