@@ -168,6 +168,7 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
     if decision_form is None and pending is not None:
         decision_form = DecisionForm(formdata=None)
     history = paginate(services.history_query(milestone.id), HISTORY_PER_PAGE, page_number("history_page"))
+    numbers = request_numbers(milestone.date_changes)
     return render_template(
         "milestones/show.html",
         milestone=milestone,
@@ -182,16 +183,15 @@ def _render_show(milestone: Milestone, forms: dict, status: int = 200, decision_
         blocking=dependencies.open_dependencies(milestone),
         updates=paginate(services.updates_query(milestone.id), UPDATES_PER_PAGE, page_number("updates_page")),
         history=history,
-        changes=_history_lines(milestone, history.items),
-        request_numbers=request_numbers(milestone.date_changes),
+        changes=_history_lines(milestone, history.items, numbers),
+        request_numbers=numbers,
     ), status
 
 
-def _history_lines(milestone: Milestone, events) -> dict[int, list[tuple[str, str]]]:
+def _history_lines(milestone: Milestone, events, numbers: dict[int, int]) -> dict[int, list[tuple[str, str]]]:
     """What each event of a page of the history changed, in labelled lines (app/history.py), from
-    what the page has loaded: no query per event."""
+    what the page has loaded: no query per event. ``numbers`` names the milestone's requests."""
     labels = value_labels()
-    numbers = request_numbers(milestone.date_changes)
     titles = {m.id: m.title for m in milestone.depends_on}
     return {e.id: change_lines(e, labels, requests=numbers, titles=titles) for e in events}
 
