@@ -171,6 +171,9 @@ def change_target(
 ) -> TargetChange:
     """Before the plan is accepted the target moves at once, as does OIG's or an administrator's
     change; after, the action office's change is a request a manager approves or declines."""
+    # Asked before the change exists: the question loads rows, and an autoflush then would meet a
+    # change that is in the metric's list but not yet in the session (``request`` adds it).
+    needs_approval = plan_accepted(metric.line_of_effort.recommendation) and actor.role == "action_office"
     change = TargetChange(
         metric=metric,
         old_target_value=metric.target_value,
@@ -179,7 +182,6 @@ def change_target(
         new_target_on=target_on,
         justification=justification,
     )
-    needs_approval = plan_accepted(metric.line_of_effort.recommendation) and actor.role == "action_office"
     return Targets(today).request(change, needs_approval=needs_approval, actor=actor)
 
 
