@@ -274,7 +274,11 @@ class TargetChange(ApprovalRequest, db.Model):
     """One change of a metric's target (value and date): requested, and applied or decided."""
 
     __tablename__ = "metric_target_changes"
-    __table_args__ = (one_pending_index("uq_metric_target_changes_one_pending", "metric_id"),)
+    __table_args__ = (
+        # The declined ones start an office's "Returned to you" queue (migration 2050).
+        sa.Index("ix_metric_target_changes_status", "status", "metric_id"),
+        one_pending_index("uq_metric_target_changes_one_pending", "metric_id"),
+    )
     STATUS_LABELS = TARGET_CHANGE_STATUS_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
