@@ -20,7 +20,7 @@ from app.comments.demo import seed_comments
 from app.demo_report import ISSUED_ON, REPORT_NUMBER
 from app.evidence.demo import seed_evidence
 from app.extensions import db
-from app.milestones.demo import seed_milestone_history
+from app.milestones.demo import EARLY_DATE_CHANGE, seed_milestone_history
 from app.metrics.demo import seed_metrics
 from app.milestones.models import Milestone
 from app.offices.models import Office
@@ -95,6 +95,9 @@ LINES_OF_EFFORT = [
 
 @dataclass
 class DemoMilestone:
+    """A milestone of the plan as the demo shows it: ``status``, ``percent``, ``completed`` (days from
+    today) and ``due`` are where its history (app/milestones/demo.py) leaves it."""
+
     line: str
     title: str
     start: int
@@ -292,8 +295,11 @@ def seed_demo(password: str | None, on: date) -> str | None:
             position=position,
         )
         db.session.add(lines[kind])
+    # Each milestone as first planned; seed_milestone_history plays its history forward to the
+    # status, percent and dates ``MILESTONES`` gives.
+    moved_title, moved_days = EARLY_DATE_CHANGE[:2]
     for m in MILESTONES:
-        due = on + timedelta(days=m.due)
+        due = on + timedelta(days=m.due - (moved_days if m.title.startswith(moved_title) else 0))
         db.session.add(
             Milestone(
                 line_of_effort=lines[m.line],
@@ -303,9 +309,8 @@ def seed_demo(password: str | None, on: date) -> str | None:
                 start_on=on + timedelta(days=m.start),
                 baseline_due_on=due,
                 current_due_on=due,
-                status=m.status,
-                percent_complete=m.percent,
-                completed_on=on + timedelta(days=m.completed) if m.completed is not None else None,
+                status="not_started",
+                percent_complete=0,
                 expected_evidence=m.evidence,
             )
         )
