@@ -55,12 +55,23 @@ _UNDRAWN_CHARTS_JS = """() => Array.from(document.querySelectorAll("canvas[data-
   .map((c) => "chart " + c.getAttribute("data-chart") + " was not drawn").slice(0, 5)"""
 
 
+#: Stacked tables (data_table(stacked=True)) that still scroll sideways in their container on a
+#: phone (under USWDS's 480 px, where each row stands as a block of cells).
+_STACKED_SCROLLING_JS = """() => window.innerWidth >= 480 ? [] :
+  Array.from(document.querySelectorAll(".usa-table--stacked"))
+  .map((t) => t.closest(".usa-table-container--scrollable") || t)
+  .filter((c) => c.scrollWidth > c.clientWidth + 1)
+  .map((c) => "the stacked table «" + (c.getAttribute("aria-label") || "").slice(0, 40) + "» scrolls sideways ("
+    + c.scrollWidth + " px in " + c.clientWidth + " px)").slice(0, 5)"""
+
+
 def layout_problems(page) -> list[str]:
     """What is wrong with the page's layout at its current width ([] when nothing)."""
     problems = page.evaluate(_UNDRAWN_CHARTS_JS)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if widths[0] > widths[1]:
         problems.append(f"the document scrolls sideways ({widths[0]} px wide in {widths[1]} px)")
+    problems += page.evaluate(_STACKED_SCROLLING_JS)
     problems += page.evaluate(_OVERLAPS_JS, CONTENT_BOXES)
     return problems
 
