@@ -43,6 +43,8 @@ PAGES = [
     ("policy@example.gov", "/recommendations/1", 4),
     ("oig@example.gov", "/recommendations/1", 4),
     ("manager@example.gov", "/milestones/7", 2),
+    ("oig@example.gov", "/reports/", 1),
+    ("policy@example.gov", "/recommendations/1/metrics", 1),
 ]
 
 
