@@ -45,6 +45,7 @@ PAGES = [
     ("manager@example.gov", "/milestones/7", 2),
     ("oig@example.gov", "/reports/", 1),
     ("policy@example.gov", "/recommendations/1/metrics", 1),
+    ("oig@example.gov", "/recommendations/1/flags", 1),
 ]
 
 
