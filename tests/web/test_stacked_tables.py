@@ -46,6 +46,7 @@ PAGES = [
     ("oig@example.gov", "/reports/", 1),
     ("policy@example.gov", "/recommendations/1/metrics", 1),
     ("oig@example.gov", "/recommendations/1/flags", 1),
+    ("oig@example.gov", "/recommendations/1/closure-package", 4),
 ]
 
 
