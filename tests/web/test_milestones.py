@@ -708,7 +708,7 @@ def test_timeline_carries_its_data_as_json_and_as_a_table(client, login_as, make
     late_row = table.split("Slipped &lt;/script&gt; one")[1].split("</tr>")[0]
     assert f'href="/milestones/{m.id}">{m.title}</a>' in late_row
     first_row = table.split(f'href="/milestones/{m.id}">{m.title}</a></th>')[1].split("</tr>")[0]
-    assert first_row.rstrip().endswith('<td class="app-cell-wrap">None</td>')
+    assert first_row.rstrip().endswith('<td class="app-cell-short" data-label="Depends on">None</td>')
 
 
 def test_the_milestone_page_has_no_inline_script_or_style(client, login_as, plan):

@@ -47,6 +47,7 @@ PAGES = [
     ("policy@example.gov", "/recommendations/1/metrics", 1),
     ("oig@example.gov", "/recommendations/1/flags", 1),
     ("oig@example.gov", "/recommendations/1/closure-package", 4),
+    ("policy@example.gov", "/recommendations/1/timeline", 3),
 ]
 
 
