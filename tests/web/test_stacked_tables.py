@@ -48,6 +48,7 @@ PAGES = [
     ("oig@example.gov", "/recommendations/1/flags", 1),
     ("oig@example.gov", "/recommendations/1/closure-package", 4),
     ("policy@example.gov", "/recommendations/1/timeline", 3),
+    ("oig@example.gov", "/metrics/1", 2),
 ]
 
 
