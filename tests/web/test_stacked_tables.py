@@ -49,6 +49,7 @@ PAGES = [
     ("oig@example.gov", "/recommendations/1/closure-package", 4),
     ("policy@example.gov", "/recommendations/1/timeline", 3),
     ("oig@example.gov", "/metrics/1", 2),
+    ("oig@example.gov", "/evidence/1", 1),
 ]
 
 
