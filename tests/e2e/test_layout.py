@@ -37,6 +37,8 @@ DECISION_PATHS = {
     "/recommendations/1/metrics": None,
     "/recommendations/1/loop": None,
     "/submissions/2": None,
+    # The plan as sent (accepted), its sections open beside OIG's panel (the closure request folds them).
+    "/submissions/1": ("oig_reviewer",),
     "/submissions/awaiting": ("oig_reviewer",),  # linked from OIG's queue
     "/recommendations/1/closure-package": None,
     "/recommendations/1/submissions/new/closure_request": ("action_office",),
