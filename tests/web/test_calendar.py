@@ -55,7 +55,9 @@ def test_a_revoked_or_replaced_feed_answers_404(app, client, db, demo):
     assert anonymous.get(second).status_code == 200
     client.post_form("/calendar/feed/revoke", token_from="/calendar/")
     assert anonymous.get(second).status_code == 404
-    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("calendar.%"))).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("calendar.%")).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["calendar.token_create", "calendar.token_create", "calendar.token_revoke"]
 
 

@@ -61,7 +61,9 @@ def _flags(db, metric, status=None, kind="off_target"):
 
 
 def _actions(db, prefix):
-    return db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like(prefix + "%"))).all()
+    return db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like(prefix + "%")).order_by(AuditEvent.id)
+    ).all()
 
 
 # --- definitions ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def milestone_form(m, **changes) -> dict:
 
 
 def events(db, action: str) -> list[AuditEvent]:
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 @pytest.fixture
