@@ -11,7 +11,9 @@ from app.offices.models import Office
 
 
 def _office_choices():
-    offices = db.session.execute(sa.select(Office.id, Office.name, Office.code).order_by(Office.name)).all()
+    offices = db.session.execute(
+        sa.select(Office.id, Office.name, Office.code).order_by(Office.name, Office.code)
+    ).all()
     return [SelectChoice("", "No office (administrators only)")] + [
         SelectChoice(str(o.id), f"{o.name} ({o.code})") for o in offices
     ]

@@ -30,7 +30,7 @@ from app.timeutil import utcnow
 @bp.route("")
 @roles("admin")
 def index():
-    users = db.session.scalars(sa.select(User).order_by(User.is_active_account.desc(), User.name)).all()
+    users = db.session.scalars(sa.select(User).order_by(User.is_active_account.desc(), User.name, User.id)).all()
     return render_template("accounts/index.html", users=users, now=utcnow())
 
 

@@ -35,7 +35,11 @@ class ApiToken(db.Model):
     @classmethod
     def listed_for(cls, user) -> list["ApiToken"]:
         """The user's tokens, newest first."""
-        return list(db.session.scalars(sa.select(cls).where(cls.user_id == user.id).order_by(cls.created_at.desc())))
+        return list(
+            db.session.scalars(
+                sa.select(cls).where(cls.user_id == user.id).order_by(cls.created_at.desc(), cls.id.desc())
+            )
+        )
 
     @classmethod
     def issue(cls, user, scope: str, name: str = "") -> tuple["ApiToken", str]:

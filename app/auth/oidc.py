@@ -185,7 +185,9 @@ def find_or_link(verified: Verified) -> User:
 def linked_identities(user: User) -> list[ExternalIdentity]:
     return list(
         db.session.scalars(
-            sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user.id).order_by(ExternalIdentity.created_at)
+            sa.select(ExternalIdentity)
+            .where(ExternalIdentity.user_id == user.id)
+            .order_by(ExternalIdentity.created_at, ExternalIdentity.id)
         )
     )
 

@@ -203,4 +203,4 @@ def choices_statement(every_office: bool) -> sa.Select:
         return oig.order_by(sa.literal_column("3"))
     offices = sa.select(sa.literal("office"), Office.code, Office.name).where(Office.kind == "agency")
     union = sa.union_all(offices, oig).subquery()
-    return sa.select(*union.c).order_by(union.c[0], union.c[2])
+    return sa.select(*union.c).order_by(union.c[0], union.c[2], union.c[1])

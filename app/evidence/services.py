@@ -107,7 +107,7 @@ def plan_outline(recommendation_id: int) -> Sequence[LineOfEffort]:
         sa.select(LineOfEffort)
         .where(LineOfEffort.recommendation_id == recommendation_id)
         .options(selectinload(LineOfEffort.milestones))
-        .order_by(LineOfEffort.position)
+        .order_by(LineOfEffort.position, LineOfEffort.id)
     ).all()
 
 
@@ -156,12 +156,16 @@ def needs_attention(user):
         )
     )
     insufficient = (
-        db.session.scalars(live.where(EvidenceItem.review_status == "insufficient").order_by(EvidenceItem.created_at))
+        db.session.scalars(
+            live.where(EvidenceItem.review_status == "insufficient").order_by(EvidenceItem.created_at, EvidenceItem.id)
+        )
         .unique()
         .all()
     )
     awaiting = (
-        db.session.scalars(live.where(EvidenceItem.review_status == "pending").order_by(EvidenceItem.created_at))
+        db.session.scalars(
+            live.where(EvidenceItem.review_status == "pending").order_by(EvidenceItem.created_at, EvidenceItem.id)
+        )
         .unique()
         .all()
     )

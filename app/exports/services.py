@@ -219,7 +219,7 @@ def metric_readings_export(user, args):
         .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
         .join(Recommendation, LineOfEffort.recommendation_id == Recommendation.id)
         .where(visible_recommendations(user, Recommendation), *reading_filters(args))
-        .order_by(Recommendation.id, Metric.id, Reading.period_end, Reading.component)
+        .order_by(Recommendation.id, Metric.id, Reading.period_end, Reading.component, Reading.id)
     )
     rows = [
         (

@@ -77,7 +77,9 @@ def metric_results(recommendation_id: int) -> list[dict]:
         return []
     latest: dict[tuple[int, str], Reading] = {}
     for each in db.session.scalars(
-        sa.select(Reading).where(Reading.metric_id.in_([m.id for m in metrics])).order_by(Reading.period_end)
+        sa.select(Reading)
+        .where(Reading.metric_id.in_([m.id for m in metrics]))
+        .order_by(Reading.period_end, Reading.id)
     ):
         latest[(each.metric_id, each.component)] = each
     rows = []

@@ -208,6 +208,6 @@ def target_decisions_awaiting(user) -> list[TargetChange]:
             joinedload(TargetChange.metric).joinedload(Metric.line_of_effort).joinedload(LineOfEffort.recommendation),
             joinedload(TargetChange.requested_by),
         )
-        .order_by(TargetChange.requested_at)
+        .order_by(TargetChange.requested_at, TargetChange.id)
     ).all()
     return [c for c in changes if c.requested_by_id != user.id]

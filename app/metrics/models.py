@@ -88,7 +88,11 @@ class Metric(db.Model):
 
     line_of_effort = relationship("LineOfEffort")
     readings = relationship(
-        "Reading", back_populates="metric", passive_deletes="all", order_by="(Reading.period_end, Reading.component)"
+        "Reading",
+        back_populates="metric",
+        passive_deletes="all",
+        # With the id: after a change of frequency two periods may end on the same day ("2026-03", "2026-Q1").
+        order_by="(Reading.period_end, Reading.component, Reading.id)",
     )
     flags = relationship("Flag", back_populates="metric", passive_deletes="all")
     target_changes = relationship(

@@ -217,7 +217,7 @@ def _show(metric: Metric, decision_form=None, status: int = 200):
         sa.select(Reading)
         .where(Reading.metric_id == metric.id)
         .options(selectinload(Reading.history).joinedload(ReadingRevision.entered_by), joinedload(Reading.entered_by))
-        .order_by(Reading.period_end, Reading.component)
+        .order_by(Reading.period_end, Reading.component, Reading.id)
     ).all()
     flags = db.session.scalars(
         sa.select(Flag)
@@ -451,7 +451,7 @@ def flags(recommendation_id: int):
         .join(Metric.line_of_effort)
         .where(LineOfEffort.recommendation_id == recommendation.id)
         .options(selectinload(Flag.actions).joinedload(ImprovementAction.milestone), joinedload(Flag.metric))
-        .order_by(Flag.period_end.desc(), Metric.name, Flag.component)
+        .order_by(Flag.period_end.desc(), Metric.name, Flag.component, Flag.id)
     )
     if not show_all:
         query = query.where(Flag.status == "open")
@@ -460,7 +460,7 @@ def flags(recommendation_id: int):
     outcomes = {}
     if answered:
         later = db.session.scalars(
-            sa.select(Reading).where(Reading.metric_id.in_({f.metric_id for f in answered}))
+            sa.select(Reading).where(Reading.metric_id.in_({f.metric_id for f in answered})).order_by(Reading.id)
         ).all()
         outcomes = outcomes_of(answered, later, {f.metric_id: f.metric for f in answered})
     return render_template(
@@ -488,7 +488,7 @@ def new_action(flag_id: int):
             User.role.in_(("action_office", "manager")),
             User.is_active_account.is_(True),
         )
-        .order_by(User.name)
+        .order_by(User.name, User.id)
     ).all()
     milestones = db.session.scalars(
         sa.select(Milestone)

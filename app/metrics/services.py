@@ -20,10 +20,14 @@ from app.timeutil import utcnow
 
 def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
     """Make the stored flags of ``metric`` agree with ``decide_flags``; returns those raised."""
-    readings = db.session.scalars(sa.select(Reading).where(Reading.metric_id == metric.id)).all()
+    readings = db.session.scalars(
+        sa.select(Reading)
+        .where(Reading.metric_id == metric.id)
+        .order_by(Reading.period_end, Reading.component, Reading.id)
+    ).all()
     stored = {
         (f.component, f.period, f.kind): f
-        for f in db.session.scalars(sa.select(Flag).where(Flag.metric_id == metric.id)).all()
+        for f in db.session.scalars(sa.select(Flag).where(Flag.metric_id == metric.id).order_by(Flag.id)).all()
     }
     wanted = decide_flags(metric, readings, today)
     rec_id = metric.line_of_effort.recommendation_id
@@ -89,7 +93,7 @@ def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
 
 def check_all(today: date) -> int:
     """Bring every metric's flags up to date (for the scheduler); returns how many were raised."""
-    metrics = db.session.scalars(sa.select(Metric).options(joinedload(Metric.line_of_effort))).all()
+    metrics = db.session.scalars(sa.select(Metric).options(joinedload(Metric.line_of_effort)).order_by(Metric.id)).all()
     return sum(len(sync_flags(m, today)) for m in metrics)
 
 

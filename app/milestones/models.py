@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.approvals import APPROVAL_STATUSES, ApprovalRequest, one_pending_index
 from app.dbtypes import UTCDateTime, enum, partial_index
@@ -109,7 +109,9 @@ class Milestone(MilestoneSchedule, db.Model):
         secondary=milestone_dependencies,
         primaryjoin=lambda: Milestone.id == milestone_dependencies.c.milestone_id,
         secondaryjoin=lambda: Milestone.id == milestone_dependencies.c.depends_on_id,
-        backref="required_by",
+        # Both are shown (the milestone page, the timeline, the refusal to complete): by due date, as a line's are.
+        order_by="(Milestone.current_due_on, Milestone.id)",
+        backref=backref("required_by", order_by="(Milestone.current_due_on, Milestone.id)"),
     )
     updates = relationship(
         "MilestoneUpdate",

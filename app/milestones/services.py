@@ -78,7 +78,7 @@ def owner_choices() -> list[tuple[int, str]]:
     users = db.session.scalars(
         sa.select(User)
         .where(User.is_active_account.is_(True), User.role.in_(("action_office", "manager")))
-        .order_by(User.name)
+        .order_by(User.name, User.id)
     ).all()
     return [(0, "Unassigned")] + [(u.id, f"{u.name} ({u.office.code})" if u.office else u.name) for u in users]
 

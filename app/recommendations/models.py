@@ -129,7 +129,11 @@ class Recommendation(RecommendationStatus, db.Model):
     report = relationship("Report", back_populates="recommendations", lazy="joined")
     action_office = relationship("Office", lazy="joined")
     lines_of_effort = relationship(
-        "LineOfEffort", back_populates="recommendation", order_by="LineOfEffort.position", passive_deletes="all"
+        "LineOfEffort",
+        back_populates="recommendation",
+        # With the id: two lines added at once may share a position (create_line reads the last one).
+        order_by="(LineOfEffort.position, LineOfEffort.id)",
+        passive_deletes="all",
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -79,7 +79,7 @@ def settings():
     current = get_settings()
     form = SettingsForm(obj=current)
     officials = db.session.execute(
-        sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name)
+        sa.select(User.id, User.name, User.email).where(User.is_active_account.is_(True)).order_by(User.name, User.id)
     ).all()
     form.follow_up_official_id.choices = [SelectChoice("", "Nobody")] + [
         SelectChoice(str(i), f"{n} ({e})") for i, n, e in officials

@@ -76,13 +76,17 @@ def _milestone_fact(columns, labels: dict[int, str]) -> d.MilestoneFact:
 
 
 def load_snapshot(today: date) -> d.Snapshot:
-    """The data ``decide`` reads, as plain values: three queries whatever the number of rows."""
+    """The data ``decide`` reads, as plain values: three queries whatever the number of rows.
+
+    Each read in id order: ``decide`` keeps the order it is given, which the weekly digest's
+    lists and the order of the messages (``flask reminders run``) show."""
     rules = _rules()
     people = {}
     rows = db.session.execute(
         sa.select(User.id, User.email, User.name, User.role, User.office_id, ReminderPreference)
         .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
         .where(User.is_active_account.is_(True))
+        .order_by(User.id)
     )
     for uid, email, name, role, office_id, p in rows:
         prefs = (
@@ -98,6 +102,7 @@ def load_snapshot(today: date) -> d.Snapshot:
         sa.select(Recommendation, Report.number)
         .join(Report, Recommendation.report_id == Report.id)
         .where(Recommendation.status.in_(OPEN_STATUSES))
+        .order_by(Recommendation.id)
         .execution_options(populate_existing=False)
     ).all()
     recommendations = [
@@ -124,6 +129,7 @@ def load_snapshot(today: date) -> d.Snapshot:
             sa.select(*MILESTONE_FACT_COLUMNS)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
             .where(Milestone.status.in_(OPEN_MILESTONE_STATUSES), Milestone.current_due_on <= horizon)
+            .order_by(Milestone.id)
         )
         if fact[-1] in labels
     ]
@@ -140,6 +146,7 @@ def load_snapshot(today: date) -> d.Snapshot:
             .join(Milestone, DueDateChange.milestone_id == Milestone.id)
             .join(LineOfEffort, Milestone.line_of_effort_id == LineOfEffort.id)
             .where(DueDateChange.status == "pending")
+            .order_by(DueDateChange.id)
         )
         if fact[-1] in labels
     ]
@@ -159,6 +166,7 @@ def load_snapshot(today: date) -> d.Snapshot:
             .join(Metric, Flag.metric_id == Metric.id)
             .join(LineOfEffort, Metric.line_of_effort_id == LineOfEffort.id)
             .where(Flag.status == "open", Flag.kind == "missing")
+            .order_by(Flag.id)
         )
         if rec_id in labels
     ]

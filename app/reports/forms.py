@@ -84,7 +84,9 @@ class RecommendationForm(TrackerForm):
     def __init__(self, report: Report, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
-        offices = db.session.scalars(sa.select(Office).where(Office.kind == "agency").order_by(Office.name))
+        offices = db.session.scalars(
+            sa.select(Office).where(Office.kind == "agency").order_by(Office.name, Office.code)
+        )
         self.action_office_id.choices = [SelectChoice(o.id, o.name) for o in offices]
 
     #: On edit, the recommendation itself: its own number is not a duplicate.

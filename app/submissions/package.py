@@ -72,7 +72,9 @@ def _metrics(recommendation_id: int) -> list[MetricResult]:
         return []
     by_metric: dict[int, list[Reading]] = {m.id: [] for m in metrics}
     for reading in db.session.scalars(
-        sa.select(Reading).where(Reading.metric_id.in_(list(by_metric))).order_by(Reading.period_end, Reading.component)
+        sa.select(Reading)
+        .where(Reading.metric_id.in_(list(by_metric)))
+        .order_by(Reading.period_end, Reading.component, Reading.id)
     ):
         by_metric[reading.metric_id].append(reading)
     results = []
