@@ -55,15 +55,14 @@ _UNDRAWN_CHARTS_JS = """() => Array.from(document.querySelectorAll("canvas[data-
   .map((c) => "chart " + c.getAttribute("data-chart") + " was not drawn").slice(0, 5)"""
 
 
-#: Tables that scroll sideways in their container where they should not: on a desktop (1024 px and
-#: wider) any table; on a phone (under USWDS's 480 px) a stacked one (data_table(stacked=True)),
-#: whose rows stand there as blocks of cells. A grid of numbers may scroll on a phone.
+#: Tables that scroll sideways in their container: on a desktop (1024 px and wider) none may, and
+#: on a phone (under USWDS's 480 px) none may either: a table too wide for one is stacked there
+#: (data_table(stacked=True or "lines"), its rows standing as blocks of cells). Between the two a
+#: wide table may scroll.
 _TABLES_SCROLLING_JS = """() => {
   const w = window.innerWidth;
-  const selector = w >= 1024 ? ".usa-table-container--scrollable" : w < 480 ? ".usa-table--stacked" : null;
-  if (!selector) return [];
-  return Array.from(document.querySelectorAll(selector))
-    .map((t) => t.closest(".usa-table-container--scrollable") || t)
+  if (w >= 480 && w < 1024) return [];
+  return Array.from(document.querySelectorAll(".usa-table-container--scrollable"))
     .filter((c) => c.scrollWidth > c.clientWidth + 1 && c.getClientRects().length)
     .map((c) => "the table «" + (c.getAttribute("aria-label") || "").slice(0, 40) + "» scrolls sideways ("
       + c.scrollWidth + " px in " + c.clientWidth + " px)").slice(0, 5);

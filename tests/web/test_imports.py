@@ -61,7 +61,7 @@ def test_a_bad_date_reports_that_line_and_imports_nothing(client, db, login_as):
     page = response.get_data(as_text=True)
     assert "Nothing was imported: 1 of 20 rows have errors" in page
     assert "“09/31/2021” is not a date" in page
-    assert '<th scope="row">6</th>' in page
+    assert '<th scope="row" data-label="Line">6</th>' in page
     assert _count(db, Recommendation) == 0 and _count(db, Report) == 0
 
 

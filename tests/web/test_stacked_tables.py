@@ -44,12 +44,18 @@ PAGES = [
     ("oig@example.gov", "/recommendations/1", 4),
     ("manager@example.gov", "/milestones/7", 2),
     ("oig@example.gov", "/reports/", 1),
-    ("policy@example.gov", "/recommendations/1/metrics", 1),
+    ("policy@example.gov", "/recommendations/1/metrics", 5),
     ("oig@example.gov", "/recommendations/1/flags", 1),
     ("oig@example.gov", "/recommendations/1/closure-package", 4),
     ("policy@example.gov", "/recommendations/1/timeline", 3),
-    ("oig@example.gov", "/metrics/1", 2),
+    ("oig@example.gov", "/metrics/1", 3),
     ("oig@example.gov", "/evidence/1", 1),
+    ("policy@example.gov", "/recommendations/1/evidence", 3),
+    ("policy@example.gov", "/recommendations/1/metrics/import", 1),
+    ("oig@example.gov", "/reports/1", 1),
+    ("oig@example.gov", "/exports/semiannual", 1),
+    ("admin@example.gov", "/reminders/outbox", 1),
+    ("policy@example.gov", "/milestones/1/evidence", 1),
 ]
 
 
