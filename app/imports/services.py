@@ -202,6 +202,8 @@ def validate_rows(rows: list[dict]) -> list[RowResult]:
         v["office"] = (row.get("office") or row.get("agency") or "")[:200]
         if not v["office"]:
             result.errors.append("agency or office is empty")
+        elif not office_code(v["office"]):
+            result.errors.append(f"agency or office “{v['office']}” has no letter or digit")
         if row.get("issued_on"):
             try:
                 v["issued_on"] = parse_date(row["issued_on"])
@@ -251,7 +253,15 @@ def check(data: bytes) -> ImportReport:
         if numbers
         else set()
     )
+    ambiguous: dict[str, str] = {}
+    for name in {r.values["office"] for r in results if not r.errors}:
+        try:
+            find_office(name)
+        except AmbiguousOffice as e:
+            ambiguous[name] = f"agency or office {e}"
     for r in results:
+        if not r.errors and r.values["office"] in ambiguous:
+            r.errors.append(ambiguous[r.values["office"]])
         if not r.errors:
             r.outcome = "present" if (r.values["report_number"], r.values["number"]) in present else "new"
     return ImportReport(results, [])
@@ -314,8 +324,36 @@ def import_rows(report: ImportReport, *, filename: str = "") -> int:
     return added
 
 
+class AmbiguousOffice(ValueError):
+    """A file's office names more than one office (two offices may share a name, never a code)."""
+
+
+def find_office(name: str) -> Office | None:
+    """The office a file's "agency or office" cell names, or None for a new one.
+
+    Its code first (unique); else its name, if one office has it (``AmbiguousOffice`` if several);
+    else the code the name would be given (``office_code``), which a name spelled in another case
+    or with other punctuation ("DHS office of policy", "DHS Office-of-Policy") shares.
+    """
+    derived = office_code(name)
+    candidates = db.session.scalars(
+        sa.select(Office)
+        .where(sa.or_(Office.code == name, Office.name == name, Office.code == derived))
+        .order_by(Office.id)
+    ).all()
+    for office in candidates:
+        if office.code == name:
+            return office
+    named = [o for o in candidates if o.name == name]
+    if len(named) > 1:
+        raise AmbiguousOffice(
+            f"“{name}” is the name of {len(named)} offices ({', '.join(o.code for o in named)}): write its code"
+        )
+    return named[0] if named else next((o for o in candidates if o.code == derived), None)
+
+
 def _office(name: str) -> Office:
-    office = db.session.scalar(sa.select(Office).where(sa.or_(Office.code == name, Office.name == name)))
+    office = find_office(name)
     if office is None:
         office = Office(code=office_code(name), name=name, kind="agency")
         db.session.add(office)

@@ -114,3 +114,45 @@ def test_import_rows_refuses_a_file_with_errors(app, db):
 
     with pytest.raises(ValueError):
         import_rows(check(b"Report Number\n1\n"))
+
+
+_HEADER = "Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status\n"
+
+
+def test_an_office_name_two_offices_share_is_refused_until_the_file_gives_the_code(client, db, make, login_as):
+    """Two offices may share a name, never a code: the file must say which one, or nothing is imported."""
+    make.office(code="DHS-ICE-ERO", name="Enforcement and Removal Operations")
+    ero = make.office(code="DHS-CBP-ERO", name="Enforcement and Removal Operations")
+    login_as("oig_reviewer")
+    row = "R-9,Title,2024-01-05,{office},1,Do it.,Open\n"
+    response = _upload(client, (_HEADER + row.format(office="Enforcement and Removal Operations")).encode())
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was imported: 1 of 1 rows have errors" in page
+    assert "is the name of 2 offices (DHS-ICE-ERO, DHS-CBP-ERO): write its code" in page
+    assert _count(db, Recommendation) == 0
+
+    response = _upload(client, (_HEADER + row.format(office="DHS-CBP-ERO")).encode())
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Recommendation)).action_office_id == ero.id
+
+
+def test_an_office_spelled_in_another_case_is_the_office_already_there(client, db, make, login_as):
+    from app.offices.models import Office
+
+    policy = make.office(code="DHS-OFFICE-OF-POLICY", name="DHS Office of Policy")
+    login_as("admin")
+    offices = _count(db, Office)
+    rows = (
+        "R-7,Title,2024-01-05,DHS office of policy,1,Do it.,Open\n"
+        "R-7,Title,2024-01-05,DHS Office-of-Policy,2,And this.,Open\n"
+    )
+    response = _upload(client, (_HEADER + rows).encode())
+    assert response.status_code == 302
+    assert [r.action_office_id for r in db.session.scalars(sa.select(Recommendation))] == [policy.id, policy.id]
+    assert _count(db, Office) == offices
+
+
+def test_an_office_without_a_letter_or_digit_is_an_error_on_its_line(app, db):
+    report = check((_HEADER + "R-8,Title,2024-01-05,--,1,Do it.,Open\n").encode())
+    assert report.rows[0].errors == ["agency or office “--” has no letter or digit"]
