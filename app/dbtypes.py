@@ -1,5 +1,7 @@
 """Column types shared by every domain's models."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone
 
 import sqlalchemy as sa
@@ -105,3 +107,40 @@ def refresh_statistics() -> None:
     else:
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
+
+
+class Taken(Exception):
+    """A unique key was free when the request checked it, and taken by another request that
+    committed in between (two people saving the same report number at the same moment)."""
+
+
+def _unique_violation(error: sa.exc.IntegrityError) -> bool:
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    return str(orig).startswith("UNIQUE constraint failed")  # sqlite3
+
+
+@contextmanager
+def unique_or_taken() -> Iterator[None]:
+    """Run the body and flush it in a savepoint: a row a concurrent request inserted first under
+    the same unique key raises ``Taken`` instead of a server error, with the body undone and the
+    rest of the transaction intact. Other integrity errors are bugs, and stay errors."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not getattr(
+        connection.connection.dbapi_connection, "in_transaction", True
+    ):
+        # sqlite3 begins a transaction only before its first INSERT, UPDATE or DELETE: a SAVEPOINT
+        # before any would open one itself, and its RELEASE would commit the request's writes so far.
+        # IMMEDIATE takes the write lock now (waiting up to busy_timeout), as audit.hold_chain_lock
+        # does: a deferred transaction that reads first fails at once ("database is locked") when
+        # another writer commits before its first write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise Taken(str(error.orig)) from error

@@ -14,6 +14,8 @@ from flask import abort, request
 from flask_wtf import FlaskForm
 from wtforms import widgets
 
+from app.dbtypes import MAX_ID
+
 #: Any C0 control character except tab, line feed and carriage return (browsers send a
 #: textarea's line breaks as CR LF).
 _ALWAYS_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -47,6 +49,16 @@ def control_character_message(name: str, value: str, *, multiline: bool = False)
         f"{name} contains a control character ({found}), which is not allowed. "
         "Remove it (it is often pasted in invisibly) and try again."
     )
+
+
+def form_id(name: str) -> int:
+    """The record id a form posts in the field ``name``; 0 (found nowhere) for anything that is not
+    one: missing, not a whole number, or outside 1 to MAX_ID (SQLite takes no integer past 64 bits)."""
+    value = request.form.get(name, "")
+    if not value.isascii() or not value.isdigit():
+        return 0
+    number = int(value)
+    return number if number <= MAX_ID else 0
 
 
 def page_status(form, conflict=None) -> int:

@@ -9,6 +9,9 @@ from app.fields import SelectField
 from app.inputs import TrackerForm
 from app.offices.models import Office
 
+#: Said by the form's check, and by the save when another request took the address in between.
+EMAIL_TAKEN = "An account with this email address already exists."
+
 
 def _office_choices():
     offices = db.session.execute(
@@ -49,7 +52,7 @@ class NewAccountForm(AccountForm):
         field.data = field.data.strip().lower()
         taken = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == field.data))
         if taken:
-            raise ValidationError("An account with this email address already exists.")
+            raise ValidationError(EMAIL_TAKEN)
 
 
 class ConfirmForm(TrackerForm):

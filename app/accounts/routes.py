@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.accounts import bp
-from app.accounts.forms import AccountForm, ConfirmForm, NewAccountForm
+from app.accounts.forms import EMAIL_TAKEN, AccountForm, ConfirmForm, NewAccountForm
 from app.accounts.services import (
     create_account,
     deactivate,
@@ -19,6 +19,7 @@ from app.accounts.services import (
 from app.auth.models import User
 from app.auth.mfa import keys_of, reset_keys, unused_recovery_codes
 from app.auth.oidc import linked_identities
+from app.dbtypes import Taken
 from app.auth.services import issue_reset_token, unlock
 from app.extensions import db
 from app.inputs import page_status
@@ -39,17 +40,21 @@ def index():
 def new():
     form = NewAccountForm()
     if form.validate_on_submit():
-        user, token = create_account(
-            email=form.email.data,
-            name=form.name.data,
-            role=form.role.data,
-            office_id=form.office_value,
-            by=current_user._get_current_object(),
-        )
-        db.session.commit()
-        link = reset_link(token)
-        mailed = mail_reset_link(user, link)
-        return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=True)
+        try:
+            user, token = create_account(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                office_id=form.office_value,
+                by=current_user._get_current_object(),
+            )
+        except Taken:
+            form.email.errors.append(EMAIL_TAKEN)
+        else:
+            db.session.commit()
+            link = reset_link(token)
+            mailed = mail_reset_link(user, link)
+            return render_template("accounts/link.html", user=user, link=link, mailed=mailed, created=True)
     return render_template("accounts/new.html", form=form), page_status(form)
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app import audit
 from app.auth.models import User
 from app.auth.services import issue_reset_token
+from app.dbtypes import unique_or_taken
 from app.extensions import db, mail
 from app.reminders.models import OutboxMessage
 from app.timeutil import utcnow
@@ -29,11 +30,12 @@ def get_account_or_404(user_id: int) -> User:
 
 
 def create_account(*, email: str, name: str, role: str, office_id: int | None, by: User) -> tuple[User, str]:
-    """A new account without a usable password, and the one-time link that lets its owner set one."""
+    """A new account without a usable password, and the one-time link that lets its owner set one.
+    Raises ``dbtypes.Taken`` when another account took the address since the form checked it."""
     user = User(email=email, name=name, role=role, office_id=office_id)
     user.set_unusable_password()
-    db.session.add(user)
-    db.session.flush()
+    with unique_or_taken():
+        db.session.add(user)
     audit.record("user.create", user, after=audit.snapshot(user, ACCOUNT_FIELDS), actor=by)
     return user, issue_reset_token(user, by)
 

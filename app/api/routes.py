@@ -29,7 +29,7 @@ from app.extensions import db
 from app.inputs import json_body
 from app.metrics.models import Metric, Reading
 from app.metrics.periods import parse_period
-from app.metrics.services import save_reading, sync_flags
+from app.metrics.services import ReadingTaken, save_reading, sync_flags
 from app.metrics.values import parse_value
 from app.metrics.reading_rules import reading_period_problem, reading_version_problem, stored_readings
 from app.milestones import services as milestone_services
@@ -380,7 +380,10 @@ def save_metric_reading(metric_id: int):
     problem = reading_version_problem(stored, version, parsed, note)
     if problem:
         abort(409, problem[:1].upper() + problem[1:] + ".")
-    reading, outcome = save_reading(metric, period, component, parsed, note, user)
+    try:
+        reading, outcome = save_reading(metric, period, component, parsed, note, user)
+    except ReadingTaken as taken:
+        abort(409, taken.problem[:1].upper() + taken.problem[1:] + ".")
     sync_flags(metric, today(), actor=user)
     db.session.commit()
     db.session.refresh(reading, ["history"])

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app import audit
 from app.auth import bp
 from app.auth.forms import ConfirmForm, KeyNameForm, RecoveryCodeForm
+from app.inputs import form_id
 from app.auth.mfa import (
     AUTHENTICATE,
     REGISTER,
@@ -217,7 +218,7 @@ def security_key_register():
     """A new key (JSON, from static/js/webauthn.js), or a key's rename form of the same page
     (``action=rename``, ``key_id``), so that a refused name comes back at this address."""
     if request.form.get("action") == "rename":
-        return security_key_rename(request.form.get("key_id", 0, type=int))
+        return security_key_rename(form_id("key_id"))
     user = current_user._get_current_object()
     form = KeyNameForm()
     if not form.validate_on_submit():

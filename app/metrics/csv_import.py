@@ -9,7 +9,7 @@ from datetime import date
 from app.inputs import control_character_message
 from app.metrics.models import Metric
 from app.metrics.periods import parse_period
-from app.metrics.services import save_reading, sync_flags
+from app.metrics.services import ReadingTaken, save_reading, sync_flags
 from app.metrics.values import ParsedValue, parse_value
 
 CSV_COLUMNS = ("period", "component", "metric", "value", "note")
@@ -146,13 +146,19 @@ def check_csv(content: bytes | str, metrics: list[Metric]) -> ImportCheck:
 
 
 def apply_import(check: ImportCheck, today: date, actor=None) -> dict[str, int]:
-    """Save every row of a checked file (all or nothing: the caller commits once)."""
+    """Save every row of a checked file (all or nothing: the caller commits once). A reading
+    another request stored since the check raises ``ReadingTaken`` with its line: the caller
+    rolls back and shows it as the line's problem."""
     if not check.ok:
         raise ValueError("the file has problems; nothing may be imported")
     counts = {"created": 0, "corrected": 0, "unchanged": 0}
     touched = {}
     for row in check.rows:
-        _, outcome = save_reading(row.metric, row.period, row.component, row.parsed, row.note, actor)
+        try:
+            _, outcome = save_reading(row.metric, row.period, row.component, row.parsed, row.note, actor)
+        except ReadingTaken as taken:
+            taken.line = row.line
+            raise
         counts[outcome] += 1
         touched[row.metric.id] = row.metric
     for metric in touched.values():

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.models import User
 from app.approvals import request_numbers
 from app.extensions import db
-from app.inputs import page_status
+from app.inputs import form_id, page_status
 from app.metrics import bp
 from app.metrics.forms import ActionForm, ImportForm, MetricForm, ReadingForm
 from app.metrics.reading_rules import check_readings_csv
@@ -34,6 +34,7 @@ from app.metrics.definitions import (
 )
 from app.metrics.periods import parse_period
 from app.metrics.services import (
+    ReadingTaken,
     get_action_or_404,
     get_flag_or_404,
     get_loop_recommendation_or_404,
@@ -307,7 +308,7 @@ def _metric_entries(form: MetricForm) -> dict:
 
 
 def decide_target(metric_id: int):
-    change = get_target_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    change = get_target_change_or_404(form_id("change_id"), for_decision=True)
     if change.metric_id != metric_id:
         abort(404)
     form = DecisionForm()
@@ -357,11 +358,15 @@ def new_reading(metric_id: int):
         stored = _stored_reading(metric, form.period.data, form.component.data)
         outcome, raised = None, []
         if stored is None:
-            _, outcome = save_reading(
-                metric, form.period.data, form.component.data, parsed, (form.note.data or "").strip(), current_user
-            )
-            raised = sync_flags(metric, today(), actor=current_user)
-            db.session.commit()
+            try:
+                _, outcome = save_reading(
+                    metric, form.period.data, form.component.data, parsed, (form.note.data or "").strip(), current_user
+                )
+            except ReadingTaken as taken:
+                form.period.errors.append(taken.problem[:1].upper() + taken.problem[1:] + ".")
+            else:
+                raised = sync_flags(metric, today(), actor=current_user)
+                db.session.commit()
         else:
             entries = {"value": parsed.value, "numerator": parsed.numerator, "denominator": parsed.denominator}
             with guard(stored, form, READING_LABELS, values=entries) as saved:
@@ -371,7 +376,7 @@ def new_reading(metric_id: int):
                 raised = sync_flags(metric, today(), actor=current_user)
                 db.session.commit()
             conflict = saved.conflict
-        if conflict is None:
+        if conflict is None and outcome is not None:
             message = {
                 "created": "Reading saved.",
                 "corrected": "Reading corrected; the earlier value is kept in its history.",
@@ -416,14 +421,19 @@ def import_readings(recommendation_id: int):
     if form.validate_on_submit():
         check = check_readings_csv(form.file.data.read(), metrics_in_scope(recommendation.id), today())
         if check.ok:
-            counts = apply_import(check, today(), actor=current_user)
-            db.session.commit()
-            flash(
-                f"Imported {len(check.rows)} rows: {counts['created']} new readings, "
-                f"{counts['corrected']} corrected, {counts['unchanged']} unchanged.",
-                "success",
-            )
-            return redirect(url_for("metrics.index", recommendation_id=recommendation.id))
+            try:
+                counts = apply_import(check, today(), actor=current_user)
+            except ReadingTaken as taken:
+                db.session.rollback()  # all or nothing: the rows saved before it go too
+                check.problems.append((taken.line, taken.problem))
+            else:
+                db.session.commit()
+                flash(
+                    f"Imported {len(check.rows)} rows: {counts['created']} new readings, "
+                    f"{counts['corrected']} corrected, {counts['unchanged']} unchanged.",
+                    "success",
+                )
+                return redirect(url_for("metrics.index", recommendation_id=recommendation.id))
         status = 400
     elif form.errors:
         status = 400

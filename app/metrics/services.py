@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
+from app.dbtypes import Taken, unique_or_taken
 from app.extensions import db
 from app.metrics.flags import decide_flags
 from app.metrics.models import Flag, ImprovementAction, Metric, Reading, ReadingRevision
@@ -25,28 +26,30 @@ def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
         .where(Reading.metric_id == metric.id)
         .order_by(Reading.period_end, Reading.component, Reading.id)
     ).all()
-    stored = {
-        (f.component, f.period, f.kind): f
-        for f in db.session.scalars(sa.select(Flag).where(Flag.metric_id == metric.id).order_by(Flag.id)).all()
-    }
+    stored = stored_flags(metric)
     wanted = decide_flags(metric, readings, today)
     rec_id = metric.line_of_effort.recommendation_id
     raised = []
     for key, d in wanted.items():
         flag = stored.get(key)
         if flag is None:
-            flag = Flag(
-                metric=metric,
-                component=d.component,
-                period=d.period,
-                period_end=d.period_end,
-                kind=d.kind,
-                value=d.value,
-                target_value=d.target_value,
-                status="open",
-            )
-            db.session.add(flag)
-            db.session.flush()
+            try:
+                with unique_or_taken():
+                    flag = Flag(
+                        metric=metric,
+                        component=d.component,
+                        period=d.period,
+                        period_end=d.period_end,
+                        kind=d.kind,
+                        value=d.value,
+                        target_value=d.target_value,
+                        status="open",
+                    )
+                    db.session.add(flag)
+            except Taken:
+                # Raised by a request (or the scheduler's check) that committed since ``stored``
+                # was read: that one audited it and told whom to tell.
+                continue
             audit.record("metric.flag.raise", flag, after=flag_snapshot(flag), recommendation_id=rec_id, actor=actor)
             notify.flag_raised(flag, actor, "raised")
             raised.append(flag)
@@ -91,6 +94,12 @@ def sync_flags(metric: Metric, today: date, actor=None) -> list[Flag]:
     return raised
 
 
+def stored_flags(metric: Metric) -> dict[tuple[str, str, str], Flag]:
+    """The flags of ``metric`` by their unique key (component, period, kind)."""
+    flags = db.session.scalars(sa.select(Flag).where(Flag.metric_id == metric.id).order_by(Flag.id))
+    return {(f.component, f.period, f.kind): f for f in flags}
+
+
 def check_all(today: date) -> int:
     """Bring every metric's flags up to date (for the scheduler); returns how many were raised."""
     metrics = db.session.scalars(sa.select(Metric).options(joinedload(Metric.line_of_effort)).order_by(Metric.id)).all()
@@ -116,34 +125,61 @@ READING_FIELDS = ("period", "component", "value", "numerator", "denominator", "n
 READING_OUTCOMES = ("created", "corrected", "unchanged")
 
 
+class ReadingTaken(Taken):
+    """Another request stored the reading of this metric, period and component at the same
+    moment; its text says so in the words of ``reading_rules``' other refusals."""
+
+    #: The line of a CSV file the reading came from, set by the import.
+    line: int = 0
+
+    @property
+    def problem(self) -> str:
+        return str(self.args[0])
+
+
+def reading_taken_problem(period: str, component: str) -> str:
+    return (
+        f"a reading for {period} {component} was stored by someone else at the same moment; "
+        "read it, then give its version to correct it"
+    )
+
+
+def stored_reading(metric: Metric, period: str, component: str) -> Reading | None:
+    return db.session.scalar(
+        sa.select(Reading).where(
+            Reading.metric_id == metric.id, Reading.period == period, Reading.component == component
+        )
+    )
+
+
 def save_reading(
     metric: Metric, period: str, component: str, parsed: ParsedValue, note: str, actor=None
 ) -> tuple[Reading, str]:
     """Record a reading, or correct the one already there (its earlier value goes to history).
 
     Returns the reading and "created", "corrected" or "unchanged". The caller syncs flags.
+    Raises ``ReadingTaken`` when another request stored the reading since this one looked.
     """
     rec_id = metric.line_of_effort.recommendation_id
-    reading = db.session.scalar(
-        sa.select(Reading).where(
-            Reading.metric_id == metric.id, Reading.period == period, Reading.component == component
-        )
-    )
+    reading = stored_reading(metric, period, component)
     if reading is None:
-        reading = Reading(
-            metric=metric,
-            period=period,
-            component=component,
-            period_end=period_bounds(metric.frequency, period)[1],
-            value=parsed.value,
-            numerator=parsed.numerator,
-            denominator=parsed.denominator,
-            note=note or "",
-            entered_by_id=actor.id if actor else None,
-            entered_at=utcnow(),
-        )
-        db.session.add(reading)
-        db.session.flush()
+        try:
+            with unique_or_taken():
+                reading = Reading(
+                    metric=metric,
+                    period=period,
+                    component=component,
+                    period_end=period_bounds(metric.frequency, period)[1],
+                    value=parsed.value,
+                    numerator=parsed.numerator,
+                    denominator=parsed.denominator,
+                    note=note or "",
+                    entered_by_id=actor.id if actor else None,
+                    entered_at=utcnow(),
+                )
+                db.session.add(reading)
+        except Taken as taken:
+            raise ReadingTaken(reading_taken_problem(period, component)) from taken
         audit.record(
             "metric.reading.create",
             reading,

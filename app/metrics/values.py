@@ -5,8 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from app.metrics.models import COMPONENTS, DATA_QUALITY_DIRECTION, DATA_QUALITY_KINDS, Metric
 
-#: Numeric(18, 4) holds at most 14 digits before the point.
+#: Numeric(18, 4) holds at most 14 digits before the point, and keeps four after it.
 MAX_ABS_VALUE = Decimal("1e14")
+STORED_PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
 
@@ -37,7 +38,8 @@ def parse_number(text: str) -> Decimal:
         raise ValueError(f"{text.strip()!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"{text.strip()!r} is not a number")
-    if abs(number) >= MAX_ABS_VALUE:
+    # Compared as the column keeps it: 99999999999999.99999 is stored rounded, as 10^14.
+    if abs(number) >= MAX_ABS_VALUE or abs(number.quantize(STORED_PLACES, rounding=ROUND_HALF_UP)) >= MAX_ABS_VALUE:
         raise ValueError(f"{text.strip()!r} is too large")
     return number
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from app.approvals import request_numbers
 from app.extensions import db
 from app.history import change_lines, value_labels
-from app.inputs import page_status
+from app.inputs import form_id, page_status
 from app.pagination import page_number, paginate, paginate_bound
 from app.milestones import bp, date_changes, dependencies, services
 from app.milestones.forms import (
@@ -322,7 +322,7 @@ def change_due_date(milestone_id: int):
 
 def decide(milestone_id: int):
     """A manager's decision on the milestone's pending date change (``change_id`` names the change the page showed)."""
-    change = date_changes.get_date_change_or_404(request.form.get("change_id", 0, type=int), for_decision=True)
+    change = date_changes.get_date_change_or_404(form_id("change_id"), for_decision=True)
     if change.milestone_id != milestone_id:
         abort(404)
     form = DecisionForm()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import audit
 from app.dbtypes import bound
+from app.inputs import form_id
 from app.extensions import db
 from app.metrics import definitions
 from app.metrics.models import TargetChange
@@ -140,7 +141,7 @@ def decide_in_queue(render):
     kind = request.form.get("change_kind", "date_change")
     if kind not in FORM_PREFIX:
         abort(404)
-    change_id = request.form.get("change_id", 0, type=int)
+    change_id = form_id("change_id")
     change: DueDateChange | TargetChange
     if kind == "target_change":
         change = definitions.get_target_change_or_404(change_id, for_decision=True)

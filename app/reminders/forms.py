@@ -6,7 +6,7 @@ from app.fields import SelectField
 from app.inputs import TrackerForm
 from app.notifications.decide import KIND_LABELS, NOT_OFF
 from app.notifications.models import EVENT_KINDS
-from app.reminders.models import WEEKDAYS, parse_offsets
+from app.reminders.models import MAX_OFFSETS, WEEKDAYS, parse_offsets
 
 MODE_CHOICES = [
     SelectChoice("immediate", "Email me immediately"),
@@ -74,11 +74,13 @@ class SettingsForm(TrackerForm):
 
     def validate_offsets(self, field):
         try:
-            parse_offsets(field.data or "")
+            days = parse_offsets(field.data or "")
         except ValueError:
             raise ValidationError(
                 "Enter whole days between 1 and 365, separated by commas, e.g. 30, 14, 7, 1."
             ) from None
+        if len(days) > MAX_OFFSETS:
+            raise ValidationError(f"Enter at most {MAX_OFFSETS} reminder days.")
 
     def validate_escalate_official_after_days(self, field):
         manager_days = self.escalate_manager_after_days.data

@@ -77,7 +77,7 @@ class ReminderSettings(db.Model):
     __tablename__ = "reminder_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Days before the due date, comma-separated, e.g. "30,14,7,1".
+    #: Days before the due date, comma-separated, e.g. "30,14,7,1" (at most ``MAX_OFFSETS`` of them).
     offsets: Mapped[str] = mapped_column(sa.String(100), default=DEFAULT_OFFSETS)
     escalate_manager_after_days: Mapped[int] = mapped_column(default=7)
     escalate_official_after_days: Mapped[int] = mapped_column(default=30)
@@ -91,6 +91,10 @@ class ReminderSettings(db.Model):
     @property
     def offset_days(self) -> tuple[int, ...]:
         return parse_offsets(self.offsets)
+
+
+#: As many reminder days as the settings' 100 characters always hold: 25 of three digits and their commas.
+MAX_OFFSETS = 25
 
 
 def parse_offsets(text: str) -> tuple[int, ...]:

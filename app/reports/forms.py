@@ -14,6 +14,12 @@ from app.reports.models import Report
 from app.versioning import VersionedForm
 
 MONEY_MAX = 10**14 - 1
+#: Said by the form's check, and by the save when another request took the number in between.
+NUMBER_TAKEN = "A report with this number already exists."
+
+
+def recommendation_number_taken(report: Report, number: str) -> str:
+    return f"Report {report.number} already has a recommendation {number}."
 
 
 def _whole_cents(form, field):
@@ -58,7 +64,7 @@ class ReportForm(TrackerForm):
                 sa.func.lower(Report.number) == field.data.lower(), Report.id != (self.report_id or 0)
             )
         ):
-            raise ValidationError("A report with this number already exists.")
+            raise ValidationError(NUMBER_TAKEN)
 
     def values(self) -> dict:
         """What ``create_report`` and ``correct_report`` take from the form."""
@@ -101,7 +107,7 @@ class RecommendationForm(TrackerForm):
                 Recommendation.id != (self.recommendation_id or 0),
             )
         ):
-            raise ValidationError(f"Report {self.report.number} already has a recommendation {field.data}.")
+            raise ValidationError(recommendation_number_taken(self.report, field.data))
 
     def validate_unsupported_costs(self, field):
         if field.data is None or field.errors or self.questioned_costs.errors:

@@ -3,6 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from app.dbtypes import Taken
 from app.extensions import db
 from app.inputs import page_status
 from app.offices.models import Office
@@ -10,7 +11,14 @@ from app.permissions import require_correct_records, roles
 from app.recommendations.models import Recommendation
 from app.recommendations.services import get_recommendation_or_404
 from app.reports import bp, services
-from app.reports.forms import RecommendationEditForm, RecommendationForm, ReportEditForm, ReportForm
+from app.reports.forms import (
+    NUMBER_TAKEN,
+    RecommendationEditForm,
+    RecommendationForm,
+    ReportEditForm,
+    ReportForm,
+    recommendation_number_taken,
+)
 from app.versioning import guard
 
 REPORT_EDITORS = ("oig_reviewer", "admin")
@@ -27,10 +35,14 @@ def index():
 def new():
     form = ReportForm()
     if form.validate_on_submit():
-        report = services.create_report(current_user, **form.values())
-        db.session.commit()
-        flash(f"Report {report.number} added. Now add its recommendations.", "success")
-        return redirect(url_for("reports.new_recommendation", report_id=report.id))
+        try:
+            report = services.create_report(current_user, **form.values())
+        except Taken:
+            form.number.errors.append(NUMBER_TAKEN)
+        else:
+            db.session.commit()
+            flash(f"Report {report.number} added. Now add its recommendations.", "success")
+            return redirect(url_for("reports.new_recommendation", report_id=report.id))
     return render_template("reports/new.html", form=form), page_status(form)
 
 
@@ -53,10 +65,14 @@ def new_recommendation(report_id: int):
     report = services.get_report_or_404(report_id)
     form = RecommendationForm(report)
     if form.validate_on_submit():
-        recommendation = services.add_recommendation(report, current_user, **form.values())
-        db.session.commit()
-        flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
-        return redirect(url_for("reports.show", report_id=report.id))
+        try:
+            recommendation = services.add_recommendation(report, current_user, **form.values())
+        except Taken:
+            form.number.errors.append(recommendation_number_taken(report, form.number.data))
+        else:
+            db.session.commit()
+            flash(f"Recommendation {recommendation.number} added to {report.number}.", "success")
+            return redirect(url_for("reports.show", report_id=report.id))
     return render_template("reports/new_recommendation.html", report=report, form=form), page_status(form)
 
 
@@ -79,13 +95,20 @@ def edit(report_id: int):
         form.reason.data = ""
     conflict = None
     if form.validate_on_submit():
-        with guard(report, form, services.REPORT_LABELS) as saved:
-            changed = services.correct_report(report, current_user, reason=form.reason.data.strip(), **form.values())
-            db.session.commit()
-        conflict = saved.conflict
-        if conflict is None:
-            _flash_corrected(f"Report {report.number}", changed)
-            return redirect(url_for("reports.show", report_id=report.id))
+        try:
+            with guard(report, form, services.REPORT_LABELS) as saved:
+                changed = services.correct_report(
+                    report, current_user, reason=form.reason.data.strip(), **form.values()
+                )
+                db.session.commit()
+        except Taken:
+            db.session.rollback()  # the rest of the correction (its issue date) is refused with it
+            form.number.errors.append(NUMBER_TAKEN)
+        else:
+            conflict = saved.conflict
+            if conflict is None:
+                _flash_corrected(f"Report {report.number}", changed)
+                return redirect(url_for("reports.show", report_id=report.id))
     status = page_status(form, conflict)
     return render_template("reports/edit.html", form=form, report=report, conflict=conflict), status
 
@@ -107,20 +130,25 @@ def edit_recommendation(recommendation_id: int):
     conflict = None
     if form.validate_on_submit():
         names = _office_names()
-        with guard(
-            recommendation,
-            form,
-            services.RECOMMENDATION_LABELS,
-            display={"action_office_id": lambda i: names.get(i, i)},
-        ) as saved:
-            changed = services.correct_recommendation(
-                recommendation, current_user, reason=form.reason.data.strip(), **form.values()
-            )
-            db.session.commit()
-        conflict = saved.conflict
-        if conflict is None:
-            _flash_corrected(f"Recommendation {recommendation.number}", changed)
-            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+        try:
+            with guard(
+                recommendation,
+                form,
+                services.RECOMMENDATION_LABELS,
+                display={"action_office_id": lambda i: names.get(i, i)},
+            ) as saved:
+                changed = services.correct_recommendation(
+                    recommendation, current_user, reason=form.reason.data.strip(), **form.values()
+                )
+                db.session.commit()
+        except Taken:
+            db.session.rollback()
+            form.number.errors.append(recommendation_number_taken(report, form.number.data))
+        else:
+            conflict = saved.conflict
+            if conflict is None:
+                _flash_corrected(f"Recommendation {recommendation.number}", changed)
+                return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
     status = page_status(form, conflict)
     return render_template(
         "reports/edit_recommendation.html", form=form, report=report, recommendation=recommendation, conflict=conflict

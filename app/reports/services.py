@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, g
 
 from app import audit
+from app.dbtypes import unique_or_taken
 from app.extensions import db
 from app.recommendations.models import Recommendation
 from app.reports.models import Report
@@ -81,17 +82,20 @@ def list_reports() -> list[tuple[Report, int]]:
 
 
 def create_report(actor, **fields) -> Report:
+    """Raises ``dbtypes.Taken`` when another report took the number since the form checked it."""
     report = Report(**fields)
-    db.session.add(report)
-    db.session.flush()
+    with unique_or_taken():
+        db.session.add(report)
     audit.record("report.create", report, after=audit.snapshot(report, REPORT_FIELDS), actor=actor)
     return report
 
 
 def add_recommendation(report: Report, actor, **fields) -> Recommendation:
-    recommendation = Recommendation(report=report, issued_on=report.issued_on, **fields)
-    db.session.add(recommendation)
-    db.session.flush()
+    """Raises ``dbtypes.Taken`` when another recommendation of the report took the number since
+    the form checked it."""
+    with unique_or_taken():  # made inside: a refused one leaves nothing in the report's list
+        recommendation = Recommendation(report=report, issued_on=report.issued_on, **fields)
+        db.session.add(recommendation)
     audit.record(
         "recommendation.create",
         recommendation,
@@ -106,12 +110,12 @@ def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
     """OIG's correction of a report as entered: audited with its reason; True if anything changed.
 
     A new issue date moves with it the recommendations still dated as the report was (their
-    clocks run from it), each audited too.
+    clocks run from it), each audited too. Raises ``dbtypes.Taken`` as ``create_report`` does.
     """
-    before, after = audit.assign(report, REPORT_FIELDS, fields)
+    with unique_or_taken():
+        before, after = audit.assign(report, REPORT_FIELDS, fields)
     if after == before:
         return False
-    db.session.flush()
     audit.record("report.correct", report, before=before, after={**after, "reason": reason}, actor=actor)
     if report.issued_on != before["issued_on"]:
         for recommendation in report.recommendations:
@@ -126,11 +130,12 @@ def correct_report(report: Report, actor, *, reason: str, **fields) -> bool:
 
 
 def correct_recommendation(recommendation: Recommendation, actor, *, reason: str, **fields) -> bool:
-    """OIG's correction of a recommendation as issued: audited with its reason; True if anything changed."""
-    before, after = audit.assign(recommendation, RECOMMENDATION_FIELDS, fields)
+    """OIG's correction of a recommendation as issued: audited with its reason; True if anything
+    changed. Raises ``dbtypes.Taken`` as ``add_recommendation`` does."""
+    with unique_or_taken():
+        before, after = audit.assign(recommendation, RECOMMENDATION_FIELDS, fields)
     if after == before:
         return False
-    db.session.flush()
     audit.record(
         "recommendation.correct",
         recommendation,

@@ -691,7 +691,10 @@ def test_csv_import_refuses_a_period_not_ended_or_before_the_first_with_the_form
     assert response.status_code == 400
     page = response.get_data(as_text=True).replace("&#39;", "'")
     assert "Nothing was imported" in page
-    assert '<th scope="row" data-label="Line">5</th>' in page and "2024-Q4 is before the metric's first period (2025-Q1)" in page
+    assert (
+        '<th scope="row" data-label="Line">5</th>' in page
+        and "2024-Q4 is before the metric's first period (2025-Q1)" in page
+    )
     assert '<th scope="row" data-label="Line">6</th>' in page and f"{current} has not ended yet" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reading)) == 0
 
@@ -704,7 +707,10 @@ def test_csv_import_changes_a_stored_reading_only_from_its_version(client, login
     blind = _import(client, rec, f"period,component,metric,value,note\n2025-Q1,ICE,{metric},90,recount\n")
     assert blind.status_code == 400
     page = blind.get_data(as_text=True)
-    assert '<th scope="row" data-label="Line">2</th>' in page and "a reading is already stored for 2025-Q1 ICE (version 1)" in page
+    assert (
+        '<th scope="row" data-label="Line">2</th>' in page
+        and "a reading is already stored for 2025-Q1 ICE (version 1)" in page
+    )
     stored = db.session.scalar(sa.select(Reading).where(Reading.period == "2025-Q1", Reading.component == "ICE"))
     assert stored.value == 88 and stored.version == 1
 

@@ -1,0 +1,342 @@
+"""What a person, an API client or a file sends never reaches a database constraint unchecked: a
+value the database would refuse (a string too long for its column on PostgreSQL, a number past its
+precision) is refused next to its field, and a unique key taken by another request between the
+form's check and the save (two people saving at the same moment) is the form's own error, not a
+server error. Nothing is saved and no audit event is written for a refused change.
+
+The races are played at the database, the app's own code untouched: the other request's row is
+written just before this request's insert (after every check has read), by another connection
+that commits (on SQLite, by this request's own connection when it already holds the single write
+lock, since no other writer can commit then), so the insert meets the unique key.
+"""
+
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.api.models import ApiToken
+from app.audit import AuditEvent
+from app.auth.models import User
+from app.metrics.models import Flag, Metric, Reading
+from app.recommendations.models import Recommendation
+from app.reminders.models import ReminderSettings
+from app.reports.models import Report
+from app.timeutil import utcnow
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _events(db, action: str) -> int:
+    return _count(db, AuditEvent, AuditEvent.action == action)
+
+
+class Race:
+    #: False where the race cannot happen: on SQLite, once this request holds the one write lock
+    #: (from its first write, or the BEGIN IMMEDIATE of ``dbtypes.unique_or_taken``), no other
+    #: request can commit before this one does.
+    played = False
+
+
+@contextmanager
+def another_request_writes(db, table, values: dict, *, at: int = 1, before_statement: str = "INSERT INTO"):
+    """While the block runs, another request inserts ``values`` into ``table`` and commits just
+    before this one's ``at``-th insert into that table (``before_statement="UPDATE"``: update of
+    it), after this request's checks have read; on SQLite, just before this request takes the write
+    lock for that statement, if it does not hold it already."""
+    engine = db.engine
+    other = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    writes = []
+    race = Race()
+
+    def play():
+        with other.begin() as connection:
+            connection.execute(table.insert().values(values))
+        race.played = True
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if race.played:
+            return
+        if statement == "BEGIN IMMEDIATE" and len(writes) == at - 1:
+            play()
+        elif statement.startswith(f"{before_statement} {table.name} "):
+            writes.append(statement)
+            locked = engine.dialect.name == "sqlite" and conn.connection.dbapi_connection.in_transaction
+            if len(writes) == at and not locked:
+                play()
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield race
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        other.dispose()
+    assert len(writes) >= at or race.played, f"the request wrote {table.name} {len(writes)} times"
+    assert race.played or engine.dialect.name == "sqlite", "on PostgreSQL the race is always there to play"
+
+
+# --- unique keys taken between the check and the save --------------------------------------
+
+REPORT = {
+    "number": "OIG-24-01",
+    "title": "A new audit",
+    "issued_on": "2024-03-15",
+    "oig_office": "DHS Office of Inspector General",
+    "agency": "DHS",
+    "summary": "",
+}
+
+
+def _report_row(number: str) -> dict:
+    return {"number": number, "title": "Theirs", "issued_on": date(2024, 3, 1), "oig_office": "DHS OIG"}
+
+
+def test_a_report_number_taken_at_the_same_moment_is_refused_next_to_the_field(client, db, login_as):
+    login_as("oig_reviewer")
+    with another_request_writes(db, Report.__table__, _report_row("OIG-24-01")):
+        response = client.post_form("/reports/new", REPORT)
+    assert response.status_code == 400
+    assert "A report with this number already exists." in response.get_data(as_text=True)
+    assert _count(db, Report) == 1 and _events(db, "report.create") == 0
+
+
+def test_a_report_corrected_to_a_number_taken_at_the_same_moment_is_refused(client, db, make, login_as):
+    mine = make.report(number="OIG-24-02")
+    login_as("oig_reviewer")
+    data = {**REPORT, "title": mine.title, "version": "1", "reason": "Typo in the number."}
+    with another_request_writes(db, Report.__table__, _report_row("OIG-24-01"), before_statement="UPDATE"):
+        response = client.post_form(f"/reports/{mine.id}/edit", data)
+    assert response.status_code == 400
+    assert "A report with this number already exists." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Report, mine.id).number == "OIG-24-02" and _events(db, "report.correct") == 0
+
+
+def test_a_recommendation_number_taken_at_the_same_moment_is_refused(client, db, make, login_as):
+    office = make.office("DHS-PLCY")
+    other = make.recommendation(office=office, number="2")
+    login_as("oig_reviewer")
+    theirs = {
+        "report_id": other.report_id,
+        "number": "1",
+        "text": "Theirs.",
+        "issued_on": other.issued_on,
+        "action_office_id": office.id,
+        "status": "unresolved_open",
+    }
+    url = f"/reports/{other.report_id}/recommendations/new"
+    with another_request_writes(db, Recommendation.__table__, theirs):
+        response = client.post_form(url, {"number": "1", "text": "Do it.", "action_office_id": office.id})
+    assert response.status_code == 400
+    assert f"Report {other.report.number} already has a recommendation 1." in response.get_data(as_text=True)
+    assert _count(db, Recommendation) == 2 and _events(db, "recommendation.create") == 0
+
+    data = {
+        "number": "3",
+        "text": other.text,
+        "action_office_id": office.id,
+        "issued_on": other.issued_on.isoformat(),
+        "version": "1",
+        "reason": "Renumbered.",
+    }
+    with another_request_writes(db, Recommendation.__table__, {**theirs, "number": "3"}, before_statement="UPDATE"):
+        response = client.post_form(f"/reports/recommendations/{other.id}/edit", data)
+    assert response.status_code == 400
+    assert f"Report {other.report.number} already has a recommendation 3." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Recommendation, other.id).number == "2" and _events(db, "recommendation.correct") == 0
+
+
+def test_an_email_address_taken_at_the_same_moment_is_refused_next_to_the_field(client, db, make, login_as):
+    office = make.office("ICE")
+    login_as("admin")
+    theirs = {
+        "email": "new.person@example.gov",
+        "name": "Theirs",
+        "role": "manager",
+        "office_id": office.id,
+        "password_hash": "!",
+    }
+    with another_request_writes(db, User.__table__, theirs):
+        response = client.post_form(
+            "/accounts/new",
+            {"email": "New.Person@example.gov", "name": "New Person", "role": "manager", "office_id": str(office.id)},
+            token_from="/accounts/new",
+        )
+    assert response.status_code == 400
+    assert "An account with this email address already exists." in response.get_data(as_text=True)
+    assert _count(db, User, User.email == "new.person@example.gov") == 1 and _events(db, "user.create") == 0
+
+
+# --- metric readings: the form, the API and the CSV import ---------------------------------
+
+
+@pytest.fixture
+def metric(db, make):
+    line = make.line(make.recommendation())
+    metric = Metric(
+        line_of_effort=line,
+        name="Share of releases with a recorded basis",
+        unit="%",
+        target_value=90,
+        frequency="quarterly",
+        components="ICE,CBP",
+        collect_from=date(2026, 1, 1),
+    )
+    db.session.add(metric)
+    db.session.commit()
+    return metric
+
+
+def _their_reading(metric, component="ICE") -> dict:
+    return {
+        "metric_id": metric.id,
+        "period": "2026-Q1",
+        "period_end": date(2026, 3, 31),
+        "component": component,
+        "value": 95,
+        "note": "",
+        "version": 1,
+        "entered_at": utcnow(),
+    }
+
+
+TAKEN = "A reading for 2026-Q1 ICE was stored by someone else at the same moment"
+
+
+def test_a_reading_stored_at_the_same_moment_is_refused_on_the_form(client, db, login_as, metric):
+    login_as("action_office")
+    data = {"period": "2026-Q1", "component": "ICE", "value": "80", "note": ""}
+    with another_request_writes(db, Reading.__table__, _their_reading(metric)) as race:
+        response = client.post_form(f"/metrics/{metric.id}/readings/new", data)
+    if not race.played:  # SQLite: the request held the write lock before it looked: no race
+        assert response.status_code == 302 and _count(db, Reading, Reading.value == 80) == 1
+        return
+    assert response.status_code == 400
+    assert TAKEN in response.get_data(as_text=True)
+    assert _count(db, Reading, Reading.value == 80) == 0 and _events(db, "metric.reading.create") == 0
+    assert _count(db, Reading) == 1
+
+
+def test_a_reading_stored_at_the_same_moment_is_a_409_on_the_api(client, db, make, metric):
+    _, secret = ApiToken.issue(make.user("action_office"), "write", "test")
+    db.session.commit()
+    with another_request_writes(db, Reading.__table__, _their_reading(metric)) as race:
+        response = client.post(
+            f"/api/v1/metrics/{metric.id}/readings",
+            json={"period": "2026-Q1", "component": "ICE", "value": "80"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    if not race.played:  # SQLite: the request held the write lock before it looked: no race
+        assert response.status_code == 201 and _count(db, Reading, Reading.value == 80) == 1
+        return
+    assert response.status_code == 409 and response.json["message"].startswith(TAKEN)
+    assert _count(db, Reading, Reading.value == 80) == 0 and _events(db, "metric.reading.create") == 0
+    assert _count(db, Reading) == 1
+
+
+def test_a_reading_stored_at_the_same_moment_is_a_problem_of_its_line_in_a_csv_file(client, db, login_as, metric):
+    from io import BytesIO
+
+    login_as("action_office")
+    name = metric.name
+    rows = f"period,component,metric,value,note\n2026-Q1,CBP,{name},91,\n2026-Q1,ICE,{name},80,\n"
+    # The file's first reading (CBP, line 2) is inserted first; the other request stores ICE just
+    # before the second.
+    with another_request_writes(db, Reading.__table__, _their_reading(metric), at=2) as race:
+        response = client.post_form(
+            f"/recommendations/{metric.line_of_effort.recommendation_id}/metrics/import",
+            {"file": (BytesIO(rows.encode()), "readings.csv")},
+            content_type="multipart/form-data",
+        )
+    if not race.played:  # SQLite: the file's first reading took the write lock: no race after it
+        assert response.status_code == 302 and _count(db, Reading, Reading.value.in_((80, 91))) == 2
+        return
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was imported" in page
+    assert '<th scope="row" data-label="Line">3</th>' in page and TAKEN[1:] in page
+    assert _count(db, Reading, Reading.value.in_((80, 91))) == 0 and _events(db, "metric.reading.create") == 0
+    assert _count(db, Reading) == 1
+
+
+def test_a_flag_raised_at_the_same_moment_by_another_request_is_not_raised_twice(client, db, make, metric):
+    """Two readings of one metric saved at once (or a reading and the scheduler's daily check)
+    both find a flag to raise: the later one keeps the flag the first raised."""
+    _, secret = ApiToken.issue(make.user("action_office"), "write", "test")
+    db.session.commit()
+    theirs = {
+        "metric_id": metric.id,
+        "component": "ICE",
+        "period": "2026-Q1",
+        "period_end": date(2026, 3, 31),
+        "kind": "off_target",
+        "status": "open",
+        "value": 70,
+        "target_value": 90,
+        "raised_at": utcnow(),
+    }
+    with another_request_writes(db, Flag.__table__, theirs) as race:
+        response = client.post(
+            f"/api/v1/metrics/{metric.id}/readings",
+            json={"period": "2026-Q1", "component": "ICE", "value": "70"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert response.status_code == 201, response.json
+    assert _count(db, Reading) == 1
+    ice_q1 = (Flag.component == "ICE", Flag.period == "2026-Q1", Flag.kind == "off_target")
+    assert _count(db, Flag, *ice_q1) == 1 and _count(db, Flag) > 1
+    # This request raised (and audited) every other flag; the other request raised that one (on
+    # SQLite, where the reading's insert took the write lock, no other request could: all of them).
+    assert _events(db, "metric.flag.raise") == _count(db, Flag) - race.played
+
+
+# --- values past their column ---------------------------------------------------------------
+
+
+def test_reminder_days_too_many_for_their_column_are_refused_next_to_the_field(client, db, login_as):
+    """Forty reminder days written out do not fit the 100 characters the settings keep (PostgreSQL
+    refused the save with a server error; SQLite kept them all)."""
+    login_as("admin")
+    data = {
+        "offsets": ", ".join(str(day) for day in range(1, 41)),
+        "escalate_manager_after_days": "7",
+        "escalate_official_after_days": "30",
+        "follow_up_official_id": "",
+        "digest_weekday": "0",
+    }
+    response = client.post_form("/reminders/settings", data, token_from="/reminders/settings")
+    assert response.status_code == 400
+    assert "Enter at most" in response.get_data(as_text=True)
+    assert db.session.get(ReminderSettings, 1) is None or db.session.get(ReminderSettings, 1).offsets != data["offsets"]
+    assert _events(db, "reminder.settings") == 0
+
+
+@pytest.mark.parametrize("value", ["99999999999999.99999", "-99999999999999.99995"])
+def test_a_reading_that_rounds_past_its_column_is_refused(client, db, make, metric, value):
+    """Numeric(18, 4) keeps four decimals: a value just under 10^14 rounds up to 10^14, one digit
+    too many (PostgreSQL refused the save with a server error)."""
+    _, secret = ApiToken.issue(make.user("action_office"), "write", "test")
+    db.session.commit()
+    response = client.post(
+        f"/api/v1/metrics/{metric.id}/readings",
+        json={"period": "2026-Q1", "component": "ICE", "value": value},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 400 and "is too large" in response.json["message"]
+    assert _count(db, Reading) == 0 and _events(db, "metric.reading.create") == 0
+
+
+# --- ids sent in a form ---------------------------------------------------------------------
+
+
+def test_a_change_id_past_any_id_is_not_found(client, login_as):
+    """SQLite takes no integer past 64 bits (OverflowError, a server error): an id past any id is
+    simply not found."""
+    login_as("manager")
+    for change_id in ("99999999999999999999", "-99999999999999999999"):
+        response = client.post_form("/queue", {"change_id": change_id, "reason": "x", "approve": "Approve"})
+        assert response.status_code == 404, change_id
