@@ -1,11 +1,17 @@
 from flask import flash, redirect, render_template, url_for
 
 from app import audit
+from app.dbtypes import Taken, unique_or_taken
 from app.extensions import db
 from app.imports import bp
 from app.imports.forms import ImportForm
 from app.imports.services import COLUMNS, check, import_rows
 from app.permissions import roles
+
+IMPORTED_MEANWHILE = (
+    "Another import added some of this file's reports or recommendations while it was being imported: "
+    "nothing was imported. Check the file again to see what is still new."
+)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -22,7 +28,12 @@ def index():
         return render_template("imports/index.html", form=form, report=report, columns=COLUMNS), 400
     if form.check.data:
         return render_template("imports/index.html", form=form, report=report, columns=COLUMNS, checked=True)
-    added = import_rows(report, filename=upload.filename or "")
+    try:
+        with unique_or_taken():
+            added = import_rows(report, filename=upload.filename or "")
+    except Taken:  # another import added a report, recommendation or office of this file since the check
+        report.file_errors.append(IMPORTED_MEANWHILE)
+        return render_template("imports/index.html", form=form, report=report, columns=COLUMNS), 409
     if added:  # a file already imported changes nothing, not even the trail
         audit.record(
             "import.recommendations", after={"file": upload.filename or "", "rows": len(report.rows), "added": added}

@@ -11,6 +11,7 @@ lock, since no other writer can commit then), so the insert meets the unique key
 """
 
 from contextlib import contextmanager
+from io import BytesIO
 from datetime import date
 
 import pytest
@@ -239,7 +240,6 @@ def test_a_reading_stored_at_the_same_moment_is_a_409_on_the_api(client, db, mak
 
 
 def test_a_reading_stored_at_the_same_moment_is_a_problem_of_its_line_in_a_csv_file(client, db, login_as, metric):
-    from io import BytesIO
 
     login_as("action_office")
     name = metric.name
@@ -340,3 +340,31 @@ def test_a_change_id_past_any_id_is_not_found(client, login_as):
     for change_id in ("99999999999999999999", "-99999999999999999999"):
         response = client.post_form("/queue", {"change_id": change_id, "reason": "x", "approve": "Approve"})
         assert response.status_code == 404, change_id
+
+
+def test_a_recommendations_file_another_import_overtakes_imports_nothing(client, db, login_as):
+    """Two people importing files that share a report at the same moment: the later import meets
+    the report the first added since its check, imports nothing and says why."""
+    login_as("oig_reviewer")
+    rows = (
+        "Report Number,Report Title,Issue Date,Agency,Recommendation Number,Recommendation,Status\n"
+        "OIG-24-05,Title,2024-01-05,DHS,1,Do it.,Open\n"
+    )
+    with another_request_writes(db, Report.__table__, _report_row("OIG-24-05")) as race:
+        response = client.post_form(
+            "/imports/",
+            {"file": (BytesIO(rows.encode()), "recs.csv"), "submit": "1"},
+            token_from="/imports/",
+            content_type="multipart/form-data",
+        )
+    assert race.played and _count(db, Report) == 1
+    if db.engine.dialect.name == "sqlite":
+        # The import takes SQLite's write lock before it looks for the file's reports, so it finds
+        # the report added since its check and adds the recommendation to it.
+        assert response.status_code == 302
+        assert db.session.scalar(sa.select(Recommendation)).report.title == "Theirs"
+        return
+    assert response.status_code == 409
+    assert "Another import added some of this file" in response.get_data(as_text=True)
+    assert _count(db, Recommendation) == 0
+    assert _events(db, "recommendation.import") == 0 and _events(db, "import.recommendations") == 0
