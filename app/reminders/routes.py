@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import audit
 from app.auth.models import User
+from app.dbtypes import Taken, unique_or_taken
 from app.extensions import db
 from app.inputs import page_status
 from app.permissions import ANY_ROLE, roles
@@ -29,6 +30,29 @@ SETTINGS_FIELDS = (
 OUTBOX_PAGE_SIZE = 100
 
 
+def _save_preferences(prefs, form, kinds) -> None:
+    before = audit.snapshot(prefs, PREFERENCE_FIELDS) if prefs.id else None
+    modes = {kind: getattr(form, f"notify_{kind}").data for kind in kinds if getattr(form, f"notify_{kind}").data}
+    # The notify_* choices are not columns of the reminder preferences: stored apart.
+    for name, f in form._fields.items():
+        if not name.startswith("notify_") and name != "csrf_token":
+            f.populate_obj(prefs, name)
+    prefs.digest_weekday = int(form.digest_weekday.data) if form.digest_weekday.data else None
+    db.session.add(prefs)
+    db.session.flush()
+    audit.record("reminder.preferences", prefs, before=before, after=audit.snapshot(prefs, PREFERENCE_FIELDS))
+    previous = notify.set_preferences(current_user, modes)
+    db.session.flush()
+    now = notify.preferences_of(current_user)
+    if any(previous[k] != now[k] for k in modes):
+        audit.record(
+            "notification.preferences",
+            current_user._get_current_object(),
+            before={k: previous[k] for k in modes},
+            after={k: now[k] for k in modes},
+        )
+
+
 @bp.route("/preferences", methods=["GET", "POST"])
 @roles(*ANY_ROLE)
 def preferences():
@@ -40,25 +64,12 @@ def preferences():
         for kind, mode in notify.preferences_of(current_user).items():
             getattr(form, f"notify_{kind}").data = mode
     if form.validate_on_submit():
-        before = audit.snapshot(prefs, PREFERENCE_FIELDS) if prefs.id else None
-        modes = {kind: getattr(form, f"notify_{kind}").data for kind in kinds if getattr(form, f"notify_{kind}").data}
-        # The notify_* choices are not columns of the reminder preferences: stored apart.
-        for name, f in form._fields.items():
-            if not name.startswith("notify_") and name != "csrf_token":
-                f.populate_obj(prefs, name)
-        prefs.digest_weekday = int(form.digest_weekday.data) if form.digest_weekday.data else None
-        db.session.flush()
-        audit.record("reminder.preferences", prefs, before=before, after=audit.snapshot(prefs, PREFERENCE_FIELDS))
-        previous = notify.set_preferences(current_user, modes)
-        db.session.flush()
-        now = notify.preferences_of(current_user)
-        if any(previous[k] != now[k] for k in modes):
-            audit.record(
-                "notification.preferences",
-                current_user._get_current_object(),
-                before={k: previous[k] for k in modes},
-                after={k: now[k] for k in modes},
-            )
+        try:
+            with unique_or_taken():
+                _save_preferences(prefs, form, kinds)
+        except Taken:  # the same person's other save (a double click) stored them first: save over it
+            db.session.rollback()
+            _save_preferences(get_preferences(current_user), form, kinds)
         db.session.commit()
         flash("Your email preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"))

@@ -368,3 +368,20 @@ def test_a_recommendations_file_another_import_overtakes_imports_nothing(client,
     assert "Another import added some of this file" in response.get_data(as_text=True)
     assert _count(db, Recommendation) == 0
     assert _events(db, "recommendation.import") == 0 and _events(db, "import.recommendations") == 0
+
+
+def test_preferences_saved_twice_at_once_a_double_click_keep_the_later_save(client, db, login_as):
+    """A person's first save of their email preferences creates their row: a second save at the
+    same moment (a double click) finds it made and saves over it, instead of a server error."""
+    from app.reminders.models import ReminderPreference
+
+    user = login_as("manager")
+    client.get("/reminders/preferences")
+    theirs = {"user_id": user.id, "due_soon": True, "due_today": True, "overdue_weekly": True, "weekly_digest": True}
+    data = {"due_today": "y", "weekly_digest": "y", "digest_weekday": "3"}
+    with another_request_writes(db, ReminderPreference.__table__, theirs) as race:
+        response = client.post_form("/reminders/preferences", data, token_from="/reminders/preferences")
+    assert race.played and response.status_code == 302
+    [prefs] = db.session.scalars(sa.select(ReminderPreference).where(ReminderPreference.user_id == user.id))
+    assert (prefs.due_soon, prefs.due_today, prefs.overdue_weekly, prefs.digest_weekday) == (False, True, False, 3)
+    assert _events(db, "reminder.preferences") == 1
