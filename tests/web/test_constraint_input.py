@@ -376,11 +376,11 @@ def test_preferences_saved_twice_at_once_a_double_click_keep_the_later_save(clie
     from app.reminders.models import ReminderPreference
 
     user = login_as("manager")
-    client.get("/reminders/preferences")
     theirs = {"user_id": user.id, "due_soon": True, "due_today": True, "overdue_weekly": True, "weekly_digest": True}
     data = {"due_today": "y", "weekly_digest": "y", "digest_weekday": "3"}
+    data["csrf_token"] = client.csrf_token("/reminders/preferences")  # the page, before the race
     with another_request_writes(db, ReminderPreference.__table__, theirs) as race:
-        response = client.post_form("/reminders/preferences", data, token_from="/reminders/preferences")
+        response = client.post_form("/reminders/preferences", data)
     assert race.played and response.status_code == 302
     [prefs] = db.session.scalars(sa.select(ReminderPreference).where(ReminderPreference.user_id == user.id))
     assert (prefs.due_soon, prefs.due_today, prefs.overdue_weekly, prefs.digest_weekday) == (False, True, False, 3)
