@@ -32,6 +32,8 @@ def get_settings() -> ReminderSettings:
 
 
 def get_preferences(user: User) -> ReminderPreference:
+    """The person's preferences, or the defaults in a row not yet added to the session (the save
+    adds it: a page that only shows them writes nothing, and on SQLite takes no write lock)."""
     prefs = db.session.scalar(sa.select(ReminderPreference).where(ReminderPreference.user_id == user.id))
     if prefs is None:
         prefs = ReminderPreference(
@@ -42,7 +44,6 @@ def get_preferences(user: User) -> ReminderPreference:
             weekly_digest=True,
             digest_when_empty=False,
         )
-        db.session.add(prefs)
     return prefs
 
 

@@ -175,3 +175,23 @@ def test_the_daily_housekeeping_raises_missing_readings_and_ends_idle_accounts(a
     assert db.session.get(User, idle.id).is_active_account is False
     flags = db.session.scalars(db.select(Flag).where(Flag.metric_id == metric.id)).all()
     assert flags and {f.kind for f in flags} == {"missing"} and {f.status for f in flags} == {"open"}
+
+
+def test_the_preferences_page_writes_nothing_until_saved(client, login_as, db):
+    """Showing a person's default preferences inserts no row (on SQLite an insert, even one rolled
+    back, takes the database's one write lock for the rest of the request)."""
+    from sqlalchemy import event
+
+    login_as("oig_reviewer")
+    writes = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(("INSERT", "UPDATE", "DELETE")) and "reminder_preferences" in statement:
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/reminders/preferences").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert writes == []
