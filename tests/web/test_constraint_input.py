@@ -25,6 +25,7 @@ from app.recommendations.models import Recommendation
 from app.reminders.models import ReminderSettings
 from app.reports.models import Report
 from app.timeutil import utcnow
+from tests.web.test_reports import REPORT
 
 
 def _count(db, model, *where) -> int:
@@ -80,15 +81,6 @@ def another_request_writes(db, table, values: dict, *, at: int = 1, before_state
 
 
 # --- unique keys taken between the check and the save --------------------------------------
-
-REPORT = {
-    "number": "OIG-24-01",
-    "title": "A new audit",
-    "issued_on": "2024-03-15",
-    "oig_office": "DHS Office of Inspector General",
-    "agency": "DHS",
-    "summary": "",
-}
 
 
 def _report_row(number: str) -> dict:
