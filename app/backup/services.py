@@ -8,11 +8,13 @@ import shutil
 import sqlite3
 from datetime import date, datetime, time
 from decimal import Decimal
-from pathlib import Path
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app import audit
 from app.dbtypes import refresh_statistics
 from app.extensions import db
 from app.timeutil import utcnow
@@ -193,10 +195,48 @@ def read_manifest(source: Path) -> dict:
     path = Path(source) / MANIFEST
     if not path.is_file():
         raise BackupError(f"{source} has no {MANIFEST}: not a backup made by this application")
-    manifest = json.loads(path.read_text())
-    if manifest.get("format_version") != FORMAT_VERSION:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise BackupError(f"{path} cannot be read ({_first_line(error)}): the manifest is damaged") from None
+    if isinstance(manifest, dict) and manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(f"unknown backup format {manifest.get('format_version')!r}")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise BackupError(f"{path} is not a backup manifest this application can read: {problem}")
     return manifest
+
+
+def _manifest_problem(manifest) -> str | None:
+    """Why ``manifest`` is not one ``create_backup`` writes, or None."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    files, database = manifest.get("files"), manifest.get("database")
+    if not isinstance(manifest.get("created_at"), str):
+        return "no created_at"
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return "files is not a table of names and SHA-256s"
+    if not isinstance(database, dict):
+        return "no database section"
+    if database.get("format") not in ("sqlite", "json"):
+        return f"unknown database format {database.get('format')!r}"
+    if not isinstance(database.get("alembic_revision", ""), str | None):
+        return "the alembic revision is not a string"
+    counts = database.get("row_counts")
+    if not isinstance(counts, dict) or not all(type(n) is int for n in counts.values()):
+        return "row_counts is not a table of counts"
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if not parts or name.startswith("/") or "\\" in name or any(p in (".", "..") for p in name.split("/")):
+            return f"unsafe path {name!r}"
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    """An error's message without a driver's detail lines or SQLAlchemy's statement dump."""
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def verify_backup(source: Path, manifest: dict) -> None:
@@ -212,6 +252,13 @@ def verify_backup(source: Path, manifest: dict) -> None:
             raise BackupError(f"{name} is missing from the backup")
         if sha256_file(path) != expected:
             raise BackupError(f"{name} does not match its SHA-256 in the manifest")
+    if manifest["database"]["format"] == "sqlite":
+        needed = [SQLITE_FILE]
+    else:
+        needed = [f"{JSON_DIR}/{t.name}.jsonl" for t in _tables()]
+    missing = [name for name in needed if name not in listed]
+    if missing:
+        raise BackupError(f"the backup has no {', '.join(missing[:5])}: it is incomplete")
 
 
 def _require_empty_instance() -> None:
@@ -233,38 +280,99 @@ def _require_empty_instance() -> None:
 
 
 def restore_backup(source: Path) -> dict:
-    """Check the backup, then load it onto this (empty) instance. Returns the manifest."""
+    """Check the backup, then load it onto this (empty) instance. Returns the manifest.
+
+    All or nothing: the rows are loaded and checked (schema revision, row counts, foreign keys,
+    the audit chain) and the evidence files copied before anything is kept; a backup refused at
+    any step leaves the database and the evidence directory as they were.
+    """
     source = Path(source)
     manifest = read_manifest(source)
     verify_backup(source, manifest)
     _require_empty_instance()
     db.session.remove()
-    fmt = manifest["database"]["format"]
-    if fmt == "sqlite":
-        _restore_sqlite(source / SQLITE_FILE)
+    with db.engine.connect() as connection:
+        revision = _alembic_revision(connection)
+    wanted = manifest["database"]["alembic_revision"]
+    if revision != wanted:
+        raise BackupError(
+            f"the database schema is at {revision!r}, the backup at {wanted!r}: "
+            "restore it with the application version that made it, on an instance migrated to that revision"
+        )
+    if manifest["database"]["format"] == "sqlite":
+        _restore_sqlite(source / SQLITE_FILE, manifest)
     else:
         _restore_json(source / JSON_DIR, manifest)
-    _restore_evidence(source / EVIDENCE, manifest)
     refresh_statistics()  # a restored database is not slow until autovacuum comes by
-    with db.engine.connect() as connection:
-        counts = row_counts(connection)
-    if counts != manifest["database"]["row_counts"]:
-        raise BackupError(f"row counts after restore differ from the manifest: {counts}")
     return manifest
 
 
-def _restore_sqlite(backup_file: Path) -> None:
+def _check_restored(manifest: dict) -> None:
+    """The loaded rows, seen through ``db.session`` before they are kept, are the backup's."""
+    counts = row_counts(db.session.connection())
+    expected = manifest["database"]["row_counts"]
+    differ = sorted(name for name in counts.keys() | expected.keys() if counts.get(name) != expected.get(name))
+    if differ:
+        name = differ[0]
+        raise BackupError(
+            f"row counts differ from the manifest ({name}: {counts.get(name)} loaded, "
+            f"{expected.get(name)} in the manifest{', and more' if len(differ) > 1 else ''})"
+        )
+    broken = audit.verify_chain()
+    if broken:
+        event_id, why = broken
+        raise BackupError(f"the backup's audit chain is broken at event {event_id}: {why}")
+
+
+def _restore_sqlite(backup_file: Path, manifest: dict) -> None:
     if db.engine.dialect.name != "sqlite":
         raise BackupError("this backup is a SQLite file; restore it onto a SQLite instance")
+    try:
+        source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            check = source.execute("PRAGMA quick_check").fetchall()
+            revision = source.execute("SELECT version_num FROM alembic_version").fetchone()
+            orphans = source.execute("PRAGMA foreign_key_check").fetchone()
+        finally:
+            source.close()
+    except sqlite3.Error as error:
+        raise BackupError(f"{SQLITE_FILE} is not a usable SQLite database: {error}") from None
+    if check != [("ok",)]:
+        raise BackupError(f"{SQLITE_FILE} is damaged: {check[0][0]}")
+    wanted = manifest["database"]["alembic_revision"]
+    if (revision[0] if revision else None) != wanted:
+        raise BackupError(
+            f"{SQLITE_FILE} is at schema revision {revision and revision[0]!r}, its manifest says {wanted!r}"
+        )
+    if orphans:
+        raise BackupError(
+            f"{SQLITE_FILE}: a row of {orphans[0]} (rowid {orphans[1]}) refers to a missing {orphans[2]} row"
+        )
     db.engine.dispose()
     with db.engine.connect() as connection:
         target = connection.connection.driver_connection
         assert target is not None  # a live connection has its driver's
-        source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
+        # The empty instance, kept aside: put back if the restored copy is refused.
+        saved = sqlite3.connect(":memory:")
         try:
-            source.backup(target)
+            target.backup(saved)
+            source = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+            db.engine.dispose()
+            try:
+                _check_restored(manifest)
+                db.session.rollback()
+                _restore_evidence(backup_file.parent / EVIDENCE, manifest)
+            except BaseException:
+                db.session.remove()
+                db.engine.dispose()
+                saved.backup(target)
+                raise
         finally:
-            source.close()
+            saved.close()
     db.engine.dispose()
 
 
@@ -285,36 +393,65 @@ def _from_json(column: sa.Column):
     if kind is Decimal:
         return Decimal
     if kind is bytes:
-        return base64.b64decode
+        return lambda text: base64.b64decode(text, validate=True)
     return None
 
 
+def _read_rows(path: Path, table: sa.Table) -> Iterator[tuple[int, dict]]:
+    """``path``'s rows, converted for ``table``, with their line numbers; a line that is not one
+    of ``table``'s rows raises BackupError naming it."""
+    converters = {c.name: f for c in table.columns if (f := _from_json(c)) is not None}
+    columns = {c.name for c in table.columns}
+    required = {c.name for c in table.primary_key.columns}
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            where = f"{path.name} line {number}"
+            try:
+                row = json.loads(raw.decode("utf-8"))
+                if not isinstance(row, dict):
+                    raise BackupError(f"{where} is not a row (a JSON object)")
+                unknown = set(row) - columns
+                if unknown:
+                    raise BackupError(f"{where} has columns {table.name} does not: {sorted(unknown)[:5]}")
+                if required - set(row):
+                    raise BackupError(f"{where} has no {', '.join(sorted(required - set(row)))}")
+                for name, convert in converters.items():
+                    if row.get(name) is not None:
+                        row[name] = convert(row[name])
+            except (ValueError, TypeError, ArithmeticError) as error:  # JSON, UTF-8, dates, base64, decimals
+                raise BackupError(f"{where} cannot be read: {_first_line(error)}") from None
+            yield number, row
+
+
 def _restore_json(directory: Path, manifest: dict) -> None:
-    with db.engine.begin() as connection:
-        revision = _alembic_revision(connection)
-        wanted = manifest["database"]["alembic_revision"]
-        if revision != wanted:
-            raise BackupError(
-                f"the database schema is at {revision!r}, the backup at {wanted!r}: "
-                "run `flask --app wsgi db upgrade` to the backup's revision first"
-            )
+    connection = db.session.connection()
+    try:
         for table in _tables():
-            converters = {c.name: f for c in table.columns if (f := _from_json(c)) is not None}
-            batch = []
-            with open(directory / f"{table.name}.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    row = json.loads(line)
-                    for name, convert in converters.items():
-                        if row.get(name) is not None:
-                            row[name] = convert(row[name])
-                    batch.append(row)
-                    if len(batch) == 1000:
-                        connection.execute(table.insert(), batch)
-                        batch = []
+            batch: list[dict] = []
+            first = 1
+            for number, row in _read_rows(directory / f"{table.name}.jsonl", table):
+                batch.append(row)
+                if len(batch) == 1000:
+                    _insert(connection, table, batch, first, number)
+                    batch, first = [], number + 1
             if batch:
-                connection.execute(table.insert(), batch)
+                _insert(connection, table, batch, first, first + len(batch) - 1)
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection)
+        _check_restored(manifest)
+        _restore_evidence(directory.parent / EVIDENCE, manifest)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def _insert(connection, table: sa.Table, rows: list[dict], first: int, last: int) -> None:
+    try:
+        connection.execute(table.insert(), rows)
+    except sa.exc.SQLAlchemyError as error:  # a row the schema refuses: a duplicate, an orphan, too long, a NUL
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        raise BackupError(f"{table.name}.jsonl {lines} refused by the database: {_first_line(error)}") from None
 
 
 def _reset_sequences(connection) -> None:
@@ -333,17 +470,25 @@ def _reset_sequences(connection) -> None:
 
 
 def _restore_evidence(directory: Path, manifest: dict) -> None:
+    """Copy the evidence files; on any failure remove the ones copied (the directory had none)."""
     target = _evidence_dir()
-    for name in manifest["files"]:
-        if not name.startswith(EVIDENCE + "/"):
-            continue
-        relative = Path(name).relative_to(EVIDENCE)
-        if relative.is_absolute() or ".." in relative.parts:
-            raise BackupError(f"unsafe path in the manifest: {name}")
-        if not is_stored_file(relative):
-            continue  # a half-written upload carried by a backup made before they were left out
-        out = target / relative
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(directory / relative, out)
-        if sha256_file(out) != manifest["files"][name]:
-            raise BackupError(f"{out} does not match its SHA-256 after copying")
+    written: list[Path] = []
+    try:
+        for name in manifest["files"]:
+            if not name.startswith(EVIDENCE + "/"):
+                continue
+            relative = Path(name).relative_to(EVIDENCE)
+            if not is_stored_file(relative):
+                continue  # a half-written upload carried by a backup made before they were left out
+            out = target / relative
+            out.parent.mkdir(parents=True, exist_ok=True)
+            written.append(out)
+            shutil.copy2(directory / relative, out)
+            if sha256_file(out) != manifest["files"][name]:
+                raise BackupError(f"{out} does not match its SHA-256 after copying")
+    except BaseException as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise BackupError(f"cannot copy the evidence files into {target}: {error}") from None
+        raise
