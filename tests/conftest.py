@@ -526,6 +526,19 @@ def database_template(_databases, _plain_template):
     yield (lambda: _databases.clone(_plain_template)), _databases.drop
 
 
+@pytest.fixture
+def fresh_instance(database_template, tmp_path):
+    """A second instance: an empty migrated database and an empty evidence directory (a restore's target)."""
+    clone, drop = database_template
+    url = clone()
+    app = create_app(_config_for(url, tmp_path / "fresh"))
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    drop(url)
+
+
 @pytest.fixture(scope="session")
 def _plain_template(_databases, tmp_path_factory) -> str:
     """The name of the migrated, empty template."""

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from app.extensions import db as _db
-from tests.conftest import PG_URL, _config_for
+from tests.conftest import PG_URL
 from tests.factories import PASSWORD
 
 SQLITE = not PG_URL
@@ -55,19 +54,6 @@ def assert_counters_rebuilt(db) -> None:
 
 
 _BY_OFFICE_STATUS = "SELECT action_office_id, status, count(*) FROM recommendations GROUP BY action_office_id, status"
-
-
-@pytest.fixture
-def fresh_instance(database_template, tmp_path):
-    """A second instance: an empty migrated database and an empty evidence directory."""
-    clone, drop = database_template
-    url = clone()
-    app = create_app(_config_for(url, tmp_path / "fresh"))
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
-    drop(url)
 
 
 def _with_evidence(app, make, db):

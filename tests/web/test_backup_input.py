@@ -10,24 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from app.extensions import db as _db
-from tests.conftest import PG_URL, _config_for
+from tests.conftest import PG_URL
 
 SQLITE = not PG_URL
-
-
-@pytest.fixture
-def fresh_instance(database_template, tmp_path):
-    """A second instance: an empty migrated database and an empty evidence directory."""
-    clone, drop = database_template
-    url = clone()
-    app = create_app(_config_for(url, tmp_path / "fresh"))
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
-    drop(url)
 
 
 @pytest.fixture
