@@ -41,6 +41,7 @@ from app.metrics.services import (
     get_metric_or_404,
     metrics_in_scope,
     save_reading,
+    stored_reading,
     sync_flags,
 )
 from app.metrics.values import data_quality_value, parse_number, ParsedValue
@@ -400,15 +401,12 @@ READING_LABELS = {"value": "Value", "numerator": "Count", "denominator": "Out of
 
 
 def _stored_reading(metric: Metric, period: str, component: str) -> Reading | None:
+    """The reading a form's period (as typed) and component name, if one is stored."""
     try:
         period = parse_period(metric.frequency, period or "")
     except ValueError:
         return None
-    return db.session.scalar(
-        sa.select(Reading).where(
-            Reading.metric_id == metric.id, Reading.period == period, Reading.component == (component or "")
-        )
-    )
+    return stored_reading(metric, period, component or "")
 
 
 @bp.route("/recommendations/<int:recommendation_id>/metrics/import", methods=["GET", "POST"])

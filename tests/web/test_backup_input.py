@@ -102,6 +102,20 @@ def _sqlite_file_made_elsewhere(backup: Path, tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def sqlite_file_backup(app, db, demo, backup, tmp_path) -> Path:
+    """A SQLite-file backup of the demo: made here on SQLite, on PostgreSQL as a SQLite instance
+    would have written it (which a PostgreSQL instance refuses, sound or not)."""
+    if not SQLITE:
+        return _sqlite_file_made_elsewhere(backup, tmp_path)
+    target = tmp_path / "backup-file"
+    assert app.test_cli_runner().invoke(args=["backup", "create", str(target)]).exit_code == 0
+    return target
+
+
+ONLY_ONTO_SQLITE = "onto a SQLite instance"
+
+
 def _restores(app, backup: Path) -> None:
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["backup", "restore", str(backup)])
@@ -201,12 +215,11 @@ def test_row_counts_that_differ_from_the_manifest_change_nothing(backup, fresh_i
     _refused(fresh_instance, backup, "row count", "users")
 
 
-def test_a_corrupted_sqlite_file_whose_hash_matches_is_refused(app, db, demo, backup, fresh_instance, tmp_path):
-    if not SQLITE:  # a SQLite file, sound or not, restores only onto a SQLite instance
-        _refused(fresh_instance, _sqlite_file_made_elsewhere(backup, tmp_path), "onto a SQLite instance")
+def test_a_corrupted_sqlite_file_whose_hash_matches_is_refused(sqlite_file_backup, fresh_instance):
+    target = sqlite_file_backup
+    if not SQLITE:
+        _refused(fresh_instance, target, ONLY_ONTO_SQLITE)
         return
-    target = tmp_path / "backup-file"
-    assert app.test_cli_runner().invoke(args=["backup", "create", str(target)]).exit_code == 0
     (target / "database.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x00" * 4000)
     _rehash(target, "database.sqlite3")
     _refused(fresh_instance, target, "database.sqlite3")
@@ -224,12 +237,11 @@ def test_a_backup_of_another_migration_head_is_refused(backup, fresh_instance, r
 
 
 @pytest.mark.parametrize("revision", ["0001_older", "9999_newer"])
-def test_a_sqlite_file_of_another_migration_head_is_refused(app, db, demo, backup, fresh_instance, tmp_path, revision):
-    if not SQLITE:  # a SQLite file, sound or not, restores only onto a SQLite instance
-        _refused(fresh_instance, _sqlite_file_made_elsewhere(backup, tmp_path), "onto a SQLite instance")
+def test_a_sqlite_file_of_another_migration_head_is_refused(sqlite_file_backup, fresh_instance, revision):
+    target = sqlite_file_backup
+    if not SQLITE:
+        _refused(fresh_instance, target, ONLY_ONTO_SQLITE)
         return
-    target = tmp_path / "backup-file"
-    assert app.test_cli_runner().invoke(args=["backup", "create", str(target)]).exit_code == 0
     copy = sqlite3.connect(target / "database.sqlite3")
     with copy:
         copy.execute("UPDATE alembic_version SET version_num = ?", (revision,))
@@ -303,12 +315,11 @@ def test_a_refused_restore_can_be_followed_by_a_good_one(backup, fresh_instance,
     assert _state(fresh_instance)[0] == _manifest(good)["database"]["row_counts"]
 
 
-def test_a_sqlite_file_with_an_orphan_row_is_refused(app, db, demo, backup, fresh_instance, tmp_path):
-    if not SQLITE:  # a SQLite file, sound or not, restores only onto a SQLite instance
-        _refused(fresh_instance, _sqlite_file_made_elsewhere(backup, tmp_path), "onto a SQLite instance")
+def test_a_sqlite_file_with_an_orphan_row_is_refused(sqlite_file_backup, fresh_instance):
+    target = sqlite_file_backup
+    if not SQLITE:
+        _refused(fresh_instance, target, ONLY_ONTO_SQLITE)
         return
-    target = tmp_path / "backup-file"
-    assert app.test_cli_runner().invoke(args=["backup", "create", str(target)]).exit_code == 0
     copy = sqlite3.connect(target / "database.sqlite3")  # foreign keys are off on a plain connection
     with copy:
         copy.execute("UPDATE milestones SET line_of_effort_id = 999999 WHERE id = (SELECT min(id) FROM milestones)")
