@@ -121,21 +121,40 @@ def _unique_violation(error: sa.exc.IntegrityError) -> bool:
     return str(orig).startswith("UNIQUE constraint failed")  # sqlite3
 
 
+def begin_writing() -> None:
+    """On SQLite, take the database's one write lock now, for the rest of the transaction (waiting
+    up to busy_timeout), unless this connection holds it already; elsewhere nothing.
+
+    sqlite3 reads outside any transaction until the first INSERT, UPDATE or DELETE, so what a
+    request read to check may be gone by the time it writes; IMMEDIATE makes what it reads next
+    the state it will write on, as audit.hold_chain_lock does (a deferred transaction that reads
+    first fails at once, "database is locked", when another writer commits before its first write).
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not getattr(
+        connection.connection.dbapi_connection, "in_transaction", True
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_for_write(statement: sa.Select) -> sa.Select:
+    """``statement`` (a select of one entity) made to read its row again under a lock held to the
+    end of the transaction: a check made on it then sees what a concurrent request committed, and
+    no other request changes it before this one commits (PostgreSQL: SELECT … FOR UPDATE of that
+    entity's table; SQLite: the database's write lock, taken here)."""
+    begin_writing()
+    entity = statement.column_descriptions[0]["entity"]
+    return statement.with_for_update(of=entity).execution_options(populate_existing=True)
+
+
 @contextmanager
 def unique_or_taken() -> Iterator[None]:
     """Run the body and flush it in a savepoint: a row a concurrent request inserted first under
     the same unique key raises ``Taken`` instead of a server error, with the body undone and the
     rest of the transaction intact. Other integrity errors are bugs, and stay errors."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not getattr(
-        connection.connection.dbapi_connection, "in_transaction", True
-    ):
-        # sqlite3 begins a transaction only before its first INSERT, UPDATE or DELETE: a SAVEPOINT
-        # before any would open one itself, and its RELEASE would commit the request's writes so far.
-        # IMMEDIATE takes the write lock now (waiting up to busy_timeout), as audit.hold_chain_lock
-        # does: a deferred transaction that reads first fails at once ("database is locked") when
-        # another writer commits before its first write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # sqlite3 begins a transaction only before its first INSERT, UPDATE or DELETE: a SAVEPOINT
+    # before any would open one itself, and its RELEASE would commit the request's writes so far.
+    begin_writing()
     try:
         with db.session.begin_nested():
             yield

@@ -52,6 +52,13 @@ def refuse(code: int, message: str | None = None, *, recommendation_id: int | No
     abort(code, description=message)
 
 
+def record_conflict(message: str, *, recommendation_id: int | None = None, **attempt) -> None:
+    """Record a 409 that a page answers itself (with the state, not the error page), as ``refuse``
+    would have: what was attempted, on the recommendation. Undoes what the request staged."""
+    g.refusal = {"recommendation_id": recommendation_id, "attempt": attempt}
+    _record_refusal(message, "access.conflict")
+
+
 def _record_refusal(description: str | None, action: str = "access.denied") -> None:
     refusal = g.pop("refusal", None) or {}
     try:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit
+from app.dbtypes import lock_for_write
 from app.evidence.models import EvidenceCheck, EvidenceItem, EvidenceReview, EvidenceVersion
 from app.evidence.storage import STALE_SECONDS, Batch, LocalStorage
 from app.extensions import db
@@ -48,7 +49,7 @@ def get_item_or_404(
         .options(joinedload(EvidenceItem.recommendation), joinedload(EvidenceItem.milestone))
     )
     if lock:
-        query = query.with_for_update(of=EvidenceItem).execution_options(populate_existing=True)
+        query = lock_for_write(query)
     item = authorise(db.session.scalar(query), "edit_plan" if for_edit else "view")
     return authorise(item, "review_evidence") if for_review else item
 

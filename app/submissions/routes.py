@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.errors import record_conflict
 from app.extensions import db
 from app.inputs import page_status
 from app.pagination import paginate_bound
@@ -39,19 +40,32 @@ def new(recommendation_id: int, kind: str):
         abort(404)
     recommendation = get_recommendation_or_404(recommendation_id, with_plan=True)
     require_submit(recommendation)
+    if request.method == "POST" and "confirm" in request.form:
+        # Checked and sent under the recommendation's lock: a second send at the same moment (a
+        # double click) waits for the first, then finds it awaiting OIG's decision.
+        services.lock_recommendation(recommendation)
     pending = services.pending_submission(recommendation, kind)
     reason = services.why_not_sendable(recommendation, kind, pending)
     if reason:
-        # Typed or bookmarked while it cannot be sent: the state, not a form that would be refused.
+        # Typed or bookmarked while it cannot be sent, or sent twice: the state, not a form that
+        # would be refused; a send is answered 409 and recorded, as services.check_sendable does.
+        status = 200
         if request.method == "POST":
-            services.check_sendable(recommendation, kind)  # 409, recorded
+            status = 409
+            record_conflict(
+                reason,
+                recommendation_id=recommendation.id,
+                kind=kind,
+                status=recommendation.status,
+                **({"pending": pending.number} if pending is not None else {}),
+            )
         return render_template(
             "submissions/not_now.html",
             recommendation=recommendation,
             kind_label=KIND_LABELS[kind],
             pending=pending,
             reason=reason,
-        )
+        ), status
     form = SubmissionForm()
     context = {"recommendation": recommendation, "kind": kind, "kind_label": KIND_LABELS[kind], "form": form}
     if not form.validate_on_submit() or "edit" in request.form:

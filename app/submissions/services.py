@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer, joinedload
 
 from app import audit
-from app.dbtypes import bound
+from app.dbtypes import bound, lock_for_write
 from app.errors import refuse
 from app.extensions import db
 from app.notifications import services as notify
@@ -244,6 +244,13 @@ def why_not_sendable(recommendation: Recommendation, kind: str, pending: Submiss
     return None
 
 
+def lock_recommendation(recommendation: Recommendation) -> None:
+    """Read the recommendation again under a lock held until the transaction ends: a second send
+    at the same moment (a double click) waits for this one, then finds it awaiting OIG's decision
+    instead of taking the same submission number."""
+    db.session.scalar(lock_for_write(sa.select(Recommendation).where(Recommendation.id == recommendation.id)))
+
+
 def check_sendable(recommendation: Recommendation, kind: str) -> None:
     """Refuse (409, recorded) a submission the recommendation's state does not allow."""
     pending = pending_submission(recommendation, kind)
@@ -276,6 +283,7 @@ def submit(
     on = on or today()
     if not can_submit(actor, recommendation):
         refuse(403, "Only the action office sends submissions to OIG.", recommendation_id=recommendation.id, kind=kind)
+    lock_recommendation(recommendation)  # checked and numbered under it
     check_sendable(recommendation, kind)
     snapshot = build_snapshot(recommendation, kind, narrative=narrative.strip())
     acknowledged = []

@@ -2,7 +2,9 @@
 value the database would refuse (a string too long for its column on PostgreSQL, a number past its
 precision) is refused next to its field, and a unique key taken by another request between the
 form's check and the save (two people saving at the same moment) is the form's own error, not a
-server error. Nothing is saved and no audit event is written for a refused change.
+server error. Nothing is saved and no audit event is written for a refused change. A number
+counted from the rows before it (a submission's, an evidence version's) is taken under its
+parent's lock, so a second request at the same moment counts on from the first.
 
 The races are played at the database, the app's own code untouched: the other request's row is
 written just before this request's insert (after every check has read), by another connection
@@ -20,11 +22,14 @@ import sqlalchemy as sa
 from app.api.models import ApiToken
 from app.audit import AuditEvent
 from app.auth.models import User
+from app.evidence.models import EvidenceItem, EvidenceVersion
 from app.metrics.models import Flag, Metric, Reading
 from app.recommendations.models import Recommendation
 from app.reminders.models import ReminderSettings
 from app.reports.models import Report
+from app.submissions.models import Submission
 from app.timeutil import utcnow
+from tests import evidence_files as files
 from tests.web.test_reports import REPORT
 
 
@@ -377,3 +382,130 @@ def test_preferences_saved_twice_at_once_a_double_click_keep_the_later_save(clie
     [prefs] = db.session.scalars(sa.select(ReminderPreference).where(ReminderPreference.user_id == user.id))
     assert (prefs.due_soon, prefs.due_today, prefs.overdue_weekly, prefs.digest_weekday) == (False, True, False, 3)
     assert _events(db, "reminder.preferences") == 1
+
+
+# --- numbered rows: a submission's number, an evidence version's number --------------------
+
+
+@contextmanager
+def another_request_commits_first(db, work):
+    """While the block runs, another request runs ``work(connection)`` and commits just before this
+    request's first write or lock (an INSERT, UPDATE or DELETE, SQLite's BEGIN IMMEDIATE, a SELECT …
+    FOR UPDATE): after the reads a page makes to show and check, before it saves."""
+    engine = db.engine
+    other = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    race = Race()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if race.played:
+            return
+        words = statement.lstrip().upper()
+        if words.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")) or " FOR UPDATE" in words:
+            with other.begin() as connection:
+                work(connection)
+            race.played = True
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield race
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        other.dispose()
+
+
+def _plan_to_send(make, db):
+    office = make.office("DHS-PLCY")
+    rec = make.recommendation(office=office, target_completion_on=date(2030, 1, 1))
+    staff = make.user("action_office", office=office)
+    make.milestone(make.line(rec), owner=staff)
+    db.session.commit()
+    return rec, staff
+
+
+def test_a_plan_sent_twice_at_once_a_double_click_sends_one_and_says_so(client, db, make, login_as):
+    """Two sends of the same plan at the same moment (a double click on "Send to OIG"): the first is
+    submission 1; the second finds it waiting for OIG's decision and says so, instead of meeting
+    the submission number the first took (a server error)."""
+    rec, staff = _plan_to_send(make, db)
+    login_as(user=staff)
+    sub = Submission.__table__
+
+    def theirs(connection):
+        connection.execute(
+            sub.insert().values(
+                recommendation_id=rec.id,
+                number=1,
+                kind="plan",
+                narrative="Theirs.",
+                snapshot={},
+                snapshot_sha256="0" * 64,
+                submitted_by_id=staff.id,
+                submitted_on=date.today(),
+            )
+        )
+
+    url = f"/recommendations/{rec.id}/submissions/new/plan"
+    data = {"narrative": "Our plan.", "confirm": "1"}
+    data["csrf_token"] = client.csrf_token(url)  # the page, before the race
+    with another_request_commits_first(db, theirs) as race:
+        response = client.post_form(url, data)
+    assert race.played
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Submission 1: Corrective action plan is with OIG" in page
+    assert "Submission 1 (corrective action plan) is still awaiting OIG&#39;s decision." in page
+    [theirs_id] = db.session.scalars(sa.select(Submission.id))
+    assert f'href="/submissions/{theirs_id}"' in page
+    assert _events(db, "access.conflict") == 1
+    assert _count(db, Submission) == 1 and _events(db, "submission.create") == 0
+
+
+def test_two_new_versions_of_one_evidence_item_at_once_are_both_kept(app, client, db, make, login_as):
+    """Two people uploading a new version of the same evidence at the same moment: each upload is
+    kept, as versions 2 and 3, instead of both taking number 2 (a server error, the file lost)."""
+    staff = login_as("action_office")
+    milestone = make.milestone()
+    db.session.commit()
+    upload = {
+        "files-0-file": (BytesIO(files.PDF), "charter.pdf"),
+        "files-0-title": "Charter",
+        "files-0-description": "",
+    }
+    response = client.post_form(
+        f"/milestones/{milestone.id}/evidence", upload, token_from="/", content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    item = db.session.scalar(sa.select(EvidenceItem))
+
+    def theirs(connection):
+        connection.execute(EvidenceItem.__table__.update().where(EvidenceItem.id == item.id).values(current_version=2))
+        connection.execute(
+            EvidenceVersion.__table__.insert().values(
+                item_id=item.id,
+                number=2,
+                storage_key="theirs-" + "0" * 40,
+                original_filename="theirs.pdf",
+                content_type="application/pdf",
+                size_bytes=3,
+                sha256="0" * 64,
+                note="Theirs",
+                uploaded_by_id=staff.id,
+            )
+        )
+
+    data = {"action": "version", "file": (BytesIO(files.PDF_V2), "charter-v2.pdf"), "note": "Signature added"}
+    data["csrf_token"] = client.csrf_token(f"/evidence/{item.id}")
+    with another_request_commits_first(db, theirs) as race:
+        response = client.post_form(f"/evidence/{item.id}", data, content_type="multipart/form-data")
+    assert race.played
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    numbers = db.session.execute(
+        sa.select(EvidenceVersion.number, EvidenceVersion.original_filename)
+        .where(EvidenceVersion.item_id == item.id)
+        .order_by(EvidenceVersion.number)
+    ).all()
+    assert numbers == [(1, "charter.pdf"), (2, "theirs.pdf"), (3, "charter-v2.pdf")]
+    assert db.session.get(EvidenceItem, item.id).current_version == 3
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "evidence.version"))
+    assert event.after_data["version"] == 3
